@@ -1,0 +1,279 @@
+// Package dataapi is the client of ECommPay's Data API: signed JSON requests
+// to /operations/get and /operations/get-by-payment, paged by limit/offset,
+// with every response signature verified before anything is returned.
+//
+// Every wire name lives in wire.go. The signature algorithm is in
+// signature.go; its golden tests are DATA_API.md's vectors V1–V6.
+package dataapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"reconciled/internal/domain"
+)
+
+// Options configure a Client. BaseURL, Token and Secret are required.
+type Options struct {
+	BaseURL    string // e.g. https://data.ecommpay.com/v1
+	Token      string // 30 characters, made in the Dashboard
+	Secret     []byte // the user's secret key ("salt")
+	TZ         string // IANA zone of the interval and of the times returned; default UTC
+	PageSize   int    // 1..1000, default 1000
+	Timeout    time.Duration
+	Retry      Retry
+	Logger     *slog.Logger
+	HTTPClient *http.Client // default: a client with TLS 1.2 as the minimum
+}
+
+// Retry bounds how the client retries 429, 5xx, connection errors and
+// timeouts: exponential backoff from BaseDelay, doubling up to MaxDelay, with
+// jitter, never sooner than a Retry-After the server sent.
+type Retry struct {
+	MaxAttempts   int           // attempts in all, the first included; default 6
+	BaseDelay     time.Duration // default 1s
+	MaxDelay      time.Duration // default 1m
+	MaxRetryAfter time.Duration // a longer Retry-After gives up at once; default 10m
+}
+
+// DefaultTimeout is the default time one call may take: the API says a call
+// is "as a rule not over five minutes".
+const DefaultTimeout = 6 * time.Minute
+
+// maxBody bounds a response body; a full page of 1000 operations is about 1 MB.
+const maxBody = 256 << 20
+
+// Client calls the Data API. It is safe for concurrent use.
+type Client struct {
+	base     string
+	token    string
+	secret   []byte
+	tz       string
+	loc      *time.Location
+	pageSize int
+	timeout  time.Duration
+	retry    Retry
+	http     *http.Client
+	log      *slog.Logger
+}
+
+// New checks o and returns a Client.
+func New(o Options) (*Client, error) {
+	if o.BaseURL == "" {
+		return nil, errors.New("dataapi: no base URL")
+	}
+	if o.Token == "" || len(o.Secret) == 0 {
+		return nil, errors.New("dataapi: token and secret are required")
+	}
+	if o.TZ == "" {
+		o.TZ = "UTC"
+	}
+	loc, err := time.LoadLocation(o.TZ)
+	if err != nil {
+		return nil, fmt.Errorf("dataapi: tz %q: %w", o.TZ, err)
+	}
+	if o.PageSize == 0 {
+		o.PageSize = MaxPageSize
+	}
+	if o.PageSize < 1 || o.PageSize > MaxPageSize {
+		return nil, fmt.Errorf("dataapi: page size %d is not in 1..%d", o.PageSize, MaxPageSize)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Retry.MaxAttempts <= 0 {
+		o.Retry.MaxAttempts = 6
+	}
+	if o.Retry.BaseDelay <= 0 {
+		o.Retry.BaseDelay = time.Second
+	}
+	if o.Retry.MaxDelay <= 0 {
+		o.Retry.MaxDelay = time.Minute
+	}
+	if o.Retry.MaxRetryAfter <= 0 {
+		o.Retry.MaxRetryAfter = 10 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.HTTPClient == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		o.HTTPClient = &http.Client{Transport: tr}
+	}
+	return &Client{
+		base:     strings.TrimRight(o.BaseURL, "/"),
+		token:    o.Token,
+		secret:   o.Secret,
+		tz:       o.TZ,
+		loc:      loc,
+		pageSize: o.PageSize,
+		timeout:  o.Timeout,
+		retry:    o.Retry,
+		http:     o.HTTPClient,
+		log:      o.Logger,
+	}, nil
+}
+
+// Query selects operations for Operations.
+type Query struct {
+	Projects      []int64 // at least one; split into requests of MaxSignedArray
+	From, To      time.Time
+	OperationType string // optional filter
+}
+
+// Page is one verified page of operations.
+type Page struct {
+	Projects   []int64 // the project ids of the request
+	Offset     int
+	Operations []domain.Operation
+	Bytes      int // size of the response body
+	Last       bool
+}
+
+// Operations pages through /operations/get for q and calls fn with every
+// page, in order. A page reaches fn only after its signature is verified. It
+// stops at the first error, from the API or from fn.
+func (c *Client) Operations(ctx context.Context, q Query, fn func(*Page) error) error {
+	if len(q.Projects) == 0 {
+		return errors.New("dataapi: no project ids")
+	}
+	for start := 0; start < len(q.Projects); start += MaxSignedArray {
+		group := q.Projects[start:min(start+MaxSignedArray, len(q.Projects))]
+		req := OperationsRequest{
+			Token:         c.token,
+			ProjectID:     group,
+			Interval:      &Interval{From: q.From.In(c.loc).Format(TimeLayout), To: q.To.In(c.loc).Format(TimeLayout)},
+			TZ:            c.tz,
+			Limit:         c.pageSize,
+			OperationType: q.OperationType,
+		}
+		for {
+			ops, n, err := c.call(ctx, PathOperations, req)
+			if err != nil {
+				return fmt.Errorf("projects %v, offset %d: %w", group, req.Offset, err)
+			}
+			p := &Page{Projects: group, Offset: req.Offset, Operations: ops, Bytes: n, Last: len(ops) < c.pageSize}
+			if err := fn(p); err != nil {
+				return err
+			}
+			if p.Last {
+				break
+			}
+			req.Offset += len(ops)
+		}
+	}
+	return nil
+}
+
+// OperationsByPayment returns every operation of one payment.
+func (c *Client) OperationsByPayment(ctx context.Context, projectID int64, paymentID string) ([]domain.Operation, error) {
+	req := PaymentRequest{Token: c.token, ProjectID: projectID, PaymentID: paymentID, TZ: c.tz}
+	ops, _, err := c.call(ctx, PathOperationsByPayment, req)
+	if err != nil {
+		return nil, fmt.Errorf("payment %q of project %d: %w", paymentID, projectID, err)
+	}
+	return ops, nil
+}
+
+// call signs req, posts it with retries, verifies and decodes the answer.
+func (c *Client) call(ctx context.Context, path string, req any) ([]domain.Operation, int, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	if body, err = AppendSigned(c.secret, body); err != nil {
+		return nil, 0, fmt.Errorf("sign request: %w", err)
+	}
+	resp, err := c.post(ctx, path, body)
+	if err != nil {
+		return nil, 0, err
+	}
+	f := getFlat()
+	defer putFlat(f)
+	if err := f.flatten(resp); err != nil {
+		return nil, len(resp), fmt.Errorf("%s: malformed response: %w", path, err)
+	}
+	if err := f.verify(c.secret); err != nil {
+		return nil, len(resp), fmt.Errorf("%s: response rejected, nothing from it is used: %w (check data_api.secret; if it is right, the response was changed on the way)", path, err)
+	}
+	d := opDecoder{loc: c.loc}
+	ops, err := d.decodeOperations(f)
+	if err != nil {
+		return nil, len(resp), fmt.Errorf("%s: %w", path, err)
+	}
+	return ops, len(resp), nil
+}
+
+// post sends body to path, retrying what is worth retrying.
+func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, error) {
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		resp, retryAfter, err := c.once(ctx, path, body)
+		if err == nil {
+			c.log.Debug("data api call", "path", path, "attempt", attempt, "bytes", len(resp), "elapsed", time.Since(start))
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		lastErr = err
+		if !retryable(err) {
+			return nil, err
+		}
+		if attempt >= c.retry.MaxAttempts {
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt)
+		}
+		if retryAfter > c.retry.MaxRetryAfter {
+			return nil, fmt.Errorf("%w (server asks to wait %s, longer than %s: giving up)", lastErr, retryAfter, c.retry.MaxRetryAfter)
+		}
+		wait := max(backoff(c.retry, attempt), retryAfter)
+		c.log.Warn("data api call failed, retrying", "path", path, "attempt", attempt, "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// once makes one HTTP call. A non-200 answer is an *APIError; the second
+// result is the server's Retry-After, if any.
+func (c *Client) once(ctx context.Context, path string, body []byte) ([]byte, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, &permanentError{err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: read response: %w", path, err)
+	}
+	if len(data) > maxBody {
+		return nil, 0, &permanentError{fmt.Errorf("%s: response larger than %d MiB", path, maxBody>>20)}
+	}
+	if resp.StatusCode == http.StatusOK {
+		return data, 0, nil
+	}
+	return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), newAPIError(path, resp.StatusCode, data)
+}

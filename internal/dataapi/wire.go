@@ -1,0 +1,286 @@
+package dataapi
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"reconciled/internal/domain"
+)
+
+// This file is the one place that knows the Data API's wire names. Those
+// marked "assumed" in DATA_API.md are our reconstruction: when the first call
+// against the real service shows another name, the change is here, and the
+// fake server (internal/fakeapi) follows because it encodes with this file.
+
+// Endpoint paths (confirmed).
+const (
+	PathOperations          = "/operations/get"
+	PathOperationsByPayment = "/operations/get-by-payment"
+)
+
+// TimeLayout is how the Data API writes times, in the request's tz.
+const TimeLayout = "2006-01-02 15:04:05"
+
+// MaxPageSize is the largest limit /operations/get accepts (confirmed).
+const MaxPageSize = 1000
+
+// MaxSignedArray is the longest array we put in a signed request: the
+// official SDKs sort paths of longer arrays differently.
+const MaxSignedArray = 10
+
+// OperationsRequest is the body of /operations/get.
+type OperationsRequest struct {
+	Token         string    `json:"token"`
+	ProjectID     []int64   `json:"project_id,omitempty"`     // name from a docs example
+	Interval      *Interval `json:"interval,omitempty"`       // name from a docs example
+	TZ            string    `json:"tz,omitempty"`             // name from a docs example
+	Limit         int       `json:"limit"`                    // confirmed
+	Offset        int       `json:"offset"`                   // confirmed
+	OperationType string    `json:"operation_type,omitempty"` // assumed
+	Signature     string    `json:"signature,omitempty"`
+}
+
+// Interval is a time window, both ends as TimeLayout in the request's tz.
+type Interval struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// PaymentRequest is the body of /operations/get-by-payment (assumed).
+type PaymentRequest struct {
+	Token     string `json:"token"`
+	ProjectID int64  `json:"project_id"`
+	PaymentID string `json:"payment_id"`
+	TZ        string `json:"tz,omitempty"`
+	Signature string `json:"signature,omitempty"`
+}
+
+// ErrorBody is the body of a 4xx/5xx answer. Undocumented: this is the shape
+// our fake sends and the client reads when it can.
+type ErrorBody struct {
+	Status  string `json:"status"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// keyOperations is the response's array of operations (assumed wrapper).
+const keyOperations = "operations"
+
+// operationFields maps each flattened field path of one operation record to
+// what it sets. Fields not listed are ignored, so that new upstream fields do
+// not break the sync.
+var operationFields = map[string]func(d *opDecoder, op *domain.Operation, v []byte) error{
+	"project_id":             func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.ProjectID, err = parseInt(v); return },
+	"operation_id":           func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.OperationID, err = parseUint(v); return },
+	"payment_id":             func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentID = d.str(v); return nil },
+	"payment_type":           func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentType = d.str(v); return nil },
+	"payment_status":         func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentStatus = d.str(v); return nil },
+	"operation_type":         func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationType = d.str(v); return nil },
+	"operation_status":       func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationStatus = d.str(v); return nil },
+	"payment_method":         func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentMethod = d.str(v); return nil },
+	"account_number":         func(d *opDecoder, op *domain.Operation, v []byte) error { op.AccountNumber = domain.MaskAccount(string(v)); return nil },
+	"customer_id":            func(d *opDecoder, op *domain.Operation, v []byte) error { op.CustomerID = string(v); return nil },
+	"operation_created_at":   func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.CreatedAt, err = d.time(v); return },
+	"operation_completed_at": func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.CompletedAt, err = d.time(v); return },
+	"sum_initial:amount":     func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.SumInitial.Amount, err = parseInt(v); return },
+	"sum_initial:currency":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.SumInitial.Currency = d.str(v); return nil },
+	"sum_converted:amount":   func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.SumConverted.Amount, err = parseInt(v); return },
+	"sum_converted:currency": func(d *opDecoder, op *domain.Operation, v []byte) error { op.SumConverted.Currency = d.str(v); return nil },
+	"provider_id":            func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.ProviderID, err = parseInt(v); return },
+	"provider_payment_id":    func(d *opDecoder, op *domain.Operation, v []byte) error { op.ProviderPaymentID = string(v); return nil },
+	"code":                   func(d *opDecoder, op *domain.Operation, v []byte) error { op.Code = d.str(v); return nil },
+	"message":                func(d *opDecoder, op *domain.Operation, v []byte) error { op.Message = d.str(v); return nil },
+}
+
+// opDecoder turns a flattened, verified response into operations.
+type opDecoder struct {
+	loc *time.Location
+	// interned holds the few distinct values of low-cardinality fields
+	// (statuses, types, currencies) so that a page does not allocate one
+	// string per field.
+	interned map[string]string
+}
+
+func (d *opDecoder) str(v []byte) string {
+	if s, ok := d.interned[string(v)]; ok {
+		return s
+	}
+	s := string(v)
+	if len(d.interned) < 4096 {
+		d.interned[s] = s
+	}
+	return s
+}
+
+func (d *opDecoder) time(v []byte) (time.Time, error) {
+	if len(v) == 0 {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation(TimeLayout, string(v), d.loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("time %q is not %s", v, TimeLayout)
+	}
+	return t.UTC(), nil
+}
+
+// parseInt accepts an integer given as a JSON number or a JSON string.
+func parseInt(v []byte) (int64, error) {
+	if len(v) == 0 {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an integer", v)
+	}
+	return n, nil
+}
+
+func parseUint(v []byte) (uint64, error) {
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an unsigned integer", v)
+	}
+	return n, nil
+}
+
+// decodeOperations reads the operations of a flattened response. The items
+// of operation i all have paths "operations:i:…" and come in document order.
+func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
+	if !f.hasRootKey(keyOperations) {
+		return nil, errors.New(`response has no "operations" array`)
+	}
+	if d.interned == nil {
+		d.interned = make(map[string]string, 64)
+	}
+	prefix := keyOperations + ":"
+	var ops []domain.Operation
+	cur := -1
+	for _, it := range f.items {
+		path := f.pathOf(it)
+		if len(path) <= len(prefix) || string(path[:len(prefix)]) != prefix {
+			continue // another root member: ignored
+		}
+		rest := path[len(prefix):]
+		colon := 0
+		for colon < len(rest) && rest[colon] != ':' {
+			colon++
+		}
+		idx, err := strconv.Atoi(string(rest[:colon]))
+		if err != nil || colon == len(rest) {
+			return nil, fmt.Errorf("operations: item %q is not an object member", path)
+		}
+		if idx != cur {
+			if idx != len(ops) {
+				return nil, fmt.Errorf("operations: item %d out of order", idx)
+			}
+			ops = append(ops, domain.Operation{})
+			cur = idx
+		}
+		field := rest[colon+1:]
+		set, ok := operationFields[string(field)]
+		if !ok {
+			continue
+		}
+		if err := set(d, &ops[idx], f.valueOf(it)); err != nil {
+			return nil, fmt.Errorf("operations[%d].%s: %w", idx, field, err)
+		}
+	}
+	for i := range ops {
+		if err := ops[i].Validate(); err != nil {
+			return nil, fmt.Errorf("operations[%d]: %w", i, err)
+		}
+	}
+	return ops, nil
+}
+
+// AppendOperationsResponse appends an unsigned /operations/get response
+// holding ops; opts gives the options of each record.
+func AppendOperationsResponse(dst []byte, ops []domain.Operation, opts func(i int) EncodeOptions) []byte {
+	dst = append(dst, `{"`+keyOperations+`":[`...)
+	for i := range ops {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendOperation(dst, &ops[i], opts(i))
+	}
+	return append(dst, ']', '}')
+}
+
+// EncodeOptions tune how AppendOperation writes a record.
+type EncodeOptions struct {
+	Location       *time.Location // zone of the times; UTC if nil
+	AmountAsString bool           // "amount":"100000" instead of 100000, as the API may send
+}
+
+// AppendOperation appends op as one JSON record of an /operations/get
+// response. The fake Data API uses it so that it speaks exactly the names the
+// client reads.
+func AppendOperation(dst []byte, op *domain.Operation, o EncodeOptions) []byte {
+	loc := o.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	str := func(name, v string) {
+		dst = append(dst, '"')
+		dst = append(dst, name...)
+		dst = append(dst, '"', ':')
+		dst, _ = jsontext.AppendQuote(dst, v)
+		dst = append(dst, ',')
+	}
+	num := func(name string, n int64) {
+		dst = append(dst, '"')
+		dst = append(dst, name...)
+		dst = append(dst, '"', ':')
+		dst = strconv.AppendInt(dst, n, 10)
+		dst = append(dst, ',')
+	}
+	tm := func(name string, t time.Time) {
+		if t.IsZero() {
+			str(name, "")
+			return
+		}
+		str(name, t.In(loc).Format(TimeLayout))
+	}
+	sum := func(name string, m domain.Money) {
+		dst = append(dst, '"')
+		dst = append(dst, name...)
+		dst = append(dst, `":{"amount":`...)
+		if o.AmountAsString {
+			dst = append(dst, '"')
+			dst = strconv.AppendInt(dst, m.Amount, 10)
+			dst = append(dst, '"')
+		} else {
+			dst = strconv.AppendInt(dst, m.Amount, 10)
+		}
+		dst = append(dst, `,"currency":`...)
+		dst, _ = jsontext.AppendQuote(dst, m.Currency)
+		dst = append(dst, '}', ',')
+	}
+	dst = append(dst, '{')
+	num("project_id", op.ProjectID)
+	dst = append(dst, `"operation_id":`...)
+	dst = strconv.AppendUint(dst, op.OperationID, 10)
+	dst = append(dst, ',')
+	str("payment_id", op.PaymentID)
+	str("operation_type", op.OperationType)
+	str("operation_status", op.OperationStatus)
+	str("payment_type", op.PaymentType)
+	str("payment_status", op.PaymentStatus)
+	str("payment_method", op.PaymentMethod)
+	str("account_number", op.AccountNumber)
+	str("customer_id", op.CustomerID)
+	tm("operation_created_at", op.CreatedAt)
+	tm("operation_completed_at", op.CompletedAt)
+	sum("sum_initial", op.SumInitial)
+	sum("sum_converted", op.SumConverted)
+	num("provider_id", op.ProviderID)
+	str("provider_payment_id", op.ProviderPaymentID)
+	str("code", op.Code)
+	str("message", op.Message)
+	dst[len(dst)-1] = '}'
+	return dst
+}

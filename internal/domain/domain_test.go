@@ -1,0 +1,134 @@
+package domain
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+func TestFormatMajor(t *testing.T) {
+	tests := []struct {
+		amount   int64
+		currency string
+		want     string
+	}{
+		{100000, "UAH", "1000.00"},
+		{45066, "GBP", "450.66"},
+		{200, "JPY", "200"},
+		{150155, "KWD", "150.155"},
+		{100000, "UZS", "1000.00"},
+		{5, "EUR", "0.05"},
+		{-5, "EUR", "-0.05"},
+		{0, "USD", "0.00"},
+		{-150155, "KWD", "-150.155"},
+		{1, "IQD", "0.001"}, // ISO says 3 decimals; CLDR would say 0
+		{math.MinInt64, "JPY", "-9223372036854775808"},
+		{math.MaxInt64, "EUR", "92233720368547758.07"},
+	}
+	for _, tt := range tests {
+		got, err := FormatMajor(tt.amount, tt.currency)
+		if err != nil {
+			t.Fatalf("FormatMajor(%d, %s): %v", tt.amount, tt.currency, err)
+		}
+		if got != tt.want {
+			t.Errorf("FormatMajor(%d, %s) = %q, want %q", tt.amount, tt.currency, got, tt.want)
+		}
+	}
+}
+
+func TestExponentRejectsNonCodes(t *testing.T) {
+	for _, c := range []string{"", "uah", "978", "ZZZ", "EURO", "U H"} {
+		if _, err := Exponent(c); !errors.Is(err, ErrUnknownCurrency) {
+			t.Errorf("Exponent(%q) err = %v, want ErrUnknownCurrency", c, err)
+		}
+	}
+}
+
+func TestParseMajor(t *testing.T) {
+	tests := []struct {
+		in       string
+		currency string
+		want     int64
+		wantErr  bool
+	}{
+		{"1000.00", "UAH", 100000, false},
+		{"1000", "UAH", 100000, false},
+		{"1000.5", "UAH", 100050, false},
+		{".5", "UAH", 50, false},
+		{"-0.05", "EUR", -5, false},
+		{"+7", "EUR", 700, false},
+		{"200", "JPY", 200, false},
+		{"150.155", "KWD", 150155, false},
+		{"10.001", "UAH", 0, true},
+		{"200.5", "JPY", 0, true},
+		{"", "UAH", 0, true},
+		{".", "UAH", 0, true},
+		{"1,5", "UAH", 0, true},
+		{"1e3", "UAH", 0, true},
+		{"1 000.00", "UAH", 0, true},
+		{"99999999999999999999", "UAH", 0, true},
+		{"92233720368547758.07", "EUR", math.MaxInt64, false},
+		{"92233720368547758.08", "EUR", 0, true},
+		{"-92233720368547758.08", "EUR", math.MinInt64, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseMajor(tt.in, tt.currency)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseMajor(%q, %s) err = %v, wantErr %v", tt.in, tt.currency, err, tt.wantErr)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("ParseMajor(%q, %s) = %d, want %d", tt.in, tt.currency, got, tt.want)
+		}
+	}
+}
+
+func TestParseFormatRoundTrip(t *testing.T) {
+	for _, c := range []string{"UAH", "JPY", "KWD", "UZS"} {
+		for _, a := range []int64{0, 1, -1, 99, 100, 12345678, -40400} {
+			s, err := FormatMajor(a, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := ParseMajor(s, c)
+			if err != nil || back != a {
+				t.Errorf("%d %s -> %q -> %d, %v", a, c, s, back, err)
+			}
+		}
+	}
+}
+
+func TestMaskAccount(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"411111******1111", "411111******1111"},
+		{"1743-3223966A2D...514183B2584F543", "1743-3223966A2D...514183B2584F543"},
+		{"qweqwe@gmail.com", "q***@gmail.com"},
+		{"4242424242424242", "424242******4242"},
+		{"4242 4242 4242 4242", "4242 42** **** 4242"},
+		{"UA213223130000026007233566001", "UA21*********************6001"},
+		{"abc", "***"},
+		{"Жанна@почта.рф", "Ж***@почта.рф"},
+	}
+	for _, tt := range tests {
+		if got := MaskAccount(tt.in); got != tt.want {
+			t.Errorf("MaskAccount(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFinalStatuses(t *testing.T) {
+	for _, s := range []string{"success", "decline", "error", "canceled", "cancelled"} {
+		if !IsFinalOperationStatus(s) || !IsFinalPaymentStatus(s) {
+			t.Errorf("%q should be final", s)
+		}
+	}
+	for _, s := range []string{"processing", "awaiting 3ds result", "awaiting redirect result", "awaiting clarification", ""} {
+		if IsFinalOperationStatus(s) || IsFinalPaymentStatus(s) {
+			t.Errorf("%q should not be final", s)
+		}
+	}
+	if !IsFinalPaymentStatus("refunded") || IsFinalPaymentStatus("partially refunded") {
+		t.Error("refunded is final, partially refunded is not")
+	}
+}

@@ -1,0 +1,61 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// Operation is one ECommPay operation (a sale, refund, payout, …) as the
+// Data API reports it. Several operations share one PaymentID. All times are
+// UTC; CompletedAt is zero while the operation is not final.
+type Operation struct {
+	ProjectID         int64
+	OperationID       uint64
+	PaymentID         string
+	PaymentType       string
+	PaymentStatus     string
+	OperationType     string
+	OperationStatus   string
+	PaymentMethod     string
+	AccountNumber     string // always masked, see MaskAccount
+	CustomerID        string
+	CreatedAt         time.Time
+	CompletedAt       time.Time
+	SumInitial        Money
+	SumConverted      Money
+	ProviderID        int64
+	ProviderPaymentID string
+	Code              string
+	Message           string
+}
+
+// Final reports whether the operation has reached a final status.
+func (op *Operation) Final() bool { return IsFinalOperationStatus(op.OperationStatus) }
+
+// Validate checks what every stored operation must have: a positive project,
+// a non-zero id, a payment id, a type, a status and a known currency.
+func (op *Operation) Validate() error {
+	switch {
+	case op.OperationID == 0:
+		return fmt.Errorf("operation has no operation_id")
+	case op.ProjectID <= 0:
+		return fmt.Errorf("operation %d: project_id %d is not positive", op.OperationID, op.ProjectID)
+	case op.PaymentID == "":
+		return fmt.Errorf("operation %d: no payment_id", op.OperationID)
+	case op.OperationType == "":
+		return fmt.Errorf("operation %d: no operation_type", op.OperationID)
+	case op.OperationStatus == "":
+		return fmt.Errorf("operation %d: no operation_status", op.OperationID)
+	case op.CreatedAt.IsZero():
+		return fmt.Errorf("operation %d: no operation_created_at", op.OperationID)
+	}
+	if _, err := Exponent(op.SumInitial.Currency); err != nil {
+		return fmt.Errorf("operation %d: sum_initial: %w", op.OperationID, err)
+	}
+	if op.SumConverted.Currency != "" {
+		if _, err := Exponent(op.SumConverted.Currency); err != nil {
+			return fmt.Errorf("operation %d: sum_converted: %w", op.OperationID, err)
+		}
+	}
+	return nil
+}
