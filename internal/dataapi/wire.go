@@ -74,26 +74,53 @@ const keyOperations = "operations"
 // what it sets. Fields not listed are ignored, so that new upstream fields do
 // not break the sync.
 var operationFields = map[string]func(d *opDecoder, op *domain.Operation, v []byte) error{
-	"project_id":             func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.ProjectID, err = parseInt(v); return },
-	"operation_id":           func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.OperationID, err = parseUint(v); return },
-	"payment_id":             func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentID = d.str(v); return nil },
-	"payment_type":           func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentType = d.str(v); return nil },
-	"payment_status":         func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentStatus = d.str(v); return nil },
-	"operation_type":         func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationType = d.str(v); return nil },
-	"operation_status":       func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationStatus = d.str(v); return nil },
-	"payment_method":         func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentMethod = d.str(v); return nil },
-	"account_number":         func(d *opDecoder, op *domain.Operation, v []byte) error { op.AccountNumber = domain.MaskAccount(string(v)); return nil },
-	"customer_id":            func(d *opDecoder, op *domain.Operation, v []byte) error { op.CustomerID = string(v); return nil },
-	"operation_created_at":   func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.CreatedAt, err = d.time(v); return },
-	"operation_completed_at": func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.CompletedAt, err = d.time(v); return },
-	"sum_initial:amount":     func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.SumInitial.Amount, err = parseInt(v); return },
-	"sum_initial:currency":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.SumInitial.Currency = d.str(v); return nil },
-	"sum_converted:amount":   func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.SumConverted.Amount, err = parseInt(v); return },
-	"sum_converted:currency": func(d *opDecoder, op *domain.Operation, v []byte) error { op.SumConverted.Currency = d.str(v); return nil },
-	"provider_id":            func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.ProviderID, err = parseInt(v); return },
-	"provider_payment_id":    func(d *opDecoder, op *domain.Operation, v []byte) error { op.ProviderPaymentID = string(v); return nil },
-	"code":                   func(d *opDecoder, op *domain.Operation, v []byte) error { op.Code = d.str(v); return nil },
-	"message":                func(d *opDecoder, op *domain.Operation, v []byte) error { op.Message = d.str(v); return nil },
+	"project_id": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+		op.ProjectID, err = parseInt(v)
+		return
+	},
+	"operation_id": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+		op.OperationID, err = parseUint(v)
+		return
+	},
+	"payment_id":       func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentID = d.str(v); return nil },
+	"payment_type":     func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentType = d.str(v); return nil },
+	"payment_status":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentStatus = d.str(v); return nil },
+	"operation_type":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationType = d.str(v); return nil },
+	"operation_status": func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationStatus = d.str(v); return nil },
+	"payment_method":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentMethod = d.str(v); return nil },
+	"account_number": func(d *opDecoder, op *domain.Operation, v []byte) error {
+		op.AccountNumber = domain.MaskAccount(string(v))
+		return nil
+	},
+	"customer_id":          func(d *opDecoder, op *domain.Operation, v []byte) error { op.CustomerID = string(v); return nil },
+	"operation_created_at": func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.CreatedAt, err = d.time(v); return },
+	"operation_completed_at": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+		op.CompletedAt, err = d.time(v)
+		return
+	},
+	"sum_initial:amount": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+		op.SumInitial.Amount, err = parseInt(v)
+		return
+	},
+	"sum_initial:currency": func(d *opDecoder, op *domain.Operation, v []byte) error {
+		op.SumInitial.Currency = d.str(v)
+		return nil
+	},
+	"sum_converted:amount": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+		op.SumConverted.Amount, err = parseInt(v)
+		return
+	},
+	"sum_converted:currency": func(d *opDecoder, op *domain.Operation, v []byte) error {
+		op.SumConverted.Currency = d.str(v)
+		return nil
+	},
+	"provider_id": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+		op.ProviderID, err = parseInt(v)
+		return
+	},
+	"provider_payment_id": func(d *opDecoder, op *domain.Operation, v []byte) error { op.ProviderPaymentID = string(v); return nil },
+	"code":                func(d *opDecoder, op *domain.Operation, v []byte) error { op.Code = d.str(v); return nil },
+	"message":             func(d *opDecoder, op *domain.Operation, v []byte) error { op.Message = d.str(v); return nil },
 }
 
 // opDecoder turns a flattened, verified response into operations.

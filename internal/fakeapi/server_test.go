@@ -33,7 +33,9 @@ func TestServerRefusesBadRequests(t *testing.T) {
 		{"unsigned", func(*dataapi.OperationsRequest) {}, false, 403, "invalid_signature"},
 		{"bad token", func(r *dataapi.OperationsRequest) { r.Token = "x" }, true, 401, "invalid_token"},
 		{"limit too large", func(r *dataapi.OperationsRequest) { r.Limit = 1001 }, true, 400, "bad_request"},
-		{"eleven projects", func(r *dataapi.OperationsRequest) { r.ProjectID = []int64{580, 579, 580, 579, 580, 579, 580, 579, 580, 579, 580} }, true, 400, "bad_request"},
+		{"eleven projects", func(r *dataapi.OperationsRequest) {
+			r.ProjectID = []int64{580, 579, 580, 579, 580, 579, 580, 579, 580, 579, 580}
+		}, true, 400, "bad_request"},
 		{"bad interval", func(r *dataapi.OperationsRequest) { r.Interval.From = "2026-11-01T00:00:00Z" }, true, 400, "bad_request"},
 		{"unknown project", func(r *dataapi.OperationsRequest) { r.ProjectID = []int64{1} }, true, 403, "forbidden"},
 	}
