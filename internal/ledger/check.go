@@ -1,0 +1,87 @@
+package ledger
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"reconciled/internal/domain"
+)
+
+// Check verifies the whole database: bbolt's own page checks, then that
+// every operation has exactly its index entries, that no index entry points
+// nowhere, and that the per-project counts equal a recount. It reads
+// everything; it is for tests and for an operator who doubts the file.
+func (l *Ledger) Check() error {
+	return l.db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("bbolt check: %w", errors.Join(errs...))
+		}
+		r := root(tx)
+		want := map[string]map[string]bool{"idx_payment": {}, "idx_provider": {}}
+		counts := map[int64]Counts{}
+		err := r.Bucket(bucketOps).ForEach(func(k, v []byte) error {
+			var rec Record
+			if err := decodeRecord(v, &rec); err != nil {
+				return fmt.Errorf("operation %x: %w", k, err)
+			}
+			if !bytes.Equal(k, be64(nil, rec.OperationID)) {
+				return fmt.Errorf("operation %d stored under key %x", rec.OperationID, k)
+			}
+			want["idx_payment"][string(paymentKey(nil, &rec.Operation))] = true
+			if k := providerKey(nil, &rec.Operation); len(k) > 0 {
+				want["idx_provider"][string(k)] = true
+			}
+			c := counts[rec.ProjectID]
+			c.Operations++
+			if !domain.IsFinalOperationStatus(rec.OperationStatus) {
+				c.NotFinal++
+			}
+			counts[rec.ProjectID] = c
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for name, keys := range want {
+			n := 0
+			if err := r.Bucket([]byte(name)).ForEach(func(k, _ []byte) error {
+				if !keys[string(k)] {
+					return fmt.Errorf("%s has a stray entry %x", name, k)
+				}
+				n++
+				return nil
+			}); err != nil {
+				return err
+			}
+			if n != len(keys) {
+				return fmt.Errorf("%s has %d entries, the operations need %d", name, n, len(keys))
+			}
+		}
+		stored := map[int64]Counts{}
+		if err := r.Bucket(bucketCounts).ForEach(func(k, v []byte) error {
+			if c := decodeCounts(v); c != (Counts{}) {
+				stored[int64(beUint64(k))] = c
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for p, c := range counts {
+			if stored[p] != c {
+				return fmt.Errorf("project %d: counts say %+v, a recount gives %+v", p, stored[p], c)
+			}
+			delete(stored, p)
+		}
+		for p, c := range stored {
+			return fmt.Errorf("project %d: counts say %+v, it has no operations", p, c)
+		}
+		return nil
+	})
+}

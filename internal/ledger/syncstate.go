@@ -1,0 +1,130 @@
+package ledger
+
+import (
+	"cmp"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SyncState is the sync's progress for one project.
+type SyncState struct {
+	Project int64 `json:"project"`
+	// Watermark: every operation created up to here has been pulled at least
+	// once. The next sync starts at the watermark minus data_api.lookback.
+	Watermark   time.Time `json:"watermark,omitzero"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+
+	Counts `json:"-"` // from the counts bucket
+}
+
+func getSync(b *bolt.Bucket, project int64) (SyncState, error) {
+	s := SyncState{Project: project}
+	v := b.Get(be64(nil, uint64(project)))
+	if v == nil {
+		return s, nil
+	}
+	if err := json.Unmarshal(v, &s); err != nil {
+		return s, fmt.Errorf("sync state of project %d: %w", project, err)
+	}
+	return s, nil
+}
+
+func putSync(b *bolt.Bucket, s SyncState) error {
+	v, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return b.Put(be64(nil, uint64(s.Project)), v)
+}
+
+// updateSync applies fn to the state of each project in one transaction.
+func (l *Ledger) updateSync(projects []int64, fn func(*SyncState)) error {
+	return l.db.Update(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketSync)
+		for _, p := range projects {
+			s, err := getSync(b, p)
+			if err != nil {
+				return err
+			}
+			fn(&s)
+			if err := putSync(b, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AdvanceWatermark moves the watermark of projects forward to t; it never
+// moves it back.
+func (l *Ledger) AdvanceWatermark(projects []int64, t time.Time) error {
+	return l.updateSync(projects, func(s *SyncState) {
+		if t.After(s.Watermark) {
+			s.Watermark = t.UTC()
+		}
+	})
+}
+
+// RecordSync notes the end of a sync of projects at time at: a success, or
+// the error it ended with.
+func (l *Ledger) RecordSync(projects []int64, at time.Time, syncErr error) error {
+	return l.updateSync(projects, func(s *SyncState) {
+		s.LastAttempt = at.UTC()
+		if syncErr == nil {
+			s.LastSuccess = at.UTC()
+			return
+		}
+		s.LastError = syncErr.Error()
+		s.LastErrorAt = at.UTC()
+	})
+}
+
+// SyncState returns one project's state.
+func (l *Ledger) SyncState(project int64) (SyncState, error) {
+	var s SyncState
+	err := l.db.View(func(tx *bolt.Tx) error {
+		var err error
+		s, err = getSync(root(tx).Bucket(bucketSync), project)
+		if err == nil {
+			s.Counts = decodeCounts(root(tx).Bucket(bucketCounts).Get(be64(nil, uint64(project))))
+		}
+		return err
+	})
+	return s, err
+}
+
+// SyncStates returns the state of every project the ledger knows of, by
+// project id.
+func (l *Ledger) SyncStates() ([]SyncState, error) {
+	var out []SyncState
+	err := l.db.View(func(tx *bolt.Tx) error {
+		sb, cb := root(tx).Bucket(bucketSync), root(tx).Bucket(bucketCounts)
+		seen := map[int64]bool{}
+		for _, b := range []*bolt.Bucket{sb, cb} {
+			if err := b.ForEach(func(k, _ []byte) error {
+				p := int64(binary.BigEndian.Uint64(k))
+				if seen[p] {
+					return nil
+				}
+				seen[p] = true
+				s, err := getSync(sb, p)
+				s.Counts = decodeCounts(cb.Get(k))
+				out = append(out, s)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b SyncState) int { return cmp.Compare(a.Project, b.Project) })
+	return out, err
+}
