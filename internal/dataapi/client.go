@@ -143,6 +143,12 @@ type Page struct {
 // Operations pages through /operations/get for q and calls fn with every
 // page, in order. A page reaches fn only after its signature is verified. It
 // stops at the first error, from the API or from fn.
+//
+// The next page is requested as soon as a page has arrived, before that
+// page is verified and handed to fn: the server prepares page n+1 while we
+// check and store page n. When page n turns out to be the last (short),
+// the request for n+1 is cancelled; it is the only request that can be
+// wasted, one per call.
 func (c *Client) Operations(ctx context.Context, q Query, fn func(*Page) error) error {
 	if len(q.Projects) == 0 {
 		return errors.New("dataapi: no project ids")
@@ -157,22 +163,52 @@ func (c *Client) Operations(ctx context.Context, q Query, fn func(*Page) error) 
 			Limit:         c.pageSize,
 			OperationType: q.OperationType,
 		}
-		for {
-			ops, n, err := c.call(ctx, PathOperations, req)
-			if err != nil {
-				return fmt.Errorf("projects %v, offset %d: %w", group, req.Offset, err)
-			}
-			p := &Page{Projects: group, Offset: req.Offset, Operations: ops, Bytes: n, Last: len(ops) < c.pageSize}
-			if err := fn(p); err != nil {
-				return err
-			}
-			if p.Last {
-				break
-			}
-			req.Offset += len(ops)
+		if err := c.pages(ctx, req, fn); err != nil {
+			return fmt.Errorf("projects %v: %w", group, err)
 		}
 	}
 	return nil
+}
+
+func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // aborts a request made for a page after the last
+	type response struct {
+		body []byte
+		err  error
+	}
+	request := func(offset int) <-chan response {
+		ch := make(chan response, 1)
+		r := req
+		r.Offset = offset
+		go func() {
+			body, err := c.send(ctx, PathOperations, r)
+			ch <- response{body, err}
+		}()
+		return ch
+	}
+	offset := 0
+	cur := request(0)
+	for {
+		r := <-cur
+		if r.err != nil {
+			return fmt.Errorf("offset %d: %w", offset, r.err)
+		}
+		next := request(offset + c.pageSize)
+		ops, err := c.decode(PathOperations, r.body)
+		if err != nil {
+			return fmt.Errorf("offset %d: %w", offset, err)
+		}
+		p := &Page{Projects: req.ProjectID, Offset: offset, Operations: ops, Bytes: len(r.body), Last: len(ops) < c.pageSize}
+		if err := fn(p); err != nil {
+			return err
+		}
+		if p.Last {
+			return nil
+		}
+		offset += len(ops)
+		cur = next
+	}
 }
 
 // OperationsByPayment returns every operation of one payment.
@@ -185,33 +221,45 @@ func (c *Client) OperationsByPayment(ctx context.Context, projectID int64, payme
 	return ops, nil
 }
 
-// call signs req, posts it with retries, verifies and decodes the answer.
+// call sends req and decodes the answer.
 func (c *Client) call(ctx context.Context, path string, req any) ([]domain.Operation, int, error) {
+	body, err := c.send(ctx, path, req)
+	if err != nil {
+		return nil, 0, err
+	}
+	ops, err := c.decode(path, body)
+	return ops, len(body), err
+}
+
+// send signs req and posts it with retries; it returns the raw answer.
+func (c *Client) send(ctx context.Context, path string, req any) ([]byte, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	if body, err = AppendSigned(c.secret, body); err != nil {
-		return nil, 0, fmt.Errorf("sign request: %w", err)
+		return nil, fmt.Errorf("sign request: %w", err)
 	}
-	resp, err := c.post(ctx, path, body)
-	if err != nil {
-		return nil, 0, err
-	}
+	return c.post(ctx, path, body)
+}
+
+// decode verifies an answer's signature and reads its operations. Nothing
+// of an answer that fails verification is returned.
+func (c *Client) decode(path string, resp []byte) ([]domain.Operation, error) {
 	f := getFlat()
 	defer putFlat(f)
 	if err := f.flatten(resp); err != nil {
-		return nil, len(resp), fmt.Errorf("%s: malformed response: %w", path, err)
+		return nil, fmt.Errorf("%s: malformed response: %w", path, err)
 	}
 	if err := f.verify(c.secret); err != nil {
-		return nil, len(resp), fmt.Errorf("%s: response rejected, nothing from it is used: %w (check data_api.secret; if it is right, the response was changed on the way)", path, err)
+		return nil, fmt.Errorf("%s: response rejected, nothing from it is used: %w (check data_api.secret; if it is right, the response was changed on the way)", path, err)
 	}
 	d := opDecoder{loc: c.loc}
 	ops, err := d.decodeOperations(f)
 	if err != nil {
-		return nil, len(resp), fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return ops, len(resp), nil
+	return ops, nil
 }
 
 // post sends body to path, retrying what is worth retrying.
@@ -265,7 +313,12 @@ func (c *Client) once(ctx context.Context, path string, body []byte) ([]byte, ti
 		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + 1)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: read response: %w", path, err)
 	}
@@ -277,3 +330,10 @@ func (c *Client) once(ctx context.Context, path string, body []byte) ([]byte, ti
 	}
 	return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), newAPIError(path, resp.StatusCode, data)
 }
+
+// String names the client without its credentials, so that printing it
+// (%v of a struct holding it) shows no token or secret.
+func (c *Client) String() string { return "dataapi.Client(" + c.base + ")" }
+
+// GoString is String for %#v.
+func (c *Client) GoString() string { return c.String() }

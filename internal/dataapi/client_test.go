@@ -163,7 +163,7 @@ func TestMoreThanTenProjectsAreSplit(t *testing.T) {
 	}
 }
 
-func TestRetriesServerErrorsAndRateLimits(t *testing.T) {
+func TestRetriesServerErrors(t *testing.T) {
 	fake, url := newFake(t, fakeapi.Config{Seed: 4, Count: 450, Faults: fakeapi.Faults{ServerErrorEvery: 2}})
 	got, _, err := all(t, newClient(t, url, nil), window())
 	if err != nil {
@@ -172,20 +172,24 @@ func TestRetriesServerErrorsAndRateLimits(t *testing.T) {
 	if len(got) != 450 {
 		t.Fatalf("got %d, want 450", len(got))
 	}
-	if fake.Requests() != 9 { // 5 pages; requests 2, 4, 6 and 8 fail
-		t.Errorf("requests = %d, want 9", fake.Requests())
+	// Five pages, requests 2, 4, 6 and 8 fail; one more request may have
+	// gone out for a sixth page before the fifth was known to be the last.
+	if n := fake.Requests(); n < 9 || n > 11 {
+		t.Errorf("requests = %d, want 9 (+ at most one page ahead and its retry)", n)
 	}
+}
 
-	fake.SetFaults(fakeapi.Faults{RateLimitEvery: 2, RetryAfter: time.Second})
+func TestRetryAfterIsHonoured(t *testing.T) {
+	// Request 2, for the second page, is told to wait a second.
+	_, url := newFake(t, fakeapi.Config{Seed: 4, Count: 450, Faults: fakeapi.Faults{RateLimitEvery: 2, RetryAfter: time.Second}})
 	begin := time.Now()
-	got, _, err = all(t, newClient(t, url, func(o *dataapi.Options) { o.PageSize = 1000 }), window())
+	got, _, err := all(t, newClient(t, url, func(o *dataapi.Options) { o.Retry.MaxAttempts = 10 }), window())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 450 {
 		t.Fatalf("got %d, want 450", len(got))
 	}
-	// Request 10 is told to wait a second; request 11 passes.
 	if elapsed := time.Since(begin); elapsed < time.Second {
 		t.Errorf("retried after %v, before the server's Retry-After of 1s", elapsed)
 	}

@@ -30,7 +30,7 @@ func FuzzSignature(f *testing.F) {
 		if err != nil {
 			t.Fatalf("encoding/json rejects what we accept: %v\n%q", err, doc)
 		}
-		if ref != want {
+		if ref != want && ref != ambiguous {
 			t.Fatalf("signed string differs from reference\n got %q\nwant %q\n doc %q", want, ref, doc)
 		}
 		var probe map[string]json.RawMessage
@@ -52,6 +52,8 @@ func FuzzSignature(f *testing.F) {
 		}
 	})
 }
+
+const ambiguous = "\x00ambiguous"
 
 // referenceString is a deliberately naive implementation of the signature
 // string on top of encoding/json, used to cross-check the tokenizer.
@@ -96,6 +98,13 @@ func referenceString(doc []byte) (string, error) {
 	}
 	walk("", root, 0, false)
 	sort.Slice(items, func(i, j int) bool { return items[i].path < items[j].path })
+	for i := 1; i < len(items); i++ {
+		// Empty keys can give two items one path ({"A":1,"":{"A":2}}: the
+		// SDKs join "" and "A" as "A"); their order is then undefined.
+		if items[i].path == items[i-1].path {
+			return ambiguous, nil
+		}
+	}
 	parts := make([]string, len(items))
 	for i, it := range items {
 		parts[i] = it.path + ":" + it.value

@@ -1,0 +1,382 @@
+// Package config reads reconciled's TOML configuration: defaults first, the
+// file decoded over them, unknown keys rejected, secrets resolved (value,
+// *_file or environment), then Validate. Every problem is reported with its
+// key, and with its line where it can be found, all at once.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"reconciled/internal/schedule"
+)
+
+// Config is the whole configuration. Field comments name the TOML keys;
+// config.example.toml documents each one.
+type Config struct {
+	Storage   Storage    `toml:"storage"`
+	DataAPI   DataAPI    `toml:"data_api"`
+	Records   Records    `toml:"records"`
+	Reconcile Reconcile  `toml:"reconcile"`
+	Mail      Mail       `toml:"mail"`
+	Log       Log        `toml:"log"`
+	Schedules []Schedule `toml:"schedule"`
+
+	// File is the file the config was read from ("" for Default).
+	File string `toml:"-"`
+}
+
+// Storage is [storage].
+type Storage struct {
+	Path string `toml:"path"` // the bbolt database file
+}
+
+// DataAPI is [data_api].
+type DataAPI struct {
+	BaseURL     string   `toml:"base_url"`
+	Token       Secret   `toml:"token"`
+	TokenFile   string   `toml:"token_file"`
+	Secret      Secret   `toml:"secret"`
+	SecretFile  string   `toml:"secret_file"`
+	Projects    []int64  `toml:"projects"`
+	TZ          string   `toml:"tz"`
+	PageSize    int      `toml:"page_size"`
+	Timeout     Duration `toml:"timeout"`
+	Lookback    Duration `toml:"lookback"`
+	Start       string   `toml:"start"` // YYYY-MM-DD: where the very first sync begins
+	MaxAttempts int      `toml:"max_attempts"`
+}
+
+// Records is [records]: how the merchant's files read.
+type Records struct {
+	AmountUnit string `toml:"amount_unit"` // "major" or "minor"
+}
+
+// Reconcile is [reconcile].
+type Reconcile struct {
+	AmountTolerance int64 `toml:"amount_tolerance"` // minor units
+}
+
+// Mail is [mail]: the SMTP server reports are sent through.
+type Mail struct {
+	Host         string `toml:"host"`
+	Port         int    `toml:"port"`
+	TLS          string `toml:"tls"` // "starttls", "tls" or "none"
+	Username     string `toml:"username"`
+	Password     Secret `toml:"password"`
+	PasswordFile string `toml:"password_file"`
+	From         string `toml:"from"`
+}
+
+// Log is [log].
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// Schedule is one [[schedule]] job of the daemon.
+type Schedule struct {
+	Job    string   `toml:"job"`    // sync, reconcile, report or export
+	Cron   string   `toml:"cron"`   // e.g. "*/10 * * * *" or "CRON_TZ=Europe/Moscow 0 7 * * *"
+	To     []string `toml:"to"`     // report: recipients
+	Format string   `toml:"format"` // report, export: csv or xlsx
+}
+
+// Duration is a time.Duration written as "6m" or "72h".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as \"90s\", \"6m\" or \"72h\"", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Environment variables that supply secrets when the file does not.
+const (
+	EnvDataAPIToken  = "RECONCILED_DATA_API_TOKEN"
+	EnvDataAPISecret = "RECONCILED_DATA_API_SECRET"
+	EnvMailPassword  = "RECONCILED_MAIL_PASSWORD"
+)
+
+// Default is the configuration before any file is read.
+func Default() *Config {
+	return &Config{
+		Storage: Storage{Path: "/var/lib/reconciled/reconciled.db"},
+		DataAPI: DataAPI{
+			BaseURL:     "https://data.ecommpay.com/v1",
+			TZ:          "UTC",
+			PageSize:    1000,
+			Timeout:     Duration{6 * time.Minute},
+			Lookback:    Duration{72 * time.Hour},
+			MaxAttempts: 6,
+		},
+		Records: Records{AmountUnit: "major"},
+		Mail:    Mail{Port: 587, TLS: "starttls"},
+		Log:     Log{Level: "info", Format: "text"},
+	}
+}
+
+// Problem is one thing wrong with a config.
+type Problem struct {
+	File string
+	Line int    // 0 when unknown
+	Key  string // e.g. "data_api.page_size" or "schedule[2].cron"
+	Msg  string
+}
+
+func (p Problem) Error() string {
+	var b strings.Builder
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+		}
+		b.WriteString(": ")
+	}
+	if p.Key != "" {
+		b.WriteString(p.Key + ": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Problems is every problem found in a config; it is the error Load and
+// Validate return.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads the config file at path over the defaults, resolves secrets
+// (env is the environment, os.Getenv in production) and validates it. On
+// error the result is Problems.
+func Load(path string, env func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Problems{{File: path, Msg: fmt.Sprintf("cannot read the config: %v", err)}}
+	}
+	return Parse(path, data, env)
+}
+
+// Parse is Load for a config already in memory; file names it in errors.
+func Parse(file string, data []byte, env func(string) string) (*Config, error) {
+	c := Default()
+	c.File = file
+	lines := keyLines(data)
+	md, err := toml.Decode(string(data), c)
+	if err != nil {
+		p := Problem{File: file, Msg: err.Error()}
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			p.Line, p.Key, p.Msg = pe.Position.Line, pe.LastKey, pe.Message
+		} else if m := reDecodeError.FindStringSubmatch(p.Msg); m != nil {
+			// Type errors are plain errors: `toml: line 8 (last key "k"): …`.
+			p.Line, _ = strconv.Atoi(m[1])
+			p.Key, p.Msg = m[2], m[3]
+		}
+		p.Msg = strings.TrimPrefix(p.Msg, "toml: ")
+		return nil, Problems{p}
+	}
+	var ps Problems
+	unknown := map[string]bool{}
+	for _, k := range md.Undecoded() {
+		key := k.String()
+		unknown[key] = true
+		if len(k) > 1 && unknown[k[:len(k)-1].String()] {
+			continue // inside an unknown table, reported already
+		}
+		ps = append(ps, Problem{File: file, Line: lines.find(key), Key: key, Msg: "unknown key"})
+	}
+	ps = append(ps, c.resolveSecrets(env)...)
+	if err := c.Validate(); err != nil {
+		ps = append(ps, err.(Problems)...)
+	}
+	for i := range ps {
+		ps[i].File = file
+		if ps[i].Line == 0 {
+			ps[i].Line = lines.find(ps[i].Key)
+		}
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
+}
+
+var reDecodeError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+// resolveSecrets fills each secret from its value, its *_file, or its
+// environment variable, in that order; a value and a file together are an
+// error. A *_file path may use $CREDENTIALS_DIRECTORY (systemd's
+// LoadCredential).
+func (c *Config) resolveSecrets(env func(string) string) Problems {
+	var ps Problems
+	resolve := func(s *Secret, key, file, envName string) {
+		switch {
+		case s.IsSet() && file != "":
+			ps = append(ps, Problem{Key: key + "_file", Msg: fmt.Sprintf("set either %s or %s_file, not both", key, key)})
+		case file != "":
+			path := os.Expand(file, func(name string) string {
+				if name == "CREDENTIALS_DIRECTORY" {
+					return env(name)
+				}
+				return "$" + name
+			})
+			data, err := os.ReadFile(path)
+			if err != nil {
+				ps = append(ps, Problem{Key: key + "_file", Msg: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))})
+				return
+			}
+			v := strings.TrimRight(string(data), "\r\n")
+			if v == "" {
+				ps = append(ps, Problem{Key: key + "_file", Msg: fmt.Sprintf("%s is empty", path)})
+				return
+			}
+			*s = NewSecret(v)
+		case !s.IsSet() && env != nil:
+			*s = NewSecret(env(envName))
+		}
+	}
+	resolve(&c.DataAPI.Token, "data_api.token", c.DataAPI.TokenFile, EnvDataAPIToken)
+	resolve(&c.DataAPI.Secret, "data_api.secret", c.DataAPI.SecretFile, EnvDataAPISecret)
+	resolve(&c.Mail.Password, "mail.password", c.Mail.PasswordFile, EnvMailPassword)
+	return ps
+}
+
+// Jobs the daemon can schedule.
+var Jobs = []string{"sync", "reconcile", "report", "export"}
+
+// Validate checks every value and returns Problems naming the keys.
+func (c *Config) Validate() error {
+	var ps Problems
+	bad := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Storage.Path == "" {
+		bad("storage.path", "is empty: give the database file, e.g. /var/lib/reconciled/reconciled.db")
+	}
+
+	d := &c.DataAPI
+	if u, err := url.Parse(d.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("data_api.base_url", "%q is not an http(s) URL", d.BaseURL)
+	}
+	switch n := len([]rune(d.Token.Value())); {
+	case n == 0:
+		bad("data_api.token", "missing: set token, token_file or %s", EnvDataAPIToken)
+	case n != 30:
+		bad("data_api.token", "has %d characters; a Data API token has 30", n)
+	}
+	if !d.Secret.IsSet() {
+		bad("data_api.secret", "missing: set secret, secret_file or %s", EnvDataAPISecret)
+	}
+	if len(d.Projects) == 0 {
+		bad("data_api.projects", "list at least one project id, e.g. projects = [580, 579]")
+	}
+	seen := map[int64]bool{}
+	for _, p := range d.Projects {
+		if p <= 0 {
+			bad("data_api.projects", "project id %d is not positive", p)
+		}
+		if seen[p] {
+			bad("data_api.projects", "project id %d is listed twice", p)
+		}
+		seen[p] = true
+	}
+	if _, err := time.LoadLocation(d.TZ); err != nil || d.TZ == "" {
+		bad("data_api.tz", "%q is not an IANA time zone such as \"UTC\" or \"Europe/Moscow\"", d.TZ)
+	}
+	if d.PageSize < 1 || d.PageSize > 1000 {
+		bad("data_api.page_size", "%d is not in 1..1000", d.PageSize)
+	}
+	if d.Timeout.Duration <= 0 {
+		bad("data_api.timeout", "must be positive")
+	}
+	if d.Lookback.Duration < 0 {
+		bad("data_api.lookback", "must not be negative")
+	}
+	if d.Start != "" {
+		if _, err := time.Parse(time.DateOnly, d.Start); err != nil {
+			bad("data_api.start", "%q is not a date YYYY-MM-DD", d.Start)
+		}
+	}
+	if d.MaxAttempts < 1 || d.MaxAttempts > 100 {
+		bad("data_api.max_attempts", "%d is not in 1..100", d.MaxAttempts)
+	}
+
+	if u := c.Records.AmountUnit; u != "major" && u != "minor" {
+		bad("records.amount_unit", "%q: use \"major\" (1000.00) or \"minor\" (100000)", u)
+	}
+	if c.Reconcile.AmountTolerance < 0 {
+		bad("reconcile.amount_tolerance", "%d is negative", c.Reconcile.AmountTolerance)
+	}
+
+	m := &c.Mail
+	if m.Host != "" {
+		if m.Port < 1 || m.Port > 65535 {
+			bad("mail.port", "%d is not a TCP port", m.Port)
+		}
+		if !slices.Contains([]string{"starttls", "tls", "none"}, m.TLS) {
+			bad("mail.tls", "%q: use \"starttls\", \"tls\" or \"none\"", m.TLS)
+		}
+		if _, err := mail.ParseAddress(m.From); err != nil {
+			bad("mail.from", "%q is not an e-mail address", m.From)
+		}
+		if m.Username != "" && !m.Password.IsSet() {
+			bad("mail.password", "missing for mail.username: set password, password_file or %s", EnvMailPassword)
+		}
+	}
+
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "%q: use debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "%q: use text or json", c.Log.Format)
+	}
+
+	for i, s := range c.Schedules {
+		key := fmt.Sprintf("schedule[%d]", i+1)
+		if !slices.Contains(Jobs, s.Job) {
+			bad(key+".job", "%q: use one of %s", s.Job, strings.Join(Jobs, ", "))
+		}
+		if _, err := schedule.Parse(s.Cron); err != nil {
+			bad(key+".cron", "%v", err)
+		}
+		for _, to := range s.To {
+			if _, err := mail.ParseAddress(to); err != nil {
+				bad(key+".to", "%q is not an e-mail address", to)
+			}
+		}
+		if s.Job == "report" && len(s.To) > 0 && m.Host == "" {
+			bad(key+".to", "reports are mailed: set [mail] host")
+		}
+		if s.Format != "" && s.Format != "csv" && s.Format != "xlsx" {
+			bad(key+".format", "%q: use csv or xlsx", s.Format)
+		}
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}

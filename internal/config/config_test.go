@@ -1,0 +1,200 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	token  = "WKiarERJ5pcceNerpM9R5TNnyPTQMl"
+	secret = "s3cr3t-value-never-shown"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// minimal is the smallest valid config.
+const minimal = `
+[storage]
+path = "/tmp/x.db"
+[data_api]
+token = "` + token + `"
+secret = "` + secret + `"
+projects = [580]
+`
+
+func parse(t *testing.T, text string) (*Config, Problems) {
+	t.Helper()
+	c, err := Parse("test.toml", []byte(text), env(nil))
+	if err == nil {
+		return c, nil
+	}
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("error is %T, want Problems: %v", err, err)
+	}
+	return nil, ps
+}
+
+func TestExampleParsesAndDocumentsEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("config.example.toml", data, env(map[string]string{
+		EnvDataAPISecret: "from-env", EnvMailPassword: "pw",
+	}))
+	if err != nil {
+		t.Fatalf("config.example.toml:\n%v", err)
+	}
+	if c.DataAPI.PageSize != 1000 || c.DataAPI.Lookback.Duration != 72*time.Hour || len(c.Schedules) != 2 || c.DataAPI.Secret.Value() != "from-env" {
+		t.Errorf("unexpected values: %+v", c)
+	}
+	// Every key of the Config struct appears in the example, set or commented.
+	var missing []string
+	var walk func(prefix string, typ reflect.Type)
+	walk = func(prefix string, typ reflect.Type) {
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			tag := f.Tag.Get("toml")
+			if tag == "" || tag == "-" {
+				continue
+			}
+			ft := f.Type
+			if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(Secret{}) && ft != reflect.TypeOf(Duration{}) {
+				walk(prefix+tag+".", ft)
+				continue
+			}
+			if !regexp.MustCompile(`(?m)^#?\s*` + tag + `\s*=`).Match(data) {
+				missing = append(missing, prefix+tag)
+			}
+		}
+	}
+	walk("", reflect.TypeOf(Config{}))
+	if len(missing) > 0 {
+		t.Errorf("config.example.toml does not document %v", missing)
+	}
+}
+
+func TestDefaultsApply(t *testing.T) {
+	c, ps := parse(t, minimal)
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	if c.DataAPI.TZ != "UTC" || c.DataAPI.Timeout.Duration != 6*time.Minute || c.Records.AmountUnit != "major" || c.DataAPI.BaseURL != "https://data.ecommpay.com/v1" {
+		t.Errorf("defaults not applied: %+v", c.DataAPI)
+	}
+}
+
+func TestProblemsNameKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"unknown key", minimal + "tokn = 1\n", "test.toml:8: data_api.tokn: unknown key"},
+		{"unknown table", minimal + "[extra]\na = 1\n", "test.toml:8: extra: unknown key"},
+		{"page size", minimal + "page_size = 5000\n", "test.toml:8: data_api.page_size: 5000 is not in 1..1000"},
+		{"wrong type", minimal + "page_size = \"big\"\n", "test.toml:8: data_api.page_size:"},
+		{"bad duration", minimal + "lookback = \"3 days\"\n", "test.toml:8: data_api.lookback:"},
+		{"bad tz", minimal + "tz = \"Mars/Base\"\n", "test.toml:8: data_api.tz:"},
+		{"token length", strings.Replace(minimal, token, "short", 1), "test.toml:5: data_api.token: has 5 characters"},
+		{"syntax", minimal + "x = = 1\n", "test.toml:8:"},
+		{"bad cron", minimal + "[[schedule]]\njob = \"sync\"\ncron = \"*/10 * *\"\n", "test.toml:10: schedule[1].cron:"},
+		{"second schedule", minimal + "[[schedule]]\njob = \"sync\"\ncron = \"@hourly\"\n[[schedule]]\njob = \"nap\"\ncron = \"@hourly\"\n", "test.toml:12: schedule[2].job: \"nap\""},
+		{"cron panic", minimal + "[[schedule]]\njob = \"sync\"\ncron = \"CRON_TZ=Europe/Moscow\"\n", "schedule[1].cron:"},
+		{"report without mail", minimal + "[[schedule]]\njob = \"report\"\ncron = \"@daily\"\nto = [\"a@example.com\"]\n", "reports are mailed"},
+		{"mail tls", minimal + "[mail]\nhost = \"127.0.0.1\"\ntls = \"ssl\"\nfrom = \"r@example.com\"\n", "test.toml:10: mail.tls:"},
+		{"amount unit", minimal + "[records]\namount_unit = \"cents\"\n", "test.toml:9: records.amount_unit:"},
+		{"no projects", strings.Replace(minimal, "projects = [580]", "", 1), "data_api.projects: list at least one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ps := parse(t, tt.text)
+			if ps == nil {
+				t.Fatal("no problem reported")
+			}
+			if !strings.Contains(ps.Error(), tt.want) {
+				t.Errorf("got\n%v\nwant a line containing %q", ps, tt.want)
+			}
+		})
+	}
+}
+
+func TestAllProblemsAtOnce(t *testing.T) {
+	_, ps := parse(t, minimal+"page_size = 0\ntz = \"\"\ntimeout = \"-1s\"\n")
+	if len(ps) != 3 {
+		t.Fatalf("got %d problems, want 3:\n%v", len(ps), ps)
+	}
+}
+
+func TestSecretSources(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	os.WriteFile(file, []byte("from-file\n"), 0o600)
+	noSecret := strings.Replace(minimal, `secret = "`+secret+`"`, "", 1)
+
+	c, err := Parse("t", []byte(noSecret+"secret_file = \""+file+"\"\n"), env(map[string]string{EnvDataAPISecret: "from-env"}))
+	if err != nil || c.DataAPI.Secret.Value() != "from-file" {
+		t.Fatalf("secret_file: %v %v", err, c)
+	}
+	c, err = Parse("t", []byte(noSecret+"secret_file = \"$CREDENTIALS_DIRECTORY/secret\"\n"), env(map[string]string{"CREDENTIALS_DIRECTORY": dir}))
+	if err != nil || c.DataAPI.Secret.Value() != "from-file" {
+		t.Fatalf("$CREDENTIALS_DIRECTORY: %v", err)
+	}
+	c, err = Parse("t", []byte(noSecret), env(map[string]string{EnvDataAPISecret: "from-env"}))
+	if err != nil || c.DataAPI.Secret.Value() != "from-env" {
+		t.Fatalf("env: %v", err)
+	}
+	if _, err := Parse("t", []byte(minimal+"secret_file = \""+file+"\"\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("value and file: %v", err)
+	}
+	if _, err := Parse("t", []byte(noSecret+"secret_file = \"/nonexistent/x\"\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "data_api.secret_file: cannot read /nonexistent/x") {
+		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := Parse("t", []byte(noSecret), env(nil)); err == nil || !strings.Contains(err.Error(), "data_api.secret: missing") {
+		t.Fatalf("no secret: %v", err)
+	}
+}
+
+func TestSecretNeverShows(t *testing.T) {
+	c, ps := parse(t, minimal+"[mail]\nhost = \"127.0.0.1\"\nusername = \"u\"\npassword = \""+secret+"2\"\nfrom = \"r@example.com\"\n")
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	var out bytes.Buffer
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%10s"} {
+		fmt.Fprintf(&out, verb+"\n", c)
+		fmt.Fprintf(&out, verb+"\n", *c)
+		fmt.Fprintf(&out, verb+"\n", c.DataAPI.Secret)
+		fmt.Fprintf(&out, verb+"\n", c.DataAPI)
+	}
+	js, _ := json.Marshal(c)
+	out.Write(js)
+	slog.New(slog.NewTextHandler(&out, nil)).Info("config", "secret", c.DataAPI.Secret, "mail", c.Mail, "cfg", c)
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("config", "secret", c.DataAPI.Secret, "cfg", c)
+	for _, s := range []string{secret, token, fmt.Sprintf("%x", secret)} {
+		if strings.Contains(out.String(), s) {
+			t.Errorf("a credential shows:\n%s", out.String())
+			break
+		}
+	}
+	if !strings.Contains(out.String(), "<redacted>") {
+		t.Error("expected <redacted> in the output")
+	}
+	if c.DataAPI.Secret.Value() != secret {
+		t.Error("Value must give the secret")
+	}
+}

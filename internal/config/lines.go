@@ -1,0 +1,67 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// lineIndex maps config keys to the line that sets them, for error
+// messages. The TOML decoder keeps positions to itself, so this reads the
+// file's lines on its own: table headers and "key =" lines, which is all a
+// hand-written config has. A key it cannot place simply has no line.
+type lineIndex struct {
+	exact     map[string]int // "data_api.page_size", "schedule[2].cron"
+	unindexed map[string]int // "schedule.cron": the first one, for the decoder's keys
+}
+
+var (
+	reArrayHeader = regexp.MustCompile(`^\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]`)
+	reTableHeader = regexp.MustCompile(`^\[\s*([A-Za-z0-9_.\-]+)\s*\]`)
+	reKey         = regexp.MustCompile(`^([A-Za-z0-9_\-]+(?:\s*\.\s*[A-Za-z0-9_\-]+)*)\s*=`)
+)
+
+func keyLines(data []byte) lineIndex {
+	idx := lineIndex{exact: map[string]int{}, unindexed: map[string]int{}}
+	add := func(key, plain string, line int) {
+		if _, ok := idx.exact[key]; !ok {
+			idx.exact[key] = line
+		}
+		if _, ok := idx.unindexed[plain]; !ok {
+			idx.unindexed[plain] = line
+		}
+	}
+	var table, plainTable string
+	arrays := map[string]int{}
+	for i, line := range strings.Split(string(data), "\n") {
+		n := i + 1
+		line = strings.TrimSpace(line)
+		switch {
+		case reArrayHeader.MatchString(line):
+			name := reArrayHeader.FindStringSubmatch(line)[1]
+			arrays[name]++
+			table, plainTable = fmt.Sprintf("%s[%d]", name, arrays[name]), name
+			add(table, name, n)
+		case reTableHeader.MatchString(line):
+			name := reTableHeader.FindStringSubmatch(line)[1]
+			table, plainTable = name, name
+			add(table, name, n)
+		case reKey.MatchString(line):
+			key := strings.ReplaceAll(reKey.FindStringSubmatch(line)[1], " ", "")
+			if table == "" {
+				add(key, key, n)
+			} else {
+				add(table+"."+key, plainTable+"."+key, n)
+			}
+		}
+	}
+	return idx
+}
+
+// find returns the line of key, or 0.
+func (idx lineIndex) find(key string) int {
+	if n, ok := idx.exact[key]; ok {
+		return n
+	}
+	return idx.unindexed[key]
+}
