@@ -126,32 +126,76 @@ var operationFields = map[string]func(d *opDecoder, op *domain.Operation, v []by
 // opDecoder turns a flattened, verified response into operations.
 type opDecoder struct {
 	loc *time.Location
-	// interned holds the few distinct values of low-cardinality fields
-	// (statuses, types, currencies) so that a page does not allocate one
-	// string per field.
-	interned map[string]string
 }
+
+// words are the values of the low-cardinality fields (types, statuses,
+// methods, currencies, common codes): str returns these strings instead of
+// allocating one per field of every operation.
+var words = func() map[string]string {
+	m := map[string]string{}
+	for _, w := range []string{
+		domain.OpSale, domain.OpRefund, domain.OpReversal, domain.OpPayout, domain.OpAuth, domain.OpCapture,
+		domain.OpCancel, domain.OpRecurring, domain.OpAccountVerification,
+		domain.PaymentPurchase, domain.PaymentInvoice,
+		domain.StatusSuccess, domain.StatusDecline, domain.StatusError, domain.StatusProcessing, domain.StatusAwaiting3DS,
+		domain.StatusAwaitingRedirect, domain.StatusAwaitingClarification, domain.StatusAwaitingCustomer,
+		domain.StatusAwaitingCapture, domain.StatusCanceled, domain.StatusCancelled, domain.StatusRefunded,
+		domain.StatusPartiallyRefunded, domain.StatusReversed, domain.StatusPartiallyReversed,
+		"advcash", "advcash_direct", "Card partner", "card",
+		"EUR", "BRL", "GBP", "KZT", "RUB", "UAH", "USD", "UZS",
+		"0", "Success", "100", "General decline", "20105", "Insufficient funds on customer account",
+	} {
+		m[w] = w
+	}
+	return m
+}()
 
 func (d *opDecoder) str(v []byte) string {
-	if s, ok := d.interned[string(v)]; ok {
+	if s, ok := words[string(v)]; ok {
 		return s
 	}
-	s := string(v)
-	if len(d.interned) < 4096 {
-		d.interned[s] = s
-	}
-	return s
+	return string(v)
 }
 
+// time reads a TimeLayout time in the decoder's zone. The common form is
+// read by hand (time.ParseInLocation was a sixth of decoding); anything
+// else goes through ParseInLocation.
 func (d *opDecoder) time(v []byte) (time.Time, error) {
 	if len(v) == 0 {
 		return time.Time{}, nil
+	}
+	if len(v) == len(TimeLayout) && v[4] == '-' && v[7] == '-' && v[10] == ' ' && v[13] == ':' && v[16] == ':' {
+		y, ok1 := digits(v[0:4])
+		mo, ok2 := digits(v[5:7])
+		dd, ok3 := digits(v[8:10])
+		h, ok4 := digits(v[11:13])
+		mi, ok5 := digits(v[14:16])
+		sec, ok6 := digits(v[17:19])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 {
+			t := time.Date(y, time.Month(mo), dd, h, mi, sec, 0, d.loc)
+			// time.Date normalises 30 February or a time in a DST gap;
+			// only an exact match takes the fast path.
+			if t.Year() == y && int(t.Month()) == mo && t.Day() == dd && t.Hour() == h && t.Minute() == mi && t.Second() == sec {
+				return t.UTC(), nil
+			}
+		}
 	}
 	t, err := time.ParseInLocation(TimeLayout, string(v), d.loc)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("time %q is not %s", v, TimeLayout)
 	}
 	return t.UTC(), nil
+}
+
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // parseInt accepts an integer given as a JSON number or a JSON string.
@@ -180,11 +224,8 @@ func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
 	if !f.hasRootKey(keyOperations) {
 		return nil, errors.New(`response has no "operations" array`)
 	}
-	if d.interned == nil {
-		d.interned = make(map[string]string, 64)
-	}
 	prefix := keyOperations + ":"
-	var ops []domain.Operation
+	ops := make([]domain.Operation, 0, len(f.items)/20)
 	cur := -1
 	for _, it := range f.items {
 		path := f.pathOf(it)

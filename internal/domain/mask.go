@@ -1,6 +1,9 @@
 package domain
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // MaskAccount hides the customer's instrument before it is stored, logged or
 // exported, so that no full card or account number ever leaves the Data API
@@ -17,9 +20,9 @@ func MaskAccount(s string) string {
 	if s == "" || strings.Contains(s, "*") || strings.Contains(s, "...") || strings.Contains(s, "…") {
 		return s
 	}
-	r := []rune(s)
 	if at := strings.LastIndexByte(s, '@'); at > 0 {
-		return string(r[0]) + "***" + s[at:]
+		_, size := utf8.DecodeRuneInString(s)
+		return s[:size] + "***" + s[at:]
 	}
 	digits := 0
 	for i := 0; i < len(s); i++ {
@@ -34,6 +37,7 @@ func MaskAccount(s string) string {
 	if digits >= 12 {
 		return maskDigits(s, digits)
 	}
+	r := []rune(s)
 	if len(r) >= 8 {
 		return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
 	}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"reconciled/internal/config"
+	"reconciled/internal/export"
+	"reconciled/internal/fakeapi"
+	"reconciled/internal/ledger"
+	"reconciled/internal/syncer"
+)
+
+// The demo's fake Data API credentials: the token has the real one's 30
+// characters; the secret is new every run.
+const demoToken = "demo-token-000000000000000000x"
+
+func (m *Main) runDemo(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("demo", "[--dir DIR] [--operations N]", "  reconciled demo\n  reconciled demo --dir /tmp/demo --operations 100000\n")
+	dir := fs.String("dir", "reconciled-demo", "folder for the database, the exports and a config to explore them with")
+	count := fs.Int("operations", 5000, "operations in the fake Data API")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *count < 1 || *count > 10_000_000 {
+		return usagef("--operations %d: use 1..10000000", *count)
+	}
+	if !m.verbose {
+		m.setLogger(config.Log{Level: "warn", Format: "text"})
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return err
+	}
+	dbPath := filepath.Join(abs, "reconciled.db")
+	if err := os.Remove(dbPath); err == nil {
+		fmt.Fprintf(m.Stdout, "removed the previous demo database %s\n", dbPath)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+
+	// 1. A fake Data API on loopback: three days of operations up to now.
+	secret := make([]byte, 16)
+	rand.Read(secret)
+	now := m.Now().UTC()
+	start := now.Truncate(24 * time.Hour).Add(-72 * time.Hour)
+	fake, err := fakeapi.New(fakeapi.Config{
+		Token: demoToken, Secret: []byte(hex.EncodeToString(secret)), Seed: 1,
+		Start: start, Count: *count, Step: now.Sub(start) / time.Duration(*count), Now: m.Now,
+	})
+	if err != nil {
+		return err
+	}
+	if err := fake.Start(); err != nil {
+		return err
+	}
+	defer fake.Close()
+	fmt.Fprintf(m.Stdout, "1. fake ECommPay Data API on %s: %d operations since %s\n"+
+		"   project 580 (ADVCash: EUR BRL GBP KZT RUB UAH USD) and project 579 (Uzbek card partner: UZS)\n",
+		fake.URL(), *count, start.Format(time.DateTime))
+
+	cfg := config.Default()
+	cfg.File = filepath.Join(abs, "reconciled.toml")
+	cfg.Storage.Path = dbPath
+	cfg.DataAPI.BaseURL = fake.URL()
+	cfg.DataAPI.Token = config.NewSecret(demoToken)
+	cfg.DataAPI.Secret = config.NewSecret(hex.EncodeToString(secret))
+	cfg.DataAPI.Projects = []int64{580, 579}
+	cfg.DataAPI.Start = start.Format(time.DateOnly)
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+
+	l, err := ledger.Open(dbPath, ledger.Options{Logger: m.log()})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+
+	// 2. Sync, then sync again: the second run re-reads the lookback window
+	// and stores nothing new.
+	fmt.Fprintf(m.Stdout, "2. sync into %s\n   ", dbPath)
+	if _, err := m.sync(ctx, cfg, l, syncer.Options{}); err != nil {
+		return err
+	}
+	fmt.Fprint(m.Stdout, "   again (nothing changed upstream, so nothing new is stored):\n   ")
+	if _, err := m.sync(ctx, cfg, l, syncer.Options{}); err != nil {
+		return err
+	}
+
+	// 3. Export the payment register.
+	csvPath := filepath.Join(abs, "operations.csv")
+	n, err := m.exportOperations(ctx, l, csvPath, ledger.Range{}, export.Filter{}, export.CSVOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "3. exported %d operations to %s\n\n", n, csvPath)
+
+	if err := writeDemoConfig(cfg.File, dbPath); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Files are in %s. Explore them with:\n"+
+		"  reconciled --config %s status\n"+
+		"  reconciled --config %s export --what operations --format csv --method advcash --status decline\n",
+		abs, cfg.File, cfg.File)
+	return nil
+}
+
+// writeDemoConfig leaves a config beside the demo database so that status
+// and export can be tried on it. Its Data API is the demo's fake, which is
+// gone when the demo ends: sync against it fails.
+func writeDemoConfig(path, db string) error {
+	text := fmt.Sprintf(`# Written by "reconciled demo": status and export work on the demo database.
+# The fake Data API stopped with the demo, so "sync" has nothing to talk to.
+[storage]
+path = %q
+
+[data_api]
+base_url = "http://127.0.0.1:9/unavailable"
+token = %q
+secret = "demo-secret-the-fake-is-gone"
+projects = [580, 579]
+`, db, demoToken)
+	return export.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, text)
+		return err
+	})
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"reconciled/internal/config"
+	"reconciled/internal/dataapi"
+	"reconciled/internal/ledger"
+	"reconciled/internal/syncer"
+)
+
+func (m *Main) runSync(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("sync", "[--from T --to T] [--project N]", `  reconciled sync                       # from the watermark minus lookback to now
+  reconciled sync --from 2026-11-01     # re-pull from a date (in data_api.tz)
+  reconciled sync --project 580 --from "2026-11-20 10:00:00" --to "2026-11-20 12:00:00"
+`)
+	var from, to timeFlag
+	var projects int64ListFlag
+	fs.Var(&from, "from", "start of the window (default: watermark - lookback)")
+	fs.Var(&to, "to", "end of the window (default: now)")
+	fs.Var(&projects, "project", "project id, repeatable or comma-separated (default: data_api.projects)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := m.loadConfig()
+	if err != nil {
+		return err
+	}
+	loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
+	if err := from.resolve("from", loc); err != nil {
+		return err
+	}
+	if err := to.resolve("to", loc); err != nil {
+		return err
+	}
+	if !to.t.IsZero() && from.t.IsZero() {
+		return usagef("--to needs --from")
+	}
+	if !to.t.IsZero() && !to.t.After(from.t) {
+		return usagef("--to must be after --from")
+	}
+	l, err := m.openLedger(cfg, false)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	_, err = m.sync(ctx, cfg, l, syncer.Options{Projects: projects, From: from.t, To: to.t})
+	return err
+}
+
+// sync runs one sync with progress on a terminal and a summary at the end.
+func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o syncer.Options) (syncer.Result, error) {
+	client, err := newClient(cfg, m)
+	if err != nil {
+		return syncer.Result{}, err
+	}
+	s := &syncer.Syncer{
+		Client:   client,
+		Ledger:   l,
+		Projects: cfg.DataAPI.Projects,
+		Lookback: cfg.DataAPI.Lookback.Duration,
+		Now:      m.Now,
+		Logger:   m.log(),
+	}
+	if cfg.DataAPI.Start != "" {
+		loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
+		s.Start, _ = time.ParseInLocation(time.DateOnly, cfg.DataAPI.Start, loc)
+	}
+	var bar *progressbar.ProgressBar
+	if m.stderrIsTerminal() {
+		bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(m.Stderr),
+			progressbar.OptionSetDescription("sync"),
+			progressbar.OptionSpinnerType(14),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		s.Progress = func(r syncer.Result) {
+			bar.Describe(fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated))
+			bar.Set(r.Operations)
+		}
+	}
+	m.log().Info("sync started", "projects", describeProjects(o.Projects, cfg.DataAPI.Projects), "from", o.From, "to", o.To)
+	res, err := s.Run(ctx, o)
+	if bar != nil {
+		bar.Finish()
+	}
+	fmt.Fprintf(m.Stdout, "sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s\n",
+		res.Pages, res.Operations, res.New, res.Updated, res.Unchanged, res.Elapsed.Round(time.Millisecond))
+	if err != nil {
+		m.log().Error("sync failed", "err", err)
+		return res, fmt.Errorf("sync: %w", err)
+	}
+	m.log().Info("sync done", "pages", res.Pages, "operations", res.Operations, "new", res.New,
+		"updated", res.Updated, "unchanged", res.Unchanged, "bytes", res.Bytes, "elapsed", res.Elapsed)
+	return res, nil
+}
+
+func describeProjects(flag, cfg []int64) []int64 {
+	if len(flag) > 0 {
+		return flag
+	}
+	return cfg
+}
+
+func newClient(cfg *config.Config, m *Main) (*dataapi.Client, error) {
+	return dataapi.New(dataapi.Options{
+		BaseURL:  cfg.DataAPI.BaseURL,
+		Token:    cfg.DataAPI.Token.Value(),
+		Secret:   []byte(cfg.DataAPI.Secret.Value()),
+		TZ:       cfg.DataAPI.TZ,
+		PageSize: cfg.DataAPI.PageSize,
+		Timeout:  cfg.DataAPI.Timeout.Duration,
+		Retry:    dataapi.Retry{MaxAttempts: cfg.DataAPI.MaxAttempts},
+		Logger:   m.log(),
+	})
+}

@@ -1,0 +1,246 @@
+// Command reconciled pulls ECommPay operations into a local database,
+// reconciles them with the merchant's records and exports the results.
+// See README.md; `reconciled help` lists the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "time/tzdata" // time zones even on hosts without /usr/share/zoneinfo
+
+	"golang.org/x/term"
+
+	"reconciled/internal/config"
+	"reconciled/internal/ledger"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := NewMain().Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses (PRODUCT.md).
+const (
+	exitOK     = 0
+	exitFailed = 1 // a job failed
+	exitUsage  = 2 // bad usage or bad config
+)
+
+// Main is the program with its environment, so that tests run it in-process.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Now            func() time.Time
+
+	configPath string // --config
+	verbose    bool
+	logger     *slog.Logger
+}
+
+// NewMain returns a Main on the process's standard streams and environment.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+}
+
+type command struct {
+	name, summary string
+	run           func(m *Main, ctx context.Context, args []string) error
+}
+
+var commands = []command{
+	{"sync", "pull operations from the Data API now", (*Main).runSync},
+	{"status", "watermark, last sync and counts per project", (*Main).runStatus},
+	{"export", "write the payment register as CSV", (*Main).runExport},
+	{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig},
+	{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo},
+}
+
+func (m *Main) usage() {
+	fmt.Fprintf(m.Stderr, `Usage: reconciled [--config FILE] [-v] COMMAND [flags]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(m.Stderr, "  %-13s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(m.Stderr, `
+The config is --config, else $RECONCILED_CONFIG, else ./reconciled.toml, else
+/etc/reconciled/reconciled.toml. "reconciled COMMAND -h" shows a command's flags.
+Exit status: 0 done, 1 a job failed, 2 bad usage or config.
+`)
+}
+
+// Run runs one command line and returns the exit status.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("reconciled", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&m.configPath, "config", "", "config file")
+	fs.BoolVar(&m.verbose, "v", false, "log debug messages")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			m.usage()
+			return exitOK
+		}
+		fmt.Fprintf(m.Stderr, "reconciled: %v\n\n", err)
+		m.usage()
+		return exitUsage
+	}
+	if fs.NArg() == 0 || fs.Arg(0) == "help" {
+		m.usage()
+		if fs.NArg() == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	for _, c := range commands {
+		if c.name == name {
+			return m.exitCode(c.run(m, ctx, rest))
+		}
+	}
+	fmt.Fprintf(m.Stderr, "reconciled: unknown command %q\n\n", name)
+	m.usage()
+	return exitUsage
+}
+
+// usageError is bad usage: exit status 2, with a hint.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func (m *Main) exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var ue *usageError
+	var ps config.Problems
+	switch {
+	case errors.As(err, &ps):
+		fmt.Fprintf(m.Stderr, "reconciled: the config has %d problem(s):\n", len(ps))
+		for _, p := range ps {
+			fmt.Fprintf(m.Stderr, "  %v\n", p)
+		}
+		return exitUsage
+	case errors.As(err, &ue):
+		fmt.Fprintf(m.Stderr, "reconciled: %v\n", err)
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(m.Stderr, "reconciled: interrupted; what was done is kept")
+		return exitFailed
+	default:
+		fmt.Fprintf(m.Stderr, "reconciled: %v\n", err)
+		return exitFailed
+	}
+}
+
+// findConfig returns the config file to read.
+func (m *Main) findConfig() (string, error) {
+	if m.configPath != "" {
+		return m.configPath, nil
+	}
+	if p := m.Getenv("RECONCILED_CONFIG"); p != "" {
+		return p, nil
+	}
+	tried := []string{"./reconciled.toml", "/etc/reconciled/reconciled.toml"}
+	for _, p := range tried {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", usagef("no config file: looked for --config, $RECONCILED_CONFIG, %s\n"+
+		"  start from config.example.toml (cp config.example.toml reconciled.toml), or try `reconciled demo`",
+		strings.Join(tried, ", "))
+}
+
+// loadConfig finds, reads and validates the config, and sets up logging.
+func (m *Main) loadConfig() (*config.Config, error) {
+	path, err := m.findConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(path, m.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	m.setLogger(cfg.Log)
+	return cfg, nil
+}
+
+func (m *Main) setLogger(l config.Log) {
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[l.Level]
+	if m.verbose {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if l.Format == "json" {
+		m.logger = slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	} else {
+		m.logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
+	}
+}
+
+func (m *Main) log() *slog.Logger {
+	if m.logger == nil {
+		m.setLogger(config.Log{Level: "info", Format: "text"})
+	}
+	return m.logger
+}
+
+// openLedger opens the database of cfg.
+func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, error) {
+	return ledger.Open(cfg.Storage.Path, ledger.Options{ReadOnly: readOnly, Logger: m.log()})
+}
+
+// stderrIsTerminal says whether progress can be drawn.
+func (m *Main) stderrIsTerminal() bool {
+	f, ok := m.Stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newFlagSet returns a command's flag set; -h prints usage with examples.
+func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // the error is printed once, by exitCode
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "Usage: reconciled %s %s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(m.Stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		if examples != "" {
+			fmt.Fprintf(m.Stderr, "\nExamples:\n%s", examples)
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args; a flag error is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"reconciled/internal/fakeapi"
+	"reconciled/internal/ledger"
+)
+
+// child starts the test binary as `reconciled --config … args`. The fake
+// clock is fixed (the fake API's data does not change), so a child's own
+// clock does not matter beyond the window's end.
+func (w *world) child(t testing.TB, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--config", w.config}, args...)...)
+	cmd.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &out
+}
+
+// waitServed waits until the fake has sent n more operations.
+func waitServed(t *testing.T, f *fakeapi.Server, from, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for f.Served() < from+n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the child did not fetch %d operations in 30s", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSyncKilledAnywhereLosesAndDuplicatesNothing kills a sync with
+// SIGKILL at random points, several times, then lets one finish: the
+// database must then hold exactly the API's operations, and be consistent
+// after every kill.
+func TestSyncKilledAnywhereLosesAndDuplicatesNothing(t *testing.T) {
+	// The child's clock is real, so the fake's data ends in the past: every
+	// run covers it all.
+	// A short lookback, so that each run goes on from where the last one
+	// moved the watermark (one chunk is a day: 2880 operations).
+	w := newWorld(t, 12000, 30*time.Second, "page_size = 250\nlookback = \"1h\"\n")
+	w.now = time.Now()
+	w.fake.SetFaults(fakeapi.Faults{Delay: 5 * time.Millisecond})
+	rng := rand.New(rand.NewPCG(1, 2))
+	for kill := 1; kill <= 6; kill++ {
+		cmd, out := w.child(t, "sync")
+		waitServed(t, w.fake, w.fake.Served(), 250+rng.IntN(4000))
+		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond) // land anywhere: in a fetch, a decode or a commit
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			t.Logf("kill %d: the child had finished already (%v): %s", kill, err, out)
+		}
+		l, err := ledger.Open(w.db, ledger.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("after kill %d: %v", kill, err)
+		}
+		if err := l.Check(); err != nil {
+			t.Fatalf("after kill %d the database is inconsistent: %v", kill, err)
+		}
+		c, _ := l.Counts()
+		t.Logf("kill %d: %d operations stored, %d served", kill, c[580].Operations+c[579].Operations, w.fake.Served())
+		l.Close()
+	}
+	cmd, out := w.child(t, "sync")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("final sync: %v\n%s", err, out)
+	}
+	w.mirror(t)
+	cmd, out = w.child(t, "sync")
+	if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), " 0 new, 0 updated") {
+		t.Fatalf("sync after the full one: %v\n%s", err, out)
+	}
+}
+
+// TestDatabaseHeldByAnotherProcess: while one reconciled syncs, another
+// fails within a few seconds and says why, instead of hanging.
+func TestDatabaseHeldByAnotherProcess(t *testing.T) {
+	w := newWorld(t, 4000, 30*time.Second, "page_size = 100\n")
+	w.now = time.Now()
+	w.fake.SetFaults(fakeapi.Faults{Delay: 200 * time.Millisecond}) // a slow sync that holds the file
+	cmd, _ := w.child(t, "sync")
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	waitServed(t, w.fake, 0, 100)
+	begin := time.Now()
+	code, _, errOut := w.run(t, "status")
+	if code != 1 || !strings.Contains(errOut, "held by another reconciled process") {
+		t.Fatalf("status while a sync runs: exit %d\n%s", code, errOut)
+	}
+	if d := time.Since(begin); d > 10*time.Second {
+		t.Errorf("took %v to give up", d)
+	}
+}

@@ -1,0 +1,142 @@
+// Package export writes what the ledger holds as files the finance team
+// opens in a spreadsheet: the Dashboard's payment register (operations) as
+// CSV, with the columns of PRODUCT.md.
+//
+// Amounts are formatted from their integer minor units with the currency's
+// ISO 4217 decimals, never through a float. Text cells that a spreadsheet
+// would run as a formula are neutralised (see Neutralize). Files are written
+// to a temporary name and renamed into place (WriteFileAtomic), so a failed
+// or interrupted export leaves no partial file.
+package export
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"reconciled/internal/domain"
+)
+
+// OperationColumns are the columns of --what operations, in order.
+var OperationColumns = []string{
+	"project_id", "payment_id", "payment_type", "payment_status", "operation_id", "operation_type",
+	"operation_status", "payment_method", "amount", "currency", "converted_amount", "converted_currency",
+	"account_number", "customer_id", "provider_id", "provider_payment_id", "code", "message",
+	"created_at", "completed_at",
+}
+
+// TimeLayout is how times are written: the Dashboard's and the Data API's.
+const TimeLayout = "2006-01-02 15:04:05"
+
+// Filter selects operations; an empty field selects all.
+type Filter struct {
+	Projects   []int64
+	Methods    []string // payment_method, compared case-insensitively
+	Statuses   []string // operation_status or payment_status
+	Types      []string // operation_type or payment_type
+	Currencies []string // of sum_initial
+}
+
+// Match reports whether op passes f.
+func (f *Filter) Match(op *domain.Operation) bool {
+	if len(f.Projects) > 0 && !containsInt(f.Projects, op.ProjectID) {
+		return false
+	}
+	if len(f.Methods) > 0 && !containsFold(f.Methods, op.PaymentMethod) {
+		return false
+	}
+	if len(f.Statuses) > 0 && !containsFold(f.Statuses, op.OperationStatus) && !containsFold(f.Statuses, op.PaymentStatus) {
+		return false
+	}
+	if len(f.Types) > 0 && !containsFold(f.Types, op.OperationType) && !containsFold(f.Types, op.PaymentType) {
+		return false
+	}
+	if len(f.Currencies) > 0 && !containsFold(f.Currencies, op.SumInitial.Currency) {
+		return false
+	}
+	return true
+}
+
+// appendOperationRow appends op's cells, as text, to row.
+func appendOperationRow(row []string, op *domain.Operation, loc *time.Location) []string {
+	return append(row,
+		strconv.FormatInt(op.ProjectID, 10),
+		Neutralize(op.PaymentID),
+		op.PaymentType,
+		op.PaymentStatus,
+		strconv.FormatUint(op.OperationID, 10),
+		op.OperationType,
+		op.OperationStatus,
+		Neutralize(op.PaymentMethod),
+		major(op.SumInitial),
+		op.SumInitial.Currency,
+		major(op.SumConverted),
+		op.SumConverted.Currency,
+		Neutralize(op.AccountNumber),
+		Neutralize(op.CustomerID),
+		optionalInt(op.ProviderID),
+		Neutralize(op.ProviderPaymentID),
+		Neutralize(op.Code),
+		Neutralize(op.Message),
+		formatTime(op.CreatedAt, loc),
+		formatTime(op.CompletedAt, loc),
+	)
+}
+
+func major(m domain.Money) string {
+	if m.Currency == "" {
+		return ""
+	}
+	s, err := domain.FormatMajor(m.Amount, m.Currency)
+	if err != nil { // unreachable for stored operations: the ledger validates currencies
+		return strconv.FormatInt(m.Amount, 10)
+	}
+	return s
+}
+
+func optionalInt(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func formatTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(loc).Format(TimeLayout)
+}
+
+// Neutralize defuses a text cell that a spreadsheet would read as a
+// formula: one starting with '=', '+', '-', '@', a tab or a carriage return
+// gets a leading apostrophe, the OWASP advice for CSV injection. Numeric
+// columns are not text and are never changed.
+func Neutralize(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+func containsInt(list []int64, v int64) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
