@@ -43,8 +43,8 @@ var (
 // world is a fake Data API and a config pointing at it.
 type world struct {
 	dir, config, db string
-	fake             *fakeapi.Server
-	now              time.Time
+	fake            *fakeapi.Server
+	now             time.Time
 }
 
 func newWorld(t testing.TB, count int, step time.Duration, extra string) *world {
