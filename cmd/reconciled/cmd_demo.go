@@ -50,13 +50,16 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	}
 
 	// 1. A fake Data API on loopback: three days of operations up to now.
+	// Its clock stands still during the demo, so that the second sync
+	// finds nothing changed.
 	secret := make([]byte, 16)
 	rand.Read(secret)
 	now := m.Now().UTC()
+	frozen := func() time.Time { return now }
 	start := now.Truncate(24 * time.Hour).Add(-72 * time.Hour)
 	fake, err := fakeapi.New(fakeapi.Config{
 		Token: demoToken, Secret: []byte(hex.EncodeToString(secret)), Seed: 1,
-		Start: start, Count: *count, Step: now.Sub(start) / time.Duration(*count), Now: m.Now,
+		Start: start, Count: *count, Step: now.Sub(start) / time.Duration(*count), Now: frozen,
 	})
 	if err != nil {
 		return err
@@ -89,14 +92,16 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 
 	// 2. Sync, then sync again: the second run re-reads the lookback window
 	// and stores nothing new.
-	fmt.Fprintf(m.Stdout, "2. sync into %s\n   ", dbPath)
-	if _, err := m.sync(ctx, cfg, l, syncer.Options{}); err != nil {
+	fmt.Fprintf(m.Stdout, "2. sync into %s\n", dbPath)
+	res, err := m.sync(ctx, cfg, l, syncer.Options{})
+	if err != nil {
 		return err
 	}
-	fmt.Fprint(m.Stdout, "   again (nothing changed upstream, so nothing new is stored):\n   ")
-	if _, err := m.sync(ctx, cfg, l, syncer.Options{}); err != nil {
+	fmt.Fprintf(m.Stdout, "   %s\n   again: the lookback window is read again, nothing changed upstream, nothing new is stored\n", syncSummary(res))
+	if res, err = m.sync(ctx, cfg, l, syncer.Options{}); err != nil {
 		return err
 	}
+	fmt.Fprintf(m.Stdout, "   %s\n", syncSummary(res))
 
 	// 3. Export the payment register.
 	csvPath := filepath.Join(abs, "operations.csv")

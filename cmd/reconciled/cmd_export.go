@@ -52,11 +52,7 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
-	if err := from.resolve("from", loc); err != nil {
-		return err
-	}
-	if err := to.resolve("to", loc); err != nil {
+	if err := resolveWindow(cfg, &from, &to); err != nil {
 		return err
 	}
 	l, err := m.openLedger(cfg, true)
@@ -64,6 +60,7 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
+	loc, _ := time.LoadLocation(cfg.DataAPI.TZ) // validated with the config
 	filter := export.Filter{Projects: projects, Methods: methods, Statuses: statuses, Types: types, Currencies: currencies}
 	n, err := m.exportOperations(ctx, l, *out, ledger.Range{From: from.t, To: to.t}, filter,
 		export.CSVOptions{Delimiter: comma[0], BOM: *bom, Location: loc})

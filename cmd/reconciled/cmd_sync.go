@@ -30,11 +30,7 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
-	if err := from.resolve("from", loc); err != nil {
-		return err
-	}
-	if err := to.resolve("to", loc); err != nil {
+	if err := resolveWindow(cfg, &from, &to); err != nil {
 		return err
 	}
 	if !to.t.IsZero() && from.t.IsZero() {
@@ -48,11 +44,17 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
-	_, err = m.sync(ctx, cfg, l, syncer.Options{Projects: projects, From: from.t, To: to.t})
+	res, err := m.sync(ctx, cfg, l, syncer.Options{Projects: projects, From: from.t, To: to.t})
+	fmt.Fprintln(m.Stdout, syncSummary(res))
 	return err
 }
 
-// sync runs one sync with progress on a terminal and a summary at the end.
+func syncSummary(r syncer.Result) string {
+	return fmt.Sprintf("sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s",
+		r.Pages, r.Operations, r.New, r.Updated, r.Unchanged, r.Elapsed.Round(time.Millisecond))
+}
+
+// sync runs one sync with progress on a terminal and logs its outcome.
 func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o syncer.Options) (syncer.Result, error) {
 	client, err := newClient(cfg, m)
 	if err != nil {
@@ -89,8 +91,6 @@ func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o
 	if bar != nil {
 		bar.Finish()
 	}
-	fmt.Fprintf(m.Stdout, "sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s\n",
-		res.Pages, res.Operations, res.New, res.Updated, res.Unchanged, res.Elapsed.Round(time.Millisecond))
 	if err != nil {
 		m.log().Error("sync failed", "err", err)
 		return res, fmt.Errorf("sync: %w", err)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"reconciled/internal/config"
 )
 
 // timeFlag is a point in time given as 2026-11-20, "2026-11-20 10:00:00" or
@@ -36,6 +38,18 @@ func (f *timeFlag) resolve(name string, loc *time.Location) error {
 		}
 	}
 	return usagef("--%s %q: use 2026-11-20, \"2026-11-20 10:00:00\" or RFC 3339", name, f.raw)
+}
+
+// resolveWindow reads --from and --to in the config's data_api.tz.
+func resolveWindow(cfg *config.Config, from, to *timeFlag) error {
+	loc, err := time.LoadLocation(cfg.DataAPI.TZ)
+	if err != nil {
+		return err
+	}
+	if err := from.resolve("from", loc); err != nil {
+		return err
+	}
+	return to.resolve("to", loc)
 }
 
 // listFlag collects repeated or comma-separated values.

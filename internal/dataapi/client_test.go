@@ -361,3 +361,24 @@ func TestTimesRoundTripThroughTheZone(t *testing.T) {
 		}
 	}
 }
+
+// The fake signs pages with AppendSignedOperationsResponse, which builds
+// the signed string directly; Verify, the generic algorithm, must agree
+// for pages of every size and for awkward values.
+func TestSignedResponseVerifies(t *testing.T) {
+	fake, _ := newFake(t, fakeapi.Config{Seed: 13, Count: 1200})
+	all := fake.Operations(now)
+	odd := all[0]
+	odd.PaymentID, odd.Message, odd.CustomerID = "a\"b\\c;d:e\u2028", "Ошибка: \"нет\"", ""
+	odd.SumInitial.Amount, odd.CompletedAt = -5, time.Time{}
+	tash, _ := time.LoadLocation("Asia/Tashkent")
+	for _, n := range []int{0, 1, 2, 10, 11, 101, 1000, 1200} {
+		ops := append([]domain.Operation{odd}, all[:n]...)
+		body := dataapi.AppendSignedOperationsResponse(nil, []byte(secret), ops, func(i int) dataapi.EncodeOptions {
+			return dataapi.EncodeOptions{Location: tash, AmountAsString: i%3 == 0}
+		})
+		if err := dataapi.Verify([]byte(secret), body); err != nil {
+			t.Fatalf("%d operations: %v", len(ops), err)
+		}
+	}
+}

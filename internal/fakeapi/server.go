@@ -284,18 +284,17 @@ func (s *Server) handleByPayment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) respond(w http.ResponseWriter, ops []domain.Operation, loc *time.Location, f Faults, n int) {
-	body := dataapi.AppendOperationsResponse(make([]byte, 0, 700*len(ops)+64), ops, func(i int) dataapi.EncodeOptions {
+	opts := func(i int) dataapi.EncodeOptions {
 		// ADVCash amounts go as strings, card amounts as numbers: the
 		// API may send either.
 		return dataapi.EncodeOptions{Location: loc, AmountAsString: ops[i].PaymentMethod == MethodADVCash}
-	})
-	if !f.Unsigned {
-		signed, err := dataapi.AppendSigned(s.cfg.Secret, body)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-			return
-		}
-		body = signed
+	}
+	buf := make([]byte, 0, 700*len(ops)+256)
+	var body []byte
+	if f.Unsigned {
+		body = dataapi.AppendOperationsResponse(buf, ops, opts)
+	} else {
+		body = dataapi.AppendSignedOperationsResponse(buf, s.cfg.Secret, ops, opts)
 		if f.BadSignatureEvery > 0 && n%f.BadSignatureEvery == 0 {
 			// Change one character of the base64 signature.
 			k := bytes.LastIndex(body, []byte(`"signature":"`)) + len(`"signature":"`) + 3

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -28,11 +27,11 @@ func (l *Ledger) Check() error {
 		counts := map[int64]Counts{}
 		err := r.Bucket(bucketOps).ForEach(func(k, v []byte) error {
 			var rec Record
-			if err := decodeRecord(v, &rec); err != nil {
-				return fmt.Errorf("operation %x: %w", k, err)
+			if len(k) != 8 {
+				return fmt.Errorf("operation key %x is not 8 bytes", k)
 			}
-			if !bytes.Equal(k, be64(nil, rec.OperationID)) {
-				return fmt.Errorf("operation %d stored under key %x", rec.OperationID, k)
+			if err := decodeRecord(v, beUint64(k), &rec); err != nil {
+				return fmt.Errorf("operation %d: %w", beUint64(k), err)
 			}
 			want["idx_payment"][string(paymentKey(nil, &rec.Operation))] = true
 			if k := providerKey(nil, &rec.Operation); len(k) > 0 {

@@ -126,8 +126,8 @@ func appendSeen(b []byte, t time.Time) []byte {
 }
 
 func appendOp(b []byte, op *domain.Operation) []byte {
+	// The operation id is the record's key; it is not repeated here.
 	b = binary.AppendVarint(b, op.ProjectID)
-	b = binary.AppendUvarint(b, op.OperationID)
 	b = appendString(b, op.PaymentID)
 	b = appendWord(b, op.PaymentType)
 	b = appendWord(b, op.PaymentStatus)
@@ -270,10 +270,11 @@ func (r *reader) seen() time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-func decodeOp(b []byte, op *domain.Operation) error {
+// decodeOp reads an operation stored under the key id.
+func decodeOp(b []byte, id uint64, op *domain.Operation) error {
 	r := reader{b: b}
+	op.OperationID = id
 	op.ProjectID = r.varint()
-	op.OperationID = r.uvarint()
 	op.PaymentID = r.string()
 	op.PaymentType = r.word()
 	op.PaymentStatus = r.word()
@@ -320,12 +321,13 @@ func (r *Record) History() []StatusChange {
 	return append(h, changeOf(&r.Operation, r.StatusSince))
 }
 
-func decodeRecord(rec []byte, out *Record) error {
+// decodeRecord reads the record stored under the key id.
+func decodeRecord(rec []byte, id uint64, out *Record) error {
 	opb, rest, err := opSection(rec)
 	if err != nil {
 		return err
 	}
-	if err := decodeOp(opb, &out.Operation); err != nil {
+	if err := decodeOp(opb, id, &out.Operation); err != nil {
 		return err
 	}
 	r := reader{b: rest}

@@ -292,7 +292,7 @@ func TestCodecRoundTripAndCorruption(t *testing.T) {
 	earlier[0].OperationStatus = "processing"
 	rec := appendRecord(nil, appendOp(nil, &op), t0, t0.Add(time.Hour), earlier)
 	var got Record
-	if err := decodeRecord(rec, &got); err != nil {
+	if err := decodeRecord(rec, op.OperationID, &got); err != nil {
 		t.Fatal(err)
 	}
 	if h := got.History(); got.Operation != op || len(h) != 2 || h[0].OperationStatus != "processing" || !h[1].SeenAt.Equal(t0.Add(time.Hour)) {
@@ -300,7 +300,7 @@ func TestCodecRoundTripAndCorruption(t *testing.T) {
 	}
 	for i := 0; i < len(rec); i++ {
 		var r Record
-		if err := decodeRecord(rec[:i], &r); err == nil {
+		if err := decodeRecord(rec[:i], op.OperationID, &r); err == nil {
 			t.Fatalf("a record cut at %d of %d decodes", i, len(rec))
 		}
 	}

@@ -136,7 +136,7 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) err
 		return nil
 	}
 	var prev Record
-	if err := decodeRecord(old, &prev); err != nil {
+	if err := decodeRecord(old, op.OperationID, &prev); err != nil {
 		return fmt.Errorf("operation %d: %w", op.OperationID, err)
 	}
 	if prev.Final() && !op.Final() {
@@ -287,7 +287,7 @@ func (l *Ledger) Get(operationID uint64) (Record, bool, error) {
 			return nil
 		}
 		found = true
-		return decodeRecord(v, &rec)
+		return decodeRecord(v, operationID, &rec)
 	})
 	return rec, found, err
 }
@@ -326,7 +326,7 @@ func (l *Ledger) lookupByHour(bucket, prefix []byte) ([]Record, error) {
 					return fmt.Errorf("index %s points at a missing operation %d", bucket, beUint64(k[len(k)-8:]))
 				}
 				var rec Record
-				if err := decodeRecord(v, &rec); err != nil {
+				if err := decodeRecord(v, beUint64(k[len(k)-8:]), &rec); err != nil {
 					return err
 				}
 				out = append(out, rec)
@@ -405,7 +405,7 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 				return err
 			}
 			batch = append(batch, domain.Operation{})
-			if err := decodeOp(enc, &batch[len(batch)-1]); err != nil {
+			if err := decodeOp(enc, beUint64(k[len(k)-8:]), &batch[len(batch)-1]); err != nil {
 				return err
 			}
 			if !r.contains(batch[len(batch)-1].CreatedAt) {
