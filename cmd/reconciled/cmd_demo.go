@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"reconciled/internal/config"
@@ -114,10 +115,11 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err := writeDemoConfig(cfg.File, dbPath); err != nil {
 		return err
 	}
+	self := selfName()
 	fmt.Fprintf(m.Stdout, "Files are in %s. Explore them with:\n"+
-		"  reconciled --config %s status\n"+
-		"  reconciled --config %s export --what operations --format csv --method advcash --status decline\n",
-		abs, cfg.File, cfg.File)
+		"  %s --config %s status\n"+
+		"  %s --config %s export --what operations --format csv --method advcash --status decline\n",
+		abs, self, cfg.File, self, cfg.File)
 	return nil
 }
 
@@ -140,4 +142,13 @@ projects = [580, 579]
 		_, err := io.WriteString(w, text)
 		return err
 	})
+}
+
+// selfName is how the user can run this program again: "go run
+// ./cmd/reconciled" when it was started that way, else "reconciled".
+func selfName() string {
+	if exe, err := os.Executable(); err == nil && strings.Contains(exe, "go-build") {
+		return "go run ./cmd/reconciled"
+	}
+	return "reconciled"
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -29,17 +30,25 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "project\twatermark (UTC)\tlast success\tlast error\toperations\tnot final")
 	var total, open int64
+	var failing []string
 	for _, s := range states {
 		lastErr := "-"
 		if s.LastError != "" && s.LastErrorAt.After(s.LastSuccess) {
-			lastErr = s.LastErrorAt.Format(time.DateTime) + " " + truncate(s.LastError, 60)
+			lastErr = orDash(s.LastErrorAt) + " (below)"
+			failing = append(failing, fmt.Sprintf("  %d, %s: %s", s.Project, orDash(s.LastErrorAt), s.LastError))
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\n", s.Project, orDash(s.Watermark), orDash(s.LastSuccess), lastErr, s.Operations, s.NotFinal)
 		total += s.Operations
 		open += s.NotFinal
 	}
 	fmt.Fprintf(tw, "total\t\t\t\t%d\t%d\n", total, open)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(failing) > 0 {
+		fmt.Fprintf(m.Stdout, "\nlast sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
+	}
+	return nil
 }
 
 func orDash(t time.Time) string {
@@ -47,11 +56,4 @@ func orDash(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.DateTime)
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

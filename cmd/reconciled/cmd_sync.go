@@ -86,7 +86,11 @@ func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o
 			bar.Set(r.Operations)
 		}
 	}
-	m.log().Info("sync started", "projects", describeProjects(o.Projects, cfg.DataAPI.Projects), "from", o.From, "to", o.To)
+	args := []any{"projects", describeProjects(o.Projects, cfg.DataAPI.Projects)}
+	if !o.From.IsZero() {
+		args = append(args, "from", o.From, "to", o.To)
+	}
+	m.log().Info("sync started", args...)
 	res, err := s.Run(ctx, o)
 	if bar != nil {
 		bar.Finish()

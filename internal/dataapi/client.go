@@ -280,7 +280,12 @@ func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, er
 			return nil, err
 		}
 		if attempt >= c.retry.MaxAttempts {
-			return nil, fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt)
+			hint := ""
+			var api *APIError
+			if !errors.As(lastErr, &api) {
+				hint = "; check data_api.base_url and that this host reaches it"
+			}
+			return nil, fmt.Errorf("%w (gave up after %d attempts%s)", lastErr, attempt, hint)
 		}
 		if retryAfter > c.retry.MaxRetryAfter {
 			return nil, fmt.Errorf("%w (server asks to wait %s, longer than %s: giving up)", lastErr, retryAfter, c.retry.MaxRetryAfter)

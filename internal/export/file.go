@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,10 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	}
 	tmp, err := os.CreateTemp(dir, "."+name+"-*.tmp")
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) { // name the file the user asked for, not the temporary one
+			err = pe.Err
+		}
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	defer func() {

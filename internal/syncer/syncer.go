@@ -129,6 +129,7 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 				}
 			}
 		}
+		s.Logger.Info("sync window", "projects", group, "from", from, "to", to, "moves_watermark", advance)
 		err := s.pullGroup(ctx, group, from, to, advance, &res, begin)
 		if rerr := s.Ledger.RecordSync(group, s.Now(), err); rerr != nil && err == nil {
 			err = rerr
