@@ -40,14 +40,22 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(abs, 0o750); err != nil {
+	if err := prepareDemoDir(abs); err != nil {
 		return err
 	}
 	dbPath := filepath.Join(abs, "reconciled.db")
-	if err := os.Remove(dbPath); err == nil {
+	if _, err := os.Stat(dbPath); err == nil {
+		// A previous demo's database: make sure no process holds it, then
+		// start afresh.
+		old, err := ledger.Open(dbPath, ledger.Options{LockTimeout: time.Second})
+		if err != nil {
+			return err
+		}
+		old.Close()
+		if err := os.Remove(dbPath); err != nil {
+			return err
+		}
 		fmt.Fprintf(m.Stdout, "removed the previous demo database %s\n", dbPath)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
 	}
 
 	// 1. A fake Data API on loopback: three days of operations up to now.
@@ -151,4 +159,27 @@ func selfName() string {
 		return "go run ./cmd/reconciled"
 	}
 	return "reconciled"
+}
+
+// demoMarker marks a folder made by the demo: only such a folder, or an
+// empty one, is written into, so that --dir pointed at real files cannot
+// replace a real database or config.
+const demoMarker = ".reconciled-demo"
+
+func prepareDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return usagef("demo: %s is not empty and was not made by the demo; give an empty or new folder with --dir", dir)
+		}
+		return nil
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by reconciled demo; its files here are replaced on the next run\n"), 0o640)
 }

@@ -55,6 +55,9 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 	if err := resolveWindow(cfg, &from, &to); err != nil {
 		return err
 	}
+	if !from.t.IsZero() && !to.t.IsZero() && !to.t.After(from.t) {
+		return usagef("--to must be after --from")
+	}
 	l, err := m.openLedger(cfg, true)
 	if err != nil {
 		return err

@@ -237,6 +237,9 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
+		if strings.Contains(err.Error(), "-config") || strings.HasSuffix(err.Error(), "-v") {
+			return usagef("%v: --config and -v go before the command: reconciled --config FILE %s …", err, fs.Name())
+		}
 		return &usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {

@@ -211,3 +211,36 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("status on the demo: exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 }
+
+func TestDemoLeavesForeignFoldersAlone(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "reconciled.toml")
+	os.WriteFile(real, []byte("# the finance team's config\n"), 0o600)
+	var out, errb bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Now: time.Now}
+	if code := m.Run(context.Background(), []string{"demo", "--dir", dir, "--operations", "10"}); code != 2 || !strings.Contains(errb.String(), "not made by the demo") {
+		t.Fatalf("demo into a foreign folder: exit %d\n%s", code, errb.String())
+	}
+	if b, _ := os.ReadFile(real); string(b) != "# the finance team's config\n" {
+		t.Errorf("the config was changed: %s", b)
+	}
+	// Its own folder it reuses.
+	own := filepath.Join(dir, "demo")
+	for i := 0; i < 2; i++ {
+		if code := m.Run(context.Background(), []string{"demo", "--dir", own, "--operations", "10"}); code != 0 {
+			t.Fatalf("demo run %d: exit %d\n%s", i+1, code, errb.String())
+		}
+	}
+}
+
+func TestFlagHints(t *testing.T) {
+	w := newWorld(t, 10, time.Minute, "")
+	var out, errb bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Now: time.Now}
+	if code := m.Run(context.Background(), []string{"status", "--config", w.config}); code != 2 || !strings.Contains(errb.String(), "go before the command") {
+		t.Errorf("--config after the command: exit %d\n%s", code, errb.String())
+	}
+	if code, _, errOut := w.run(t, "export", "--from", "2030-01-01", "--to", "2020-01-01"); code != 2 || !strings.Contains(errOut, "--to must be after --from") {
+		t.Errorf("reversed export window: exit %d\n%s", code, errOut)
+	}
+}

@@ -197,15 +197,27 @@ func Parse(file string, data []byte, env func(string) string) (*Config, error) {
 			p.Key, p.Msg = m[2], m[3]
 		}
 		p.Msg = strings.TrimPrefix(p.Msg, "toml: ")
+		if isSecretKey(p.Key) {
+			// The decoder quotes the bad value; for a secret that is the
+			// secret itself.
+			p.Msg = "is not a valid TOML string: write it in double quotes"
+		}
 		return nil, Problems{p}
 	}
 	var ps Problems
 	unknown := map[string]bool{}
+	seen := map[string]int{}
 	for _, k := range md.Undecoded() {
 		key := k.String()
 		unknown[key] = true
 		if len(k) > 1 && unknown[k[:len(k)-1].String()] {
 			continue // inside an unknown table, reported already
+		}
+		// In an array of tables the decoder says "schedule.corn"; the
+		// file says which [[schedule]] it was in.
+		if list := lines.indexed[key]; seen[key] < len(list) {
+			key = list[seen[k.String()]]
+			seen[k.String()]++
 		}
 		ps = append(ps, Problem{File: file, Line: lines.find(key), Key: key, Msg: "unknown key"})
 	}
@@ -223,6 +235,15 @@ func Parse(file string, data []byte, env func(string) string) (*Config, error) {
 		return nil, ps
 	}
 	return c, nil
+}
+
+// isSecretKey reports whether a config key holds a credential.
+func isSecretKey(key string) bool {
+	switch key {
+	case "data_api.token", "data_api.secret", "mail.password":
+		return true
+	}
+	return false
 }
 
 var reDecodeError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)

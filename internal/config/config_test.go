@@ -198,3 +198,53 @@ func TestSecretNeverShows(t *testing.T) {
 		t.Error("Value must give the secret")
 	}
 }
+
+func TestParseErrorsDoNotEchoSecrets(t *testing.T) {
+	for _, text := range []string{
+		"[mail]\npassword = fKzQwErTyUiOp\n",
+		"[data_api]\nsecret = 12:30:00zz\n",
+		"[data_api]\ntoken = tRuEvAlUeXyZq\n",
+	} {
+		_, err := Parse("t.toml", []byte(text), env(nil))
+		if err == nil {
+			t.Fatalf("%q parsed", text)
+		}
+		for _, s := range []string{"KzQwErTy", "12:30:00", "vAlUeXyZ"} {
+			if strings.Contains(strings.ToLower(err.Error()), strings.ToLower(s)) {
+				t.Errorf("error shows the secret: %v", err)
+			}
+		}
+		if !strings.Contains(err.Error(), "double quotes") {
+			t.Errorf("error does not say what to do: %v", err)
+		}
+	}
+}
+
+func TestSecretInAnUnexportedField(t *testing.T) {
+	type holder struct{ s Secret }
+	h := holder{NewSecret(secret)}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(verb, h); strings.Contains(out, secret) {
+			t.Errorf("%s shows the secret: %s", verb, out)
+		}
+	}
+}
+
+func TestLinesSkipMultilineStringsAndNameTheTable(t *testing.T) {
+	text := minimal + `[[schedule]]
+job = "sync"
+cron = "@hourly"
+[[schedule]]
+job = "sync"
+cron = "@hourly"
+corn = 1
+`
+	_, ps := parse(t, text)
+	if ps == nil || !strings.Contains(ps.Error(), "test.toml:14: schedule[2].corn: unknown key") {
+		t.Errorf("got %v", ps)
+	}
+	idx := keyLines([]byte("a = \"\"\"\npage_size = 3\n\"\"\"\n[data_api]\npage_size = 5000\n"))
+	if n := idx.find("data_api.page_size"); n != 5 {
+		t.Errorf("line %d, want 5 (the first page_size is inside a string)", n)
+	}
+}

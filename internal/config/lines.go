@@ -11,8 +11,9 @@ import (
 // file's lines on its own: table headers and "key =" lines, which is all a
 // hand-written config has. A key it cannot place simply has no line.
 type lineIndex struct {
-	exact     map[string]int // "data_api.page_size", "schedule[2].cron"
-	unindexed map[string]int // "schedule.cron": the first one, for the decoder's keys
+	exact     map[string]int      // "data_api.page_size", "schedule[2].cron"
+	unindexed map[string]int      // "schedule.cron": the first one, for the decoder's keys
+	indexed   map[string][]string // "schedule.cron" → "schedule[1].cron", "schedule[2].cron", …
 }
 
 var (
@@ -22,8 +23,11 @@ var (
 )
 
 func keyLines(data []byte) lineIndex {
-	idx := lineIndex{exact: map[string]int{}, unindexed: map[string]int{}}
+	idx := lineIndex{exact: map[string]int{}, unindexed: map[string]int{}, indexed: map[string][]string{}}
 	add := func(key, plain string, line int) {
+		if key != plain {
+			idx.indexed[plain] = append(idx.indexed[plain], key)
+		}
 		if _, ok := idx.exact[key]; !ok {
 			idx.exact[key] = line
 		}
@@ -33,9 +37,19 @@ func keyLines(data []byte) lineIndex {
 	}
 	var table, plainTable string
 	arrays := map[string]int{}
+	inMultiline := false
 	for i, line := range strings.Split(string(data), "\n") {
 		n := i + 1
 		line = strings.TrimSpace(line)
+		// Lines inside a multi-line string are not keys.
+		quotes := strings.Count(line, `"""`) + strings.Count(line, "'''")
+		wasInside := inMultiline
+		if quotes%2 == 1 {
+			inMultiline = !inMultiline
+		}
+		if wasInside {
+			continue
+		}
 		switch {
 		case reArrayHeader.MatchString(line):
 			name := reArrayHeader.FindStringSubmatch(line)[1]

@@ -11,22 +11,31 @@ const redacted = "<redacted>"
 // Secret is a credential read from the config, a file or the environment.
 // It never shows its value: not with any fmt verb, not in JSON or TOML, not
 // in slog. Use Value where the credential is actually needed.
+//
+// The value sits behind a pointer: fmt cannot call Format on a Secret held
+// in an unexported field, and then prints its fields; a pointer prints as
+// an address.
 type Secret struct {
-	value string
+	value *string
 }
 
 // NewSecret wraps a value.
-func NewSecret(v string) Secret { return Secret{value: v} }
+func NewSecret(v string) Secret { return Secret{value: &v} }
 
 // Value returns the credential.
-func (s Secret) Value() string { return s.value }
+func (s Secret) Value() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
 
 // IsSet reports whether there is a value.
-func (s Secret) IsSet() bool { return s.value != "" }
+func (s Secret) IsSet() bool { return s.Value() != "" }
 
 // String shows "<redacted>", or nothing for an empty secret.
 func (s Secret) String() string {
-	if s.value == "" {
+	if !s.IsSet() {
 		return ""
 	}
 	return redacted
@@ -53,7 +62,7 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText reads the value from the config file.
 func (s *Secret) UnmarshalText(b []byte) error {
-	s.value = string(b)
+	*s = NewSecret(string(b))
 	return nil
 }
 

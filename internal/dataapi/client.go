@@ -342,3 +342,11 @@ func (c *Client) String() string { return "dataapi.Client(" + c.base + ")" }
 
 // GoString is String for %#v.
 func (c *Client) GoString() string { return c.String() }
+
+// String shows the options without the token and secret.
+func (o Options) String() string {
+	return fmt.Sprintf("dataapi.Options{BaseURL:%s TZ:%s PageSize:%d Timeout:%s}", o.BaseURL, o.TZ, o.PageSize, o.Timeout)
+}
+
+// GoString is String for %#v.
+func (o Options) GoString() string { return o.String() }

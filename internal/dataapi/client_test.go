@@ -382,3 +382,19 @@ func TestSignedResponseVerifies(t *testing.T) {
 		}
 	}
 }
+
+func TestClientAndOptionsDoNotPrintCredentials(t *testing.T) {
+	o := dataapi.Options{BaseURL: "http://127.0.0.1:1", Token: token, Secret: []byte(secret)}
+	c, err := dataapi.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []any{o, &o, c, struct{ C *dataapi.Client }{c}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, v)
+			if strings.Contains(out, token) || strings.Contains(out, secret) || strings.Contains(out, fmt.Sprint([]byte(secret))) {
+				t.Errorf("%s of %T shows a credential: %s", verb, v, out)
+			}
+		}
+	}
+}

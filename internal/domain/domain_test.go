@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
 )
 
 func TestFormatMajor(t *testing.T) {
@@ -130,5 +131,22 @@ func TestFinalStatuses(t *testing.T) {
 	}
 	if !IsFinalPaymentStatus("refunded") || IsFinalPaymentStatus("partially refunded") {
 		t.Error("refunded is final, partially refunded is not")
+	}
+}
+
+func TestValidateRejectsTimesAtTheEpoch(t *testing.T) {
+	op := Operation{ProjectID: 1, OperationID: 1, PaymentID: "p", OperationType: "sale", OperationStatus: "success",
+		CreatedAt: time.Unix(0, 0), SumInitial: Money{Amount: 1, Currency: "EUR"}}
+	if err := op.Validate(); err == nil {
+		t.Error("created at the epoch accepted")
+	}
+	op.CreatedAt = time.Unix(1e9, 0)
+	op.CompletedAt = time.Unix(0, 0)
+	if err := op.Validate(); err == nil {
+		t.Error("completed at the epoch accepted")
+	}
+	op.CompletedAt = time.Unix(1e9+60, 0)
+	if err := op.Validate(); err != nil {
+		t.Error(err)
 	}
 }

@@ -48,6 +48,10 @@ func (op *Operation) Validate() error {
 		return fmt.Errorf("operation %d: no operation_status", op.OperationID)
 	case op.CreatedAt.IsZero():
 		return fmt.Errorf("operation %d: no operation_created_at", op.OperationID)
+	case op.CreatedAt.Unix() <= 0:
+		return fmt.Errorf("operation %d: operation_created_at %s is not after 1970", op.OperationID, op.CreatedAt)
+	case !op.CompletedAt.IsZero() && op.CompletedAt.Unix() <= 0:
+		return fmt.Errorf("operation %d: operation_completed_at %s is not after 1970", op.OperationID, op.CompletedAt)
 	}
 	if _, err := Exponent(op.SumInitial.Currency); err != nil {
 		return fmt.Errorf("operation %d: sum_initial: %w", op.OperationID, err)

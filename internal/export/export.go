@@ -62,11 +62,11 @@ func appendOperationRow(row []string, op *domain.Operation, loc *time.Location) 
 	return append(row,
 		strconv.FormatInt(op.ProjectID, 10),
 		Neutralize(op.PaymentID),
-		op.PaymentType,
-		op.PaymentStatus,
+		Neutralize(op.PaymentType),
+		Neutralize(op.PaymentStatus),
 		strconv.FormatUint(op.OperationID, 10),
-		op.OperationType,
-		op.OperationStatus,
+		Neutralize(op.OperationType),
+		Neutralize(op.OperationStatus),
 		Neutralize(op.PaymentMethod),
 		major(op.SumInitial),
 		op.SumInitial.Currency,
@@ -109,15 +109,16 @@ func formatTime(t time.Time, loc *time.Location) string {
 }
 
 // Neutralize defuses a text cell that a spreadsheet would read as a
-// formula: one starting with '=', '+', '-', '@', a tab or a carriage return
-// gets a leading apostrophe, the OWASP advice for CSV injection. Numeric
-// columns are not text and are never changed.
+// formula: one starting with '=', '+', '-', '@', a tab, a carriage return
+// or a NUL gets a leading apostrophe, the OWASP advice for CSV injection.
+// Every text column goes through it; numeric columns (amounts, ids) are not
+// text and are never changed.
 func Neutralize(s string) string {
 	if s == "" {
 		return s
 	}
 	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	case '=', '+', '-', '@', '\t', '\r', 0:
 		return "'" + s
 	}
 	return s

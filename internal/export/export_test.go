@@ -126,3 +126,36 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("left behind: %v", entries)
 	}
 }
+
+func TestEveryTextColumnIsNeutralised(t *testing.T) {
+	op := ops()[0]
+	op.OperationStatus, op.PaymentType, op.Code = "=1+1", "@SUM(A1)", "\x00=2"
+	var b bytes.Buffer
+	if _, err := OperationsCSV(&b, source([]domain.Operation{op}), Filter{}, CSVOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i, cell := range readCSV(t, b.Bytes(), ',')[1] {
+		if cell != "" && strings.ContainsRune("=+@\t\r\x00", rune(cell[0])) {
+			t.Errorf("column %s starts with %q", OperationColumns[i], cell[:1])
+		}
+	}
+}
+
+func TestWriteFileAtomicPanicAndMode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.csv")
+	os.WriteFile(path, []byte("old"), 0o600)
+	func() {
+		defer func() { recover() }()
+		WriteFileAtomic(path, func(w io.Writer) error { panic("boom") })
+	}()
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("a panic left %v", entries)
+	}
+	if err := WriteFileAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want the old file's 0600", fi.Mode().Perm())
+	}
+}

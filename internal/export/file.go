@@ -10,13 +10,19 @@ import (
 )
 
 // WriteFileAtomic writes path through write: into a temporary file in the
-// same folder, synced, then renamed over path. If write fails (or the
-// process is interrupted), path is untouched and the temporary file is
-// removed; a kill -9 can leave only a hidden ".name-*.tmp" beside it.
-func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
+// same folder, synced, then renamed over path, and the folder synced. If
+// write fails or panics (or the process is interrupted), path is untouched
+// and the temporary file is removed; a kill -9 can leave only a hidden
+// ".name-*.tmp" beside it. A replaced file keeps its permissions; a new one
+// gets 0640.
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
 	dir, name := filepath.Split(path)
 	if dir == "" {
 		dir = "."
+	}
+	mode := os.FileMode(0o640)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
 	}
 	tmp, err := os.CreateTemp(dir, "."+name+"-*.tmp")
 	if err != nil {
@@ -26,30 +32,37 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 		}
 		return fmt.Errorf("create %s: %w", path, err)
 	}
+	committed := false
 	defer func() {
-		if err != nil {
+		if !committed {
 			tmp.Close()
 			os.Remove(tmp.Name())
 		}
 	}()
 	bw := bufio.NewWriterSize(tmp, 256<<10)
-	if err = write(bw); err != nil {
+	if err := write(bw); err != nil {
 		return err
 	}
-	if err = bw.Flush(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = tmp.Chmod(0o640); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		return err
 	}
-	if err = tmp.Sync(); err != nil {
+	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = tmp.Close(); err != nil {
+	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	committed = true
+	// The rename is durable only once the folder is synced.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
 	return nil
 }

@@ -101,7 +101,7 @@ func Open(path string, o Options) (*Ledger, error) {
 		PageSize:       16 << 10, // fewer, larger writes per commit: see BENCHMARKS.md
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (waited %s; is the daemon running? stop it or use its commands)", path, ErrLocked, o.LockTimeout)
+		return nil, fmt.Errorf("open %s: %w (waited %s: let the other command finish, or stop it)", path, ErrLocked, o.LockTimeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

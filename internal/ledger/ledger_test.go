@@ -305,3 +305,15 @@ func TestCodecRoundTripAndCorruption(t *testing.T) {
 		}
 	}
 }
+
+func TestForEachToWithAFraction(t *testing.T) {
+	l := openTemp(t)
+	op := sale(10000000000000001, "p1", "success")
+	op.CreatedAt = t0
+	mustUpsert(t, l, op)
+	n := 0
+	l.ForEach(context.Background(), Range{To: t0.Add(500 * time.Millisecond)}, func(*domain.Operation) error { n++; return nil })
+	if n != 1 {
+		t.Errorf("ForEach up to %v returned %d operations created at %v", t0.Add(500*time.Millisecond), n, t0)
+	}
+}

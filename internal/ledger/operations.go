@@ -393,7 +393,7 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 				}
 			}
 			cur = h
-			if !r.To.IsZero() && int64(h)*3600 >= r.To.Unix() {
+			if !r.To.IsZero() && !time.Unix(int64(h)*3600, 0).Before(r.To) {
 				break
 			}
 			v := ops.Get(k[len(k)-8:])
