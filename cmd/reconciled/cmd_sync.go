@@ -33,6 +33,9 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 	if err := resolveWindow(cfg, &from, &to); err != nil {
 		return err
 	}
+	if !from.t.IsZero() && from.t.After(m.Now()) {
+		return usagef("--from %s is in the future", from.raw)
+	}
 	if !to.t.IsZero() && from.t.IsZero() {
 		return usagef("--to needs --from")
 	}
@@ -116,7 +119,6 @@ func newClient(cfg *config.Config, m *Main) (*dataapi.Client, error) {
 		BaseURL:  cfg.DataAPI.BaseURL,
 		Token:    cfg.DataAPI.Token.Value(),
 		Secret:   []byte(cfg.DataAPI.Secret.Value()),
-		TZ:       cfg.DataAPI.TZ,
 		PageSize: cfg.DataAPI.PageSize,
 		Timeout:  cfg.DataAPI.Timeout.Duration,
 		Retry:    dataapi.Retry{MaxAttempts: cfg.DataAPI.MaxAttempts},

@@ -16,7 +16,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"reconciled/internal/domain"
@@ -27,7 +29,6 @@ type Options struct {
 	BaseURL    string // e.g. https://data.ecommpay.com/v1
 	Token      string // 30 characters, made in the Dashboard
 	Secret     []byte // the user's secret key ("salt")
-	TZ         string // IANA zone of the interval and of the times returned; default UTC
 	PageSize   int    // 1..1000, default 1000
 	Timeout    time.Duration
 	Retry      Retry
@@ -57,8 +58,6 @@ type Client struct {
 	base     string
 	token    string
 	secret   []byte
-	tz       string
-	loc      *time.Location
 	pageSize int
 	timeout  time.Duration
 	retry    Retry
@@ -73,13 +72,6 @@ func New(o Options) (*Client, error) {
 	}
 	if o.Token == "" || len(o.Secret) == 0 {
 		return nil, errors.New("dataapi: token and secret are required")
-	}
-	if o.TZ == "" {
-		o.TZ = "UTC"
-	}
-	loc, err := time.LoadLocation(o.TZ)
-	if err != nil {
-		return nil, fmt.Errorf("dataapi: tz %q: %w", o.TZ, err)
 	}
 	if o.PageSize == 0 {
 		o.PageSize = MaxPageSize
@@ -114,8 +106,6 @@ func New(o Options) (*Client, error) {
 		base:     strings.TrimRight(o.BaseURL, "/"),
 		token:    o.Token,
 		secret:   o.Secret,
-		tz:       o.TZ,
-		loc:      loc,
 		pageSize: o.PageSize,
 		timeout:  o.Timeout,
 		retry:    o.Retry,
@@ -158,8 +148,8 @@ func (c *Client) Operations(ctx context.Context, q Query, fn func(*Page) error) 
 		req := OperationsRequest{
 			Token:         c.token,
 			ProjectID:     group,
-			Interval:      &Interval{From: q.From.In(c.loc).Format(TimeLayout), To: q.To.In(c.loc).Format(TimeLayout)},
-			TZ:            c.tz,
+			Interval:      &Interval{From: q.From.UTC().Format(TimeLayout), To: q.To.UTC().Format(TimeLayout)},
+			TZ:            WireTZ,
 			Limit:         c.pageSize,
 			OperationType: q.OperationType,
 		}
@@ -172,7 +162,9 @@ func (c *Client) Operations(ctx context.Context, q Query, fn func(*Page) error) 
 
 func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // aborts a request made for a page after the last
+	var inflight sync.WaitGroup
+	defer inflight.Wait() // a request made for a page after the last is over when we return
+	defer cancel()        // … because it is cancelled first
 	type response struct {
 		body []byte
 		err  error
@@ -181,10 +173,10 @@ func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page
 		ch := make(chan response, 1)
 		r := req
 		r.Offset = offset
-		go func() {
+		inflight.Go(func() {
 			body, err := c.send(ctx, PathOperations, r)
 			ch <- response{body, err}
-		}()
+		})
 		return ch
 	}
 	offset := 0
@@ -199,6 +191,13 @@ func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page
 		if err != nil {
 			return fmt.Errorf("offset %d: %w", offset, err)
 		}
+		if len(ops) > c.pageSize {
+			// Offsets would no longer line up with what was received.
+			return fmt.Errorf("offset %d: %s sent %d operations for a limit of %d", offset, PathOperations, len(ops), c.pageSize)
+		}
+		if err := checkProjects(ops, req.ProjectID); err != nil {
+			return fmt.Errorf("offset %d: %w", offset, err)
+		}
 		p := &Page{Projects: req.ProjectID, Offset: offset, Operations: ops, Bytes: len(r.body), Last: len(ops) < c.pageSize}
 		if err := fn(p); err != nil {
 			return err
@@ -206,15 +205,29 @@ func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page
 		if p.Last {
 			return nil
 		}
-		offset += len(ops)
+		offset += c.pageSize
 		cur = next
 	}
 }
 
+// checkProjects refuses operations of projects that were not asked for: a
+// signed answer to another request.
+func checkProjects(ops []domain.Operation, asked []int64) error {
+	for i := range ops {
+		if !slices.Contains(asked, ops[i].ProjectID) {
+			return fmt.Errorf("the response holds operation %d of project %d, which was not asked for", ops[i].OperationID, ops[i].ProjectID)
+		}
+	}
+	return nil
+}
+
 // OperationsByPayment returns every operation of one payment.
 func (c *Client) OperationsByPayment(ctx context.Context, projectID int64, paymentID string) ([]domain.Operation, error) {
-	req := PaymentRequest{Token: c.token, ProjectID: projectID, PaymentID: paymentID, TZ: c.tz}
+	req := PaymentRequest{Token: c.token, ProjectID: projectID, PaymentID: paymentID, TZ: WireTZ}
 	ops, _, err := c.call(ctx, PathOperationsByPayment, req)
+	if err == nil {
+		err = checkProjects(ops, []int64{projectID})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("payment %q of project %d: %w", paymentID, projectID, err)
 	}
@@ -251,10 +264,10 @@ func (c *Client) decode(path string, resp []byte) ([]domain.Operation, error) {
 	if err := f.flatten(resp); err != nil {
 		return nil, fmt.Errorf("%s: malformed response: %w", path, err)
 	}
-	if err := f.verify(c.secret); err != nil {
+	if err := verifyAnyArrayOrder(f, resp, c.secret); err != nil {
 		return nil, fmt.Errorf("%s: response rejected, nothing from it is used: %w (check data_api.secret; if it is right, the response was changed on the way)", path, err)
 	}
-	d := opDecoder{loc: c.loc}
+	d := opDecoder{loc: time.UTC}
 	ops, err := d.decodeOperations(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -345,7 +358,7 @@ func (c *Client) GoString() string { return c.String() }
 
 // String shows the options without the token and secret.
 func (o Options) String() string {
-	return fmt.Sprintf("dataapi.Options{BaseURL:%s TZ:%s PageSize:%d Timeout:%s}", o.BaseURL, o.TZ, o.PageSize, o.Timeout)
+	return fmt.Sprintf("dataapi.Options{BaseURL:%s PageSize:%d Timeout:%s}", o.BaseURL, o.PageSize, o.Timeout)
 }
 
 // GoString is String for %#v.

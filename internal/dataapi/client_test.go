@@ -1,9 +1,13 @@
 package dataapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -45,7 +49,7 @@ func newFake(t testing.TB, cfg fakeapi.Config) (*fakeapi.Server, string) {
 func newClient(t testing.TB, url string, mod func(*dataapi.Options)) *dataapi.Client {
 	t.Helper()
 	o := dataapi.Options{
-		BaseURL: url, Token: token, Secret: []byte(secret), TZ: "Asia/Tashkent", PageSize: 100,
+		BaseURL: url, Token: token, Secret: []byte(secret), PageSize: 100,
 		Retry: dataapi.Retry{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond},
 	}
 	if mod != nil {
@@ -346,18 +350,75 @@ func TestOperationsByPayment(t *testing.T) {
 	}
 }
 
-func TestTimesRoundTripThroughTheZone(t *testing.T) {
+// Requests go out in UTC whatever zone the caller thinks in: a window
+// across the autumn DST change in Europe/Berlin must not be sent with from
+// after to, and answers must not be ambiguous.
+func TestRequestsAreInUTC(t *testing.T) {
 	fake, url := newFake(t, fakeapi.Config{Seed: 12, Count: 50})
-	for _, tz := range []string{"UTC", "Asia/Tashkent", "America/Sao_Paulo"} {
-		got, _, err := all(t, newClient(t, url, func(o *dataapi.Options) { o.TZ = tz }), window())
-		if err != nil {
-			t.Fatal(err)
+	var seen []dataapi.OperationsRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req dataapi.OperationsRequest
+		json.Unmarshal(body, &req)
+		seen = append(seen, req)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		fake.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	_ = url
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	from := time.Date(2026, 10, 25, 0, 50, 0, 0, time.UTC).In(berlin) // 02:50 CEST, before the clocks go back
+	to := from.Add(20 * time.Minute)                                  // 02:10 CET: the second 02:10 in Berlin
+	if _, _, err := all(t, newClient(t, srv.URL, nil), dataapi.Query{Projects: []int64{580}, From: from, To: to}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) == 0 || seen[0].TZ != "UTC" || seen[0].Interval.From != "2026-10-25 00:50:00" || seen[0].Interval.To != "2026-10-25 01:10:00" {
+		t.Fatalf("request tz %q interval %+v", seen[0].TZ, *seen[0].Interval)
+	}
+	got, _, err := all(t, newClient(t, srv.URL, nil), window())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, op := range fake.Operations(now) {
+		if !got[i].CreatedAt.Equal(op.CreatedAt) || got[i].CreatedAt.Location() != time.UTC {
+			t.Fatalf("created %v, want %v", got[i].CreatedAt, op.CreatedAt)
 		}
-		want := fake.Operations(now)
-		for i := range got {
-			if !got[i].CreatedAt.Equal(want[i].CreatedAt) || got[i].CreatedAt.Location() != time.UTC {
-				t.Fatalf("tz %s: created %v, want %v UTC", tz, got[i].CreatedAt, want[i].CreatedAt)
-			}
+	}
+}
+
+func TestRetryAfterIsBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "9999999999")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	begin := time.Now()
+	_, _, err := all(t, newClient(t, srv.URL, nil), window())
+	if err == nil || !strings.Contains(err.Error(), "giving up") || time.Since(begin) > 5*time.Second {
+		t.Fatalf("err = %v after %v, want an immediate give-up", err, time.Since(begin))
+	}
+}
+
+// A server that sends more rows than the limit, or rows of projects not
+// asked for, is refused rather than paged through wrongly.
+func TestMisbehavingServerIsRefused(t *testing.T) {
+	fake, _ := newFake(t, fakeapi.Config{Seed: 14, Count: 300})
+	ops := fake.Operations(now)
+	for _, tt := range []struct {
+		name string
+		page []domain.Operation
+		want string
+	}{
+		{"more than the limit", ops[:150], "for a limit of 100"},
+		{"another project", []domain.Operation{func() domain.Operation { o := ops[0]; o.ProjectID = 999; return o }()}, "not asked for"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Write(dataapi.AppendSignedOperationsResponse(nil, []byte(secret), tt.page, func(int) dataapi.EncodeOptions { return dataapi.EncodeOptions{} }))
+		}))
+		_, _, err := all(t, newClient(t, srv.URL, nil), window())
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v", tt.name, err)
 		}
 	}
 }

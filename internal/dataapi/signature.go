@@ -70,11 +70,16 @@ type flatDoc struct {
 	tmpBytes   []byte
 	shape      []byte
 	orders     map[string][]int32 // container shape → order of its kids
-	path       []byte
-	signature  []byte   // the dropped signature's value, if any
-	signed     bool     // a signature key was present
-	rootKeys   [][]byte // root keys seen, in document order (signature excluded)
-	dec        jsontext.Decoder
+	// arraysInOrder keeps array elements in document order (0, 1, 2, …,
+	// 10) instead of path order (0, 1, 10, 2, …): the other order some
+	// SDKs use for arrays of 11 or more. See verify.
+	arraysInOrder bool
+	longArray     bool // an array of 11 or more elements was read
+	path          []byte
+	signature     []byte   // the dropped signature's value, if any
+	signed        bool     // a signature key was present
+	rootKeys      [][]byte // root keys seen, in document order (signature excluded)
+	dec           jsontext.Decoder
 }
 
 var flatPool = sync.Pool{New: func() any { return new(flatDoc) }}
@@ -94,6 +99,7 @@ func putFlat(f *flatDoc) {
 	if cap(f.arena) > 64<<20 { // do not pin huge buffers
 		return
 	}
+	f.arraysInOrder = false
 	f.dec.Reset(bytes.NewBuffer(nil))
 	flatPool.Put(f)
 }
@@ -106,7 +112,7 @@ func (f *flatDoc) flatten(doc []byte) error {
 	f.items = slices.Grow(f.items[:0], len(doc)/25)
 	f.sorted = slices.Grow(f.sorted[:0], len(doc)/25)
 	f.path = f.path[:0]
-	f.kids, f.keys, f.globalSort = f.kids[:0], f.keys[:0], false
+	f.kids, f.keys, f.globalSort, f.longArray = f.kids[:0], f.keys[:0], false, false
 	f.signature, f.signed, f.rootKeys = f.signature[:0], false, f.rootKeys[:0]
 	f.dec.Reset(bytes.NewBuffer(doc))
 	tok, err := f.dec.ReadToken()
@@ -284,9 +290,25 @@ func (f *flatDoc) array(depth int) error {
 		}
 	}
 	f.path = f.path[:base]
-	f.closeContainer(kidBase)
+	if len(f.kids)-kidBase > MaxSignedArray {
+		f.longArray = true
+	}
+	if f.arraysInOrder {
+		f.keys = f.keys[:f.keysStart(kidBase)]
+		f.kids = f.kids[:kidBase]
+	} else {
+		f.closeContainer(kidBase)
+	}
 	_, err := f.dec.ReadToken() // ']'
 	return err
+}
+
+// keysStart is where the keys of the kids from kidBase begin.
+func (f *flatDoc) keysStart(kidBase int) int32 {
+	if kidBase < len(f.kids) {
+		return f.kids[kidBase].keyStart
+	}
+	return int32(len(f.keys))
 }
 
 func (f *flatDoc) value(depth int, inGeneral bool) error {
@@ -405,6 +427,26 @@ func (f *flatDoc) mac(secret []byte) []byte {
 	h := hmac.New(sha512.New, secret)
 	f.writeString(h)
 	return h.Sum(nil)
+}
+
+// verifyAnyArrayOrder is verify, and for a document with an array of 11
+// or more elements, a second try with arrays in document order. DATA_API.md
+// notes that the official SDKs disagree on that order; responses carry up to
+// 1000 operations in one array, and which order ECommPay's server uses is
+// not documented. Either order is a valid HMAC of the same data, so
+// accepting both does not weaken the check.
+func verifyAnyArrayOrder(f *flatDoc, doc, secret []byte) error {
+	err := f.verify(secret)
+	if !errors.Is(err, ErrBadSignature) || !f.longArray || f.globalSort {
+		return err
+	}
+	g := getFlat()
+	defer putFlat(g)
+	g.arraysInOrder = true
+	if g.flatten(doc) != nil || g.verify(secret) != nil {
+		return err
+	}
+	return nil
 }
 
 // verify checks the captured signature against the document.

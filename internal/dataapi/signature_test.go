@@ -1,7 +1,9 @@
 package dataapi
 
 import (
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -147,4 +149,57 @@ func TestTamperedDocumentFailsVerify(t *testing.T) {
 	if err := Verify([]byte("k"), []byte(rounded)); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("Verify(rounded id) = %v, want ErrBadSignature", err)
 	}
+}
+
+// A response whose long array was signed in document order (0, 1, 2, …,
+// 10, 11) rather than path order (0, 1, 10, 11, 2, …) is accepted too; a
+// wrong signature is still refused in both orders.
+func TestVerifyAcceptsEitherOrderOfLongArrays(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"operations":[`)
+	for i := 0; i < 12; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"operation_id":%d,"x":"v%d"}`, i+1, i)
+	}
+	b.WriteString(`]}`)
+	doc := []byte(b.String())
+	key := []byte("k")
+
+	inOrder := getFlat()
+	inOrder.arraysInOrder = true
+	if err := inOrder.flatten(doc); err != nil {
+		t.Fatal(err)
+	}
+	var s strings.Builder
+	inOrder.writeString(&s)
+	if !strings.HasPrefix(s.String(), "operations:0:operation_id:1;operations:0:x:v0;operations:1:") || !strings.Contains(s.String(), "operations:9:x:v9;operations:10:") {
+		t.Fatalf("document order string: %s", s.String())
+	}
+	signedInOrder, _ := appendMember(doc, "signature", base64.StdEncoding.EncodeToString(inOrder.mac(key)))
+	putFlat(inOrder)
+
+	for name, d := range map[string][]byte{"path order": mustSign(t, key, doc), "document order": signedInOrder} {
+		f := getFlat()
+		if err := f.flatten(d); err != nil {
+			t.Fatal(err)
+		}
+		if err := verifyAnyArrayOrder(f, d, key); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if err := verifyAnyArrayOrder(f, d, []byte("other")); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("%s with another key: %v", name, err)
+		}
+		putFlat(f)
+	}
+}
+
+func mustSign(t *testing.T, key, doc []byte) []byte {
+	t.Helper()
+	out, err := AppendSigned(key, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

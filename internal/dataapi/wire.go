@@ -30,6 +30,14 @@ const (
 // TimeLayout is how the Data API writes times, in the request's tz.
 const TimeLayout = "2006-01-02 15:04:05"
 
+// WireTZ is the tz of every request, so also the zone of the interval and
+// of the times in the answers. It is always UTC: in a zone with daylight
+// saving time, the hour repeated in autumn makes local times ambiguous (two
+// operations an hour apart would arrive with one time) and an interval
+// across it would go out with from after to. data_api.tz is the zone people
+// type and read times in, never the wire's.
+const WireTZ = "UTC"
+
 // MaxPageSize is the largest limit /operations/get accepts (confirmed).
 const MaxPageSize = 1000
 

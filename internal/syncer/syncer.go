@@ -83,34 +83,42 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 	begin := time.Now()
 	now := s.Now().UTC().Truncate(time.Second)
 	to := now
-	if !o.To.IsZero() {
-		to = o.To.UTC()
+	if !o.To.IsZero() && o.To.Before(now) {
+		// Never past now: the watermark would move over operations that
+		// do not exist yet, and they would never be pulled.
+		to = o.To.UTC().Truncate(time.Second)
 	}
 
-	// Projects that start at the same time are pulled together.
+	// Projects that start at the same time are pulled together. A project
+	// never synced starts at Start, or now - Lookback.
+	firstStart := now.Add(-s.Lookback)
+	if !s.Start.IsZero() {
+		firstStart = s.Start.UTC()
+	}
 	groups := map[time.Time][]int64{}
-	watermarks := map[int64]time.Time{}
+	covered := map[int64]time.Time{} // where each project's coverage ends
 	for _, p := range projects {
 		st, err := s.Ledger.SyncState(p)
 		if err != nil {
 			return Result{}, err
 		}
-		watermarks[p] = st.Watermark
+		covered[p] = st.Watermark
+		if st.Watermark.IsZero() {
+			covered[p] = firstStart
+		}
 		from := o.From.UTC()
 		switch {
 		case !o.From.IsZero():
 		case !st.Watermark.IsZero():
 			from = st.Watermark.Add(-s.Lookback)
-		case !s.Start.IsZero():
-			from = s.Start.UTC()
 		default:
-			from = now.Add(-s.Lookback)
+			from = firstStart
 		}
 		groups[from] = append(groups[from], p)
 	}
 
 	var res Result
-	var runErr error
+	var errs []error
 	for _, from := range slices.SortedFunc(maps.Keys(groups), time.Time.Compare) {
 		group := groups[from]
 		if !to.After(from) {
@@ -118,15 +126,12 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 			continue
 		}
 		// An explicit window moves the watermark only if it continues
-		// from it; a window after the watermark would leave a gap.
-		advance := o.From.IsZero()
-		if !advance {
-			advance = true
-			for _, p := range group {
-				if w := watermarks[p]; !w.IsZero() && from.After(w) {
-					advance = false
-					s.Logger.Warn("the window starts after the watermark: the watermark stays", "project", p, "watermark", w, "from", from)
-				}
+		// what is covered; one that starts later would leave a gap.
+		advance := true
+		for _, p := range group {
+			if from.After(covered[p]) {
+				advance = false
+				s.Logger.Warn("the window starts after what is synced: the watermark stays", "project", p, "synced_to", covered[p], "from", from)
 			}
 		}
 		s.Logger.Info("sync window", "projects", group, "from", from, "to", to, "moves_watermark", advance)
@@ -135,12 +140,16 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 			err = rerr
 		}
 		if err != nil {
-			runErr = err
-			break
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+			// Other projects may still sync (one project refused by the
+			// API must not stop the rest).
 		}
 	}
 	res.Elapsed = time.Since(begin)
-	return res, runErr
+	return res, errors.Join(errs...)
 }
 
 func (s *Syncer) pullGroup(ctx context.Context, group []int64, from, to time.Time, advance bool, res *Result, begin time.Time) error {

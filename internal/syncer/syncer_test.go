@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -208,4 +209,57 @@ func TestCancelledSyncResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.assertMirror(t)
+}
+
+// A window that ends in the future moves the watermark to now, not past it:
+// operations created later must still be pulled.
+func TestFutureToStopsAtNow(t *testing.T) {
+	e := newEnv(t, 3000, 2*time.Minute)
+	end := e.clock.Now()
+	e.clock.Set(start.Add(48 * time.Hour))
+	if _, err := e.syncer.Run(context.Background(), Options{From: start, To: start.Add(30 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := e.ledger.SyncState(580); !st.Watermark.Equal(e.clock.Now()) {
+		t.Fatalf("watermark %v, want now %v", st.Watermark, e.clock.Now())
+	}
+	e.clock.Set(end)
+	if _, err := e.syncer.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e.assertMirror(t)
+}
+
+// The first explicit window of a project that was never synced moves the
+// watermark only if it starts where a first sync would (data_api.start).
+func TestFirstExplicitWindowLeavesNoGap(t *testing.T) {
+	e := newEnv(t, 3000, 3*time.Minute)
+	if _, err := e.syncer.Run(context.Background(), Options{From: start.Add(96 * time.Hour), To: start.Add(120 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := e.ledger.SyncState(580); !st.Watermark.IsZero() {
+		t.Fatalf("watermark moved to %v over [start, from)", st.Watermark)
+	}
+	if _, err := e.syncer.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e.assertMirror(t)
+}
+
+// A project the API refuses does not stop the others, and its error is
+// recorded.
+func TestOneRefusedProjectDoesNotStopTheOthers(t *testing.T) {
+	e := newEnv(t, 1000, 5*time.Minute)
+	// 580 has a watermark, 4242 (unknown to the fake) does not: two groups.
+	e.ledger.AdvanceWatermark([]int64{580}, start.Add(time.Hour))
+	_, err := e.syncer.Run(context.Background(), Options{Projects: []int64{4242, 580}})
+	if err == nil || !strings.Contains(err.Error(), "4242") {
+		t.Fatalf("err = %v, want project 4242 refused", err)
+	}
+	if st, _ := e.ledger.SyncState(580); !st.Watermark.Equal(e.clock.Now()) || st.LastError != "" {
+		t.Errorf("project 580 not synced: %+v", st)
+	}
+	if st, _ := e.ledger.SyncState(4242); st.LastError == "" {
+		t.Errorf("project 4242's error not recorded: %+v", st)
+	}
 }
