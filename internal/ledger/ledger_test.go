@@ -317,3 +317,23 @@ func TestForEachToWithAFraction(t *testing.T) {
 		t.Errorf("ForEach up to %v returned %d operations created at %v", t0.Add(500*time.Millisecond), n, t0)
 	}
 }
+
+// New operations' index keys are queued and put sorted at the end of the
+// page; an operation that appears twice in one page, moved the second
+// time, must still leave exactly its last keys.
+func TestSameOperationTwiceInAPageWithNewKeys(t *testing.T) {
+	l := openTemp(t)
+	a := sale(10000000000000001, "p1", "processing")
+	b := sale(10000000000000001, "p1-renamed", "success")
+	b.CreatedAt = a.CreatedAt.Add(3 * time.Hour)
+	st := mustUpsert(t, l, a, sale(10000000000000002, "p2", "success"), b)
+	if st != (PageStats{New: 2, Updated: 1}) {
+		t.Errorf("stats %+v", st)
+	}
+	if recs, _ := l.ByPayment(580, "p1"); len(recs) != 0 {
+		t.Errorf("old payment id still indexed: %d", len(recs))
+	}
+	if recs, _ := l.ByPayment(580, "p1-renamed"); len(recs) != 1 {
+		t.Errorf("new payment id not indexed: %d", len(recs))
+	}
+}

@@ -57,6 +57,9 @@ func (l *Ledger) UpsertPage(ops []domain.Operation, seen time.Time) (PageStats, 
 				return err
 			}
 		}
+		if err := w.flushPending(); err != nil {
+			return err
+		}
 		return w.flushCounts()
 	})
 	if err != nil {
@@ -73,6 +76,8 @@ type writer struct {
 	// pointing at the old array, which stays valid.
 	arena []byte
 	delta map[int64]*countDelta
+	// pending index keys of new operations, put sorted at the end
+	pendingPayment, pendingProvider [][]byte
 	// maxID is the largest operation id stored when the transaction began
 	// (or put since): a larger id is new without a lookup. Operation ids
 	// mostly grow, so most new operations skip a B-tree search.
@@ -188,6 +193,17 @@ func (w *writer) reindex(b *bolt.Bucket, keyOf func([]byte, *domain.Operation) [
 	start := len(w.arena)
 	w.arena = keyOf(w.arena, op)
 	key := w.take(start)
+	if prev == nil && len(key) > 0 {
+		if b == w.idxPayment {
+			w.pendingPayment = append(w.pendingPayment, key)
+		} else {
+			w.pendingProvider = append(w.pendingProvider, key)
+		}
+		return nil
+	}
+	if err := w.flushPending(); err != nil {
+		return err
+	}
 	if prev != nil {
 		old := keyOf(nil, prev)
 		if bytes.Equal(old, key) {
@@ -203,6 +219,24 @@ func (w *writer) reindex(b *bolt.Bucket, keyOf func([]byte, *domain.Operation) [
 		return nil
 	}
 	return b.Put(key, []byte{})
+}
+
+// flushPending puts the queued index keys of new operations, each index in
+// key order: neighbouring keys land in the same leaf one after the other.
+func (w *writer) flushPending() error {
+	for _, p := range []struct {
+		b    *bolt.Bucket
+		keys *[][]byte
+	}{{w.idxPayment, &w.pendingPayment}, {w.idxProvider, &w.pendingProvider}} {
+		slices.SortFunc(*p.keys, bytes.Compare)
+		for _, k := range *p.keys {
+			if err := p.b.Put(k, []byte{}); err != nil {
+				return err
+			}
+		}
+		*p.keys = (*p.keys)[:0]
+	}
+	return nil
 }
 
 func (w *writer) count(op *domain.Operation, sign int64) {
