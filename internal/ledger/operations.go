@@ -103,8 +103,8 @@ func newWriter(tx *bolt.Tx, arena []byte, n int) *writer {
 	if k, _ := w.ops.Cursor().Last(); len(k) == 8 {
 		w.maxID = beUint64(k)
 	}
-	// Keys mostly grow (operation ids, creation times, hour partitions): pack
-	// pages fuller than bbolt's default half, which suits random inserts.
+	// Keys mostly grow (operation ids, hour partitions): pack pages fuller
+	// than bbolt's default half, which is meant for random inserts.
 	for _, b := range []*bolt.Bucket{w.ops, w.idxPayment, w.idxProvider} {
 		b.FillPercent = 0.9
 	}
@@ -193,7 +193,10 @@ func (w *writer) reindex(b *bolt.Bucket, keyOf func([]byte, *domain.Operation) [
 	start := len(w.arena)
 	w.arena = keyOf(w.arena, op)
 	key := w.take(start)
-	if prev == nil && len(key) > 0 {
+	if prev == nil { // a new operation: queue its key for flushPending
+		if len(key) == 0 {
+			return nil
+		}
 		if b == w.idxPayment {
 			w.pendingPayment = append(w.pendingPayment, key)
 		} else {
@@ -201,18 +204,17 @@ func (w *writer) reindex(b *bolt.Bucket, keyOf func([]byte, *domain.Operation) [
 		}
 		return nil
 	}
+	// An update deletes keys, which may be queued: put the queue first.
 	if err := w.flushPending(); err != nil {
 		return err
 	}
-	if prev != nil {
-		old := keyOf(nil, prev)
-		if bytes.Equal(old, key) {
-			return nil
-		}
-		if len(old) > 0 {
-			if err := b.Delete(old); err != nil {
-				return err
-			}
+	old := keyOf(nil, prev)
+	if bytes.Equal(old, key) {
+		return nil
+	}
+	if len(old) > 0 {
+		if err := b.Delete(old); err != nil {
+			return err
 		}
 	}
 	if len(key) == 0 {
