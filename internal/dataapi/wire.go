@@ -170,45 +170,16 @@ func (d *opDecoder) str(v []byte) string {
 	return string(v)
 }
 
-// time reads a TimeLayout time in the decoder's zone. The common form is
-// read by hand (time.ParseInLocation was a sixth of decoding); anything
-// else goes through ParseInLocation.
+// time reads a TimeLayout time in the decoder's zone.
 func (d *opDecoder) time(v []byte) (time.Time, error) {
 	if len(v) == 0 {
 		return time.Time{}, nil
 	}
-	if len(v) == len(TimeLayout) && v[4] == '-' && v[7] == '-' && v[10] == ' ' && v[13] == ':' && v[16] == ':' {
-		y, ok1 := digits(v[0:4])
-		mo, ok2 := digits(v[5:7])
-		dd, ok3 := digits(v[8:10])
-		h, ok4 := digits(v[11:13])
-		mi, ok5 := digits(v[14:16])
-		sec, ok6 := digits(v[17:19])
-		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 {
-			t := time.Date(y, time.Month(mo), dd, h, mi, sec, 0, d.loc)
-			// time.Date normalises 30 February or a time in a DST gap;
-			// only an exact match takes the fast path.
-			if t.Year() == y && int(t.Month()) == mo && t.Day() == dd && t.Hour() == h && t.Minute() == mi && t.Second() == sec {
-				return t.UTC(), nil
-			}
-		}
-	}
-	t, err := time.ParseInLocation(TimeLayout, string(v), d.loc)
+	t, err := domain.ParseDateTime(v, d.loc)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("time %q is not %s", v, TimeLayout)
 	}
 	return t.UTC(), nil
-}
-
-func digits(b []byte) (int, bool) {
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
 }
 
 // parseInt accepts an integer given as a JSON number or a JSON string.

@@ -150,3 +150,29 @@ func TestValidateRejectsTimesAtTheEpoch(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestParseDateTime(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	for _, tt := range []struct {
+		in   string
+		loc  *time.Location
+		want time.Time
+		ok   bool
+	}{
+		{"2026-11-20 10:00:05", time.UTC, time.Date(2026, 11, 20, 10, 0, 5, 0, time.UTC), true},
+		{"2026-07-01 12:00:00", berlin, time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC), true},
+		{"2026-02-30 10:00:00", time.UTC, time.Time{}, false},
+		{"2026-13-01 10:00:00", time.UTC, time.Time{}, false},
+		{"2026-11-20T10:00:00", time.UTC, time.Time{}, false},
+		{"2026-11-20 1x:00:00", time.UTC, time.Time{}, false},
+		{"2026-03-29 02:30:00", berlin, time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC), true}, // in the DST gap: ParseInLocation's answer
+	} {
+		got, err := ParseDateTime(tt.in, tt.loc)
+		if (err == nil) != tt.ok || tt.ok && !got.Equal(tt.want) {
+			t.Errorf("ParseDateTime(%q) = %v, %v; want %v ok=%v", tt.in, got.UTC(), err, tt.want, tt.ok)
+		}
+		if b, err2 := ParseDateTime([]byte(tt.in), tt.loc); !b.Equal(got) || (err2 == nil) != (err == nil) {
+			t.Errorf("[]byte and string disagree on %q", tt.in)
+		}
+	}
+}

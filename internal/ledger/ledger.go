@@ -11,7 +11,10 @@
 //	├── idx_payment/             hour (4) | project_id (8) | len (2) | payment_id | operation_id (8) → ∅
 //	├── idx_provider/            hour (4) | len (2) | provider_payment_id | operation_id (8) → ∅
 //	├── counts/                  project_id (8) → uvarint operations, uvarint not final
-//	└── sync/                    project_id (8) → SyncState as JSON (watermark, last success, last error)
+//	├── sync/                    project_id (8) → SyncState as JSON (watermark, last success, last error)
+//	├── records/                 kind (1) | len (2) | id | type (1) | len (1) | source | occurrence (2)
+//	│                              → merchant record, origin, first seen, status history (records.go)
+//	└── imports/                 sequence (8) → Import as JSON: file, hash, who, when, counts
 //
 // Writes come one page of operations per transaction (UpsertPage), never one
 // per row: a page is stored whole or not at all. Upserting is idempotent —
@@ -50,10 +53,13 @@ var (
 	bucketIdxProvider = []byte("idx_provider")
 	bucketCounts      = []byte("counts")
 	bucketSync        = []byte("sync")
+	bucketRecords     = []byte("records")
+	bucketImports     = []byte("imports")
 	keySchema         = []byte("schema")
 )
 
-var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketSync}
+var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketSync,
+	bucketRecords, bucketImports}
 
 // ErrLocked means another process has the database open.
 var ErrLocked = errors.New("the database is held by another reconciled process")

@@ -1,0 +1,66 @@
+package domain
+
+import "time"
+
+// Result codes: one per reconciled item (PRODUCT.md).
+const (
+	ResultMatched           = "matched"
+	ResultAmountMismatch    = "amount_mismatch"
+	ResultCurrencyMismatch  = "currency_mismatch"
+	ResultStatusMismatch    = "status_mismatch"
+	ResultMissingAtProvider = "missing_at_provider"
+	ResultMissingInRecords  = "missing_in_records"
+	ResultDuplicate         = "duplicate"
+	ResultPending           = "pending"
+	ResultOverdue           = "overdue"
+	ResultResolved          = "resolved"
+)
+
+// Results lists the result codes in the order summaries show them.
+var Results = []string{
+	ResultMatched, ResultAmountMismatch, ResultCurrencyMismatch, ResultStatusMismatch,
+	ResultMissingAtProvider, ResultMissingInRecords, ResultDuplicate, ResultPending,
+	ResultOverdue, ResultResolved,
+}
+
+// IsException reports whether a result needs a person: everything but
+// matched, pending and resolved.
+func IsException(result string) bool {
+	switch result {
+	case ResultMatched, ResultPending, ResultResolved:
+		return false
+	}
+	return true
+}
+
+// Matched-by values.
+const (
+	ByPaymentID         = "payment_id"
+	ByProviderPaymentID = "provider_payment_id"
+	ByOperationID       = "operation_id"
+)
+
+// Item is one reconciled (payment, type): the merchant's side, ECommPay's
+// side, and the verdict.
+type Item struct {
+	Result    string
+	Code      string // for a resolved item: the code it had before; else = Result
+	MatchedBy string // "" when only one side has it
+	PaymentID string
+	Type      string // RecordPurchase, RecordPayout, RecordRefund
+
+	Merchant *Record    // the record compared (the first, for a duplicate)
+	Provider *Operation // the operation compared (the successful one, else the latest)
+
+	ProjectID         int64
+	OperationID       uint64
+	ProviderPaymentID string
+	Method            string
+	CreatedAt         time.Time
+	Reason            string
+
+	// Records and Operations are all of the item's records and operations,
+	// for duplicates and for explaining.
+	Records    []*Record
+	Operations []*Operation
+}

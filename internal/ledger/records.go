@@ -1,0 +1,390 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"reconciled/internal/domain"
+)
+
+// Merchant records live in the records bucket under
+//
+//	kind (1: 'P' payment id, 'V' provider payment id, 'O' operation id) |
+//	len (2) | id | type (1) | len (1) | source | occurrence (2)
+//
+// so that all records of one payment, of every type and source, are one
+// prefix. The occurrence numbers the lines of one file that share the rest
+// of the key: two of them are a duplicate the engine reports.
+//
+// An import is authoritative for the keys it holds: for each (id, type,
+// source) in the file, its lines replace the stored ones, occurrence by
+// occurrence, and stored occurrences beyond the file's count are removed
+// (a later file that no longer repeats a line ends the duplicate). Keys
+// the file does not hold are left alone: files are often a day's or a
+// month's part of the books.
+
+// ImportStats says what one import did.
+type ImportStats struct {
+	New, Updated, Unchanged, Removed int
+}
+
+// Import is the log entry of one import.
+type Import struct {
+	At        time.Time `json:"at"`
+	User      string    `json:"user"`
+	File      string    `json:"file"`
+	SHA256    string    `json:"sha256"`
+	Source    string    `json:"source"`
+	Format    string    `json:"format"`
+	Encoding  string    `json:"encoding,omitempty"`
+	Separator string    `json:"separator,omitempty"`
+	Lines     int       `json:"lines"`
+	ImportStats
+}
+
+// StoredRecord is a merchant record with what the ledger knows about it.
+type StoredRecord struct {
+	domain.Record
+	FirstSeen   time.Time
+	StatusSince time.Time
+	Earlier     []RecordStatus // statuses before the current one, oldest first
+}
+
+// RecordStatus is an earlier status of a record and when it was first seen.
+type RecordStatus struct {
+	SeenAt time.Time
+	Status string
+}
+
+func recordIDKey(b []byte, r *domain.Record) []byte {
+	switch {
+	case r.PaymentID != "":
+		b = append(b, 'P')
+		b = binary.BigEndian.AppendUint16(b, uint16(len(r.PaymentID)))
+		return append(b, r.PaymentID...)
+	case r.ProviderPaymentID != "":
+		b = append(b, 'V')
+		b = binary.BigEndian.AppendUint16(b, uint16(len(r.ProviderPaymentID)))
+		return append(b, r.ProviderPaymentID...)
+	default:
+		id := strconv.FormatUint(r.OperationID, 10)
+		b = append(b, 'O')
+		b = binary.BigEndian.AppendUint16(b, uint16(len(id)))
+		return append(b, id...)
+	}
+}
+
+// recordGroupKey is the key without the occurrence.
+func recordGroupKey(b []byte, r *domain.Record) []byte {
+	b = recordIDKey(b, r)
+	b = append(b, typeByte(r.Type))
+	b = append(b, byte(len(r.Source)))
+	return append(b, r.Source...)
+}
+
+func typeByte(t string) byte {
+	switch t {
+	case domain.RecordPurchase:
+		return 'p'
+	case domain.RecordPayout:
+		return 'o'
+	case domain.RecordRefund:
+		return 'r'
+	}
+	return '?'
+}
+
+// appendRecordFields encodes what is compared to decide that a record
+// changed: everything but its origin and bookkeeping.
+func appendRecordFields(b []byte, r *domain.Record) []byte {
+	b = appendString(b, r.PaymentID)
+	b = appendWord(b, r.Type)
+	b = binary.AppendVarint(b, r.Amount.Amount)
+	b = appendWord(b, r.Amount.Currency)
+	b = appendString(b, r.Status)
+	b = appendTime(b, r.CreatedAt)
+	b = appendString(b, r.ProviderPaymentID)
+	b = binary.AppendUvarint(b, r.OperationID)
+	b = binary.AppendVarint(b, r.ProjectID)
+	b = appendString(b, r.CustomerID)
+	return appendWord(b, r.Method)
+}
+
+func appendStoredRecord(b, fields []byte, origin string, firstSeen, since time.Time, earlier []RecordStatus) []byte {
+	b = append(b, recordVersion)
+	b = binary.AppendUvarint(b, uint64(len(fields)))
+	b = append(b, fields...)
+	b = appendString(b, origin)
+	b = appendSeen(b, firstSeen)
+	b = appendSeen(b, since)
+	b = binary.AppendUvarint(b, uint64(len(earlier)))
+	for _, e := range earlier {
+		b = appendSeen(b, e.SeenAt)
+		b = appendString(b, e.Status)
+	}
+	return b
+}
+
+func decodeStoredRecord(v []byte, source string, out *StoredRecord) error {
+	fields, rest, err := opSection(v) // same framing as operations
+	if err != nil {
+		return err
+	}
+	r := reader{b: fields}
+	rec := &out.Record
+	rec.Source = source
+	rec.PaymentID = r.string()
+	rec.Type = r.word()
+	rec.Amount.Amount = r.varint()
+	rec.Amount.Currency = r.word()
+	rec.Status = r.string()
+	rec.CreatedAt = r.time()
+	rec.ProviderPaymentID = r.string()
+	rec.OperationID = r.uvarint()
+	rec.ProjectID = r.varint()
+	rec.CustomerID = r.string()
+	rec.Method = r.word()
+	if r.err != nil || len(r.b) != 0 {
+		return errCorrupt
+	}
+	r = reader{b: rest}
+	rec.Origin = r.string()
+	out.FirstSeen = r.seen()
+	out.StatusSince = r.seen()
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		return errCorrupt
+	}
+	out.Earlier = nil
+	for i := uint64(0); i < n; i++ {
+		out.Earlier = append(out.Earlier, RecordStatus{SeenAt: r.seen(), Status: r.string()})
+	}
+	if r.err == nil && len(r.b) != 0 {
+		return errCorrupt
+	}
+	return r.err
+}
+
+// sourceOf reads the source out of a records key.
+func sourceOf(k []byte) (string, error) {
+	if len(k) < 3 {
+		return "", errCorrupt
+	}
+	n := int(binary.BigEndian.Uint16(k[1:3]))
+	i := 3 + n + 1 // past the id and the type
+	if len(k) < i+1 {
+		return "", errCorrupt
+	}
+	m := int(k[i])
+	if len(k) != i+1+m+2 {
+		return "", errCorrupt
+	}
+	return string(k[i+1 : i+1+m]), nil
+}
+
+// ImportRecords stores one file's records in one write transaction and
+// logs the import. recs must come in file order (occurrences count in it).
+func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time) (ImportStats, error) {
+	for i := range recs {
+		if len(recs[i].Source) > 255 || len(recs[i].ID()) > 0xFFFF {
+			return ImportStats{}, fmt.Errorf("record %s: source or id too long", recs[i].Origin)
+		}
+	}
+	type entry struct {
+		group []byte
+		index int // in recs
+	}
+	entries := make([]entry, len(recs))
+	arena := make([]byte, 0, len(recs)*48)
+	for i := range recs {
+		start := len(arena)
+		arena = recordGroupKey(arena, &recs[i])
+		entries[i] = entry{arena[start:len(arena):len(arena)], i}
+	}
+	// Key order makes the inserts sequential; a stable sort keeps the
+	// file's order within a group, which numbers the occurrences.
+	slices.SortStableFunc(entries, func(a, b entry) int { return bytes.Compare(a.group, b.group) })
+
+	var st ImportStats
+	seen = seen.UTC()
+	err := l.db.Update(func(tx *bolt.Tx) error {
+		st = ImportStats{}
+		b := root(tx).Bucket(bucketRecords)
+		b.FillPercent = 0.9
+		c := b.Cursor()
+		buf := make([]byte, 0, len(recs)*160)
+		for i := 0; i < len(entries); {
+			group := entries[i].group
+			j := i
+			for j < len(entries) && bytes.Equal(entries[j].group, group) {
+				j++
+			}
+			// The stored occurrences of this group (usually none or one).
+			type occurrence struct {
+				n uint16
+				v []byte
+			}
+			var stored []occurrence
+			for k, v := c.Seek(group); k != nil && bytes.HasPrefix(k, group) && len(k) == len(group)+2; k, v = c.Next() {
+				stored = append(stored, occurrence{binary.BigEndian.Uint16(k[len(group):]), v})
+			}
+			for n := i; n < j; n++ {
+				occ := uint16(n - i + 1)
+				rec := &recs[entries[n].index]
+				start := len(buf)
+				buf = append(buf, group...)
+				buf = binary.BigEndian.AppendUint16(buf, occ)
+				key := buf[start:len(buf):len(buf)]
+				start = len(buf)
+				buf = appendRecordFields(buf, rec)
+				fields := buf[start:len(buf):len(buf)]
+				firstSeen, since := seen, seen
+				var earlier []RecordStatus
+				if k := slices.IndexFunc(stored, func(o occurrence) bool { return o.n == occ }); k >= 0 {
+					old := stored[k].v
+					stored = slices.Delete(stored, k, k+1)
+					oldFields, _, err := opSection(old)
+					if err != nil {
+						return err
+					}
+					if bytes.Equal(oldFields, fields) {
+						st.Unchanged++
+						continue
+					}
+					var prev StoredRecord
+					if err := decodeStoredRecord(old, rec.Source, &prev); err != nil {
+						return err
+					}
+					firstSeen, since, earlier = prev.FirstSeen, prev.StatusSince, prev.Earlier
+					if prev.Status != rec.Status {
+						earlier = append(earlier, RecordStatus{SeenAt: prev.StatusSince, Status: prev.Status})
+						since = seen
+					}
+					st.Updated++
+				} else {
+					st.New++
+				}
+				start = len(buf)
+				buf = appendStoredRecord(buf, fields, rec.Origin, firstSeen, since, earlier)
+				if err := b.Put(key, buf[start:len(buf):len(buf)]); err != nil {
+					return err
+				}
+			}
+			for _, o := range stored {
+				key := binary.BigEndian.AppendUint16(slices.Clone(group), o.n)
+				if err := b.Delete(key); err != nil {
+					return err
+				}
+				st.Removed++
+			}
+			c = b.Cursor() // deletes and puts invalidate a cursor's position
+			i = j
+		}
+		meta.ImportStats = st
+		return appendLog(root(tx).Bucket(bucketImports), meta)
+	})
+	if err != nil {
+		return ImportStats{}, fmt.Errorf("store records: %w", err)
+	}
+	return st, nil
+}
+
+// appendLog stores v as JSON under the bucket's next sequence number.
+func appendLog(b *bolt.Bucket, v any) error {
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(be64(nil, seq), data)
+}
+
+// Imports returns the import log, oldest first.
+func (l *Ledger) Imports() ([]Import, error) {
+	var out []Import
+	err := l.db.View(func(tx *bolt.Tx) error {
+		return root(tx).Bucket(bucketImports).ForEach(func(_, v []byte) error {
+			var im Import
+			if err := json.Unmarshal(v, &im); err != nil {
+				return err
+			}
+			out = append(out, im)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ForEachRecord calls fn for every stored record, in key order (by id,
+// type, source, occurrence). fn must not keep r.
+func (l *Ledger) ForEachRecord(fn func(r *StoredRecord) error) error {
+	return l.db.View(func(tx *bolt.Tx) error {
+		var r StoredRecord
+		return root(tx).Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+			source, err := sourceOf(k)
+			if err != nil {
+				return err
+			}
+			if err := decodeStoredRecord(v, source, &r); err != nil {
+				return fmt.Errorf("record %q: %w", k, err)
+			}
+			return fn(&r)
+		})
+	})
+}
+
+// RecordsOf returns the stored records that name a payment by its payment
+// id, provider payment id or operation id.
+func (l *Ledger) RecordsOf(paymentID, providerPaymentID string, operationID uint64) ([]StoredRecord, error) {
+	var prefixes [][]byte
+	if paymentID != "" {
+		prefixes = append(prefixes, recordIDKey(nil, &domain.Record{PaymentID: paymentID}))
+	}
+	if providerPaymentID != "" {
+		prefixes = append(prefixes, recordIDKey(nil, &domain.Record{ProviderPaymentID: providerPaymentID}))
+	}
+	if operationID != 0 {
+		prefixes = append(prefixes, recordIDKey(nil, &domain.Record{OperationID: operationID}))
+	}
+	var out []StoredRecord
+	err := l.db.View(func(tx *bolt.Tx) error {
+		c := root(tx).Bucket(bucketRecords).Cursor()
+		for _, p := range prefixes {
+			for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && len(k) > len(p) && isTypeByte(k[len(p)]); k, v = c.Next() {
+				source, err := sourceOf(k)
+				if err != nil {
+					return err
+				}
+				var r StoredRecord
+				if err := decodeStoredRecord(v, source, &r); err != nil {
+					return err
+				}
+				out = append(out, r)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func isTypeByte(b byte) bool { return b == 'p' || b == 'o' || b == 'r' }
+
+// RecordCount is the number of stored records.
+func (l *Ledger) RecordCount() (int, error) {
+	var n int
+	err := l.db.View(func(tx *bolt.Tx) error {
+		n = root(tx).Bucket(bucketRecords).Stats().KeyN
+		return nil
+	})
+	return n, err
+}

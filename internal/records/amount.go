@@ -1,0 +1,128 @@
+package records
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+
+	"reconciled/internal/domain"
+)
+
+// parseAmount reads an amount cell in minor units of currency.
+//
+// Spaces and non-breaking spaces are thousands separators. With one kind
+// of mark ('.' or ','), appearing once, it is the decimal mark; appearing
+// more than once, it separates thousands ("1.000.000"). With both, the
+// last one is the decimal mark and the other separates thousands
+// ("1,000.50", "1.000,50"). In minor units the amount must be an integer.
+//
+// spreadsheet says the cell was a number in an XLSX file, written by the
+// spreadsheet in shortest form: there a value like 1000.4999999999999
+// (float noise of a computed cell) is read as 1000.50 when it is within a
+// billionth of it. Text cells never are: "10.001" UAH is an error.
+func parseAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty")
+	}
+	orig := s
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\u00A0', '\u202F', '\u2007':
+			return -1
+		}
+		return r
+	}, s)
+	exp, err := domain.Exponent(currency)
+	if err != nil {
+		return 0, err
+	}
+	dots, commas := strings.Count(s, "."), strings.Count(s, ",")
+	var intPart, frac string
+	switch {
+	case dots > 0 && commas > 0:
+		mark, thousands := ".", ","
+		if strings.LastIndex(s, ",") > strings.LastIndex(s, ".") {
+			mark, thousands = ",", "."
+		}
+		if strings.Count(s, mark) > 1 {
+			return 0, fmt.Errorf("%q: %q twice", orig, mark)
+		}
+		intPart, frac, _ = strings.Cut(s, mark)
+		if !groupsOfThree(intPart, thousands) {
+			return 0, fmt.Errorf("%q: %q must separate groups of three digits", orig, thousands)
+		}
+		intPart = strings.ReplaceAll(intPart, thousands, "")
+	case dots == 1 || commas == 1:
+		intPart, frac, _ = strings.Cut(strings.Replace(s, ",", ".", 1), ".")
+	case dots > 1 || commas > 1:
+		sep := "."
+		if commas > 1 {
+			sep = ","
+		}
+		if !groupsOfThree(s, sep) {
+			return 0, fmt.Errorf("%q: %q must separate groups of three digits", orig, sep)
+		}
+		intPart = strings.ReplaceAll(s, sep, "")
+	default:
+		intPart = s
+	}
+	if unit == "minor" {
+		if dots+commas > 0 && frac != "" {
+			return 0, fmt.Errorf("%q has a decimal mark, but amounts are in minor units (records.amount_unit)", orig)
+		}
+		n, err := domain.ParseMajor(intPart, "JPY") // an integer, exponent 0
+		if err != nil {
+			return 0, fmt.Errorf("%q is not an amount in minor units", orig)
+		}
+		return n, nil
+	}
+	if spreadsheet && len(frac) > exp {
+		if rounded, ok := roundNoise(intPart+"."+frac, exp); ok {
+			intPart, frac, _ = strings.Cut(rounded, ".")
+		}
+	}
+	if len(frac) > exp {
+		return 0, fmt.Errorf("%q has %d decimals; %s has %d", orig, len(frac), currency, exp)
+	}
+	v := intPart
+	if frac != "" {
+		v += "." + frac
+	}
+	n, err := domain.ParseMajor(v, currency)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an amount", orig)
+	}
+	return n, nil
+}
+
+// groupsOfThree checks "1,000,000"-style grouping: the first group has 1
+// to 3 digits (a sign allowed), the others exactly 3.
+func groupsOfThree(s, sep string) bool {
+	parts := strings.Split(strings.TrimLeft(s, "+-"), sep)
+	if len(parts[0]) < 1 || len(parts[0]) > 3 {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if len(p) != 3 {
+			return false
+		}
+	}
+	return true
+}
+
+// roundNoise rounds an exact decimal to exp places if that changes it by
+// less than a billionth: floating-point noise from a spreadsheet, not a
+// real extra digit. The arithmetic is exact (big.Rat), never float64.
+func roundNoise(s string, exp int) (string, bool) {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return "", false
+	}
+	rounded := r.FloatString(exp) // rounds half away from zero
+	back, _ := new(big.Rat).SetString(rounded)
+	diff := new(big.Rat).Abs(new(big.Rat).Sub(r, back))
+	if diff.Cmp(big.NewRat(1, 1_000_000_000)) < 0 {
+		return rounded, true
+	}
+	return "", false
+}

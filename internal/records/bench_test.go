@@ -1,0 +1,49 @@
+package records
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// writeBig writes an n-line records CSV the way a Russian accounting
+// export looks: ';', decimal commas, space thousands.
+func writeBig(tb testing.TB, n int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "big.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "payment_id;type;amount;currency;status;created_at;provider_payment_id;operation_id;project_id;customer_id;method")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, "order-%d;purchase;%d %03d,%02d;UAH;paid;2026-11-20 10:%02d:%02d;prov-%d;%d;580;cust-%d;advcash\n",
+			i, i%1000+1, i%1000, i%100, i/60%60, i%60, i, 10000000000000000+i, i%20000)
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	f.Close()
+	return path
+}
+
+// BenchmarkImportCSV reads a 1,000,000-line CSV (one iteration = the whole
+// file): detection, parsing through gocsv, validation. Storing is measured
+// by the import command's benchmark.
+func BenchmarkImportCSV(b *testing.B) {
+	path := writeBig(b, 1_000_000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := ReadFile(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Records) != 1_000_000 {
+			b.Fatal(len(res.Records))
+		}
+	}
+	b.ReportMetric(float64(b.N)*1e6/b.Elapsed().Seconds(), "lines/s")
+}
