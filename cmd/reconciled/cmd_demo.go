@@ -7,15 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"reconciled"
 	"reconciled/internal/config"
+	"reconciled/internal/domain"
 	"reconciled/internal/export"
 	"reconciled/internal/fakeapi"
 	"reconciled/internal/ledger"
+	"reconciled/internal/records"
 	"reconciled/internal/syncer"
 )
 
@@ -112,13 +117,64 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "   %s\n", syncSummary(res))
 
-	// 3. Export the payment register.
-	csvPath := filepath.Join(abs, "operations.csv")
-	n, err := m.exportOperations(ctx, l, csvPath, ledger.Range{}, export.Filter{}, export.CSVOptions{})
+	// 3. The merchant's books: sample records from testdata/, as a Russian
+	// accounting system exports them (Windows-1251, ';', decimal commas,
+	// Russian column names and words, mapped below as [records] would).
+	recordsPath := filepath.Join(abs, "merchant-records.csv")
+	if err := export.WriteFileAtomic(recordsPath, func(w io.Writer) error { _, err := w.Write(reconciled.DemoRecords); return err }); err != nil {
+		return err
+	}
+	cfg.Records.Columns, cfg.Records.Statuses, cfg.Records.Types = reconciled.DemoColumns, reconciled.DemoStatuses, reconciled.DemoTypes
+	// The seeds give no times for card purchases; the demo sets a day.
+	cfg.Reconcile.Limits = append(cfg.Reconcile.Limits, demoCardPurchaseLimit)
+	cfg.Reconcile.RecheckInterval.Duration = 10 * time.Millisecond // the fake is local
+	imp, st, err := m.importFile(ctx, cfg, l, recordsPath, records.DefaultSource, "")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "3. exported %d operations to %s\n\n", n, csvPath)
+	fmt.Fprintf(m.Stdout, "3. imported %s (%s): %d lines: %d new\n", recordsPath, describeFormat(imp), imp.Lines, st.New)
+
+	// 4. Reconcile, asking the fake about late and missing payments first.
+	fmt.Fprintln(m.Stdout, "4. reconcile")
+	run, err := m.runReconcile(ctx, cfg, l, true)
+	if err != nil {
+		return err
+	}
+	printIndented(m.Stdout, func(w io.Writer) { printSummary(w, summarise(run.out.Items, m.Now(), time.Time{}, time.Time{})) })
+	fmt.Fprintf(m.Stdout, "   re-checked %d payments at the Data API first\n", run.recheck.Asked)
+
+	// 5. Accept one exception by hand, as the finance team would, and
+	// reconcile again: it shows as resolved.
+	for _, it := range run.out.Items {
+		if it.Result != domain.ResultAmountMismatch {
+			continue
+		}
+		rs, err := m.resolve(ctx, cfg, l, it.PaymentID, "bank-fee", "resolved by the demo", func(domain.ResolutionKey) bool { return true })
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "5. resolved %s %s (%s) as bank-fee, by %s; reconcile again:\n", rs[0].ID, rs[0].Type, rs[0].Code, rs[0].User)
+		if run, err = m.runReconcile(ctx, cfg, l, false); err != nil {
+			return err
+		}
+		printIndented(m.Stdout, func(w io.Writer) { printSummary(w, summarise(run.out.Items, m.Now(), time.Time{}, time.Time{})) })
+		break
+	}
+
+	// 6. Export the payment register and the reconciliation.
+	opsPath := filepath.Join(abs, "operations.csv")
+	n, err := m.exportOperations(ctx, l, opsPath, ledger.Range{}, export.Filter{}, export.CSVOptions{})
+	if err != nil {
+		return err
+	}
+	recPath := filepath.Join(abs, "reconciliation.csv")
+	k, err := m.writeExport(recPath, func(w io.Writer) (int, error) {
+		return export.ReconciliationCSV(w, run.out.Items, export.ItemFilter{}, export.CSVOptions{})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "6. exported %d operations to %s\n   and %d reconciled items to %s\n\n", n, opsPath, k, recPath)
 
 	if err := writeDemoConfig(cfg.File, dbPath); err != nil {
 		return err
@@ -126,17 +182,34 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	self := selfName()
 	fmt.Fprintf(m.Stdout, "Files are in %s. Explore them with:\n"+
 		"  %s --config %s status\n"+
+		"  %s --config %s export --what reconciliation --format csv --result amount_mismatch --result overdue\n"+
 		"  %s --config %s export --what operations --format csv --method advcash --status decline\n",
-		abs, self, cfg.File, self, cfg.File)
+		abs, self, cfg.File, self, cfg.File, self, cfg.File)
 	return nil
 }
 
-// writeDemoConfig leaves a config beside the demo database so that status
-// and export can be tried on it. Its Data API is the demo's fake, which is
-// gone when the demo ends: sync against it fails.
+// demoCardPurchaseLimit: the seeds give no times for card purchases; the
+// demo says a day, so that its stuck purchases show as overdue.
+var demoCardPurchaseLimit = config.Limit{Method: "Card partner", Type: "purchase",
+	Base: config.Duration{Duration: 20 * time.Minute}, Limit: config.Duration{Duration: 24 * time.Hour}}
+
+// printIndented prints what print writes, indented by three spaces.
+func printIndented(w io.Writer, print func(io.Writer)) {
+	var b strings.Builder
+	print(&b)
+	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		fmt.Fprintf(w, "   %s\n", line)
+	}
+}
+
+// writeDemoConfig leaves a config beside the demo database so that status,
+// reconcile, export and import work on it. Its Data API is the demo's fake,
+// which is gone when the demo ends: sync against it fails.
 func writeDemoConfig(path, db string) error {
-	text := fmt.Sprintf(`# Written by "reconciled demo": status and export work on the demo database.
-# The fake Data API stopped with the demo, so "sync" has nothing to talk to.
+	var b strings.Builder
+	fmt.Fprintf(&b, `# Written by "reconciled demo": status, reconcile, export and import work on
+# the demo database. The fake Data API stopped with the demo, so "sync" (and
+# the re-checks of "reconcile", skipped with --no-recheck) have nothing to talk to.
 [storage]
 path = %q
 
@@ -146,8 +219,19 @@ token = %q
 secret = "demo-secret-the-fake-is-gone"
 projects = [580, 579]
 `, db, demoToken)
+	table := func(name string, m map[string]string) {
+		fmt.Fprintf(&b, "\n[%s]\n", name)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			fmt.Fprintf(&b, "%q = %q\n", k, m[k])
+		}
+	}
+	table("records.columns", reconciled.DemoColumns)
+	table("records.statuses", reconciled.DemoStatuses)
+	table("records.types", reconciled.DemoTypes)
+	l := demoCardPurchaseLimit
+	fmt.Fprintf(&b, "\n[[reconcile.limit]]\nmethod = %q\ntype = %q\nbase = %q\nlimit = %q\n", l.Method, l.Type, l.Base.Duration, l.Limit.Duration)
 	return export.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := io.WriteString(w, text)
+		_, err := io.WriteString(w, b.String())
 		return err
 	})
 }

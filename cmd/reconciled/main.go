@@ -62,8 +62,12 @@ type command struct {
 
 var commands = []command{
 	{"sync", "pull operations from the Data API now", (*Main).runSync},
+	{"import", "import merchant records from a CSV or XLSX file; all or nothing", (*Main).runImport},
+	{"reconcile", "reconcile now and print a summary by result code", (*Main).runReconcileCmd},
+	{"resolve", "accept an exception by hand, with an audit trail", (*Main).runResolve},
+	{"unresolve", "take a resolution back", (*Main).runUnresolve},
 	{"status", "watermark, last sync and counts per project", (*Main).runStatus},
-	{"export", "write the payment register as CSV", (*Main).runExport},
+	{"export", "write operations, the reconciliation or the audit trail as CSV", (*Main).runExport},
 	{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig},
 	{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo},
 }

@@ -59,12 +59,32 @@ type DataAPI struct {
 
 // Records is [records]: how the merchant's files read.
 type Records struct {
-	AmountUnit string `toml:"amount_unit"` // "major" or "minor"
+	AmountUnit string            `toml:"amount_unit"` // "major" or "minor"
+	TZ         string            `toml:"tz"`          // zone of times written without one; default data_api.tz
+	Columns    map[string]string `toml:"columns"`     // canonical column → the file's header
+	Statuses   map[string]string `toml:"statuses"`    // the file's word → paid, failed, pending, refunded
+	Types      map[string]string `toml:"types"`       // the file's word → purchase, payout, refund
 }
 
 // Reconcile is [reconcile].
 type Reconcile struct {
-	AmountTolerance int64 `toml:"amount_tolerance"` // minor units
+	AmountTolerance int64               `toml:"amount_tolerance"` // minor units
+	StatusMap       map[string][]string `toml:"status_map"`       // merchant status → ECommPay operation statuses
+	DefaultBase     Duration            `toml:"default_base"`
+	DefaultLimit    Duration            `toml:"default_limit"`
+	Limits          []Limit             `toml:"limit"`
+	Recheck         bool                `toml:"recheck"`
+	RecheckMax      int                 `toml:"recheck_max"`
+	RecheckInterval Duration            `toml:"recheck_interval"`
+	RecheckEvery    Duration            `toml:"recheck_every"`
+}
+
+// Limit is one [[reconcile.limit]]: a payment method's base and limit time.
+type Limit struct {
+	Method string   `toml:"method"`
+	Type   string   `toml:"type"`
+	Base   Duration `toml:"base"`
+	Limit  Duration `toml:"limit"`
 }
 
 // Mail is [mail]: the SMTP server reports are sent through.
@@ -128,8 +148,16 @@ func Default() *Config {
 			MaxAttempts: 6,
 		},
 		Records: Records{AmountUnit: "major"},
-		Mail:    Mail{Port: 587, TLS: "starttls"},
-		Log:     Log{Level: "info", Format: "text"},
+		Reconcile: Reconcile{
+			DefaultBase:     Duration{30 * time.Minute},
+			DefaultLimit:    Duration{72 * time.Hour},
+			Recheck:         true,
+			RecheckMax:      100,
+			RecheckInterval: Duration{200 * time.Millisecond},
+			RecheckEvery:    Duration{time.Hour},
+		},
+		Mail: Mail{Port: 587, TLS: "starttls"},
+		Log:  Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -346,12 +374,8 @@ func (c *Config) Validate() error {
 		bad("data_api.max_attempts", "%d is not in 1..100", d.MaxAttempts)
 	}
 
-	if u := c.Records.AmountUnit; u != "major" && u != "minor" {
-		bad("records.amount_unit", "%q: use \"major\" (1000.00) or \"minor\" (100000)", u)
-	}
-	if c.Reconcile.AmountTolerance < 0 {
-		bad("reconcile.amount_tolerance", "%d is negative", c.Reconcile.AmountTolerance)
-	}
+	c.validateRecords(bad)
+	c.validateReconcile(bad)
 
 	m := &c.Mail
 	if m.Host != "" {
@@ -400,4 +424,89 @@ func (c *Config) Validate() error {
 		return ps
 	}
 	return nil
+}
+
+// Canonical record columns, statuses and types (PRODUCT.md); the records
+// package has the same lists.
+var (
+	recordColumns  = []string{"payment_id", "type", "amount", "currency", "status", "created_at", "provider_payment_id", "operation_id", "project_id", "customer_id", "method"}
+	recordStatuses = []string{"paid", "failed", "pending", "refunded"}
+	recordTypes    = []string{"purchase", "payout", "refund"}
+	opStatuses     = []string{"success", "decline", "error", "processing", "awaiting 3ds result", "awaiting redirect result", "awaiting clarification", "canceled", "cancelled"}
+)
+
+func (c *Config) validateRecords(bad func(key, format string, args ...any)) {
+	r := &c.Records
+	if r.AmountUnit != "major" && r.AmountUnit != "minor" {
+		bad("records.amount_unit", "%q: use \"major\" (1000.00) or \"minor\" (100000)", r.AmountUnit)
+	}
+	if r.TZ != "" {
+		if _, err := time.LoadLocation(r.TZ); err != nil {
+			bad("records.tz", "%q is not an IANA time zone", r.TZ)
+		}
+	}
+	for canonical, name := range r.Columns {
+		if !slices.Contains(recordColumns, canonical) {
+			bad("records.columns."+canonical, "not a column: use one of %s", strings.Join(recordColumns, ", "))
+		}
+		if strings.TrimSpace(name) == "" {
+			bad("records.columns."+canonical, "empty header name")
+		}
+	}
+	checkWords := func(table string, words map[string]string, allowed []string) {
+		seen := map[string]string{}
+		for word, to := range words {
+			if !slices.Contains(allowed, to) {
+				bad("records."+table+"."+word, "%q: use one of %s", to, strings.Join(allowed, ", "))
+			}
+			lw := strings.ToLower(strings.TrimSpace(word))
+			if prev, ok := seen[lw]; ok && prev != word {
+				bad("records."+table+"."+word, "the same word as %q, up to case", prev)
+			}
+			seen[lw] = word
+		}
+	}
+	checkWords("statuses", r.Statuses, recordStatuses)
+	checkWords("types", r.Types, recordTypes)
+}
+
+func (c *Config) validateReconcile(bad func(key, format string, args ...any)) {
+	r := &c.Reconcile
+	if r.AmountTolerance < 0 {
+		bad("reconcile.amount_tolerance", "%d is negative", r.AmountTolerance)
+	}
+	for status, list := range r.StatusMap {
+		if !slices.Contains(recordStatuses, status) || status == "pending" {
+			bad("reconcile.status_map."+status, "not a final merchant status: use paid, failed or refunded")
+		}
+		for _, s := range list {
+			if !slices.Contains(opStatuses, s) {
+				bad("reconcile.status_map."+status, "%q is not an ECommPay operation status (%s)", s, strings.Join(opStatuses, ", "))
+			}
+		}
+	}
+	if r.DefaultBase.Duration <= 0 {
+		bad("reconcile.default_base", "must be positive")
+	}
+	if r.DefaultLimit.Duration < r.DefaultBase.Duration {
+		bad("reconcile.default_limit", "must not be shorter than default_base")
+	}
+	for i, l := range r.Limits {
+		key := fmt.Sprintf("reconcile.limit[%d]", i+1)
+		if strings.TrimSpace(l.Method) == "" {
+			bad(key+".method", "empty: give the payment method as ECommPay names it, e.g. \"advcash\"")
+		}
+		if !slices.Contains(recordTypes, l.Type) {
+			bad(key+".type", "%q: use purchase, payout or refund", l.Type)
+		}
+		if l.Base.Duration < 0 || l.Limit.Duration < 0 || l.Limit.Duration > 0 && l.Limit.Duration < l.Base.Duration {
+			bad(key+".limit", "base and limit must not be negative, and limit not shorter than base")
+		}
+	}
+	if r.RecheckMax < 0 {
+		bad("reconcile.recheck_max", "%d is negative", r.RecheckMax)
+	}
+	if r.RecheckInterval.Duration < 0 || r.RecheckEvery.Duration < 0 {
+		bad("reconcile.recheck_interval", "must not be negative")
+	}
 }

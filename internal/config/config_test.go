@@ -79,7 +79,9 @@ func TestExampleParsesAndDocumentsEveryKey(t *testing.T) {
 				walk(prefix+tag+".", ft)
 				continue
 			}
-			if !regexp.MustCompile(`(?m)^#?\s*` + tag + `\s*=`).Match(data) {
+			key := regexp.MustCompile(`(?m)^#?\s*` + tag + `\s*=`)
+			table := regexp.MustCompile(`(?m)^\[` + regexp.QuoteMeta(prefix+tag) + `\]`)
+			if !key.Match(data) && !(ft.Kind() == reflect.Map && table.Match(data)) {
 				missing = append(missing, prefix+tag)
 			}
 		}
@@ -119,6 +121,11 @@ func TestProblemsNameKeyAndLine(t *testing.T) {
 		{"mail tls", minimal + "[mail]\nhost = \"127.0.0.1\"\ntls = \"ssl\"\nfrom = \"r@example.com\"\n", "test.toml:10: mail.tls:"},
 		{"amount unit", minimal + "[records]\namount_unit = \"cents\"\n", "test.toml:9: records.amount_unit:"},
 		{"no projects", strings.Replace(minimal, "projects = [580]", "", 1), "data_api.projects: list at least one"},
+		{"records column", minimal + "[records.columns]\namont = \"Сумма\"\n", "test.toml:9: records.columns.amont: not a column"},
+		{"records status word", minimal + "[records.statuses]\n\"оплачен\" = \"paidd\"\n", "records.statuses.оплачен: \"paidd\": use one of paid, failed, pending, refunded"},
+		{"records words twice", minimal + "[records.types]\n\"Оплата\" = \"purchase\"\n\"оплата\" = \"payout\"\n", "the same word as"},
+		{"status map", minimal + "[reconcile.status_map]\npaid = [\"succes\"]\n", "reconcile.status_map.paid: \"succes\" is not an ECommPay operation status"},
+		{"limit type", minimal + "[[reconcile.limit]]\nmethod = \"advcash\"\ntype = \"sale\"\n", "test.toml:10: reconcile.limit[1].type: \"sale\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

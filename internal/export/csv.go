@@ -16,6 +16,12 @@ type CSVOptions struct {
 	Location  *time.Location // zone of the times; default UTC
 }
 
+func (o *CSVOptions) defaults() {
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+}
+
 // Source calls its argument once per operation, in order, and returns the
 // first error.
 type Source func(fn func(op *domain.Operation) error) error
@@ -23,9 +29,24 @@ type Source func(fn func(op *domain.Operation) error) error
 // OperationsCSV writes the payment register: a header, then one row per
 // operation of src that passes f. It returns the number of rows written.
 func OperationsCSV(w io.Writer, src Source, f Filter, o CSVOptions) (int, error) {
-	if o.Location == nil {
-		o.Location = time.UTC
-	}
+	o.defaults()
+	n := 0
+	err := writeCSV(w, OperationColumns, o, func(emit func([]string) error) error {
+		row := make([]string, 0, len(OperationColumns))
+		return src(func(op *domain.Operation) error {
+			if !f.Match(op) {
+				return nil
+			}
+			n++
+			return emit(appendOperationRow(row[:0], op, o.Location))
+		})
+	})
+	return n, err
+}
+
+// writeCSV writes a header and the rows rows emits, RFC 4180, with o's
+// delimiter and byte order mark.
+func writeCSV(w io.Writer, header []string, o CSVOptions, rows func(emit func([]string) error) error) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if o.BOM {
 		bw.WriteString("\uFEFF")
@@ -34,24 +55,15 @@ func OperationsCSV(w io.Writer, src Source, f Filter, o CSVOptions) (int, error)
 	if o.Delimiter != 0 {
 		cw.Comma = o.Delimiter
 	}
-	if err := cw.Write(OperationColumns); err != nil {
-		return 0, err
+	if err := cw.Write(header); err != nil {
+		return err
 	}
-	n := 0
-	row := make([]string, 0, len(OperationColumns))
-	err := src(func(op *domain.Operation) error {
-		if !f.Match(op) {
-			return nil
-		}
-		n++
-		return cw.Write(appendOperationRow(row[:0], op, o.Location))
-	})
-	if err != nil {
-		return n, err
+	if err := rows(cw.Write); err != nil {
+		return err
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		return n, err
+		return err
 	}
-	return n, bw.Flush()
+	return bw.Flush()
 }

@@ -50,6 +50,9 @@ var declines = []struct{ code, message string }{
 // final after 24 hours is declined by the platform.
 const cardPayoutLimit = 24 * time.Hour
 
+// stuckDelay is how long a stuck card purchase stays processing.
+const stuckDelay = 8 * 24 * time.Hour
+
 // refundWindow is how many operations back a refund may look for its sale.
 const refundWindow = 50
 
@@ -214,6 +217,11 @@ func (g *generator) outcome(i int) outcome {
 		delay := time.Duration(60+(r>>48)%1140) * time.Second // within 20 minutes
 		if (r>>20)%25 == 0 {
 			delay = time.Duration(1+(r>>24)%30) * time.Hour
+		}
+		if g.baseKind(i) == kindSale && (r>>12)%100 == 0 {
+			// Stuck: a purchase that stays "processing" for days, the
+			// case reconciliation reports as overdue.
+			delay = stuckDelay
 		}
 		if g.baseKind(i) == kindPayout && delay > cardPayoutLimit {
 			delay = cardPayoutLimit // the platform declines at the limit time

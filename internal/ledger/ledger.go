@@ -14,7 +14,11 @@
 //	├── sync/                    project_id (8) → SyncState as JSON (watermark, last success, last error)
 //	├── records/                 kind (1) | len (2) | id | type (1) | len (1) | source | occurrence (2)
 //	│                              → merchant record, origin, first seen, status history (records.go)
-//	└── imports/                 sequence (8) → Import as JSON: file, hash, who, when, counts
+//	├── imports/                 sequence (8) → Import as JSON: file, hash, who, when, counts
+//	├── resolutions/             project (8) | len (2) | id | type (1) → domain.Resolution as JSON
+//	├── audit/                   sequence (8) → domain.AuditEvent as JSON
+//	├── runs/                    "last" → Run as JSON: the last reconciliation's summary
+//	└── rechecks/                project (8) | len (2) | payment id → when it was last re-checked
 //
 // Writes come one page of operations per transaction (UpsertPage), never one
 // per row: a page is stored whole or not at all. Upserting is idempotent —
@@ -55,11 +59,15 @@ var (
 	bucketSync        = []byte("sync")
 	bucketRecords     = []byte("records")
 	bucketImports     = []byte("imports")
+	bucketResolutions = []byte("resolutions")
+	bucketAudit       = []byte("audit")
+	bucketRuns        = []byte("runs")
+	bucketRechecks    = []byte("rechecks")
 	keySchema         = []byte("schema")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketSync,
-	bucketRecords, bucketImports}
+	bucketRecords, bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketRechecks}
 
 // ErrLocked means another process has the database open.
 var ErrLocked = errors.New("the database is held by another reconciled process")

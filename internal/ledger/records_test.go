@@ -87,3 +87,44 @@ func TestRecordsByOtherIDsAndSources(t *testing.T) {
 		t.Errorf("a prefix of an id matched: %+v", got)
 	}
 }
+
+func TestResolutionsAuditAndRuns(t *testing.T) {
+	l := openTemp(t)
+	r := domain.Resolution{ProjectID: 580, ID: "p1", Type: "purchase", Code: "amount_mismatch", Reason: "fee", User: "alice", At: t0, Fingerprint: "f1"}
+	ev := domain.AuditEvent{At: t0, User: "alice", Action: domain.AuditResolve, ProjectID: 580, ID: "p1", Type: "purchase", Code: "amount_mismatch", Reason: "fee"}
+	if err := l.SaveResolutions([]domain.Resolution{r}, []domain.AuditEvent{ev}); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := l.Resolutions()
+	if got := rs[r.Key()]; got.Fingerprint != "f1" || !got.At.Equal(t0) {
+		t.Fatalf("resolutions %+v", rs)
+	}
+	r.ReopenedAt = t0.Add(time.Hour)
+	if err := l.SaveRun(Run{At: t0, Items: 3, Counts: map[string]int{"matched": 3}}, []domain.Resolution{r},
+		[]domain.AuditEvent{{At: t0, User: "reconcile", Action: domain.AuditReopen, ID: "p1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if rs, _ := l.Resolutions(); rs[r.Key()].ReopenedAt.IsZero() {
+		t.Error("reopen not stored")
+	}
+	if run, ok, _ := l.LastRun(); !ok || run.Items != 3 {
+		t.Errorf("last run %+v", run)
+	}
+	l.DeleteResolutions([]domain.ResolutionKey{r.Key()}, []domain.AuditEvent{{At: t0, User: "bob", Action: domain.AuditUnresolve, ID: "p1"}})
+	if rs, _ := l.Resolutions(); len(rs) != 0 {
+		t.Errorf("not deleted: %+v", rs)
+	}
+	audit, _ := l.Audit()
+	if len(audit) != 3 || audit[0].Action != "resolve" || audit[1].Action != "reopen" || audit[2].User != "bob" {
+		t.Errorf("audit %+v", audit)
+	}
+	if err := l.NoteRecheck(580, "p1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if at, _ := l.LastRecheck(580, "p1"); !at.Equal(t0) {
+		t.Errorf("last recheck %v", at)
+	}
+	if at, _ := l.LastRecheck(579, "p1"); !at.IsZero() {
+		t.Errorf("recheck of another project %v", at)
+	}
+}

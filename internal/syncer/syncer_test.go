@@ -263,3 +263,55 @@ func TestOneRefusedProjectDoesNotStopTheOthers(t *testing.T) {
 		t.Errorf("project 4242's error not recorded: %+v", st)
 	}
 }
+
+func TestRecheckStoresWhatItLearns(t *testing.T) {
+	e := newEnv(t, 500, time.Minute)
+	if _, err := e.syncer.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Operations still processing now; later they are final.
+	var refs []PaymentRef
+	for _, op := range e.fake.Operations(e.clock.Now()) {
+		if !op.Final() && op.OperationType != "refund" {
+			refs = append(refs, PaymentRef{ProjectID: op.ProjectID, PaymentID: op.PaymentID})
+		}
+	}
+	if len(refs) < 3 {
+		t.Fatalf("only %d processing operations", len(refs))
+	}
+	refs = append(refs, PaymentRef{PaymentID: "adv-order-999999"}) // unknown: asked in both projects
+	e.clock.Add(48 * time.Hour)
+	changed := 0 // processing then, final now (stuck ones stay processing)
+	final := map[string]bool{}
+	for _, op := range e.fake.Operations(e.clock.Now()) {
+		final[op.PaymentID] = final[op.PaymentID] || op.Final()
+	}
+	for _, r := range refs {
+		if final[r.PaymentID] {
+			changed++
+		}
+	}
+	o := RecheckOptions{Max: 100, Interval: 10 * time.Millisecond, Every: time.Hour}
+	begin := time.Now()
+	res, err := e.syncer.Recheck(context.Background(), refs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Asked != len(refs)+1 || res.Found != len(refs)-1 || res.Updated < changed || changed == 0 || res.Failed != 0 {
+		t.Errorf("result %+v for %d refs", res, len(refs))
+	}
+	if d := time.Since(begin); d < time.Duration(res.Asked-1)*10*time.Millisecond {
+		t.Errorf("%d calls in %v: faster than one per 10ms", res.Asked, d)
+	}
+	// Asked within the hour: not again. And Max bounds the calls.
+	if res, _ := e.syncer.Recheck(context.Background(), refs, o); res.Asked != 0 || res.Skipped != len(refs)+1 {
+		t.Errorf("second re-check within the hour: %+v", res)
+	}
+	e.clock.Add(2 * time.Hour)
+	if res, _ := e.syncer.Recheck(context.Background(), refs, RecheckOptions{Max: 2, Every: time.Hour}); res.Asked != 2 {
+		t.Errorf("max 2: %+v", res)
+	}
+	if err := e.ledger.Check(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"reconciled/internal/config"
+	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
+	"reconciled/internal/reconcile"
+)
+
+var reReasonCode = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// itemFlags are the flags that narrow resolve and unresolve to one item.
+type itemFlags struct {
+	typ     *string
+	project *int64
+}
+
+func (m *Main) addItemFlags(fs interface {
+	String(name, value, usage string) *string
+	Int64(name string, value int64, usage string) *int64
+}) itemFlags {
+	return itemFlags{
+		typ:     fs.String("type", "", "only the item of this type: purchase, payout or refund"),
+		project: fs.Int64("project", 0, "only the item of this project"),
+	}
+}
+
+func (f itemFlags) match(k domain.ResolutionKey) bool {
+	return (*f.typ == "" || k.Type == *f.typ) && (*f.project == 0 || k.ProjectID == *f.project)
+}
+
+// takeID takes the payment id that comes before the flags.
+func takeID(args []string) (string, []string) {
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+// idMatches says whether an item is the one a user named: by payment id,
+// or by "provider:ID" / "operation:ID" for items without one.
+func idMatches(it *domain.Item, id string) bool {
+	return reconcile.KeyOf(it).ID == id || it.PaymentID == id ||
+		(it.ProviderPaymentID != "" && it.ProviderPaymentID == strings.TrimPrefix(id, "provider:")) ||
+		(it.OperationID != 0 && strconv.FormatUint(it.OperationID, 10) == strings.TrimPrefix(id, "operation:"))
+}
+
+func (m *Main) runResolve(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("resolve", "PAYMENT_ID --reason CODE [--note TEXT] [--type T] [--project N]", `  reconciled resolve order-1042 --reason bank-fee --note "0.50 UAH kept by the bank"
+  reconciled resolve provider:632441 --reason written-off --type payout
+`)
+	id, args := takeID(args)
+	reason := fs.String("reason", "", "a short code for why it is accepted, e.g. bank-fee, written-off, known-duplicate")
+	note := fs.String("note", "", "free text for the audit trail")
+	which := m.addItemFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if id == "" {
+		return usagef("resolve: give the payment id: reconciled resolve PAYMENT_ID --reason CODE")
+	}
+	if !reReasonCode.MatchString(*reason) {
+		return usagef("resolve: --reason %q: give a short code of lower-case letters, digits, '-', '_' or '.', e.g. bank-fee", *reason)
+	}
+	cfg, err := m.loadConfig()
+	if err != nil {
+		return err
+	}
+	l, err := m.openLedger(cfg, false)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	rs, err := m.resolve(ctx, cfg, l, id, *reason, *note, which.match)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		fmt.Fprintf(m.Stdout, "resolved %s %s (was %s) as %s, by %s\n", r.ID, r.Type, r.Code, r.Reason, r.User)
+	}
+	return nil
+}
+
+// resolve accepts the open exceptions of one payment (those that which
+// lets through) and stores the resolutions with their audit events.
+func (m *Main) resolve(ctx context.Context, cfg *config.Config, l *ledger.Ledger, id, reason, note string, which func(domain.ResolutionKey) bool) ([]domain.Resolution, error) {
+	run, err := m.runReconcile(ctx, cfg, l, false)
+	if err != nil {
+		return nil, err
+	}
+	user, now := currentUser(m.Getenv), m.Now().UTC()
+	var rs []domain.Resolution
+	var events []domain.AuditEvent
+	var seen []string
+	for i := range run.out.Items {
+		it := &run.out.Items[i]
+		if !idMatches(it, id) || !which(reconcile.KeyOf(it)) {
+			continue
+		}
+		seen = append(seen, fmt.Sprintf("%s %s: %s", it.Type, describeProject(it.ProjectID), it.Result))
+		if !domain.IsException(it.Result) {
+			continue
+		}
+		k := reconcile.KeyOf(it)
+		r := domain.Resolution{ProjectID: k.ProjectID, ID: k.ID, Type: k.Type, Code: it.Code, Reason: reason, Note: note,
+			User: user, At: now, Fingerprint: reconcile.Fingerprint(it), Summary: it.Reason}
+		rs = append(rs, r)
+		events = append(events, domain.AuditEvent{At: now, User: user, Action: domain.AuditResolve, ProjectID: k.ProjectID,
+			ID: k.ID, Type: k.Type, Code: it.Code, Reason: reason, Note: note, Detail: it.Reason})
+	}
+	if len(rs) == 0 {
+		if len(seen) == 0 {
+			return nil, fmt.Errorf("resolve: no item for payment %q (give the payment id, or provider:ID / operation:ID)", id)
+		}
+		return nil, fmt.Errorf("resolve: payment %q has no open exception: %s", id, strings.Join(seen, "; "))
+	}
+	return rs, l.SaveResolutions(rs, events)
+}
+
+func (m *Main) runUnresolve(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("unresolve", "PAYMENT_ID [--type T] [--project N]", "  reconciled unresolve order-1042\n")
+	id, args := takeID(args)
+	which := m.addItemFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if id == "" {
+		return usagef("unresolve: give the payment id: reconciled unresolve PAYMENT_ID")
+	}
+	cfg, err := m.loadConfig()
+	if err != nil {
+		return err
+	}
+	l, err := m.openLedger(cfg, false)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	all, err := l.Resolutions()
+	if err != nil {
+		return err
+	}
+	user, now := currentUser(m.Getenv), m.Now().UTC()
+	var keys []domain.ResolutionKey
+	var events []domain.AuditEvent
+	for k, r := range all {
+		if k.ID != id || !which.match(k) {
+			continue
+		}
+		keys = append(keys, k)
+		events = append(events, domain.AuditEvent{At: now, User: user, Action: domain.AuditUnresolve, ProjectID: k.ProjectID,
+			ID: k.ID, Type: k.Type, Code: r.Code, Reason: r.Reason, Detail: fmt.Sprintf("resolved by %s at %s", r.User, r.At.Format("2006-01-02 15:04"))})
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("unresolve: payment %q has no resolution", id)
+	}
+	if err := l.DeleteResolutions(keys, events); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		fmt.Fprintf(m.Stdout, "unresolved %s %s\n", k.ID, k.Type)
+	}
+	return nil
+}
+
+func describeProject(p int64) string {
+	if p == 0 {
+		return "(no project)"
+	}
+	return fmt.Sprintf("of project %d", p)
+}

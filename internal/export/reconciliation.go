@@ -1,0 +1,119 @@
+package export
+
+import (
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"reconciled/internal/domain"
+)
+
+// ReconciliationColumns are the columns of --what reconciliation.
+var ReconciliationColumns = []string{
+	"result", "matched_by", "payment_id", "type", "merchant_amount", "merchant_currency", "merchant_status",
+	"provider_amount", "provider_currency", "provider_status", "operation_id", "provider_payment_id",
+	"project_id", "method", "created_at", "reason",
+}
+
+// ItemFilter selects reconciled items; an empty field selects all.
+type ItemFilter struct {
+	Results    []string
+	Projects   []int64
+	Methods    []string
+	Types      []string // record types: purchase, payout, refund
+	Statuses   []string // merchant or ECommPay status
+	Currencies []string // merchant or ECommPay currency
+	From, To   time.Time
+}
+
+// Match reports whether it passes f.
+func (f *ItemFilter) Match(it *domain.Item) bool {
+	switch {
+	case len(f.Results) > 0 && !slices.Contains(f.Results, it.Result):
+		return false
+	case len(f.Projects) > 0 && !containsInt(f.Projects, it.ProjectID):
+		return false
+	case len(f.Methods) > 0 && !containsFold(f.Methods, it.Method):
+		return false
+	case len(f.Types) > 0 && !containsFold(f.Types, it.Type):
+		return false
+	case !f.From.IsZero() && it.CreatedAt.Before(f.From), !f.To.IsZero() && !it.CreatedAt.Before(f.To):
+		return false
+	}
+	var mStatus, pStatus, mCur, pCur string
+	if it.Merchant != nil {
+		mStatus, mCur = it.Merchant.Status, it.Merchant.Amount.Currency
+	}
+	if it.Provider != nil {
+		pStatus, pCur = it.Provider.OperationStatus, it.Provider.SumInitial.Currency
+	}
+	if len(f.Statuses) > 0 && !containsFold(f.Statuses, mStatus) && !containsFold(f.Statuses, pStatus) {
+		return false
+	}
+	if len(f.Currencies) > 0 && !containsFold(f.Currencies, mCur) && !containsFold(f.Currencies, pCur) {
+		return false
+	}
+	return true
+}
+
+// appendItemRow appends an item's cells.
+func appendItemRow(row []string, it *domain.Item, loc *time.Location) []string {
+	var mAmount, mCur, mStatus, pAmount, pCur, pStatus string
+	if r := it.Merchant; r != nil {
+		mAmount, mCur, mStatus = major(r.Amount), r.Amount.Currency, r.Status
+	}
+	if op := it.Provider; op != nil {
+		pAmount, pCur, pStatus = major(op.SumInitial), op.SumInitial.Currency, op.OperationStatus
+	}
+	opID := ""
+	if it.OperationID != 0 {
+		opID = strconv.FormatUint(it.OperationID, 10)
+	}
+	return append(row,
+		it.Result, it.MatchedBy, Neutralize(it.PaymentID), it.Type,
+		mAmount, Neutralize(mCur), Neutralize(mStatus),
+		pAmount, pCur, Neutralize(pStatus),
+		opID, Neutralize(it.ProviderPaymentID), optionalInt(it.ProjectID), Neutralize(it.Method),
+		formatTime(it.CreatedAt, loc), Neutralize(it.Reason))
+}
+
+// ReconciliationCSV writes the items that pass f, one row each, in their
+// order (the engine's stable order). It returns the rows written.
+func ReconciliationCSV(w io.Writer, items []domain.Item, f ItemFilter, o CSVOptions) (int, error) {
+	o.defaults()
+	n := 0
+	err := writeCSV(w, ReconciliationColumns, o, func(emit func([]string) error) error {
+		row := make([]string, 0, len(ReconciliationColumns))
+		for i := range items {
+			if !f.Match(&items[i]) {
+				continue
+			}
+			n++
+			if err := emit(appendItemRow(row[:0], &items[i], o.Location)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// AuditColumns are the columns of --what audit.
+var AuditColumns = []string{"at", "user", "action", "project_id", "payment_id", "type", "code", "reason", "note", "detail"}
+
+// AuditCSV writes the audit trail of manual resolutions.
+func AuditCSV(w io.Writer, events []domain.AuditEvent, o CSVOptions) (int, error) {
+	o.defaults()
+	err := writeCSV(w, AuditColumns, o, func(emit func([]string) error) error {
+		for _, e := range events {
+			if err := emit([]string{formatTime(e.At, o.Location), Neutralize(e.User), e.Action, optionalInt(e.ProjectID),
+				Neutralize(e.ID), e.Type, e.Code, Neutralize(e.Reason), Neutralize(e.Note), Neutralize(strings.TrimSpace(e.Detail))}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return len(events), err
+}
