@@ -109,7 +109,7 @@ func (m *Main) resolve(ctx context.Context, cfg *config.Config, l *ledger.Ledger
 		}
 		k := reconcile.KeyOf(it)
 		r := domain.Resolution{ProjectID: k.ProjectID, ID: k.ID, Type: k.Type, Code: it.Code, Reason: reason, Note: note,
-			User: user, At: now, Fingerprint: reconcile.Fingerprint(it), Summary: it.Reason}
+			User: user, At: now, Fingerprint: it.Fingerprint, Summary: it.Reason}
 		rs = append(rs, r)
 		events = append(events, domain.AuditEvent{At: now, User: user, Action: domain.AuditResolve, ProjectID: k.ProjectID,
 			ID: k.ID, Type: k.Type, Code: it.Code, Reason: reason, Note: note, Detail: it.Reason})

@@ -200,9 +200,28 @@ func TestDemo(t *testing.T) {
 	if err != nil || len(recs) != 5001 {
 		t.Fatalf("demo export: %d records, %v", len(recs), err)
 	}
-	for _, want := range []string{"5000 new", "0 new, 0 updated", "exported 5000 operations", filepath.Join(dir, "operations.csv")} {
+	for _, want := range []string{"5000 new", "0 new, 0 updated", "exported 5000 operations", filepath.Join(dir, "operations.csv"),
+		"imported", "windows-1251", "re-checked", "resolved"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Every result code is in the reconciliation it wrote.
+	recon, err := os.ReadFile(filepath.Join(dir, "reconciliation.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(recon)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range rows[1:] {
+		seen[r[0]]++
+	}
+	for _, code := range domain.Results {
+		if seen[code] == 0 {
+			t.Errorf("the demo's reconciliation has no %s: %v", code, seen)
 		}
 	}
 	// The config it leaves behind works for status.

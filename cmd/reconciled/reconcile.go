@@ -36,17 +36,28 @@ func engineConfig(cfg *config.Config, now time.Time) reconcile.Config {
 	}
 }
 
-// loadInput reads everything the engine looks at from the ledger.
+// loadInput reads everything the engine looks at from the ledger: the
+// operations and the records in two read transactions at once.
 func loadInput(ctx context.Context, l *ledger.Ledger) (reconcile.Input, error) {
 	var in reconcile.Input
-	err := l.ForEach(ctx, ledger.Range{}, func(op *domain.Operation) error {
-		in.Operations = append(in.Operations, *op)
-		return nil
-	})
-	if err != nil {
-		return in, err
+	if n, err := l.Counts(); err == nil {
+		total := int64(0)
+		for _, c := range n {
+			total += c.Operations
+		}
+		in.Operations = make([]domain.Operation, 0, total)
 	}
-	err = l.ForEachRecord(func(r *ledger.StoredRecord) error {
+	opsErr := make(chan error, 1)
+	go func() {
+		opsErr <- l.ForEachByID(ctx, func(op *domain.Operation) error {
+			in.Operations = append(in.Operations, *op)
+			return nil
+		})
+	}()
+	if n, err := l.RecordCount(); err == nil {
+		in.Records = make([]domain.Record, 0, n)
+	}
+	err := l.ForEachRecord(func(r *ledger.StoredRecord) error {
 		rec := r.Record
 		if rec.CreatedAt.IsZero() {
 			rec.CreatedAt = r.FirstSeen // a record without a time counts from its import
@@ -54,6 +65,9 @@ func loadInput(ctx context.Context, l *ledger.Ledger) (reconcile.Input, error) {
 		in.Records = append(in.Records, rec)
 		return nil
 	})
+	if err2 := <-opsErr; err == nil {
+		err = err2
+	}
 	if err != nil {
 		return in, err
 	}

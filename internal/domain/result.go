@@ -59,8 +59,8 @@ type Item struct {
 	CreatedAt         time.Time
 	Reason            string
 
-	// Records and Operations are all of the item's records and operations,
-	// for duplicates and for explaining.
-	Records    []*Record
-	Operations []*Operation
+	// Fingerprint sums up the data the verdict of an exception rests on
+	// (a resolution holds while it stays the same); empty for items that
+	// are not exceptions.
+	Fingerprint string
 }

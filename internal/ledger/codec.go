@@ -190,11 +190,18 @@ func opSection(rec []byte) (op, rest []byte, err error) {
 }
 
 // reader decodes what the append functions wrote. The first error sticks;
-// strings are copied out of the (mmapped) input.
+// strings are copied out of the (mmapped) input. With s set (a copy of the
+// whole input as one string), strings are slices of s: one allocation per
+// record instead of one per field.
 type reader struct {
 	b   []byte
 	err error
+	s   string
+	n   int // len of the input, to find b's offset in s
 }
+
+// sharedReader reads b with every string sliced from one copy.
+func sharedReader(b []byte) reader { return reader{b: b, s: string(b), n: len(b)} }
 
 func (r *reader) uvarint() uint64 {
 	if r.err != nil {
@@ -230,7 +237,13 @@ func (r *reader) bytes(n uint64) string {
 		r.err = errCorrupt
 		return ""
 	}
-	s := string(r.b[:n])
+	var s string
+	if r.s != "" {
+		off := r.n - len(r.b)
+		s = r.s[off : off+int(n)]
+	} else {
+		s = string(r.b[:n])
+	}
 	r.b = r.b[n:]
 	return s
 }
@@ -272,7 +285,7 @@ func (r *reader) seen() time.Time {
 
 // decodeOp reads an operation stored under the key id.
 func decodeOp(b []byte, id uint64, op *domain.Operation) error {
-	r := reader{b: b}
+	r := sharedReader(b)
 	op.OperationID = id
 	op.ProjectID = r.varint()
 	op.PaymentID = r.string()

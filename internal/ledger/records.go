@@ -137,7 +137,7 @@ func decodeStoredRecord(v []byte, source string, out *StoredRecord) error {
 	if err != nil {
 		return err
 	}
-	r := reader{b: fields}
+	r := sharedReader(fields)
 	rec := &out.Record
 	rec.Source = source
 	rec.PaymentID = r.string()
@@ -219,6 +219,8 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 		b := root(tx).Bucket(bucketRecords)
 		b.FillPercent = 0.9
 		c := b.Cursor()
+		empty, _ := c.First()
+		fresh := empty == nil // nothing stored yet: no lookups needed
 		buf := make([]byte, 0, len(recs)*160)
 		for i := 0; i < len(entries); {
 			group := entries[i].group
@@ -232,7 +234,7 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 				v []byte
 			}
 			var stored []occurrence
-			for k, v := c.Seek(group); k != nil && bytes.HasPrefix(k, group) && len(k) == len(group)+2; k, v = c.Next() {
+			for k, v := seek(c, group, fresh); k != nil && bytes.HasPrefix(k, group) && len(k) == len(group)+2; k, v = c.Next() {
 				stored = append(stored, occurrence{binary.BigEndian.Uint16(k[len(group):]), v})
 			}
 			for n := i; n < j; n++ {
@@ -284,8 +286,7 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 				}
 				st.Removed++
 			}
-			c = b.Cursor() // deletes and puts invalidate a cursor's position
-			i = j
+			i = j // the next Seek repositions the cursor after this group's writes
 		}
 		meta.ImportStats = st
 		return appendLog(root(tx).Bucket(bucketImports), meta)
@@ -294,6 +295,13 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 		return ImportStats{}, fmt.Errorf("store records: %w", err)
 	}
 	return st, nil
+}
+
+func seek(c *bolt.Cursor, key []byte, fresh bool) ([]byte, []byte) {
+	if fresh {
+		return nil, nil
+	}
+	return c.Seek(key)
 }
 
 // appendLog stores v as JSON under the bucket's next sequence number.

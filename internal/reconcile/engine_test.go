@@ -44,7 +44,7 @@ func TestEveryResultCode(t *testing.T) {
 		by     string
 	}{
 		{"matched", []domain.Operation{op(1, "p", "sale", "success", 100000, "UAH", old)}, []domain.Record{rec("p", "purchase", "paid", 100000, "UAH", old)},
-			"matched", "paid 1000.00 UAH on both sides", "payment_id"},
+			"matched", "amount, currency and status agree", "payment_id"},
 		{"matched within tolerance", []domain.Operation{op(1, "p", "sale", "success", 100001, "UAH", old)}, []domain.Record{rec("p", "purchase", "paid", 100000, "UAH", old)},
 			"matched", "", "payment_id"},
 		{"matched failed", []domain.Operation{op(1, "p", "sale", "decline", 100000, "UAH", old)}, []domain.Record{rec("p", "purchase", "failed", 100000, "UAH", old)},
@@ -138,7 +138,7 @@ func TestResolutionHoldsUntilTheDataChanges(t *testing.T) {
 	first := Run(Input{Operations: ops, Records: recs}, Config{Now: now})
 	it := first.Items[0]
 	res := Resolution{ProjectID: it.ProjectID, ID: it.PaymentID, Type: it.Type, Code: it.Code, Reason: "bank-fee", Note: "50 kopecks fee",
-		User: "alice", At: now, Fingerprint: Fingerprint(&it), Summary: it.Reason}
+		User: "alice", At: now, Fingerprint: it.Fingerprint, Summary: it.Reason}
 	in := Input{Operations: ops, Records: recs, Resolutions: map[ResolutionKey]Resolution{res.Key(): res}}
 	out := Run(in, Config{Now: now})
 	if got := out.Items[0]; got.Result != domain.ResultResolved || got.Code != domain.ResultAmountMismatch ||

@@ -92,7 +92,7 @@ func TestPlantedDiscrepancies(t *testing.T) {
 		}
 		for _, id := range toResolve {
 			it := byID[id]
-			r := Resolution{ProjectID: it.ProjectID, ID: it.PaymentID, Type: it.Type, Code: it.Code, Reason: "test", User: "t", At: now, Fingerprint: Fingerprint(&it)}
+			r := Resolution{ProjectID: it.ProjectID, ID: it.PaymentID, Type: it.Type, Code: it.Code, Reason: "test", User: "t", At: now, Fingerprint: it.Fingerprint}
 			resolutions[r.Key()] = r
 		}
 		out := Run(Input{Operations: ops, Records: recs, Resolutions: resolutions}, Config{Now: now})

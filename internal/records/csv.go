@@ -60,8 +60,10 @@ func readCSV(path string, o Options) (*Result, error) {
 		return nil, &FileError{Path: path, Problems: []Problem{{Line: 1, Msg: err.Error()}}}
 	}
 	res.Separator = sep
+	// The decoder runs in gocsv's goroutine: it keeps its own problems
+	// (the file's syntax), merged with the rows' after it is done.
 	ps := &problems{max: o.MaxErrors}
-	dec := &lineDecoder{r: csv.NewReader(bytes.NewReader(data)), o: &o, ps: ps}
+	dec := &lineDecoder{r: csv.NewReader(bytes.NewReader(data)), o: &o, ps: &problems{max: o.MaxErrors}}
 	dec.r.Comma = sep
 	dec.r.FieldsPerRecord = -1
 	dec.r.ReuseRecord = true
@@ -80,6 +82,7 @@ func readCSV(path string, o Options) (*Result, error) {
 		}
 	}
 	err = <-done
+	ps.merge(dec.ps)
 	if err != nil && !errors.Is(err, errHeader) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -19,7 +19,9 @@
 package records
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -128,6 +130,15 @@ func (ps *problems) add(line int, column, format string, args ...any) {
 }
 
 func (ps *problems) any() bool { return len(ps.list) > 0 || ps.more > 0 }
+
+// merge adds other's problems, keeping the list in line order.
+func (ps *problems) merge(other *problems) {
+	ps.more += other.more
+	for _, p := range other.list {
+		ps.add(p.Line, p.Column, "%s", p.Msg)
+	}
+	slices.SortStableFunc(ps.list, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+}
 
 // ReadFile reads a CSV or XLSX file, by its extension.
 func ReadFile(path string, o Options) (*Result, error) {
