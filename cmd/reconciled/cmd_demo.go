@@ -140,7 +140,11 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	printIndented(m.Stdout, func(w io.Writer) { printSummary(w, summarise(run.out.Items, m.Now(), time.Time{}, time.Time{})) })
+	summary, _, err := m.recordRun(l, run, time.Time{}, time.Time{})
+	if err != nil {
+		return err
+	}
+	printIndented(m.Stdout, func(w io.Writer) { printSummary(w, summary) })
 	fmt.Fprintf(m.Stdout, "   re-checked %d payments at the Data API first\n", run.recheck.Asked)
 
 	// 5. Accept one exception by hand, as the finance team would, and
@@ -157,7 +161,10 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		if run, err = m.runReconcile(ctx, cfg, l, false); err != nil {
 			return err
 		}
-		printIndented(m.Stdout, func(w io.Writer) { printSummary(w, summarise(run.out.Items, m.Now(), time.Time{}, time.Time{})) })
+		if summary, _, err = m.recordRun(l, run, time.Time{}, time.Time{}); err != nil {
+			return err
+		}
+		printIndented(m.Stdout, func(w io.Writer) { printSummary(w, summary) })
 		break
 	}
 

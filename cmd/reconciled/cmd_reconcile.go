@@ -41,8 +41,25 @@ func (m *Main) runReconcileCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	items := inWindow(run.out.Items, from.t, to.t)
-	summary := summarise(items, m.Now(), from.t, to.t)
+	summary, reopened, err := m.recordRun(l, run, from.t, to.t)
+	if err != nil {
+		return err
+	}
+	printSummary(m.Stdout, summary)
+	if run.recheck.Asked > 0 {
+		fmt.Fprintf(m.Stdout, "\nre-checked %d payments at the Data API: %d found, %d new and %d updated operations stored, %d failed\n",
+			run.recheck.Asked, run.recheck.Found, run.recheck.New, run.recheck.Updated, run.recheck.Failed)
+	}
+	for _, r := range reopened {
+		fmt.Fprintf(m.Stdout, "re-opened: %s %s, resolved by %s at %s: the data changed\n", r.ID, r.Type, r.User, r.At.Format(time.DateTime))
+	}
+	return nil
+}
+
+// recordRun stores a run's summary and the resolutions it found re-opened
+// (each logged once in the audit trail), in one transaction.
+func (m *Main) recordRun(l *ledger.Ledger, run reconcileRun, from, to time.Time) (ledger.Run, []domain.Resolution, error) {
+	summary := summarise(inWindow(run.out.Items, from, to), m.Now(), from, to)
 	summary.Rechecked = run.recheck.Asked
 	var events []domain.AuditEvent
 	var reopened []domain.Resolution
@@ -55,18 +72,7 @@ func (m *Main) runReconcileCmd(ctx context.Context, args []string) error {
 		events = append(events, domain.AuditEvent{At: r.ReopenedAt, User: currentUser(m.Getenv), Action: domain.AuditReopen,
 			ProjectID: r.ProjectID, ID: r.ID, Type: r.Type, Code: r.Code, Reason: r.Reason, Detail: "the data changed since it was resolved"})
 	}
-	if err := l.SaveRun(summary, reopened, events); err != nil {
-		return err
-	}
-	printSummary(m.Stdout, summary)
-	if run.recheck.Asked > 0 {
-		fmt.Fprintf(m.Stdout, "\nre-checked %d payments at the Data API: %d found, %d new and %d updated operations stored, %d failed\n",
-			run.recheck.Asked, run.recheck.Found, run.recheck.New, run.recheck.Updated, run.recheck.Failed)
-	}
-	for _, r := range reopened {
-		fmt.Fprintf(m.Stdout, "re-opened: %s %s, resolved by %s at %s: the data changed\n", r.ID, r.Type, r.User, r.At.Format(time.DateTime))
-	}
-	return nil
+	return summary, reopened, l.SaveRun(summary, reopened, events)
 }
 
 func inWindow(items []domain.Item, from, to time.Time) []domain.Item {

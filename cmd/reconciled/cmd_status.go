@@ -6,6 +6,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
 )
 
 func (m *Main) runStatus(ctx context.Context, args []string) error {
@@ -48,6 +51,38 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if len(failing) > 0 {
 		fmt.Fprintf(m.Stdout, "\nlast sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
 	}
+	return m.printBooksStatus(l)
+}
+
+// printBooksStatus shows the merchant records and the last reconciliation.
+func (m *Main) printBooksStatus(l *ledger.Ledger) error {
+	n, err := l.RecordCount()
+	if err != nil {
+		return err
+	}
+	imports, err := l.Imports()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "\nmerchant records  %d", n)
+	if len(imports) > 0 {
+		last := imports[len(imports)-1]
+		fmt.Fprintf(m.Stdout, " (last import %s at %s by %s: %d new, %d updated, %d unchanged, %d removed)",
+			last.File, orDash(last.At), last.User, last.New, last.Updated, last.Unchanged, last.Removed)
+	}
+	fmt.Fprintln(m.Stdout)
+	run, ok, err := l.LastRun()
+	if err != nil || !ok {
+		return err
+	}
+	exceptions := 0
+	for code, c := range run.Counts {
+		if domain.IsException(code) {
+			exceptions += c
+		}
+	}
+	fmt.Fprintf(m.Stdout, "last reconcile    %s: %d items, %d exceptions, %d pending, %d resolved\n",
+		orDash(run.At), run.Items, exceptions, run.Counts[domain.ResultPending], run.Counts[domain.ResultResolved])
 	return nil
 }
 

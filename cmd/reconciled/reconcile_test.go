@@ -86,6 +86,14 @@ func TestImportReconcileResolve(t *testing.T) {
 	if len(rows) != 1 || rows[0][2] != mismatched || rows[0][4] != "1.00" {
 		t.Fatalf("export: %v", rows)
 	}
+	mid := start.Add(200 * 5 * time.Minute).Format(time.DateTime)
+	out = w.mustRun(t, "reconcile", "--no-recheck", "--from", mid)
+	if !strings.Contains(out, "reconciled 200 items created in [") {
+		t.Fatalf("reconcile of a window:\n%s", out)
+	}
+	if out := w.mustRun(t, "status"); !strings.Contains(out, "merchant records  400") || !strings.Contains(out, "last reconcile") {
+		t.Fatalf("status:\n%s", out)
+	}
 
 	out = w.mustRun(t, "resolve", mismatched, "--reason", "known-fee", "--note", "agreed with the bank")
 	if !strings.Contains(out, "resolved "+mismatched) {
