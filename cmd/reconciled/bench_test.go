@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -14,6 +16,48 @@ import (
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 )
+
+// Peak RSS of a command is read from getrusage of its process. A child
+// started by os/exec shares its parent's memory until it execs, and Linux
+// counts that in the child's ru_maxrss: a command started by a benchmark
+// that holds a million operations would "peak" at the benchmark's size.
+// So the benchmark starts a small runner (this binary, fresh) that starts
+// the command and reports its ru_maxrss; the figure is then the command's
+// own, plus at most the runner's few megabytes.
+
+// runMeasured runs args as the command and prints its peak RSS in KB.
+func runMeasured(args []string) int {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1", "RECONCILED_TEST_RUNNER=")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	err := cmd.Run()
+	if cmd.ProcessState == nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("maxrss-kb %d\n", cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+	return cmd.ProcessState.ExitCode()
+}
+
+// measure runs reconciled --config … args through the runner and returns
+// its time and peak RSS in MB.
+func (w *world) measure(b *testing.B, args ...string) (time.Duration, float64) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--config", w.config}, args...)...)
+	cmd.Env = append(os.Environ(), "RECONCILED_TEST_RUNNER=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	begin := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%v: %v\n%s", args, err, stderr.String())
+	}
+	elapsed := time.Since(begin)
+	var kb float64
+	if _, err := fmt.Sscanf(stdout.String(), "maxrss-kb %f", &kb); err != nil {
+		b.Fatalf("runner said %q", stdout.String())
+	}
+	return elapsed, kb / 1024
+}
 
 var benchSyncOps = flag.Int("sync.ops", 1_000_000, "operations in BenchmarkSyncCommand")
 
@@ -29,16 +73,10 @@ func BenchmarkSyncCommand(b *testing.B) {
 		w := newWorld(b, n, time.Second, "")
 		w.now = time.Now()
 		b.StartTimer()
-		begin := time.Now()
-		cmd, out := w.child(b, "sync")
-		if err := cmd.Wait(); err != nil {
-			b.Fatalf("sync: %v\n%s", err, out)
-		}
-		elapsed := time.Since(begin)
+		elapsed, rss := w.measure(b, "sync")
 		b.StopTimer()
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		b.ReportMetric(float64(n)/elapsed.Seconds(), "ops/s")
-		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
+		b.ReportMetric(rss, "peak-RSS-MB")
 		if w.fake.Served() < n {
 			b.Fatalf("served %d of %d", w.fake.Served(), n)
 		}
@@ -105,14 +143,7 @@ func BenchmarkImportAndReconcileCommands(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		w, csvPath := bigWorld(b, n)
-		run := func(args ...string) (time.Duration, float64) {
-			begin := time.Now()
-			cmd, out := w.child(b, args...)
-			if err := cmd.Wait(); err != nil {
-				b.Fatalf("%v: %v\n%s", args, err, out)
-			}
-			return time.Since(begin), float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
-		}
+		run := func(args ...string) (time.Duration, float64) { return w.measure(b, args...) }
 		b.StartTimer()
 		importTime, importRSS := run("import", csvPath)
 		reconcileTime, reconcileRSS := run("reconcile", "--no-recheck")
@@ -122,5 +153,57 @@ func BenchmarkImportAndReconcileCommands(b *testing.B) {
 		b.ReportMetric(reconcileTime.Seconds(), "reconcile-s")
 		b.ReportMetric(reconcileRSS, "reconcile-peak-RSS-MB")
 		os.RemoveAll(w.dir)
+	}
+}
+
+// opsWorld is a database with n operations of the fake (seed 5).
+func opsWorld(b *testing.B, n int) *world { return opsWorldT(b, n) }
+
+func opsWorldT(b testing.TB, n int) *world {
+	b.Helper()
+	w := newWorld(b, n, time.Second, "")
+	w.now = start.Add(time.Duration(n)*time.Second + 30*24*time.Hour)
+	l, err := ledger.Open(w.db, ledger.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	page := make([]domain.Operation, 0, 1000)
+	flush := func() {
+		if _, err := l.UpsertPage(page, w.now); err != nil {
+			b.Fatal(err)
+		}
+		page = page[:0]
+	}
+	for _, op := range w.fake.Operations(w.now) {
+		op.AccountNumber = domain.MaskAccount(op.AccountNumber)
+		if page = append(page, op); len(page) == 1000 {
+			flush()
+		}
+	}
+	if len(page) > 0 {
+		flush()
+	}
+	l.Close()
+	return w
+}
+
+var benchExportN = flag.Int("export.n", 1_000_000, "operations in BenchmarkExportCommands")
+
+// BenchmarkExportCommands runs `export --what operations` as CSV and as
+// XLSX, each as its own process, over 1,000,000 stored operations, and
+// reports each one's time and peak RSS.
+func BenchmarkExportCommands(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		w := opsWorld(b, *benchExportN)
+		b.StartTimer()
+		for _, format := range []string{"csv", "xlsx"} {
+			elapsed, rss := w.measure(b, "export", "--what", "operations", "--format", format, "-o", filepath.Join(w.dir, "ops."+format))
+			b.ReportMetric(elapsed.Seconds(), format+"-s")
+			b.ReportMetric(rss, format+"-peak-RSS-MB")
+		}
+		b.StopTimer()
+		os.RemoveAll(w.dir)
+		b.StartTimer()
 	}
 }

@@ -181,7 +181,15 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "6. exported %d operations to %s\n   and %d reconciled items to %s\n\n", n, opsPath, k, recPath)
+	sumPath := filepath.Join(abs, "analytics.xlsx")
+	summary2, err := m.summarise(ctx, l, ledger.Range{}, export.Filter{}, time.UTC, m.newProgress("analytics", -1))
+	if err != nil {
+		return err
+	}
+	if _, err := m.writeExport(sumPath, func(w io.Writer) (int, error) { return 0, export.SummaryXLSX(w, summary2, export.XLSXOptions{}) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "6. exported %d operations to %s,\n   %d reconciled items to %s\n   and the analytics (with charts) to %s\n\n", n, opsPath, k, recPath, sumPath)
 
 	if err := writeDemoConfig(cfg.File, dbPath); err != nil {
 		return err
@@ -189,9 +197,10 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	self := selfName()
 	fmt.Fprintf(m.Stdout, "Files are in %s. Explore them with:\n"+
 		"  %s --config %s status\n"+
-		"  %s --config %s export --what reconciliation --format csv --result amount_mismatch --result overdue\n"+
+		"  %s --config %s stats --by method\n"+
+		"  %s --config %s export --what reconciliation --format xlsx --result amount_mismatch --result overdue -o exceptions.xlsx\n"+
 		"  %s --config %s export --what operations --format csv --method advcash --status decline\n",
-		abs, self, cfg.File, self, cfg.File, self, cfg.File)
+		abs, self, cfg.File, self, cfg.File, self, cfg.File, self, cfg.File)
 	return nil
 }
 

@@ -8,106 +8,178 @@ import (
 	"strings"
 	"time"
 
+	"reconciled/internal/analytics"
 	"reconciled/internal/domain"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
 )
 
+// exportFlags are the flags of export (and, in part, stats).
+type exportFlags struct {
+	what, format, out, delim, by *string
+	bom                          *bool
+	from, to                     timeFlag
+	projects                     int64ListFlag
+	methods, statuses, types     listFlag
+	currencies, results          listFlag
+}
+
 func (m *Main) runExport(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("export", "--what operations|reconciliation|audit --format csv [-o FILE] [filters]", `  reconciled export --what operations --format csv -o register.csv
+	fs := m.newFlagSet("export", "--what operations|reconciliation|summary|audit --format csv|xlsx [-o FILE] [filters]", `  reconciled export --what operations --format xlsx -o register.xlsx
   reconciled export --what operations --format csv --from 2026-11-01 --to 2026-11-02 --method advcash
   reconciled export --what reconciliation --format csv --result amount_mismatch --result status_mismatch
+  reconciled export --what summary --format xlsx --from 2026-11-01 -o november.xlsx
+  reconciled export --what summary --format csv --by method
   reconciled export --what audit --format csv -o audit.csv
   reconciled export --what operations --format csv --bom --delimiter ';' -o for-excel.csv
 `)
-	what := fs.String("what", "operations", "what to export: operations, reconciliation or audit (the resolutions' trail)")
-	format := fs.String("format", "csv", "file format: csv")
-	out := fs.String("o", "", "output file (default: standard output); written whole or not at all")
-	bom := fs.Bool("bom", false, "start the CSV with a UTF-8 byte order mark (for Excel)")
-	delim := fs.String("delimiter", ",", "CSV field separator: one character, e.g. ';' or '\\t'")
-	var from, to timeFlag
-	var projects int64ListFlag
-	var methods, statuses, types, currencies, results listFlag
-	fs.Var(&from, "from", "operations created at or after (in data_api.tz)")
-	fs.Var(&to, "to", "operations created before (in data_api.tz)")
-	fs.Var(&projects, "project", "project id(s)")
-	fs.Var(&methods, "method", "payment method(s), e.g. advcash")
-	fs.Var(&statuses, "status", "operation or payment status(es)")
-	fs.Var(&types, "type", "operation or payment type(s)")
-	fs.Var(&currencies, "currency", "currency code(s)")
-	fs.Var(&results, "result", "reconciliation: result code(s), e.g. amount_mismatch")
+	var f exportFlags
+	f.what = fs.String("what", "operations", "operations (the payment register), reconciliation, summary (the analytics) or audit (the resolutions' trail)")
+	f.format = fs.String("format", "csv", "csv or xlsx")
+	f.out = fs.String("o", "", "output file; written whole or not at all (CSV may go to standard output)")
+	f.bom = fs.Bool("bom", false, "CSV: start with a UTF-8 byte order mark (for Excel)")
+	f.delim = fs.String("delimiter", ",", "CSV: the field separator, one character, e.g. ';' or '\\t'")
+	f.by = fs.String("by", "day", "summary as CSV: the table, by day, method, status, currency or project")
+	fs.Var(&f.from, "from", "created at or after (in data_api.tz)")
+	fs.Var(&f.to, "to", "created before (in data_api.tz)")
+	fs.Var(&f.projects, "project", "project id(s)")
+	fs.Var(&f.methods, "method", "payment method(s), e.g. advcash")
+	fs.Var(&f.statuses, "status", "operation or payment status(es)")
+	fs.Var(&f.types, "type", "operation or payment type(s)")
+	fs.Var(&f.currencies, "currency", "currency code(s)")
+	fs.Var(&f.results, "result", "reconciliation: result code(s), e.g. amount_mismatch")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if !slices.Contains([]string{"operations", "reconciliation", "audit"}, *what) {
-		return usagef("--what %q: use operations, reconciliation or audit", *what)
+	if !slices.Contains([]string{"operations", "reconciliation", "summary", "audit"}, *f.what) {
+		return usagef("--what %q: use operations, reconciliation, summary or audit", *f.what)
 	}
-	for _, r := range results {
+	if *f.format != "csv" && *f.format != "xlsx" {
+		return usagef("--format %q: use csv or xlsx", *f.format)
+	}
+	if *f.format == "xlsx" && *f.out == "" {
+		return usagef("--format xlsx needs -o FILE (a workbook is not for a terminal)")
+	}
+	if *f.format == "xlsx" && *f.what == "audit" {
+		return usagef("the audit trail exports as csv")
+	}
+	if !slices.Contains(export.SummaryTables, *f.by) {
+		return usagef("--by %q: use %s", *f.by, strings.Join(export.SummaryTables, ", "))
+	}
+	for _, r := range f.results {
 		if !slices.Contains(domain.Results, r) {
 			return usagef("--result %q: use one of %s", r, strings.Join(domain.Results, ", "))
 		}
 	}
-	if *format != "csv" {
-		return usagef("--format %q: this version writes csv only", *format)
-	}
-	comma := []rune(*delim)
-	if *delim == `\t` {
+	comma := []rune(*f.delim)
+	if *f.delim == `\t` {
 		comma = []rune{'\t'}
 	}
 	if len(comma) != 1 || slices.Contains([]rune{'"', '\r', '\n'}, comma[0]) {
-		return usagef("--delimiter %q: give one character other than a quote or newline", *delim)
+		return usagef("--delimiter %q: give one character other than a quote or newline", *f.delim)
 	}
 	cfg, err := m.loadConfig()
 	if err != nil {
 		return err
 	}
-	if err := resolveWindow(cfg, &from, &to); err != nil {
+	if err := resolveWindow(cfg, &f.from, &f.to); err != nil {
 		return err
 	}
-	if !from.t.IsZero() && !to.t.IsZero() && !to.t.After(from.t) {
+	if !f.from.t.IsZero() && !f.to.t.IsZero() && !f.to.t.After(f.from.t) {
 		return usagef("--to must be after --from")
 	}
 	loc, _ := time.LoadLocation(cfg.DataAPI.TZ) // validated with the config
-	opts := export.CSVOptions{Delimiter: comma[0], BOM: *bom, Location: loc}
 	l, err := m.openLedger(cfg, true)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
+	csvOpts := export.CSVOptions{Delimiter: comma[0], BOM: *f.bom, Location: loc}
+	xlsxOpts := export.XLSXOptions{Location: loc}
+	opFilter := export.Filter{Projects: f.projects, Methods: f.methods, Statuses: f.statuses, Types: f.types, Currencies: f.currencies}
+	window := ledger.Range{From: f.from.t, To: f.to.t}
+	p := m.newProgress("export", m.operationCount(l))
+	defer p.done()
+
 	var n int
-	switch *what {
+	switch *f.what {
 	case "operations":
-		filter := export.Filter{Projects: projects, Methods: methods, Statuses: statuses, Types: types, Currencies: currencies}
-		n, err = m.exportOperations(ctx, l, *out, ledger.Range{From: from.t, To: to.t}, filter, opts)
-		if err != nil {
-			return err
+		src := func(fn func(*domain.Operation) error) error {
+			return l.ForEach(ctx, window, func(op *domain.Operation) error { p.add(1); return fn(op) })
 		}
+		n, err = m.writeExport(*f.out, func(w io.Writer) (int, error) {
+			if *f.format == "xlsx" {
+				return export.OperationsXLSX(w, src, opFilter, xlsxOpts, nil)
+			}
+			return export.OperationsCSV(w, src, opFilter, csvOpts)
+		})
 	case "reconciliation":
 		// The engine runs on what is stored now, without asking the Data
 		// API: the same data gives the same file.
-		run, err := m.runReconcile(ctx, cfg, l, false)
-		if err != nil {
+		var run reconcileRun
+		if run, err = m.runReconcile(ctx, cfg, l, false); err != nil {
 			return err
 		}
-		f := export.ItemFilter{Results: results, Projects: projects, Methods: methods, Types: types, Statuses: statuses, Currencies: currencies, From: from.t, To: to.t}
-		n, err = m.writeExport(*out, func(w io.Writer) (int, error) { return export.ReconciliationCSV(w, run.out.Items, f, opts) })
-		if err != nil {
+		itemFilter := export.ItemFilter{Results: f.results, Projects: f.projects, Methods: f.methods, Types: f.types,
+			Statuses: f.statuses, Currencies: f.currencies, From: f.from.t, To: f.to.t}
+		n, err = m.writeExport(*f.out, func(w io.Writer) (int, error) {
+			if *f.format == "xlsx" {
+				return export.ReconciliationXLSX(w, run.out.Items, itemFilter, xlsxOpts)
+			}
+			return export.ReconciliationCSV(w, run.out.Items, itemFilter, csvOpts)
+		})
+	case "summary":
+		var s *analytics.Summary
+		if s, err = m.summarise(ctx, l, window, opFilter, loc, p); err != nil {
 			return err
 		}
+		n, err = m.writeExport(*f.out, func(w io.Writer) (int, error) {
+			if *f.format == "xlsx" {
+				return len(s.ByDay), export.SummaryXLSX(w, s, xlsxOpts)
+			}
+			return export.SummaryCSV(w, s, *f.by, csvOpts)
+		})
 	case "audit":
-		events, err := l.Audit()
-		if err != nil {
+		var events []domain.AuditEvent
+		if events, err = l.Audit(); err != nil {
 			return err
 		}
-		n, err = m.writeExport(*out, func(w io.Writer) (int, error) { return export.AuditCSV(w, events, opts) })
-		if err != nil {
-			return err
-		}
+		n, err = m.writeExport(*f.out, func(w io.Writer) (int, error) { return export.AuditCSV(w, events, csvOpts) })
 	}
-	if *out != "" {
-		fmt.Fprintf(m.Stderr, "export: %d %s rows written to %s\n", n, *what, *out)
+	if err != nil {
+		return err
+	}
+	p.done()
+	if *f.out != "" {
+		fmt.Fprintf(m.Stderr, "export: %d %s rows written to %s\n", n, *f.what, *f.out)
 	}
 	return nil
+}
+
+// summarise builds the analytics of the operations in window that pass f.
+func (m *Main) summarise(ctx context.Context, l *ledger.Ledger, window ledger.Range, f export.Filter, loc *time.Location, p *progress) (*analytics.Summary, error) {
+	b := analytics.NewBuilder(loc)
+	err := l.ForEach(ctx, window, func(op *domain.Operation) error {
+		p.add(1)
+		if f.Match(op) {
+			b.Add(op)
+		}
+		return nil
+	})
+	return b.Summary(window.From, window.To), err
+}
+
+// operationCount is how many operations are stored, for progress.
+func (m *Main) operationCount(l *ledger.Ledger) int64 {
+	counts, err := l.Counts()
+	if err != nil {
+		return -1
+	}
+	var n int64
+	for _, c := range counts {
+		n += c.Operations
+	}
+	return n
 }
 
 // writeExport writes to path atomically, or to standard output.

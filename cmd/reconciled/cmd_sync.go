@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"reconciled/internal/config"
 	"reconciled/internal/dataapi"
 	"reconciled/internal/ledger"
@@ -75,19 +73,9 @@ func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o
 		loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
 		s.Start, _ = time.ParseInLocation(time.DateOnly, cfg.DataAPI.Start, loc)
 	}
-	var bar *progressbar.ProgressBar
-	if m.stderrIsTerminal() {
-		bar = progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(m.Stderr),
-			progressbar.OptionSetDescription("sync"),
-			progressbar.OptionSpinnerType(14),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-		s.Progress = func(r syncer.Result) {
-			bar.Describe(fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated))
-			bar.Set(r.Operations)
-		}
+	p := m.newProgress("sync", -1)
+	s.Progress = func(r syncer.Result) {
+		p.set(int64(r.Operations), fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated))
 	}
 	args := []any{"projects", describeProjects(o.Projects, cfg.DataAPI.Projects)}
 	if !o.From.IsZero() {
@@ -95,9 +83,7 @@ func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o
 	}
 	m.log().Info("sync started", args...)
 	res, err := s.Run(ctx, o)
-	if bar != nil {
-		bar.Finish()
-	}
+	p.done()
 	if err != nil {
 		m.log().Error("sync failed", "err", err)
 		return res, fmt.Errorf("sync: %w", err)

@@ -67,7 +67,8 @@ var commands = []command{
 	{"resolve", "accept an exception by hand, with an audit trail", (*Main).runResolve},
 	{"unresolve", "take a resolution back", (*Main).runUnresolve},
 	{"status", "watermark, last sync and counts per project", (*Main).runStatus},
-	{"export", "write operations, the reconciliation or the audit trail as CSV", (*Main).runExport},
+	{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", (*Main).runExport},
+	{"stats", "the analytics in the terminal", (*Main).runStats},
 	{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig},
 	{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo},
 }

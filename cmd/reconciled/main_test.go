@@ -22,6 +22,9 @@ import (
 // TestMain lets the test binary run as the reconciled command, for tests
 // that need a separate process (SIGKILL, a held lock).
 func TestMain(m *testing.M) {
+	if os.Getenv("RECONCILED_TEST_RUNNER") == "1" {
+		os.Exit(runMeasured(os.Args[1:]))
+	}
 	if os.Getenv("RECONCILED_TEST_CHILD") == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := NewMain().Run(ctx, os.Args[1:])

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 )
@@ -252,6 +254,48 @@ func TestReconcileRechecksBeforeCallingOverdue(t *testing.T) {
 			if r[2] == p.PaymentID {
 				t.Errorf("%s still overdue after the re-check: %s", p.PaymentID, r[15])
 			}
+		}
+	}
+}
+
+func TestExportFormatsAndStats(t *testing.T) {
+	w := newWorld(t, 800, 7*time.Minute, "tz = \"Europe/Moscow\"\n")
+	w.mustRun(t, "sync")
+	dir := t.TempDir()
+	for _, c := range []struct{ what, format string }{
+		{"operations", "xlsx"}, {"operations", "csv"}, {"summary", "xlsx"}, {"summary", "csv"}, {"reconciliation", "xlsx"},
+	} {
+		path := filepath.Join(dir, c.what+"."+c.format)
+		code, out, errOut := w.run(t, "export", "--what", c.what, "--format", c.format, "-o", path)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", c, code, errOut)
+		}
+		// Not a terminal: no progress bar, only the closing line.
+		if out != "" || strings.Count(errOut, "\n") != 1 || strings.Contains(errOut, "\r") {
+			t.Errorf("%v printed %q / %q", c, out, errOut)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil || len(data) == 0 {
+			t.Fatalf("%v: %v", c, err)
+		}
+	}
+	f, err := excelize.OpenFile(filepath.Join(dir, "operations.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, _ := f.GetRows("Operations")
+	csvRows, _ := csv.NewReader(strings.NewReader(w.mustRun(t, "export", "--what", "operations", "--format", "csv"))).ReadAll()
+	if len(rows) != len(csvRows) || len(rows) != 801 || rows[1][18] != csvRows[1][18] {
+		t.Fatalf("xlsx %d rows (%v), csv %d rows (%v)", len(rows), rows[1], len(csvRows), csvRows[1])
+	}
+	if code, _, errOut := w.run(t, "export", "--what", "operations", "--format", "xlsx"); code != 2 || !strings.Contains(errOut, "needs -o") {
+		t.Errorf("xlsx to a terminal: exit %d %s", code, errOut)
+	}
+	out := w.mustRun(t, "stats", "--by", "currency")
+	for _, want := range []string{"800 operations", "by currency", "approval by method and day", "top decline codes", "time to final status", "UZS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stats lacks %q:\n%s", want, out)
 		}
 	}
 }

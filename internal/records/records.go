@@ -21,8 +21,8 @@ package records
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

@@ -1,0 +1,248 @@
+// Package analytics computes what the Dashboard's Analytics tab shows, from
+// stored operations: totals by day, payment method, status, currency and
+// project; the approval rate by method and day; the most frequent decline
+// codes; the volume per currency; and the time operations take to reach a
+// final status.
+//
+// A Builder takes operations one at a time (an export of a million
+// operations never holds them all) and Summary finishes the tables. Counts
+// are operations; amounts are sums of sum_initial in minor units, per
+// currency, of successful operations only (what actually moved).
+package analytics
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"reconciled/internal/domain"
+)
+
+// Totals are the counts and volumes of a group of operations.
+type Totals struct {
+	Operations int
+	Success    int
+	Decline    int              // decline, error, canceled
+	Pending    int              // not final yet
+	Volume     map[string]int64 // successful amounts by currency, minor units
+}
+
+// ApprovalRate is Success / (Success + Decline), and false when there is
+// nothing final to rate. It is a ratio for people to read, not money.
+func (t Totals) ApprovalRate() (float64, bool) {
+	n := t.Success + t.Decline
+	if n == 0 {
+		return 0, false
+	}
+	return float64(t.Success) / float64(n), true
+}
+
+func (t *Totals) add(op *domain.Operation) {
+	t.Operations++
+	switch {
+	case op.OperationStatus == domain.StatusSuccess:
+		t.Success++
+		if t.Volume == nil {
+			t.Volume = map[string]int64{}
+		}
+		t.Volume[op.SumInitial.Currency] += op.SumInitial.Amount
+	case !op.Final():
+		t.Pending++
+	default:
+		t.Decline++
+	}
+}
+
+// Row is a group's key and totals.
+type Row struct {
+	Key string
+	Totals
+}
+
+// Approval is the approval of one method on one day.
+type Approval struct {
+	Method, Day string
+	Totals
+}
+
+// Decline is one decline code, with the message most seen with it.
+type Decline struct {
+	Code, Message string
+	Count         int
+}
+
+// Volume is the successful volume of one currency, by record type.
+type Volume struct {
+	Currency                       string
+	Purchases, Payouts, Refunds    int64 // minor units
+	NPurchases, NPayouts, NRefunds int
+}
+
+// TimeToFinal is how long one method's operations took to become final.
+type TimeToFinal struct {
+	Method      string
+	Count       int
+	Median, P95 time.Duration
+}
+
+// Summary is every table.
+type Summary struct {
+	From, To    time.Time
+	Total       Totals
+	ByDay       []Row // key: YYYY-MM-DD in the builder's zone
+	ByMethod    []Row
+	ByStatus    []Row // operation status
+	ByCurrency  []Row
+	ByProject   []Row
+	Approval    []Approval // by method, then day
+	Declines    []Decline  // most frequent first
+	Volume      []Volume   // by currency
+	TimeToFinal []TimeToFinal
+}
+
+// Builder accumulates operations.
+type Builder struct {
+	loc       *time.Location
+	total     Totals
+	groups    [5]map[string]*Totals
+	approval  map[[2]string]*Totals
+	declines  map[string]*declineAcc
+	volume    map[string]*Volume
+	durations map[string][]int64 // seconds, by method
+}
+
+type declineAcc struct {
+	count    int
+	messages map[string]int
+}
+
+const (
+	gDay = iota
+	gMethod
+	gStatus
+	gCurrency
+	gProject
+)
+
+// NewBuilder starts a summary whose days are in loc.
+func NewBuilder(loc *time.Location) *Builder {
+	if loc == nil {
+		loc = time.UTC
+	}
+	b := &Builder{loc: loc, approval: map[[2]string]*Totals{}, declines: map[string]*declineAcc{},
+		volume: map[string]*Volume{}, durations: map[string][]int64{}}
+	for i := range b.groups {
+		b.groups[i] = map[string]*Totals{}
+	}
+	return b
+}
+
+// Add counts one operation.
+func (b *Builder) Add(op *domain.Operation) {
+	b.total.add(op)
+	day := op.CreatedAt.In(b.loc).Format(time.DateOnly)
+	keys := [5]string{day, op.PaymentMethod, op.OperationStatus, op.SumInitial.Currency, strconv.FormatInt(op.ProjectID, 10)}
+	for i, k := range keys {
+		t := b.groups[i][k]
+		if t == nil {
+			t = &Totals{}
+			b.groups[i][k] = t
+		}
+		t.add(op)
+	}
+	ak := [2]string{op.PaymentMethod, day}
+	if b.approval[ak] == nil {
+		b.approval[ak] = &Totals{}
+	}
+	b.approval[ak].add(op)
+	if op.Final() && op.OperationStatus != domain.StatusSuccess && op.Code != "" && op.Code != "0" {
+		d := b.declines[op.Code]
+		if d == nil {
+			d = &declineAcc{messages: map[string]int{}}
+			b.declines[op.Code] = d
+		}
+		d.count++
+		d.messages[op.Message]++
+	}
+	if op.OperationStatus == domain.StatusSuccess {
+		v := b.volume[op.SumInitial.Currency]
+		if v == nil {
+			v = &Volume{Currency: op.SumInitial.Currency}
+			b.volume[op.SumInitial.Currency] = v
+		}
+		switch domain.RecordType(op.OperationType) {
+		case domain.RecordPurchase:
+			v.Purchases += op.SumInitial.Amount
+			v.NPurchases++
+		case domain.RecordPayout:
+			v.Payouts += op.SumInitial.Amount
+			v.NPayouts++
+		case domain.RecordRefund:
+			v.Refunds += op.SumInitial.Amount
+			v.NRefunds++
+		}
+	}
+	if op.Final() && !op.CompletedAt.IsZero() && !op.CompletedAt.Before(op.CreatedAt) {
+		b.durations[op.PaymentMethod] = append(b.durations[op.PaymentMethod], int64(op.CompletedAt.Sub(op.CreatedAt)/time.Second))
+	}
+}
+
+// Summary finishes the tables, every one in a stable order.
+func (b *Builder) Summary(from, to time.Time) *Summary {
+	s := &Summary{From: from, To: to, Total: b.total}
+	rows := func(m map[string]*Totals, byKey func(a, b string) int) []Row {
+		out := make([]Row, 0, len(m))
+		for _, k := range slices.SortedFunc(maps.Keys(m), byKey) {
+			out = append(out, Row{Key: k, Totals: *m[k]})
+		}
+		return out
+	}
+	s.ByDay = rows(b.groups[gDay], cmp.Compare[string])
+	s.ByMethod = rows(b.groups[gMethod], cmp.Compare[string])
+	s.ByStatus = rows(b.groups[gStatus], cmp.Compare[string])
+	s.ByCurrency = rows(b.groups[gCurrency], cmp.Compare[string])
+	s.ByProject = rows(b.groups[gProject], func(x, y string) int {
+		a, _ := strconv.ParseInt(x, 10, 64)
+		c, _ := strconv.ParseInt(y, 10, 64)
+		return cmp.Compare(a, c)
+	})
+	for _, k := range slices.SortedFunc(maps.Keys(b.approval), func(x, y [2]string) int {
+		return cmp.Or(cmp.Compare(x[0], y[0]), cmp.Compare(x[1], y[1]))
+	}) {
+		s.Approval = append(s.Approval, Approval{Method: k[0], Day: k[1], Totals: *b.approval[k]})
+	}
+	for code, d := range b.declines {
+		msg, best := "", -1
+		for m, n := range d.messages {
+			if n > best || n == best && m < msg {
+				msg, best = m, n
+			}
+		}
+		s.Declines = append(s.Declines, Decline{Code: code, Message: msg, Count: d.count})
+	}
+	slices.SortFunc(s.Declines, func(x, y Decline) int { return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Code, y.Code)) })
+	for _, cur := range slices.Sorted(maps.Keys(b.volume)) {
+		s.Volume = append(s.Volume, *b.volume[cur])
+	}
+	for _, method := range slices.Sorted(maps.Keys(b.durations)) {
+		d := b.durations[method]
+		slices.Sort(d)
+		s.TimeToFinal = append(s.TimeToFinal, TimeToFinal{Method: method, Count: len(d),
+			Median: time.Duration(percentile(d, 50)) * time.Second, P95: time.Duration(percentile(d, 95)) * time.Second})
+	}
+	return s
+}
+
+// percentile is the nearest-rank percentile of sorted values.
+func percentile(sorted []int64, p int) int64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := (p*len(sorted) + 99) / 100 // ceil(p/100 * n)
+	if rank < 1 {
+		rank = 1
+	}
+	return sorted[rank-1]
+}
