@@ -87,7 +87,7 @@ func BenchmarkSyncCommand(b *testing.B) {
 
 var benchReconcileN = flag.Int("reconcile.n", 1_000_000, "operations and records in BenchmarkReconcileCommand")
 
-// bigWorld is a database with n operations of the fake (seed 3) and n
+// bigWorld is a database with n operations of the fake (seed 5) and n
 // merchant records that agree with them but for every 50th (amount off),
 // plus a CSV file of those records.
 func bigWorld(b *testing.B, n int) (*world, string) {

@@ -175,7 +175,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	recPath := filepath.Join(abs, "reconciliation.csv")
-	k, err := m.writeExport(recPath, func(w io.Writer) (int, error) {
+	k, err := m.writeExport(ctx, recPath, func(w io.Writer) (int, error) {
 		return export.ReconciliationCSV(w, run.out.Items, export.ItemFilter{}, export.CSVOptions{})
 	})
 	if err != nil {
@@ -186,7 +186,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.writeExport(sumPath, func(w io.Writer) (int, error) { return 0, export.SummaryXLSX(w, summary2, export.XLSXOptions{}) }); err != nil {
+	if _, err := m.writeExport(ctx, sumPath, func(w io.Writer) (int, error) { return 0, export.SummaryXLSX(w, summary2, export.XLSXOptions{}) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "6. exported %d operations to %s,\n   %d reconciled items to %s\n   and the analytics (with charts) to %s\n\n", n, opsPath, k, recPath, sumPath)

@@ -107,7 +107,7 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 		src := func(fn func(*domain.Operation) error) error {
 			return l.ForEach(ctx, window, func(op *domain.Operation) error { p.add(1); return fn(op) })
 		}
-		n, err = m.writeExport(*f.out, func(w io.Writer) (int, error) {
+		n, err = m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) {
 			if *f.format == "xlsx" {
 				return export.OperationsXLSX(w, src, opFilter, xlsxOpts, nil)
 			}
@@ -122,7 +122,7 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 		}
 		itemFilter := export.ItemFilter{Results: f.results, Projects: f.projects, Methods: f.methods, Types: f.types,
 			Statuses: f.statuses, Currencies: f.currencies, From: f.from.t, To: f.to.t}
-		n, err = m.writeExport(*f.out, func(w io.Writer) (int, error) {
+		n, err = m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) {
 			if *f.format == "xlsx" {
 				return export.ReconciliationXLSX(w, run.out.Items, itemFilter, xlsxOpts)
 			}
@@ -133,7 +133,7 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 		if s, err = m.summarise(ctx, l, window, opFilter, loc, p); err != nil {
 			return err
 		}
-		n, err = m.writeExport(*f.out, func(w io.Writer) (int, error) {
+		n, err = m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) {
 			if *f.format == "xlsx" {
 				return len(s.ByDay), export.SummaryXLSX(w, s, xlsxOpts)
 			}
@@ -144,7 +144,7 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 		if events, err = l.Audit(); err != nil {
 			return err
 		}
-		n, err = m.writeExport(*f.out, func(w io.Writer) (int, error) { return export.AuditCSV(w, events, csvOpts) })
+		n, err = m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) { return export.AuditCSV(w, events, csvOpts) })
 	}
 	if err != nil {
 		return err
@@ -182,12 +182,15 @@ func (m *Main) operationCount(l *ledger.Ledger) int64 {
 	return n
 }
 
-// writeExport writes to path atomically, or to standard output.
-func (m *Main) writeExport(path string, write func(io.Writer) (int, error)) (int, error) {
+// writeExport writes to path atomically, or to standard output. Once ctx
+// is done (Ctrl-C, SIGTERM) every write fails, whatever stage the writer
+// is in (an XLSX export writes its archive after the last row), so an
+// interrupted export leaves no file.
+func (m *Main) writeExport(ctx context.Context, path string, write func(io.Writer) (int, error)) (int, error) {
 	var n int
 	w := func(out io.Writer) error {
 		var err error
-		n, err = write(out)
+		n, err = write(ctxWriter{ctx, out})
 		return err
 	}
 	if path == "" {
@@ -199,9 +202,22 @@ func (m *Main) writeExport(path string, write func(io.Writer) (int, error)) (int
 	return n, nil
 }
 
+// ctxWriter fails every write once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
 // exportOperations writes the register to path (atomically) or, with no
 // path, to standard output.
 func (m *Main) exportOperations(ctx context.Context, l *ledger.Ledger, path string, r ledger.Range, f export.Filter, o export.CSVOptions) (int, error) {
 	src := func(fn func(*domain.Operation) error) error { return l.ForEach(ctx, r, fn) }
-	return m.writeExport(path, func(w io.Writer) (int, error) { return export.OperationsCSV(w, src, f, o) })
+	return m.writeExport(ctx, path, func(w io.Writer) (int, error) { return export.OperationsCSV(w, src, f, o) })
 }

@@ -148,7 +148,7 @@ func (m *Main) exitCode(err error) int {
 		fmt.Fprintf(m.Stderr, "reconciled: %v\n", err)
 		return exitUsage
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(m.Stderr, "reconciled: interrupted; what was done is kept")
+		fmt.Fprintln(m.Stderr, "reconciled: interrupted; what was stored is kept, nothing is half-written")
 		return exitFailed
 	default:
 		fmt.Fprintf(m.Stderr, "reconciled: %v\n", err)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -101,5 +102,48 @@ func TestDatabaseHeldByAnotherProcess(t *testing.T) {
 	}
 	if d := time.Since(begin); d > 10*time.Second {
 		t.Errorf("took %v to give up", d)
+	}
+}
+
+// TestInterruptedExportLeavesNoPartialFile interrupts XLSX and CSV exports
+// with SIGINT (Ctrl-C) while they write: the command fails, the file it was
+// replacing is untouched, and no temporary file is left.
+func TestInterruptedExportLeavesNoPartialFile(t *testing.T) {
+	w := opsWorldT(t, 60_000)
+	for _, format := range []string{"xlsx", "csv"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "ops."+format)
+		old := []byte("yesterday's export\n")
+		if err := os.WriteFile(path, old, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		cmd, out := w.child(t, "export", "--what", "operations", "--format", format, "-o", path)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			tmp, _ := filepath.Glob(filepath.Join(dir, ".ops."+format+"-*.tmp"))
+			if len(tmp) > 0 {
+				if fi, err := os.Stat(tmp[0]); err == nil && fi.Size() > 0 {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no temporary file began in 30s: %s", format, out)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		cmd.Process.Signal(os.Interrupt)
+		err := cmd.Wait()
+		if err == nil {
+			t.Errorf("%s: an interrupted export exited 0: %s", format, out)
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, old) {
+			t.Errorf("%s: the previous file changed to %d bytes", format, len(got))
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 1 {
+			t.Errorf("%s: left %v", format, left)
+		}
+		if hidden, _ := filepath.Glob(filepath.Join(dir, ".*")); len(hidden) != 0 {
+			t.Errorf("%s: left %v", format, hidden)
+		}
 	}
 }

@@ -12,7 +12,8 @@ import (
 type progress struct {
 	m        *Main
 	desc     string
-	total    int64 // -1: unknown, a spinner
+	shown    string // the description on the bar
+	total    int64  // -1: unknown, a spinner
 	n        int64
 	start    time.Time
 	bar      *progressbar.ProgressBar
@@ -46,6 +47,7 @@ func (p *progress) draw() {
 		if time.Since(p.start) < time.Second {
 			return
 		}
+		p.shown = p.desc
 		p.bar = progressbar.NewOptions64(p.total,
 			progressbar.OptionSetWriter(p.m.Stderr),
 			progressbar.OptionSetDescription(p.desc),
@@ -55,7 +57,10 @@ func (p *progress) draw() {
 			progressbar.OptionClearOnFinish(),
 		)
 	}
-	p.bar.Describe(p.desc)
+	if p.desc != p.shown { // Describe redraws: only when it changed
+		p.bar.Describe(p.desc)
+		p.shown = p.desc
+	}
 	p.bar.Set64(p.n)
 }
 

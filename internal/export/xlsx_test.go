@@ -75,6 +75,13 @@ func TestOperationsXLSX(t *testing.T) {
 		} else if v, _ := strconv.ParseFloat(raw, 64); v < 46000 || v > 47000 {
 			t.Errorf("created_at serial %v", v)
 		}
+		// A text cell that looks like a formula is a string, kept as it is.
+		if formula, _ := f.GetCellFormula("Operations", "B3"); formula != "" || get("B3", false) != `=HYPERLINK("http://x")` {
+			t.Errorf("payment id B3: formula %q, value %q", formula, get("B3", false))
+		}
+		if typ, _ := f.GetCellType("Operations", "B3"); typ != excelize.CellTypeInlineString {
+			t.Errorf("payment id B3 has cell type %v", typ)
+		}
 		// Bold, frozen header; a table (autofilter) over the data; widths.
 		styleID, _ := f.GetCellStyle("Operations", "A1")
 		if st, _ := f.GetStyle(styleID); st == nil || st.Font == nil || !st.Font.Bold {

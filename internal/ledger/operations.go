@@ -435,7 +435,11 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 			return ctx.Err()
 		}
 		var cur uint32
+		n := 0
 		for ; k != nil; k, _ = c.Next() {
+			if n++; n%releaseEvery == 0 {
+				release(tx)
+			}
 			h := binary.BigEndian.Uint32(k)
 			if h != cur && len(batch) > 0 {
 				if err := flush(); err != nil {
@@ -477,6 +481,9 @@ func (l *Ledger) ForEachByID(ctx context.Context, fn func(op *domain.Operation) 
 		return root(tx).Bucket(bucketOps).ForEach(func(k, v []byte) error {
 			if n++; n%4096 == 0 && ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if n%releaseEvery == 0 {
+				release(tx)
 			}
 			enc, _, err := opSection(v)
 			if err != nil {

@@ -338,7 +338,11 @@ func (l *Ledger) Imports() ([]Import, error) {
 func (l *Ledger) ForEachRecord(fn func(r *StoredRecord) error) error {
 	return l.db.View(func(tx *bolt.Tx) error {
 		var r StoredRecord
+		n := 0
 		return root(tx).Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+			if n++; n%releaseEvery == 0 {
+				release(tx)
+			}
 			source, err := sourceOf(k)
 			if err != nil {
 				return err

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY opens a pseudo-terminal: the controller, and the terminal a
+// program writes to.
+func openPTY(t *testing.T) (controller, terminal *os.File) {
+	t.Helper()
+	c, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	n, err := unix.IoctlGetInt(int(c.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(int(c.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	term, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { term.Close() })
+	return c, term
+}
+
+// TestProgressOnlyOnATerminalAfterASecond: a bar is drawn on a terminal
+// once work has gone on for a second, not before, and never on a pipe.
+func TestProgressOnlyOnATerminalAfterASecond(t *testing.T) {
+	controller, term := openPTY(t)
+	var got bytes.Buffer
+	copied := make(chan struct{})
+	go func() { io.Copy(&got, controller); close(copied) }()
+
+	m := &Main{Stderr: term}
+	p := m.newProgress("export", 4096)
+	p.add(1024) // at once: no bar yet
+	if p.bar != nil {
+		t.Fatal("a bar was drawn before a second had passed")
+	}
+	time.Sleep(1100 * time.Millisecond)
+	p.add(1024) // the bar appears
+	time.Sleep(150 * time.Millisecond)
+	p.add(1024) // and moves (it redraws at most every 100 ms)
+	p.done()
+	term.Close()
+	controller.SetReadDeadline(time.Now().Add(2 * time.Second))
+	<-copied
+	if s := got.String(); !strings.Contains(s, "export") || !strings.Contains(s, "3072/4096") {
+		t.Errorf("terminal got %q, want a bar at 3072/4096", s)
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	m = &Main{Stderr: w}
+	p = m.newProgress("export", 4096)
+	time.Sleep(1100 * time.Millisecond)
+	p.add(2048)
+	p.done()
+	w.Close()
+	if b, _ := io.ReadAll(r); len(b) != 0 {
+		t.Errorf("a pipe got %q", b)
+	}
+}

@@ -1,0 +1,96 @@
+package export
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"reconciled/internal/domain"
+)
+
+var benchRows = flag.Int("xlsx.rows", 1_000_000, "rows in BenchmarkOperationsXLSX")
+
+// manyOps feeds n operations built from a template, each with its own ids,
+// amounts and times.
+func manyOps(n int) Source {
+	return func(fn func(*domain.Operation) error) error {
+		base := ops()[0]
+		for i := range n {
+			op := base
+			op.OperationID = uint64(10_000_000_000_000_000 + i)
+			op.PaymentID = "order-" + strconv.Itoa(i)
+			op.SumInitial.Amount = int64(i%100_000)*100 + int64(i%97)
+			op.CreatedAt = t0.Add(time.Duration(i) * time.Second)
+			op.CompletedAt = op.CreatedAt.Add(90 * time.Second)
+			if err := fn(&op); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// peakHeap samples the Go heap in use until stop is called and returns its
+// maximum in MB. (The command's whole RSS is measured by the command
+// benchmark in cmd/reconciled; this one isolates what the zip assembly
+// costs.)
+func peakHeap() (stop func() float64) {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return func() float64 { close(done); <-finished; return float64(peak.Load()) / (1 << 20) }
+}
+
+// BenchmarkOperationsXLSX writes the register of -xlsx.rows operations to a
+// file, once streaming the archive to it (what export does) and once with
+// excelize assembling it in memory (its issue #2357), and reports rows/s
+// and the peak Go heap of each.
+func BenchmarkOperationsXLSX(b *testing.B) {
+	for _, mode := range []struct {
+		name     string
+		buffered bool
+	}{{"zip=streamed", false}, {"zip=buffered", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "ops.xlsx")
+			for range b.N {
+				runtime.GC()
+				stop := peakHeap()
+				begin := time.Now()
+				err := WriteFileAtomic(path, func(w io.Writer) error {
+					_, err := OperationsXLSX(w, manyOps(*benchRows), Filter{}, XLSXOptions{BufferedZip: mode.buffered}, nil)
+					return err
+				})
+				elapsed := time.Since(begin)
+				heap := stop()
+				if err != nil {
+					b.Fatal(err)
+				}
+				fi, _ := os.Stat(path)
+				b.ReportMetric(float64(*benchRows)/elapsed.Seconds(), "rows/s")
+				b.ReportMetric(heap, "peak-heap-MB")
+				b.ReportMetric(float64(fi.Size())/(1<<20), "file-MB")
+			}
+		})
+	}
+}
