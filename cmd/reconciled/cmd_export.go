@@ -71,6 +71,9 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 			return usagef("--result %q: use one of %s", r, strings.Join(domain.Results, ", "))
 		}
 	}
+	if len(f.results) > 0 && *f.what != "reconciliation" {
+		return usagef("--result filters --what reconciliation, not %s", *f.what)
+	}
 	comma := []rune(*f.delim)
 	if *f.delim == `\t` {
 		comma = []rune{'\t'}

@@ -175,7 +175,8 @@ func TestCheckConfig(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	w := newWorld(t, 10, time.Minute, "")
-	for _, args := range [][]string{{"nope"}, {"sync", "--bogus"}, {"sync", "--from", "yesterday"}, {"export", "--what", "nonsense"}, {"sync", "extra"}} {
+	for _, args := range [][]string{{"nope"}, {"sync", "--bogus"}, {"sync", "--from", "yesterday"}, {"export", "--what", "nonsense"}, {"sync", "extra"},
+		{"export", "--what", "operations", "--result", "matched"}, {"export", "--format", "ods"}, {"export", "--delimiter", ";;"}} {
 		if code, _, errOut := w.run(t, args...); code != 2 || !strings.Contains(errOut, "reconciled:") {
 			t.Errorf("%v: exit %d, want 2\n%s", args, code, errOut)
 		}
