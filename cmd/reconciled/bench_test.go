@@ -71,7 +71,7 @@ func BenchmarkSyncCommand(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		w := newWorld(b, n, time.Second, "")
-		w.now = time.Now()
+		w.setNow(time.Now())
 		b.StartTimer()
 		elapsed, rss := w.measure(b, "sync")
 		b.StopTimer()

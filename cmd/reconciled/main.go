@@ -48,6 +48,11 @@ type Main struct {
 	configPath string // --config
 	verbose    bool
 	logger     *slog.Logger
+
+	// Set when the daemon runs a command itself: the config it runs on and
+	// the database it holds (see cmd_run.go).
+	cfg    *config.Config
+	ledger *ledger.Ledger
 }
 
 // NewMain returns a Main on the process's standard streams and environment.
@@ -60,17 +65,27 @@ type command struct {
 	run           func(m *Main, ctx context.Context, args []string) error
 }
 
-var commands = []command{
-	{"sync", "pull operations from the Data API now", (*Main).runSync},
-	{"import", "import merchant records from a CSV or XLSX file; all or nothing", (*Main).runImport},
-	{"reconcile", "reconcile now and print a summary by result code", (*Main).runReconcileCmd},
-	{"resolve", "accept an exception by hand, with an audit trail", (*Main).runResolve},
-	{"unresolve", "take a resolution back", (*Main).runUnresolve},
-	{"status", "watermark, last sync and counts per project", (*Main).runStatus},
-	{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", (*Main).runExport},
-	{"stats", "the analytics in the terminal", (*Main).runStats},
-	{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig},
-	{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo},
+// commands is set in init: the daemon runs commands, so the list cannot be
+// a plain initialised variable (an initialisation cycle).
+var commands []command
+
+func init() { commands = commandList() }
+
+func commandList() []command {
+	return []command{
+		{"sync", "pull operations from the Data API now", (*Main).runSync},
+		{"import", "import merchant records from a CSV or XLSX file; all or nothing", (*Main).runImport},
+		{"reconcile", "reconcile now and print a summary by result code", (*Main).runReconcileCmd},
+		{"resolve", "accept an exception by hand, with an audit trail", (*Main).runResolve},
+		{"unresolve", "take a resolution back", (*Main).runUnresolve},
+		{"status", "watermark, last sync and counts per project", (*Main).runStatus},
+		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", (*Main).runExport},
+		{"stats", "the analytics in the terminal", (*Main).runStats},
+		{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig},
+		{"backup", "write a consistent copy of the database", (*Main).runBackup},
+		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", (*Main).runDaemon},
+		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo},
+	}
 }
 
 func (m *Main) usage() {
@@ -177,6 +192,9 @@ func (m *Main) findConfig() (string, error) {
 
 // loadConfig finds, reads and validates the config, and sets up logging.
 func (m *Main) loadConfig() (*config.Config, error) {
+	if m.cfg != nil {
+		return m.cfg, nil
+	}
 	path, err := m.findConfig()
 	if err != nil {
 		return nil, err
@@ -211,6 +229,9 @@ func (m *Main) log() *slog.Logger {
 
 // openLedger opens the database of cfg.
 func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, error) {
+	if m.ledger != nil {
+		return m.ledger.Shared(), nil
+	}
 	return ledger.Open(cfg.Storage.Path, ledger.Options{ReadOnly: readOnly, Logger: m.log()})
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,6 +49,14 @@ type world struct {
 	dir, config, db string
 	fake            *fakeapi.Server
 	now             time.Time
+	clock           sync.Mutex // guards now against the fake's handlers (setNow)
+}
+
+// setNow sets the clock while the fake may be serving a child process.
+func (w *world) setNow(t time.Time) {
+	w.clock.Lock()
+	defer w.clock.Unlock()
+	w.now = t
 }
 
 func newWorld(t testing.TB, count int, step time.Duration, extra string) *world {
@@ -56,7 +65,7 @@ func newWorld(t testing.TB, count int, step time.Duration, extra string) *world 
 	w.db = filepath.Join(w.dir, "reconciled.db")
 	var err error
 	w.fake, err = fakeapi.New(fakeapi.Config{Token: testToken, Secret: []byte(testSecret), Seed: 5, Start: start, Count: count, Step: step,
-		Now: func() time.Time { return w.now }})
+		Now: func() time.Time { w.clock.Lock(); defer w.clock.Unlock(); return w.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

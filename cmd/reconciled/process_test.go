@@ -52,7 +52,7 @@ func TestSyncKilledAnywhereLosesAndDuplicatesNothing(t *testing.T) {
 	// A short lookback, so that each run goes on from where the last one
 	// moved the watermark (one chunk is a day: 2880 operations).
 	w := newWorld(t, 12000, 30*time.Second, "page_size = 250\nlookback = \"1h\"\n")
-	w.now = time.Now()
+	w.setNow(time.Now())
 	w.fake.SetFaults(fakeapi.Faults{Delay: 5 * time.Millisecond})
 	rng := rand.New(rand.NewPCG(1, 2))
 	for kill := 1; kill <= 6; kill++ {
@@ -90,7 +90,7 @@ func TestSyncKilledAnywhereLosesAndDuplicatesNothing(t *testing.T) {
 // fails within a few seconds and says why, instead of hanging.
 func TestDatabaseHeldByAnotherProcess(t *testing.T) {
 	w := newWorld(t, 4000, 30*time.Second, "page_size = 100\n")
-	w.now = time.Now()
+	w.setNow(time.Now())
 	w.fake.SetFaults(fakeapi.Faults{Delay: 200 * time.Millisecond}) // a slow sync that holds the file
 	cmd, _ := w.child(t, "sync")
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()

@@ -96,6 +96,12 @@ type Mail struct {
 	Password     Secret `toml:"password"`
 	PasswordFile string `toml:"password_file"`
 	From         string `toml:"from"`
+	// ZipAbove: attachments larger than this many bytes are sent zipped
+	// (0: never).
+	ZipAbove int64 `toml:"zip_above"`
+	// MaxAge: a message not delivered this long after it was queued is
+	// given up (and status shows it).
+	MaxAge Duration `toml:"max_age"`
 }
 
 // Log is [log].
@@ -110,6 +116,8 @@ type Schedule struct {
 	Cron   string   `toml:"cron"`   // e.g. "*/10 * * * *" or "CRON_TZ=Europe/Moscow 0 7 * * *"
 	To     []string `toml:"to"`     // report: recipients
 	Format string   `toml:"format"` // report, export: csv or xlsx
+	What   string   `toml:"what"`   // export: operations, reconciliation or summary
+	Dir    string   `toml:"dir"`    // report, export: folder for the files (default: beside the database)
 }
 
 // Duration is a time.Duration written as "6m" or "72h".
@@ -156,7 +164,7 @@ func Default() *Config {
 			RecheckInterval: Duration{200 * time.Millisecond},
 			RecheckEvery:    Duration{time.Hour},
 		},
-		Mail: Mail{Port: 587, TLS: "starttls"},
+		Mail: Mail{Port: 587, TLS: "starttls", ZipAbove: 5 << 20, MaxAge: Duration{72 * time.Hour}},
 		Log:  Log{Level: "info", Format: "text"},
 	}
 }
@@ -391,6 +399,12 @@ func (c *Config) Validate() error {
 		if m.Username != "" && !m.Password.IsSet() {
 			bad("mail.password", "missing for mail.username: set password, password_file or %s", EnvMailPassword)
 		}
+		if m.ZipAbove < 0 {
+			bad("mail.zip_above", "%d: give a size in bytes, or 0 to never zip", m.ZipAbove)
+		}
+		if m.MaxAge.Duration < time.Minute {
+			bad("mail.max_age", "%s is too short to deliver anything: give at least \"1m\"", m.MaxAge.Duration)
+		}
 	}
 
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
@@ -418,6 +432,12 @@ func (c *Config) Validate() error {
 		}
 		if s.Format != "" && s.Format != "csv" && s.Format != "xlsx" {
 			bad(key+".format", "%q: use csv or xlsx", s.Format)
+		}
+		if s.What != "" && (s.Job != "export" || !slices.Contains([]string{"operations", "reconciliation", "summary"}, s.What)) {
+			bad(key+".what", "%q: an export job takes operations, reconciliation or summary", s.What)
+		}
+		if s.Job == "export" && len(s.To) > 0 && m.Host == "" {
+			bad(key+".to", "exports are mailed: set [mail] host")
 		}
 	}
 	if len(ps) > 0 {

@@ -16,11 +16,17 @@ import (
 // ".name-*.tmp" beside it. A replaced file keeps its permissions; a new one
 // gets 0640.
 func WriteFileAtomic(path string, write func(w io.Writer) error) error {
+	return WriteFileAtomicMode(path, 0o640, write)
+}
+
+// WriteFileAtomicMode is WriteFileAtomic giving a new file mode (a copy of
+// the database is 0600, as the database is).
+func WriteFileAtomicMode(path string, newMode os.FileMode, write func(w io.Writer) error) error {
 	dir, name := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	mode := os.FileMode(0o640)
+	mode := newMode
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}

@@ -18,7 +18,10 @@
 //	├── resolutions/             project (8) | len (2) | id | type (1) → domain.Resolution as JSON
 //	├── audit/                   sequence (8) → domain.AuditEvent as JSON
 //	├── runs/                    "last" → Run as JSON: the last reconciliation's summary
-//	└── rechecks/                project (8) | len (2) | payment id → when it was last re-checked
+//	├── rechecks/                project (8) | len (2) | payment id → when it was last re-checked
+//	├── jobs/                    schedule key → JobRun as JSON: the daemon's last run of it
+//	├── reports/                 day | schedule key → Produced as JSON: a report made and queued
+//	└── outbox/                  Message-ID → Mail as JSON: a message, its attempts, sent or not
 //
 // Writes come one page of operations per transaction (UpsertPage), never one
 // per row: a page is stored whole or not at all. Upserting is idempotent —
@@ -63,11 +66,15 @@ var (
 	bucketAudit       = []byte("audit")
 	bucketRuns        = []byte("runs")
 	bucketRechecks    = []byte("rechecks")
+	bucketJobs        = []byte("jobs")
+	bucketReports     = []byte("reports")
+	bucketOutbox      = []byte("outbox")
 	keySchema         = []byte("schema")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketSync,
-	bucketRecords, bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketRechecks}
+	bucketRecords, bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketRechecks,
+	bucketJobs, bucketReports, bucketOutbox}
 
 // ErrLocked means another process has the database open.
 var ErrLocked = errors.New("the database is held by another reconciled process")
@@ -87,9 +94,10 @@ type Options struct {
 
 // Ledger is an open database.
 type Ledger struct {
-	db   *bolt.DB
-	path string
-	log  *slog.Logger
+	db     *bolt.DB
+	path   string
+	log    *slog.Logger
+	shared bool // a handle of Shared: Close leaves the database open
 }
 
 // Open opens or creates the database at path (read-only opens never create).
@@ -168,8 +176,19 @@ func (l *Ledger) init(readOnly bool) error {
 	})
 }
 
-// Close closes the database.
-func (l *Ledger) Close() error { return l.db.Close() }
+// Close closes the database (a Shared handle: does nothing).
+func (l *Ledger) Close() error {
+	if l.shared {
+		return nil
+	}
+	return l.db.Close()
+}
+
+// Shared returns a handle on the same open database whose Close does not
+// close it: the daemon holds the file and lends it to the commands it runs.
+func (l *Ledger) Shared() *Ledger {
+	return &Ledger{db: l.db, path: l.path, log: l.log, shared: true}
+}
 
 // Path is the database file.
 func (l *Ledger) Path() string { return l.path }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"reconciled/internal/export"
+	"reconciled/internal/ledger"
+)
+
+func (m *Main) runBackup(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("backup", "FILE", `  reconciled backup /var/backups/reconciled-$(date +%F).db
+`)
+	var path string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		path, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if path == "" {
+		return usagef("backup: give the file to write, e.g. reconciled backup reconciled-copy.db")
+	}
+	cfg, err := m.loadConfig()
+	if err != nil {
+		return err
+	}
+	l, err := m.openLedger(cfg, true)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	var n int64
+	err = export.WriteFileAtomicMode(path, 0o600, func(w io.Writer) error {
+		var err error
+		n, err = l.Backup(ctxWriter{ctx, w})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	// A copy is only a backup once it opens and checks out.
+	c, err := ledger.Open(path, ledger.Options{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("backup: the copy does not open: %w", err)
+	}
+	defer c.Close()
+	if err := c.Check(); err != nil {
+		return fmt.Errorf("backup: the copy does not check out: %w", err)
+	}
+	fmt.Fprintf(m.Stderr, "backup: %d bytes written to %s and checked\n", n, path)
+	return nil
+}

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	sd "github.com/coreos/go-systemd/v22/daemon"
+	"golang.org/x/sys/unix"
+
+	"reconciled/internal/config"
+	"reconciled/internal/ledger"
+	"reconciled/internal/schedule"
+)
+
+// The daemon. `run` holds the database and runs the [[schedule]] jobs. A
+// job is one of the commands, run in-process on the daemon's config and
+// its open database (Main.cfg, Main.ledger): a scheduled sync is the very
+// code of `reconciled sync`, its output going to the log.
+//
+// Signals: SIGHUP reloads the config (a bad one is logged and the old one
+// keeps running); SIGTERM or SIGINT stop scheduling, cancel the running
+// jobs' context (a sync stops between pages: the page being stored is one
+// bbolt transaction and finishes) and wait for them up to stopTimeout,
+// then exit 0. Under systemd (NOTIFY_SOCKET) the daemon says READY=1 when
+// it is scheduling, RELOADING=1 during a reload, STOPPING=1 at shutdown, and
+// WATCHDOG=1 at half of WatchdogSec from its main loop.
+
+// stopTimeout bounds the wait for running jobs at shutdown, within the
+// 10 s that systemd and the issue give.
+const stopTimeout = 8 * time.Second
+
+type daemon struct {
+	m          *Main
+	configPath string
+	l          *ledger.Ledger
+	runner     *schedule.Runner
+
+	mu  sync.Mutex
+	cfg *config.Config
+}
+
+func (m *Main) runDaemon(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("run", "", `  reconciled run                               # in the foreground; logs to standard error
+  systemctl start reconciled                   # as a service: see deploy/reconciled.service
+`)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	path, err := m.findConfig()
+	if err != nil {
+		return err
+	}
+	cfg, err := m.loadConfig()
+	if err != nil {
+		return err
+	}
+	l, err := m.openLedger(cfg, false)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	d := &daemon{m: m, configPath: path, l: l, cfg: cfg}
+	return d.run(ctx)
+}
+
+func (d *daemon) run(ctx context.Context) error {
+	log := d.m.log()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	loc, _ := time.LoadLocation(d.config().DataAPI.TZ)
+	d.runner = schedule.NewRunner(ctx, loc, log, d.l)
+	d.runner.Done = func(schedule.Job, time.Duration, error) { d.idle() }
+	if err := d.runner.Start(d.jobs(d.config())); err != nil {
+		return err
+	}
+	caught := d.runner.CatchUp()
+	log.Info("reconciled is running", "database", d.l.Path(), "schedules", len(d.config().Schedules), "caught_up", len(caught), "pid", os.Getpid())
+	notify(log, sd.SdNotifyReady, "STATUS=scheduling "+fmt.Sprint(len(d.config().Schedules))+" jobs")
+
+	var watchdog <-chan time.Time
+	if interval, err := sd.SdWatchdogEnabled(false); err == nil && interval > 0 {
+		t := time.NewTicker(interval / 2)
+		defer t.Stop()
+		watchdog = t.C
+		notify(log, sd.SdNotifyWatchdog)
+	}
+	d.idle()
+	for {
+		select {
+		case <-hup:
+			notify(log, sd.SdNotifyReloading, fmt.Sprintf("MONOTONIC_USEC=%d", monotonicUsec()))
+			d.reload()
+			notify(log, sd.SdNotifyReady)
+		case <-watchdog:
+			notify(log, sd.SdNotifyWatchdog)
+		case <-ctx.Done():
+			notify(log, sd.SdNotifyStopping)
+			log.Info("stopping: letting running jobs finish", "within", stopTimeout)
+			stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+			defer cancel()
+			if err := d.runner.Stop(stopCtx); err != nil {
+				log.Error("stopped with jobs still running", "err", err)
+				return err
+			}
+			log.Info("stopped")
+			return nil
+		}
+	}
+}
+
+func (d *daemon) config() *config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
+}
+
+// reload reads the config again; a config that does not load, or that
+// changes what cannot change while running, is refused and the old one
+// stays.
+func (d *daemon) reload() {
+	log := d.m.log()
+	cfg, err := config.Load(d.configPath, d.m.Getenv)
+	if err != nil {
+		log.Error("reload refused: the new config is not valid; still running the old one", "config", d.configPath, "err", err)
+		return
+	}
+	old := d.config()
+	if cfg.Storage.Path != old.Storage.Path {
+		log.Error("reload refused: storage.path changed; restart to move the database", "old", old.Storage.Path, "new", cfg.Storage.Path)
+		return
+	}
+	if err := d.runner.Start(d.jobs(cfg)); err != nil {
+		log.Error("reload refused; still running the old config", "err", err)
+		return
+	}
+	d.mu.Lock()
+	d.cfg = cfg
+	d.mu.Unlock()
+	d.m.setLogger(cfg.Log)
+	log.Info("config reloaded", "config", d.configPath, "schedules", len(cfg.Schedules))
+}
+
+// jobs are cfg's schedules as runner jobs.
+func (d *daemon) jobs(cfg *config.Config) []schedule.Job {
+	var jobs []schedule.Job
+	for _, s := range cfg.Schedules {
+		jobs = append(jobs, schedule.Job{Key: scheduleKey(s), Name: s.Job, Spec: s.Cron, Run: func(ctx context.Context) error { return d.job(ctx, cfg, s) }})
+	}
+	return jobs
+}
+
+// scheduleKey names a schedule by what it does and when: the same entry
+// after a restart or a reload keeps its last run.
+func scheduleKey(s config.Schedule) string {
+	k := s.Job + " " + s.Cron
+	if s.What != "" {
+		k += " what=" + s.What
+	}
+	if s.Format != "" {
+		k += " format=" + s.Format
+	}
+	if len(s.To) > 0 {
+		k += " to=" + strings.Join(s.To, ",")
+	}
+	return k
+}
+
+// job runs one scheduled job as its command.
+func (d *daemon) job(ctx context.Context, cfg *config.Config, s config.Schedule) error {
+	switch s.Job {
+	case "sync":
+		return d.command(ctx, cfg, "sync")
+	case "reconcile":
+		return d.command(ctx, cfg, "reconcile")
+	case "export":
+		loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
+		day := previousDay(d.m.Now(), loc)
+		what, format := s.What, s.Format
+		if what == "" {
+			what = "operations"
+		}
+		if format == "" {
+			format = "xlsx"
+		}
+		dir := jobDir(cfg, s, "exports")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return err
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%s-%s.%s", what, day.Format(time.DateOnly), format))
+		return d.command(ctx, cfg, "export", "--what", what, "--format", format,
+			"--from", day.Format(time.DateOnly), "--to", day.AddDate(0, 0, 1).Format(time.DateOnly), "-o", path)
+	case "report":
+		return d.reportJob(ctx, cfg, s)
+	}
+	return fmt.Errorf("unknown job %q", s.Job)
+}
+
+// jobDir is the folder a job writes its files to.
+func jobDir(cfg *config.Config, s config.Schedule, name string) string {
+	if s.Dir != "" {
+		return s.Dir
+	}
+	return filepath.Join(filepath.Dir(cfg.Storage.Path), name)
+}
+
+// previousDay is the day before now's, at midnight in loc.
+func previousDay(now time.Time, loc *time.Location) time.Time {
+	y, mo, dd := now.In(loc).Date()
+	return time.Date(y, mo, dd-1, 0, 0, 0, 0, loc)
+}
+
+// command runs one command in-process, on cfg and the daemon's database;
+// what it prints goes to the log.
+func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
+	return errors.New("report: not built yet")
+}
+
+func (d *daemon) command(ctx context.Context, cfg *config.Config, name string, args ...string) error {
+	log := d.m.log().With("job", name)
+	out := &logWriter{log: log}
+	defer out.Flush()
+	jm := &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: d.m.Getenv, Now: d.m.Now,
+		cfg: cfg, ledger: d.l, logger: log}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(jm, ctx, args)
+		}
+	}
+	return fmt.Errorf("no command %q", name)
+}
+
+// idle gives memory back between jobs: the database's mapped pages and the
+// heap the job freed.
+func (d *daemon) idle() {
+	d.l.ReleaseMemory()
+	debug.FreeOSMemory()
+}
+
+// logWriter turns a command's output lines into log records.
+type logWriter struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := strings.IndexByte(string(w.buf), '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *logWriter) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.emit(string(w.buf))
+		w.buf = nil
+	}
+}
+
+func (w *logWriter) emit(line string) {
+	if line = strings.TrimRight(line, "\r "); line != "" {
+		w.log.Info(line)
+	}
+}
+
+// notify tells systemd (when it started us with NOTIFY_SOCKET) a state.
+func notify(log *slog.Logger, states ...string) {
+	if _, err := sd.SdNotify(false, strings.Join(states, "\n")); err != nil {
+		log.Warn("systemd notify failed", "err", err)
+	}
+}
+
+// monotonicUsec is CLOCK_MONOTONIC in microseconds, which systemd wants
+// with RELOADING=1.
+func monotonicUsec() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0
+	}
+	return ts.Sec*1_000_000 + ts.Nsec/1000
+}

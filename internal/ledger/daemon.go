@@ -1,0 +1,195 @@
+package ledger
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The daemon's state: when each schedule last ran (to catch up runs missed
+// while it was down), which reports were produced, and the outbox of mail.
+// Databases made before these buckets existed lack them until the first
+// writable open; readers treat a missing bucket as empty.
+
+// JobRun is the last run of one schedule.
+type JobRun struct {
+	Key      string        `json:"key"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// putJobRun stores the last run of a schedule.
+func (l *Ledger) putJobRun(r JobRun) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return l.db.Update(func(tx *bolt.Tx) error { return root(tx).Bucket(bucketJobs).Put([]byte(r.Key), data) })
+}
+
+// JobRuns returns the last run of every schedule that ran, by key.
+func (l *Ledger) JobRuns() (map[string]JobRun, error) {
+	out := map[string]JobRun{}
+	err := l.db.View(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketJobs)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var r JobRun
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out[string(k)] = r
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Mail is a message in the outbox. Message is the message itself, as the
+// mail package encodes it; the rest is its delivery.
+type Mail struct {
+	ID          string          `json:"id"` // Message-ID, without <>
+	Queued      time.Time       `json:"queued"`
+	To          []string        `json:"to"`
+	Subject     string          `json:"subject"`
+	Message     json.RawMessage `json:"message"`
+	Attempts    int             `json:"attempts"`
+	NextAttempt time.Time       `json:"next_attempt,omitzero"`
+	LastError   string          `json:"last_error,omitempty"`
+	LastAttempt time.Time       `json:"last_attempt,omitzero"`
+	Sent        time.Time       `json:"sent,omitzero"`
+	GaveUp      time.Time       `json:"gave_up,omitzero"` // past the maximum age, not sent
+}
+
+// Pending reports whether m still waits to be sent.
+func (m *Mail) Pending() bool { return m.Sent.IsZero() && m.GaveUp.IsZero() }
+
+// Produced records that a report was made (and, with mail, queued).
+type Produced struct {
+	Key       string    `json:"key"` // day | schedule key
+	At        time.Time `json:"at"`
+	MessageID string    `json:"message_id,omitempty"`
+	File      string    `json:"file,omitempty"`
+}
+
+// ErrProduced means the report was produced already.
+var ErrProduced = errors.New("produced already")
+
+// SaveProduced records p and queues the mail m (if not nil) in one
+// transaction, so that a report is queued exactly when it is recorded as
+// produced. A key recorded before gives ErrProduced and changes nothing.
+func (l *Ledger) SaveProduced(p Produced, m *Mail) error {
+	return l.db.Update(func(tx *bolt.Tx) error {
+		reports := root(tx).Bucket(bucketReports)
+		if reports.Get([]byte(p.Key)) != nil {
+			return ErrProduced
+		}
+		data, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		if err := reports.Put([]byte(p.Key), data); err != nil {
+			return err
+		}
+		if m == nil {
+			return nil
+		}
+		return putMail(tx, m)
+	})
+}
+
+// QueueMail puts m in the outbox unless a message with its id is there.
+func (l *Ledger) QueueMail(m *Mail) error {
+	return l.db.Update(func(tx *bolt.Tx) error {
+		if root(tx).Bucket(bucketOutbox).Get([]byte(m.ID)) != nil {
+			return nil
+		}
+		return putMail(tx, m)
+	})
+}
+
+func putMail(tx *bolt.Tx, m *Mail) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return root(tx).Bucket(bucketOutbox).Put([]byte(m.ID), data)
+}
+
+// UpdateMail stores m's delivery state. The message itself is not
+// rewritten: only the fields of delivery change.
+func (l *Ledger) UpdateMail(m *Mail) error {
+	return l.db.Update(func(tx *bolt.Tx) error {
+		v := root(tx).Bucket(bucketOutbox).Get([]byte(m.ID))
+		if v == nil {
+			return errors.New("outbox: no message " + m.ID)
+		}
+		var stored Mail
+		if err := json.Unmarshal(v, &stored); err != nil {
+			return err
+		}
+		stored.Attempts, stored.NextAttempt, stored.LastError, stored.LastAttempt = m.Attempts, m.NextAttempt, m.LastError, m.LastAttempt
+		stored.Sent, stored.GaveUp = m.Sent, m.GaveUp
+		return putMail(tx, &stored)
+	})
+}
+
+// Outbox returns the messages in the outbox, by id. With pendingOnly, only
+// those still to send.
+func (l *Ledger) Outbox(pendingOnly bool) ([]Mail, error) {
+	var out []Mail
+	err := l.db.View(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketOutbox)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var m Mail
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			if !pendingOnly || m.Pending() {
+				out = append(out, m)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// LastJobRuns returns when each schedule last started (schedule.Store).
+func (l *Ledger) LastJobRuns() (map[string]time.Time, error) {
+	runs, err := l.JobRuns()
+	out := make(map[string]time.Time, len(runs))
+	for k, r := range runs {
+		out[k] = r.Started
+	}
+	return out, err
+}
+
+// SaveJobRun records a schedule's run (schedule.Store).
+func (l *Ledger) SaveJobRun(key string, started time.Time, took time.Duration, err error) error {
+	r := JobRun{Key: key, Started: started.UTC(), Duration: took}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return l.putJobRun(r)
+}
+
+// Backup writes a consistent copy of the database to w: one read
+// transaction, so writers go on meanwhile. It returns the bytes written.
+func (l *Ledger) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := l.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
