@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -51,7 +53,69 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if len(failing) > 0 {
 		fmt.Fprintf(m.Stdout, "\nlast sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
 	}
-	return m.printBooksStatus(l)
+	if err := m.printBooksStatus(l); err != nil {
+		return err
+	}
+	return m.printDaemonStatus(l)
+}
+
+// printDaemonStatus shows the schedules' last runs and the mail outbox.
+func (m *Main) printDaemonStatus(l *ledger.Ledger) error {
+	runs, err := l.JobRuns()
+	if err != nil {
+		return err
+	}
+	if len(runs) > 0 {
+		fmt.Fprintln(m.Stdout, "\nschedules (last run, UTC)")
+		tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+		for _, k := range slices.Sorted(maps.Keys(runs)) {
+			r := runs[k]
+			outcome := "ok"
+			if r.Error != "" {
+				outcome = "failed: " + r.Error
+			}
+			fmt.Fprintf(tw, "  %s	%s	%s	%s\n", k, orDash(r.Started), r.Duration.Round(time.Millisecond), outcome)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	mails, err := l.Outbox(false)
+	if err != nil {
+		return err
+	}
+	var pending, gaveUp []ledger.Mail
+	sent := 0
+	for _, ml := range mails {
+		switch {
+		case !ml.Sent.IsZero():
+			sent++
+		case !ml.GaveUp.IsZero():
+			gaveUp = append(gaveUp, ml)
+		default:
+			pending = append(pending, ml)
+		}
+	}
+	if len(mails) == 0 {
+		return nil
+	}
+	fmt.Fprintf(m.Stdout, "\nmail  %d sent, %d pending, %d given up\n", sent, len(pending), len(gaveUp))
+	for _, ml := range pending {
+		fmt.Fprintf(m.Stdout, "  pending   %q to %s, queued %s, %d attempts, next %s, last error: %s\n",
+			ml.Subject, strings.Join(ml.To, ", "), orDash(ml.Queued), ml.Attempts, orDash(ml.NextAttempt), orText(ml.LastError))
+	}
+	for _, ml := range gaveUp {
+		fmt.Fprintf(m.Stdout, "  GAVE UP   %q to %s, queued %s, %d attempts until %s, last error: %s\n",
+			ml.Subject, strings.Join(ml.To, ", "), orDash(ml.Queued), ml.Attempts, orDash(ml.GaveUp), orText(ml.LastError))
+	}
+	return nil
+}
+
+func orText(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // printBooksStatus shows the merchant records and the last reconciliation.
