@@ -1,0 +1,386 @@
+package mail_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"reconciled/internal/config"
+	"reconciled/internal/mail"
+	"reconciled/internal/mail/mailtest"
+)
+
+const (
+	user     = "reporter"
+	password = "s3cret-Pa55word"
+)
+
+// newSender is a Sender for srv's config, trusting srv's certificate.
+func newSender(t *testing.T, c config.Mail, srv *mailtest.Server) *mail.Sender {
+	t.Helper()
+	s, err := mail.NewSender(c, mail.WithTLSConfig(srv.ClientTLSConfig()), mail.WithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// send sends testMessage and returns it with Send's error.
+func send(t *testing.T, s *mail.Sender) (*mail.Message, error) {
+	t.Helper()
+	m := testMessage()
+	return m, s.Send(t.Context(), m)
+}
+
+// received is the one message srv has, checked against m.
+func received(t *testing.T, srv *mailtest.Server, m *mail.Message) mailtest.Message {
+	t.Helper()
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("the server has %d messages, want 1", len(msgs))
+	}
+	got := msgs[0]
+	if got.From != "reconciled@example.test" {
+		t.Errorf("MAIL FROM %q", got.From)
+	}
+	if strings.Join(got.To, " ") != "finance@example.test audit@example.test" {
+		t.Errorf("RCPT TO %q", got.To)
+	}
+	checkDelivered(t, parse(t, got.Data), m)
+	return got
+}
+
+func TestSendStartTLSWithAuth(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
+	m, err := send(t, newSender(t, srv.MailConfig(), srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := received(t, srv, m)
+	if !got.TLS || got.User != user || got.Mech != "PLAIN" {
+		t.Errorf("received with TLS %v, user %q, mechanism %q; want TLS, %q, PLAIN", got.TLS, got.User, got.Mech, user)
+	}
+}
+
+func TestSendAuthMechanism(t *testing.T) {
+	for _, tc := range []struct {
+		offered []string
+		want    string
+	}{
+		{[]string{"LOGIN"}, "LOGIN"},
+		{[]string{"LOGIN", "PLAIN"}, "PLAIN"},
+	} {
+		t.Run(strings.Join(tc.offered, ","), func(t *testing.T) {
+			srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password, AuthMechanisms: tc.offered})
+			m, err := send(t, newSender(t, srv.MailConfig(), srv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := received(t, srv, m); got.Mech != tc.want || got.User != user {
+				t.Errorf("authenticated %q with %q, want %q with %s", got.User, got.Mech, user, tc.want)
+			}
+		})
+	}
+}
+
+func TestSendWrongPassword(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
+	c := srv.MailConfig()
+	c.Password = config.NewSecret("not-the-" + password)
+	_, err := send(t, newSender(t, c, srv))
+	if err == nil {
+		t.Fatal("sent with a wrong password")
+	}
+	if !mail.Permanent(err) {
+		t.Errorf("Permanent(%v) = false for a failed AUTH", err)
+	}
+	if strings.Contains(err.Error(), password) {
+		t.Errorf("the error shows the password: %v", err)
+	}
+	if srv.Count() != 0 {
+		t.Errorf("the server has %d messages", srv.Count())
+	}
+}
+
+func TestSendRejected(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
+	s := newSender(t, srv.MailConfig(), srv)
+	for _, tc := range []struct {
+		stage     mailtest.Stage
+		code      int
+		permanent bool
+	}{
+		{mailtest.StageMail, 451, false},
+		{mailtest.StageRcpt, 451, false},
+		{mailtest.StageData, 451, false},
+		{mailtest.StageRcpt, 452, false},
+		{mailtest.StageMail, 550, true},
+		{mailtest.StageRcpt, 550, true},
+		{mailtest.StageData, 554, true},
+	} {
+		t.Run(fmt.Sprintf("%d-%d", tc.stage, tc.code), func(t *testing.T) {
+			srv.Reject(tc.stage, tc.code)
+			defer srv.Reject(tc.stage, 0)
+			_, err := send(t, s)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if mail.Permanent(err) != tc.permanent {
+				t.Errorf("Permanent(%v) = %v, want %v", err, !tc.permanent, tc.permanent)
+			}
+			if !strings.Contains(err.Error(), fmt.Sprint(tc.code)) {
+				t.Errorf("the error does not give the reply code %d: %v", tc.code, err)
+			}
+		})
+	}
+	if srv.Count() != 0 {
+		t.Fatalf("the server accepted %d refused messages", srv.Count())
+	}
+	// Accepting again, the server gets the message.
+	m, err := send(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	received(t, srv, m)
+}
+
+func TestSendImplicitTLS(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{TLS: mailtest.ImplicitTLS, Username: user, Password: password})
+	c := srv.MailConfig()
+	if c.TLS != "tls" {
+		t.Fatalf("MailConfig().TLS = %q", c.TLS)
+	}
+	// A message without From gets the config's.
+	m := testMessage()
+	m.From = ""
+	if err := newSender(t, c, srv).Send(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	m.From = c.From
+	if got := received(t, srv, m); !got.TLS || got.User != user {
+		t.Errorf("received with TLS %v, user %q", got.TLS, got.User)
+	}
+}
+
+func TestSendUntrustedCertificate(t *testing.T) {
+	for _, mode := range []mailtest.TLSMode{mailtest.StartTLS, mailtest.ImplicitTLS} {
+		t.Run(mode.String(), func(t *testing.T) {
+			srv := mailtest.NewServer(t, mailtest.Options{TLS: mode})
+			s, err := mail.NewSender(srv.MailConfig(), mail.WithTimeout(5*time.Second)) // system roots
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = send(t, s)
+			if err == nil || !strings.Contains(err.Error(), "certificate") {
+				t.Fatalf("error %v, want one about the certificate", err)
+			}
+			if mail.Permanent(err) {
+				t.Errorf("Permanent(%v) = true", err)
+			}
+			if srv.Count() != 0 {
+				t.Errorf("the server has %d messages", srv.Count())
+			}
+		})
+	}
+}
+
+func TestSendTrustsCAFile(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
+	c := srv.MailConfig()
+	c.CAFile = filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(c.CAFile, srv.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := mail.NewSender(c, mail.WithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := send(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := received(t, srv, m); !got.TLS || got.User != user {
+		t.Errorf("TLS %v, user %q", got.TLS, got.User)
+	}
+
+	c.CAFile = filepath.Join(t.TempDir(), "empty.pem")
+	if err := os.WriteFile(c.CAFile, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mail.NewSender(c); err == nil || !strings.Contains(err.Error(), "mail.ca_file") {
+		t.Errorf("a CA file without a certificate: %v", err)
+	}
+}
+
+func TestSendNoTLS(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{TLS: mailtest.NoTLS})
+	m, err := send(t, newSender(t, srv.MailConfig(), srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := received(t, srv, m); got.TLS {
+		t.Error("received over TLS from a server without it")
+	}
+}
+
+func TestSendNoTLSAuthOnLoopback(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{TLS: mailtest.NoTLS, Username: user, Password: password})
+	m, err := send(t, newSender(t, srv.MailConfig(), srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := received(t, srv, m); got.User != user {
+		t.Errorf("authenticated as %q", got.User)
+	}
+}
+
+func TestSendStartTLSRequired(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{TLS: mailtest.NoTLS, Username: user, Password: password})
+	c := srv.MailConfig()
+	c.TLS = "starttls"
+	_, err := send(t, newSender(t, c, srv))
+	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("error %v, want one about STARTTLS", err)
+	}
+	if srv.Connections() != 1 {
+		t.Errorf("%d connections, want 1: the test did not reach the server", srv.Connections())
+	}
+	if srv.Count() != 0 {
+		t.Errorf("sent in clear: the server has %d messages", srv.Count())
+	}
+}
+
+func TestSendServerDownAndBack(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
+	s := newSender(t, srv.MailConfig(), srv)
+	srv.Stop()
+	_, err := send(t, s)
+	if err == nil {
+		t.Fatal("sent to a stopped server")
+	}
+	if mail.Permanent(err) {
+		t.Errorf("Permanent(%v) = true for a refused connection", err)
+	}
+	srv.Start()
+	m, err := send(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	received(t, srv, m)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if _, err := srv.Wait(ctx, 1); err != nil {
+		t.Error(err)
+	}
+}
+
+// silent listens on 127.0.0.1 and accepts connections, but never answers.
+func silent(t *testing.T) config.Mail {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { l.Close(); <-done })
+	go func() {
+		defer close(done)
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	return config.Mail{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, TLS: "starttls", From: "reconciled@example.test"}
+}
+
+func TestSendTimeout(t *testing.T) {
+	s, err := mail.NewSender(silent(t), mail.WithTimeout(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = send(t, s)
+	if err == nil {
+		t.Fatal("sent to a server that never answered")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("gave up after %v with a 300ms timeout", d)
+	}
+	if mail.Permanent(err) {
+		t.Errorf("Permanent(%v) = true for a timeout", err)
+	}
+}
+
+func TestSendCancel(t *testing.T) {
+	s, err := mail.NewSender(silent(t), mail.WithTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	err = s.Send(ctx, testMessage())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("returned %v after the cancel", d)
+	}
+	if mail.Permanent(err) {
+		t.Errorf("Permanent(%v) = true", err)
+	}
+}
+
+func TestNewSender(t *testing.T) {
+	ok := config.Mail{Host: "smtp.example.com", Port: 587, TLS: "starttls", Username: user, Password: config.NewSecret(password), From: "r@example.com"}
+	s, err := mail.NewSender(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(verb, s); strings.Contains(out, password) {
+			t.Errorf("%s of a Sender shows the password: %s", verb, out)
+		}
+	}
+	if s.Addr() != "smtp.example.com:587" || s.From() != "r@example.com" {
+		t.Errorf("Addr %q, From %q", s.Addr(), s.From())
+	}
+	for name, tc := range map[string]struct {
+		change func(*config.Mail)
+		want   string
+	}{
+		"no host":     {func(c *config.Mail) { c.Host = "" }, "host"},
+		"bad port":    {func(c *config.Mail) { c.Port = 0 }, "port"},
+		"bad tls":     {func(c *config.Mail) { c.TLS = "ssl" }, `"ssl"`},
+		"no password": {func(c *config.Mail) { c.Password = config.Secret{} }, "no password"},
+		"clear auth":  {func(c *config.Mail) { c.TLS = "none" }, "in clear"},
+		"bad from":    {func(c *config.Mail) { c.From = "reconciled" }, "mail.from"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := ok
+			tc.change(&c)
+			_, err := mail.NewSender(c)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), password) {
+				t.Errorf("error %q: want it to say %q and not show the password", err, tc.want)
+			}
+		})
+	}
+}
