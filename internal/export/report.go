@@ -1,0 +1,132 @@
+package export
+
+import (
+	"io"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"reconciled/internal/domain"
+	"reconciled/internal/report"
+)
+
+// ReportXLSX writes the daily reconciliation report as a workbook, one
+// sheet a table: "Summary" (by result code and currency, the day and to
+// date), "Open exceptions" (every one, with both sides), "Ageing",
+// "Overdue by method" and "Sync". Times are shown in o.Location, else in
+// the report's zone. Totals are left to the spreadsheet: a total row
+// inside a filtered table would be counted twice by a SUM.
+func ReportXLSX(w io.Writer, r *report.Report, o XLSXOptions) error {
+	if o.Location == nil {
+		o.Location = r.Location
+	}
+	b, err := newBook(o)
+	if err != nil {
+		return err
+	}
+	for _, sheet := range []func(*report.Report) error{b.reportSummary, b.reportOpen, b.reportAgeing, b.reportOverdue, b.reportSync} {
+		if err := sheet(r); err != nil {
+			b.f.Close()
+			return err
+		}
+	}
+	return b.writeTo(w)
+}
+
+func (b *book) reportSummary(r *report.Report) error {
+	day := r.Day()
+	s, err := b.sheet("Summary", []column{{"result", 20}, {"currency", 10}, {"items on " + day, 18}, {"amount on " + day, 20},
+		{"items to date", 14}, {"amount to date", 20}})
+	if err != nil {
+		return err
+	}
+	for _, c := range r.ByCode {
+		if err := s.write([]any{c.Code, c.Currency, c.Day.Count, b.money(domain.Money{Amount: c.Day.Amount, Currency: c.Currency}),
+			c.ToDate.Count, b.money(domain.Money{Amount: c.ToDate.Amount, Currency: c.Currency})}); err != nil {
+			return err
+		}
+	}
+	return s.finish()
+}
+
+func (b *book) reportOpen(r *report.Report) error {
+	s, err := b.sheet("Open exceptions", []column{{"created at", 20}, {"age (days)", 12}, {"age", 12}, {"result", 20},
+		{"payment id", 22}, {"type", 10}, {"project id", 12}, {"method", 14}, {"merchant amount", 18}, {"merchant currency", 12},
+		{"merchant status", 12}, {"provider amount", 18}, {"provider currency", 12}, {"provider status", 14},
+		{"operation id", 20}, {"provider payment id", 22}, {"reason", 80}})
+	if err != nil {
+		return err
+	}
+	days, err := b.f.NewStyle(&excelize.Style{CustomNumFmt: new("0.0")})
+	if err != nil {
+		return err
+	}
+	for i := range r.Open {
+		e := &r.Open[i]
+		var mAmount, pAmount any
+		var mCur, mStatus, pCur, pStatus string
+		if m := e.Merchant; m != nil {
+			mAmount, mCur, mStatus = b.money(m.Amount), m.Amount.Currency, m.Status
+		}
+		if p := e.Provider; p != nil {
+			pAmount, pCur, pStatus = b.money(p.Amount), p.Amount.Currency, p.Status
+		}
+		age := excelize.Cell{StyleID: days, Value: float64(e.Age) / float64(24*time.Hour)}
+		if err := s.write([]any{b.dateCell(e.CreatedAt), age, r.Ageing[e.Bucket].Label, e.Result, e.PaymentID, e.Type,
+			optionalNum(e.ProjectID), e.Method, mAmount, mCur, mStatus, pAmount, pCur, pStatus, b.idText(e.OperationID),
+			e.ProviderPaymentID, e.Reason}); err != nil {
+			return err
+		}
+	}
+	return s.finish()
+}
+
+func (b *book) reportAgeing(r *report.Report) error {
+	s, err := b.sheet("Ageing", []column{{"age", 14}, {"currency", 10}, {"items", 10}, {"amount", 20}})
+	if err != nil {
+		return err
+	}
+	for _, a := range r.Ageing {
+		if len(a.Sums) == 0 {
+			if err := s.write([]any{a.Label, nil, 0, nil}); err != nil {
+				return err
+			}
+		}
+		for _, m := range a.Sums {
+			if err := s.write([]any{a.Label, m.Currency, m.Count, b.money(domain.Money{Amount: m.Amount, Currency: m.Currency})}); err != nil {
+				return err
+			}
+		}
+	}
+	return s.finish()
+}
+
+func (b *book) reportOverdue(r *report.Report) error {
+	s, err := b.sheet("Overdue by method", []column{{"method", 16}, {"currency", 10}, {"items", 10}, {"amount", 20}})
+	if err != nil {
+		return err
+	}
+	for _, row := range r.Overdue {
+		for _, m := range row.Sums {
+			if err := s.write([]any{row.Method, m.Currency, m.Count, b.money(domain.Money{Amount: m.Amount, Currency: m.Currency})}); err != nil {
+				return err
+			}
+		}
+	}
+	return s.finish()
+}
+
+func (b *book) reportSync(r *report.Report) error {
+	s, err := b.sheet("Sync", []column{{"project id", 12}, {"health", 14}, {"last success", 20}, {"last attempt", 20},
+		{"last error at", 20}, {"last error", 60}, {"watermark", 20}, {"operations", 12}, {"not final", 12}})
+	if err != nil {
+		return err
+	}
+	for _, p := range r.Sync {
+		if err := s.write([]any{p.Project, p.Health, b.dateCell(p.LastSuccess), b.dateCell(p.LastAttempt), b.dateCell(p.LastErrorAt),
+			p.LastError, b.dateCell(p.Watermark), p.Operations, p.NotFinal}); err != nil {
+			return err
+		}
+	}
+	return s.finish()
+}
