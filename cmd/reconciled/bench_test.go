@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,5 +207,91 @@ func BenchmarkExportCommands(b *testing.B) {
 		b.StopTimer()
 		os.RemoveAll(w.dir)
 		b.StartTimer()
+	}
+}
+
+var benchIdleOps = flag.Int("idle.ops", 100_000, "operations in BenchmarkDaemonIdle")
+
+// procStatus reads VmRSS (KB) and the CPU time (utime+stime, in clock
+// ticks) of pid from /proc.
+func procStatus(b *testing.B, pid int) (rssKB int, ticks int) {
+	b.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			fmt.Sscanf(strings.TrimPrefix(line, "VmRSS:"), "%d", &rssKB)
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name in parentheses; utime and stime are the
+	// 14th and 15th fields of the line.
+	rest := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	var u, s int
+	fmt.Sscanf(rest[11], "%d", &u)
+	fmt.Sscanf(rest[12], "%d", &s)
+	return rssKB, u + s
+}
+
+// BenchmarkDaemonIdle starts `reconciled run` over -idle.ops stored
+// operations with daily schedules, has it serve a reconcile and an export
+// through the control socket (so it has held the data once), then watches
+// it idle for 10 s: its resident memory (VmRSS, the highest sample) and
+// CPU use over those seconds.
+func BenchmarkDaemonIdle(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		w := opsWorld(b, *benchIdleOps)
+		f, err := os.OpenFile(w.config, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fmt.Fprint(f, "[[schedule]]\njob = \"sync\"\ncron = \"0 3 * * *\"\n[[schedule]]\njob = \"reconcile\"\ncron = \"30 3 * * *\"\n")
+		f.Close()
+		cmd := exec.Command(os.Args[0], "--config", w.config, "run")
+		cmd.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1")
+		var logs bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		sock := filepath.Join(w.dir, "reconciled.sock")
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(sock); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("no socket: %s", logs.String())
+			}
+		}
+		rssStart, _ := procStatus(b, cmd.Process.Pid)
+		for _, args := range [][]string{{"reconcile", "--no-recheck"}, {"export", "--what", "operations", "--format", "csv", "-o", filepath.Join(w.dir, "ops.csv")}} {
+			m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: time.Now}
+			if code := m.Run(context.Background(), append([]string{"--config", w.config}, args...)); code != 0 {
+				b.Fatalf("%v: exit %d\n%s", args, code, logs.String())
+			}
+		}
+		time.Sleep(2 * time.Second)
+		peak, cpu0 := procStatus(b, cmd.Process.Pid)
+		begin := time.Now()
+		for time.Since(begin) < 10*time.Second {
+			time.Sleep(500 * time.Millisecond)
+			rss, _ := procStatus(b, cmd.Process.Pid)
+			peak = max(peak, rss)
+		}
+		_, cpu1 := procStatus(b, cmd.Process.Pid)
+		elapsed := time.Since(begin)
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		const ticksPerSecond = 100 // USER_HZ on Linux
+		b.ReportMetric(float64(rssStart)/1024, "start-RSS-MB")
+		b.ReportMetric(float64(peak)/1024, "idle-RSS-MB")
+		b.ReportMetric(float64(cpu1-cpu0)/ticksPerSecond/elapsed.Seconds()*100, "idle-CPU-%")
+		os.RemoveAll(w.dir)
 	}
 }

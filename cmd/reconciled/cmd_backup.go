@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"reconciled/internal/export"
-	"reconciled/internal/ledger"
 )
 
 func (m *Main) runBackup(ctx context.Context, args []string) error {
@@ -32,22 +31,24 @@ func (m *Main) runBackup(ctx context.Context, args []string) error {
 	}
 	defer l.Close()
 	var n int64
-	err = export.WriteFileAtomicMode(path, 0o600, func(w io.Writer) error {
+	write := func(w io.Writer) error {
 		var err error
 		n, err = l.Backup(ctxWriter{ctx, w})
 		return err
-	})
-	if err != nil {
+	}
+	if m.outputSink != nil { // through the control socket: the client writes and checks the copy
+		if err := write(m.outputSink); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		fmt.Fprintf(m.Stderr, "backup: %d bytes written to %s\n", n, path)
+		return nil
+	}
+	if err := export.WriteFileAtomicMode(path, 0o600, write); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	// A copy is only a backup once it opens and checks out.
-	c, err := ledger.Open(path, ledger.Options{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("backup: the copy does not open: %w", err)
-	}
-	defer c.Close()
-	if err := c.Check(); err != nil {
-		return fmt.Errorf("backup: the copy does not check out: %w", err)
+	if err := checkCopy(path); err != nil {
+		return err
 	}
 	fmt.Fprintf(m.Stderr, "backup: %d bytes written to %s and checked\n", n, path)
 	return nil

@@ -189,7 +189,23 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if _, err := m.writeExport(ctx, sumPath, func(w io.Writer) (int, error) { return 0, export.SummaryXLSX(w, summary2, export.XLSXOptions{}) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "6. exported %d operations to %s,\n   %d reconciled items to %s\n   and the analytics (with charts) to %s\n\n", n, opsPath, k, recPath, sumPath)
+	fmt.Fprintf(m.Stdout, "6. exported %d operations to %s,\n   %d reconciled items to %s\n   and the analytics (with charts) to %s\n", n, opsPath, k, recPath, sumPath)
+
+	// 7. The daily report of yesterday, as the daemon mails it: HTML body
+	// and the XLSX attachment.
+	dr, err := m.buildReport(ctx, cfg, l, previousDay(m.Now(), time.UTC), time.UTC)
+	if err != nil {
+		return err
+	}
+	var reportFiles []string
+	for _, ext := range []string{".html", ".xlsx"} {
+		path := filepath.Join(abs, "report-"+dr.Day()+ext)
+		if _, err := m.writeExport(ctx, path, func(w io.Writer) (int, error) { return 0, dr.write(w, ext) }); err != nil {
+			return err
+		}
+		reportFiles = append(reportFiles, path)
+	}
+	fmt.Fprintf(m.Stdout, "7. the daily report: %s\n   written to %s\n   and %s\n\n", dr.Subject(), reportFiles[0], reportFiles[1])
 
 	if err := writeDemoConfig(cfg.File, dbPath); err != nil {
 		return err
@@ -199,8 +215,9 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		"  %s --config %s status\n"+
 		"  %s --config %s stats --by method\n"+
 		"  %s --config %s export --what reconciliation --format xlsx --result amount_mismatch --result overdue -o exceptions.xlsx\n"+
-		"  %s --config %s export --what operations --format csv --method advcash --status decline\n",
-		abs, self, cfg.File, self, cfg.File, self, cfg.File, self, cfg.File)
+		"  %s --config %s export --what operations --format csv --method advcash --status decline\n"+
+		"  %s --config %s report --date %s\n",
+		abs, self, cfg.File, self, cfg.File, self, cfg.File, self, cfg.File, self, cfg.File, dr.Day())
 	return nil
 }
 

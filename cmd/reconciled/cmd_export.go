@@ -199,6 +199,9 @@ func (m *Main) writeExport(ctx context.Context, path string, write func(io.Write
 	if path == "" {
 		return n, w(m.Stdout)
 	}
+	if m.outputSink != nil { // through the control socket: the client writes the file
+		return n, w(m.outputSink)
+	}
 	if err := export.WriteFileAtomic(path, w); err != nil {
 		return n, fmt.Errorf("export: %w", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,6 +40,7 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 		return err
 	}
 	res, stats, err := m.importFile(ctx, cfg, nil, file, *source, *sheet)
+	file = cmp.Or(m.inputName, file)
 	if err != nil {
 		return err
 	}
@@ -67,6 +69,9 @@ func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Led
 	})
 	var fe *records.FileError
 	if errors.As(err, &fe) {
+		if m.inputName != "" { // through the control socket: name the file as the person did
+			fe.Path = m.inputName
+		}
 		return nil, ledger.ImportStats{}, fmt.Errorf("import: %w", err)
 	}
 	if err != nil {
@@ -85,7 +90,7 @@ func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Led
 	if m.stderrIsTerminal() {
 		fmt.Fprintf(m.Stderr, "storing %d records…\n", len(res.Records))
 	}
-	meta := ledger.Import{At: m.Now().UTC(), User: currentUser(m.Getenv), File: filepath.Base(file), SHA256: sum, Source: source,
+	meta := ledger.Import{At: m.Now().UTC(), User: m.user(), File: filepath.Base(file), SHA256: sum, Source: source,
 		Format: res.Format, Encoding: res.Encoding, Lines: res.Lines}
 	if res.Separator != 0 {
 		meta.Separator = string(res.Separator)
@@ -94,7 +99,7 @@ func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Led
 	if err != nil {
 		return nil, stats, err
 	}
-	m.log().Info("import done", "file", file, "source", source, "lines", res.Lines, "new", stats.New, "updated", stats.Updated,
+	m.log().Info("import done", "file", cmp.Or(m.inputName, file), "source", source, "lines", res.Lines, "new", stats.New, "updated", stats.Updated,
 		"unchanged", stats.Unchanged, "removed", stats.Removed)
 	return res, stats, nil
 }

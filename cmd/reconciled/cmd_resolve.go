@@ -94,7 +94,7 @@ func (m *Main) resolve(ctx context.Context, cfg *config.Config, l *ledger.Ledger
 	if err != nil {
 		return nil, err
 	}
-	user, now := currentUser(m.Getenv), m.Now().UTC()
+	user, now := m.user(), m.Now().UTC()
 	var rs []domain.Resolution
 	var events []domain.AuditEvent
 	var seen []string
@@ -146,7 +146,7 @@ func (m *Main) runUnresolve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	user, now := currentUser(m.Getenv), m.Now().UTC()
+	user, now := m.user(), m.Now().UTC()
 	var keys []domain.ResolutionKey
 	var events []domain.AuditEvent
 	for k, r := range all {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"reconciled/internal/config"
+	"reconciled/internal/control"
 	"reconciled/internal/ledger"
 	"reconciled/internal/schedule"
 )
@@ -47,6 +47,9 @@ type daemon struct {
 
 	mu  sync.Mutex
 	cfg *config.Config
+
+	kick   chan struct{} // a message was queued
+	outbox sync.WaitGroup
 }
 
 func (m *Main) runDaemon(ctx context.Context, args []string) error {
@@ -69,7 +72,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
-	d := &daemon{m: m, configPath: path, l: l, cfg: cfg}
+	d := &daemon{m: m, configPath: path, l: l, cfg: cfg, kick: make(chan struct{}, 1)}
 	return d.run(ctx)
 }
 
@@ -81,12 +84,34 @@ func (d *daemon) run(ctx context.Context) error {
 
 	loc, _ := time.LoadLocation(d.config().DataAPI.TZ)
 	d.runner = schedule.NewRunner(ctx, loc, log, d.l)
-	d.runner.Done = func(schedule.Job, time.Duration, error) { d.idle() }
+	mt := newMetrics()
+	d.runner.Done = func(j schedule.Job, took time.Duration, err error) {
+		mt.jobDone(j, took, err)
+		d.idle()
+	}
+	if addr := d.config().Daemon.Metrics; addr != "" {
+		stop, err := serveMetrics(ctx, addr, mt, d.l, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if err := d.runner.Start(d.jobs(d.config())); err != nil {
 		return err
 	}
+	ln, err := control.Listen(d.config().SocketPath())
+	if err != nil {
+		return err
+	}
+	srv := &control.Server{Handler: d.serveControl, Log: log}
+	served := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(served) }()
+
+	d.outbox.Add(1)
+	go d.deliver(ctx)
+	defer d.outbox.Wait()
 	caught := d.runner.CatchUp()
-	log.Info("reconciled is running", "database", d.l.Path(), "schedules", len(d.config().Schedules), "caught_up", len(caught), "pid", os.Getpid())
+	log.Info("reconciled is running", "database", d.l.Path(), "socket", d.config().SocketPath(), "schedules", len(d.config().Schedules), "caught_up", len(caught), "pid", os.Getpid())
 	notify(log, sd.SdNotifyReady, "STATUS=scheduling "+fmt.Sprint(len(d.config().Schedules))+" jobs")
 
 	var watchdog <-chan time.Time
@@ -114,6 +139,12 @@ func (d *daemon) run(ctx context.Context) error {
 				log.Error("stopped with jobs still running", "err", err)
 				return err
 			}
+			select {
+			case <-served:
+			case <-stopCtx.Done():
+				log.Error("stopped with commands of the control socket still running")
+				return stopCtx.Err()
+			}
 			log.Info("stopped")
 			return nil
 		}
@@ -137,6 +168,10 @@ func (d *daemon) reload() {
 		return
 	}
 	old := d.config()
+	if cfg.SocketPath() != old.SocketPath() {
+		log.Error("reload refused: daemon.socket changed; restart to move the socket", "old", old.SocketPath(), "new", cfg.SocketPath())
+		return
+	}
 	if cfg.Storage.Path != old.Storage.Path {
 		log.Error("reload refused: storage.path changed; restart to move the database", "old", old.Storage.Path, "new", cfg.Storage.Path)
 		return
@@ -185,22 +220,7 @@ func (d *daemon) job(ctx context.Context, cfg *config.Config, s config.Schedule)
 	case "reconcile":
 		return d.command(ctx, cfg, "reconcile")
 	case "export":
-		loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
-		day := previousDay(d.m.Now(), loc)
-		what, format := s.What, s.Format
-		if what == "" {
-			what = "operations"
-		}
-		if format == "" {
-			format = "xlsx"
-		}
-		dir := jobDir(cfg, s, "exports")
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return err
-		}
-		path := filepath.Join(dir, fmt.Sprintf("%s-%s.%s", what, day.Format(time.DateOnly), format))
-		return d.command(ctx, cfg, "export", "--what", what, "--format", format,
-			"--from", day.Format(time.DateOnly), "--to", day.AddDate(0, 0, 1).Format(time.DateOnly), "-o", path)
+		return d.exportJob(ctx, cfg, s)
 	case "report":
 		return d.reportJob(ctx, cfg, s)
 	}
@@ -223,16 +243,9 @@ func previousDay(now time.Time, loc *time.Location) time.Time {
 
 // command runs one command in-process, on cfg and the daemon's database;
 // what it prints goes to the log.
-func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
-	return errors.New("report: not built yet")
-}
-
 func (d *daemon) command(ctx context.Context, cfg *config.Config, name string, args ...string) error {
-	log := d.m.log().With("job", name)
-	out := &logWriter{log: log}
-	defer out.Flush()
-	jm := &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, logger: log}
+	jm := d.jobMain(cfg, name)
+	defer jm.Stdout.(*logWriter).Flush()
 	for _, c := range commands {
 		if c.name == name {
 			return c.run(jm, ctx, args)
@@ -240,6 +253,60 @@ func (d *daemon) command(ctx context.Context, cfg *config.Config, name string, a
 	}
 	return fmt.Errorf("no command %q", name)
 }
+
+// kickOutbox wakes the delivery loop.
+func (d *daemon) kickOutbox() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// deliver sends queued mail until ctx is done: at once when a message is
+// queued, and while some wait, when the next one is due.
+func (d *daemon) deliver(ctx context.Context) {
+	defer d.outbox.Done()
+	log := d.m.log().With("job", "mail")
+	for {
+		cfg := d.config()
+		wait := 5 * time.Minute
+		if cfg.Mail.Host != "" {
+			_, pending, err := d.m.deliverDue(ctx, d.l, cfg.Mail)
+			switch {
+			case err != nil:
+				if ctx.Err() == nil {
+					log.Error("delivering mail", "err", err)
+				}
+				wait = cfg.Mail.RetryMin.Duration
+			case pending > 0:
+				if next := nextDue(d.l); !next.IsZero() {
+					wait = max(time.Second, min(wait, next.Sub(d.m.Now())))
+				}
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-d.kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// jobMain is a Main for a job: the daemon's config and database, its
+// output to the log.
+func (d *daemon) jobMain(cfg *config.Config, name string) *Main {
+	log := d.m.log().With("job", name)
+	out := &logWriter{log: log}
+	return &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: d.m.Getenv, Now: d.m.Now,
+		cfg: cfg, ledger: d.l, logger: log}
+}
+
+// mkdirFor makes the folder of path.
+func mkdirFor(path string) error { return os.MkdirAll(filepath.Dir(path), 0o750) }
 
 // idle gives memory back between jobs: the database's mapped pages and the
 // heap the job freed.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,28 @@ import (
 	"reconciled/internal/fakeapi"
 	"reconciled/internal/ledger"
 )
+
+// freeLoopbackAddr is a loopback address with a port free a moment ago.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
 
 // lockedBuffer collects a child's output while the test reads it.
 type lockedBuffer struct {
@@ -128,7 +152,8 @@ func stopDaemon(t *testing.T, cmd *exec.Cmd, out *lockedBuffer) {
 
 func TestDaemonReloadsOnSIGHUPAndStopsOnSIGTERM(t *testing.T) {
 	const syncEverySecond = "[[schedule]]\njob = \"sync\"\ncron = \"@every 1s\"\n"
-	w := newWorld(t, 500, time.Minute, syncEverySecond)
+	metricsAddr := freeLoopbackAddr(t)
+	w := newWorld(t, 500, time.Minute, "[daemon]\nmetrics = \""+metricsAddr+"\"\n"+syncEverySecond)
 	w.setNow(time.Now()) // the child's clock is real
 	original, _ := os.ReadFile(w.config)
 	sd := newNotifySocket(t)
@@ -137,6 +162,13 @@ func TestDaemonReloadsOnSIGHUPAndStopsOnSIGTERM(t *testing.T) {
 	waitFor(t, "READY=1", out, func() bool { return sd.count("READY=1") == 1 })
 	waitFor(t, "a scheduled sync", out, func() bool { return strings.Contains(out.String(), `msg="job done" job=sync`) })
 	waitFor(t, "watchdog pings", out, func() bool { return sd.count("WATCHDOG=1") >= 3 })
+	if body := httpGet(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(body, `reconciled_job_runs_total{job="sync",result="ok"}`) ||
+		!strings.Contains(body, `reconciled_operations{project="580"}`) || !strings.Contains(body, `reconciled_outbox_messages{state="pending"} 0`) {
+		t.Errorf("/metrics:\n%s", body)
+	}
+	if body := httpGet(t, "http://"+metricsAddr+"/healthz"); body != "ok\n" {
+		t.Errorf("/healthz: %q", body)
+	}
 
 	// A bad config is refused, and the old one goes on.
 	bad := strings.Replace(string(original), "@every 1s", "61 * * * *", 1)

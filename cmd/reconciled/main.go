@@ -53,6 +53,20 @@ type Main struct {
 	// the database it holds (see cmd_run.go).
 	cfg    *config.Config
 	ledger *ledger.Ledger
+	// Set for a command that came through the control socket: who sent it
+	// (for the audit trail), and where its output file goes (the client
+	// writes it; see forward.go).
+	asUser     string
+	outputSink io.Writer
+	inputName  string // the input file as the person named it
+}
+
+// user names the person running the command, for the audit trail.
+func (m *Main) user() string {
+	if m.asUser != "" {
+		return m.asUser
+	}
+	return currentUser(m.Getenv)
 }
 
 // NewMain returns a Main on the process's standard streams and environment.
@@ -82,6 +96,7 @@ func commandList() []command {
 		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", (*Main).runExport},
 		{"stats", "the analytics in the terminal", (*Main).runStats},
 		{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig},
+		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", (*Main).runReport},
 		{"backup", "write a consistent copy of the database", (*Main).runBackup},
 		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", (*Main).runDaemon},
 		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo},
@@ -128,6 +143,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	for _, c := range commands {
 		if c.name == name {
+			if code, ok := m.forward(ctx, name, rest); ok {
+				return code
+			}
 			return m.exitCode(c.run(m, ctx, rest))
 		}
 	}

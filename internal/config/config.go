@@ -5,11 +5,14 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -31,6 +34,7 @@ type Config struct {
 	Mail      Mail       `toml:"mail"`
 	Log       Log        `toml:"log"`
 	Schedules []Schedule `toml:"schedule"`
+	Daemon    Daemon     `toml:"daemon"`
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
@@ -96,12 +100,37 @@ type Mail struct {
 	Password     Secret `toml:"password"`
 	PasswordFile string `toml:"password_file"`
 	From         string `toml:"from"`
+	// CAFile is a PEM file of certificates trusted for the server's TLS
+	// certificate besides the system's roots (a company's own CA).
+	CAFile string `toml:"ca_file"`
 	// ZipAbove: attachments larger than this many bytes are sent zipped
 	// (0: never).
 	ZipAbove int64 `toml:"zip_above"`
 	// MaxAge: a message not delivered this long after it was queued is
 	// given up (and status shows it).
 	MaxAge Duration `toml:"max_age"`
+	// RetryMin and RetryMax bound the wait between delivery attempts,
+	// doubling from the one to the other.
+	RetryMin Duration `toml:"retry_min"`
+	RetryMax Duration `toml:"retry_max"`
+}
+
+// Daemon is [daemon]: how `reconciled run` is reached.
+type Daemon struct {
+	// Socket is the control socket's path; "" puts it beside the database
+	// (reconciled.sock).
+	Socket string `toml:"socket"`
+	// Metrics is a loopback host:port for /metrics (Prometheus) and
+	// /healthz; "" serves neither.
+	Metrics string `toml:"metrics"`
+}
+
+// SocketPath is the control socket's path.
+func (c *Config) SocketPath() string {
+	if c.Daemon.Socket != "" {
+		return c.Daemon.Socket
+	}
+	return filepath.Join(filepath.Dir(c.Storage.Path), "reconciled.sock")
 }
 
 // Log is [log].
@@ -164,8 +193,9 @@ func Default() *Config {
 			RecheckInterval: Duration{200 * time.Millisecond},
 			RecheckEvery:    Duration{time.Hour},
 		},
-		Mail: Mail{Port: 587, TLS: "starttls", ZipAbove: 5 << 20, MaxAge: Duration{72 * time.Hour}},
-		Log:  Log{Level: "info", Format: "text"},
+		Mail: Mail{Port: 587, TLS: "starttls", ZipAbove: 5 << 20, MaxAge: Duration{72 * time.Hour},
+			RetryMin: Duration{time.Minute}, RetryMax: Duration{time.Hour}},
+		Log: Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -399,8 +429,18 @@ func (c *Config) Validate() error {
 		if m.Username != "" && !m.Password.IsSet() {
 			bad("mail.password", "missing for mail.username: set password, password_file or %s", EnvMailPassword)
 		}
+		if m.CAFile != "" {
+			if data, err := os.ReadFile(m.CAFile); err != nil {
+				bad("mail.ca_file", "cannot read %s: %v", m.CAFile, errors.Unwrap(err))
+			} else if !x509.NewCertPool().AppendCertsFromPEM(data) {
+				bad("mail.ca_file", "%s holds no PEM certificate", m.CAFile)
+			}
+		}
 		if m.ZipAbove < 0 {
 			bad("mail.zip_above", "%d: give a size in bytes, or 0 to never zip", m.ZipAbove)
+		}
+		if m.RetryMin.Duration < time.Second || m.RetryMax.Duration < m.RetryMin.Duration {
+			bad("mail.retry_min", "%s to %s: give 1s or more, and retry_max at least retry_min", m.RetryMin.Duration, m.RetryMax.Duration)
 		}
 		if m.MaxAge.Duration < time.Minute {
 			bad("mail.max_age", "%s is too short to deliver anything: give at least \"1m\"", m.MaxAge.Duration)
@@ -412,6 +452,20 @@ func (c *Config) Validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q: use text or json", c.Log.Format)
+	}
+
+	if a := c.Daemon.Metrics; a != "" {
+		host, port, err := net.SplitHostPort(a)
+		ip := net.ParseIP(host)
+		switch {
+		case err != nil || port == "":
+			bad("daemon.metrics", "%q: give host:port, e.g. \"127.0.0.1:9464\"", a)
+		case host != "localhost" && (ip == nil || !ip.IsLoopback()):
+			bad("daemon.metrics", "%q: metrics are served on a loopback address only (127.0.0.1, ::1 or localhost)", a)
+		}
+	}
+	if p := c.SocketPath(); len(p) > 104 {
+		bad("daemon.socket", "%q is %d bytes long; a Unix socket's path takes at most 104: set a shorter one", p, len(p))
 	}
 
 	for i, s := range c.Schedules {

@@ -104,6 +104,25 @@ func (l *Ledger) SaveProduced(p Produced, m *Mail) error {
 	})
 }
 
+// WasProduced returns the record of the report key, if it was produced.
+func (l *Ledger) WasProduced(key string) (Produced, bool, error) {
+	var p Produced
+	var found bool
+	err := l.db.View(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketReports)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &p)
+	})
+	return p, found, err
+}
+
 // QueueMail puts m in the outbox unless a message with its id is there.
 func (l *Ledger) QueueMail(m *Mail) error {
 	return l.db.Update(func(tx *bolt.Tx) error {

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"reconciled/internal/ledger"
+)
+
+// TestCommandsGoThroughTheDaemon runs the hand commands while `run` holds
+// the database: they work unchanged, files are read and written on the
+// client's side, and the audit trail names the person, not the daemon.
+func TestCommandsGoThroughTheDaemon(t *testing.T) {
+	w := newWorld(t, 3000, time.Minute, "")
+	w.setNow(time.Now())
+	w.mustRun(t, "sync")
+	directStatus := w.mustRun(t, "status")
+	directExport := w.mustRun(t, "export", "--what", "operations", "--format", "csv")
+
+	sd := newNotifySocket(t)
+	cmd, out := w.daemonChild(t, sd)
+	waitFor(t, "READY=1", out, func() bool { return sd.count("READY=1") == 1 })
+	sock := filepath.Join(w.dir, "reconciled.sock")
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm()&^0o660 != 0 {
+		t.Errorf("socket mode %v, want at most 0660", fi.Mode().Perm())
+	}
+	// The database is the daemon's: a direct open would fail.
+	if _, err := ledger.Open(w.db, ledger.Options{ReadOnly: true, LockTimeout: 100 * time.Millisecond}); err == nil {
+		t.Fatal("the database opened beside the daemon")
+	}
+
+	if got := w.mustRun(t, "status"); got != directStatus {
+		t.Errorf("status through the daemon:\n%s\ndirect:\n%s", got, directStatus)
+	}
+	if got := w.mustRun(t, "export", "--what", "operations", "--format", "csv"); got != directExport {
+		t.Errorf("export through the daemon differs: %d bytes, direct %d", len(got), len(directExport))
+	}
+	dir := t.TempDir()
+	xlsx := filepath.Join(dir, "ops.xlsx")
+	w.mustRun(t, "export", "--what", "operations", "--format", "xlsx", "-o", xlsx)
+	if fi, err := os.Stat(xlsx); err != nil || fi.Size() < 10000 || fi.Mode().Perm() != 0o640 {
+		t.Errorf("xlsx through the daemon: %v %v", fi, err)
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	if code, _, errOut := w.run(t, "backup", copyPath); code != 0 || !strings.Contains(errOut, "checked") {
+		t.Errorf("backup: %d %s", code, errOut)
+	}
+	if fi, err := os.Stat(copyPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup copy: %v %v", fi, err)
+	}
+
+	// A bad file: rejected, named as the person named it, exit 1.
+	bad := filepath.Join(dir, "books.csv")
+	os.WriteFile(bad, []byte("payment_id,type,amount,currency,status\np1,purchase,10.001,UAH,paid\n"), 0o600)
+	code, _, errOut := w.run(t, "import", bad)
+	if code != 1 || !strings.Contains(errOut, bad+": rejected") || !strings.Contains(errOut, "books.csv:2") {
+		t.Errorf("bad import through the daemon: %d\n%s", code, errOut)
+	}
+	// A good one, then a resolution: the audit trail has this user.
+	good := filepath.Join(dir, "books2.csv")
+	os.WriteFile(good, []byte("payment_id,type,amount,currency,status,created_at\nnot-at-provider,purchase,10.00,UAH,paid,2026-10-01 10:00:00\n"), 0o600)
+	w.mustRun(t, "import", good)
+	w.mustRun(t, "reconcile", "--no-recheck")
+	w.mustRun(t, "resolve", "not-at-provider", "--reason", "test")
+	audit := w.mustRun(t, "export", "--what", "audit", "--format", "csv")
+	if me := currentUser(os.Getenv); !strings.Contains(audit, ","+me+",") {
+		t.Errorf("audit trail lacks the user %q:\n%s", me, audit)
+	}
+
+	// Ctrl-C on a command in the daemon: the command stops, no file is
+	// left, the daemon serves on.
+	ctx, cancel := context.WithCancel(context.Background())
+	var o, e bytes.Buffer
+	m := &Main{Stdout: &o, Stderr: &e, Getenv: func(string) string { return "" }, Now: time.Now}
+	big := filepath.Join(dir, "big.xlsx")
+	time.AfterFunc(30*time.Millisecond, cancel)
+	if code := m.Run(ctx, []string{"--config", w.config, "export", "--what", "reconciliation", "--format", "xlsx", "-o", big}); code == 0 {
+		t.Logf("the export finished before the interrupt (%s); not a failure, but nothing was interrupted", e.String())
+	} else if _, err := os.Stat(big); err == nil {
+		t.Errorf("an interrupted export left %s", big)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
+	w.mustRun(t, "status")
+	stopDaemon(t, cmd, out)
+	if !strings.Contains(out.String(), "control socket: command") {
+		t.Errorf("the daemon did not log the commands:\n%s", out.String())
+	}
+	if _, err := os.Stat(sock); err == nil {
+		t.Error("the socket outlived the daemon")
+	}
+}

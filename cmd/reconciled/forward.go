@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"reconciled/internal/control"
+	"reconciled/internal/export"
+	"reconciled/internal/ledger"
+)
+
+// Commands that go through the daemon's control socket when it runs (see
+// internal/control). The others never touch a held database (check-config,
+// demo) or are the daemon (run).
+var forwardable = map[string]bool{
+	"sync": true, "import": true, "reconcile": true, "export": true, "report": true, "status": true,
+	"resolve": true, "unresolve": true, "backup": true, "stats": true,
+}
+
+var errCommandFailed = errors.New("the command failed")
+
+// forward runs the command in the daemon if one answers on the control
+// socket; ok is false when the command is to run here.
+func (m *Main) forward(ctx context.Context, name string, args []string) (code int, ok bool) {
+	if m.ledger != nil || !forwardable[name] {
+		return 0, false
+	}
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			return 0, false
+		}
+	}
+	cfg, err := m.loadConfig()
+	if err != nil {
+		return 0, false // the command reports it
+	}
+	conn, err := control.Dial(cfg.SocketPath())
+	if errors.Is(err, control.ErrNoDaemon) {
+		return 0, false
+	}
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "reconciled: %v\n  (the daemon holds the database; ask for access to the socket's group, or stop the daemon)\n", err)
+		return exitFailed, true
+	}
+	req := control.Request{Args: append([]string{name}, args...)}
+	var input io.Reader
+	if name == "import" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		f, err := os.Open(args[0])
+		if err != nil {
+			conn.Close()
+			fmt.Fprintf(m.Stderr, "reconciled: import: %v\n", err)
+			return exitFailed, true
+		}
+		defer f.Close()
+		req.Input, req.InputArg, input = f.Name(), 1, f
+	}
+	out := outputArg(name, args)
+	if out == "" {
+		code, err := control.Run(ctx, conn, req, input, m.Stdout, m.Stderr, nil)
+		return m.forwardedCode(code, err), true
+	}
+	req.Output = true
+	mode := os.FileMode(0o640)
+	if name == "backup" {
+		mode = 0o600
+	}
+	err = export.WriteFileAtomicMode(out, mode, func(w io.Writer) error {
+		code, err = control.Run(ctx, conn, req, input, m.Stdout, m.Stderr, w)
+		if err == nil && code != 0 {
+			err = errCommandFailed
+		}
+		return err
+	})
+	if errors.Is(err, errCommandFailed) {
+		return code, true
+	}
+	if err != nil {
+		return m.forwardedCode(code, err), true
+	}
+	if name == "backup" { // the daemon cannot open the client's copy: check it here
+		if err := checkCopy(out); err != nil {
+			return m.exitCode(err), true
+		}
+		fmt.Fprintf(m.Stderr, "backup: %s checked\n", out)
+	}
+	return exitOK, true
+}
+
+func (m *Main) forwardedCode(code int, err error) int {
+	if err != nil {
+		return m.exitCode(err)
+	}
+	return code
+}
+
+// outputArg is the file a command writes: -o's for export and report,
+// backup's argument.
+func outputArg(name string, args []string) string {
+	switch name {
+	case "backup":
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			return args[0]
+		}
+	case "export", "report":
+		for i, a := range args {
+			switch {
+			case (a == "-o" || a == "--o") && i+1 < len(args):
+				return args[i+1]
+			case strings.HasPrefix(a, "-o="):
+				return a[3:]
+			case strings.HasPrefix(a, "--o="):
+				return a[4:]
+			}
+		}
+	}
+	return ""
+}
+
+// checkCopy opens a database copy and checks it.
+func checkCopy(path string) error {
+	c, err := ledger.Open(path, ledger.Options{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("backup: the copy does not open: %w", err)
+	}
+	defer c.Close()
+	if err := c.Check(); err != nil {
+		return fmt.Errorf("backup: the copy does not check out: %w", err)
+	}
+	return nil
+}
+
+// serveControl runs a command that came through the control socket, on the
+// daemon's config and database, as the person who sent it.
+func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
+	name := c.Args[0]
+	if !forwardable[name] {
+		fmt.Fprintf(c.Stderr, "reconciled: %s does not run through the daemon\n", name)
+		return exitUsage
+	}
+	cfg := d.config()
+	jm := &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: d.m.Getenv, Now: d.m.Now,
+		cfg: cfg, ledger: d.l, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input}
+	jm.setLogger(cfg.Log)
+	for _, cmd := range commands {
+		if cmd.name == name {
+			code := jm.exitCode(cmd.run(jm, ctx, c.Args[1:]))
+			d.idle()
+			return code
+		}
+	}
+	return exitUsage
+}

@@ -1,0 +1,104 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// ErrNoDaemon means no daemon listens on the socket: run the command here.
+var ErrNoDaemon = errors.New("no daemon on the control socket")
+
+// Dial connects to the daemon at path, or returns ErrNoDaemon.
+func Dial(path string) (*net.UnixConn, error) {
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+			return nil, ErrNoDaemon
+		}
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	return c.(*net.UnixConn), nil
+}
+
+// Run sends req (and input, when req.Input is set) over conn, copies what
+// the command prints to stdout and stderr and its output file to output,
+// and returns its exit status. It closes conn. If ctx is done first (the
+// person pressed Ctrl-C), the connection is dropped, which cancels the
+// command in the daemon, and ctx's error is returned.
+func Run(ctx context.Context, conn *net.UnixConn, req Request, input io.Reader, stdout, stderr, output io.Writer) (int, error) {
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	code, err := run(conn, req, input, stdout, stderr, output)
+	if ctx.Err() != nil {
+		return 1, ctx.Err()
+	}
+	return code, err
+}
+
+func run(conn *net.UnixConn, req Request, input io.Reader, stdout, stderr, output io.Writer) (int, error) {
+	w := bufio.NewWriterSize(conn, 64<<10)
+	if err := writeJSON(w, frameRequest, req); err != nil {
+		return 1, err
+	}
+	if req.Input != "" {
+		buf := make([]byte, 256<<10)
+		for {
+			n, err := input.Read(buf)
+			if n > 0 {
+				if err := writeFrame(w, frameInput, buf[:n]); err != nil {
+					return 1, err
+				}
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return 1, err
+			}
+		}
+		if err := writeFrame(w, frameInputEnd, nil); err != nil {
+			return 1, err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return 1, fmt.Errorf("control socket: %w", err)
+	}
+	r := bufio.NewReaderSize(conn, 64<<10)
+	for {
+		typ, p, err := readFrame(r)
+		if err != nil {
+			return 1, fmt.Errorf("control socket: the daemon went away: %w", err)
+		}
+		switch typ {
+		case frameStdout:
+			_, err = stdout.Write(p)
+		case frameStderr:
+			_, err = stderr.Write(p)
+		case frameFile:
+			if output == nil {
+				return 1, errors.New("control socket: the daemon sent a file nobody asked for")
+			}
+			_, err = output.Write(p)
+		case frameExit:
+			var e Exit
+			if err := json.Unmarshal(p, &e); err != nil {
+				return 1, err
+			}
+			return e.Code, nil
+		default:
+			return 1, fmt.Errorf("control socket: unexpected frame %q", typ)
+		}
+		if err != nil {
+			return 1, err
+		}
+	}
+}

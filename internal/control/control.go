@@ -1,0 +1,122 @@
+// Package control is the daemon's control socket: while `reconciled run`
+// holds the database, a command run by hand (sync, import, reconcile,
+// export, report, status, resolve, unresolve, backup, stats) is carried
+// over a Unix socket and run inside the daemon, on its database, with its
+// output carried back. For the person typing it, nothing changes.
+//
+// Files stay on the client's side of the socket: the daemon may run as
+// another user, in a read-only file system, and must not read or write a
+// person's files with its own rights. An input file (import's) is sent
+// whole ahead of the command; an output file (-o, backup's) comes back as
+// a stream that the client writes to a temporary file and renames into
+// place only when the command succeeded.
+//
+// The protocol is frames: a type byte, a 4-byte big-endian length, the
+// payload. Client: R (the request, JSON), I… (input file bytes), i (input
+// end). Daemon: O and E (standard output and error), F (output file bytes),
+// X (the exit status, JSON), then it closes. A client that goes away
+// (Ctrl-C) cancels the command. The daemon learns who the client is from
+// the socket (SO_PEERCRED), for the audit trail.
+package control
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Frame types.
+const (
+	frameRequest  = 'R'
+	frameInput    = 'I'
+	frameInputEnd = 'i'
+	frameStdout   = 'O'
+	frameStderr   = 'E'
+	frameFile     = 'F'
+	frameExit     = 'X'
+)
+
+// maxFrame bounds one frame's payload; writers split larger writes.
+const maxFrame = 1 << 20
+
+// Request is a command line for the daemon.
+type Request struct {
+	Args []string `json:"args"` // the command and its flags, without --config
+	// Input is the base name of the input file sent after the request (the
+	// importer reads its extension and names it in errors); "" for none.
+	Input string `json:"input,omitempty"`
+	// InputArg is the index in Args of the input file's name, which the
+	// daemon replaces with where it put the file.
+	InputArg int `json:"input_arg,omitempty"`
+	// Output says the client takes an output file back (-o, backup).
+	Output bool `json:"output,omitempty"`
+}
+
+// Exit is how the command ended.
+type Exit struct {
+	Code int `json:"code"`
+}
+
+// Peer is the process at the other end of the socket.
+type Peer struct {
+	UID, GID uint32
+	PID      int32
+	User     string // the user name of UID, or "uid N"
+}
+
+func writeFrame(w io.Writer, typ byte, p []byte) error {
+	var h [5]byte
+	h[0] = typ
+	binary.BigEndian.PutUint32(h[1:], uint32(len(p)))
+	if _, err := w.Write(h[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(p)
+	return err
+}
+
+func readFrame(r *bufio.Reader) (byte, []byte, error) {
+	var h [5]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(h[1:])
+	if n > maxFrame {
+		return 0, nil, fmt.Errorf("control: frame of %d bytes", n)
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return 0, nil, errors.Join(errors.New("control: short frame"), err)
+	}
+	return h[0], p, nil
+}
+
+func writeJSON(w io.Writer, typ byte, v any) error {
+	p, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return writeFrame(w, typ, p)
+}
+
+// frameWriter writes what it is given as frames of one type.
+type frameWriter struct {
+	mu  *lockedWriter
+	typ byte
+}
+
+func (f frameWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), maxFrame)
+		if err := f.mu.frame(f.typ, p[:k]); err != nil {
+			return n, err
+		}
+		n += k
+		p = p[k:]
+	}
+	return n, nil
+}

@@ -1,0 +1,111 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func socketPath(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "ctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "s.sock")
+}
+
+func TestListenReplacesAStaleSocketAndRefusesALiveOne(t *testing.T) {
+	path := socketPath(t)
+	// A stale socket file: a listener that died without removing it.
+	stale, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.SetUnlinkOnClose(false)
+	stale.Close()
+	if _, err := Dial(path); err != ErrNoDaemon {
+		t.Fatalf("dial a stale socket: %v, want ErrNoDaemon", err)
+	}
+	ln, err := Listen(path)
+	if err != nil {
+		t.Fatalf("over a stale socket: %v", err)
+	}
+	defer ln.Close()
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o660 {
+		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+	if _, err := Listen(path); err == nil || !strings.Contains(err.Error(), "another reconciled daemon") {
+		t.Errorf("second listener: %v", err)
+	}
+	if _, err := Dial(filepath.Join(filepath.Dir(path), "none.sock")); err != ErrNoDaemon {
+		t.Errorf("dial nothing: %v", err)
+	}
+}
+
+func TestRoundTripWithFilesAndCancel(t *testing.T) {
+	path := socketPath(t)
+	ln, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	canceled := make(chan struct{})
+	srv := &Server{Log: slog.New(slog.DiscardHandler), Handler: func(ctx context.Context, c *Command) int {
+		switch c.Args[0] {
+		case "echo":
+			data, err := os.ReadFile(c.Args[1])
+			if err != nil {
+				c.Stderr.Write([]byte(err.Error()))
+				return 1
+			}
+			c.Stdout.Write([]byte("user " + c.Peer.User + "\n"))
+			c.Output.Write(bytes.Repeat(data, 3)) // more than one frame
+			return 0
+		case "wait":
+			<-ctx.Done()
+			close(canceled)
+			return 1
+		}
+		return 2
+	}}
+	go srv.Serve(ctx, ln)
+
+	input := bytes.Repeat([]byte("0123456789"), 150_000) // 1.5 MB: several frames each way
+	conn, err := Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb, file bytes.Buffer
+	code, err := Run(context.Background(), conn, Request{Args: []string{"echo", "in.csv"}, Input: "../../etc/in.csv", InputArg: 1, Output: true},
+		bytes.NewReader(input), &out, &errb, &file)
+	if err != nil || code != 0 {
+		t.Fatalf("code %d err %v stderr %s", code, err, errb.String())
+	}
+	if !bytes.Equal(file.Bytes(), bytes.Repeat(input, 3)) || !strings.HasPrefix(out.String(), "user ") {
+		t.Errorf("file %d bytes, stdout %q", file.Len(), out.String())
+	}
+
+	// The client goes away: the command's context is done.
+	conn, err = Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := Run(cctx, conn, Request{Args: []string{"wait"}}, nil, &out, &errb, nil); err == nil {
+		t.Error("a canceled run returned no error")
+	}
+	select {
+	case <-canceled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the command did not see the client go")
+	}
+}

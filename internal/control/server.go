@@ -1,0 +1,224 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Command is one command line received by the daemon.
+type Command struct {
+	Request
+	Peer Peer
+	// InputPath is where the input file was put (a private temporary
+	// folder, under the client's base name); "" without one.
+	InputPath      string
+	Stdout, Stderr io.Writer
+	// Output takes the output file's bytes back to the client, when
+	// Request.Output.
+	Output io.Writer
+}
+
+// Handler runs a command and returns its exit status. ctx is done when the
+// client goes away or the daemon stops.
+type Handler func(ctx context.Context, c *Command) int
+
+// Listen makes the socket at path, readable and writable by its owner and
+// group only (0660). A socket file left by a daemon that died is replaced;
+// one a live daemon answers on is an error.
+func Listen(path string) (*net.UnixListener, error) {
+	if _, err := os.Stat(path); err == nil {
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("control socket %s: another reconciled daemon answers on it", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("control socket %s: removing the stale one: %w", path, err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	// The socket is born with the umask's mode: make that 0660 from the
+	// start rather than chmod it after (a moment of wider access). The
+	// umask is process-wide; the daemon calls this once, at start.
+	old := syscall.Umask(0o117)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	ln.SetUnlinkOnClose(true)
+	return ln, nil
+}
+
+// Server serves commands on a listener.
+type Server struct {
+	Handler Handler
+	Log     *slog.Logger
+	wg      sync.WaitGroup
+}
+
+// Serve accepts connections until ctx is done, then closes ln and waits
+// for the commands under way (their ctx is done too).
+func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) {
+	go func() { <-ctx.Done(); ln.Close() }()
+	for {
+		conn, err := ln.AcceptUnix()
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				s.Log.Error("control socket: accept", "err", err)
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			break
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serve(ctx, conn)
+		}()
+	}
+	s.wg.Wait()
+}
+
+// lockedWriter writes whole frames, one at a time, and flushes each.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func (l *lockedWriter) frame(typ byte, p []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := writeFrame(l.w, typ, p); err != nil {
+		return err
+	}
+	return l.w.Flush()
+}
+
+func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
+	defer conn.Close()
+	peer, err := peerOf(conn)
+	if err != nil {
+		s.Log.Error("control socket: who is calling", "err", err)
+		return
+	}
+	r := bufio.NewReaderSize(conn, 64<<10)
+	w := &lockedWriter{w: bufio.NewWriterSize(conn, 64<<10)}
+	fail := func(msg string) {
+		frameWriter{w, frameStderr}.Write([]byte("reconciled: " + msg + "\n"))
+		writeJSONLocked(w, Exit{Code: 2})
+	}
+	typ, p, err := readFrame(r)
+	if err != nil || typ != frameRequest {
+		return
+	}
+	var req Request
+	if err := json.Unmarshal(p, &req); err != nil || len(req.Args) == 0 {
+		fail("the daemon could not read the request")
+		return
+	}
+	c := &Command{Request: req, Peer: peer, Stdout: frameWriter{w, frameStdout}, Stderr: frameWriter{w, frameStderr}}
+	if req.Output {
+		c.Output = frameWriter{w, frameFile}
+	}
+	if req.Input != "" {
+		dir, err := os.MkdirTemp("", "reconciled-input-")
+		if err != nil {
+			fail("the daemon could not take the file: " + err.Error())
+			return
+		}
+		defer os.RemoveAll(dir)
+		name := filepath.Base(filepath.Clean("/" + req.Input))
+		if name == "/" || name == "." {
+			name = "input"
+		}
+		c.InputPath = filepath.Join(dir, name)
+		if err := receiveFile(r, c.InputPath); err != nil {
+			fail("the daemon could not take the file: " + err.Error())
+			return
+		}
+		if req.InputArg <= 0 || req.InputArg >= len(req.Args) {
+			fail("the request names no argument for its file")
+			return
+		}
+		c.Args = append([]string(nil), req.Args...)
+		c.Args[req.InputArg] = c.InputPath
+	}
+	cmdCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // the client says nothing more: anything, EOF included, means it is gone
+		r.ReadByte()
+		cancel()
+	}()
+	s.Log.Info("control socket: command", "user", peer.User, "pid", peer.PID, "args", req.Args)
+	code := s.Handler(cmdCtx, c)
+	writeJSONLocked(w, Exit{Code: code})
+}
+
+func writeJSONLocked(w *lockedWriter, e Exit) {
+	p, _ := json.Marshal(e)
+	w.frame(frameExit, p)
+}
+
+func receiveFile(r *bufio.Reader, path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for {
+		typ, p, err := readFrame(r)
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case frameInput:
+			if _, err := f.Write(p); err != nil {
+				return err
+			}
+		case frameInputEnd:
+			return f.Close()
+		default:
+			return fmt.Errorf("unexpected frame %q in the file", typ)
+		}
+	}
+}
+
+// peerOf asks the kernel who is at the other end.
+func peerOf(conn *net.UnixConn) (Peer, error) {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return Peer{}, err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return Peer{}, err
+	}
+	if credErr != nil {
+		return Peer{}, credErr
+	}
+	p := Peer{UID: cred.Uid, GID: cred.Gid, PID: cred.Pid, User: "uid " + strconv.Itoa(int(cred.Uid))}
+	if u, err := user.LookupId(strconv.Itoa(int(cred.Uid))); err == nil && u.Username != "" {
+		p.User = u.Username
+	}
+	return p, nil
+}
