@@ -22,12 +22,19 @@ type Money struct {
 
 // String formats m in major units followed by its code, e.g. "1000.00 UAH".
 // An unknown currency is shown in minor units with a marker.
-func (m Money) String() string {
-	s, err := FormatMajor(m.Amount, m.Currency)
+func (m Money) String() string { return string(m.Append(nil)) }
+
+// Append appends what String returns.
+func (m Money) Append(dst []byte) []byte {
+	exp, err := Exponent(m.Currency)
 	if err != nil {
-		return strconv.FormatInt(m.Amount, 10) + " minor " + m.Currency
+		dst = strconv.AppendInt(dst, m.Amount, 10)
+		dst = append(dst, " minor "...)
+		return append(dst, m.Currency...)
 	}
-	return s + " " + m.Currency
+	dst = AppendMajor(dst, m.Amount, exp)
+	dst = append(dst, ' ')
+	return append(dst, m.Currency...)
 }
 
 var exponents sync.Map // code -> int
