@@ -43,6 +43,9 @@ func (m *Main) runBackup(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "backup: %d bytes written to %s\n", n, path)
 		return nil
 	}
+	if m.remote {
+		return errRemotePath
+	}
 	if err := export.WriteFileAtomicMode(path, 0o600, write); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}

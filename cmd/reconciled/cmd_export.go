@@ -202,6 +202,9 @@ func (m *Main) writeExport(ctx context.Context, path string, write func(io.Write
 	if m.outputSink != nil { // through the control socket: the client writes the file
 		return n, w(m.outputSink)
 	}
+	if m.remote {
+		return n, errRemotePath
+	}
 	if err := export.WriteFileAtomic(path, w); err != nil {
 		return n, fmt.Errorf("export: %w", err)
 	}

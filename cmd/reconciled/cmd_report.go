@@ -13,6 +13,7 @@ import (
 	netmail "net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -274,14 +275,66 @@ func messageID(key, from string) string {
 
 // reportJob is the scheduled report: yesterday's, written to the
 // schedule's folder as report-DAY.html and .xlsx (or exceptions-DAY.csv),
-// and mailed to its recipients. A day is produced once per schedule: the
-// files and the queued mail are recorded in one transaction, so a run
-// caught up after a restart, or a second run the same day, sends nothing
-// twice.
+// and mailed to its recipients. A day is produced once per report (its
+// format and recipients, whatever the cron): the files and the queued mail
+// are recorded in one transaction, so a run caught up after a restart, a
+// second run the same day or a cron moved by a reload sends nothing twice.
+// Days missed while the daemon was down are produced too, oldest first, up
+// to maxCatchUpDays back, each from the reconciliation as it is now.
 func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
 	loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
-	day := previousDay(d.m.Now(), loc)
-	key := "report " + day.Format(time.DateOnly) + " | " + scheduleKey(s)
+	prefix := producedPrefix("report", s)
+	days, err := d.dueDays(prefix, previousDay(d.m.Now(), loc), loc)
+	if err != nil {
+		return err
+	}
+	for _, day := range days {
+		if err := d.reportDay(ctx, cfg, s, day, loc, prefix+day.Format(time.DateOnly)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxCatchUpDays bounds how far back a report job goes for days missed
+// while the daemon was down.
+const maxCatchUpDays = 7
+
+// producedPrefix names what a schedule produces, without its cron: the key
+// of a day is the prefix and the day.
+func producedPrefix(job string, s config.Schedule) string {
+	to := slices.Clone(s.To)
+	slices.Sort(to)
+	k := job + "|what=" + s.What + "|format=" + cmp.Or(s.Format, "xlsx") + "|to=" + strings.Join(to, ",") + "|"
+	return k
+}
+
+// dueDays are the days up to last not produced under prefix yet: last
+// alone for a schedule that never produced anything, else every day after
+// the last one produced (at most maxCatchUpDays).
+func (d *daemon) dueDays(prefix string, last time.Time, loc *time.Location) ([]time.Time, error) {
+	latest, ok, err := d.l.LastProduced(prefix)
+	if err != nil {
+		return nil, err
+	}
+	from := last
+	if ok {
+		if t, err := time.ParseInLocation(time.DateOnly, strings.TrimPrefix(latest, prefix), loc); err == nil {
+			from = t.AddDate(0, 0, 1)
+		}
+	}
+	if earliest := last.AddDate(0, 0, -(maxCatchUpDays - 1)); from.Before(earliest) {
+		from = earliest
+	}
+	var days []time.Time
+	for day := from; !day.After(last); day = day.AddDate(0, 0, 1) {
+		days = append(days, day)
+	}
+	return days, nil
+}
+
+// reportDay produces one day's report under key.
+func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Schedule, day time.Time, loc *time.Location, key string) error {
 	if _, done, err := d.l.WasProduced(key); err != nil || done {
 		return err
 	}
@@ -347,7 +400,7 @@ func (d *daemon) exportJob(ctx context.Context, cfg *config.Config, s config.Sch
 	if len(s.To) == 0 || cfg.Mail.Host == "" {
 		return nil
 	}
-	key := "export " + day.Format(time.DateOnly) + " | " + scheduleKey(s)
+	key := producedPrefix("export", s) + day.Format(time.DateOnly)
 	if _, done, err := d.l.WasProduced(key); err != nil || done {
 		return err
 	}

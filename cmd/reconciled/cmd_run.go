@@ -96,11 +96,14 @@ func (d *daemon) run(ctx context.Context) error {
 		}
 		defer stop()
 	}
-	if err := d.runner.Start(d.jobs(d.config())); err != nil {
-		return err
-	}
+	// The socket first: Listen sets the process's umask for a moment, which
+	// a job making a folder at that moment would inherit.
 	ln, err := control.Listen(d.config().SocketPath())
 	if err != nil {
+		return err
+	}
+	if err := d.runner.Start(d.jobs(d.config())); err != nil {
+		ln.Close()
 		return err
 	}
 	srv := &control.Server{Handler: d.serveControl, Log: log}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"reconciled/internal/control"
 	"reconciled/internal/ledger"
 )
 
@@ -92,6 +93,38 @@ func TestCommandsGoThroughTheDaemon(t *testing.T) {
 		t.Errorf("left %v", left)
 	}
 	w.mustRun(t, "status")
+
+	// A hand-made request that names a path without sending the file: the
+	// daemon reads and writes nothing of its own file system for it (it
+	// would with its own rights: -o over the database, import of its
+	// files).
+	victim := filepath.Join(w.dir, "victim.csv")
+	os.WriteFile(victim, []byte("payment_id,type,amount,currency,status\nx,purchase,1.00,UAH,paid\n"), 0o600)
+	for _, args := range [][]string{
+		{"export", "--what", "operations", "--format", "csv", "-o", w.db},
+		{"report", "-o", filepath.Join(w.dir, "report.html")},
+		{"backup", w.db},
+		{"import", victim},
+	} {
+		conn, err := control.Dial(sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o, e bytes.Buffer
+		code, err := control.Run(context.Background(), conn, control.Request{Args: args}, nil, &o, &e, nil)
+		if err != nil || code != exitUsage || !strings.Contains(e.String(), "files travel with the command") {
+			t.Errorf("%v without its file: exit %d, %v: %s", args, code, err, e.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, "report.html")); err == nil {
+		t.Error("the daemon wrote a path a request named")
+	}
+	if got := w.mustRun(t, "status"); !strings.Contains(got, "operations") {
+		t.Errorf("status after the refused requests:\n%s", got)
+	}
+	if code, _, _ := w.run(t, "export", "--what", "audit", "--format", "csv"); code != 0 {
+		t.Error("the database is not whole after the refused requests")
+	}
 	stopDaemon(t, cmd, out)
 	if !strings.Contains(out.String(), "control socket: command") {
 		t.Errorf("the daemon did not log the commands:\n%s", out.String())

@@ -23,6 +23,11 @@ var forwardable = map[string]bool{
 
 var errCommandFailed = errors.New("the command failed")
 
+// errRemotePath refuses a file path in a command that came through the
+// control socket without the file itself: the daemon would read or write
+// it with its own rights (the database's folder included).
+var errRemotePath = usagef("through the daemon's control socket, files travel with the command: use the reconciled client, which sends and receives them")
+
 // forward runs the command in the daemon if one answers on the control
 // socket; ok is false when the command is to run here.
 func (m *Main) forward(ctx context.Context, name string, args []string) (code int, ok bool) {
@@ -141,9 +146,14 @@ func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
 		fmt.Fprintf(c.Stderr, "reconciled: %s does not run through the daemon\n", name)
 		return exitUsage
 	}
+	if name == "import" && (c.InputPath == "" || len(c.Args) < 2 || c.Args[1] != c.InputPath) {
+		// The daemon reads only the file the client sent, never a path.
+		fmt.Fprintf(c.Stderr, "reconciled: %v\n", errRemotePath)
+		return exitUsage
+	}
 	cfg := d.config()
 	jm := &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input}
+		cfg: cfg, ledger: d.l, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, remote: true, outboxLog: d.m.log()}
 	jm.setLogger(cfg.Log)
 	for _, cmd := range commands {
 		if cmd.name == name {

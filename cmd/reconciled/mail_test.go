@@ -19,6 +19,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"reconciled/internal/config"
 	"reconciled/internal/mail/mailtest"
 )
 
@@ -371,5 +372,73 @@ func TestReportCommand(t *testing.T) {
 	}
 	if n := srv.Count(); n != 4 {
 		t.Errorf("the server has %d messages, want 4", n)
+	}
+}
+
+// TestReportJobCatchesUpMissedDays runs the scheduled report job in-process
+// at chosen times: a new schedule makes yesterday's report; after days
+// down it makes each missed day, at most a week back; a moved cron makes
+// nothing twice.
+func TestReportJobCatchesUpMissedDays(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{Username: smtpUser, Password: smtpPassword})
+	w := newWorld(t, 2000, 30*time.Minute, "")
+	w.now = start.Add(10 * 24 * time.Hour)
+	appendConfig(t, w, mailSection(t, srv))
+	w.mustRun(t, "sync")
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: func() time.Time { return w.now }, configPath: w.config}
+	cfg, err := m.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := m.openLedger(cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	d := &daemon{m: m, l: l, cfg: cfg, kick: make(chan struct{}, 1)}
+	s := config.Schedule{Job: "report", Cron: "0 7 * * *", To: []string{"finance@example.test"}, Dir: t.TempDir()}
+
+	days := func() []string {
+		mails, err := l.Outbox(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, ml := range mails {
+			out = append(out, strings.Fields(ml.Subject)[1])
+		}
+		slices.Sort(out)
+		return out
+	}
+	run := func(now time.Time, s config.Schedule) {
+		t.Helper()
+		w.now = now
+		if err := d.reportJob(t.Context(), cfg, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(start.Add(10*24*time.Hour+7*time.Hour), s) // 2026-11-11 07:00
+	if got := days(); !slices.Equal(got, []string{"2026-11-10"}) {
+		t.Fatalf("a new schedule made %v, want yesterday only", got)
+	}
+	run(start.Add(13*24*time.Hour+7*time.Hour), s) // down two days
+	if got := days(); !slices.Equal(got, []string{"2026-11-10", "2026-11-11", "2026-11-12", "2026-11-13"}) {
+		t.Fatalf("after two days down: %v", got)
+	}
+	moved := s
+	moved.Cron = "30 9 * * *"
+	run(start.Add(13*24*time.Hour+10*time.Hour), moved)
+	if n := len(days()); n != 4 {
+		t.Fatalf("a moved cron made the day again: %d reports", n)
+	}
+	run(start.Add(25*24*time.Hour+7*time.Hour), s) // down eleven days: the last week
+	got := days()
+	if len(got) != 4+7 || got[4] != "2026-11-19" || got[10] != "2026-11-25" {
+		t.Fatalf("after eleven days down: %v", got)
+	}
+	for _, day := range got {
+		if _, err := os.Stat(filepath.Join(s.Dir, "report-"+day+".xlsx")); err != nil {
+			t.Errorf("no workbook for %s: %v", day, err)
+		}
 	}
 }

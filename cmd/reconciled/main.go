@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -59,6 +60,15 @@ type Main struct {
 	asUser     string
 	outputSink io.Writer
 	inputName  string // the input file as the person named it
+	// remote: the command came through the control socket. It then never
+	// reads or writes a path of the daemon's file system itself: files
+	// travel over the socket (outputSink, inputName), or the command fails.
+	remote bool
+	// outboxLog is where delivery is logged when set: the daemon's log, for
+	// a report --send that came through the socket.
+	outboxLog *slog.Logger
+
+	logMu sync.Mutex // guards logger: a reload replaces it while jobs log
 }
 
 // user names the person running the command, for the audit trail.
@@ -226,6 +236,8 @@ func (m *Main) loadConfig() (*config.Config, error) {
 }
 
 func (m *Main) setLogger(l config.Log) {
+	m.logMu.Lock()
+	defer m.logMu.Unlock()
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[l.Level]
 	if m.verbose {
 		level = slog.LevelDebug
@@ -239,10 +251,14 @@ func (m *Main) setLogger(l config.Log) {
 }
 
 func (m *Main) log() *slog.Logger {
-	if m.logger == nil {
+	m.logMu.Lock()
+	l := m.logger
+	m.logMu.Unlock()
+	if l == nil {
 		m.setLogger(config.Log{Level: "info", Format: "text"})
+		return m.log()
 	}
-	return m.logger
+	return l
 }
 
 // openLedger opens the database of cfg.

@@ -27,10 +27,18 @@ import (
 // then show it once. Closing this window would need the server's help (no
 // SMTP extension offers it), so it is documented rather than hidden.
 
+// sendGrace is how long a send under way may go on after a stop.
+const sendGrace = 4 * time.Second
+
 // outboxMu serialises delivery within one process: the daemon's delivery
 // loop and a `report --send` that came through the control socket must not
 // both pick up one message.
 var outboxMu sync.Mutex
+
+// sentUnrecorded holds messages the server accepted whose Sent could not
+// be stored (a database error): they are not sent again while the process
+// lives, and their Sent is stored at the next pass. Guarded by outboxMu.
+var sentUnrecorded = map[string]time.Time{}
 
 // deliverDue sends the messages of the outbox that are due now. It returns
 // how many were sent and how many still wait; err is a failure of the
@@ -39,12 +47,19 @@ var outboxMu sync.Mutex
 func (m *Main) deliverDue(ctx context.Context, l *ledger.Ledger, c config.Mail) (sent, pending int, err error) {
 	outboxMu.Lock()
 	defer outboxMu.Unlock()
-	log := m.log().With("job", "mail")
+	log := m.log()
+	if m.outboxLog != nil {
+		log = m.outboxLog
+	}
+	log = log.With("job", "mail")
 	mails, err := l.Outbox(true)
 	if err != nil || len(mails) == 0 {
 		return 0, 0, err
 	}
-	sender, err := mail.NewSender(c)
+	// A stop (SIGTERM, Ctrl-C on a report --send) leaves a session under
+	// way a few seconds to hear the server's reply, within the daemon's
+	// stop time: cut at once, a message the server took would go again.
+	sender, err := mail.NewSender(c, mail.WithCancelGrace(sendGrace))
 	if err != nil {
 		return 0, len(mails), err
 	}
@@ -53,6 +68,14 @@ func (m *Main) deliverDue(ctx context.Context, l *ledger.Ledger, c config.Mail) 
 		now := m.Now()
 		if ctx.Err() != nil {
 			return sent, pending + len(mails) - i, nil
+		}
+		if at, ok := sentUnrecorded[ml.ID]; ok {
+			ml.Sent, ml.LastError, ml.NextAttempt = at, "", time.Time{}
+			if err := l.UpdateMail(ml); err != nil {
+				return sent, pending, err
+			}
+			delete(sentUnrecorded, ml.ID)
+			continue
 		}
 		if c.MaxAge.Duration > 0 && now.Sub(ml.Queued) > c.MaxAge.Duration {
 			ml.GaveUp = now.UTC()
@@ -98,6 +121,9 @@ func (m *Main) deliverDue(ctx context.Context, l *ledger.Ledger, c config.Mail) 
 			log.Warn("mail not delivered; will retry", "message_id", ml.ID, "attempts", ml.Attempts, "next", ml.NextAttempt, "err", sendErr)
 		}
 		if err := l.UpdateMail(ml); err != nil {
+			if !ml.Sent.IsZero() {
+				sentUnrecorded[ml.ID] = ml.Sent
+			}
 			return sent, pending, err
 		}
 	}
@@ -123,8 +149,12 @@ func nextDue(l *ledger.Ledger) time.Time {
 	}
 	var next time.Time
 	for _, ml := range mails {
-		if next.IsZero() || ml.NextAttempt.Before(next) {
-			next = ml.NextAttempt
+		at := ml.NextAttempt
+		if at.IsZero() { // never tried: due now
+			return ml.Queued
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
 		}
 	}
 	return next

@@ -3,6 +3,7 @@ package control
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"os"
@@ -108,4 +109,54 @@ func TestRoundTripWithFilesAndCancel(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the command did not see the client go")
 	}
+}
+
+// TestStalledClientDoesNotHoldTheDaemon: a client that sends a request and
+// never reads the output must not keep the command, nor Serve, from
+// ending when the daemon stops.
+func TestStalledClientDoesNotHoldTheDaemon(t *testing.T) {
+	path := socketPath(t)
+	ln, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	writing := make(chan struct{})
+	ended := make(chan error, 1)
+	srv := &Server{Log: slog.New(slog.DiscardHandler), Handler: func(ctx context.Context, c *Command) int {
+		close(writing)
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for {
+			if _, err := c.Stdout.Write(chunk); err != nil {
+				ended <- err
+				return 1
+			}
+		}
+	}}
+	served := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(served) }()
+
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	p, _ := json.Marshal(Request{Args: []string{"export"}})
+	if err := writeFrame(conn, frameRequest, p); err != nil {
+		t.Fatal(err)
+	}
+	<-writing
+	time.Sleep(200 * time.Millisecond) // the socket's buffers fill; the handler blocks
+	begin := time.Now()
+	stop()
+	select {
+	case <-served:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return within 5 s of the stop while a client stalled")
+	}
+	if err := <-ended; err == nil {
+		t.Error("the handler's write did not fail")
+	}
+	t.Logf("stopped in %v", time.Since(begin))
 }

@@ -96,15 +96,27 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) {
 	s.wg.Wait()
 }
 
+// Timeouts against a client that stops reading or writing: a command's
+// output waits at most frameTimeout for the client to take a frame (a
+// stalled client would otherwise hold the command, its read transaction
+// and the daemon's shutdown), and the request and the input file must
+// keep coming.
+const (
+	frameTimeout   = 30 * time.Second
+	requestTimeout = 30 * time.Second
+)
+
 // lockedWriter writes whole frames, one at a time, and flushes each.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  *bufio.Writer
+	mu   sync.Mutex
+	w    *bufio.Writer
+	conn net.Conn
 }
 
 func (l *lockedWriter) frame(typ byte, p []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.conn.SetWriteDeadline(time.Now().Add(frameTimeout))
 	if err := writeFrame(l.w, typ, p); err != nil {
 		return err
 	}
@@ -119,11 +131,12 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 		return
 	}
 	r := bufio.NewReaderSize(conn, 64<<10)
-	w := &lockedWriter{w: bufio.NewWriterSize(conn, 64<<10)}
+	w := &lockedWriter{w: bufio.NewWriterSize(conn, 64<<10), conn: conn}
 	fail := func(msg string) {
 		frameWriter{w, frameStderr}.Write([]byte("reconciled: " + msg + "\n"))
 		writeJSONLocked(w, Exit{Code: 2})
 	}
+	conn.SetReadDeadline(time.Now().Add(requestTimeout))
 	typ, p, err := readFrame(r)
 	if err != nil || typ != frameRequest {
 		return
@@ -149,7 +162,7 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 			name = "input"
 		}
 		c.InputPath = filepath.Join(dir, name)
-		if err := receiveFile(r, c.InputPath); err != nil {
+		if err := receiveFile(r, c.InputPath, func() { conn.SetReadDeadline(time.Now().Add(requestTimeout)) }); err != nil {
 			fail("the daemon could not take the file: " + err.Error())
 			return
 		}
@@ -160,8 +173,13 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 		c.Args = append([]string(nil), req.Args...)
 		c.Args[req.InputArg] = c.InputPath
 	}
+	conn.SetReadDeadline(time.Time{})
 	cmdCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The daemon stopping, or the client gone: close the connection, so
+	// that a command blocked writing to it fails at once.
+	stopClose := context.AfterFunc(cmdCtx, func() { conn.Close() })
+	defer stopClose()
 	go func() { // the client says nothing more: anything, EOF included, means it is gone
 		r.ReadByte()
 		cancel()
@@ -176,13 +194,16 @@ func writeJSONLocked(w *lockedWriter, e Exit) {
 	w.frame(frameExit, p)
 }
 
-func receiveFile(r *bufio.Reader, path string) error {
+// receiveFile stores the input file's frames at path; alive is called
+// before each frame is read.
+func receiveFile(r *bufio.Reader, path string, alive func()) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	for {
+		alive()
 		typ, p, err := readFrame(r)
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -121,6 +122,25 @@ func (l *Ledger) WasProduced(key string) (Produced, bool, error) {
 		return json.Unmarshal(v, &p)
 	})
 	return p, found, err
+}
+
+// LastProduced returns the greatest key recorded with prefix (keys end in
+// a YYYY-MM-DD day, so the latest day).
+func (l *Ledger) LastProduced(prefix string) (string, bool, error) {
+	var last string
+	var found bool
+	err := l.db.View(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketReports)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = c.Next() {
+			last, found = string(k), true
+		}
+		return nil
+	})
+	return last, found, err
 }
 
 // QueueMail puts m in the outbox unless a message with its id is there.

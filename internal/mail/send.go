@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	netmail "net/mail"
-	"net/textproto"
 	"os"
 	"strconv"
 	"time"
@@ -46,6 +45,15 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// WithCancelGrace lets a session under way go on for d after the context
+// of Send is done, before its connection is closed. Closing at once can
+// lose the server's reply to a message it has already taken, and the
+// message is then sent again; d gives that reply time to come. d <= 0
+// closes at once (the default).
+func WithCancelGrace(d time.Duration) Option {
+	return func(s *Sender) { s.grace = d }
+}
+
 // Sender sends messages through one SMTP server. It holds no connection:
 // each Send dials, delivers and quits, so a Sender is safe for concurrent
 // use. Printing it does not show the password.
@@ -58,6 +66,7 @@ type Sender struct {
 	from      string
 	tlsConfig *tls.Config
 	timeout   time.Duration
+	grace     time.Duration
 }
 
 // NewSender checks c's connection settings (Host, Port, TLS, Username,
@@ -176,7 +185,13 @@ func (s *Sender) Send(ctx context.Context, m *Message) error {
 		if err != nil {
 			return nil, err
 		}
-		stop = context.AfterFunc(ctx, func() { conn.Close() })
+		stop = context.AfterFunc(ctx, func() {
+			if s.grace <= 0 {
+				conn.Close()
+				return
+			}
+			time.AfterFunc(s.grace, func() { conn.Close() }) // closed already if the session ended
+		})
 		return conn, nil
 	}
 
@@ -222,10 +237,16 @@ func (s *Sender) Send(ctx context.Context, m *Message) error {
 }
 
 // Permanent reports whether err means that sending the same message again
-// will fail the same way: the server's reply was 5xx (a recipient or the
-// sender refused, the message rejected, AUTH failed...), or the message is
-// invalid (ErrInvalid). It is false for nil, connection and TLS failures,
-// timeouts, cancellation and 4xx replies, which are worth retrying.
+// will fail the same way: the server refused a recipient or the message
+// itself with a 5xx reply (to RCPT TO or to DATA), or the message is
+// invalid (ErrInvalid).
+//
+// A 5xx reply before that (the greeting, EHLO, STARTTLS, AUTH, MAIL FROM)
+// is about the session, not the message: a wrong password or a relay that
+// does not take our sender fails every message alike until the config or
+// the server is fixed, so it is not permanent; the outbox retries until
+// mail.max_age. Connection and TLS failures, timeouts, cancellation and 4xx
+// replies are not permanent either.
 //
 // When several recipients are refused, go-mail keeps the last one's code.
 func Permanent(err error) bool {
@@ -235,17 +256,13 @@ func Permanent(err error) bool {
 	if errors.Is(err, ErrInvalid) {
 		return true
 	}
-	// go-mail's SendError (MAIL, RCPT, DATA...) does not unwrap to the
-	// reply, but keeps its code.
+	// go-mail's SendError does not unwrap to the reply, but keeps its code.
 	var se *gomail.SendError
 	if errors.As(err, &se) {
-		return se.ErrorCode() >= 500 && se.ErrorCode() <= 599
-	}
-	// Replies before the transaction (greeting, EHLO, STARTTLS, AUTH) come
-	// wrapped as they are.
-	var te *textproto.Error
-	if errors.As(err, &te) {
-		return te.Code >= 500 && te.Code <= 599
+		switch se.Reason {
+		case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose:
+			return se.ErrorCode() >= 500 && se.ErrorCode() <= 599
+		}
 	}
 	return false
 }

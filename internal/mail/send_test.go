@@ -97,8 +97,11 @@ func TestSendWrongPassword(t *testing.T) {
 	if err == nil {
 		t.Fatal("sent with a wrong password")
 	}
-	if !mail.Permanent(err) {
-		t.Errorf("Permanent(%v) = false for a failed AUTH", err)
+	if mail.Permanent(err) {
+		t.Errorf("Permanent(%v) = true for a failed AUTH: every message would be given up for one wrong password", err)
+	}
+	if !strings.Contains(err.Error(), "535") {
+		t.Errorf("the error does not give the reply: %v", err)
 	}
 	if strings.Contains(err.Error(), password) {
 		t.Errorf("the error shows the password: %v", err)
@@ -120,7 +123,7 @@ func TestSendRejected(t *testing.T) {
 		{mailtest.StageRcpt, 451, false},
 		{mailtest.StageData, 451, false},
 		{mailtest.StageRcpt, 452, false},
-		{mailtest.StageMail, 550, true},
+		{mailtest.StageMail, 550, false}, // the sender refused: the session's, not the message's
 		{mailtest.StageRcpt, 550, true},
 		{mailtest.StageData, 554, true},
 	} {
@@ -343,6 +346,24 @@ func TestSendCancel(t *testing.T) {
 	}
 	if mail.Permanent(err) {
 		t.Errorf("Permanent(%v) = true", err)
+	}
+}
+
+func TestSendCancelGrace(t *testing.T) {
+	s, err := mail.NewSender(silent(t), mail.WithTimeout(time.Minute), mail.WithCancelGrace(700*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	err = s.Send(ctx, testMessage())
+	took := time.Since(start)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if took < 700*time.Millisecond || took > 3*time.Second {
+		t.Errorf("returned %v after the start: the session should have had 700ms of grace after the cancel at 100ms", took)
 	}
 }
 

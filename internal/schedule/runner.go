@@ -44,7 +44,11 @@ type Runner struct {
 	cron  *cron.Cron
 	jobs  []Job
 	locks map[string]*sync.Mutex
-	wg    sync.WaitGroup
+	// wg counts every run under way, of the current schedule or of one a
+	// reload replaced; stopping (under mu) keeps new runs from starting
+	// once Stop waits.
+	wg       sync.WaitGroup
+	stopping bool
 }
 
 // NewRunner returns a runner whose jobs get ctx and whose specs without
@@ -103,9 +107,10 @@ func (r *Runner) CatchUp() []string {
 		}
 		if next := s.Next(at.In(r.loc)); !next.IsZero() && !next.After(now) {
 			r.log.Info("catching up a missed run", "job", j.Name, "schedule", j.Key, "due", next, "last", at)
-			started = append(started, j.Key)
-			r.wg.Add(1)
-			go func() { defer r.wg.Done(); r.run(j) }()
+			if r.enter() {
+				started = append(started, j.Key)
+				go func() { defer r.wg.Done(); r.runEntered(j) }()
+			}
 		}
 	}
 	return started
@@ -115,6 +120,7 @@ func (r *Runner) CatchUp() []string {
 func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	c := r.cron
+	r.stopping = true
 	r.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
@@ -145,9 +151,26 @@ func (r *Runner) lock(key string) *sync.Mutex {
 
 // run runs j once, unless a run of its key is under way, and records it.
 func (r *Runner) run(j Job) {
-	if r.ctx.Err() != nil {
+	if !r.enter() {
 		return
 	}
+	defer r.wg.Done()
+	r.runEntered(j)
+}
+
+// enter counts a run about to start in wg, unless the runner stops.
+func (r *Runner) enter() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopping || r.ctx.Err() != nil {
+		return false
+	}
+	r.wg.Add(1)
+	return true
+}
+
+// runEntered is run after enter.
+func (r *Runner) runEntered(j Job) {
 	l := r.lock(j.Key)
 	if !l.TryLock() {
 		r.log.Warn("job skipped: the previous run is still going", "job", j.Name, "schedule", j.Key)

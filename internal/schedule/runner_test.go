@@ -136,3 +136,35 @@ func TestCatchUpRunsMissedSchedulesOnce(t *testing.T) {
 		t.Errorf("daily's last run is %v, want %v", runs["daily"].Started, now)
 	}
 }
+
+// TestStopWaitsForARunOfAReplacedSchedule: a run that began before a
+// reload replaced its schedule is still waited for at shutdown.
+func TestStopWaitsForARunOfAReplacedSchedule(t *testing.T) {
+	l := openLedger(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := NewRunner(ctx, time.UTC, slog.New(slog.DiscardHandler), l)
+	started, finished := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	old := []Job{{Key: "long", Name: "report", Spec: "@every 1s", Run: func(context.Context) error {
+		once.Do(func() { close(started) })
+		time.Sleep(1500 * time.Millisecond)
+		close(finished)
+		return nil
+	}}}
+	if err := r.Start(old); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if err := r.Start([]Job{{Key: "other", Name: "sync", Spec: "@every 1h", Run: func(context.Context) error { return nil }}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-finished:
+	default:
+		t.Fatal("Stop returned while a run of the replaced schedule was still going")
+	}
+}
