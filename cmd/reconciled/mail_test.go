@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -20,6 +21,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"reconciled/internal/config"
+	"reconciled/internal/mail"
 	"reconciled/internal/mail/mailtest"
 )
 
@@ -440,5 +442,50 @@ func TestReportJobCatchesUpMissedDays(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(s.Dir, "report-"+day+".xlsx")); err != nil {
 			t.Errorf("no workbook for %s: %v", day, err)
 		}
+	}
+}
+
+// TestExportJobMailsItsFileOnce: an export schedule with recipients queues
+// its file once per day, however often it runs.
+func TestExportJobMailsItsFileOnce(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{Username: smtpUser, Password: smtpPassword})
+	w := newWorld(t, 2000, 30*time.Minute, "")
+	w.now = start.Add(10*24*time.Hour + 7*time.Hour)
+	appendConfig(t, w, mailSection(t, srv))
+	w.mustRun(t, "sync")
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: func() time.Time { return w.now }, configPath: w.config}
+	cfg, err := m.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := m.openLedger(cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	d := &daemon{m: m, l: l, cfg: cfg, kick: make(chan struct{}, 1)}
+	s := config.Schedule{Job: "export", Cron: "@every 1h", What: "operations", Format: "csv", To: []string{"accounting@example.test"}, Dir: t.TempDir()}
+	for range 3 {
+		if err := d.exportJob(t.Context(), cfg, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file, err := os.ReadFile(filepath.Join(s.Dir, "operations-2026-11-10.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mails, err := l.Outbox(false)
+	if err != nil || len(mails) != 1 {
+		t.Fatalf("%d messages queued (%v), want 1", len(mails), err)
+	}
+	var msg mail.Message
+	if err := json.Unmarshal(mails[0].Message, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if len(msg.Attachments) != 1 || msg.Attachments[0].Name != "operations-2026-11-10.csv" || !bytes.Equal(msg.Attachments[0].Data, file) {
+		t.Errorf("the attachment is not the day's file: %d attachments", len(msg.Attachments))
+	}
+	if strings.Count(string(file), "\n") < 2 {
+		t.Errorf("the day's export is empty:\n%s", file)
 	}
 }
