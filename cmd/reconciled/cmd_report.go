@@ -126,28 +126,24 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	mails, err := l.Outbox(false)
-	if err != nil {
+	q, ok, err := l.MailByID(ml.ID)
+	switch {
+	case err != nil:
 		return err
+	case !ok:
+		return errors.New("report: the message is not in the outbox")
 	}
-	for _, q := range mails {
-		if q.ID != ml.ID {
-			continue
+	switch q.State() {
+	case ledger.MailSent:
+		fmt.Fprintf(m.Stderr, "report: %s sent to %s (Message-ID <%s>)\n", dr.Day(), strings.Join(recipients, ", "), q.ID)
+		if sent > 1 {
+			fmt.Fprintf(m.Stderr, "report: %d earlier messages of the outbox went too\n", sent-1)
 		}
-		switch {
-		case !q.Sent.IsZero():
-			fmt.Fprintf(m.Stderr, "report: %s sent to %s (Message-ID <%s>)\n", dr.Day(), strings.Join(recipients, ", "), q.ID)
-			if sent > 1 {
-				fmt.Fprintf(m.Stderr, "report: %d earlier messages of the outbox went too\n", sent-1)
-			}
-			return nil
-		case !q.GaveUp.IsZero():
-			return fmt.Errorf("report: the mail server refused the message: %s", q.LastError)
-		default:
-			return fmt.Errorf("report: not delivered yet (%s); it stays in the outbox and the daemon, or the next report --send, retries it (see status)", q.LastError)
-		}
+		return nil
+	case ledger.MailGivenUp:
+		return fmt.Errorf("report: the mail server refused the message: %s", q.LastError)
 	}
-	return errors.New("report: the message is not in the outbox")
+	return fmt.Errorf("report: not delivered yet (%s); it stays in the outbox and the daemon, or the next report --send, retries it (see status)", q.LastError)
 }
 
 // reportSchedule is the first report [[schedule]], or a zero one.

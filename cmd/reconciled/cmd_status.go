@@ -38,7 +38,7 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	var failing []string
 	for _, s := range states {
 		lastErr := "-"
-		if s.LastError != "" && s.LastErrorAt.After(s.LastSuccess) {
+		if s.Failing() {
 			lastErr = orDash(s.LastErrorAt) + " (below)"
 			failing = append(failing, fmt.Sprintf("  %d, %s: %s", s.Project, orDash(s.LastErrorAt), s.LastError))
 		}
@@ -87,10 +87,10 @@ func (m *Main) printDaemonStatus(l *ledger.Ledger) error {
 	var pending, gaveUp []ledger.Mail
 	sent := 0
 	for _, ml := range mails {
-		switch {
-		case !ml.Sent.IsZero():
+		switch ml.State() {
+		case ledger.MailSent:
 			sent++
-		case !ml.GaveUp.IsZero():
+		case ledger.MailGivenUp:
 			gaveUp = append(gaveUp, ml)
 		default:
 			pending = append(pending, ml)

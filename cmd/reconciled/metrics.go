@@ -96,7 +96,7 @@ func (mt *metrics) write(w io.Writer, l *ledger.Ledger) error {
 	metric("reconciled_sync_failing", "gauge", "1 when a project's last sync attempt failed.")
 	for _, s := range states {
 		failing := 0
-		if s.LastError != "" && s.LastErrorAt.After(s.LastSuccess) {
+		if s.Failing() {
 			failing = 1
 		}
 		fmt.Fprintf(&b, "reconciled_sync_failing{project=\"%d\"} %d\n", s.Project, failing)
@@ -105,19 +105,14 @@ func (mt *metrics) write(w io.Writer, l *ledger.Ledger) error {
 	if err != nil {
 		return err
 	}
-	var pending, gaveUp, sent int
+	byState := map[string]int{}
 	for _, ml := range mails {
-		switch {
-		case !ml.Sent.IsZero():
-			sent++
-		case !ml.GaveUp.IsZero():
-			gaveUp++
-		default:
-			pending++
-		}
+		byState[ml.State()]++
 	}
 	metric("reconciled_outbox_messages", "gauge", "Messages in the mail outbox, by state (pending, sent, given_up).")
-	fmt.Fprintf(&b, "reconciled_outbox_messages{state=\"pending\"} %d\nreconciled_outbox_messages{state=\"sent\"} %d\nreconciled_outbox_messages{state=\"given_up\"} %d\n", pending, sent, gaveUp)
+	for _, state := range []string{ledger.MailPending, ledger.MailSent, ledger.MailGivenUp} {
+		fmt.Fprintf(&b, "reconciled_outbox_messages{state=%q} %d\n", state, byState[state])
+	}
 	_, err = io.WriteString(w, b.String())
 	return err
 }

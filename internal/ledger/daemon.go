@@ -59,7 +59,7 @@ type Mail struct {
 	Queued      time.Time       `json:"queued"`
 	To          []string        `json:"to"`
 	Subject     string          `json:"subject"`
-	Message     json.RawMessage `json:"message"`
+	Message     json.RawMessage `json:"message,omitempty"` // dropped once sent
 	Attempts    int             `json:"attempts"`
 	NextAttempt time.Time       `json:"next_attempt,omitzero"`
 	LastError   string          `json:"last_error,omitempty"`
@@ -70,6 +70,24 @@ type Mail struct {
 
 // Pending reports whether m still waits to be sent.
 func (m *Mail) Pending() bool { return m.Sent.IsZero() && m.GaveUp.IsZero() }
+
+// States of a message in the outbox (Mail.State).
+const (
+	MailPending = "pending"
+	MailSent    = "sent"
+	MailGivenUp = "given_up"
+)
+
+// State is MailSent, MailGivenUp or MailPending.
+func (m *Mail) State() string {
+	switch {
+	case !m.Sent.IsZero():
+		return MailSent
+	case !m.GaveUp.IsZero():
+		return MailGivenUp
+	}
+	return MailPending
+}
 
 // Produced records that a report was made (and, with mail, queued).
 type Produced struct {
@@ -143,6 +161,25 @@ func (l *Ledger) LastProduced(prefix string) (string, bool, error) {
 	return last, found, err
 }
 
+// MailByID returns the message id of the outbox, if it is there.
+func (l *Ledger) MailByID(id string) (Mail, bool, error) {
+	var m Mail
+	var found bool
+	err := l.db.View(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketOutbox)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &m)
+	})
+	return m, found, err
+}
+
 // QueueMail puts m in the outbox unless a message with its id is there.
 func (l *Ledger) QueueMail(m *Mail) error {
 	return l.db.Update(func(tx *bolt.Tx) error {
@@ -162,7 +199,9 @@ func putMail(tx *bolt.Tx, m *Mail) error {
 }
 
 // UpdateMail stores m's delivery state. The message itself is not
-// rewritten: only the fields of delivery change.
+// rewritten: only the fields of delivery change. Once m is sent, its
+// message (attachments and all) is dropped: nothing sends it again, and
+// the outbox would otherwise grow by a report a day.
 func (l *Ledger) UpdateMail(m *Mail) error {
 	return l.db.Update(func(tx *bolt.Tx) error {
 		v := root(tx).Bucket(bucketOutbox).Get([]byte(m.ID))
@@ -175,6 +214,9 @@ func (l *Ledger) UpdateMail(m *Mail) error {
 		}
 		stored.Attempts, stored.NextAttempt, stored.LastError, stored.LastAttempt = m.Attempts, m.NextAttempt, m.LastError, m.LastAttempt
 		stored.Sent, stored.GaveUp = m.Sent, m.GaveUp
+		if !stored.Sent.IsZero() {
+			stored.Message = nil
+		}
 		return putMail(tx, &stored)
 	})
 }

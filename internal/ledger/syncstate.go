@@ -25,6 +25,10 @@ type SyncState struct {
 	Counts `json:"-"` // from the counts bucket
 }
 
+// Failing reports whether the project's last sync attempt failed: an
+// error newer than the last success.
+func (s SyncState) Failing() bool { return s.LastError != "" && s.LastErrorAt.After(s.LastSuccess) }
+
 func getSync(b *bolt.Bucket, project int64) (SyncState, error) {
 	s := SyncState{Project: project}
 	v := b.Get(be64(nil, uint64(project)))

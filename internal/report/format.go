@@ -183,7 +183,7 @@ func (r *Report) summaryTable(sep string) table {
 			{"items to date", true}, {"amount to date", true}},
 	}
 	for _, c := range r.ByCode {
-		t.Rows = append(t.Rows, row{{Text: c.Code, Alert: isOpen(c.Code)}, {Text: orNone(c.Currency, "—")},
+		t.Rows = append(t.Rows, row{{Text: c.Code, Alert: domain.IsException(c.Code)}, {Text: orNone(c.Currency, "—")},
 			numCell(count(c.Day.Count)), numCell(amount(c.Day.Amount, c.Currency, sep)),
 			numCell(count(c.ToDate.Count)), numCell(amount(c.ToDate.Amount, c.Currency, sep))})
 	}

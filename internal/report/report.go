@@ -204,10 +204,6 @@ func amountOf(it *domain.Item) domain.Money {
 	return domain.Money{}
 }
 
-// isOpen reports whether an item is an open exception: every result but
-// matched, pending and resolved.
-func isOpen(result string) bool { return domain.IsException(result) }
-
 // Build computes the report. It does not change in.Items or in.Sync.
 func Build(in Input) *Report {
 	loc := in.Location
@@ -258,7 +254,7 @@ func Build(in Input) *Report {
 			row.Day.add(m.Amount)
 			tot.Day.add(m.Amount)
 		}
-		if !isOpen(it.Result) {
+		if !domain.IsException(it.Result) {
 			continue
 		}
 		e := exception(it, m, now)
@@ -370,7 +366,7 @@ func health(s ledger.SyncState, end, now time.Time) string {
 	switch {
 	case s.LastSuccess.IsZero() && s.LastErrorAt.IsZero():
 		return HealthNever
-	case s.LastErrorAt.After(s.LastSuccess):
+	case s.Failing():
 		return HealthFailing
 	case s.Watermark.Before(end) && !now.Before(end):
 		return HealthBehind
