@@ -48,7 +48,7 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out != "" && !hasExt(*out, reportExts) {
+	if *out != "" && !slices.Contains(reportExts, strings.ToLower(filepath.Ext(*out))) {
 		return usagef("-o %s: name a .html, .xlsx, .txt or .csv file", *out)
 	}
 	if !*send && (len(to) > 0 || *format != "") {
@@ -156,16 +156,6 @@ func reportSchedule(cfg *config.Config) config.Schedule {
 	return config.Schedule{}
 }
 
-func hasExt(path string, exts []string) bool {
-	e := strings.ToLower(filepath.Ext(path))
-	for _, x := range exts {
-		if e == x {
-			return true
-		}
-	}
-	return false
-}
-
 // dailyReport is a built report with the items it was built from (the
 // CSV form lists the open ones with both sides).
 type dailyReport struct {
@@ -174,20 +164,38 @@ type dailyReport struct {
 	loc   *time.Location
 }
 
-// buildReport reconciles what is stored (without asking the Data API, as
-// an export does) and builds day's report.
-func (m *Main) buildReport(ctx context.Context, cfg *config.Config, l *ledger.Ledger, day time.Time, loc *time.Location) (*dailyReport, error) {
+// reportData is what reports are built from: the reconciliation of what
+// is stored now and the sync state of every project.
+type reportData struct {
+	items  []domain.Item
+	states []ledger.SyncState
+}
+
+// reportData reconciles what is stored (without asking the Data API, as an
+// export does) and reads the sync states.
+func (m *Main) reportData(ctx context.Context, cfg *config.Config, l *ledger.Ledger) (reportData, error) {
 	run, err := m.runReconcile(ctx, cfg, l, false)
 	if err != nil {
-		return nil, err
+		return reportData{}, err
 	}
 	states, err := l.SyncStates()
+	return reportData{items: run.out.Items, states: states}, err
+}
+
+// report builds day's report from data.
+func (data reportData) report(day time.Time, loc *time.Location, now time.Time) *dailyReport {
+	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states})
+	r.ListLimit = mailListLimit
+	return &dailyReport{Report: r, items: data.items, loc: loc}
+}
+
+// buildReport reconciles what is stored and builds day's report.
+func (m *Main) buildReport(ctx context.Context, cfg *config.Config, l *ledger.Ledger, day time.Time, loc *time.Location) (*dailyReport, error) {
+	data, err := m.reportData(ctx, cfg, l)
 	if err != nil {
 		return nil, err
 	}
-	r := report.Build(report.Input{Date: day, Location: loc, Now: m.Now(), Items: run.out.Items, Sync: states})
-	r.ListLimit = mailListLimit
-	return &dailyReport{Report: r, items: run.out.Items, loc: loc}, nil
+	return data.report(day, loc, m.Now()), nil
 }
 
 // write writes the report in the form of ext.
@@ -215,10 +223,25 @@ func exceptionResults() []string {
 	return out
 }
 
-// mail makes the report's message for the outbox: the HTML and text
-// bodies and the attachment (format xlsx: the workbook; csv: the open
-// exceptions), zipped above mail.zip_above. key names the message: the
-// same key gives the same Message-ID.
+// attachmentName is the file mailed with the report: the workbook, or
+// with format csv the open exceptions.
+func (dr *dailyReport) attachmentName(format string) string {
+	if format == "csv" {
+		return "exceptions-" + dr.Day() + ".csv"
+	}
+	return "report-" + dr.Day() + ".xlsx"
+}
+
+// contentTypes of the files reconciled mails, by extension: set rather
+// than guessed, as a host without mime.types knows no .xlsx.
+var contentTypes = map[string]string{
+	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	".csv":  "text/csv; charset=utf-8",
+}
+
+// mail makes the report's message for the outbox, rendering its bodies
+// and attachment. key names the message: the same key gives the same
+// Message-ID.
 func (dr *dailyReport) mail(cfg *config.Config, to []string, format, key string, now time.Time) (*ledger.Mail, error) {
 	var html, text, att bytes.Buffer
 	if err := dr.HTML(&html); err != nil {
@@ -227,21 +250,24 @@ func (dr *dailyReport) mail(cfg *config.Config, to []string, format, key string,
 	if err := dr.Text(&text); err != nil {
 		return nil, err
 	}
-	name, ctype := "report-"+dr.Day()+".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	if format == "csv" {
-		name, ctype = "exceptions-"+dr.Day()+".csv", "text/csv; charset=utf-8"
-	}
+	name := dr.attachmentName(format)
 	if err := dr.write(&att, filepath.Ext(name)); err != nil {
 		return nil, err
 	}
+	return outboxMail(cfg, key, to, dr.Subject(), text.String(), html.String(), name, att.Bytes(), now)
+}
+
+// outboxMail makes a message for the outbox with one attachment (zipped
+// above mail.zip_above) and its Message-ID from key.
+func outboxMail(cfg *config.Config, key string, to []string, subject, text, html, name string, data []byte, now time.Time) (*ledger.Mail, error) {
 	msg := mail.Message{
 		ID:          messageID(key, cfg.Mail.From),
 		From:        cfg.Mail.From,
 		To:          to,
-		Subject:     dr.Subject(),
-		Text:        text.String(),
-		HTML:        html.String(),
-		Attachments: []mail.Attachment{{Name: name, ContentType: ctype, Data: att.Bytes()}},
+		Subject:     subject,
+		Text:        text,
+		HTML:        html,
+		Attachments: []mail.Attachment{{Name: name, ContentType: contentTypes[filepath.Ext(name)], Data: data}},
 		Date:        now.Truncate(time.Second),
 	}
 	if err := msg.ZipAttachments(cfg.Mail.ZipAbove); err != nil {
@@ -250,11 +276,11 @@ func (dr *dailyReport) mail(cfg *config.Config, to []string, format, key string,
 	if err := msg.Validate(); err != nil {
 		return nil, err
 	}
-	data, err := json.Marshal(&msg)
+	js, err := json.Marshal(&msg)
 	if err != nil {
 		return nil, err
 	}
-	return &ledger.Mail{ID: msg.ID, Queued: now.UTC(), To: to, Subject: msg.Subject, Message: data}, nil
+	return &ledger.Mail{ID: msg.ID, Queued: now.UTC(), To: to, Subject: msg.Subject, Message: js}, nil
 }
 
 // messageID is a stable Message-ID for key, in the domain of from.
@@ -276,7 +302,7 @@ func messageID(key, from string) string {
 // are recorded in one transaction, so a run caught up after a restart, a
 // second run the same day or a cron moved by a reload sends nothing twice.
 // Days missed while the daemon was down are produced too, oldest first, up
-// to maxCatchUpDays back, each from the reconciliation as it is now.
+// to maxCatchUpDays back, all from one reconciliation of what is stored.
 func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
 	loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
 	prefix := producedPrefix("report", s)
@@ -284,8 +310,24 @@ func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Sch
 	if err != nil {
 		return err
 	}
+	var data *reportData // reconciled once, for the first day not made yet
 	for _, day := range days {
-		if err := d.reportDay(ctx, cfg, s, day, loc, prefix+day.Format(time.DateOnly)); err != nil {
+		key := prefix + day.Format(time.DateOnly)
+		_, done, err := d.l.WasProduced(key)
+		if err != nil {
+			return err
+		}
+		if done {
+			continue
+		}
+		if data == nil {
+			rd, err := d.jobMain(cfg, "report").reportData(ctx, cfg, d.l)
+			if err != nil {
+				return err
+			}
+			data = &rd
+		}
+		if err := d.reportDay(ctx, cfg, s, data.report(day, loc, d.m.Now()), key); err != nil {
 			return err
 		}
 	}
@@ -301,8 +343,7 @@ const maxCatchUpDays = 7
 func producedPrefix(job string, s config.Schedule) string {
 	to := slices.Clone(s.To)
 	slices.Sort(to)
-	k := job + "|what=" + s.What + "|format=" + cmp.Or(s.Format, "xlsx") + "|to=" + strings.Join(to, ",") + "|"
-	return k
+	return job + "|what=" + s.What + "|format=" + cmp.Or(s.Format, "xlsx") + "|to=" + strings.Join(to, ",") + "|"
 }
 
 // dueDays are the days up to last not produced under prefix yet: last
@@ -329,36 +370,38 @@ func (d *daemon) dueDays(prefix string, last time.Time, loc *time.Location) ([]t
 	return days, nil
 }
 
-// reportDay produces one day's report under key.
-func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Schedule, day time.Time, loc *time.Location, key string) error {
-	if _, done, err := d.l.WasProduced(key); err != nil || done {
-		return err
-	}
-	jm := d.jobMain(cfg, "report")
-	dr, err := jm.buildReport(ctx, cfg, d.l, day, loc)
-	if err != nil {
-		return err
-	}
+// reportDay writes dr's files (streamed, not held in memory) and records
+// the day as produced under key, with its mail queued when the schedule
+// has recipients: the mail carries the files just written.
+func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Schedule, dr *dailyReport, key string) error {
 	dir := jobDir(cfg, s, "reports")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
-	files := []string{"report-" + dr.Day() + ".html"}
-	if s.Format == "csv" {
-		files = append(files, "exceptions-"+dr.Day()+".csv")
-	} else {
-		files = append(files, "report-"+dr.Day()+".xlsx")
-	}
-	for _, f := range files {
-		path := filepath.Join(dir, f)
-		if err := export.WriteFileAtomic(path, func(w io.Writer) error { return dr.write(ctxWriter{ctx, w}, filepath.Ext(f)) }); err != nil {
+	htmlPath := filepath.Join(dir, "report-"+dr.Day()+".html")
+	attPath := filepath.Join(dir, dr.attachmentName(s.Format))
+	for _, path := range []string{htmlPath, attPath} {
+		if err := export.WriteFileAtomic(path, func(w io.Writer) error { return dr.write(ctxWriter{ctx, w}, filepath.Ext(path)) }); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	p := ledger.Produced{Key: key, At: d.m.Now().UTC(), File: filepath.Join(dir, files[0])}
+	now := d.m.Now()
+	p := ledger.Produced{Key: key, At: now.UTC(), File: htmlPath}
 	var ml *ledger.Mail
 	if len(s.To) > 0 && cfg.Mail.Host != "" {
-		if ml, err = dr.mail(cfg, s.To, s.Format, key, d.m.Now()); err != nil {
+		html, err := os.ReadFile(htmlPath)
+		if err != nil {
+			return err
+		}
+		att, err := os.ReadFile(attPath)
+		if err != nil {
+			return err
+		}
+		var text bytes.Buffer
+		if err := dr.Text(&text); err != nil {
+			return err
+		}
+		if ml, err = outboxMail(cfg, key, s.To, dr.Subject(), text.String(), string(html), filepath.Base(attPath), att, now); err != nil {
 			return err
 		}
 		p.MessageID = ml.ID
@@ -369,7 +412,7 @@ func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Sch
 		}
 		return err
 	}
-	jm.log().Info("report produced", "day", dr.Day(), "open_exceptions", len(dr.Open), "files", dir, "mail", p.MessageID != "")
+	d.m.log().Info("report produced", "job", "report", "day", dr.Day(), "open_exceptions", len(dr.Open), "files", dir, "mail", p.MessageID != "")
 	if ml != nil {
 		d.kickOutbox()
 	}
@@ -404,28 +447,13 @@ func (d *daemon) exportJob(ctx context.Context, cfg *config.Config, s config.Sch
 	if err != nil {
 		return err
 	}
-	ctype := "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	if format == "csv" {
-		ctype = "text/csv; charset=utf-8"
-	}
 	now := d.m.Now()
-	msg := mail.Message{
-		ID:          messageID(key, cfg.Mail.From),
-		From:        cfg.Mail.From,
-		To:          s.To,
-		Subject:     fmt.Sprintf("reconciled: %s export for %s", what, day.Format(time.DateOnly)),
-		Text:        fmt.Sprintf("The %s export of %s (%s) is attached: %s.\n\nreconciled\n", what, day.Format(time.DateOnly), loc, name),
-		Attachments: []mail.Attachment{{Name: name, ContentType: ctype, Data: data}},
-		Date:        now.Truncate(time.Second),
-	}
-	if err := msg.ZipAttachments(cfg.Mail.ZipAbove); err != nil {
-		return err
-	}
-	js, err := json.Marshal(&msg)
+	ml, err := outboxMail(cfg, key, s.To, fmt.Sprintf("reconciled: %s export for %s", what, day.Format(time.DateOnly)),
+		fmt.Sprintf("The %s export of %s (%s) is attached: %s.\n\nreconciled\n", what, day.Format(time.DateOnly), loc, name), "",
+		name, data, now)
 	if err != nil {
 		return err
 	}
-	ml := &ledger.Mail{ID: msg.ID, Queued: now.UTC(), To: s.To, Subject: msg.Subject, Message: js}
 	err = d.l.SaveProduced(ledger.Produced{Key: key, At: now.UTC(), MessageID: ml.ID, File: path}, ml)
 	if errors.Is(err, ledger.ErrProduced) {
 		return nil

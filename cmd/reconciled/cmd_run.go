@@ -308,9 +308,6 @@ func (d *daemon) jobMain(cfg *config.Config, name string) *Main {
 		cfg: cfg, ledger: d.l, logger: log}
 }
 
-// mkdirFor makes the folder of path.
-func mkdirFor(path string) error { return os.MkdirAll(filepath.Dir(path), 0o750) }
-
 // idle gives memory back between jobs: the database's mapped pages and the
 // heap the job freed.
 func (d *daemon) idle() {

@@ -21,6 +21,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"reconciled/internal/config"
+	"reconciled/internal/ledger"
 	"reconciled/internal/mail"
 	"reconciled/internal/mail/mailtest"
 )
@@ -263,6 +264,23 @@ func waitMail(t *testing.T, srv *mailtest.Server, n int) ([]mailtest.Message, er
 	return srv.Wait(ctx, n)
 }
 
+// inProcessDaemon is a daemon on w's config and database, on w's clock,
+// whose jobs the test calls itself.
+func inProcessDaemon(t *testing.T, w *world) (*daemon, *config.Config, *ledger.Ledger) {
+	t.Helper()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: func() time.Time { return w.now }, configPath: w.config}
+	cfg, err := m.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := m.openLedger(cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return &daemon{m: m, l: l, cfg: cfg, kick: make(chan struct{}, 1)}, cfg, l
+}
+
 // appendConfig writes the world's config with extra after its own text.
 func appendConfig(t *testing.T, w *world, extra string) {
 	t.Helper()
@@ -387,17 +405,7 @@ func TestReportJobCatchesUpMissedDays(t *testing.T) {
 	w.now = start.Add(10 * 24 * time.Hour)
 	appendConfig(t, w, mailSection(t, srv))
 	w.mustRun(t, "sync")
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: func() time.Time { return w.now }, configPath: w.config}
-	cfg, err := m.loadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := m.openLedger(cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	d := &daemon{m: m, l: l, cfg: cfg, kick: make(chan struct{}, 1)}
+	d, cfg, l := inProcessDaemon(t, w)
 	s := config.Schedule{Job: "report", Cron: "0 7 * * *", To: []string{"finance@example.test"}, Dir: t.TempDir()}
 
 	days := func() []string {
@@ -453,17 +461,7 @@ func TestExportJobMailsItsFileOnce(t *testing.T) {
 	w.now = start.Add(10*24*time.Hour + 7*time.Hour)
 	appendConfig(t, w, mailSection(t, srv))
 	w.mustRun(t, "sync")
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: func() time.Time { return w.now }, configPath: w.config}
-	cfg, err := m.loadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := m.openLedger(cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	d := &daemon{m: m, l: l, cfg: cfg, kick: make(chan struct{}, 1)}
+	d, cfg, l := inProcessDaemon(t, w)
 	s := config.Schedule{Job: "export", Cron: "@every 1h", What: "operations", Format: "csv", To: []string{"accounting@example.test"}, Dir: t.TempDir()}
 	for range 3 {
 		if err := d.exportJob(t.Context(), cfg, s); err != nil {

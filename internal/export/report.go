@@ -92,10 +92,8 @@ func (b *book) reportAgeing(r *report.Report) error {
 				return err
 			}
 		}
-		for _, m := range a.Sums {
-			if err := s.write([]any{a.Label, m.Currency, m.Count, b.money(domain.Money{Amount: m.Amount, Currency: m.Currency})}); err != nil {
-				return err
-			}
+		if err := b.sumRows(s, a.Label, a.Sums); err != nil {
+			return err
 		}
 	}
 	return s.finish()
@@ -107,13 +105,21 @@ func (b *book) reportOverdue(r *report.Report) error {
 		return err
 	}
 	for _, row := range r.Overdue {
-		for _, m := range row.Sums {
-			if err := s.write([]any{row.Method, m.Currency, m.Count, b.money(domain.Money{Amount: m.Amount, Currency: m.Currency})}); err != nil {
-				return err
-			}
+		if err := b.sumRows(s, row.Method, row.Sums); err != nil {
+			return err
 		}
 	}
 	return s.finish()
+}
+
+// sumRows writes one row per currency: label, currency, items, amount.
+func (b *book) sumRows(s *sheetWriter, label string, sums []report.Sum) error {
+	for _, m := range sums {
+		if err := s.write([]any{label, m.Currency, m.Count, b.money(domain.Money{Amount: m.Amount, Currency: m.Currency})}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b *book) reportSync(r *report.Report) error {
