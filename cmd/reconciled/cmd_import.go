@@ -35,6 +35,9 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	if file == "" {
 		return usagef("import: give the file: reconciled import FILE")
 	}
+	if m.remote && (m.inputPath == "" || file != m.inputPath) {
+		return errRemotePath // the daemon reads only the file the client sent
+	}
 	cfg, err := m.loadConfig()
 	if err != nil {
 		return err

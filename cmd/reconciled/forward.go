@@ -146,14 +146,9 @@ func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
 		fmt.Fprintf(c.Stderr, "reconciled: %s does not run through the daemon\n", name)
 		return exitUsage
 	}
-	if name == "import" && (c.InputPath == "" || len(c.Args) < 2 || c.Args[1] != c.InputPath) {
-		// The daemon reads only the file the client sent, never a path.
-		fmt.Fprintf(c.Stderr, "reconciled: %v\n", errRemotePath)
-		return exitUsage
-	}
 	cfg := d.config()
 	jm := &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, remote: true, outboxLog: d.m.log()}
+		cfg: cfg, ledger: d.l, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outboxLog: d.m.log()}
 	jm.setLogger(cfg.Log)
 	for _, cmd := range commands {
 		if cmd.name == name {

@@ -60,6 +60,7 @@ type Main struct {
 	asUser     string
 	outputSink io.Writer
 	inputName  string // the input file as the person named it
+	inputPath  string // where the daemon put the file the client sent
 	// remote: the command came through the control socket. It then never
 	// reads or writes a path of the daemon's file system itself: files
 	// travel over the socket (outputSink, inputName), or the command fails.
