@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -36,6 +37,19 @@ var (
 //  3. true is "1", false "0", null empty, numbers their literal text;
 //  4. sort by path (byte order) and join with ';';
 //  5. base64(HMAC-SHA512(secret, string)).
+//
+// Verification accepts more than signing makes. ECommPay's official SDKs
+// (PHP, Python, JS, Go, Java) decode the JSON into native numbers before
+// they build the string, so a number with a fraction or an exponent is
+// signed as the SDK's language prints the float64, not as written: 1.10 as
+// "1.1", 1e3 as "1000" (JS, PHP, Go) or "1000.0" (Python, Java). verify
+// tries the literal text first and then, for a document that has such a
+// number, every number of it formatted as JS, as Python and as Java print
+// them (one signer signed the whole document, so one format for all its
+// numbers). Integer literals are never re-formatted, in any variant: an
+// operation id of 17 digits does not survive a float64, and accepting its
+// rounded form would leave its last digits unsigned. Sign, AppendSigned and
+// SignatureString keep the literal text.
 //
 // The flattener below walks the JSON once with a tokenizer and writes every
 // "path:value" item into one arena; the response decoder (wire.go) reads the
@@ -80,6 +94,12 @@ type flatDoc struct {
 	signed        bool     // a signature key was present
 	rootKeys      [][]byte // root keys seen, in document order (signature excluded)
 	dec           jsontext.Decoder
+	// nums are the items whose value is a number literal with a '.', 'e'
+	// or 'E', in document order (so by start): the numbers an SDK may
+	// have signed in another format. Empty for the usual page, whose
+	// numbers are all integers.
+	nums     []item
+	variants [1 + len(numFormats)]numVariant // the literal, then numFormats'
 }
 
 var flatPool = sync.Pool{New: func() any { return new(flatDoc) }}
@@ -113,6 +133,7 @@ func (f *flatDoc) flatten(doc []byte) error {
 	f.sorted = slices.Grow(f.sorted[:0], len(doc)/25)
 	f.path = f.path[:0]
 	f.kids, f.keys, f.globalSort, f.longArray = f.kids[:0], f.keys[:0], false, false
+	f.nums = f.nums[:0]
 	f.signature, f.signed, f.rootKeys = f.signature[:0], false, f.rootKeys[:0]
 	f.dec.Reset(bytes.NewBuffer(doc))
 	tok, err := f.dec.ReadToken()
@@ -335,6 +356,7 @@ func (f *flatDoc) value(depth int, inGeneral bool) error {
 	f.arena = append(f.arena, f.path...)
 	pathEnd := int32(len(f.arena))
 	f.arena = append(f.arena, ':')
+	reformattable := false
 	switch v[0] {
 	case '"':
 		if f.arena, err = jsontext.AppendUnquote(f.arena, v); err != nil {
@@ -347,6 +369,7 @@ func (f *flatDoc) value(depth int, inGeneral bool) error {
 	case 'n':
 	default: // a number: its literal text, never through float64
 		f.arena = append(f.arena, v...)
+		reformattable = !isIntegerLiteral(v)
 	}
 	if len(f.arena) > 1<<31-1 {
 		return errors.New("document too large")
@@ -354,6 +377,9 @@ func (f *flatDoc) value(depth int, inGeneral bool) error {
 	it := item{start, pathEnd, int32(len(f.arena))}
 	f.items = append(f.items, it)
 	f.sorted = append(f.sorted, it)
+	if reformattable {
+		f.nums = append(f.nums, it)
+	}
 	return nil
 }
 
@@ -423,9 +449,38 @@ func (f *flatDoc) writeString(w io.Writer) {
 	f.tmpBytes = buf[:0]
 }
 
+// writeVariant is writeString with the values of f.nums taken from v.
+func (f *flatDoc) writeVariant(w io.Writer, v *numVariant) {
+	buf := f.tmpBytes[:0]
+	for i, it := range f.sorted {
+		if i > 0 {
+			buf = append(buf, ';')
+		}
+		if n, ok := slices.BinarySearchFunc(f.nums, it.start, byStart); ok {
+			buf = append(buf, f.arena[it.start:it.pathEnd+1]...)
+			buf = append(buf, v.value(n)...)
+		} else {
+			buf = append(buf, f.arena[it.start:it.end]...)
+		}
+		if len(buf) >= 32<<10 {
+			w.Write(buf)
+			buf = buf[:0]
+		}
+	}
+	w.Write(buf)
+	f.tmpBytes = buf[:0]
+}
+
 func (f *flatDoc) mac(secret []byte) []byte {
 	h := hmac.New(sha512.New, secret)
 	f.writeString(h)
+	return h.Sum(nil)
+}
+
+// macVariant is mac with the numbers of f.nums as in v.
+func (f *flatDoc) macVariant(secret []byte, v *numVariant) []byte {
+	h := hmac.New(sha512.New, secret)
+	f.writeVariant(h, v)
 	return h.Sum(nil)
 }
 
@@ -434,7 +489,9 @@ func (f *flatDoc) mac(secret []byte) []byte {
 // notes that the official SDKs disagree on that order; responses carry up to
 // 1000 operations in one array, and which order ECommPay's server uses is
 // not documented. Either order is a valid HMAC of the same data, so
-// accepting both does not weaken the check.
+// accepting both does not weaken the check. Each try is verify's, with its
+// number formats: at most 2 × (1 + len(numFormats)) HMACs, and as today 1
+// or 2 for a document whose numbers are all integers.
 func verifyAnyArrayOrder(f *flatDoc, doc, secret []byte) error {
 	err := f.verify(secret)
 	if !errors.Is(err, ErrBadSignature) || !f.longArray || f.globalSort {
@@ -449,18 +506,105 @@ func verifyAnyArrayOrder(f *flatDoc, doc, secret []byte) error {
 	return nil
 }
 
-// verify checks the captured signature against the document.
+// verify checks the captured signature against the document: with the
+// numbers as written, then, if it has numbers with a fraction or an
+// exponent, with them as each of numFormats prints them. A format that
+// gives the same string as one tried before is skipped.
 func (f *flatDoc) verify(secret []byte) error {
 	if !f.signed || len(f.signature) == 0 {
 		return ErrUnsigned
 	}
-	want := f.mac(secret)
 	got := make([]byte, base64.StdEncoding.DecodedLen(len(f.signature)))
 	n, err := base64.StdEncoding.Decode(got, f.signature)
-	if err != nil || !hmac.Equal(got[:n], want) {
+	if err != nil {
 		return ErrBadSignature
 	}
-	return nil
+	got = got[:n]
+	if hmac.Equal(got, f.mac(secret)) {
+		return nil
+	}
+	if len(f.nums) == 0 {
+		return ErrBadSignature
+	}
+	f.buildVariants()
+	for i := range numFormats {
+		v := &f.variants[1+i]
+		if !v.same && hmac.Equal(got, f.macVariant(secret, v)) {
+			return nil
+		}
+	}
+	return ErrBadSignature
+}
+
+// buildVariants fills f.variants for f.nums: the literal text, then each of
+// numFormats, marking those that give the string of an earlier one.
+func (f *flatDoc) buildVariants() {
+	f.variants[0].build(f, nil)
+	for i, format := range numFormats {
+		v := &f.variants[1+i]
+		v.build(f, format)
+		v.same = false
+		for _, earlier := range f.variants[:1+i] {
+			// Values never hold ';', so equal buffers mean equal values,
+			// so equal strings; and different values, different strings
+			// (a value that is a prefix of another is followed by ';').
+			if bytes.Equal(v.vals, earlier.vals) {
+				v.same = true
+				break
+			}
+		}
+	}
+}
+
+// numVariant holds the values of a flatDoc's nums as one signer wrote them.
+type numVariant struct {
+	vals   []byte  // each value followed by ';'
+	starts []int32 // where each value starts in vals
+	same   bool    // the string is that of an earlier variant: not tried
+}
+
+// build fills v with the numbers of f.nums formatted by format, or as
+// written if format is nil. A number that does not parse as a float64
+// (out of range: the SDKs would print an infinity) keeps its literal text.
+func (v *numVariant) build(f *flatDoc, format func([]byte, float64) []byte) {
+	v.vals, v.starts = v.vals[:0], v.starts[:0]
+	for _, it := range f.nums {
+		v.starts = append(v.starts, int32(len(v.vals)))
+		lit := f.valueOf(it)
+		x, err := strconv.ParseFloat(string(lit), 64)
+		if format == nil || err != nil {
+			v.vals = append(v.vals, lit...)
+		} else {
+			v.vals = format(v.vals, x)
+		}
+		v.vals = append(v.vals, ';')
+	}
+}
+
+// value is the value of the n-th of the flatDoc's nums.
+func (v *numVariant) value(n int) []byte {
+	end := len(v.vals)
+	if n+1 < len(v.starts) {
+		end = int(v.starts[n+1])
+	}
+	return v.vals[v.starts[n] : end-1]
+}
+
+func byStart(it item, start int32) int { return cmp.Compare(it.start, start) }
+
+// isIntegerLiteral reports whether a JSON number has neither a fraction nor
+// an exponent. Such a number is only ever verified as written, on purpose:
+// Python decodes it exactly, PHP as an int64, but a signer that reads it
+// as a float64 (JS's JSON.parse) signs a 17-digit operation id with its
+// last digits changed (10000000000000001 as 10000000000000000), and
+// accepting that would leave those digits unsigned.
+func isIntegerLiteral(num []byte) bool {
+	for _, c := range num {
+		if c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
 }
 
 // SignatureString returns the string that is signed for doc (step 4 above).
