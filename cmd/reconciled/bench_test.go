@@ -118,18 +118,15 @@ func bigWorld(b *testing.B, n int) (*world, string) {
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	fmt.Fprintln(bw, "payment_id;type;amount;currency;status;created_at;operation_id;project_id")
-	for i, op := range ops {
+	for _, line := range booksOf(ops) {
+		op := line.op
 		m := op.SumInitial
-		if i%50 == 0 {
+		if line.i%50 == 0 {
 			m.Amount++
 		}
 		amount, _ := domain.FormatMajor(m.Amount, m.Currency)
-		status := map[string]string{"success": "paid", "decline": "failed"}[op.OperationStatus]
-		if status == "" {
-			status = "pending"
-		}
-		fmt.Fprintf(bw, "%s;%s;%s;%s;%s;%s;%d;%d\n", op.PaymentID, domain.RecordType(op.OperationType), strings.Replace(amount, ".", ",", 1),
-			m.Currency, status, op.CreatedAt.Format(time.DateTime), op.OperationID, op.ProjectID)
+		fmt.Fprintf(bw, "%s;%s;%s;%s;%s;%s;%d;%d\n", op.PaymentID, line.typ, strings.Replace(amount, ".", ",", 1),
+			m.Currency, line.status, op.CreatedAt.Format(time.DateTime), op.OperationID, op.ProjectID)
 	}
 	bw.Flush()
 	f.Close()

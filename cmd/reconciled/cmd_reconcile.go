@@ -70,7 +70,7 @@ func (m *Main) recordRun(l *ledger.Ledger, run reconcileRun, from, to time.Time)
 		r.ReopenedAt = m.Now().UTC()
 		reopened = append(reopened, r)
 		events = append(events, domain.AuditEvent{At: r.ReopenedAt, User: m.user(), Action: domain.AuditReopen,
-			ProjectID: r.ProjectID, ID: r.ID, Type: r.Type, Code: r.Code, Reason: r.Reason, Detail: "the data changed since it was resolved"})
+			ProjectID: r.ProjectID, ID: r.ID, Type: r.Type, Part: r.Part, Code: r.Code, Reason: r.Reason, Detail: "the data changed since it was resolved"})
 	}
 	return summary, reopened, l.SaveRun(summary, reopened, events)
 }

@@ -167,8 +167,9 @@ type dailyReport struct {
 // reportData is what reports are built from: the reconciliation of what
 // is stored now and the sync state of every project.
 type reportData struct {
-	items  []domain.Item
-	states []ledger.SyncState
+	items   []domain.Item
+	states  []ledger.SyncState
+	unknown []ledger.WordCount // ECommPay words no one gave a meaning
 }
 
 // reportData reconciles what is stored (without asking the Data API, as an
@@ -179,12 +180,16 @@ func (m *Main) reportData(ctx context.Context, cfg *config.Config, l *ledger.Led
 		return reportData{}, err
 	}
 	states, err := l.SyncStates()
-	return reportData{items: run.out.Items, states: states}, err
+	if err != nil {
+		return reportData{}, err
+	}
+	words, err := l.WordCounts()
+	return reportData{items: run.out.Items, states: states, unknown: ledger.Unknown(words, cfg.Vocabulary())}, err
 }
 
 // report builds day's report from data.
 func (data reportData) report(day time.Time, loc *time.Location, now time.Time) *dailyReport {
-	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states})
+	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown})
 	r.ListLimit = mailListLimit
 	return &dailyReport{Report: r, items: data.items, loc: loc}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,6 +56,7 @@ func idMatches(it *domain.Item, id string) bool {
 func (m *Main) runResolve(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("resolve", "PAYMENT_ID --reason CODE [--note TEXT] [--type T] [--project N]", `  reconciled resolve order-1042 --reason bank-fee --note "0.50 UAH kept by the bank"
   reconciled resolve provider:632441 --reason written-off --type payout
+  reconciled resolve operation:10100000000001151 --reason booked-later   # one refund of a payment refunded in parts
 `)
 	id, args := takeID(args)
 	reason := fs.String("reason", "", "a short code for why it is accepted, e.g. bank-fee, written-off, known-duplicate")
@@ -82,7 +85,7 @@ func (m *Main) runResolve(ctx context.Context, args []string) error {
 		return err
 	}
 	for _, r := range rs {
-		fmt.Fprintf(m.Stdout, "resolved %s %s (was %s) as %s, by %s\n", r.ID, r.Type, r.Code, r.Reason, r.User)
+		fmt.Fprintf(m.Stdout, "resolved %s %s%s (was %s) as %s, by %s\n", r.ID, r.Type, partText(r.Part), r.Code, r.Reason, r.User)
 	}
 	return nil
 }
@@ -108,11 +111,11 @@ func (m *Main) resolve(ctx context.Context, cfg *config.Config, l *ledger.Ledger
 			continue
 		}
 		k := reconcile.KeyOf(it)
-		r := domain.Resolution{ProjectID: k.ProjectID, ID: k.ID, Type: k.Type, Code: it.Code, Reason: reason, Note: note,
+		r := domain.Resolution{ProjectID: k.ProjectID, ID: k.ID, Type: k.Type, Part: k.Part, Code: it.Code, Reason: reason, Note: note,
 			User: user, At: now, Fingerprint: it.Fingerprint, Summary: it.Reason}
 		rs = append(rs, r)
 		events = append(events, domain.AuditEvent{At: now, User: user, Action: domain.AuditResolve, ProjectID: k.ProjectID,
-			ID: k.ID, Type: k.Type, Code: it.Code, Reason: reason, Note: note, Detail: it.Reason})
+			ID: k.ID, Type: k.Type, Part: k.Part, Code: it.Code, Reason: reason, Note: note, Detail: it.Reason})
 	}
 	if len(rs) == 0 {
 		if len(seen) == 0 {
@@ -150,12 +153,14 @@ func (m *Main) runUnresolve(ctx context.Context, args []string) error {
 	var keys []domain.ResolutionKey
 	var events []domain.AuditEvent
 	for k, r := range all {
-		if k.ID != id || !which.match(k) {
+		// A payment id names every resolution of the payment; "operation:ID"
+		// also names the one refund part it was made for.
+		if k.ID != id && (k.Part == "" || k.Part != id) || !which.match(k) {
 			continue
 		}
 		keys = append(keys, k)
 		events = append(events, domain.AuditEvent{At: now, User: user, Action: domain.AuditUnresolve, ProjectID: k.ProjectID,
-			ID: k.ID, Type: k.Type, Code: r.Code, Reason: r.Reason, Detail: fmt.Sprintf("resolved by %s at %s", r.User, r.At.Format("2006-01-02 15:04"))})
+			ID: k.ID, Type: k.Type, Part: k.Part, Code: r.Code, Reason: r.Reason, Detail: fmt.Sprintf("resolved by %s at %s", r.User, r.At.Format("2006-01-02 15:04"))})
 	}
 	if len(keys) == 0 {
 		return fmt.Errorf("unresolve: payment %q has no resolution", id)
@@ -163,10 +168,21 @@ func (m *Main) runUnresolve(ctx context.Context, args []string) error {
 	if err := l.DeleteResolutions(keys, events); err != nil {
 		return err
 	}
+	slices.SortFunc(keys, func(a, b domain.ResolutionKey) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ProjectID, b.ProjectID), cmp.Compare(a.Part, b.Part))
+	})
 	for _, k := range keys {
-		fmt.Fprintf(m.Stdout, "unresolved %s %s\n", k.ID, k.Type)
+		fmt.Fprintf(m.Stdout, "unresolved %s %s%s\n", k.ID, k.Type, partText(k.Part))
 	}
 	return nil
+}
+
+// partText names which refund of a payment an item is: " (operation:123)".
+func partText(part string) string {
+	if part == "" {
+		return ""
+	}
+	return " (" + part + ")"
 }
 
 func describeProject(p int64) string {

@@ -9,8 +9,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"reconciled/internal/config"
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
+	"reconciled/internal/report"
 )
 
 func (m *Main) runStatus(ctx context.Context, args []string) error {
@@ -53,10 +55,34 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if len(failing) > 0 {
 		fmt.Fprintf(m.Stdout, "\nlast sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
 	}
+	if err := m.printUnknownWords(cfg, l); err != nil {
+		return err
+	}
 	if err := m.printBooksStatus(l); err != nil {
 		return err
 	}
 	return m.printDaemonStatus(l)
+}
+
+// printUnknownWords names the types and statuses of stored operations that
+// the vocabulary (with the config's meanings) does not know.
+func (m *Main) printUnknownWords(cfg *config.Config, l *ledger.Ledger) error {
+	words, err := l.WordCounts()
+	if err != nil {
+		return err
+	}
+	unknown, more := report.TopUnknown(ledger.Unknown(words, cfg.Vocabulary()))
+	if len(unknown) == 0 {
+		return nil
+	}
+	fmt.Fprintln(m.Stdout, "\nECommPay words reconciled does not know (stored as they came, read as not final):")
+	for _, w := range unknown {
+		fmt.Fprintf(m.Stdout, "  %s: give it a meaning in %s\n", report.DescribeUnknown(w), report.UnknownKey(w.Field))
+	}
+	if more > 0 {
+		fmt.Fprintf(m.Stdout, "  and %d more words, each on fewer operations\n", more)
+	}
+	return nil
 }
 
 // printDaemonStatus shows the schedules' last runs and the mail outbox.

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"reconciled/internal/config"
 	"reconciled/internal/dataapi"
 	"reconciled/internal/ledger"
+	"reconciled/internal/report"
 	"reconciled/internal/syncer"
 )
 
@@ -51,8 +56,21 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 }
 
 func syncSummary(r syncer.Result) string {
-	return fmt.Sprintf("sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s",
+	s := fmt.Sprintf("sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s",
 		r.Pages, r.Operations, r.New, r.Updated, r.Unchanged, r.Elapsed.Round(time.Millisecond))
+	var notes []string
+	for _, w := range slices.SortedFunc(maps.Keys(r.Unknown), func(a, b ledger.WordKey) int {
+		return cmp.Or(cmp.Compare(a.Field, b.Field), strings.Compare(a.Word, b.Word))
+	}) {
+		notes = append(notes, report.DescribeUnknown(ledger.WordCount{Field: w.Field, Word: w.Word, Count: int64(r.Unknown[w])}))
+	}
+	for _, path := range slices.Sorted(maps.Keys(r.Missing)) {
+		notes = append(notes, fmt.Sprintf("%d operations came without %s although data_api.fields asks for it (stored empty)", r.Missing[path], path))
+	}
+	if len(notes) > 0 {
+		s += "; " + strings.Join(notes, "; ")
+	}
+	return s
 }
 
 // sync runs one sync with progress on a terminal and logs its outcome.
@@ -68,6 +86,8 @@ func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o
 		Lookback: cfg.DataAPI.Lookback.Duration,
 		Now:      m.Now,
 		Logger:   m.log(),
+		// Words the config gives a meaning are not worth a warning.
+		Vocabulary: cfg.Vocabulary(),
 	}
 	if cfg.DataAPI.Start != "" {
 		loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
@@ -106,6 +126,7 @@ func newClient(cfg *config.Config, m *Main) (*dataapi.Client, error) {
 		Token:    cfg.DataAPI.Token.Value(),
 		Secret:   []byte(cfg.DataAPI.Secret.Value()),
 		PageSize: cfg.DataAPI.PageSize,
+		Fields:   cfg.DataAPI.Fields,
 		Timeout:  cfg.DataAPI.Timeout.Duration,
 		Retry:    dataapi.Retry{MaxAttempts: cfg.DataAPI.MaxAttempts},
 		Logger:   m.log(),

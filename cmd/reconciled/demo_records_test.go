@@ -59,22 +59,74 @@ func demoRecords(t *testing.T) []byte {
 		fmt.Fprintf(&b, "%s;%s;%s;%s;%s;%s;%s;%s;%d;%s;%s\r\n", paymentID, word(reconciled.DemoTypes, typ), amount, m.Currency,
 			word(reconciled.DemoStatuses, status), created, ppid, op, project, customer, method)
 	}
-	declined := 0
-	for i, op := range f.Operations(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		typ := domain.RecordType(op.OperationType)
-		status := domain.RecordPaid
+	ops := f.Operations(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	// What each payment holds, to plant cases of ECommPay's rarer
+	// operations: the n-th payment refunded in parts, taken back, …
+	type facts struct{ refunds, reverses, cancels, n int }
+	pay := map[string]*facts{}
+	kinds := map[string]int{} // payments seen so far of each case
+	for _, op := range ops {
+		if pay[op.PaymentID] == nil {
+			pay[op.PaymentID] = &facts{}
+		}
+		switch domain.Builtin.Type(op.OperationType).Kind {
+		case domain.KindRefund:
+			pay[op.PaymentID].refunds++
+		case domain.KindRefundReverse:
+			pay[op.PaymentID].reverses++
+		case domain.KindRelease:
+			pay[op.PaymentID].cancels++
+		}
+	}
+	instance := func(kind, payment string) int {
+		p := pay[payment]
+		if p.n == 0 {
+			kinds[kind]++
+			p.n = kinds[kind]
+		}
+		return p.n
+	}
+	declined, refundParts := 0, map[string]int{}
+	for _, bl := range booksOf(ops) {
+		i, op, typ, status := bl.i, bl.op, bl.typ, bl.status
+		p := pay[op.PaymentID]
 		switch {
-		case op.OperationStatus == domain.StatusDecline:
-			status = domain.RecordFailed
+		case status == domain.RecordFailed && domain.Builtin.Type(op.OperationType).Kind == domain.KindPurchase:
 			if declined++; declined%40 == 1 {
 				status = domain.RecordPaid // planted: status_mismatch
 			}
 		case typ == domain.RecordPurchase && strings.Contains(op.PaymentStatus, "refunded"):
 			status = domain.RecordRefunded
+		case !domain.Builtin.Known(domain.FieldOperationStatus, op.OperationStatus):
+			status = domain.RecordPaid // the shop took ECommPay's "awaiting review" for paid: pending, then overdue
 		}
 		m := op.SumInitial
 		paymentID, ppid, opid := op.PaymentID, "", uint64(0)
 		switch {
+		case typ == domain.RecordRefund && p.refunds > 1:
+			// A sale refunded in parts: the 1st, 4th, … payment has both
+			// parts booked; the 2nd, 5th, … only the second
+			// (missing_in_records for the first); the 3rd, 6th, … both,
+			// with ECommPay's operation ids.
+			refundParts[op.PaymentID]++
+			switch instance("parts", op.PaymentID) % 3 {
+			case 2:
+				if refundParts[op.PaymentID] == 1 {
+					continue // planted: missing_in_records, "refund 1 of 2"
+				}
+			case 0:
+				opid = op.OperationID // matched by operation_id
+			}
+		case typ == domain.RecordRefund && p.reverses > 0:
+			// A refund taken back: every other shop still books it as paid.
+			if instance("reverse", op.PaymentID)%2 == 0 {
+				status = domain.RecordPaid // planted: status_mismatch, "taken back"
+			}
+		case typ == domain.RecordPurchase && p.cancels > 0:
+			// An authorisation released: every other shop books it as paid.
+			if instance("cancel", op.PaymentID)%2 == 0 {
+				status = domain.RecordPaid // planted: status_mismatch, "released the authorisation"
+			}
 		case i%500 == 7:
 			m.Amount += 100 // planted: amount_mismatch
 		case i%500 == 11:

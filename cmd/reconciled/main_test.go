@@ -214,7 +214,11 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo export: %d records, %v", len(recs), err)
 	}
 	for _, want := range []string{"5000 new", "0 new, 0 updated", "exported 5000 operations", filepath.Join(dir, "operations.csv"),
-		"imported", "windows-1251", "re-checked", "resolved"} {
+		"imported", "windows-1251", "re-checked", "resolved",
+		// One of each of ECommPay's rarer cases, read as the vocabulary says.
+		"two-step purchase", "authorisation cancelled", "refunded in parts", "a part not booked", "refund taken back",
+		"internal error", "external error", "expired", "unknown status", "commission operations",
+		`5 operations in an unknown status "awaiting review"`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

@@ -21,16 +21,10 @@ func engineConfig(cfg *config.Config, now time.Time) reconcile.Config {
 	for _, l := range r.Limits {
 		extra = append(extra, reconcile.Limit{Method: l.Method, Type: l.Type, Base: l.Base.Duration, Limit: l.Limit.Duration})
 	}
-	statusMap := map[string][]string{}
-	for k, v := range reconcile.DefaultStatusMap {
-		statusMap[k] = v
-	}
-	for k, v := range r.StatusMap {
-		statusMap[k] = v
-	}
 	return reconcile.Config{
 		AmountTolerance: r.AmountTolerance,
-		StatusMap:       statusMap,
+		StatusMap:       r.StatusMap,
+		Vocabulary:      cfg.Vocabulary(),
 		Limits:          reconcile.NewLimits(reconcile.Limit{Base: r.DefaultBase.Duration, Limit: r.DefaultLimit.Duration}, extra),
 		Now:             now.UTC(),
 	}

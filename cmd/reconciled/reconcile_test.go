@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,16 +24,12 @@ func (w *world) recordsFor(t *testing.T, name string, edit func(i int, op domain
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("payment_id;type;amount;currency;status\n")
-	for i, op := range w.fake.Operations(w.now) {
-		typ := domain.RecordType(op.OperationType)
-		status := map[string]string{"success": "paid", "decline": "failed"}[op.OperationStatus]
-		if status == "" {
-			status = "pending"
-		}
+	for _, line := range booksOf(w.fake.Operations(w.now)) {
+		op := line.op
 		amount, _ := domain.FormatMajor(op.SumInitial.Amount, op.SumInitial.Currency)
-		f := []string{op.PaymentID, typ, strings.Replace(amount, ".", ",", 1), op.SumInitial.Currency, status}
+		f := []string{op.PaymentID, line.typ, strings.Replace(amount, ".", ",", 1), op.SumInitial.Currency, line.status}
 		if edit != nil {
-			if f = edit(i, op, f); f == nil {
+			if f = edit(line.i, op, f); f == nil {
 				continue
 			}
 		}
@@ -90,10 +87,18 @@ func TestImportReconcileResolve(t *testing.T) {
 	}
 	mid := start.Add(200 * 5 * time.Minute).Format(time.DateTime)
 	out = w.mustRun(t, "reconcile", "--no-recheck", "--from", mid)
-	if !strings.Contains(out, "reconciled 200 items created in [") {
+	// Operations 200–399 of the fake: 200 operations, of which the
+	// refund taken back at 350–352 is two items (the sale, the refund).
+	if !strings.Contains(out, "reconciled 199 items created in [") {
 		t.Fatalf("reconcile of a window:\n%s", out)
 	}
-	if out := w.mustRun(t, "status"); !strings.Contains(out, "merchant records  400") || !strings.Contains(out, "last reconcile") {
+	// One line per purchase, payout and refund (an auth and its capture
+	// are one purchase; a commission is no line).
+	lines := len(booksOf(w.fake.Operations(w.now)))
+	if lines >= 400 || lines < 390 {
+		t.Fatalf("%d book lines for 400 operations", lines)
+	}
+	if out := w.mustRun(t, "status"); !strings.Contains(out, fmt.Sprintf("merchant records  %d", lines)) || !strings.Contains(out, "last reconcile") {
 		t.Fatalf("status:\n%s", out)
 	}
 
@@ -297,5 +302,64 @@ func TestExportFormatsAndStats(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("stats lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// A sale refunded in two parts, one part not booked: the part is an
+// exception of its own, resolved and unresolved on its own by its
+// operation id.
+func TestRefundPartsAreResolvedOnTheirOwn(t *testing.T) {
+	w := newWorld(t, 400, 5*time.Minute, "")
+	w.now = w.now.Add(30 * 24 * time.Hour)
+	w.mustRun(t, "sync", "--from", start.Format(time.DateOnly))
+	ops := w.fake.Operations(w.now)
+	// The fake's index 250 starts a sale refunded in two parts (fakeapi's
+	// scenarios): 251 and 252 are the refunds.
+	sale, part1, part2 := ops[250], ops[251], ops[252]
+	if sale.OperationType != domain.OpSale || part1.OperationType != domain.OpRefund || part2.OperationType != domain.OpRefund ||
+		part1.PaymentID != sale.PaymentID || part2.PaymentID != sale.PaymentID {
+		t.Fatalf("the fake's scenario moved: %s %s %s", sale.OperationType, part1.OperationType, part2.OperationType)
+	}
+	w.mustRun(t, "import", w.recordsFor(t, "books.csv", func(i int, op domain.Operation, f []string) []string {
+		if i == 251 {
+			return nil
+		}
+		return f
+	}))
+	w.mustRun(t, "reconcile", "--no-recheck")
+	refunds := func() map[uint64][]string {
+		got := map[uint64][]string{}
+		for _, r := range exportRows(t, w, "--type", "refund") {
+			if r[2] == sale.PaymentID {
+				id, _ := strconv.ParseUint(r[10], 10, 64)
+				got[id] = r
+			}
+		}
+		return got
+	}
+	got := refunds()
+	if len(got) != 2 || got[part1.OperationID][0] != "missing_in_records" || got[part2.OperationID][0] != "matched" ||
+		!strings.HasPrefix(got[part1.OperationID][15], "refund 1 of 2: ") {
+		t.Fatalf("refund items of %s: %v", sale.PaymentID, got)
+	}
+	ref := fmt.Sprintf("operation:%d", part1.OperationID)
+	out := w.mustRun(t, "resolve", ref, "--reason", "booked-later")
+	if !strings.Contains(out, "resolved "+sale.PaymentID+" refund ("+ref+")") {
+		t.Fatalf("resolve: %s", out)
+	}
+	w.mustRun(t, "reconcile", "--no-recheck")
+	if got := refunds(); got[part1.OperationID][0] != "resolved" || got[part2.OperationID][0] != "matched" {
+		t.Fatalf("after resolving part 1: %v", got)
+	}
+	if out := w.mustRun(t, "unresolve", ref); !strings.Contains(out, "unresolved "+sale.PaymentID+" refund ("+ref+")") {
+		t.Fatalf("unresolve: %s", out)
+	}
+	w.mustRun(t, "reconcile", "--no-recheck")
+	if got := refunds(); got[part1.OperationID][0] != "missing_in_records" {
+		t.Fatalf("after unresolving: %v", got)
+	}
+	audit := w.mustRun(t, "export", "--what", "audit", "--format", "csv")
+	if strings.Count(audit, ref) != 2 {
+		t.Errorf("the audit trail does not name the part twice:\n%s", audit)
 	}
 }

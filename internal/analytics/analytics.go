@@ -24,7 +24,7 @@ import (
 type Totals struct {
 	Operations int
 	Success    int
-	Decline    int              // decline, error, canceled
+	Decline    int              // a final failure: decline, internal error, expired, …
 	Pending    int              // not final yet
 	Volume     map[string]int64 // successful amounts by currency, minor units
 }
@@ -41,14 +41,17 @@ func (t Totals) ApprovalRate() (float64, bool) {
 
 func (t *Totals) add(op *domain.Operation) {
 	t.Operations++
-	switch {
-	case op.OperationStatus == domain.StatusSuccess:
+	switch domain.Builtin.Outcome(op) {
+	case domain.OutcomeSuccess:
 		t.Success++
+		if !domain.Builtin.Type(op.OperationType).Kind.MovesMoney() {
+			return // an auth, a cancel: nothing moved
+		}
 		if t.Volume == nil {
 			t.Volume = map[string]int64{}
 		}
 		t.Volume[op.SumInitial.Currency] += op.SumInitial.Amount
-	case !op.Final():
+	case domain.OutcomePending:
 		t.Pending++
 	default:
 		t.Decline++
@@ -157,7 +160,7 @@ func (b *Builder) Add(op *domain.Operation) {
 		b.approval[ak] = &Totals{}
 	}
 	b.approval[ak].add(op)
-	if op.Final() && op.OperationStatus != domain.StatusSuccess && op.Code != "" && op.Code != "0" {
+	if domain.Builtin.Outcome(op) == domain.OutcomeFailure && op.Code != "" && op.Code != "0" {
 		d := b.declines[op.Code]
 		if d == nil {
 			d = &declineAcc{messages: map[string]int{}}
@@ -166,22 +169,25 @@ func (b *Builder) Add(op *domain.Operation) {
 		d.count++
 		d.messages[op.Message]++
 	}
-	if op.OperationStatus == domain.StatusSuccess {
+	if kind := domain.Builtin.Type(op.OperationType).Kind; domain.Builtin.Outcome(op) == domain.OutcomeSuccess && kind.MovesMoney() && kind != domain.KindFee {
 		v := b.volume[op.SumInitial.Currency]
 		if v == nil {
 			v = &Volume{Currency: op.SumInitial.Currency}
 			b.volume[op.SumInitial.Currency] = v
 		}
-		switch domain.RecordType(op.OperationType) {
-		case domain.RecordPurchase:
+		switch kind {
+		case domain.KindPurchase:
 			v.Purchases += op.SumInitial.Amount
 			v.NPurchases++
-		case domain.RecordPayout:
+		case domain.KindPayout:
 			v.Payouts += op.SumInitial.Amount
 			v.NPayouts++
-		case domain.RecordRefund:
+		case domain.KindRefund:
 			v.Refunds += op.SumInitial.Amount
 			v.NRefunds++
+		case domain.KindRefundReverse:
+			// A refund taken back: the money is the merchant's again.
+			v.Refunds -= op.SumInitial.Amount
 		}
 	}
 	if op.Final() && !op.CompletedAt.IsZero() && !op.CompletedAt.Before(op.CreatedAt) {

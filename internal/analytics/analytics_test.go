@@ -68,3 +68,36 @@ func TestPercentile(t *testing.T) {
 		t.Error("percentile")
 	}
 }
+
+// Only what moved money is volume: an auth is not a purchase (its capture
+// is), a commission is no purchase, a refund reverse takes a refund back;
+// every final failure of ECommPay's list counts as declined.
+func TestVolumeFollowsTheVocabulary(t *testing.T) {
+	b := NewBuilder(time.UTC)
+	ops := []domain.Operation{
+		op("card", "success", "auth", 1000, "EUR", t0, time.Minute, "0", "Success"),
+		op("card", "success", "capture", 1000, "EUR", t0, time.Minute, "0", "Success"),
+		op("card", "success", "refund", 400, "EUR", t0, time.Minute, "0", "Success"),
+		op("card", "success", "refund reverse", 400, "EUR", t0, time.Minute, "0", "Success"),
+		op("card", "success", "commission", 15, "EUR", t0, time.Minute, "0", "Success"),
+		op("card", "internal error", "sale", 70, "EUR", t0, time.Minute, "3000", "Internal error"),
+		op("card", "expired", "sale", 70, "EUR", t0, time.Minute, "", ""),
+		op("card", "awaiting foo", "sale", 70, "EUR", t0, time.Minute, "", ""),
+	}
+	for i := range ops {
+		b.Add(&ops[i])
+	}
+	s := b.Summary(time.Time{}, time.Time{})
+	if s.Total.Decline != 2 || s.Total.Pending != 1 || s.Total.Success != 5 {
+		t.Errorf("totals %+v", s.Total)
+	}
+	if len(s.Volume) != 1 {
+		t.Fatalf("volume %+v", s.Volume)
+	}
+	if v := s.Volume[0]; v.Purchases != 1000 || v.NPurchases != 1 || v.Refunds != 0 {
+		t.Errorf("volume %+v: want the capture only as purchases, refunds net of the reverse", v)
+	}
+	if len(s.Declines) != 1 || s.Declines[0].Code != "3000" {
+		t.Errorf("declines %+v", s.Declines)
+	}
+}

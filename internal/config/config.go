@@ -21,6 +21,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"reconciled/internal/dataapi"
+	"reconciled/internal/domain"
 	"reconciled/internal/schedule"
 )
 
@@ -59,6 +61,9 @@ type DataAPI struct {
 	Lookback    Duration `toml:"lookback"`
 	Start       string   `toml:"start"` // YYYY-MM-DD: where the very first sync begins
 	MaxAttempts int      `toml:"max_attempts"`
+	// Fields are the operation parameters asked for ("fields" of
+	// /operations/get); nil: every one reconciled stores.
+	Fields []string `toml:"fields"`
 }
 
 // Records is [records]: how the merchant's files read.
@@ -81,6 +86,33 @@ type Reconcile struct {
 	RecheckMax      int                 `toml:"recheck_max"`
 	RecheckInterval Duration            `toml:"recheck_interval"`
 	RecheckEvery    Duration            `toml:"recheck_every"`
+	// What ECommPay's words mean, over the built-in table
+	// (internal/domain/vocabulary.go): an operation type → a kind
+	// (purchase, hold, release, payout, refund, refund_reverse, fee,
+	// none); an operation status → success, failure or pending; a payment
+	// status → those or refunded, partly_refunded.
+	OperationTypes    map[string]string `toml:"operation_types"`
+	OperationStatuses map[string]string `toml:"operation_statuses"`
+	PaymentStatuses   map[string]string `toml:"payment_statuses"`
+}
+
+// Vocabulary is ECommPay's vocabulary with the meanings the config gives
+// ([reconcile.operation_types], …). The config must be valid.
+func (c *Config) Vocabulary() *domain.Vocabulary {
+	r := &c.Reconcile
+	types := map[string]domain.Kind{}
+	for w, k := range r.OperationTypes {
+		types[w] = domain.Kind(k)
+	}
+	op := map[string]domain.Outcome{}
+	for w, o := range r.OperationStatuses {
+		op[w] = domain.Outcome(o)
+	}
+	pay := map[string]domain.Outcome{}
+	for w, o := range r.PaymentStatuses {
+		pay[w] = domain.Outcome(o)
+	}
+	return domain.Builtin.With(types, op, pay)
 }
 
 // Limit is one [[reconcile.limit]]: a payment method's base and limit time.
@@ -411,6 +443,11 @@ func (c *Config) Validate() error {
 	if d.MaxAttempts < 1 || d.MaxAttempts > 100 {
 		bad("data_api.max_attempts", "%d is not in 1..100", d.MaxAttempts)
 	}
+	if d.Fields != nil {
+		if _, err := dataapi.ParseFields(d.Fields); err != nil {
+			bad("data_api.fields", "%v; leave the key out to ask for all of them", err)
+		}
+	}
 
 	c.validateRecords(bad)
 	c.validateReconcile(bad)
@@ -506,7 +543,6 @@ var (
 	recordColumns  = []string{"payment_id", "type", "amount", "currency", "status", "created_at", "provider_payment_id", "operation_id", "project_id", "customer_id", "method"}
 	recordStatuses = []string{"paid", "failed", "pending", "refunded"}
 	recordTypes    = []string{"purchase", "payout", "refund"}
-	opStatuses     = []string{"success", "decline", "error", "processing", "awaiting 3ds result", "awaiting redirect result", "awaiting clarification", "canceled", "cancelled"}
 )
 
 func (c *Config) validateRecords(bad func(key, format string, args ...any)) {
@@ -544,18 +580,54 @@ func (c *Config) validateRecords(bad func(key, format string, args ...any)) {
 	checkWords("types", r.Types, recordTypes)
 }
 
+// asStrings lists the words of kinds or outcomes.
+func asStrings[T ~string](list []T) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// quoteKey writes a TOML key as the file would: bare if it can be, else
+// quoted ("awaiting foo").
+func quoteKey(k string) string {
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return strconv.Quote(k)
+		}
+	}
+	return k
+}
+
 func (c *Config) validateReconcile(bad func(key, format string, args ...any)) {
 	r := &c.Reconcile
 	if r.AmountTolerance < 0 {
 		bad("reconcile.amount_tolerance", "%d is negative", r.AmountTolerance)
 	}
+	checkMeanings := func(table string, words map[string]string, allowed []string) {
+		for word, meaning := range words {
+			key := "reconcile." + table + "." + quoteKey(word)
+			if strings.TrimSpace(word) == "" || word != strings.TrimSpace(word) {
+				bad(key, "give the word exactly as ECommPay sends it, without spaces around it")
+			}
+			if !slices.Contains(allowed, meaning) {
+				bad(key, "%q: use one of %s", meaning, strings.Join(allowed, ", "))
+			}
+		}
+	}
+	checkMeanings("operation_types", r.OperationTypes, asStrings(domain.Kinds))
+	checkMeanings("operation_statuses", r.OperationStatuses, asStrings(domain.OperationOutcomes))
+	checkMeanings("payment_statuses", r.PaymentStatuses, asStrings(domain.PaymentOutcomes))
+	vocab := c.Vocabulary()
 	for status, list := range r.StatusMap {
 		if !slices.Contains(recordStatuses, status) || status == "pending" {
 			bad("reconcile.status_map."+status, "not a final merchant status: use paid, failed or refunded")
 		}
 		for _, s := range list {
-			if !slices.Contains(opStatuses, s) {
-				bad("reconcile.status_map."+status, "%q is not an ECommPay operation status (%s)", s, strings.Join(opStatuses, ", "))
+			if !vocab.Known(domain.FieldOperationStatus, s) {
+				bad("reconcile.status_map."+status, "%q is not an ECommPay operation status (%s; or give it a meaning in [reconcile.operation_statuses])",
+					s, strings.Join(vocab.Words(domain.FieldOperationStatus), ", "))
 			}
 		}
 	}

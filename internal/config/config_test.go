@@ -255,3 +255,59 @@ corn = 1
 		t.Errorf("line %d, want 5 (the first page_size is inside a string)", n)
 	}
 }
+
+func TestVocabularyAndFields(t *testing.T) {
+	tests := []struct {
+		name, text string
+		key        string // the problem's key; "" = valid
+		line       int
+	}{
+		{"meanings", minimal + `
+[reconcile.operation_types]
+"capture settlement" = "purchase"
+gift = "none"
+[reconcile.operation_statuses]
+"awaiting review" = "pending"
+[reconcile.payment_statuses]
+"awaiting review" = "pending"
+[reconcile.status_map]
+failed = ["decline", "awaiting review"]
+`, "", 0},
+		{"bad kind", minimal + `
+[reconcile.operation_types]
+"capture settlement" = "money"
+`, `reconcile.operation_types."capture settlement"`, 10},
+		{"bad outcome", minimal + `
+[reconcile.operation_statuses]
+held = "refunded"
+`, "reconcile.operation_statuses.held", 10},
+		{"status map names an unknown status", minimal + `
+[reconcile.status_map]
+failed = ["decline", "awaiting review"]
+`, "reconcile.status_map.failed", 10},
+		{"fields without an amount", minimal + `fields = ["operation_type", "operation_status", "payment_type", "payment_status", "payment_method"]
+`, "data_api.fields", 8},
+		{"fields with an unknown name", minimal + `fields = ["operation_type", "operation_status", "payment_type", "payment_status", "payment_method", "sum_initial", "rrn"]
+`, "data_api.fields", 8},
+		{"fields with what is needed", minimal + `fields = ["operation_type", "operation_status", "payment_type", "payment_status", "payment_method", "sum_initial"]
+`, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ps := parse(t, tt.text)
+			if tt.key == "" {
+				if ps != nil {
+					t.Fatal(ps)
+				}
+				v := c.Vocabulary()
+				if k := v.Type("capture settlement").Kind; tt.name == "meanings" && k != "purchase" {
+					t.Errorf("capture settlement is %q, want the config's purchase", k)
+				}
+				return
+			}
+			if len(ps) != 1 || ps[0].Key != tt.key || ps[0].Line != tt.line {
+				t.Fatalf("problems = %v, want one at %s line %d", ps, tt.key, tt.line)
+			}
+		})
+	}
+}

@@ -19,7 +19,7 @@ type lineIndex struct {
 var (
 	reArrayHeader = regexp.MustCompile(`^\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]`)
 	reTableHeader = regexp.MustCompile(`^\[\s*([A-Za-z0-9_.\-]+)\s*\]`)
-	reKey         = regexp.MustCompile(`^([A-Za-z0-9_\-]+(?:\s*\.\s*[A-Za-z0-9_\-]+)*)\s*=`)
+	reKey         = regexp.MustCompile(`^((?:[A-Za-z0-9_\-]+|"[^"]*")(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|"[^"]*"))*)\s*=`)
 )
 
 func keyLines(data []byte) lineIndex {
@@ -61,7 +61,7 @@ func keyLines(data []byte) lineIndex {
 			table, plainTable = name, name
 			add(table, name, n)
 		case reKey.MatchString(line):
-			key := strings.ReplaceAll(reKey.FindStringSubmatch(line)[1], " ", "")
+			key := dottedKey(reKey.FindStringSubmatch(line)[1])
 			if table == "" {
 				add(key, key, n)
 			} else {
@@ -78,4 +78,21 @@ func (idx lineIndex) find(key string) int {
 		return n
 	}
 	return idx.unindexed[key]
+}
+
+// dottedKey drops the spaces around the dots of a dotted key, but not
+// those inside a quoted part ("awaiting foo").
+func dottedKey(k string) string {
+	var b strings.Builder
+	quoted := false
+	for _, r := range k {
+		if r == '"' {
+			quoted = !quoted
+		}
+		if r == ' ' && !quoted {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

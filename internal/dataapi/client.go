@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"reconciled/internal/domain"
@@ -26,10 +27,13 @@ import (
 
 // Options configure a Client. BaseURL, Token and Secret are required.
 type Options struct {
-	BaseURL    string // e.g. https://data.ecommpay.com/v1
-	Token      string // 30 characters, made in the Dashboard
-	Secret     []byte // the user's secret key ("salt")
-	PageSize   int    // 1..1000, default 1000
+	BaseURL  string // e.g. https://data.ecommpay.com/v1
+	Token    string // 30 characters, made in the Dashboard
+	Secret   []byte // the user's secret key ("salt")
+	PageSize int    // 1..1000, default 1000
+	// Fields are the operation parameters asked for (data_api.fields);
+	// nil asks for every one reconciled stores (DefaultFields).
+	Fields     []string
 	Timeout    time.Duration
 	Retry      Retry
 	Logger     *slog.Logger
@@ -59,10 +63,15 @@ type Client struct {
 	token    string
 	secret   []byte
 	pageSize int
+	fields   []string
+	asked    ParamSet
 	timeout  time.Duration
 	retry    Retry
 	http     *http.Client
 	log      *slog.Logger
+	// arraysInOrder: the server checks request signatures with long
+	// arrays in index order (order.go); learnt from a refused request.
+	arraysInOrder atomic.Bool
 }
 
 // New checks o and returns a Client.
@@ -78,6 +87,13 @@ func New(o Options) (*Client, error) {
 	}
 	if o.PageSize < 1 || o.PageSize > MaxPageSize {
 		return nil, fmt.Errorf("dataapi: page size %d is not in 1..%d", o.PageSize, MaxPageSize)
+	}
+	if o.Fields == nil {
+		o.Fields = DefaultFields()
+	}
+	asked, err := ParseFields(o.Fields)
+	if err != nil {
+		return nil, fmt.Errorf("dataapi: fields: %w", err)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -107,6 +123,8 @@ func New(o Options) (*Client, error) {
 		token:    o.Token,
 		secret:   o.Secret,
 		pageSize: o.PageSize,
+		fields:   slices.Clone(o.Fields),
+		asked:    asked,
 		timeout:  o.Timeout,
 		retry:    o.Retry,
 		http:     o.HTTPClient,
@@ -128,6 +146,9 @@ type Page struct {
 	Operations []domain.Operation
 	Bytes      int // size of the response body
 	Last       bool
+	// Missing counts the records that lack a parameter that was asked
+	// for and is not needed (it is stored empty), by field path.
+	Missing map[string]int
 }
 
 // Operations pages through /operations/get for q and calls fn with every
@@ -152,6 +173,7 @@ func (c *Client) Operations(ctx context.Context, q Query, fn func(*Page) error) 
 			TZ:            WireTZ,
 			Limit:         c.pageSize,
 			OperationType: q.OperationType,
+			Fields:        c.fields,
 		}
 		if err := c.pages(ctx, req, fn); err != nil {
 			return fmt.Errorf("projects %v: %w", group, err)
@@ -187,7 +209,7 @@ func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page
 			return fmt.Errorf("offset %d: %w", offset, r.err)
 		}
 		next := request(offset + c.pageSize)
-		ops, err := c.decode(PathOperations, r.body)
+		ops, missing, err := c.decode(PathOperations, r.body)
 		if err != nil {
 			return fmt.Errorf("offset %d: %w", offset, err)
 		}
@@ -198,7 +220,7 @@ func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page
 		if err := checkProjects(ops, req.ProjectID); err != nil {
 			return fmt.Errorf("offset %d: %w", offset, err)
 		}
-		p := &Page{Projects: req.ProjectID, Offset: offset, Operations: ops, Bytes: len(r.body), Last: len(ops) < c.pageSize}
+		p := &Page{Projects: req.ProjectID, Offset: offset, Operations: ops, Bytes: len(r.body), Last: len(ops) < c.pageSize, Missing: missing}
 		if err := fn(p); err != nil {
 			return err
 		}
@@ -223,7 +245,7 @@ func checkProjects(ops []domain.Operation, asked []int64) error {
 
 // OperationsByPayment returns every operation of one payment.
 func (c *Client) OperationsByPayment(ctx context.Context, projectID int64, paymentID string) ([]domain.Operation, error) {
-	req := PaymentRequest{Token: c.token, ProjectID: projectID, PaymentID: paymentID, TZ: WireTZ}
+	req := PaymentRequest{Token: c.token, ProjectID: projectID, PaymentID: paymentID, TZ: WireTZ, Fields: c.fields}
 	ops, _, err := c.call(ctx, PathOperationsByPayment, req)
 	if err == nil {
 		err = checkProjects(ops, []int64{projectID})
@@ -240,7 +262,7 @@ func (c *Client) call(ctx context.Context, path string, req any) ([]domain.Opera
 	if err != nil {
 		return nil, 0, err
 	}
-	ops, err := c.decode(path, body)
+	ops, _, err := c.decode(path, body)
 	return ops, len(body), err
 }
 
@@ -250,29 +272,56 @@ func (c *Client) send(ctx context.Context, path string, req any) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	if body, err = AppendSigned(c.secret, body); err != nil {
+	inOrder := c.arraysInOrder.Load()
+	signed, err := c.signRequest(body, inOrder)
+	if err != nil {
 		return nil, fmt.Errorf("sign request: %w", err)
 	}
-	return c.post(ctx, path, body)
+	resp, err := c.post(ctx, path, signed)
+	if err == nil || !refusedAsSigned(err) || !hasLongArray(body) {
+		return resp, err
+	}
+	other, serr := c.signRequest(body, !inOrder)
+	if serr != nil {
+		return nil, err
+	}
+	resp, err2 := c.post(ctx, path, other)
+	if err2 != nil {
+		var a, b *APIError
+		if errors.As(err, &a) && errors.As(err2, &b) && a.StatusCode == b.StatusCode && a.Code == b.Code {
+			return nil, fmt.Errorf("%w (refused the same way when signed with array items in the other order)", err)
+		}
+		return nil, fmt.Errorf("%w (signed with array items in the other order: %v)", err, err2)
+	}
+	if c.arraysInOrder.CompareAndSwap(inOrder, !inOrder) {
+		order := "index order (0, 1, 2, …, 10)"
+		if inOrder {
+			order = "path order (0, 1, 10, 2, …)"
+		}
+		c.log.Info("the Data API checks request signatures with array items in "+order+"; signing so from now on", "path", path)
+	}
+	return resp, nil
 }
 
-// decode verifies an answer's signature and reads its operations. Nothing
-// of an answer that fails verification is returned.
-func (c *Client) decode(path string, resp []byte) ([]domain.Operation, error) {
+// decode verifies an answer's signature and reads its operations, with
+// the count of records lacking each asked-for optional parameter. Nothing of
+// an answer that fails verification, or lacks a needed parameter, is
+// returned.
+func (c *Client) decode(path string, resp []byte) ([]domain.Operation, map[string]int, error) {
 	f := getFlat()
 	defer putFlat(f)
 	if err := f.flatten(resp); err != nil {
-		return nil, fmt.Errorf("%s: malformed response: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: malformed response: %w", path, err)
 	}
 	if err := verifyAnyArrayOrder(f, resp, c.secret); err != nil {
-		return nil, fmt.Errorf("%s: response rejected, nothing from it is used: %w (check data_api.secret; if it is right, the response was changed on the way)", path, err)
+		return nil, nil, fmt.Errorf("%s: response rejected, nothing from it is used: %w (check data_api.secret; if it is right, the response was changed on the way)", path, err)
 	}
-	d := opDecoder{loc: time.UTC}
+	d := opDecoder{loc: time.UTC, asked: c.asked}
 	ops, err := d.decodeOperations(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return ops, nil
+	return ops, d.missing, nil
 }
 
 // post sends body to path, retrying what is worth retrying.

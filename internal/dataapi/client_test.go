@@ -30,6 +30,12 @@ var (
 
 func newFake(t testing.TB, cfg fakeapi.Config) (*fakeapi.Server, string) {
 	t.Helper()
+	return newFakeWith(t, cfg, func(h http.Handler) http.Handler { return h })
+}
+
+// newFakeWith is newFake with the fake's handler wrapped.
+func newFakeWith(t testing.TB, cfg fakeapi.Config, wrap func(http.Handler) http.Handler) (*fakeapi.Server, string) {
+	t.Helper()
 	cfg.Token, cfg.Secret = token, []byte(secret)
 	if cfg.Start.IsZero() {
 		cfg.Start = start
@@ -41,7 +47,7 @@ func newFake(t testing.TB, cfg fakeapi.Config) (*fakeapi.Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(f.Handler())
+	srv := httptest.NewServer(wrap(f.Handler()))
 	t.Cleanup(srv.Close)
 	return f, srv.URL
 }
@@ -275,8 +281,14 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), token) {
 				t.Errorf("error shows a credential: %v", err)
 			}
-			if fake.Requests() != 1 {
-				t.Errorf("requests = %d, want 1 (no retry)", fake.Requests())
+			// One request, and the same once more signed with the items of
+			// "fields" (18 of them) in index order (order.go): no retry with
+			// backoff.
+			if fake.Requests() != 2 {
+				t.Errorf("requests = %d, want 2 (the request, then the other array order; no retry)", fake.Requests())
+			}
+			if !strings.Contains(err.Error(), "other order") {
+				t.Errorf("err = %v, want it to say the other array order was refused too", err)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ type OperationsRequest struct {
 	Limit         int       `json:"limit"`                    // confirmed
 	Offset        int       `json:"offset"`                   // confirmed
 	OperationType string    `json:"operation_type,omitempty"` // assumed
+	Fields        []string  `json:"fields,omitempty"`         // meaning confirmed, name assumed: see Parameters
 	Signature     string    `json:"signature,omitempty"`
 }
 
@@ -65,11 +67,12 @@ type Interval struct {
 
 // PaymentRequest is the body of /operations/get-by-payment (assumed).
 type PaymentRequest struct {
-	Token     string `json:"token"`
-	ProjectID int64  `json:"project_id"`
-	PaymentID string `json:"payment_id"`
-	TZ        string `json:"tz,omitempty"`
-	Signature string `json:"signature,omitempty"`
+	Token     string   `json:"token"`
+	ProjectID int64    `json:"project_id"`
+	PaymentID string   `json:"payment_id"`
+	TZ        string   `json:"tz,omitempty"`
+	Fields    []string `json:"fields,omitempty"`
+	Signature string   `json:"signature,omitempty"`
 }
 
 // ErrorBody is the body of a 4xx/5xx answer. Undocumented: this is the shape
@@ -83,62 +86,251 @@ type ErrorBody struct {
 // keyOperations is the response's array of operations (assumed wrapper).
 const keyOperations = "operations"
 
+// Parameters are the parameters of an operation record that reconciled
+// stores, in the reference's order (the order values come back in, whatever
+// the order asked). Without a "fields" array /operations/get returns only
+// the required ones (DATA_API.md, "fields"): the client asks for every
+// parameter of data_api.fields, by default all of these.
+//
+// Required parameters come whether asked or not. Needed ones are those the
+// reconciliation cannot do without (a type, a status, an amount): a response
+// that lacks one is refused whole, naming the parameter, the operation and
+// the config key, and nothing of it is stored. The others are stored when
+// they come and left empty when they do not (a response that omits one that
+// was asked for is logged).
+var Parameters = []Parameter{
+	{Name: "project_id", Required: true},
+	{Name: "operation_id", Required: true},
+	{Name: "payment_id", Required: true},
+	{Name: "operation_type", Needed: true},
+	{Name: "operation_status", Needed: true},
+	{Name: "payment_type", Needed: true},
+	{Name: "payment_status", Needed: true},
+	{Name: "payment_method", Needed: true},
+	{Name: "account_number"},
+	{Name: "customer_id"},
+	{Name: "operation_created_at", Required: true},
+	{Name: "operation_completed_at", Required: true},
+	{Name: "sum_initial", Needed: true},
+	{Name: "sum_converted"},
+	{Name: "provider_id"},
+	{Name: "provider_payment_id"},
+	{Name: "code"},
+	{Name: "message"},
+}
+
+// Parameter is one parameter of an operation record.
+type Parameter struct {
+	Name     string // as the record and the "fields" array name it
+	Required bool   // sent without being asked
+	Needed   bool   // reconciled cannot do without it
+}
+
+// DefaultFields is what the client asks for when data_api.fields is not
+// set: every parameter reconciled stores.
+func DefaultFields() []string {
+	out := make([]string, len(Parameters))
+	for i, p := range Parameters {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// ParamSet is a set of Parameters (bit i is Parameters[i]).
+type ParamSet uint32
+
+// AllParams holds every parameter; RequiredParams those sent unasked.
+var (
+	AllParams      = ParamSet(1)<<len(Parameters) - 1
+	RequiredParams = func() ParamSet {
+		var s ParamSet
+		for i, p := range Parameters {
+			if p.Required {
+				s |= 1 << i
+			}
+		}
+		return s
+	}()
+	neededParams = func() ParamSet {
+		s := RequiredParams
+		for i, p := range Parameters {
+			if p.Needed {
+				s |= 1 << i
+			}
+		}
+		return s
+	}()
+)
+
+// Has reports whether the set holds the parameter called name.
+func (s ParamSet) Has(name string) bool {
+	i := paramIndex(name)
+	return i >= 0 && s&(1<<i) != 0
+}
+
+// ParamOf is the set of the one parameter called name, or empty.
+func ParamOf(name string) ParamSet {
+	if i := paramIndex(name); i >= 0 {
+		return 1 << i
+	}
+	return 0
+}
+
+func paramIndex(name string) int {
+	for i, p := range Parameters {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// ParseFields checks a "fields" list (data_api.fields): every name a
+// parameter reconciled stores, none twice, every needed one present. It
+// returns the set the response will hold: the names and the required ones.
+func ParseFields(names []string) (ParamSet, error) {
+	var s ParamSet
+	for _, n := range names {
+		i := paramIndex(n)
+		if i < 0 {
+			return 0, fmt.Errorf("%q is not an operation parameter reconciled stores (%s)", n, strings.Join(DefaultFields(), ", "))
+		}
+		if s&(1<<i) != 0 {
+			return 0, fmt.Errorf("%q is listed twice", n)
+		}
+		s |= 1 << i
+	}
+	var missing []string
+	for i, p := range Parameters {
+		if p.Needed && s&(1<<i) == 0 {
+			missing = append(missing, strconv.Quote(p.Name))
+		}
+	}
+	if len(missing) > 0 {
+		return 0, fmt.Errorf("%s missing: the reconciliation needs every one of %s", strings.Join(missing, ", "), strings.Join(neededNames(), ", "))
+	}
+	return s | RequiredParams, nil
+}
+
+// neededNames lists the needed parameters.
+func neededNames() []string {
+	var out []string
+	for _, p := range Parameters {
+		if p.Needed {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// ParseFieldsLenient is ParseFields for a server: it accepts any subset
+// (no needed ones) but no unknown name. The fake uses it.
+func ParseFieldsLenient(names []string) (ParamSet, error) {
+	var s ParamSet
+	for _, n := range names {
+		i := paramIndex(n)
+		if i < 0 {
+			return 0, fmt.Errorf("fields: unknown parameter %q", n)
+		}
+		s |= 1 << i
+	}
+	return s | RequiredParams, nil
+}
+
+// fieldDec is how one flattened path of a record is read: into which
+// recordFields entry (for presence), with what.
+type fieldDec struct {
+	slot int // index in recordFields
+	set  func(d *opDecoder, op *domain.Operation, v []byte) error
+}
+
 // operationFields maps each flattened field path of one operation record to
 // what it sets. Fields not listed are ignored, so that new upstream fields do
 // not break the sync.
-var operationFields = map[string]func(d *opDecoder, op *domain.Operation, v []byte) error{
-	"project_id": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
-		op.ProjectID, err = parseInt(v)
-		return
-	},
-	"operation_id": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
-		op.OperationID, err = parseUint(v)
-		return
-	},
-	"payment_id":       func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentID = d.str(v); return nil },
-	"payment_type":     func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentType = d.str(v); return nil },
-	"payment_status":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentStatus = d.str(v); return nil },
-	"operation_type":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationType = d.str(v); return nil },
-	"operation_status": func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationStatus = d.str(v); return nil },
-	"payment_method":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentMethod = d.str(v); return nil },
-	"account_number": func(d *opDecoder, op *domain.Operation, v []byte) error {
-		op.AccountNumber = domain.MaskAccount(string(v))
-		return nil
-	},
-	"customer_id":          func(d *opDecoder, op *domain.Operation, v []byte) error { op.CustomerID = string(v); return nil },
-	"operation_created_at": func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.CreatedAt, err = d.time(v); return },
-	"operation_completed_at": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
-		op.CompletedAt, err = d.time(v)
-		return
-	},
-	"sum_initial:amount": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
-		op.SumInitial.Amount, err = parseInt(v)
-		return
-	},
-	"sum_initial:currency": func(d *opDecoder, op *domain.Operation, v []byte) error {
-		op.SumInitial.Currency = d.str(v)
-		return nil
-	},
-	"sum_converted:amount": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
-		op.SumConverted.Amount, err = parseInt(v)
-		return
-	},
-	"sum_converted:currency": func(d *opDecoder, op *domain.Operation, v []byte) error {
-		op.SumConverted.Currency = d.str(v)
-		return nil
-	},
-	"provider_id": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
-		op.ProviderID, err = parseInt(v)
-		return
-	},
-	"provider_payment_id": func(d *opDecoder, op *domain.Operation, v []byte) error { op.ProviderPaymentID = string(v); return nil },
-	"code":                func(d *opDecoder, op *domain.Operation, v []byte) error { op.Code = d.str(v); return nil },
-	"message":             func(d *opDecoder, op *domain.Operation, v []byte) error { op.Message = d.str(v); return nil },
-}
+var operationFields = func() map[string]fieldDec {
+	setters := map[string]func(d *opDecoder, op *domain.Operation, v []byte) error{
+		"project_id": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+			op.ProjectID, err = parseInt(v)
+			return
+		},
+		"operation_id": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+			op.OperationID, err = parseUint(v)
+			return
+		},
+		"payment_id":       func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentID = d.str(v); return nil },
+		"payment_type":     func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentType = d.str(v); return nil },
+		"payment_status":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentStatus = d.str(v); return nil },
+		"operation_type":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationType = d.str(v); return nil },
+		"operation_status": func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationStatus = d.str(v); return nil },
+		"payment_method":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentMethod = d.str(v); return nil },
+		"account_number": func(d *opDecoder, op *domain.Operation, v []byte) error {
+			op.AccountNumber = domain.MaskAccount(string(v))
+			return nil
+		},
+		"customer_id":          func(d *opDecoder, op *domain.Operation, v []byte) error { op.CustomerID = string(v); return nil },
+		"operation_created_at": func(d *opDecoder, op *domain.Operation, v []byte) (err error) { op.CreatedAt, err = d.time(v); return },
+		"operation_completed_at": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+			op.CompletedAt, err = d.time(v)
+			return
+		},
+		"sum_initial:amount": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+			// Never a zero for an empty value: an amount must be given.
+			op.SumInitial.Amount, err = parseAmount(v)
+			return
+		},
+		"sum_initial:currency": func(d *opDecoder, op *domain.Operation, v []byte) error {
+			op.SumInitial.Currency = d.str(v)
+			return nil
+		},
+		"sum_converted:amount": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+			op.SumConverted.Amount, err = parseInt(v)
+			return
+		},
+		"sum_converted:currency": func(d *opDecoder, op *domain.Operation, v []byte) error {
+			op.SumConverted.Currency = d.str(v)
+			return nil
+		},
+		"provider_id": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+			op.ProviderID, err = parseInt(v)
+			return
+		},
+		"provider_payment_id": func(d *opDecoder, op *domain.Operation, v []byte) error { op.ProviderPaymentID = string(v); return nil },
+		"code":                func(d *opDecoder, op *domain.Operation, v []byte) error { op.Code = d.str(v); return nil },
+		"message":             func(d *opDecoder, op *domain.Operation, v []byte) error { op.Message = d.str(v); return nil },
+	}
+	m := make(map[string]fieldDec, len(setters))
+	for i, f := range recordFields {
+		set, ok := setters[f.path]
+		if !ok {
+			panic("dataapi: no setter for " + f.path)
+		}
+		m[f.path] = fieldDec{slot: i, set: set}
+	}
+	if len(m) != len(setters) {
+		panic("dataapi: a setter has no record field")
+	}
+	return m
+}()
+
+// neededSlots are the recordFields a record must have: those of the
+// required and needed parameters.
+var neededSlots = func() uint32 {
+	var s uint32
+	for i := range recordFields {
+		if neededParams&(1<<recordParams[i]) != 0 {
+			s |= 1 << i
+		}
+	}
+	return s
+}()
 
 // opDecoder turns a flattened, verified response into operations.
 type opDecoder struct {
-	loc *time.Location
+	loc   *time.Location
+	asked ParamSet // what the request asked for
+	// missing counts, per parameter, the records that lack one that was
+	// asked for but is not needed (stored empty).
+	missing map[string]int
 }
 
 // words are the values of the low-cardinality fields (types, statuses,
@@ -194,6 +386,14 @@ func parseInt(v []byte) (int64, error) {
 	return n, nil
 }
 
+// parseAmount is parseInt for an amount, which may not be empty.
+func parseAmount(v []byte) (int64, error) {
+	if len(v) == 0 {
+		return 0, errors.New("the amount is empty")
+	}
+	return parseInt(v)
+}
+
 func parseUint(v []byte) (uint64, error) {
 	n, err := strconv.ParseUint(string(v), 10, 64)
 	if err != nil {
@@ -204,12 +404,16 @@ func parseUint(v []byte) (uint64, error) {
 
 // decodeOperations reads the operations of a flattened response. The items
 // of operation i all have paths "operations:i:…" and come in document order.
+// A record that lacks a required or needed parameter fails the whole
+// response: nothing of it may be stored with an empty type or a zero
+// amount.
 func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
 	if !f.hasRootKey(keyOperations) {
 		return nil, errors.New(`response has no "operations" array`)
 	}
 	prefix := keyOperations + ":"
 	ops := make([]domain.Operation, 0, len(f.items)/20)
+	seen := make([]uint32, 0, cap(ops)) // recordFields present, per operation
 	cur := -1
 	for _, it := range f.items {
 		path := f.pathOf(it)
@@ -230,24 +434,67 @@ func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
 				return nil, fmt.Errorf("operations: item %d out of order", idx)
 			}
 			ops = append(ops, domain.Operation{})
+			seen = append(seen, 0)
 			cur = idx
 		}
 		field := rest[colon+1:]
-		set, ok := operationFields[string(field)]
+		fd, ok := operationFields[string(field)]
 		if !ok {
 			continue
 		}
-		if err := set(d, &ops[idx], f.valueOf(it)); err != nil {
+		seen[idx] |= 1 << fd.slot
+		if err := fd.set(d, &ops[idx], f.valueOf(it)); err != nil {
 			return nil, fmt.Errorf("operations[%d].%s: %w", idx, field, err)
 		}
 	}
 	for i := range ops {
+		if lack := neededSlots &^ seen[i]; lack != 0 {
+			return nil, d.lacking(i, &ops[i], lack)
+		}
 		if err := ops[i].Validate(); err != nil {
 			return nil, fmt.Errorf("operations[%d]: %w", i, err)
+		}
+		if all := uint32(1)<<len(recordFields) - 1; seen[i] != all {
+			for slot := range recordFields {
+				if seen[i]&(1<<slot) == 0 && d.asked&(1<<recordParams[slot]) != 0 {
+					if d.missing == nil {
+						d.missing = map[string]int{}
+					}
+					d.missing[recordFields[slot].path]++
+				}
+			}
 		}
 	}
 	return ops, nil
 }
+
+// lacking explains a record without a parameter it must have.
+func (d *opDecoder) lacking(i int, op *domain.Operation, lack uint32) error {
+	slot := bits.TrailingZeros32(lack)
+	path := recordFields[slot].path
+	param := Parameters[recordParams[slot]]
+	who := fmt.Sprintf("operations[%d]", i)
+	if op.OperationID != 0 {
+		who = fmt.Sprintf("operation %d", op.OperationID)
+		if op.PaymentID != "" {
+			who += fmt.Sprintf(" (payment %q)", op.PaymentID)
+		}
+	}
+	var why string
+	switch {
+	case param.Required:
+		why = "the Data API sends it with every operation; the response is not what the reference describes"
+	case d.asked&(1<<recordParams[slot]) == 0:
+		why = fmt.Sprintf("it was not asked for: add %q to data_api.fields", param.Name)
+	default:
+		why = fmt.Sprintf("although data_api.fields asked for %q", param.Name)
+	}
+	return fmt.Errorf("%w: %s has no %s (%s); nothing of this page is stored", ErrMissingField, who, path, why)
+}
+
+// ErrMissingField means a response lacks a parameter reconciled cannot do
+// without.
+var ErrMissingField = errors.New("operation parameter missing")
 
 // recordFields are the scalars of one operation record as the fake sends
 // it, in the order it writes them; a path "a:b" is member b of object a.
@@ -300,6 +547,19 @@ var recordFields = []struct {
 	{"message", always, func(b []byte, op *domain.Operation, _ *EncodeOptions) []byte { return append(b, op.Message...) }},
 }
 
+// recordParams is the parameter (index in Parameters) of each recordFields
+// entry: "sum_initial:amount" belongs to "sum_initial".
+var recordParams = func() []int {
+	out := make([]int, len(recordFields))
+	for i, f := range recordFields {
+		name, _, _ := strings.Cut(f.path, ":")
+		if out[i] = paramIndex(name); out[i] < 0 {
+			panic("dataapi: record field " + f.path + " has no parameter")
+		}
+	}
+	return out
+}()
+
 func never(*EncodeOptions) bool          { return false }
 func always(*EncodeOptions) bool         { return true }
 func amountQuoted(o *EncodeOptions) bool { return o.AmountAsString }
@@ -330,6 +590,13 @@ var recordSignOrder = func() []int {
 type EncodeOptions struct {
 	Location       *time.Location // zone of the times; UTC if nil
 	AmountAsString bool           // "amount":"100000" instead of 100000, as the API may send
+	// Fields are the parameters written (the request's "fields" and the
+	// required ones); zero writes them all.
+	Fields ParamSet
+}
+
+func (o *EncodeOptions) writes(slot int) bool {
+	return o.Fields == 0 || o.Fields&(1<<recordParams[slot]) != 0
 }
 
 // AppendOperation appends op as one JSON record of an /operations/get
@@ -339,7 +606,11 @@ func AppendOperation(dst []byte, op *domain.Operation, o EncodeOptions) []byte {
 	dst = append(dst, '{')
 	open := "" // the nested object being written, if any
 	var text []byte
+	first := true
 	for i, f := range recordFields {
+		if !o.writes(i) {
+			continue
+		}
 		parent, name, nested := strings.Cut(f.path, ":")
 		if !nested {
 			name = parent
@@ -349,7 +620,7 @@ func AppendOperation(dst []byte, op *domain.Operation, o EncodeOptions) []byte {
 			if open != "" {
 				dst = append(dst, '}')
 			}
-			if i > 0 {
+			if !first {
 				dst = append(dst, ',')
 			}
 			if parent != "" {
@@ -357,9 +628,10 @@ func AppendOperation(dst []byte, op *domain.Operation, o EncodeOptions) []byte {
 				dst = append(dst, ':', '{')
 			}
 			open = parent
-		} else if i > 0 {
+		} else if !first {
 			dst = append(dst, ',')
 		}
+		first = false
 		dst, _ = jsontext.AppendQuote(dst, name)
 		dst = append(dst, ':')
 		text = f.text(text[:0], op, &o)
@@ -408,6 +680,9 @@ func AppendSignedOperationsResponse(dst, secret []byte, ops []domain.Operation, 
 	for _, i := range idx {
 		o := opts(i)
 		for _, fi := range recordSignOrder {
+			if !o.writes(fi) {
+				continue
+			}
 			if !first {
 				buf = append(buf, ';')
 			}

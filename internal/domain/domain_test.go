@@ -118,22 +118,6 @@ func TestMaskAccount(t *testing.T) {
 	}
 }
 
-func TestFinalStatuses(t *testing.T) {
-	for _, s := range []string{"success", "decline", "error", "canceled", "cancelled"} {
-		if !IsFinalOperationStatus(s) || !IsFinalPaymentStatus(s) {
-			t.Errorf("%q should be final", s)
-		}
-	}
-	for _, s := range []string{"processing", "awaiting 3ds result", "awaiting redirect result", "awaiting clarification", ""} {
-		if IsFinalOperationStatus(s) || IsFinalPaymentStatus(s) {
-			t.Errorf("%q should not be final", s)
-		}
-	}
-	if !IsFinalPaymentStatus("refunded") || IsFinalPaymentStatus("partially refunded") {
-		t.Error("refunded is final, partially refunded is not")
-	}
-}
-
 func TestValidateRejectsTimesAtTheEpoch(t *testing.T) {
 	op := Operation{ProjectID: 1, OperationID: 1, PaymentID: "p", OperationType: "sale", OperationStatus: "success",
 		CreatedAt: time.Unix(0, 0), SumInitial: Money{Amount: 1, Currency: "EUR"}}

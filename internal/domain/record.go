@@ -59,17 +59,8 @@ func (r *Record) ID() string {
 	}
 }
 
-// RecordType maps an ECommPay operation type to the records' word for it
-// (a sale is a purchase). Operations that no merchant record stands for
-// (auth, cancel, account verification) give "".
-func RecordType(operationType string) string {
-	switch operationType {
-	case OpSale, OpCapture, OpRecurring:
-		return RecordPurchase
-	case OpPayout:
-		return RecordPayout
-	case OpRefund, OpReversal:
-		return RecordRefund
-	}
-	return ""
-}
+// RecordType maps an ECommPay operation type to the records' word for it by
+// the built-in table (a sale is a purchase); "" for types no merchant record
+// stands for (commission, account verification, …) and for types the table
+// does not know.
+func RecordType(operationType string) string { return Builtin.RecordType(operationType) }

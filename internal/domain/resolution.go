@@ -12,7 +12,8 @@ type Resolution struct {
 	ProjectID   int64     `json:"project_id"`
 	ID          string    `json:"id"` // ResolutionKey.ID
 	Type        string    `json:"type"`
-	Code        string    `json:"code"` // the result code accepted
+	Part        string    `json:"part,omitempty"` // ResolutionKey.Part
+	Code        string    `json:"code"`           // the result code accepted
 	Reason      string    `json:"reason"`
 	Note        string    `json:"note,omitempty"`
 	User        string    `json:"user"`
@@ -23,13 +24,14 @@ type Resolution struct {
 }
 
 // Key is the key of the item r resolves.
-func (r Resolution) Key() ResolutionKey { return ResolutionKey{r.ProjectID, r.ID, r.Type} }
+func (r Resolution) Key() ResolutionKey { return ResolutionKey{r.ProjectID, r.ID, r.Type, r.Part} }
 
 // ResolutionKey identifies the item a resolution is for.
 type ResolutionKey struct {
 	ProjectID int64
 	ID        string // the payment id, else "provider:…" or "operation:…"
 	Type      string
+	Part      string // Item.Part: which refund of a payment; "" for the only item
 }
 
 // KeyOf is an item's resolution key.
@@ -42,7 +44,7 @@ func KeyOf(it *Item) ResolutionKey {
 	default:
 		id = fmt.Sprintf("operation:%d", it.OperationID)
 	}
-	return ResolutionKey{it.ProjectID, id, it.Type}
+	return ResolutionKey{it.ProjectID, id, it.Type, it.Part}
 }
 
 // AuditEvent is one entry of the audit trail of manual resolutions.
@@ -53,6 +55,7 @@ type AuditEvent struct {
 	ProjectID int64     `json:"project_id"`
 	ID        string    `json:"id"`
 	Type      string    `json:"type"`
+	Part      string    `json:"part,omitempty"`
 	Code      string    `json:"code"`
 	Reason    string    `json:"reason,omitempty"`
 	Note      string    `json:"note,omitempty"`

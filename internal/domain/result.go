@@ -48,6 +48,10 @@ type Item struct {
 	MatchedBy string // "" when only one side has it
 	PaymentID string
 	Type      string // RecordPurchase, RecordPayout, RecordRefund
+	// Part tells the items of one payment and type apart where there may
+	// be several (refunds: "operation:ID", or "record:N" for a record with
+	// no refund); "" for purchases and payouts, one item each.
+	Part string
 
 	Merchant *Record    // the record compared (the first, for a duplicate)
 	Provider *Operation // the operation compared (the successful one, else the latest)

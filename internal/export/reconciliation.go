@@ -101,7 +101,9 @@ func ReconciliationCSV(w io.Writer, items []domain.Item, f ItemFilter, o CSVOpti
 }
 
 // AuditColumns are the columns of --what audit.
-var AuditColumns = []string{"at", "user", "action", "project_id", "payment_id", "type", "code", "reason", "note", "detail"}
+// part (last, so that the first columns keep their place) names which
+// refund of a payment an event is about.
+var AuditColumns = []string{"at", "user", "action", "project_id", "payment_id", "type", "code", "reason", "note", "detail", "part"}
 
 // AuditCSV writes the audit trail of manual resolutions.
 func AuditCSV(w io.Writer, events []domain.AuditEvent, o CSVOptions) (int, error) {
@@ -109,7 +111,7 @@ func AuditCSV(w io.Writer, events []domain.AuditEvent, o CSVOptions) (int, error
 	err := writeCSV(w, AuditColumns, o, func(emit func([]string) error) error {
 		for _, e := range events {
 			if err := emit([]string{formatTime(e.At, o.Location), Neutralize(e.User), e.Action, optionalInt(e.ProjectID),
-				Neutralize(e.ID), e.Type, e.Code, Neutralize(e.Reason), Neutralize(e.Note), Neutralize(strings.TrimSpace(e.Detail))}); err != nil {
+				Neutralize(e.ID), e.Type, e.Code, Neutralize(e.Reason), Neutralize(e.Note), Neutralize(strings.TrimSpace(e.Detail)), e.Part}); err != nil {
 				return err
 			}
 		}

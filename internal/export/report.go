@@ -13,7 +13,8 @@ import (
 // ReportXLSX writes the daily reconciliation report as a workbook, one
 // sheet a table: "Summary" (by result code and currency, the day and to
 // date), "Open exceptions" (every one, with both sides), "Ageing",
-// "Overdue by method" and "Sync". Times are shown in o.Location, else in
+// "Overdue by method", "Sync", and "Unknown words" when ECommPay sent a type
+// or status reconciled does not know. Times are shown in o.Location, else in
 // the report's zone. Totals are left to the spreadsheet: a total row
 // inside a filtered table would be counted twice by a SUM.
 func ReportXLSX(w io.Writer, r *report.Report, o XLSXOptions) error {
@@ -24,7 +25,11 @@ func ReportXLSX(w io.Writer, r *report.Report, o XLSXOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, sheet := range []func(*report.Report) error{b.reportSummary, b.reportOpen, b.reportAgeing, b.reportOverdue, b.reportSync} {
+	sheets := []func(*report.Report) error{b.reportSummary, b.reportOpen, b.reportAgeing, b.reportOverdue, b.reportSync}
+	if len(r.Unknown) > 0 {
+		sheets = append(sheets, b.reportUnknown)
+	}
+	for _, sheet := range sheets {
 		if err := sheet(r); err != nil {
 			b.f.Close()
 			return err
@@ -131,6 +136,19 @@ func (b *book) reportSync(r *report.Report) error {
 	for _, p := range r.Sync {
 		if err := s.write([]any{p.Project, p.Health, b.dateCell(p.LastSuccess), b.dateCell(p.LastAttempt), b.dateCell(p.LastErrorAt),
 			p.LastError, b.dateCell(p.Watermark), p.Operations, p.NotFinal}); err != nil {
+			return err
+		}
+	}
+	return s.finish()
+}
+
+func (b *book) reportUnknown(r *report.Report) error {
+	s, err := b.sheet("Unknown words", []column{{"field", 18}, {"word", 28}, {"operations", 12}, {"read as", 12}, {"to give it a meaning", 32}})
+	if err != nil {
+		return err
+	}
+	for _, w := range r.Unknown {
+		if err := s.write([]any{w.Field.String(), w.Word, w.Count, "not final", report.UnknownKey(w.Field)}); err != nil {
 			return err
 		}
 	}

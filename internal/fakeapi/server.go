@@ -7,8 +7,18 @@
 // Its data is synthetic and deterministic: the same seed gives the same
 // operations, for the seeds' two methods (ADVCash in EUR, BRL, GBP, KZT, RUB,
 // UAH, USD; the Uzbek card partner in UZS), with purchases, payouts, refunds
-// of card purchases, declines with codes, and operations that stay
-// "processing" for a while and become final later on the fake's clock.
+// of card purchases, declines with codes (and some internal and external
+// errors), and operations that stay "processing" for a while and become
+// final later on the fake's clock. Every hundred operations hold one of
+// ECommPay's rarer cases (gen.go, "scenarios"): auth then capture, auth
+// then cancel, a sale refunded in two parts, a refund taken back by a
+// refund reverse, a payout with a commission, internal and external errors,
+// an expired sale, and a status ECommPay's lists do not have
+// ("awaiting review").
+//
+// Like the reference, a request without "fields" gets only the required
+// parameters of each operation (project, ids, times); with it, what it
+// names, in the reference's fixed order; an unknown name is a 400.
 //
 // Assumption of the fake, not of the real API: the interval filters by the
 // operation's creation time, both ends included.
@@ -46,7 +56,11 @@ type Config struct {
 	Step     time.Duration
 	Now      func() time.Time // the fake's clock; default time.Now
 	Faults   Faults
-	Logger   *slog.Logger
+	// RequestArraysInOrder makes the fake check request signatures with
+	// array items in index order (as PHP's natural sort does) instead of
+	// path order.
+	RequestArraysInOrder bool
+	Logger               *slog.Logger
 }
 
 // Faults make the fake misbehave on purpose. Counters are 1-based over all
@@ -59,6 +73,11 @@ type Faults struct {
 	BadSignatureEvery int           // every Nth answer carries a wrong signature
 	Unsigned          bool          // answers carry no signature
 	RepeatRow         bool          // the last row of the first full page is sent again as the first row of the next
+	// OmitField leaves this parameter (a name of dataapi.Parameters) out of
+	// every OmitEvery-th record sent, 1-based over all records (default
+	// every one), whether asked for or not.
+	OmitField string
+	OmitEvery int
 }
 
 // Server is a running fake.
@@ -191,7 +210,11 @@ func (s *Server) precheck(w http.ResponseWriter, r *http.Request) ([]byte, Fault
 		writeError(w, http.StatusBadRequest, "bad_request", "cannot read body")
 		return nil, f, n, false
 	}
-	if err := dataapi.Verify(s.cfg.Secret, body); err != nil {
+	verify := dataapi.Verify
+	if s.cfg.RequestArraysInOrder {
+		verify = dataapi.VerifyArraysInOrder
+	}
+	if err := verify(s.cfg.Secret, body); err != nil {
 		writeError(w, http.StatusForbidden, "invalid_signature", "request signature is not valid: "+err.Error())
 		return nil, f, n, false
 	}
@@ -216,6 +239,11 @@ func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc, from, to, err := s.checkRequest(&req)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	fields, err := dataapi.ParseFieldsLenient(req.Fields)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
@@ -246,7 +274,7 @@ func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request) {
 			ops = append(ops, op)
 		}
 	}
-	s.respond(w, ops, loc, f, n)
+	s.respond(w, ops, loc, fields, f, n)
 }
 
 func (s *Server) handleByPayment(w http.ResponseWriter, r *http.Request) {
@@ -264,6 +292,11 @@ func (s *Server) handleByPayment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "tz: "+err.Error())
 		return
 	}
+	fields, err := dataapi.ParseFieldsLenient(req.Fields)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
 	if _, err := s.projectSet([]int64{req.ProjectID}); err != nil {
 		writeError(w, http.StatusForbidden, "forbidden", err.Error())
 		return
@@ -271,23 +304,27 @@ func (s *Server) handleByPayment(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Now()
 	var ops []domain.Operation
 	if i, ok := s.gen.parsePaymentID(req.PaymentID); ok && s.gen.project(i).ID == req.ProjectID {
-		for _, j := range []int{i, s.gen.refundOf(i)} {
-			if j < 0 {
-				continue
-			}
+		for _, j := range s.gen.paymentOps(i) {
 			if op, ok := s.gen.op(j, now); ok {
 				ops = append(ops, op)
 			}
 		}
 	}
-	s.respond(w, ops, loc, f, n)
+	s.respond(w, ops, loc, fields, f, n)
 }
 
-func (s *Server) respond(w http.ResponseWriter, ops []domain.Operation, loc *time.Location, f Faults, n int) {
+func (s *Server) respond(w http.ResponseWriter, ops []domain.Operation, loc *time.Location, fields dataapi.ParamSet, f Faults, n int) {
+	omit := dataapi.ParamOf(f.OmitField)
+	every := max(f.OmitEvery, 1)
+	before := s.served.Load()
 	opts := func(i int) dataapi.EncodeOptions {
 		// ADVCash amounts go as strings, card amounts as numbers: the
 		// API may send either.
-		return dataapi.EncodeOptions{Location: loc, AmountAsString: ops[i].PaymentMethod == MethodADVCash}
+		o := dataapi.EncodeOptions{Location: loc, AmountAsString: ops[i].PaymentMethod == MethodADVCash, Fields: fields}
+		if omit != 0 && (before+int64(i)+1)%int64(every) == 0 {
+			o.Fields &^= omit
+		}
+		return o
 	}
 	buf := make([]byte, 0, 700*len(ops)+256)
 	var body []byte

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -25,6 +26,7 @@ func (l *Ledger) Check() error {
 		r := root(tx)
 		want := map[string]map[string]bool{"idx_payment": {}, "idx_provider": {}}
 		counts := map[int64]Counts{}
+		words := map[wordKey]int64{}
 		err := r.Bucket(bucketOps).ForEach(func(k, v []byte) error {
 			var rec Record
 			if len(k) != 8 {
@@ -37,12 +39,7 @@ func (l *Ledger) Check() error {
 			if k := providerKey(nil, &rec.Operation); len(k) > 0 {
 				want["idx_provider"][string(k)] = true
 			}
-			c := counts[rec.ProjectID]
-			c.Operations++
-			if !domain.IsFinalOperationStatus(rec.OperationStatus) {
-				c.NotFinal++
-			}
-			counts[rec.ProjectID] = c
+			tally(&rec.Operation, counts, words)
 			return nil
 		})
 		if err != nil {
@@ -80,6 +77,26 @@ func (l *Ledger) Check() error {
 		}
 		for p, c := range stored {
 			return fmt.Errorf("project %d: counts say %+v, it has no operations", p, c)
+		}
+		if wb := r.Bucket(bucketWords); wb != nil {
+			n := 0
+			if err := wb.ForEach(func(k, v []byte) error {
+				u, size := binary.Uvarint(v)
+				if len(k) == 0 || size <= 0 {
+					return fmt.Errorf("word count %x is damaged", k)
+				}
+				key := wordKey{domain.Field(k[0]), string(k[1:])}
+				if words[key] != int64(u) {
+					return fmt.Errorf("%s %q: counted %d times, a recount gives %d", key.field, key.word, u, words[key])
+				}
+				n++
+				return nil
+			}); err != nil {
+				return err
+			}
+			if n != len(words) {
+				return fmt.Errorf("word counts hold %d words, the operations have %d", n, len(words))
+			}
 		}
 		return nil
 	})

@@ -11,11 +11,12 @@
 //	├── idx_payment/             hour (4) | project_id (8) | len (2) | payment_id | operation_id (8) → ∅
 //	├── idx_provider/            hour (4) | len (2) | provider_payment_id | operation_id (8) → ∅
 //	├── counts/                  project_id (8) → uvarint operations, uvarint not final
+//	├── words/                   field (1) | word → uvarint operations with it (words.go)
 //	├── sync/                    project_id (8) → SyncState as JSON (watermark, last success, last error)
 //	├── records/                 kind (1) | len (2) | id | type (1) | len (1) | source | occurrence (2)
 //	│                              → merchant record, origin, first seen, status history (records.go)
 //	├── imports/                 sequence (8) → Import as JSON: file, hash, who, when, counts
-//	├── resolutions/             project (8) | len (2) | id | type (1) → domain.Resolution as JSON
+//	├── resolutions/             project (8) | len (2) | id | type (1) [| part] → domain.Resolution as JSON
 //	├── audit/                   sequence (8) → domain.AuditEvent as JSON
 //	├── runs/                    "last" → Run as JSON: the last reconciliation's summary
 //	├── rechecks/                project (8) | len (2) | payment id → when it was last re-checked
@@ -31,6 +32,9 @@
 // The payment and provider indexes start with the creation hour (hours since
 // 1970) so that ingest touches few of their pages (see paymentKey); the
 // payment index is therefore also the time index (see ForEach).
+//
+// Schema versions move forward by the migrations of migrate.go, run when a
+// database is opened for writing.
 //
 // bbolt locks the file: one process at a time. Open waits a few seconds for
 // the lock and then fails with ErrLocked rather than hang.
@@ -49,8 +53,9 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the layout this code writes; migrate.go brings older
+// databases to it.
+const SchemaVersion = 2
 
 var (
 	bucketRoot        = []byte("v1")
@@ -59,6 +64,7 @@ var (
 	bucketIdxPayment  = []byte("idx_payment")
 	bucketIdxProvider = []byte("idx_provider")
 	bucketCounts      = []byte("counts")
+	bucketWords       = []byte("words")
 	bucketSync        = []byte("sync")
 	bucketRecords     = []byte("records")
 	bucketImports     = []byte("imports")
@@ -72,7 +78,7 @@ var (
 	keySchema         = []byte("schema")
 )
 
-var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketSync,
+var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketWords, bucketSync,
 	bucketRecords, bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketRechecks,
 	bucketJobs, bucketReports, bucketOutbox}
 
@@ -136,43 +142,57 @@ func Open(path string, o Options) (*Ledger, error) {
 	return l, nil
 }
 
-// init creates the buckets of a new database and checks the schema version
-// of an existing one.
+// init creates the buckets of a new database, checks the schema version of
+// an existing one, and migrates an older one (not when read-only: an older
+// database is read as it is, and migrated by the next command that writes).
 func (l *Ledger) init(readOnly bool) error {
-	check := func(tx *bolt.Tx) error {
+	version := func(tx *bolt.Tx) (uint32, error) {
 		root := tx.Bucket(bucketRoot)
 		if root == nil {
-			return errors.New("not a reconciled database (no v1 bucket)")
+			return 0, errors.New("not a reconciled database (no v1 bucket)")
 		}
 		v := root.Bucket(bucketMeta).Get(keySchema)
 		if len(v) != 4 {
-			return errors.New("schema version missing")
+			return 0, errors.New("schema version missing")
 		}
-		if got := binary.BigEndian.Uint32(v); got != SchemaVersion {
-			return fmt.Errorf("schema version %d, this reconciled reads %d: use the matching release", got, SchemaVersion)
+		got := binary.BigEndian.Uint32(v)
+		if got > SchemaVersion || got < 1 {
+			return 0, fmt.Errorf("schema version %d, this reconciled reads 1 to %d: use the matching release", got, SchemaVersion)
 		}
-		return nil
+		return got, nil
 	}
 	if readOnly {
-		return l.db.View(check)
+		return l.db.View(func(tx *bolt.Tx) error {
+			v, err := version(tx)
+			if err == nil && v < SchemaVersion {
+				l.log.Warn("the database has an older schema; it is brought up to date by the next command that writes to it",
+					"schema", v, "current", SchemaVersion)
+			}
+			return err
+		})
 	}
 	return l.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketRoot)
 		if err != nil {
 			return err
 		}
+		fresh := root.Bucket(bucketMeta) == nil
 		for _, name := range allBuckets {
 			if _, err := root.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		meta := root.Bucket(bucketMeta)
-		if meta.Get(keySchema) == nil {
+		if fresh || meta.Get(keySchema) == nil && root.Bucket(bucketOps).Stats().KeyN == 0 {
 			if err := meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
 				return err
 			}
 		}
-		return check(tx)
+		v, err := version(tx)
+		if err != nil {
+			return err
+		}
+		return l.migrate(tx, v)
 	})
 }
 

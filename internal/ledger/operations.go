@@ -76,6 +76,9 @@ type writer struct {
 	// pointing at the old array, which stays valid.
 	arena []byte
 	delta map[int64]*countDelta
+	// wordDelta counts the types and statuses added and removed
+	words     *bolt.Bucket
+	wordDelta map[wordKey]int64
 	// pending index keys of new operations, put sorted at the end
 	pendingPayment, pendingProvider [][]byte
 	// maxID is the largest operation id stored when the transaction began
@@ -97,8 +100,10 @@ func newWriter(tx *bolt.Tx, arena []byte, n int) *writer {
 		idxPayment:  r.Bucket(bucketIdxPayment),
 		idxProvider: r.Bucket(bucketIdxProvider),
 		counts:      r.Bucket(bucketCounts),
+		words:       r.Bucket(bucketWords),
 		arena:       slices.Grow(arena[:0], n*450),
 		delta:       map[int64]*countDelta{},
+		wordDelta:   map[wordKey]int64{},
 	}
 	if k, _ := w.ops.Cursor().Last(); len(k) == 8 {
 		w.maxID = beUint64(k)
@@ -158,7 +163,9 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) err
 	if err := decodeRecord(old, op.OperationID, &prev); err != nil {
 		return fmt.Errorf("operation %d: %w", op.OperationID, err)
 	}
-	if prev.Final() && !op.Final() {
+	if prev.Final() && !op.Final() && domain.Builtin.Known(domain.FieldOperationStatus, op.OperationStatus) {
+		// An older view. A status the table does not know is stored
+		// whatever came before: it must be seen and counted, not dropped.
 		st.Unchanged++
 		return nil
 	}
@@ -251,9 +258,15 @@ func (w *writer) count(op *domain.Operation, sign int64) {
 	if !op.Final() {
 		d.notFinal += sign
 	}
+	for _, f := range domain.Fields {
+		w.wordDelta[wordKey{f, f.Word(op)}] += sign
+	}
 }
 
 func (w *writer) flushCounts() error {
+	if err := putWordCounts(w.words, w.wordDelta); err != nil {
+		return err
+	}
 	for project, d := range w.delta {
 		if d.ops == 0 && d.notFinal == 0 {
 			continue

@@ -14,7 +14,7 @@ import (
 // Resolutions, the audit trail, the last reconciliation run and the times
 // payments were last re-checked:
 //
-//	resolutions/   project (8) | len (2) | id | type (1) → domain.Resolution as JSON
+//	resolutions/   project (8) | len (2) | id | type (1) [| part] → domain.Resolution as JSON
 //	audit/         sequence (8) → domain.AuditEvent as JSON
 //	runs/          "last" → Run as JSON
 //	rechecks/      project (8) | len (2) | payment id → unix seconds (8)
@@ -23,7 +23,10 @@ func resolutionKey(k domain.ResolutionKey) []byte {
 	b := be64(nil, uint64(k.ProjectID))
 	b = binary.BigEndian.AppendUint16(b, uint16(len(k.ID)))
 	b = append(b, k.ID...)
-	return append(b, typeByte(k.Type))
+	b = append(b, typeByte(k.Type))
+	// Which refund of a payment; a resolution of the only item has none
+	// (and keeps the key it had before parts had keys).
+	return append(b, k.Part...)
 }
 
 // Resolutions returns every stored resolution.

@@ -1,16 +1,36 @@
 // Package reconcile is the reconciliation engine: a pure function from the
 // stored ECommPay operations, the merchant's records and the manual
-// resolutions (and a clock) to one verdict per (payment, type).
+// resolutions (and a clock) to verdicts, one per item.
 //
-// Every operation of a payment (sale, refund, reversal, payout, …) is
-// grouped under its payment and compared, per (payment, type), with the
-// merchant records of that payment and type. A record finds its payment by
-// payment_id, else provider_payment_id, else operation_id. Each item gets
-// exactly one result code, the first that applies:
+// Every operation of a payment is grouped under its payment, by the record
+// type its operation type stands for (domain.Vocabulary: a sale, capture,
+// auth or cancel is a purchase; a refund, reversal or refund reverse a
+// refund; a commission or an account verification nothing), and compared
+// with the merchant records of that payment and type. A record finds its
+// payment by payment_id, else provider_payment_id, else operation_id.
 //
-//  1. duplicate: more than one record, or more than one successful
-//     operation;
-//  2. missing_in_records: a successful operation and no record (an
+// A purchase or a payout is one item per payment. ECommPay's side of it is
+// read from all its operations: the successful charge (sale, capture,
+// recurring, invoice), else the latest one; without a charge, the
+// authorisation (an auth not captured yet is not final, an auth cancelled
+// is a failure that charged nothing). Two successful charges are a double
+// charge.
+//
+// Refunds are items of their own, one per successful refund: a sale
+// refunded in parts has several, each paired with its own record — by
+// operation_id or provider_payment_id when the record carries one, else by
+// equal amount, else in time order (records and operations of agreeing
+// outcome first) — and what is left on either side is missing_in_records
+// or missing_at_provider, with a reason that says which part. A refund
+// reverse takes back the refund it follows (of equal amount, else the
+// latest): the refund no longer moved money.
+//
+// Each item gets exactly one result code, the first that applies:
+//
+//  1. duplicate: more than one record (for a refund: more than one record
+//     for one refund operation, or the same record line twice), or more
+//     than one successful charge;
+//  2. missing_in_records: money moved at ECommPay and no record (an
 //     operation that failed or is still running, with no record, is no
 //     item: nothing to reconcile yet);
 //  3. pending / missing_at_provider: a record and no operation, within or
@@ -18,7 +38,8 @@
 //  4. currency_mismatch: the record's currency is not the operation's
 //     sum_initial currency;
 //  5. pending / overdue: either side is not final, within or past the
-//     method's limit time;
+//     method's limit time (an operation in a status or of a type the
+//     vocabulary does not know is not final);
 //  6. status_mismatch: both final, statuses disagree;
 //  7. amount_mismatch: amounts differ by more than the tolerance;
 //  8. matched.
@@ -46,19 +67,24 @@ import (
 
 // Config tunes the engine.
 type Config struct {
-	AmountTolerance int64               // minor units
-	StatusMap       map[string][]string // merchant status → ECommPay operation statuses; default DefaultStatusMap
-	Limits          Limits
-	Now             time.Time
+	AmountTolerance int64 // minor units
+	// StatusMap lists, for a merchant status, the ECommPay operation
+	// statuses that agree with it ([reconcile.status_map]), replacing the
+	// default of that status: paid and refunded agree with an outcome of
+	// success, failed with every final failure (DefaultAgreement).
+	StatusMap  map[string][]string
+	Vocabulary *domain.Vocabulary // what ECommPay's words mean; nil: domain.Builtin
+	Limits     Limits
+	Now        time.Time
 }
 
-// DefaultStatusMap says which ECommPay operation statuses agree with each
-// merchant status. "refunded" on a purchase also needs the payment's status
-// to be refunded (or partly, or reversed).
-var DefaultStatusMap = map[string][]string{
-	domain.RecordPaid:     {domain.StatusSuccess},
-	domain.RecordRefunded: {domain.StatusSuccess},
-	domain.RecordFailed:   {domain.StatusDecline, domain.StatusError, domain.StatusCanceled, domain.StatusCancelled},
+// DefaultAgreement is the outcome of ECommPay's side that agrees with each
+// final merchant status. "refunded" on a purchase also needs the payment's
+// status to be refunded (or partly: more may follow).
+var DefaultAgreement = map[string]domain.Outcome{
+	domain.RecordPaid:     domain.OutcomeSuccess,
+	domain.RecordRefunded: domain.OutcomeSuccess,
+	domain.RecordFailed:   domain.OutcomeFailure,
 }
 
 // Resolution and its key live in domain: the ledger stores them.
@@ -108,6 +134,7 @@ type group struct {
 	project    int64
 	firstOp    uint64 // the lowest operation id: groups come out in this order
 	nextSameID int32  // the group of the same payment id in another project
+	latest     int32  // its latest operation, whose payment status is the newest
 	opHead     [3]int32
 	recHead    [3]int32
 }
@@ -139,27 +166,33 @@ var byName = [...]string{byNone: "", byPayment: domain.ByPaymentID, byProvider: 
 
 // Run reconciles.
 func Run(in Input, cfg Config) Output {
-	if cfg.StatusMap == nil {
-		cfg.StatusMap = DefaultStatusMap
+	if cfg.Vocabulary == nil {
+		cfg.Vocabulary = domain.Builtin
 	}
 	if cfg.Limits.table == nil {
 		cfg.Limits = NewLimits(DefaultLimit, nil)
 	}
-	e := &engine{cfg: cfg, res: in.Resolutions, in: &in}
+	e := &engine{cfg: cfg, res: in.Resolutions, in: &in, vocab: cfg.Vocabulary}
+	e.initMemos()
 	ops, recs := in.Operations, in.Records
 
 	groups := make([]group, 0, len(ops))
 	firstOfID := make(map[string]int32, len(ops))
 	e.opNext = make([]int32, len(ops))
+	e.meta = make([]opMeta, len(ops))
 	for i := range ops {
 		op := &ops[i]
-		ti := typeIndex(domain.RecordType(op.OperationType))
+		e.meta[i] = e.metaOf(op)
+		ti := typeIndex(e.recordType(op, e.meta[i]))
 		if ti < 0 {
 			continue
 		}
 		g := e.groupOf(&groups, firstOfID, op.PaymentID, op.ProjectID)
 		if f := &groups[g].firstOp; *f == 0 || op.OperationID < *f {
 			*f = op.OperationID
+		}
+		if l := groups[g].latest; l < 0 || laterOp(op, &ops[l]) {
+			groups[g].latest = int32(i)
 		}
 		e.opNext[i] = groups[g].opHead[ti]
 		groups[g].opHead[ti] = int32(i)
@@ -173,7 +206,7 @@ func Run(in Input, cfg Config) Output {
 		byProviderID = map[string]int32{}
 		byOperationID = map[uint64]int32{}
 		for i := range ops {
-			if typeIndex(domain.RecordType(ops[i].OperationType)) < 0 {
+			if typeIndex(e.recordType(&ops[i], e.meta[i])) < 0 {
 				continue
 			}
 			if ops[i].ProviderPaymentID != "" {
@@ -267,15 +300,12 @@ func Run(in Input, cfg Config) Output {
 			if len(opBuf) == 0 && len(recBuf) == 0 {
 				continue
 			}
-			if it, ok := e.item(g.project, domain.RecordTypes[ti], opBuf, recBuf); ok {
-				out.Items = append(out.Items, it)
-			}
+			payment := &ops[g.latest]
+			out.Items = e.emit(out.Items, g.project, domain.RecordTypes[ti], payment, opBuf, recBuf)
 		}
 	}
 	for _, k := range okeys {
-		if it, ok := e.item(k.project, k.typ, nil, orphans[k]); ok {
-			out.Items = append(out.Items, it)
-		}
+		out.Items = e.emit(out.Items, k.project, k.typ, nil, nil, orphans[k])
 	}
 	out.Recheck, out.Reopened = e.recheck, e.reopened
 	slices.SortFunc(out.Recheck, func(a, b PaymentRef) int {
@@ -299,133 +329,118 @@ func (e *engine) groupOf(groups *[]group, firstOfID map[string]int32, id string,
 	} else {
 		first = -1
 	}
-	*groups = append(*groups, group{id: id, project: project, nextSameID: first,
+	*groups = append(*groups, group{id: id, project: project, nextSameID: first, latest: -1,
 		opHead: [3]int32{-1, -1, -1}, recHead: [3]int32{-1, -1, -1}})
 	g := int32(len(*groups) - 1)
 	firstOfID[id] = g
 	return g
 }
 
+// recordType is the record type op stands for. An operation of a type the
+// vocabulary does not know joins the item its payment's type names, so
+// that the item is not final until the type is given a meaning; one that
+// names nothing is left out (and counted by the ledger, shown by status).
+func (e *engine) recordType(op *domain.Operation, m opMeta) string {
+	if m.known() {
+		return m.kind().Record()
+	}
+	switch op.PaymentType {
+	case domain.PaymentPurchase, domain.PaymentRecurring, domain.PaymentInvoice:
+		return domain.RecordPurchase
+	case domain.PaymentPayout:
+		return domain.RecordPayout
+	}
+	return ""
+}
+
+// laterOp orders operations by creation, then id.
+func laterOp(a, b *domain.Operation) bool {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c > 0
+	}
+	return a.OperationID > b.OperationID
+}
+
 // orphanPaymentID is the payment id an orphan item shows: its records'.
 func orphanPaymentID(recs []domain.Record, idx []int32) string { return recs[idx[0]].PaymentID }
 
-type engine struct {
-	cfg      Config
-	res      map[ResolutionKey]Resolution
-	in       *Input
-	opNext   []int32
-	recNext  []int32
-	recBy    []uint8
-	recheck  []PaymentRef
-	reopened []Resolution
+// opMeta is what the vocabulary says of one operation, looked up once per
+// run (two map lookups per operation; every judgement reads it again):
+// kind is 1 + its index in domain.Kinds, 0 for a type not known.
+type opMeta struct{ kindIdx, outcomeIdx uint8 }
+
+var outcomes = []domain.Outcome{domain.OutcomeSuccess, domain.OutcomeFailure, domain.OutcomePending}
+
+func (e *engine) metaOf(op *domain.Operation) opMeta {
+	return opMeta{kindIdx: e.kindIdx.of(op.OperationType), outcomeIdx: e.outcomeIdx.of(op.OperationStatus)}
 }
 
-// item judges one (payment, type) from its operations and records
-// (indexes into the input).
-func (e *engine) item(project int64, typ string, opIdx, recIdx []int32) (domain.Item, bool) {
-	allOps, allRecs := e.in.Operations, e.in.Records
-	ops := make([]*domain.Operation, 0, len(opIdx))
-	for _, i := range opIdx {
-		ops = append(ops, &allOps[i])
-	}
-	recs := make([]*domain.Record, 0, len(recIdx))
-	matchedBy := byNone
-	for _, i := range recIdx {
-		recs = append(recs, &allRecs[i])
-		matchedBy = max(matchedBy, byBest(e.recBy[i]))
-	}
-	slices.SortFunc(ops, func(a, b *domain.Operation) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.OperationID, b.OperationID))
-	})
-	slices.SortFunc(recs, func(a, b *domain.Record) int {
-		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Origin, b.Origin))
-	})
-	it := domain.Item{Type: typ, ProjectID: project}
-	var succeeded []*domain.Operation
-	for _, op := range ops {
-		if op.OperationStatus == domain.StatusSuccess {
-			succeeded = append(succeeded, op)
+// memo answers for the few words that fill a field (a dozen types and
+// statuses across a million operations) before asking the vocabulary's
+// map: comparing a word with those already seen is cheaper than hashing
+// it, most often the same string data.
+type memo struct {
+	words []string
+	idx   []uint8
+	look  func(string) uint8
+}
+
+const memoSize = 24
+
+func (m *memo) of(w string) uint8 {
+	for i, s := range m.words {
+		if s == w {
+			return m.idx[i]
 		}
 	}
-	// The operation compared: the successful one, else the latest.
-	var op *domain.Operation
-	switch {
-	case len(succeeded) > 0:
-		op = succeeded[0]
-	case len(ops) > 0:
-		op = ops[len(ops)-1]
+	v := m.look(w)
+	if len(m.words) < memoSize {
+		m.words, m.idx = append(m.words, w), append(m.idx, v)
 	}
-	var rec *domain.Record
-	if len(recs) > 0 {
-		rec = recs[0]
-		it.MatchedBy = byName[unrank(matchedBy)]
-	}
-	if op == nil && rec == nil {
-		return it, false
-	}
-	it.Provider, it.Merchant = op, rec
-	fill(&it, op, rec)
-	switch {
-	case len(recs) > 1:
-		it.Result = domain.ResultDuplicate
-		origins := make([]string, len(recs))
-		for i, r := range recs {
-			origins[i] = r.Origin
+	return v
+}
+
+func (e *engine) initMemos() {
+	e.kindIdx.look = func(w string) uint8 {
+		if t := e.vocab.Type(w); t.Known {
+			return uint8(1 + slices.Index(domain.Kinds, t.Kind))
 		}
-		it.Reason = fmt.Sprintf("%d merchant records for one payment and type: %s", len(recs), strings.Join(origins, ", "))
-	case len(succeeded) > 1:
-		it.Result = domain.ResultDuplicate
-		ids := make([]string, len(succeeded))
-		for i, s := range succeeded {
-			ids[i] = fmt.Sprint(s.OperationID)
-		}
-		it.Reason = fmt.Sprintf("%d successful ECommPay %s operations for one payment: %s", len(succeeded), op.OperationType, strings.Join(ids, ", "))
-	case rec == nil:
-		if len(succeeded) == 0 {
-			return it, false
-		}
-		it.Result = domain.ResultMissingInRecords
-		// The commonest exception of a book not imported yet: appended, not
-		// fmt'd (a million of them made three million garbage objects).
-		b := make([]byte, 0, 96)
-		b = append(b, "ECommPay "...)
-		b = append(b, op.OperationType...)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, op.OperationID, 10)
-		b = append(b, " of "...)
-		b = op.SumInitial.Append(b)
-		b = append(b, " succeeded at "...)
-		b = appendStamp(b, op.CompletedAt)
-		b = append(b, "; no merchant record"...)
-		it.Reason = string(b)
-	case op == nil:
-		e.judgeTime(&it, rec.Method, typ, rec.CreatedAt, true, domain.ResultMissingAtProvider,
-			fmt.Sprintf("no ECommPay operation for the merchant's %s record of %s", rec.Status, rec.Amount))
-	case rec.Amount.Currency != op.SumInitial.Currency:
-		it.Result = domain.ResultCurrencyMismatch
-		it.Reason = fmt.Sprintf("currency: merchant %s, ECommPay %s (operation %d)", rec.Amount, op.SumInitial, op.OperationID)
-	case !op.Final():
-		e.judgeTime(&it, op.PaymentMethod, typ, op.CreatedAt, true, domain.ResultOverdue,
-			fmt.Sprintf("ECommPay operation %d is %s", op.OperationID, op.OperationStatus)+e.alsoDiffers(op, rec))
-	case !rec.Final():
-		e.judgeTime(&it, op.PaymentMethod, typ, earliest(rec.CreatedAt, op.CreatedAt), false, domain.ResultOverdue,
-			fmt.Sprintf("the merchant's record is pending; ECommPay operation %d is %s", op.OperationID, op.OperationStatus)+e.alsoDiffers(op, rec))
-	case !e.statusAgrees(rec, op, typ):
-		it.Result = domain.ResultStatusMismatch
-		it.Reason = fmt.Sprintf("status: merchant %s, ECommPay %s", rec.Status, describeStatus(op)) + e.alsoDiffers(op, rec)
-	case abs(rec.Amount.Amount-op.SumInitial.Amount) > e.cfg.AmountTolerance:
-		it.Result = domain.ResultAmountMismatch
-		it.Reason = amountReason(rec, op, e.cfg.AmountTolerance)
-	default:
-		it.Result = domain.ResultMatched
-		it.Reason = "amount, currency and status agree"
+		return 0
 	}
-	it.Code = it.Result
-	if domain.IsException(it.Result) {
-		it.Fingerprint = fingerprint(&it, ops, recs)
-		e.applyResolution(&it)
+	e.outcomeIdx.look = func(w string) uint8 {
+		if i := slices.Index(outcomes, e.vocab.OperationStatus(w).Outcome); i >= 0 {
+			return uint8(i)
+		}
+		return 2 // pending
 	}
-	return it, true
+}
+
+func (m opMeta) known() bool             { return m.kindIdx > 0 }
+func (m opMeta) kind() domain.Kind       { return kindAt(m.kindIdx) }
+func (m opMeta) outcome() domain.Outcome { return outcomes[m.outcomeIdx] }
+
+func kindAt(i uint8) domain.Kind {
+	if i == 0 {
+		return ""
+	}
+	return domain.Kinds[i-1]
+}
+
+type engine struct {
+	meta       []opMeta // of each input operation
+	kindIdx    memo
+	outcomeIdx memo
+	refBuf     []opRef
+	recBuf     []*domain.Record
+	vocab      *domain.Vocabulary
+	cfg        Config
+	res        map[ResolutionKey]Resolution
+	in         *Input
+	opNext     []int32
+	recNext    []int32
+	recBy      []uint8
+	recheck    []PaymentRef
+	reopened   []Resolution
 }
 
 // judgeTime makes an item pending within the method's limit time and
@@ -450,21 +465,6 @@ func (e *engine) judgeTime(it *domain.Item, method, typ string, since time.Time,
 	it.Reason = fmt.Sprintf("%s, %s after %s, past the %s limit for %s", what, round(age), stamp(since), round(lim.Limit), desc)
 }
 
-// statusAgrees compares a final record with a final operation.
-func (e *engine) statusAgrees(rec *domain.Record, op *domain.Operation, typ string) bool {
-	if !slices.Contains(e.cfg.StatusMap[rec.Status], op.OperationStatus) {
-		return false
-	}
-	if rec.Status == domain.RecordRefunded && typ == domain.RecordPurchase {
-		switch op.PaymentStatus {
-		case domain.StatusRefunded, domain.StatusPartiallyRefunded, domain.StatusReversed, domain.StatusPartiallyReversed:
-			return true
-		}
-		return false
-	}
-	return true
-}
-
 // alsoDiffers notes an amount difference on an item whose code is about
 // something else.
 func (e *engine) alsoDiffers(op *domain.Operation, rec *domain.Record) string {
@@ -480,21 +480,22 @@ func amountReason(rec *domain.Record, op *domain.Operation, tol int64) string {
 		rec.Amount, op.SumInitial, op.OperationID, d, domain.Money{Amount: tol, Currency: rec.Amount.Currency})
 }
 
-func describeStatus(op *domain.Operation) string {
-	s := op.OperationStatus
-	if op.Code != "" && op.Code != "0" {
-		s += fmt.Sprintf(" (code %s %s)", op.Code, op.Message)
+// finish turns an exception into "resolved" while its data is as it was
+// when resolved, and re-opens the resolution when it is not. An item that
+// is one part of several (a refund) may hold a resolution made before
+// parts had keys of their own: it holds while its fingerprint is the same.
+func (e *engine) finish(it *domain.Item) {
+	if !domain.IsException(it.Result) {
+		return
 	}
-	if op.PaymentStatus != "" && op.PaymentStatus != op.OperationStatus {
-		s += ", payment " + op.PaymentStatus
+	k := KeyOf(it)
+	r, ok := e.res[k]
+	if !ok && k.Part != "" {
+		k.Part = ""
+		if r, ok = e.res[k]; !ok || r.Fingerprint != it.Fingerprint {
+			return
+		}
 	}
-	return s
-}
-
-// applyResolution turns an exception into "resolved" while its data is as
-// it was when resolved, and re-opens the resolution when it is not.
-func (e *engine) applyResolution(it *domain.Item) {
-	r, ok := e.res[KeyOf(it)]
 	if !ok {
 		return
 	}

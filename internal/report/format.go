@@ -168,12 +168,42 @@ func (r *Report) lead() string {
 		fmt.Fprintf(&b, ", %d of them overdue", n)
 	}
 	fmt.Fprintf(&b, ". %d items created on %s; %d items in the whole reconciliation.", r.DayItems, r.Day(), r.Items)
+	if len(r.Unknown) > 0 {
+		parts := make([]string, len(r.Unknown))
+		for i, w := range r.Unknown {
+			parts[i] = DescribeUnknown(w)
+		}
+		if r.UnknownMore > 0 {
+			parts = append(parts, fmt.Sprintf("and %d more words", r.UnknownMore))
+		}
+		fmt.Fprintf(&b, " ECommPay sent words reconciled does not know, read as not final: %s.", strings.Join(parts, "; "))
+	}
 	return b.String()
 }
 
 // tables lays out the report's tables; sep goes between thousands.
 func (r *Report) tables(sep string) []table {
-	return []table{r.summaryTable(sep), r.ageingTable(sep), r.overdueTable(sep), r.syncTable(), r.openTable(sep)}
+	tables := []table{r.summaryTable(sep), r.ageingTable(sep), r.overdueTable(sep), r.syncTable()}
+	if len(r.Unknown) > 0 {
+		tables = append(tables, r.unknownTable())
+	}
+	return append(tables, r.openTable(sep))
+}
+
+// unknownTable lists the types and statuses no one has given a meaning.
+func (r *Report) unknownTable() table {
+	t := table{
+		Title: "ECommPay words reconciled does not know",
+		Cols:  []column{{"field", false}, {"word", false}, {"operations", true}, {"read as", false}, {"to give it a meaning", false}},
+	}
+	for _, w := range r.Unknown {
+		t.Rows = append(t.Rows, row{{Text: w.Field.String()}, {Text: w.Word, Alert: true}, numCell(strconv.FormatInt(w.Count, 10)),
+			{Text: "not final"}, {Text: UnknownKey(w.Field)}})
+	}
+	if r.UnknownMore > 0 {
+		t.More = fmt.Sprintf("%d more words, less frequent: reconciled status lists them too, the most frequent first", r.UnknownMore)
+	}
+	return t
 }
 
 func (r *Report) summaryTable(sep string) table {

@@ -36,6 +36,10 @@ type Input struct {
 	Items []domain.Item
 	// Sync is the sync state of every project (ledger.SyncStates).
 	Sync []ledger.SyncState
+	// Unknown are the types and statuses of stored operations that
+	// reconciled's vocabulary (with the config's meanings) does not know
+	// (ledger.Unknown of ledger.WordCounts).
+	Unknown []ledger.WordCount
 }
 
 // Tally is a number of items and the sum of their amounts, in minor units
@@ -176,6 +180,12 @@ type Report struct {
 	Ageing  []Bucket    // always the four buckets, youngest first
 	Overdue []MethodRow // by method name, no method last
 	Sync    []SyncRow   // by project id
+	// Unknown are ECommPay words no one has given a meaning yet: stored
+	// as they came, read as not final. The most frequent MaxUnknown;
+	// UnknownMore counts the others (a hostile or broken upstream could
+	// send a new word with every operation).
+	Unknown     []ledger.WordCount
+	UnknownMore int
 
 	// ListLimit caps the open exceptions HTML and Text list (0: all of
 	// them); they then say how many more the XLSX form holds.
@@ -314,7 +324,51 @@ func Build(in Input) *Report {
 		r.Sync = append(r.Sync, SyncRow{SyncState: s, Health: health(s, end, now)})
 	}
 	slices.SortStableFunc(r.Sync, func(a, b SyncRow) int { return cmp.Compare(a.Project, b.Project) })
+	r.Unknown, r.UnknownMore = TopUnknown(in.Unknown)
 	return r
+}
+
+// MaxUnknown is how many unknown words a report or status lists.
+const MaxUnknown = 20
+
+// TopUnknown sorts words by how many operations have them (most first) and
+// keeps MaxUnknown of them; it returns how many it left out.
+func TopUnknown(words []ledger.WordCount) ([]ledger.WordCount, int) {
+	top := slices.Clone(words)
+	slices.SortStableFunc(top, func(a, b ledger.WordCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Field, b.Field), strings.Compare(a.Word, b.Word))
+	})
+	if len(top) > MaxUnknown {
+		return top[:MaxUnknown], len(top) - MaxUnknown
+	}
+	return top, 0
+}
+
+// DescribeUnknown says what one unknown word is, as the report and status
+// show it: "2 operations in an unknown status "awaiting foo"".
+func DescribeUnknown(w ledger.WordCount) string {
+	n := strconv.FormatInt(w.Count, 10) + " operations"
+	if w.Count == 1 {
+		n = "1 operation"
+	}
+	switch w.Field {
+	case domain.FieldOperationType:
+		return n + " of an unknown type " + strconv.Quote(w.Word)
+	case domain.FieldPaymentStatus:
+		return n + " in an unknown payment status " + strconv.Quote(w.Word)
+	}
+	return n + " in an unknown status " + strconv.Quote(w.Word)
+}
+
+// UnknownKey is the config table that gives a word of field f a meaning.
+func UnknownKey(f domain.Field) string {
+	switch f {
+	case domain.FieldOperationType:
+		return "[reconcile.operation_types]"
+	case domain.FieldPaymentStatus:
+		return "[reconcile.payment_statuses]"
+	}
+	return "[reconcile.operation_statuses]"
 }
 
 func exception(it *domain.Item, m domain.Money, now time.Time) Exception {

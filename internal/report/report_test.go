@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -549,5 +550,52 @@ func TestText(t *testing.T) {
 		if len([]rune(l)) != width {
 			t.Errorf("line %q is %d wide, the header %d", l, len([]rune(l)), width)
 		}
+	}
+}
+
+func TestReportNamesUnknownWords(t *testing.T) {
+	r := Build(Input{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), Now: time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC),
+		Unknown: []ledger.WordCount{{Field: domain.FieldOperationStatus, Word: "awaiting foo", Count: 2},
+			{Field: domain.FieldOperationType, Word: "gift <card>", Count: 1}}})
+	var text, html strings.Builder
+	if err := r.Text(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.HTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`2 operations in an unknown status "awaiting foo"`, `1 operation of an unknown type "gift <card>"`,
+		"ECommPay words reconciled does not know", "[reconcile.operation_statuses]", "[reconcile.operation_types]"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the text report does not say %q:\n%s", want, text.String())
+		}
+	}
+	if !strings.Contains(html.String(), "gift &lt;card&gt;") || strings.Contains(html.String(), "gift <card>") {
+		t.Error("the HTML report does not escape the word")
+	}
+	// Without unknown words, no such table.
+	r = Build(Input{Now: time.Now()})
+	text.Reset()
+	r.Text(&text)
+	if strings.Contains(text.String(), "does not know") {
+		t.Error("a report without unknown words has the table")
+	}
+}
+
+// A broken upstream sending a new word with every operation does not make
+// the report endless.
+func TestReportListsTheMostFrequentUnknownWords(t *testing.T) {
+	var words []ledger.WordCount
+	for i := 0; i < 500; i++ {
+		words = append(words, ledger.WordCount{Field: domain.FieldOperationStatus, Word: "odd " + strconv.Itoa(i), Count: int64(1 + i%7)})
+	}
+	r := Build(Input{Now: time.Now(), Unknown: words})
+	if len(r.Unknown) != MaxUnknown || r.UnknownMore != 500-MaxUnknown || r.Unknown[0].Count != 7 {
+		t.Fatalf("%d listed, %d more, first %+v", len(r.Unknown), r.UnknownMore, r.Unknown[0])
+	}
+	var text strings.Builder
+	r.Text(&text)
+	if !strings.Contains(text.String(), "and 480 more words") {
+		t.Errorf("the report does not say how many it left out:\n%s", text.String())
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"reconciled/internal/dataapi"
+	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 )
 
@@ -41,6 +42,9 @@ type Syncer struct {
 	Chunk    time.Duration // default DefaultChunk
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Vocabulary decides which types and statuses are worth a warning
+	// (those it does not know); nil: domain.Builtin.
+	Vocabulary *domain.Vocabulary
 	// Progress, if set, is called after every stored page with the totals
 	// so far.
 	Progress func(Result)
@@ -59,6 +63,12 @@ type Result struct {
 	ledger.PageStats
 	Bytes   int64
 	Elapsed time.Duration
+	// Missing counts the operations stored without a parameter that was
+	// asked for and did not come (stored empty), by field path.
+	Missing map[string]int
+	// Unknown counts the operations received with a type or status the
+	// vocabulary does not know (stored as they came, read as not final).
+	Unknown map[ledger.WordKey]int
 }
 
 // Run syncs once. On error or cancellation what was stored stays stored,
@@ -149,7 +159,39 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 		}
 	}
 	res.Elapsed = time.Since(begin)
+	for path, n := range res.Missing {
+		s.Logger.Warn("operations came without a parameter that was asked for: stored empty", "field", path, "operations", n,
+			"hint", "the Data API did not send what data_api.fields asks for")
+	}
+	for w, n := range res.Unknown {
+		s.Logger.Warn("ECommPay sent a word reconciled does not know: stored as it came, read as not final",
+			"field", w.Field.String(), "word", w.Word, "operations", n, "hint", "give it a meaning in [reconcile] (see config.example.toml)")
+	}
 	return res, errors.Join(errs...)
+}
+
+// note counts what a stored page had that is worth a warning.
+func (s *Syncer) note(res *Result, p *dataapi.Page) {
+	for path, n := range p.Missing {
+		if res.Missing == nil {
+			res.Missing = map[string]int{}
+		}
+		res.Missing[path] += n
+	}
+	v := s.Vocabulary
+	if v == nil {
+		v = domain.Builtin
+	}
+	for i := range p.Operations {
+		for _, f := range domain.Fields {
+			if w := f.Word(&p.Operations[i]); !v.Known(f, w) {
+				if res.Unknown == nil {
+					res.Unknown = map[ledger.WordKey]int{}
+				}
+				res.Unknown[ledger.WordKey{Field: f, Word: w}]++
+			}
+		}
+	}
 }
 
 func (s *Syncer) pullGroup(ctx context.Context, group []int64, from, to time.Time, advance bool, res *Result, begin time.Time) error {
@@ -202,6 +244,7 @@ func (s *Syncer) pullWindow(ctx context.Context, q dataapi.Query, res *Result, b
 		}
 		res.Pages++
 		res.Operations += len(p.Operations)
+		s.note(res, p)
 		res.Bytes += int64(p.Bytes)
 		res.PageStats.Add(st)
 		s.Logger.Debug("page stored", "projects", p.Projects, "offset", p.Offset, "rows", len(p.Operations),

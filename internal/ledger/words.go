@@ -1,0 +1,105 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"reconciled/internal/domain"
+)
+
+// Counts of ECommPay's words over the stored operations (their current
+// type, status and payment status):
+//
+//	words/   field (1: 't' type, 'o' operation status, 'p' payment status) | word → uvarint count
+//
+// kept in the same transaction as the operations, so that `status` and the
+// daily report can name the words reconciled's table does not know ("2
+// operations in an unknown status `awaiting foo`") without reading every
+// operation. Which words are unknown is decided when they are read, against
+// the vocabulary of the day: a release that learns a word needs no
+// rewrite.
+
+type wordKey struct {
+	field domain.Field
+	word  string
+}
+
+// WordKey names one word of one field.
+type WordKey struct {
+	Field domain.Field
+	Word  string
+}
+
+func putWordCounts(b *bolt.Bucket, delta map[wordKey]int64) error {
+	var key []byte
+	for k, d := range delta {
+		if d == 0 {
+			continue
+		}
+		key = append(append(key[:0], byte(k.field)), k.word...)
+		n := int64(0)
+		if v := b.Get(key); v != nil {
+			u, size := binary.Uvarint(v)
+			if size <= 0 {
+				return fmt.Errorf("ledger: word count of %s %q is damaged", k.field, k.word)
+			}
+			n = int64(u)
+		}
+		n += d
+		switch {
+		case n < 0:
+			return fmt.Errorf("ledger: word count of %s %q would fall below zero", k.field, k.word)
+		case n == 0:
+			if err := b.Delete(key); err != nil {
+				return err
+			}
+		default:
+			if err := b.Put(append([]byte(nil), key...), binary.AppendUvarint(nil, uint64(n))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// WordCount is how many stored operations carry one word in one field.
+type WordCount struct {
+	Field domain.Field
+	Word  string
+	Count int64
+}
+
+// WordCounts lists how many stored operations have each type, status and
+// payment status, in key order (by field, then word). A database not yet
+// migrated to schema 2 (opened read-only) has none.
+func (l *Ledger) WordCounts() ([]WordCount, error) {
+	var out []WordCount
+	err := l.db.View(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketWords)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			u, size := binary.Uvarint(v)
+			if len(k) == 0 || size <= 0 {
+				return fmt.Errorf("ledger: word count %x is damaged", k)
+			}
+			out = append(out, WordCount{Field: domain.Field(k[0]), Word: string(k[1:]), Count: int64(u)})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Unknown lists the words of counts that v does not know.
+func Unknown(counts []WordCount, v *domain.Vocabulary) []WordCount {
+	var out []WordCount
+	for _, c := range counts {
+		if !v.Known(c.Field, c.Word) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
