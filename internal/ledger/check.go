@@ -26,7 +26,7 @@ func (l *Ledger) Check() error {
 		r := root(tx)
 		want := map[string]map[string]bool{"idx_payment": {}, "idx_provider": {}}
 		counts := map[int64]Counts{}
-		words := map[wordKey]int64{}
+		words := map[WordKey]int64{}
 		err := r.Bucket(bucketOps).ForEach(func(k, v []byte) error {
 			var rec Record
 			if len(k) != 8 {
@@ -85,9 +85,9 @@ func (l *Ledger) Check() error {
 				if len(k) == 0 || size <= 0 {
 					return fmt.Errorf("word count %x is damaged", k)
 				}
-				key := wordKey{domain.Field(k[0]), string(k[1:])}
+				key := WordKey{domain.Field(k[0]), string(k[1:])}
 				if words[key] != int64(u) {
-					return fmt.Errorf("%s %q: counted %d times, a recount gives %d", key.field, key.word, u, words[key])
+					return fmt.Errorf("%s %q: counted %d times, a recount gives %d", key.Field, key.Word, u, words[key])
 				}
 				n++
 				return nil

@@ -47,7 +47,7 @@ func (l *Ledger) migrate(tx *bolt.Tx, from uint32) error {
 // final then) and kept no word counts.
 func recountOperations(tx *bolt.Tx) error {
 	r := root(tx)
-	counts, words := map[int64]Counts{}, map[wordKey]int64{}
+	counts, words := map[int64]Counts{}, map[WordKey]int64{}
 	err := r.Bucket(bucketOps).ForEach(func(k, v []byte) error {
 		if len(k) != 8 {
 			return fmt.Errorf("operation key %x is not 8 bytes", k)
@@ -81,7 +81,7 @@ func recountOperations(tx *bolt.Tx) error {
 
 // tally adds one stored operation to the counts a recount makes: what
 // UpsertPage keeps up to date one page at a time.
-func tally(op *domain.Operation, counts map[int64]Counts, words map[wordKey]int64) {
+func tally(op *domain.Operation, counts map[int64]Counts, words map[WordKey]int64) {
 	c := counts[op.ProjectID]
 	c.Operations++
 	if !op.Final() {
@@ -89,6 +89,6 @@ func tally(op *domain.Operation, counts map[int64]Counts, words map[wordKey]int6
 	}
 	counts[op.ProjectID] = c
 	for _, f := range domain.Fields {
-		words[wordKey{f, f.Word(op)}]++
+		words[WordKey{f, f.Word(op)}]++
 	}
 }

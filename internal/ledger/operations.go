@@ -78,7 +78,7 @@ type writer struct {
 	delta map[int64]*countDelta
 	// wordDelta counts the types and statuses added and removed
 	words     *bolt.Bucket
-	wordDelta map[wordKey]int64
+	wordDelta map[WordKey]int64
 	// pending index keys of new operations, put sorted at the end
 	pendingPayment, pendingProvider [][]byte
 	// maxID is the largest operation id stored when the transaction began
@@ -103,7 +103,7 @@ func newWriter(tx *bolt.Tx, arena []byte, n int) *writer {
 		words:       r.Bucket(bucketWords),
 		arena:       slices.Grow(arena[:0], n*450),
 		delta:       map[int64]*countDelta{},
-		wordDelta:   map[wordKey]int64{},
+		wordDelta:   map[WordKey]int64{},
 	}
 	if k, _ := w.ops.Cursor().Last(); len(k) == 8 {
 		w.maxID = beUint64(k)
@@ -259,7 +259,7 @@ func (w *writer) count(op *domain.Operation, sign int64) {
 		d.notFinal += sign
 	}
 	for _, f := range domain.Fields {
-		w.wordDelta[wordKey{f, f.Word(op)}] += sign
+		w.wordDelta[WordKey{f, f.Word(op)}] += sign
 	}
 }
 

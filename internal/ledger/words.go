@@ -21,36 +21,31 @@ import (
 // the vocabulary of the day: a release that learns a word needs no
 // rewrite.
 
-type wordKey struct {
-	field domain.Field
-	word  string
-}
-
 // WordKey names one word of one field.
 type WordKey struct {
 	Field domain.Field
 	Word  string
 }
 
-func putWordCounts(b *bolt.Bucket, delta map[wordKey]int64) error {
+func putWordCounts(b *bolt.Bucket, delta map[WordKey]int64) error {
 	var key []byte
 	for k, d := range delta {
 		if d == 0 {
 			continue
 		}
-		key = append(append(key[:0], byte(k.field)), k.word...)
+		key = append(append(key[:0], byte(k.Field)), k.Word...)
 		n := int64(0)
 		if v := b.Get(key); v != nil {
 			u, size := binary.Uvarint(v)
 			if size <= 0 {
-				return fmt.Errorf("ledger: word count of %s %q is damaged", k.field, k.word)
+				return fmt.Errorf("ledger: word count of %s %q is damaged", k.Field, k.Word)
 			}
 			n = int64(u)
 		}
 		n += d
 		switch {
 		case n < 0:
-			return fmt.Errorf("ledger: word count of %s %q would fall below zero", k.field, k.word)
+			return fmt.Errorf("ledger: word count of %s %q would fall below zero", k.Field, k.Word)
 		case n == 0:
 			if err := b.Delete(key); err != nil {
 				return err
