@@ -150,12 +150,23 @@ func (m *Main) runUnresolve(ctx context.Context, args []string) error {
 		return err
 	}
 	user, now := m.user(), m.Now().UTC()
+	// A payment id names every resolution of the payment; "operation:ID"
+	// also names the one refund part it was made for, and a refund
+	// resolution of its payment made before parts had keys (which holds
+	// for that part, see reconcile's finish).
+	var legacy domain.ResolutionKey
+	if opID, err := strconv.ParseUint(strings.TrimPrefix(id, "operation:"), 10, 64); err == nil && strings.HasPrefix(id, "operation:") {
+		if rec, ok, err := l.Get(opID); err != nil {
+			return err
+		} else if ok && domain.Builtin.RecordType(rec.OperationType) == domain.RecordRefund {
+			legacy = domain.ResolutionKey{ProjectID: rec.ProjectID, ID: rec.PaymentID, Type: domain.RecordRefund}
+		}
+	}
 	var keys []domain.ResolutionKey
 	var events []domain.AuditEvent
 	for k, r := range all {
-		// A payment id names every resolution of the payment; "operation:ID"
-		// also names the one refund part it was made for.
-		if k.ID != id && (k.Part == "" || k.Part != id) || !which.match(k) {
+		named := k.ID == id || k.Part != "" && k.Part == id || legacy.ID != "" && k == legacy
+		if !named || !which.match(k) {
 			continue
 		}
 		keys = append(keys, k)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -59,10 +58,19 @@ func syncSummary(r syncer.Result) string {
 	s := fmt.Sprintf("sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s",
 		r.Pages, r.Operations, r.New, r.Updated, r.Unchanged, r.Elapsed.Round(time.Millisecond))
 	var notes []string
-	for _, w := range slices.SortedFunc(maps.Keys(r.Unknown), func(a, b ledger.WordKey) int {
-		return cmp.Or(cmp.Compare(a.Field, b.Field), strings.Compare(a.Word, b.Word))
-	}) {
-		notes = append(notes, report.DescribeUnknown(ledger.WordCount{Field: w.Field, Word: w.Word, Count: int64(r.Unknown[w])}))
+	var words []ledger.WordCount
+	for w, n := range r.Unknown {
+		words = append(words, ledger.WordCount{Field: w.Field, Word: w.Word, Count: int64(n)})
+	}
+	top, more := report.TopUnknown(words)
+	for _, w := range top {
+		notes = append(notes, report.DescribeUnknown(w))
+	}
+	if more > 0 {
+		notes = append(notes, fmt.Sprintf("and %d more unknown words (reconciled status lists them)", more))
+	}
+	if r.UnknownOther > 0 {
+		notes = append(notes, fmt.Sprintf("and %d operations with still more", r.UnknownOther))
 	}
 	for _, path := range slices.Sorted(maps.Keys(r.Missing)) {
 		notes = append(notes, fmt.Sprintf("%d operations came without %s although data_api.fields asks for it (stored empty)", r.Missing[path], path))

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -19,7 +20,7 @@ type lineIndex struct {
 var (
 	reArrayHeader = regexp.MustCompile(`^\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]`)
 	reTableHeader = regexp.MustCompile(`^\[\s*([A-Za-z0-9_.\-]+)\s*\]`)
-	reKey         = regexp.MustCompile(`^((?:[A-Za-z0-9_\-]+|"[^"]*")(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|"[^"]*"))*)\s*=`)
+	reKey         = regexp.MustCompile(`^((?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*'))*)\s*=`)
 )
 
 func keyLines(data []byte) lineIndex {
@@ -81,18 +82,28 @@ func (idx lineIndex) find(key string) int {
 }
 
 // dottedKey drops the spaces around the dots of a dotted key, but not
-// those inside a quoted part ("awaiting foo").
+// those inside a quoted part ("awaiting foo"), and writes a 'literal'
+// part as a "basic" one, the form problems name keys in.
 func dottedKey(k string) string {
 	var b strings.Builder
-	quoted := false
-	for _, r := range k {
-		if r == '"' {
-			quoted = !quoted
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; c {
+		case ' ', '\t':
+		case '"', '\'':
+			end := strings.IndexByte(k[i+1:], c)
+			if end < 0 {
+				end = len(k) - i - 1
+			}
+			part := k[i+1 : i+1+end]
+			if c == '"' {
+				b.WriteString(`"` + part + `"`)
+			} else {
+				b.WriteString(strconv.Quote(part))
+			}
+			i += end + 1
+		default:
+			b.WriteByte(c)
 		}
-		if r == ' ' && !quoted {
-			continue
-		}
-		b.WriteRune(r)
 	}
 	return b.String()
 }

@@ -59,6 +59,10 @@ var (
 // item is one "path:value" entry in a flatDoc's arena.
 type item struct {
 	start, pathEnd, end int32 // arena[start:pathEnd] is the path, arena[start:end] the item
+	// kind is the JSON value's first byte: '"' a string, 't' or 'f' a
+	// boolean, 'n' null, anything else a number. The signed text of true
+	// is "1": the decoder must not read it as a number.
+	kind byte
 }
 
 // flatDoc is a flattened JSON object.
@@ -374,7 +378,7 @@ func (f *flatDoc) value(depth int, inGeneral bool) error {
 	if len(f.arena) > 1<<31-1 {
 		return errors.New("document too large")
 	}
-	it := item{start, pathEnd, int32(len(f.arena))}
+	it := item{start, pathEnd, int32(len(f.arena)), v[0]}
 	f.items = append(f.items, it)
 	f.sorted = append(f.sorted, it)
 	if reformattable {

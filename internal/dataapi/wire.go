@@ -94,19 +94,21 @@ const keyOperations = "operations"
 //
 // Required parameters come whether asked or not. Needed ones are those the
 // reconciliation cannot do without (a type, a status, an amount): a response
-// that lacks one is refused whole, naming the parameter, the operation and
-// the config key, and nothing of it is stored. The others are stored when
-// they come and left empty when they do not (a response that omits one that
-// was asked for is logged).
+// whose record lacks one, or sends it null or empty, is refused whole, naming
+// the parameter, the operation and the config key, and nothing of it is
+// stored. The others are stored when they come and left empty when they do
+// not (a response that omits one that was asked for is logged): the payment
+// method only chooses the limit times (the default ones when it is empty),
+// the payment type is shown.
 var Parameters = []Parameter{
 	{Name: "project_id", Required: true},
 	{Name: "operation_id", Required: true},
 	{Name: "payment_id", Required: true},
 	{Name: "operation_type", Needed: true},
 	{Name: "operation_status", Needed: true},
-	{Name: "payment_type", Needed: true},
+	{Name: "payment_type"},
 	{Name: "payment_status", Needed: true},
-	{Name: "payment_method", Needed: true},
+	{Name: "payment_method"},
 	{Name: "account_number"},
 	{Name: "customer_id"},
 	{Name: "operation_created_at", Required: true},
@@ -240,8 +242,9 @@ func ParseFieldsLenient(names []string) (ParamSet, error) {
 // fieldDec is how one flattened path of a record is read: into which
 // recordFields entry (for presence), with what.
 type fieldDec struct {
-	slot int // index in recordFields
-	set  func(d *opDecoder, op *domain.Operation, v []byte) error
+	slot    int  // index in recordFields
+	numeric bool // a JSON number or a string of digits, never true/false
+	set     func(d *opDecoder, op *domain.Operation, v []byte) error
 }
 
 // operationFields maps each flattened field path of one operation record to
@@ -304,7 +307,12 @@ var operationFields = func() map[string]fieldDec {
 		if !ok {
 			panic("dataapi: no setter for " + f.path)
 		}
-		m[f.path] = fieldDec{slot: i, set: set}
+		numeric := false
+		switch f.path {
+		case "project_id", "operation_id", "sum_initial:amount", "sum_converted:amount", "provider_id":
+			numeric = true
+		}
+		m[f.path] = fieldDec{slot: i, numeric: numeric, set: set}
 	}
 	if len(m) != len(setters) {
 		panic("dataapi: a setter has no record field")
@@ -313,15 +321,21 @@ var operationFields = func() map[string]fieldDec {
 }()
 
 // neededSlots are the recordFields a record must have: those of the
-// required and needed parameters.
-var neededSlots = func() uint32 {
-	var s uint32
+// required and needed parameters; nonEmptySlots those of them that may not
+// be null or empty either (a required time may be empty: not completed yet;
+// the ids are checked by Validate).
+var neededSlots, nonEmptySlots = func() (uint32, uint32) {
+	var all, nonEmpty uint32
 	for i := range recordFields {
+		p := Parameters[recordParams[i]]
 		if neededParams&(1<<recordParams[i]) != 0 {
-			s |= 1 << i
+			all |= 1 << i
+		}
+		if p.Needed {
+			nonEmpty |= 1 << i
 		}
 	}
-	return s
+	return all, nonEmpty
 }()
 
 // opDecoder turns a flattened, verified response into operations.
@@ -413,7 +427,8 @@ func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
 	}
 	prefix := keyOperations + ":"
 	ops := make([]domain.Operation, 0, len(f.items)/20)
-	seen := make([]uint32, 0, cap(ops)) // recordFields present, per operation
+	seen := make([]uint32, 0, cap(ops)) // recordFields present with a value, per operation
+	var bad map[int]error               // the first value refused, per operation
 	cur := -1
 	for _, it := range f.items {
 		path := f.pathOf(it)
@@ -442,12 +457,37 @@ func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
 		if !ok {
 			continue
 		}
-		seen[idx] |= 1 << fd.slot
-		if err := fd.set(d, &ops[idx], f.valueOf(it)); err != nil {
-			return nil, fmt.Errorf("operations[%d].%s: %w", idx, field, err)
+		v := f.valueOf(it)
+		err = nil
+		switch {
+		case fd.numeric && (it.kind == 't' || it.kind == 'f'):
+			word := "false"
+			if it.kind == 't' {
+				word = "true"
+			}
+			err = fmt.Errorf("%s: %s is not a number", field, word)
+		case len(v) == 0 && nonEmptySlots&(1<<fd.slot) != 0:
+			continue // null or "": no value, as if it were not there
+		default:
+			if err = fd.set(d, &ops[idx], v); err != nil {
+				err = fmt.Errorf("%s: %w", field, err)
+			}
 		}
+		if err != nil {
+			if bad == nil {
+				bad = map[int]error{}
+			}
+			if bad[idx] == nil {
+				bad[idx] = err
+			}
+			continue
+		}
+		seen[idx] |= 1 << fd.slot
 	}
 	for i := range ops {
+		if err := bad[i]; err != nil {
+			return nil, fmt.Errorf("%s: %w; nothing of this page is stored", who(i, &ops[i]), err)
+		}
 		if lack := neededSlots &^ seen[i]; lack != 0 {
 			return nil, d.lacking(i, &ops[i], lack)
 		}
@@ -473,13 +513,6 @@ func (d *opDecoder) lacking(i int, op *domain.Operation, lack uint32) error {
 	slot := bits.TrailingZeros32(lack)
 	path := recordFields[slot].path
 	param := Parameters[recordParams[slot]]
-	who := fmt.Sprintf("operations[%d]", i)
-	if op.OperationID != 0 {
-		who = fmt.Sprintf("operation %d", op.OperationID)
-		if op.PaymentID != "" {
-			who += fmt.Sprintf(" (payment %q)", op.PaymentID)
-		}
-	}
 	var why string
 	switch {
 	case param.Required:
@@ -489,7 +522,20 @@ func (d *opDecoder) lacking(i int, op *domain.Operation, lack uint32) error {
 	default:
 		why = fmt.Sprintf("although data_api.fields asked for %q", param.Name)
 	}
-	return fmt.Errorf("%w: %s has no %s (%s); nothing of this page is stored", ErrMissingField, who, path, why)
+	return fmt.Errorf("%w: %s has no %s, or a null or empty one (%s); nothing of this page is stored", ErrMissingField, who(i, op), path, why)
+}
+
+// who names record i of a page: by its operation id (and payment) when it
+// has one.
+func who(i int, op *domain.Operation) string {
+	if op.OperationID == 0 {
+		return fmt.Sprintf("operations[%d]", i)
+	}
+	w := fmt.Sprintf("operation %d", op.OperationID)
+	if op.PaymentID != "" {
+		w += fmt.Sprintf(" (payment %q)", op.PaymentID)
+	}
+	return w
 }
 
 // ErrMissingField means a response lacks a parameter reconciled cannot do

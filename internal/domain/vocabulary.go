@@ -379,3 +379,18 @@ func (v *Vocabulary) Words(f Field) []string {
 func Table() (types []TypeInfo, opStatuses, paymentStatusList []StatusInfo) {
 	return slices.Clone(operationTypes), slices.Clone(operationStatuses), slices.Clone(paymentStatuses)
 }
+
+// Shorten is a word from upstream as people are shown it: at most 80
+// characters (a broken upstream may send a status of 40,000), the rest
+// marked with "…". Escaping is the job of what shows it.
+func Shorten(w string) string {
+	const max = 80
+	n := 0
+	for i := range w {
+		if n == max {
+			return w[:i] + "…"
+		}
+		n++
+	}
+	return w
+}

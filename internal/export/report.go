@@ -148,7 +148,7 @@ func (b *book) reportUnknown(r *report.Report) error {
 		return err
 	}
 	for _, w := range r.Unknown {
-		if err := s.write([]any{w.Field.String(), w.Word, w.Count, "not final", report.UnknownKey(w.Field)}); err != nil {
+		if err := s.write([]any{w.Field.String(), domain.Shorten(w.Word), w.Count, "not final", report.UnknownKey(w.Field)}); err != nil {
 			return err
 		}
 	}

@@ -1,8 +1,11 @@
 package ledger
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -27,13 +30,36 @@ type WordKey struct {
 	Word  string
 }
 
+// maxWordKey bounds the word in a count's key: bbolt refuses keys over
+// 32 KiB, and a broken upstream must not wedge the sync with a status of
+// 40,000 bytes. A longer word is counted under its first bytes and a hash
+// of the whole (so two long words stay apart); it is stored whole with
+// its operation.
+const maxWordKey = 200
+
+// wordKeyBytes is the key of a word's count.
+func wordKeyBytes(dst []byte, k WordKey) []byte {
+	dst = append(dst, byte(k.Field))
+	if len(k.Word) <= maxWordKey {
+		return append(dst, k.Word...)
+	}
+	sum := sha256.Sum256([]byte(k.Word))
+	head := []byte(k.Word[:maxWordKey-24])
+	for len(head) > 0 && !utf8.Valid(head) { // do not cut a character in two
+		head = head[:len(head)-1]
+	}
+	dst = append(dst, head...)
+	dst = append(dst, "…#"...)
+	return hex.AppendEncode(dst, sum[:8])
+}
+
 func putWordCounts(b *bolt.Bucket, delta map[WordKey]int64) error {
 	var key []byte
 	for k, d := range delta {
 		if d == 0 {
 			continue
 		}
-		key = append(append(key[:0], byte(k.Field)), k.Word...)
+		key = wordKeyBytes(key[:0], k)
 		n := int64(0)
 		if v := b.Get(key); v != nil {
 			u, size := binary.Uvarint(v)

@@ -19,7 +19,7 @@
 // Refunds are items of their own, one per successful refund: a sale
 // refunded in parts has several, each paired with its own record — by
 // operation_id or provider_payment_id when the record carries one, else by
-// equal amount, else in time order (records and operations of agreeing
+// amount (within the tolerance), else in time order (records and operations of agreeing
 // outcome first) — and what is left on either side is missing_in_records
 // or missing_at_provider, with a reason that says which part. A refund
 // reverse takes back the refund it follows (of equal amount, else the
@@ -209,8 +209,13 @@ func Run(in Input, cfg Config) Output {
 			if typeIndex(e.recordType(&ops[i], e.meta[i])) < 0 {
 				continue
 			}
-			if ops[i].ProviderPaymentID != "" {
-				byProviderID[ops[i].ProviderPaymentID] = int32(i)
+			// Operations may share a provider id (a provider that reuses
+			// it on refunds, or across payments): the lowest operation id
+			// takes it, whatever the order of the input.
+			if pp := ops[i].ProviderPaymentID; pp != "" {
+				if j, ok := byProviderID[pp]; !ok || ops[i].OperationID < ops[j].OperationID {
+					byProviderID[pp] = int32(i)
+				}
 			}
 			byOperationID[ops[i].OperationID] = int32(i)
 		}
@@ -408,16 +413,25 @@ func (e *engine) initMemos() {
 		return 0
 	}
 	e.outcomeIdx.look = func(w string) uint8 {
-		if i := slices.Index(outcomes, e.vocab.OperationStatus(w).Outcome); i >= 0 {
+		st := e.vocab.OperationStatus(w)
+		if !st.Known {
+			return 2 | unknownStatus // pending
+		}
+		if i := slices.Index(outcomes, st.Outcome); i >= 0 {
 			return uint8(i)
 		}
-		return 2 // pending
+		return 2
 	}
 }
 
 func (m opMeta) known() bool             { return m.kindIdx > 0 }
 func (m opMeta) kind() domain.Kind       { return kindAt(m.kindIdx) }
-func (m opMeta) outcome() domain.Outcome { return outcomes[m.outcomeIdx] }
+func (m opMeta) outcome() domain.Outcome { return outcomes[m.outcomeIdx&^unknownStatus] }
+func (m opMeta) statusKnown() bool       { return m.outcomeIdx&unknownStatus == 0 }
+
+// unknownStatus marks, in opMeta.outcomeIdx, a status the vocabulary does
+// not know (its outcome is pending).
+const unknownStatus = 0x80
 
 func kindAt(i uint8) domain.Kind {
 	if i == 0 {
@@ -484,26 +498,34 @@ func amountReason(rec *domain.Record, op *domain.Operation, tol int64) string {
 // when resolved, and re-opens the resolution when it is not. An item that
 // is one part of several (a refund) may hold a resolution made before
 // parts had keys of their own: it holds while its fingerprint is the same.
-func (e *engine) finish(it *domain.Item) {
+// It reports whether the item took such an older resolution.
+func (e *engine) finish(it *domain.Item) (legacy bool) {
 	if !domain.IsException(it.Result) {
-		return
+		return false
 	}
 	k := KeyOf(it)
 	r, ok := e.res[k]
 	if !ok && k.Part != "" {
 		k.Part = ""
 		if r, ok = e.res[k]; !ok || r.Fingerprint != it.Fingerprint {
-			return
+			return false
 		}
+		legacy = true
 	}
 	if !ok {
-		return
+		return false
 	}
 	if it.Fingerprint == r.Fingerprint {
 		it.Result = domain.ResultResolved
 		it.Reason = fmt.Sprintf("resolved by %s at %s as %s%s; was %s: %s", r.User, stamp(r.At), r.Reason, note(r.Note), r.Code, it.Reason)
-		return
+		return legacy
 	}
+	e.reopen(it, r)
+	return false
+}
+
+// reopen says on it that r no longer holds, and lists r as re-opened.
+func (e *engine) reopen(it *domain.Item, r Resolution) {
 	it.Reason = fmt.Sprintf("re-opened: the data changed since %s resolved it at %s as %s (was %s: %s); now: %s",
 		r.User, stamp(r.At), r.Reason, r.Code, r.Summary, it.Reason)
 	e.reopened = append(e.reopened, r)

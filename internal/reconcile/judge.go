@@ -27,8 +27,9 @@ type side struct {
 	charge  *domain.Operation
 	charges []*domain.Operation
 	// unknown is the first operation of a type the vocabulary does not
-	// know: the side cannot be final while it is there.
-	unknown *domain.Operation
+	// know, unknownStatus the first in a status it does not know: the side
+	// cannot be final while either is there.
+	unknown, unknownStatus *domain.Operation
 }
 
 // emit appends the items of one (payment, type): one for a purchase or a
@@ -103,6 +104,9 @@ func (e *engine) chargeSide(ops []opRef) side {
 	var steps []opRef
 	for k := range ops {
 		r := &ops[k]
+		if !r.m.statusKnown() && s.unknownStatus == nil {
+			s.unknownStatus = r.op
+		}
 		switch {
 		case !r.m.known():
 			if s.unknown == nil {
@@ -146,7 +150,7 @@ func (e *engine) chargeSide(ops []opRef) side {
 	if s.status == "" {
 		s.status = s.op.OperationStatus
 	}
-	if s.unknown != nil && s.outcome.Final() {
+	if (s.unknown != nil || s.unknownStatus != nil) && s.outcome.Final() {
 		s.outcome = domain.OutcomePending
 	}
 	return s
@@ -224,8 +228,8 @@ func (e *engine) judge(project int64, typ string, payment *domain.Operation, s s
 		}
 		it.Reason = fmt.Sprintf("%d successful ECommPay %s for one payment: %s", len(s.charges), what, strings.Join(ids, ", "))
 	case rec == nil:
-		if s.outcome != domain.OutcomeSuccess {
-			return it, false
+		if s.charge == nil {
+			return it, false // nothing moved: nothing to reconcile yet
 		}
 		it.Result = domain.ResultMissingInRecords
 		// The commonest exception of a book not imported yet: appended, not
@@ -252,10 +256,10 @@ func (e *engine) judge(project int64, typ string, payment *domain.Operation, s s
 	case !rec.Final():
 		e.judgeTime(&it, op.PaymentMethod, typ, earliest(rec.CreatedAt, op.CreatedAt), false, domain.ResultOverdue,
 			"the merchant's record is pending; "+e.describeSide(s)+e.alsoDiffers(op, rec))
-	case e.paymentStatusUnknown(rec, typ, payment):
+	case e.paymentStatusUnknown(payment):
 		e.judgeTime(&it, op.PaymentMethod, typ, op.CreatedAt, true, domain.ResultOverdue,
-			fmt.Sprintf("the merchant's purchase is refunded; the payment's status %q is one reconciled does not know, read as not final "+
-				"(give it a meaning in [reconcile.payment_statuses])", payment.PaymentStatus))
+			fmt.Sprintf("the payment's status %q is one reconciled does not know, read as not final "+
+				"(give it a meaning in [reconcile.payment_statuses])", domain.Shorten(payment.PaymentStatus))+e.alsoDiffers(op, rec))
 	case !e.statusAgrees(rec, s, typ, payment):
 		it.Result = domain.ResultStatusMismatch
 		it.Reason = fmt.Sprintf("status: merchant %s, ECommPay %s", rec.Status, e.describeStatus(s, payment)) + e.alsoDiffers(op, rec)
@@ -312,10 +316,14 @@ func (e *engine) describePending(s side) string {
 	switch {
 	case s.unknown != nil:
 		return fmt.Sprintf("ECommPay operation %d has the type %q, which reconciled does not know: read as not final "+
-			"(give it a meaning in [reconcile.operation_types])", s.unknown.OperationID, s.unknown.OperationType)
-	case !e.vocab.Known(domain.FieldOperationStatus, s.op.OperationStatus):
+			"(give it a meaning in [reconcile.operation_types])", s.unknown.OperationID, domain.Shorten(s.unknown.OperationType))
+	case s.unknownStatus != nil || !e.vocab.Known(domain.FieldOperationStatus, s.op.OperationStatus):
+		u := s.unknownStatus
+		if u == nil {
+			u = s.op
+		}
 		return fmt.Sprintf("ECommPay operation %d is %q, a status reconciled does not know: read as not final "+
-			"(give it a meaning in [reconcile.operation_statuses])", s.op.OperationID, s.op.OperationStatus)
+			"(give it a meaning in [reconcile.operation_statuses])", u.OperationID, domain.Shorten(u.OperationStatus))
 	}
 	return e.describeSide(s)
 }
@@ -339,11 +347,10 @@ func (e *engine) statusAgrees(rec *domain.Record, s side, typ string, payment *d
 	return true
 }
 
-// paymentStatusUnknown: a refunded purchase is checked against the
-// payment's status; one the vocabulary does not know is not final.
-func (e *engine) paymentStatusUnknown(rec *domain.Record, typ string, payment *domain.Operation) bool {
-	return rec.Status == domain.RecordRefunded && typ == domain.RecordPurchase && payment != nil &&
-		!e.vocab.Known(domain.FieldPaymentStatus, payment.PaymentStatus)
+// paymentStatusUnknown: a payment in a status the vocabulary does not know
+// is not final, whatever its operations say.
+func (e *engine) paymentStatusUnknown(payment *domain.Operation) bool {
+	return payment != nil && !e.vocab.Known(domain.FieldPaymentStatus, payment.PaymentStatus)
 }
 
 // paymentStatus is the newest payment status known: the payment's latest

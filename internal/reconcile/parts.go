@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 
@@ -13,12 +15,13 @@ import (
 //
 //  1. a record that carries an operation_id or provider_payment_id takes
 //     that refund (two records taking one refund are a duplicate);
-//  2. then records take refunds of equal amount and agreeing outcome (a
-//     paid record a successful refund, a failed one a failed refund);
+//  2. then records take refunds of agreeing outcome (a paid record a
+//     successful refund, a failed one a failed refund) whose amount is
+//     within amount_tolerance, the closest;
 //  3. a record left that is the same as one already paired is that line
 //     twice: a duplicate of its twin;
 //  4. then records take refunds of agreeing outcome in time order, then of
-//     equal amount, then any, in time order;
+//     an amount within the tolerance, then any, in time order;
 //  5. a successful refund left is missing_in_records, a record left
 //     missing_at_provider (pending within the limit time).
 //
@@ -75,12 +78,10 @@ func (e *engine) refunds(out []domain.Item, project int64, payment *domain.Opera
 		}
 		left = append(left, r)
 	}
-	left = e.pair(parts, left, recBy, func(r *domain.Record, p *part) bool {
-		return sameAmount(r, p.op) && e.agrees(r, p.s)
-	})
+	left = e.pairClosest(parts, left, recBy, func(r *domain.Record, p *part) bool { return e.agrees(r, p.s) })
 	left = twins(parts, left)
 	left = e.pair(parts, left, recBy, func(r *domain.Record, p *part) bool { return e.agrees(r, p.s) })
-	left = e.pair(parts, left, recBy, func(r *domain.Record, p *part) bool { return sameAmount(r, p.op) })
+	left = e.pairClosest(parts, left, recBy, func(*domain.Record, *part) bool { return true })
 	left = e.pair(parts, left, recBy, func(*domain.Record, *part) bool { return true })
 
 	// Items: the refunds in time order, then the records left, then the
@@ -102,7 +103,7 @@ func (e *engine) refunds(out []domain.Item, project int64, payment *domain.Opera
 		out = append(out, it)
 	}
 	// Records left that are the same line several times are one item.
-	for k, group := range groupTwins(left) {
+	for _, group := range groupTwins(left) {
 		by := byNone
 		for _, r := range group {
 			by = max(by, byBest(recBy[r]))
@@ -111,7 +112,7 @@ func (e *engine) refunds(out []domain.Item, project int64, payment *domain.Opera
 		if !ok {
 			continue
 		}
-		it.Part = "record:" + strconv.Itoa(k+1)
+		it.Part = recordPart(group[0])
 		out = append(out, it)
 	}
 	for _, rv := range orphanReverses {
@@ -130,10 +131,39 @@ func (e *engine) refunds(out []domain.Item, project int64, payment *domain.Opera
 			it.Reason = fmt.Sprintf("refund %d of %d: %s", k+1, n, it.Reason)
 		}
 	}
+	held := false
 	for k := range out[start:] {
-		e.finish(&out[start+k])
+		held = e.finish(&out[start+k]) || held
 	}
+	e.reopenLegacy(out[start:], held)
 	return out
+}
+
+// reopenLegacy re-opens, once, a refund resolution made before parts had
+// keys (an empty Part: the release before made one item of all a
+// payment's refunds) that no part's data matches any more, on the first
+// part that is an exception of its own: without it the resolution would
+// neither hold nor say why.
+func (e *engine) reopenLegacy(items []domain.Item, held bool) {
+	if held || len(items) == 0 {
+		return
+	}
+	k := KeyOf(&items[0])
+	k.Part = ""
+	r, ok := e.res[k]
+	if !ok {
+		return
+	}
+	for i := range items {
+		it := &items[i]
+		if it.Part == "" {
+			return // an item of the old kind: finish judged it
+		}
+		if _, own := e.res[KeyOf(it)]; !own && domain.IsException(it.Result) {
+			e.reopen(it, r)
+			return
+		}
+	}
 }
 
 // reversed is the refund a refund reverse takes back: the latest
@@ -186,15 +216,34 @@ func (e *engine) refundSide(p *part) side {
 	return s
 }
 
-// claimed is the refund a record names by operation or provider id.
+// claimed is the refund a record names by operation id, else by provider
+// id (which several refunds may share: the operation id is the surer).
 func claimed(parts []*part, r *domain.Record) *part {
-	for _, p := range parts {
-		if r.OperationID != 0 && r.OperationID == p.op.OperationID ||
-			r.ProviderPaymentID != "" && r.ProviderPaymentID == p.op.ProviderPaymentID {
-			return p
+	if r.OperationID != 0 {
+		for _, p := range parts {
+			if r.OperationID == p.op.OperationID {
+				return p
+			}
+		}
+	}
+	if r.ProviderPaymentID != "" {
+		for _, p := range parts {
+			if r.ProviderPaymentID == p.op.ProviderPaymentID {
+				return p
+			}
 		}
 	}
 	return nil
+}
+
+// recordPart keys the item of a refund record that no refund took, by
+// what the record says (not by its place among the others, which moves
+// when another record is paired or added): "record:" and a short hash.
+func recordPart(r *domain.Record) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%d|%s|%s|%d|%d|%s|%s", r.Source, r.Amount.Amount, r.Amount.Currency, r.Status,
+		r.CreatedAt.UnixNano(), r.OperationID, r.ProviderPaymentID, r.PaymentID)
+	return "record:" + hex.EncodeToString(h.Sum(nil)[:6])
 }
 
 // pair gives each record left the first refund without a record that ok
@@ -214,6 +263,33 @@ func (e *engine) pair(parts []*part, left []*domain.Record, recBy map[*domain.Re
 			continue
 		}
 		found.recs, found.by = []*domain.Record{r}, recBy[r]
+	}
+	return rest
+}
+
+// pairClosest gives each record left the refund without a record that ok
+// accepts and whose amount is within the tolerance of the record's, the
+// closest first (the earliest of equals); it returns the records still
+// left.
+func (e *engine) pairClosest(parts []*part, left []*domain.Record, recBy map[*domain.Record]uint8, ok func(*domain.Record, *part) bool) []*domain.Record {
+	rest := left[:0]
+	for _, r := range left {
+		var best *part
+		var bestDiff int64
+		for _, p := range parts {
+			if len(p.recs) > 0 || r.Amount.Currency != p.op.SumInitial.Currency || !ok(r, p) {
+				continue
+			}
+			d := abs(r.Amount.Amount - p.op.SumInitial.Amount)
+			if d <= e.cfg.AmountTolerance && (best == nil || d < bestDiff) {
+				best, bestDiff = p, d
+			}
+		}
+		if best == nil {
+			rest = append(rest, r)
+			continue
+		}
+		best.recs, best.by = []*domain.Record{r}, recBy[r]
 	}
 	return rest
 }
@@ -257,8 +333,6 @@ func sameRecord(a, b *domain.Record) bool {
 	return a.Amount == b.Amount && a.Status == b.Status && a.CreatedAt.Equal(b.CreatedAt) &&
 		a.OperationID == b.OperationID && a.ProviderPaymentID == b.ProviderPaymentID && a.PaymentID == b.PaymentID
 }
-
-func sameAmount(r *domain.Record, op *domain.Operation) bool { return r.Amount == op.SumInitial }
 
 // agrees reports whether a record's status and a side's outcome go
 // together, for pairing: paid or refunded with success, failed with

@@ -333,7 +333,8 @@ func TestUnknownWords(t *testing.T) {
 	odd.CreatedAt, r.CreatedAt = old, old
 	check(t, Run(Input{Operations: []domain.Operation{odd}, Records: []domain.Record{r}}, Config{Now: now}),
 		[]wantItem{{"purchase", "overdue", "payment_id", 1, "a status reconciled does not know"}})
-	v := domain.Builtin.With(nil, map[string]domain.Outcome{"awaiting foo": domain.OutcomeSuccess}, nil)
+	// (op() gives the payment the operation's status: it needs a meaning too.)
+	v := domain.Builtin.With(nil, map[string]domain.Outcome{"awaiting foo": domain.OutcomeSuccess}, map[string]domain.Outcome{"awaiting foo": domain.OutcomeSuccess})
 	check(t, Run(Input{Operations: []domain.Operation{odd}, Records: []domain.Record{r}}, Config{Now: now, Vocabulary: v}),
 		[]wantItem{{"purchase", "matched", "payment_id", 1, ""}})
 

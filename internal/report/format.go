@@ -168,15 +168,16 @@ func (r *Report) lead() string {
 		fmt.Fprintf(&b, ", %d of them overdue", n)
 	}
 	fmt.Fprintf(&b, ". %d items created on %s; %d items in the whole reconciliation.", r.DayItems, r.Day(), r.Items)
-	if len(r.Unknown) > 0 {
+	switch n := len(r.Unknown) + r.UnknownMore; {
+	case n == 0:
+	case n <= 3:
 		parts := make([]string, len(r.Unknown))
 		for i, w := range r.Unknown {
 			parts[i] = DescribeUnknown(w)
 		}
-		if r.UnknownMore > 0 {
-			parts = append(parts, fmt.Sprintf("and %d more words", r.UnknownMore))
-		}
 		fmt.Fprintf(&b, " ECommPay sent words reconciled does not know, read as not final: %s.", strings.Join(parts, "; "))
+	default:
+		fmt.Fprintf(&b, " ECommPay sent %d words reconciled does not know, read as not final (the table below).", n)
 	}
 	return b.String()
 }
@@ -197,7 +198,7 @@ func (r *Report) unknownTable() table {
 		Cols:  []column{{"field", false}, {"word", false}, {"operations", true}, {"read as", false}, {"to give it a meaning", false}},
 	}
 	for _, w := range r.Unknown {
-		t.Rows = append(t.Rows, row{{Text: w.Field.String()}, {Text: w.Word, Alert: true}, numCell(strconv.FormatInt(w.Count, 10)),
+		t.Rows = append(t.Rows, row{{Text: w.Field.String()}, {Text: strconv.Quote(domain.Shorten(w.Word)), Alert: true}, numCell(strconv.FormatInt(w.Count, 10)),
 			{Text: "not final"}, {Text: UnknownKey(w.Field)}})
 	}
 	if r.UnknownMore > 0 {

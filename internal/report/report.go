@@ -351,13 +351,14 @@ func DescribeUnknown(w ledger.WordCount) string {
 	if w.Count == 1 {
 		n = "1 operation"
 	}
+	word := strconv.Quote(domain.Shorten(w.Word))
 	switch w.Field {
 	case domain.FieldOperationType:
-		return n + " of an unknown type " + strconv.Quote(w.Word)
+		return n + " of an unknown type " + word
 	case domain.FieldPaymentStatus:
-		return n + " in an unknown payment status " + strconv.Quote(w.Word)
+		return n + " in an unknown payment status " + word
 	}
-	return n + " in an unknown status " + strconv.Quote(w.Word)
+	return n + " in an unknown status " + word
 }
 
 // UnknownKey is the config table that gives a word of field f a meaning.

@@ -15,12 +15,14 @@
 package syncer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"reconciled/internal/dataapi"
@@ -67,9 +69,20 @@ type Result struct {
 	// asked for and did not come (stored empty), by field path.
 	Missing map[string]int
 	// Unknown counts the operations received with a type or status the
-	// vocabulary does not know (stored as they came, read as not final).
-	Unknown map[ledger.WordKey]int
+	// vocabulary does not know (stored as they came, read as not final),
+	// for at most MaxUnknownWords words; UnknownOther counts the
+	// operations of the words past those.
+	Unknown      map[ledger.WordKey]int
+	UnknownOther int
 }
+
+// MaxUnknownWords bounds the words a Result tells apart: a broken upstream
+// could send a new one with every operation.
+const MaxUnknownWords = 1000
+
+// maxWarnings is how many unknown words a run warns of, the most frequent
+// first; one more line says how many others there were.
+const maxWarnings = 20
 
 // Run syncs once. On error or cancellation what was stored stays stored,
 // and the error is recorded in each project's sync state.
@@ -163,9 +176,17 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 		s.Logger.Warn("operations came without a parameter that was asked for: stored empty", "field", path, "operations", n,
 			"hint", "the Data API did not send what data_api.fields asks for")
 	}
-	for w, n := range res.Unknown {
+	words := slices.SortedFunc(maps.Keys(res.Unknown), func(a, b ledger.WordKey) int {
+		return cmp.Or(cmp.Compare(res.Unknown[b], res.Unknown[a]), cmp.Compare(a.Field, b.Field), strings.Compare(a.Word, b.Word))
+	})
+	for i, w := range words {
+		if i == maxWarnings {
+			s.Logger.Warn("ECommPay sent more words reconciled does not know", "more_words", len(words)-maxWarnings,
+				"operations_of_words_not_counted_apart", res.UnknownOther, "hint", "reconciled status lists them")
+			break
+		}
 		s.Logger.Warn("ECommPay sent a word reconciled does not know: stored as it came, read as not final",
-			"field", w.Field.String(), "word", w.Word, "operations", n, "hint", "give it a meaning in [reconcile] (see config.example.toml)")
+			"field", w.Field.String(), "word", domain.Shorten(w.Word), "operations", res.Unknown[w], "hint", "give it a meaning in [reconcile] (see config.example.toml)")
 	}
 	return res, errors.Join(errs...)
 }
@@ -188,7 +209,12 @@ func (s *Syncer) note(res *Result, p *dataapi.Page) {
 				if res.Unknown == nil {
 					res.Unknown = map[ledger.WordKey]int{}
 				}
-				res.Unknown[ledger.WordKey{Field: f, Word: w}]++
+				k := ledger.WordKey{Field: f, Word: w}
+				if _, ok := res.Unknown[k]; !ok && len(res.Unknown) >= MaxUnknownWords {
+					res.UnknownOther++
+					continue
+				}
+				res.Unknown[k]++
 			}
 		}
 	}
