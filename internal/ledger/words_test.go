@@ -78,29 +78,7 @@ func TestUnknownStatusAfterAFinalOneIsStored(t *testing.T) {
 // only, it opens as it is.
 func TestMigrationFromSchema1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
-	l, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ie := sale(10000000000000005, "p5", "internal error")
-	ie.PaymentStatus = "internal error"
-	mustUpsert(t, l, sale(10000000000000004, "p4", "success"), ie, sale(10000000000000006, "p6", "processing"))
-	// Make it what schema 1 wrote: internal error was not final then, and
-	// there was no words bucket.
-	err = l.db.Update(func(tx *bolt.Tx) error {
-		r := root(tx)
-		if err := r.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 1)); err != nil {
-			return err
-		}
-		if err := r.Bucket(bucketCounts).Put(be64(nil, 580), encodeCounts(Counts{Operations: 3, NotFinal: 2})); err != nil {
-			return err
-		}
-		return r.DeleteBucket(bucketWords)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	makeSchema1(t, path) // schema_test.go
 
 	ro, err := Open(path, Options{ReadOnly: true})
 	if err != nil {
@@ -112,7 +90,7 @@ func TestMigrationFromSchema1(t *testing.T) {
 	ro.Close()
 
 	begin := time.Now()
-	l, err = Open(path, Options{})
+	l, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
