@@ -437,30 +437,21 @@ func (f *flatDoc) hasRootKey(k string) bool {
 
 // writeString writes the string to be signed to w, in chunks of about
 // 32 KiB (many tiny writes into HMAC-SHA512 cost more than the hashing).
-func (f *flatDoc) writeString(w io.Writer) {
-	buf := f.tmpBytes[:0]
-	for i, it := range f.sorted {
-		if i > 0 {
-			buf = append(buf, ';')
-		}
-		buf = append(buf, f.arena[it.start:it.end]...)
-		if len(buf) >= 32<<10 {
-			w.Write(buf)
-			buf = buf[:0]
-		}
-	}
-	w.Write(buf)
-	f.tmpBytes = buf[:0]
-}
+func (f *flatDoc) writeString(w io.Writer) { f.writeVariant(w, nil) }
 
-// writeVariant is writeString with the values of f.nums taken from v.
+// writeVariant is writeString with the values of f.nums taken from v (nil:
+// the literal text, the usual case, with no search per item).
 func (f *flatDoc) writeVariant(w io.Writer, v *numVariant) {
 	buf := f.tmpBytes[:0]
 	for i, it := range f.sorted {
 		if i > 0 {
 			buf = append(buf, ';')
 		}
-		if n, ok := slices.BinarySearchFunc(f.nums, it.start, byStart); ok {
+		n, ok := -1, false
+		if v != nil {
+			n, ok = slices.BinarySearchFunc(f.nums, it.start, byStart)
+		}
+		if ok {
 			buf = append(buf, f.arena[it.start:it.pathEnd+1]...)
 			buf = append(buf, v.value(n)...)
 		} else {

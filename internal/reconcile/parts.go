@@ -66,23 +66,22 @@ func (e *engine) refunds(out []domain.Item, project int64, payment *domain.Opera
 	// Pairing.
 	left := make([]*domain.Record, 0, len(recs))
 	for _, r := range recs {
-		if p := claimed(parts, r); p != nil {
+		if p, by := claimed(parts, r); p != nil {
 			if len(p.recs) == 0 {
-				p.by = byProvider
-				if r.OperationID != 0 && r.OperationID == p.op.OperationID {
-					p.by = byOperation
-				}
+				p.by = by
 			}
 			p.recs = append(p.recs, r)
 			continue
 		}
 		left = append(left, r)
 	}
-	left = e.pairClosest(parts, left, recBy, func(r *domain.Record, p *part) bool { return e.agrees(r, p.s) })
+	agree := func(r *domain.Record, p *part) bool { return e.agrees(r, p.s) }
+	anyOutcome := func(*domain.Record, *part) bool { return true }
+	left = e.pair(parts, left, recBy, agree, true)
 	left = twins(parts, left)
-	left = e.pair(parts, left, recBy, func(r *domain.Record, p *part) bool { return e.agrees(r, p.s) })
-	left = e.pairClosest(parts, left, recBy, func(*domain.Record, *part) bool { return true })
-	left = e.pair(parts, left, recBy, func(*domain.Record, *part) bool { return true })
+	left = e.pair(parts, left, recBy, agree, false)
+	left = e.pair(parts, left, recBy, anyOutcome, true)
+	left = e.pair(parts, left, recBy, anyOutcome, false)
 
 	// Items: the refunds in time order, then the records left, then the
 	// reverses that took nothing back.
@@ -217,23 +216,24 @@ func (e *engine) refundSide(p *part) side {
 }
 
 // claimed is the refund a record names by operation id, else by provider
-// id (which several refunds may share: the operation id is the surer).
-func claimed(parts []*part, r *domain.Record) *part {
+// id (which several refunds may share: the operation id is the surer), and
+// how.
+func claimed(parts []*part, r *domain.Record) (*part, uint8) {
 	if r.OperationID != 0 {
 		for _, p := range parts {
 			if r.OperationID == p.op.OperationID {
-				return p
+				return p, byOperation
 			}
 		}
 	}
 	if r.ProviderPaymentID != "" {
 		for _, p := range parts {
 			if r.ProviderPaymentID == p.op.ProviderPaymentID {
-				return p
+				return p, byProvider
 			}
 		}
 	}
-	return nil
+	return nil, byNone
 }
 
 // recordPart keys the item of a refund record that no refund took, by
@@ -246,42 +246,27 @@ func recordPart(r *domain.Record) string {
 	return "record:" + hex.EncodeToString(h.Sum(nil)[:6])
 }
 
-// pair gives each record left the first refund without a record that ok
-// accepts, in time order; it returns the records still left.
-func (e *engine) pair(parts []*part, left []*domain.Record, recBy map[*domain.Record]uint8, ok func(*domain.Record, *part) bool) []*domain.Record {
-	rest := left[:0]
-	for _, r := range left {
-		var found *part
-		for _, p := range parts {
-			if len(p.recs) == 0 && ok(r, p) {
-				found = p
-				break
-			}
-		}
-		if found == nil {
-			rest = append(rest, r)
-			continue
-		}
-		found.recs, found.by = []*domain.Record{r}, recBy[r]
-	}
-	return rest
-}
-
-// pairClosest gives each record left the refund without a record that ok
-// accepts and whose amount is within the tolerance of the record's, the
-// closest first (the earliest of equals); it returns the records still
-// left.
-func (e *engine) pairClosest(parts []*part, left []*domain.Record, recBy map[*domain.Record]uint8, ok func(*domain.Record, *part) bool) []*domain.Record {
+// pair gives each record left a refund without a record that ok accepts:
+// the first in time order, or with closest the one whose amount is within
+// the tolerance of the record's and nearest to it (the earliest of equals).
+// It returns the records still left.
+func (e *engine) pair(parts []*part, left []*domain.Record, recBy map[*domain.Record]uint8, ok func(*domain.Record, *part) bool, closest bool) []*domain.Record {
 	rest := left[:0]
 	for _, r := range left {
 		var best *part
 		var bestDiff int64
 		for _, p := range parts {
-			if len(p.recs) > 0 || r.Amount.Currency != p.op.SumInitial.Currency || !ok(r, p) {
+			if len(p.recs) > 0 || !ok(r, p) {
 				continue
 			}
-			d := abs(r.Amount.Amount - p.op.SumInitial.Amount)
-			if d <= e.cfg.AmountTolerance && (best == nil || d < bestDiff) {
+			if !closest {
+				best = p
+				break
+			}
+			if r.Amount.Currency != p.op.SumInitial.Currency {
+				continue
+			}
+			if d := abs(r.Amount.Amount - p.op.SumInitial.Amount); d <= e.cfg.AmountTolerance && (best == nil || d < bestDiff) {
 				best, bestDiff = p, d
 			}
 		}
