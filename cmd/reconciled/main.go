@@ -32,7 +32,7 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit statuses (PRODUCT.md).
+// Exit statuses (docs/commands.md).
 const (
 	exitOK     = 0
 	exitFailed = 1 // a job failed

@@ -537,7 +537,7 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Canonical record columns, statuses and types (PRODUCT.md); the records
+// Canonical record columns, statuses and types (docs/commands.md); the records
 // package has the same lists.
 var (
 	recordColumns  = []string{"payment_id", "type", "amount", "currency", "status", "created_at", "provider_payment_id", "operation_id", "project_id", "customer_id", "method"}

@@ -3,7 +3,8 @@
 // with every response signature verified before anything is returned.
 //
 // Every wire name lives in wire.go. The signature algorithm is in
-// signature.go; its golden tests are DATA_API.md's vectors V1–V6.
+// signature.go; its golden tests are ECommPay's published vectors V1–V6.
+// docs/data-api.md is the contract as implemented.
 package dataapi
 
 import (

@@ -11,7 +11,7 @@ import (
 // Arrays of 11 or more items in a signed request. The algorithm sorts the
 // flattened items by path, which puts "fields:10" before "fields:2"; some of
 // ECommPay's SDKs (PHP's natural sort) put the items of an array in index
-// order instead, and DATA_API.md cannot say which one the Data API checks
+// order instead, and the reference does not say which one the Data API checks
 // requests with. Ask for every parameter reconciled stores and "fields"
 // has 18 items. So the client signs in path order, the documented algorithm,
 // and when a request that holds such an array is refused with a 4xx, signs

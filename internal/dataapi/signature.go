@@ -27,7 +27,7 @@ var (
 )
 
 // The signature algorithm, shared by Gate, callbacks and the Data API
-// (docs/DATA_API.md in the shared folder, "Signature"):
+// (docs/data-api.md, "Signature"):
 //
 //  1. drop "signature" at the root and in "general", and "frame_mode" at any
 //     depth;
@@ -480,10 +480,10 @@ func (f *flatDoc) macVariant(secret []byte, v *numVariant) []byte {
 }
 
 // verifyAnyArrayOrder is verify, and for a document with an array of 11
-// or more elements, a second try with arrays in document order. DATA_API.md
-// notes that the official SDKs disagree on that order; responses carry up to
-// 1000 operations in one array, and which order ECommPay's server uses is
-// not documented. Either order is a valid HMAC of the same data, so
+// or more elements, a second try with arrays in document order. The
+// official SDKs disagree on that order (docs/data-api.md, "Signature");
+// responses carry up to 1000 operations in one array, and which order
+// ECommPay's server uses is not documented. Either order is a valid HMAC of the same data, so
 // accepting both does not weaken the check. Each try is verify's, with its
 // number formats: at most 2 × (1 + len(numFormats)) HMACs, and as today 1
 // or 2 for a document whose numbers are all integers.

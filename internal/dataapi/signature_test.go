@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// The test vectors of DATA_API.md, "Test vectors".
+// ECommPay's published signature test vectors (V1 and V6 are in
+// docs/data-api.md, whose own test checks them too).
 var vectors = []struct {
 	name, key, input, str, sig string
 }{

@@ -18,7 +18,7 @@ import (
 )
 
 // This file is the one place that knows the Data API's wire names. Those
-// marked "assumed" in DATA_API.md are our reconstruction: when the first call
+// marked "assumed" in docs/data-api.md are our reconstruction: when the first call
 // against the real service shows another name, the change is here, and the
 // fake server (internal/fakeapi) follows because it encodes with this file.
 
@@ -89,7 +89,7 @@ const keyOperations = "operations"
 // Parameters are the parameters of an operation record that reconciled
 // stores, in the reference's order (the order values come back in, whatever
 // the order asked). Without a "fields" array /operations/get returns only
-// the required ones (DATA_API.md, "fields"): the client asks for every
+// the required ones (docs/data-api.md, "fields"): the client asks for every
 // parameter of data_api.fields, by default all of these.
 //
 // Required parameters come whether asked or not. Needed ones are those the

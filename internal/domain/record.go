@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Record types: the merchant's words for what happened, PRODUCT.md's.
+// Record types: the merchant's words for what happened (docs/commands.md,
+// "import").
 const (
 	RecordPurchase = "purchase"
 	RecordPayout   = "payout"

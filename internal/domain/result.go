@@ -2,7 +2,7 @@ package domain
 
 import "time"
 
-// Result codes: one per reconciled item (PRODUCT.md).
+// Result codes: one per reconciled item (docs/results.md).
 const (
 	ResultMatched           = "matched"
 	ResultAmountMismatch    = "amount_mismatch"

@@ -6,7 +6,7 @@ import (
 )
 
 // The lists of ECommPay's words as its own published integrations give
-// them (DATA_API.md, "Statuses and types"), and what each must mean.
+// them (docs/ecommpay-words.md), and what each must mean.
 func TestOperationTypes(t *testing.T) {
 	tests := []struct {
 		name   string

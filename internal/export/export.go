@@ -1,6 +1,6 @@
 // Package export writes what the ledger holds as files the finance team
 // opens in a spreadsheet: the Dashboard's payment register (operations) as
-// CSV, with the columns of PRODUCT.md.
+// CSV, with the columns of docs/exports.md.
 //
 // Amounts are formatted from their integer minor units with the currency's
 // ISO 4217 decimals, never through a float. Text cells that a spreadsheet

@@ -3,7 +3,8 @@
 //
 // A file is read whole and checked whole: every bad line is reported with
 // its line (or row), its column and why, and a file with any bad line gives
-// no records at all. What it accepts, beyond PRODUCT.md's canonical header:
+// no records at all. What it accepts, beyond the canonical header
+// (docs/commands.md, "import"):
 //
 //   - UTF-8, UTF-8 with a byte order mark, or Windows-1251 (any file that is
 //     not valid UTF-8 is read as Windows-1251, the encoding of Russian
@@ -30,7 +31,7 @@ import (
 	"reconciled/internal/domain"
 )
 
-// Canonical column names (PRODUCT.md).
+// Canonical column names (docs/commands.md, "import").
 const (
 	ColPaymentID         = "payment_id"
 	ColType              = "type"
@@ -45,7 +46,7 @@ const (
 	ColMethod            = "method"
 )
 
-// Columns are the canonical columns, in PRODUCT.md's order.
+// Columns are the canonical columns, in the reference's order.
 var Columns = []string{ColPaymentID, ColType, ColAmount, ColCurrency, ColStatus, ColCreatedAt,
 	ColProviderPaymentID, ColOperationID, ColProjectID, ColCustomerID, ColMethod}
 
