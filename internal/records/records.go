@@ -14,7 +14,9 @@
 //     ("1,000.50") the last one is the decimal mark; amounts are major units
 //     by default, checked against the currency's ISO 4217 decimals
 //     ("10.001" UAH is an error, not a rounding), or minor units with
-//     amount_unit = "minor";
+//     amount_unit = "minor"; an amount in parentheses is negative, as
+//     accounting writes it ("(10.00)", "(1,234.56)"): like "-10.00" it is
+//     a refund's or payout's size, and an error on a purchase;
 //   - column names and status and type words remapped in [records].
 package records
 
