@@ -1,8 +1,13 @@
 package records
 
 import (
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // Accounting negatives: "(10.00)" is -10.00, with the sign rules of "-10.00":
@@ -62,5 +67,66 @@ func TestAccountingNegatives(t *testing.T) {
 	}
 	if len(fe.Problems) != len(want) {
 		t.Errorf("%d problems, want %d:\n%v", len(fe.Problems), len(want), fe)
+	}
+}
+
+// xlsxFile writes rows (cells as excelize takes them) to a sheet "Orders".
+func xlsxFile(t *testing.T, rows [][]any) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetSheetName("Sheet1", "Orders")
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Orders", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "r.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A boolean cell's raw value is 1 or 0, which read as a date serial is
+// 1899-12-31: it is refused as what it is, in any column we read.
+func TestXLSXBooleanCells(t *testing.T) {
+	when := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
+	path := xlsxFile(t, [][]any{
+		{"payment_id", "type", "amount", "currency", "status", "created_at", "project_id"},
+		{"o1", "purchase", 10, "UAH", "paid", when, nil},
+		{"o2", "purchase", 10, "UAH", "paid", true, nil},
+		{"o3", "purchase", 10, "UAH", "paid", false, nil},
+		{"o4", "purchase", true, "UAH", "paid", when, nil},
+		{"o5", "purchase", 10, "UAH", "paid", when, true},
+		{true, "purchase", 10, "UAH", "paid", when, nil},
+		{"o7", "purchase", 1, "UAH", "paid", 1, 1}, // numbers 1: an amount, a project; not a date
+	})
+	_, err := ReadFile(path, Options{})
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("%v", err)
+	}
+	want := []string{
+		`r.xlsx sheet "Orders" row 3 column created_at: TRUE is a boolean (yes/no) cell, not a date`,
+		`r.xlsx sheet "Orders" row 4 column created_at: FALSE is a boolean (yes/no) cell, not a date`,
+		`r.xlsx sheet "Orders" row 5 column amount: TRUE is a boolean (yes/no) cell, not an amount`,
+		`r.xlsx sheet "Orders" row 6 column project_id: TRUE is a boolean (yes/no) cell, not a project id`,
+		`r.xlsx sheet "Orders" row 7 column payment_id: TRUE is a boolean (yes/no) cell, not a payment id`,
+		`r.xlsx sheet "Orders" row 8 column created_at: "1" is not a time`,
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+	if len(fe.Problems) != len(want) {
+		t.Errorf("%d problems, want %d:\n%v", len(fe.Problems), len(want), err)
+	}
+	for i := 1; i < len(fe.Problems); i++ {
+		if fe.Problems[i].Line < fe.Problems[i-1].Line {
+			t.Errorf("problems out of row order:\n%v", err)
+		}
 	}
 }

@@ -18,6 +18,10 @@
 //     accounting writes it ("(10.00)", "(1,234.56)"): like "-10.00" it is
 //     a refund's or payout's size, and an error on a purchase;
 //   - column names and status and type words remapped in [records].
+//
+// XLSX cells are read by their raw values (numbers as written, dates as
+// serial numbers); a yes/no (boolean) cell in any column read is an error
+// on its row, not 1 or 0, and a serial before 1900-03-01 is not a date.
 package records
 
 import (
@@ -139,6 +143,10 @@ func (ps *problems) merge(other *problems) {
 	for _, p := range other.list {
 		ps.add(p.Line, p.Column, "%s", p.Msg)
 	}
+	ps.sortByLine()
+}
+
+func (ps *problems) sortByLine() {
 	slices.SortStableFunc(ps.list, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 }
 
