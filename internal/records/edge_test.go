@@ -130,3 +130,18 @@ func TestXLSXBooleanCells(t *testing.T) {
 		}
 	}
 }
+
+// Ids long enough to break the ledger's keys are bad lines, the value not
+// echoed; 256 bytes is still an id.
+func TestOverlongIDs(t *testing.T) {
+	ok := strings.Repeat("я", MaxIDBytes/2)
+	if res, fe := read(t, "r.csv", "payment_id;type;amount;currency;status\n"+ok+";purchase;1;UAH;paid\n", Options{}); fe != nil || res.Records[0].PaymentID != ok {
+		t.Fatalf("%d bytes: %v", len(ok), fe)
+	}
+	_, fe := read(t, "r.csv", "payment_id;type;amount;currency;status;provider_payment_id\n"+
+		ok+"x;purchase;1;UAH;paid;\n;purchase;1;UAH;paid;"+strings.Repeat("p", 70_000)+"\n", Options{})
+	if fe == nil || len(fe.Problems) != 2 || fe.Problems[0] != (Problem{Line: 2, Column: ColPaymentID, Msg: "257 bytes long; at most 256"}) ||
+		fe.Problems[1] != (Problem{Line: 3, Column: ColProviderPaymentID, Msg: "70000 bytes long; at most 256"}) {
+		t.Fatalf("%v", fe)
+	}
+}

@@ -55,6 +55,12 @@ const (
 var Columns = []string{ColPaymentID, ColType, ColAmount, ColCurrency, ColStatus, ColCreatedAt,
 	ColProviderPaymentID, ColOperationID, ColProjectID, ColCustomerID, ColMethod}
 
+// MaxIDBytes is the longest payment_id or provider_payment_id a record may
+// have. They are part of the ledger's record keys, whose id length is a
+// 16-bit field and whose whole size bbolt caps at 32 KiB. 256 bytes is
+// far beyond any real order or provider id.
+const MaxIDBytes = 256
+
 // DefaultSource names the merchant's book when import has no --source.
 const DefaultSource = "records"
 
@@ -270,6 +276,11 @@ func parseRow(row []string, line int, h *header, o *Options, origin string, nume
 	}
 	r.PaymentID = h.cell(row, iPaymentID)
 	r.ProviderPaymentID = h.cell(row, iProviderPaymentID)
+	for _, id := range []struct{ col, v string }{{ColPaymentID, r.PaymentID}, {ColProviderPaymentID, r.ProviderPaymentID}} {
+		if len(id.v) > MaxIDBytes {
+			bad(id.col, "%d bytes long; at most %d", len(id.v), MaxIDBytes)
+		}
+	}
 	if s := h.cell(row, iOperationID); s != "" {
 		id, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || id == 0 {
