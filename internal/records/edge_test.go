@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // Accounting negatives: "(10.00)" is -10.00, with the sign rules of "-10.00":
@@ -143,5 +144,45 @@ func TestOverlongIDs(t *testing.T) {
 	if fe == nil || len(fe.Problems) != 2 || fe.Problems[0] != (Problem{Line: 2, Column: ColPaymentID, Msg: "257 bytes long; at most 256"}) ||
 		fe.Problems[1] != (Problem{Line: 3, Column: ColProviderPaymentID, Msg: "70000 bytes long; at most 256"}) {
 		t.Fatalf("%v", fe)
+	}
+}
+
+// Excel's "Unicode text" is UTF-16 little-endian with a byte order mark,
+// tab between fields; other tools write big-endian. Both are read; UTF-16
+// without the mark is refused with a message that says what it is.
+func TestUTF16(t *testing.T) {
+	text := "payment_id\ttype\tamount\tcurrency\tstatus\r\nзаказ-1\tpurchase\t1 000,50\tUAH\tpaid\r\n"
+	utf16 := func(e unicode.Endianness, bom unicode.BOMPolicy, s string) string {
+		b, err := unicode.UTF16(e, bom).NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tt := range []struct {
+		name, data, encoding string
+		sep                  rune
+	}{
+		{"r.txt", utf16(unicode.LittleEndian, unicode.UseBOM, text), "utf-16le with BOM", '\t'},
+		{"r.csv", utf16(unicode.BigEndian, unicode.UseBOM, strings.ReplaceAll(text, "\t", ";")), "utf-16be with BOM", ';'},
+	} {
+		res, fe := read(t, tt.name, tt.data, Options{})
+		if fe != nil {
+			t.Errorf("%s: %v", tt.encoding, fe)
+			continue
+		}
+		if res.Encoding != tt.encoding || res.Separator != tt.sep || len(res.Records) != 1 {
+			t.Errorf("%s: %+v", tt.encoding, res)
+			continue
+		}
+		if r := res.Records[0]; r.PaymentID != "заказ-1" || r.Amount.Amount != 100050 || r.Origin != tt.name+":2" {
+			t.Errorf("%s: %+v", tt.encoding, r)
+		}
+	}
+	for _, e := range []unicode.Endianness{unicode.LittleEndian, unicode.BigEndian} {
+		_, fe := read(t, "r.txt", utf16(e, unicode.IgnoreBOM, text), Options{})
+		if fe == nil || len(fe.Problems) != 1 || !strings.Contains(fe.Error(), "UTF-16 without a byte order mark") {
+			t.Errorf("UTF-16 without BOM: %v", fe)
+		}
 	}
 }

@@ -5,9 +5,11 @@
 // its line (or row), its column and why, and a file with any bad line gives
 // no records at all. What it accepts, beyond PRODUCT.md's canonical header:
 //
-//   - UTF-8, UTF-8 with a byte order mark, or Windows-1251 (any file that is
-//     not valid UTF-8 is read as Windows-1251, the encoding of Russian
-//     accounting exports);
+//   - UTF-8, UTF-8 with a byte order mark, UTF-16 (either byte order) with
+//     a byte order mark, which is Excel's "Unicode text" (.txt, tab between
+//     fields), or Windows-1251 (any other file that is not valid UTF-8 is
+//     read as Windows-1251, the encoding of Russian accounting exports); a
+//     file with a NUL byte, likely UTF-16 without its mark, is refused;
 //   - ',', ';' or tab between fields, found from the header line;
 //   - amounts with '.' or ',' as the decimal mark and spaces or non-breaking
 //     spaces between thousands ("1 000,50"); when both '.' and ',' appear
