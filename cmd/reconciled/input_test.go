@@ -34,3 +34,46 @@ func TestOverlongPaymentIDIsABadLine(t *testing.T) {
 		}
 	}
 }
+
+// A payment id that starts with '-' is given after "--", before or after
+// the flags, to resolve and unresolve; without "--" the error says how.
+func TestResolveAnIDThatStartsWithADash(t *testing.T) {
+	w := newWorld(t, 10, time.Minute, "")
+	w.now = start.Add(40 * 24 * time.Hour)
+	books := filepath.Join(w.dir, "books.csv")
+	os.WriteFile(books, []byte("payment_id;type;amount;currency;status;created_at\n"+
+		"-2+32;purchase;10;UAH;paid;2026-11-01 00:00:00\n-7;purchase;10;UAH;paid;2026-11-01 00:00:00\n"), 0o600)
+	w.mustRun(t, "import", books)
+	if out := w.mustRun(t, "resolve", "--", "-2+32", "--reason", "written-off"); !strings.Contains(out, "resolved -2+32 purchase (was missing_at_provider)") {
+		t.Fatalf("resolve -- ID --reason: %s", out)
+	}
+	if out := w.mustRun(t, "unresolve", "--", "-2+32"); !strings.Contains(out, "unresolved -2+32 purchase") {
+		t.Fatalf("unresolve -- ID: %s", out)
+	}
+	if out := w.mustRun(t, "resolve", "--reason", "written-off", "--", "-2+32"); !strings.Contains(out, "resolved -2+32 purchase") {
+		t.Fatalf("resolve --reason -- ID: %s", out)
+	}
+	if out := w.mustRun(t, "unresolve", "--type", "purchase", "--", "-2+32"); !strings.Contains(out, "unresolved -2+32 purchase") {
+		t.Fatalf("unresolve --type -- ID: %s", out)
+	}
+	for _, args := range [][]string{
+		{"resolve", "-2+32", "--reason", "written-off"},
+		{"unresolve", "-7"},
+	} {
+		code, _, errOut := w.run(t, args...)
+		if code != 2 || !strings.Contains(errOut, "an id that starts with '-' goes after --: reconciled "+args[0]+" -- "+args[1]) {
+			t.Errorf("%v: exit %d %s", args, code, errOut)
+		}
+	}
+	if code, _, errOut := w.run(t, "resolve", "--", "-2+32", "-7", "--reason", "written-off"); code != 2 || !strings.Contains(errOut, "flag provided but not defined: -7") {
+		t.Errorf("a second id: exit %d %s", code, errOut)
+	}
+	for _, args := range [][]string{
+		{"resolve", "--reason", "written-off", "--", "-2+32", "-7"},
+		{"resolve", "order-1", "--reason", "written-off", "--", "-7"},
+	} {
+		if code, _, errOut := w.run(t, args...); code != 2 || !strings.Contains(errOut, `unexpected argument "-7"`) {
+			t.Errorf("%v: exit %d %s", args, code, errOut)
+		}
+	}
+}
