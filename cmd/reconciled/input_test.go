@@ -77,3 +77,68 @@ func TestResolveAnIDThatStartsWithADash(t *testing.T) {
 		}
 	}
 }
+
+// File and source names are stored and shown without control characters:
+// an import named with "\x1b[2J" cleared the screen of everyone running
+// status.
+func TestControlCharactersInNames(t *testing.T) {
+	w := newWorld(t, 10, time.Minute, "")
+	name := filepath.Join(w.dir, "\x1b[2Jbooks\nof\u202enov.csv")
+	os.WriteFile(name, []byte("payment_id;type;amount;currency;status\no1;purchase;10;UAH;paid\no1;purchase;10;UAH;paid\n"), 0o600)
+	out := w.mustRun(t, "import", name, "--source", "\x1b]0;pwned\x07shop\tone")
+	clean := func(what, s string) {
+		t.Helper()
+		for _, bad := range []string{"\x1b", "\n", "\t", "\u202e", "\x07"} {
+			if strings.Contains(strings.TrimSuffix(s, "\n"), bad) {
+				t.Errorf("%s holds %q: %q", what, bad, s)
+			}
+		}
+	}
+	clean("import's output", out)
+	if !strings.Contains(out, "booksofnov.csv") && !strings.Contains(out, "books ofnov.csv") {
+		t.Errorf("import: %q", out)
+	}
+	status := w.mustRun(t, "status")
+	clean("status", strings.ReplaceAll(status, "\n", ""))
+	if !strings.Contains(status, "last import books ofnov.csv at") {
+		t.Errorf("status: %q", status)
+	}
+	w.now = w.now.Add(40 * 24 * time.Hour)
+	rows := exportRows(t, w, "--result", "duplicate")
+	if len(rows) != 1 || !strings.Contains(rows[0][15], "books ofnov.csv:2, books ofnov.csv:3") {
+		t.Errorf("duplicate: %q", rows)
+	}
+	l, err := ledger.Open(w.db, ledger.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports, err := l.Imports()
+	if err != nil || len(imports) != 1 {
+		t.Fatal(imports, err)
+	}
+	clean("the stored file name", imports[0].File)
+	if imports[0].Source != "shop one" {
+		t.Errorf("stored source %q", imports[0].Source)
+	}
+	l.ForEachRecord(func(r *ledger.StoredRecord) error {
+		if r.Source != "shop one" || r.Origin != "books ofnov.csv:"+strings.TrimPrefix(r.Origin, "books ofnov.csv:") {
+			t.Errorf("stored record: source %q origin %q", r.Source, r.Origin)
+		}
+		return nil
+	})
+	l.Close()
+
+	// A rejected file's name is shown clean too; a source that is nothing
+	// but control characters is refused.
+	bad := filepath.Join(w.dir, "\x1b[2Jbad.csv")
+	os.WriteFile(bad, []byte("payment_id;type;amount;currency;status\no1;gift;10;UAH;paid\n"), 0o600)
+	code, _, errOut := w.run(t, "import", bad)
+	clean("a rejection", strings.ReplaceAll(errOut, "\n", ""))
+	if code != 1 || !strings.Contains(errOut, "bad.csv:2 column type") {
+		t.Errorf("exit %d: %q", code, errOut)
+	}
+	code, _, errOut = w.run(t, "import", name, "--source", "\x1b[2J")
+	if code != 2 || !strings.Contains(errOut, "--source") {
+		t.Errorf("an empty source: exit %d %q", code, errOut)
+	}
+}

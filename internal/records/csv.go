@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -51,6 +52,10 @@ var canonicalHeader = func() header {
 
 func readCSV(path string, o Options) (*Result, error) {
 	data, err := os.ReadFile(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("%s: %w", domain.CleanName(path), pe.Err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +76,7 @@ func readCSV(path string, o Options) (*Result, error) {
 	dec.r.Comma = sep
 	dec.r.FieldsPerRecord = -1
 	dec.r.ReuseRecord = true
-	base := filepath.Base(path)
+	base := domain.CleanName(filepath.Base(path))
 	res.Records = make([]domain.Record, 0, bytes.Count(data, []byte{'\n'}))
 	// gocsv fills rows in its goroutine while this one checks them.
 	rows := make(chan csvRow, 1024)
@@ -88,7 +93,7 @@ func readCSV(path string, o Options) (*Result, error) {
 	err = <-done
 	ps.merge(dec.ps)
 	if err != nil && !errors.Is(err, errHeader) {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", domain.CleanName(path), err)
 	}
 	if ps.any() {
 		return nil, &FileError{Path: path, Problems: ps.list, More: ps.more}

@@ -96,7 +96,7 @@ type Problem struct {
 
 // FileError is a file rejected whole.
 type FileError struct {
-	Path     string
+	Path     string // shown through domain.CleanName
 	Sheet    string // XLSX
 	Problems []Problem
 	More     int // problems not listed
@@ -104,7 +104,7 @@ type FileError struct {
 
 func (e *FileError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: rejected, nothing imported: %d problem(s)", e.Path, len(e.Problems)+e.More)
+	fmt.Fprintf(&b, "%s: rejected, nothing imported: %d problem(s)", domain.CleanName(e.Path), len(e.Problems)+e.More)
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
 		b.WriteString(e.describe(p))
@@ -116,7 +116,7 @@ func (e *FileError) Error() string {
 }
 
 func (e *FileError) describe(p Problem) string {
-	where := filepath.Base(e.Path)
+	where := domain.CleanName(filepath.Base(e.Path))
 	if e.Sheet != "" {
 		where += fmt.Sprintf(" sheet %q row %d", e.Sheet, p.Line)
 	} else if p.Line > 0 {
@@ -160,7 +160,7 @@ func (ps *problems) sortByLine() {
 
 // ReadFile reads a CSV or XLSX file, by its extension.
 func ReadFile(path string, o Options) (*Result, error) {
-	if o.Source == "" {
+	if o.Source = domain.CleanName(o.Source); o.Source == "" {
 		o.Source = DefaultSource
 	}
 	if o.MaxErrors <= 0 {
@@ -176,7 +176,7 @@ func ReadFile(path string, o Options) (*Result, error) {
 	case ".xlsx", ".xlsm":
 		return readXLSX(path, o)
 	default:
-		return nil, fmt.Errorf("%s: use a .csv or .xlsx file (an .xls from old Excel must be saved as .xlsx)", path)
+		return nil, fmt.Errorf("%s: use a .csv or .xlsx file (an .xls from old Excel must be saved as .xlsx)", domain.CleanName(path))
 	}
 }
 

@@ -1,7 +1,9 @@
 package records
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"path/filepath"
 	"slices"
@@ -14,30 +16,35 @@ import (
 )
 
 func readXLSX(path string, o Options) (*Result, error) {
+	shown := domain.CleanName(path)
 	f, err := excelize.OpenFile(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("%s: %w", shown, pe.Err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable XLSX file: %w", path, err)
+		return nil, fmt.Errorf("%s: not a readable XLSX file: %w", shown, err)
 	}
 	defer f.Close()
 	sheet := o.Sheet
 	if sheet == "" {
 		sheets := f.GetSheetList()
 		if len(sheets) == 0 {
-			return nil, fmt.Errorf("%s: the workbook has no sheet", path)
+			return nil, fmt.Errorf("%s: the workbook has no sheet", shown)
 		}
 		sheet = sheets[0]
 	} else if idx, _ := f.GetSheetIndex(sheet); idx < 0 {
-		return nil, fmt.Errorf("%s: no sheet %q (it has %v)", path, sheet, f.GetSheetList())
+		return nil, fmt.Errorf("%s: no sheet %q (it has %q)", shown, sheet, f.GetSheetList())
 	}
 	rows, err := f.Rows(sheet)
 	if err != nil {
-		return nil, fmt.Errorf("%s: sheet %q: %w", path, sheet, err)
+		return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
 	}
 	defer rows.Close()
 	res := &Result{Format: "xlsx"}
 	ps := &problems{max: o.MaxErrors}
 	fail := func() error { return &FileError{Path: path, Sheet: sheet, Problems: ps.list, More: ps.more} }
-	base := filepath.Base(path)
+	base := domain.CleanName(filepath.Base(path))
 	var h header
 	started := false
 	var later []pendingRow
@@ -46,7 +53,7 @@ func readXLSX(path string, o Options) (*Result, error) {
 		// the sheet happens to format them.
 		row, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			return nil, fmt.Errorf("%s: sheet %q row %d: %w", path, sheet, n, err)
+			return nil, fmt.Errorf("%s: sheet %q row %d: %w", shown, sheet, n, err)
 		}
 		if isEmpty(row) {
 			continue
@@ -73,11 +80,11 @@ func readXLSX(path string, o Options) (*Result, error) {
 		}
 	}
 	if err := rows.Error(); err != nil {
-		return nil, fmt.Errorf("%s: sheet %q: %w", path, sheet, err)
+		return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
 	}
 	if len(later) > 0 {
 		if err := readMaybeBoolean(f, sheet, later, &h, &o, base, res, ps); err != nil {
-			return nil, fmt.Errorf("%s: sheet %q: %w", path, sheet, err)
+			return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
 		}
 	}
 	if !started {
