@@ -13,9 +13,14 @@ import (
 	"time"
 
 	"reconciled/internal/config"
+	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 	"reconciled/internal/records"
 )
+
+// maxSourceBytes bounds --source: the ledger's record keys give it a
+// length byte.
+const maxSourceBytes = 100
 
 func (m *Main) runImport(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("import", "FILE [--source NAME] [--sheet NAME]", `  reconciled import orders-2026-11.csv
@@ -35,6 +40,12 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	if file == "" {
 		return usagef("import: give the file: reconciled import FILE")
 	}
+	// Names are stored and shown without control characters (an escape
+	// sequence in one would run on the terminal of whoever lists imports).
+	src := domain.CleanName(*source)
+	if src == "" || len(src) > maxSourceBytes {
+		return usagef("import: --source %q: give a name of 1 to %d bytes of printable characters", *source, maxSourceBytes)
+	}
 	if m.remote && (m.inputPath == "" || file != m.inputPath) {
 		return errRemotePath // the daemon reads only the file the client sent
 	}
@@ -42,8 +53,8 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, stats, err := m.importFile(ctx, cfg, nil, file, *source, *sheet)
-	file = cmp.Or(m.inputName, file)
+	res, stats, err := m.importFile(ctx, cfg, nil, file, src, *sheet)
+	file = domain.CleanName(cmp.Or(m.inputName, file))
 	if err != nil {
 		return err
 	}
@@ -64,7 +75,7 @@ func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Led
 		return nil, ledger.ImportStats{}, err
 	}
 	if m.stderrIsTerminal() {
-		fmt.Fprintf(m.Stderr, "reading %s…\n", file)
+		fmt.Fprintf(m.Stderr, "reading %s…\n", domain.CleanName(file))
 	}
 	res, err := records.ReadFile(file, records.Options{
 		Source: source, Columns: cfg.Records.Columns, Statuses: cfg.Records.Statuses, Types: cfg.Records.Types,
@@ -93,7 +104,8 @@ func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Led
 	if m.stderrIsTerminal() {
 		fmt.Fprintf(m.Stderr, "storing %d records…\n", len(res.Records))
 	}
-	meta := ledger.Import{At: m.Now().UTC(), User: m.user(), File: filepath.Base(file), SHA256: sum, Source: source,
+	source = domain.CleanName(source)
+	meta := ledger.Import{At: m.Now().UTC(), User: m.user(), File: domain.CleanName(filepath.Base(file)), SHA256: sum, Source: source,
 		Format: res.Format, Encoding: res.Encoding, Lines: res.Lines}
 	if res.Separator != 0 {
 		meta.Separator = string(res.Separator)
@@ -102,7 +114,7 @@ func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Led
 	if err != nil {
 		return nil, stats, err
 	}
-	m.log().Info("import done", "file", cmp.Or(m.inputName, file), "source", source, "lines", res.Lines, "new", stats.New, "updated", stats.Updated,
+	m.log().Info("import done", "file", domain.CleanName(cmp.Or(m.inputName, file)), "source", source, "lines", res.Lines, "new", stats.New, "updated", stats.Updated,
 		"unchanged", stats.Unchanged, "removed", stats.Removed)
 	return res, stats, nil
 }

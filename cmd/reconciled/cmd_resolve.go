@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"flag"
 	"fmt"
 	"regexp"
 	"slices"
@@ -37,12 +38,40 @@ func (f itemFlags) match(k domain.ResolutionKey) bool {
 	return (*f.typ == "" || k.Type == *f.typ) && (*f.project == 0 || k.ProjectID == *f.project)
 }
 
-// takeID takes the payment id that comes before the flags.
+// takeID takes the payment id that comes before the flags, or after a
+// "--" there: an id may start with '-' (resolve -- -2+32 --reason CODE).
 func takeID(args []string) (string, []string) {
+	if len(args) > 1 && args[0] == "--" {
+		return args[1], args[2:]
+	}
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		return args[0], args[1:]
 	}
 	return "", args
+}
+
+// parseItemArgs parses the flags after the id; without one before them,
+// the id may come last, after "--" (resolve --reason CODE -- -2+32). An
+// id that starts with '-' given without "--" is told how.
+func parseItemArgs(fs *flag.FlagSet, args []string, id *string) error {
+	if *id == "" && len(args) > 0 && len(args[0]) > 1 && args[0][0] == '-' && args[0] != "--" {
+		name, _, _ := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if fs.Lookup(name) == nil && name != "h" && name != "help" {
+			return usagef("%s: %q is no flag; an id that starts with '-' goes after --: reconciled %s -- %s …",
+				fs.Name(), args[0], fs.Name(), args[0])
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(fs, err)
+	}
+	rest := fs.Args()
+	if *id == "" && len(rest) > 0 {
+		*id, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), rest[0])
+	}
+	return nil
 }
 
 // idMatches says whether an item is the one a user named: by payment id,
@@ -55,6 +84,8 @@ func idMatches(it *domain.Item, id string) bool {
 
 func (m *Main) runResolve(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("resolve", "PAYMENT_ID --reason CODE [--note TEXT] [--type T] [--project N]", `  reconciled resolve order-1042 --reason bank-fee --note "0.50 UAH kept by the bank"
+  reconciled resolve -- -2+32 --reason written-off                     # an id that starts with '-'
+
   reconciled resolve provider:632441 --reason written-off --type payout
   reconciled resolve operation:10100000000001151 --reason booked-later   # one refund of a payment refunded in parts
 `)
@@ -62,7 +93,7 @@ func (m *Main) runResolve(ctx context.Context, args []string) error {
 	reason := fs.String("reason", "", "a short code for why it is accepted, e.g. bank-fee, written-off, known-duplicate")
 	note := fs.String("note", "", "free text for the audit trail")
 	which := m.addItemFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseItemArgs(fs, args, &id); err != nil {
 		return err
 	}
 	if id == "" {
@@ -127,10 +158,10 @@ func (m *Main) resolve(ctx context.Context, cfg *config.Config, l *ledger.Ledger
 }
 
 func (m *Main) runUnresolve(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("unresolve", "PAYMENT_ID [--type T] [--project N]", "  reconciled unresolve order-1042\n")
+	fs := m.newFlagSet("unresolve", "PAYMENT_ID [--type T] [--project N]", "  reconciled unresolve order-1042\n  reconciled unresolve -- -2+32\n")
 	id, args := takeID(args)
 	which := m.addItemFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseItemArgs(fs, args, &id); err != nil {
 		return err
 	}
 	if id == "" {

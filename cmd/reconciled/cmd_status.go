@@ -158,7 +158,7 @@ func (m *Main) printBooksStatus(l *ledger.Ledger) error {
 	if len(imports) > 0 {
 		last := imports[len(imports)-1]
 		fmt.Fprintf(m.Stdout, " (last import %s at %s by %s: %d new, %d updated, %d unchanged, %d removed)",
-			last.File, orDash(last.At), last.User, last.New, last.Updated, last.Unchanged, last.Removed)
+			domain.CleanName(last.File), orDash(last.At), last.User, last.New, last.Updated, last.Unchanged, last.Removed)
 	}
 	fmt.Fprintln(m.Stdout)
 	run, ok, err := l.LastRun()

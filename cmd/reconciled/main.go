@@ -295,16 +295,21 @@ func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
 // parseFlags parses args; a flag error is a usage error.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		if strings.Contains(err.Error(), "-config") || strings.HasSuffix(err.Error(), "-v") {
-			return usagef("%v: --config and -v go before the command: reconciled --config FILE %s …", err, fs.Name())
-		}
-		return &usageError{err.Error()}
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	return nil
+}
+
+// flagError is the error of a failed fs.Parse: a usage error.
+func flagError(fs *flag.FlagSet, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	if strings.Contains(err.Error(), "-config") || strings.HasSuffix(err.Error(), "-v") {
+		return usagef("%v: --config and -v go before the command: reconciled --config FILE %s …", err, fs.Name())
+	}
+	return &usageError{err.Error()}
 }

@@ -9,4 +9,7 @@
 //     hard-coded 2, and no amount ever passes through float64.
 //   - Operation ids are uint64 parsed from their literal text; they never pass
 //     through float64 either (a 17-digit id does not survive it).
+//
+// CleanName (name.go) is the one cleaning of names that come from outside
+// (file names, an import's source) before they are stored or shown.
 package domain

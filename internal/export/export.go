@@ -7,6 +7,10 @@
 // would run as a formula are neutralised (see Neutralize). Files are written
 // to a temporary name and renamed into place (WriteFileAtomic), so a failed
 // or interrupted export leaves no partial file.
+//
+// A file's bytes depend on what it shows and nothing else: no time of
+// writing in a cell, and an XLSX keeps excelize's fixed document properties
+// (created 2006-09-16) and zip entries without a modification time.
 package export
 
 import (

@@ -461,6 +461,10 @@ type engine struct {
 // late (overdue or missing_at_provider) past it. Past the base time, when
 // ECommPay's side is what is missing or unfinished (askProvider), it asks
 // for a re-check.
+//
+// The reason states the item's time, the limit and the deadline, never an
+// age: an age changes with every run, and the same data must give the same
+// export at any later time while no deadline passes.
 func (e *engine) judgeTime(it *domain.Item, method, typ string, since time.Time, askProvider bool, late, what string) {
 	lim, desc := e.cfg.Limits.For(method, typ)
 	age := e.cfg.Now.Sub(since)
@@ -470,13 +474,30 @@ func (e *engine) judgeTime(it *domain.Item, method, typ string, since time.Time,
 	if askProvider && age > lim.Base && it.PaymentID != "" {
 		e.recheck = append(e.recheck, PaymentRef{ProjectID: it.ProjectID, PaymentID: it.PaymentID, Method: method, Type: typ})
 	}
+	b := make([]byte, 0, len(what)+120)
+	b = append(b, what...)
+	b = append(b, ", created "...)
+	b = appendStamp(b, since)
 	if age <= lim.Limit {
 		it.Result = domain.ResultPending
-		it.Reason = fmt.Sprintf("%s, %s after %s; the limit for %s is %s", what, round(age), stamp(since), desc, round(lim.Limit))
-		return
+		b = append(b, ", within the "...)
+	} else {
+		it.Result = late
+		b = append(b, ", past the "...)
 	}
-	it.Result = late
-	it.Reason = fmt.Sprintf("%s, %s after %s, past the %s limit for %s", what, round(age), stamp(since), round(lim.Limit), desc)
+	b = append(b, limitText(lim.Limit)...)
+	b = append(b, " limit for "...)
+	b = append(b, desc...)
+	if !since.IsZero() {
+		if it.Result == domain.ResultPending {
+			b = append(b, " (until "...)
+		} else {
+			b = append(b, " (ended "...)
+		}
+		b = appendStamp(b, since.Add(lim.Limit))
+		b = append(b, ')')
+	}
+	it.Reason = string(b)
 }
 
 // alsoDiffers notes an amount difference on an item whose code is about
@@ -666,19 +687,30 @@ func appendStamp(b []byte, t time.Time) []byte {
 	return t.UTC().AppendFormat(b, "2006-01-02 15:04 UTC")
 }
 
-// round shows a duration the way a person reads it: "36d", "5h", "20m".
-func round(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	case d >= time.Hour:
-		if m := int(d.Minutes()) % 60; m != 0 && d < 10*time.Hour {
-			return fmt.Sprintf("%dh%dm", int(d.Hours()), m)
-		}
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	default:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
+// limitText shows a limit exactly, the way a person reads it: "35d",
+// "24h", "2d12h", "1h30m", "20m". Days are used from 48 hours on.
+func limitText(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
 	}
+	var b []byte
+	if d >= 48*time.Hour {
+		b = strconv.AppendInt(b, int64(d/(24*time.Hour)), 10)
+		b = append(b, 'd')
+		d %= 24 * time.Hour
+	}
+	for _, u := range []struct {
+		unit time.Duration
+		sym  byte
+	}{{time.Hour, 'h'}, {time.Minute, 'm'}, {time.Second, 's'}} {
+		if n := d / u.unit; n > 0 {
+			b = strconv.AppendInt(b, int64(n), 10)
+			b = append(b, u.sym)
+			d -= n * u.unit
+		}
+	}
+	if len(b) == 0 { // under a second
+		return d.String()
+	}
+	return string(b)
 }

@@ -269,7 +269,7 @@ func TestAuthorisations(t *testing.T) {
 		reason string
 	}{
 		{"authorised, not captured yet", []domain.Operation{auth(recent)}, "paid", "pending", "ECommPay auth 1 succeeded: authorised, not captured yet"},
-		{"authorised, never captured", []domain.Operation{auth(old)}, "paid", "overdue", "authorised, not captured yet, 40d after"},
+		{"authorised, never captured", []domain.Operation{auth(old)}, "paid", "overdue", "authorised, not captured yet, created 2026-10-14 12:00 UTC, past"},
 		{"cancelled, the books say failed", []domain.Operation{auth(old), cancel(old)}, "failed", "matched", "released the authorisation"},
 		{"cancelled, the books say paid", []domain.Operation{auth(old), cancel(old)}, "paid", "status_mismatch", "status: merchant paid, ECommPay cancelled (ECommPay cancel 2 released the authorisation: nothing was charged)"},
 		{"auth declined", []domain.Operation{op(1, "p", "auth", "decline", 700, "EUR", old)}, "failed", "matched", ""},

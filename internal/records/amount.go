@@ -15,6 +15,8 @@ import (
 // more than once, it separates thousands ("1.000.000"). With both, the
 // last one is the decimal mark and the other separates thousands
 // ("1,000.50", "1.000,50"). In minor units the amount must be an integer.
+// An amount in parentheses is negative, as accounting writes it: "(10.00)"
+// is -10.00, "(1,234.56)" is -1234.56.
 //
 // spreadsheet says the cell was a number in an XLSX file, written by the
 // spreadsheet in shortest form: there a value like 1000.4999999999999
@@ -32,6 +34,16 @@ func parseAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 		}
 		return r
 	}, s)
+	if strings.ContainsAny(s, "()") {
+		// Accounting's negative: "(10.00)" is -10.00. Nothing else may
+		// stand around or inside the parentheses: "(-10.00)" and
+		// "-(10.00)" say the sign twice, and neither reading is safe.
+		inner := strings.TrimSuffix(strings.TrimPrefix(s, "("), ")")
+		if len(inner) != len(s)-2 || inner == "" || strings.ContainsAny(inner, "()+-") {
+			return 0, fmt.Errorf("%q is not an amount: an accounting negative is the number alone in parentheses, \"(10.00)\"", orig)
+		}
+		s = "-" + inner
+	}
 	exp, err := domain.Exponent(currency)
 	if err != nil {
 		return 0, err

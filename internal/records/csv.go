@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 
 	"reconciled/internal/domain"
 )
@@ -50,11 +52,18 @@ var canonicalHeader = func() header {
 
 func readCSV(path string, o Options) (*Result, error) {
 	data, err := os.ReadFile(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("%s: %w", domain.CleanName(path), pe.Err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Format: "csv"}
-	data, res.Encoding = decodeText(data)
+	data, res.Encoding, err = decodeText(data)
+	if err != nil {
+		return nil, &FileError{Path: path, Problems: []Problem{{Line: 1, Msg: err.Error()}}}
+	}
 	sep, err := detectSeparator(data)
 	if err != nil {
 		return nil, &FileError{Path: path, Problems: []Problem{{Line: 1, Msg: err.Error()}}}
@@ -67,7 +76,7 @@ func readCSV(path string, o Options) (*Result, error) {
 	dec.r.Comma = sep
 	dec.r.FieldsPerRecord = -1
 	dec.r.ReuseRecord = true
-	base := filepath.Base(path)
+	base := domain.CleanName(filepath.Base(path))
 	res.Records = make([]domain.Record, 0, bytes.Count(data, []byte{'\n'}))
 	// gocsv fills rows in its goroutine while this one checks them.
 	rows := make(chan csvRow, 1024)
@@ -84,7 +93,7 @@ func readCSV(path string, o Options) (*Result, error) {
 	err = <-done
 	ps.merge(dec.ps)
 	if err != nil && !errors.Is(err, errHeader) {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", domain.CleanName(path), err)
 	}
 	if ps.any() {
 		return nil, &FileError{Path: path, Problems: ps.list, More: ps.more}
@@ -95,20 +104,45 @@ func readCSV(path string, o Options) (*Result, error) {
 	return res, nil
 }
 
-// decodeText strips a UTF-8 byte order mark, or converts Windows-1251 to
-// UTF-8 when the bytes are not UTF-8.
-func decodeText(data []byte) ([]byte, string) {
-	if bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")) {
-		return data[3:], "utf-8 with BOM"
+// decodeText strips a UTF-8 byte order mark, converts UTF-16 with a byte
+// order mark (Excel's "Unicode text") to UTF-8, or Windows-1251 when the
+// bytes are not UTF-8. A NUL is in no text file of books: the likeliest
+// is UTF-16 without its mark, which is refused rather than guessed at.
+func decodeText(data []byte) ([]byte, string, error) {
+	var enc string
+	switch {
+	case bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")):
+		data, enc = data[3:], "utf-8 with BOM"
+	case bytes.HasPrefix(data, []byte("\xFF\xFE")), bytes.HasPrefix(data, []byte("\xFE\xFF")):
+		enc = "utf-16le with BOM"
+		if data[0] == 0xFE {
+			enc = "utf-16be with BOM"
+		}
+		// ExpectBOM: the mark says the byte order and is dropped.
+		out, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+		if err != nil { // invalid sequences become U+FFFD; unreachable
+			return nil, enc, fmt.Errorf("not readable as %s: %v", enc, err)
+		}
+		data = out
+	case utf8.Valid(data):
+		enc = "utf-8"
 	}
-	if utf8.Valid(data) {
-		return data, "utf-8"
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		line := 1 + bytes.Count(data[:i], []byte{'\n'})
+		if enc == "" || enc == "utf-8" {
+			return nil, enc, fmt.Errorf("a NUL byte on line %d: the file looks like UTF-16 without a byte order mark; "+
+				"save it as \"CSV UTF-8\" or as \"Unicode text\" (UTF-16 with the mark)", line)
+		}
+		return nil, enc, fmt.Errorf("a NUL character on line %d: not a text file of %s", line, enc)
+	}
+	if enc != "" {
+		return data, enc, nil
 	}
 	out, err := charmap.Windows1251.NewDecoder().Bytes(data)
 	if err != nil { // every byte is defined in Windows-1251; unreachable
-		return data, "unknown"
+		return data, "unknown", nil
 	}
-	return out, "windows-1251"
+	return out, "windows-1251", nil
 }
 
 // detectSeparator picks ',', ';' or tab: whichever the header line has

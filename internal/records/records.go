@@ -6,17 +6,25 @@
 // no records at all. What it accepts, beyond the canonical header
 // (docs/commands.md, "import"):
 //
-//   - UTF-8, UTF-8 with a byte order mark, or Windows-1251 (any file that is
-//     not valid UTF-8 is read as Windows-1251, the encoding of Russian
-//     accounting exports);
+//   - UTF-8, UTF-8 with a byte order mark, UTF-16 (either byte order) with
+//     a byte order mark, which is Excel's "Unicode text" (.txt, tab between
+//     fields), or Windows-1251 (any other file that is not valid UTF-8 is
+//     read as Windows-1251, the encoding of Russian accounting exports); a
+//     file with a NUL byte, likely UTF-16 without its mark, is refused;
 //   - ',', ';' or tab between fields, found from the header line;
 //   - amounts with '.' or ',' as the decimal mark and spaces or non-breaking
 //     spaces between thousands ("1 000,50"); when both '.' and ',' appear
 //     ("1,000.50") the last one is the decimal mark; amounts are major units
 //     by default, checked against the currency's ISO 4217 decimals
 //     ("10.001" UAH is an error, not a rounding), or minor units with
-//     amount_unit = "minor";
+//     amount_unit = "minor"; an amount in parentheses is negative, as
+//     accounting writes it ("(10.00)", "(1,234.56)"): like "-10.00" it is
+//     a refund's or payout's size, and an error on a purchase;
 //   - column names and status and type words remapped in [records].
+//
+// XLSX cells are read by their raw values (numbers as written, dates as
+// serial numbers); a yes/no (boolean) cell in any column read is an error
+// on its row, not 1 or 0, and a serial before 1900-03-01 is not a date.
 package records
 
 import (
@@ -49,6 +57,12 @@ const (
 // Columns are the canonical columns, in the reference's order.
 var Columns = []string{ColPaymentID, ColType, ColAmount, ColCurrency, ColStatus, ColCreatedAt,
 	ColProviderPaymentID, ColOperationID, ColProjectID, ColCustomerID, ColMethod}
+
+// MaxIDBytes is the longest payment_id or provider_payment_id a record may
+// have. They are part of the ledger's record keys, whose id length is a
+// 16-bit field and whose whole size bbolt caps at 32 KiB. 256 bytes is
+// far beyond any real order or provider id.
+const MaxIDBytes = 256
 
 // DefaultSource names the merchant's book when import has no --source.
 const DefaultSource = "records"
@@ -83,7 +97,7 @@ type Problem struct {
 
 // FileError is a file rejected whole.
 type FileError struct {
-	Path     string
+	Path     string // shown through domain.CleanName
 	Sheet    string // XLSX
 	Problems []Problem
 	More     int // problems not listed
@@ -91,7 +105,7 @@ type FileError struct {
 
 func (e *FileError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: rejected, nothing imported: %d problem(s)", e.Path, len(e.Problems)+e.More)
+	fmt.Fprintf(&b, "%s: rejected, nothing imported: %d problem(s)", domain.CleanName(e.Path), len(e.Problems)+e.More)
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
 		b.WriteString(e.describe(p))
@@ -103,7 +117,7 @@ func (e *FileError) Error() string {
 }
 
 func (e *FileError) describe(p Problem) string {
-	where := filepath.Base(e.Path)
+	where := domain.CleanName(filepath.Base(e.Path))
 	if e.Sheet != "" {
 		where += fmt.Sprintf(" sheet %q row %d", e.Sheet, p.Line)
 	} else if p.Line > 0 {
@@ -138,12 +152,16 @@ func (ps *problems) merge(other *problems) {
 	for _, p := range other.list {
 		ps.add(p.Line, p.Column, "%s", p.Msg)
 	}
+	ps.sortByLine()
+}
+
+func (ps *problems) sortByLine() {
 	slices.SortStableFunc(ps.list, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 }
 
 // ReadFile reads a CSV or XLSX file, by its extension.
 func ReadFile(path string, o Options) (*Result, error) {
-	if o.Source == "" {
+	if o.Source = domain.CleanName(o.Source); o.Source == "" {
 		o.Source = DefaultSource
 	}
 	if o.MaxErrors <= 0 {
@@ -159,7 +177,7 @@ func ReadFile(path string, o Options) (*Result, error) {
 	case ".xlsx", ".xlsm":
 		return readXLSX(path, o)
 	default:
-		return nil, fmt.Errorf("%s: use a .csv or .xlsx file (an .xls from old Excel must be saved as .xlsx)", path)
+		return nil, fmt.Errorf("%s: use a .csv or .xlsx file (an .xls from old Excel must be saved as .xlsx)", domain.CleanName(path))
 	}
 }
 
@@ -261,6 +279,11 @@ func parseRow(row []string, line int, h *header, o *Options, origin string, nume
 	}
 	r.PaymentID = h.cell(row, iPaymentID)
 	r.ProviderPaymentID = h.cell(row, iProviderPaymentID)
+	for _, id := range []struct{ col, v string }{{ColPaymentID, r.PaymentID}, {ColProviderPaymentID, r.ProviderPaymentID}} {
+		if len(id.v) > MaxIDBytes {
+			bad(id.col, "%d bytes long; at most %d", len(id.v), MaxIDBytes)
+		}
+	}
 	if s := h.cell(row, iOperationID); s != "" {
 		id, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || id == 0 {

@@ -1,48 +1,59 @@
 package records
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"reconciled/internal/domain"
 )
 
 func readXLSX(path string, o Options) (*Result, error) {
+	shown := domain.CleanName(path)
 	f, err := excelize.OpenFile(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("%s: %w", shown, pe.Err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable XLSX file: %w", path, err)
+		return nil, fmt.Errorf("%s: not a readable XLSX file: %w", shown, err)
 	}
 	defer f.Close()
 	sheet := o.Sheet
 	if sheet == "" {
 		sheets := f.GetSheetList()
 		if len(sheets) == 0 {
-			return nil, fmt.Errorf("%s: the workbook has no sheet", path)
+			return nil, fmt.Errorf("%s: the workbook has no sheet", shown)
 		}
 		sheet = sheets[0]
 	} else if idx, _ := f.GetSheetIndex(sheet); idx < 0 {
-		return nil, fmt.Errorf("%s: no sheet %q (it has %v)", path, sheet, f.GetSheetList())
+		return nil, fmt.Errorf("%s: no sheet %q (it has %q)", shown, sheet, f.GetSheetList())
 	}
 	rows, err := f.Rows(sheet)
 	if err != nil {
-		return nil, fmt.Errorf("%s: sheet %q: %w", path, sheet, err)
+		return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
 	}
 	defer rows.Close()
 	res := &Result{Format: "xlsx"}
 	ps := &problems{max: o.MaxErrors}
 	fail := func() error { return &FileError{Path: path, Sheet: sheet, Problems: ps.list, More: ps.more} }
-	base := filepath.Base(path)
+	base := domain.CleanName(filepath.Base(path))
 	var h header
 	started := false
+	var later []pendingRow
 	for n := 1; rows.Next(); n++ {
 		// Raw values: numbers as written, dates as serial numbers, not as
 		// the sheet happens to format them.
 		row, err := rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			return nil, fmt.Errorf("%s: sheet %q row %d: %w", path, sheet, n, err)
+			return nil, fmt.Errorf("%s: sheet %q row %d: %w", shown, sheet, n, err)
 		}
 		if isEmpty(row) {
 			continue
@@ -56,13 +67,25 @@ func readXLSX(path string, o Options) (*Result, error) {
 			continue
 		}
 		res.Lines++
+		if maybeBoolean(row, &h) {
+			// Read again below, once its cells' types are known; its
+			// place in the records is kept.
+			later = append(later, pendingRow{n: n, row: slices.Clone(row), at: len(res.Records)})
+			res.Records = append(res.Records, domain.Record{})
+			continue
+		}
 		rec, ok := parseRow(row, n, &h, &o, fmt.Sprintf("%s row %d", base, n), true, ps)
 		if ok {
 			res.Records = append(res.Records, rec)
 		}
 	}
 	if err := rows.Error(); err != nil {
-		return nil, fmt.Errorf("%s: sheet %q: %w", path, sheet, err)
+		return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
+	}
+	if len(later) > 0 {
+		if err := readMaybeBoolean(f, sheet, later, &h, &o, base, res, ps); err != nil {
+			return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
+		}
 	}
 	if !started {
 		ps.add(1, "", "the sheet is empty")
@@ -73,6 +96,72 @@ func readXLSX(path string, o Options) (*Result, error) {
 		return nil, fail()
 	}
 	return res, nil
+}
+
+// A boolean cell's raw value is "1" or "0", which would pass for an amount,
+// an id or a date (serial 1 is 1899-12-31), and raw values are all a
+// streamed row gives. Rows with a "1" or "0" in a column we read are read
+// a second time, formatted, where a boolean shows as TRUE or FALSE: a
+// second pass over the sheet for the few files that need one, instead of
+// loading the whole sheet to ask each cell's type.
+type pendingRow struct {
+	n   int      // row number
+	row []string // raw values
+	at  int      // index of its place in Result.Records
+}
+
+func maybeBoolean(row []string, h *header) bool {
+	for c := range Columns {
+		if v := h.cell(row, c); v == "1" || v == "0" {
+			return true
+		}
+	}
+	return false
+}
+
+// nouns name what each canonical column holds, for "not a date".
+var nouns = [numColumns]string{"a payment id", "a type", "an amount", "a currency", "a status", "a date",
+	"a provider payment id", "an operation id", "a project id", "a customer id", "a method"}
+
+func readMaybeBoolean(f *excelize.File, sheet string, later []pendingRow, h *header, o *Options, base string, res *Result, ps *problems) error {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	next := 0
+	for n := 1; next < len(later) && rows.Next(); n++ {
+		p := later[next]
+		if n != p.n {
+			continue
+		}
+		next++
+		shown, err := rows.Columns()
+		if err != nil {
+			return fmt.Errorf("row %d: %w", n, err)
+		}
+		boolean := false
+		for c := range Columns {
+			if raw, text := h.cell(p.row, c), h.cell(shown, c); (raw == "1" || raw == "0") && (text == "TRUE" || text == "FALSE") {
+				ps.add(n, Columns[c], "%s is a boolean (yes/no) cell, not %s", text, nouns[c])
+				boolean = true
+			}
+		}
+		if boolean {
+			continue
+		}
+		if rec, ok := parseRow(p.row, n, h, o, fmt.Sprintf("%s row %d", base, n), true, ps); ok {
+			res.Records[p.at] = rec
+		}
+	}
+	if err := rows.Error(); err != nil {
+		return err
+	}
+	if next < len(later) { // the sheet changed under us: unreachable
+		return fmt.Errorf("row %d not found again", later[next].n)
+	}
+	ps.sortByLine()
+	return nil
 }
 
 func isEmpty(row []string) bool {
@@ -89,7 +178,10 @@ func isEmpty(row []string) bool {
 // whole seconds with exact arithmetic.
 func excelSerialTime(s string, loc *time.Location) (time.Time, bool) {
 	r, ok := new(big.Rat).SetString(s)
-	if !ok || r.Sign() <= 0 {
+	if !ok || r.Cmp(big.NewRat(61, 1)) < 0 {
+		// Before 1900-03-01 serials are off by a day (Excel's 1900 leap
+		// year), and no merchant's book is that old: 1 (1899-12-31) is a
+		// number or a yes/no cell, not a date.
 		return time.Time{}, false
 	}
 	secs := new(big.Rat).Mul(r, big.NewRat(86400, 1))
