@@ -8,10 +8,16 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"reconciled/internal/scratch"
 )
 
 func readXLSX(path string, o Options) (*Result, error) {
-	f, err := excelize.OpenFile(path)
+	// A large sheet is unzipped to a temporary file: into the process's
+	// scratch folder, which the next process removes if this one is killed
+	// (excelize's default folder if there is none).
+	tmp, _ := scratch.Dir()
+	f, err := excelize.OpenFile(path, excelize.Options{TmpDir: tmp})
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable XLSX file: %w", path, err)
 	}
