@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-
-	"reconciled/internal/export"
 )
 
 func (m *Main) runBackup(ctx context.Context, args []string) error {
@@ -46,7 +44,7 @@ func (m *Main) runBackup(ctx context.Context, args []string) error {
 	if m.remote {
 		return errRemotePath
 	}
-	if err := export.WriteFileAtomicMode(path, 0o600, write); err != nil {
+	if err := m.writeOutput(path, true, write); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	// A copy is only a backup once it opens and checks out.

@@ -104,6 +104,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
+	m.protectDatabase(dbPath)
 
 	// 2. Sync, then sync again: the second run re-reads the lookback window
 	// and stores nothing new.
@@ -122,7 +123,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	// accounting system exports them (Windows-1251, ';', decimal commas,
 	// Russian column names and words, mapped below as [records] would).
 	recordsPath := filepath.Join(abs, "merchant-records.csv")
-	if err := export.WriteFileAtomic(recordsPath, func(w io.Writer) error { _, err := w.Write(reconciled.DemoRecords); return err }); err != nil {
+	if err := m.writeOutput(recordsPath, false, func(w io.Writer) error { _, err := w.Write(reconciled.DemoRecords); return err }); err != nil {
 		return err
 	}
 	cfg.Records.Columns, cfg.Records.Statuses, cfg.Records.Types = reconciled.DemoColumns, reconciled.DemoStatuses, reconciled.DemoTypes

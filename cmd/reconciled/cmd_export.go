@@ -200,12 +200,12 @@ func (m *Main) writeExport(ctx context.Context, path string, write func(io.Write
 		return n, w(m.Stdout)
 	}
 	if m.outputSink != nil { // through the control socket: the client writes the file
-		return n, w(m.outputSink)
+		return n, export.NameTemporary(w(m.outputSink), path)
 	}
 	if m.remote {
 		return n, errRemotePath
 	}
-	if err := export.WriteFileAtomic(path, w); err != nil {
+	if err := m.writeOutput(path, false, w); err != nil {
 		return n, fmt.Errorf("export: %w", err)
 	}
 	return n, nil

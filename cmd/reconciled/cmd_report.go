@@ -386,7 +386,7 @@ func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Sch
 	htmlPath := filepath.Join(dir, "report-"+dr.Day()+".html")
 	attPath := filepath.Join(dir, dr.attachmentName(s.Format))
 	for _, path := range []string{htmlPath, attPath} {
-		if err := export.WriteFileAtomic(path, func(w io.Writer) error { return dr.write(ctxWriter{ctx, w}, filepath.Ext(path)) }); err != nil {
+		if err := d.m.writeOutput(path, false, func(w io.Writer) error { return dr.write(ctxWriter{ctx, w}, filepath.Ext(path)) }); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}

@@ -18,8 +18,10 @@ import (
 
 	"reconciled/internal/config"
 	"reconciled/internal/control"
+	"reconciled/internal/export"
 	"reconciled/internal/ledger"
 	"reconciled/internal/schedule"
+	"reconciled/internal/scratch"
 )
 
 // The daemon. `run` holds the database and runs the [[schedule]] jobs. A
@@ -106,10 +108,11 @@ func (d *daemon) run(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	srv := &control.Server{Handler: d.serveControl, Log: log}
+	srv := &control.Server{Handler: d.serveControl, Log: log, Database: d.database()}
 	served := make(chan struct{})
 	go func() { srv.Serve(ctx, ln); close(served) }()
 
+	d.sweep()
 	d.outbox.Add(1)
 	go d.deliver(ctx)
 	defer d.outbox.Wait()
@@ -151,6 +154,36 @@ func (d *daemon) run(ctx context.Context) error {
 			log.Info("stopped")
 			return nil
 		}
+	}
+}
+
+// database is the daemon's database file (the one it opened), which it
+// tells clients that write an output file (see output.go); nil if unknown.
+func (d *daemon) database() *control.FileID {
+	if len(d.m.protect) == 0 {
+		return nil
+	}
+	id := control.FileID(d.m.protect[0].ID) // openLedger's
+	return &id
+}
+
+// sweep removes what writers killed earlier left: temporary files beside
+// the schedules' files and processes' scratch folders (both only of
+// processes that no longer run).
+func (d *daemon) sweep() {
+	cfg := d.config()
+	scratch.SweepStale()
+	var removed []string
+	for _, s := range cfg.Schedules {
+		switch s.Job {
+		case "export":
+			removed = append(removed, export.SweepTemps(jobDir(cfg, s, "exports"))...)
+		case "report":
+			removed = append(removed, export.SweepTemps(jobDir(cfg, s, "reports"))...)
+		}
+	}
+	if len(removed) > 0 {
+		d.m.log().Info("removed the temporary files of killed writers", "files", removed)
 	}
 }
 
@@ -305,7 +338,7 @@ func (d *daemon) jobMain(cfg *config.Config, name string) *Main {
 	log := d.m.log().With("job", name)
 	out := &logWriter{log: log}
 	return &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, logger: log}
+		cfg: cfg, ledger: d.l, logger: log, protect: d.m.protect}
 }
 
 // idle gives memory back between jobs: the database's mapped pages and the

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"reconciled/internal/control"
-	"reconciled/internal/export"
 	"reconciled/internal/ledger"
 )
 
@@ -69,17 +68,19 @@ func (m *Main) forward(ctx context.Context, name string, args []string) (code in
 		return m.forwardedCode(code, err), true
 	}
 	req.Output = true
-	mode := os.FileMode(0o640)
-	if name == "backup" {
-		mode = 0o600
-	}
-	err = export.WriteFileAtomicMode(out, mode, func(w io.Writer) error {
-		code, err = control.Run(ctx, conn, req, input, m.Stdout, m.Stderr, w)
+	defer conn.Close() // when the target is refused before Run
+	// The client writes the file, as the person: the checks are made here,
+	// against this config's database and the daemon's own, which it tells
+	// before the first byte (guardedOutput).
+	m.protectDatabase(cfg.Storage.Path)
+	t := m.target(out, name == "backup")
+	err = asUsage(t.Write(func(w io.Writer) error {
+		code, err = control.Run(ctx, conn, req, input, m.Stdout, m.Stderr, guardedOutput{w, t})
 		if err == nil && code != 0 {
 			err = errCommandFailed
 		}
 		return err
-	})
+	}))
 	if errors.Is(err, errCommandFailed) {
 		return code, true
 	}
@@ -148,7 +149,7 @@ func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
 	}
 	cfg := d.config()
 	jm := &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outboxLog: d.m.log()}
+		cfg: cfg, ledger: d.l, protect: d.m.protect, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outboxLog: d.m.log()}
 	jm.setLogger(cfg.Log)
 	for _, cmd := range commands {
 		if cmd.name == name {

@@ -22,13 +22,16 @@ import (
 	"golang.org/x/term"
 
 	"reconciled/internal/config"
+	"reconciled/internal/export"
 	"reconciled/internal/ledger"
+	"reconciled/internal/scratch"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := NewMain().Run(ctx, os.Args[1:])
 	stop()
+	scratch.Remove()
 	os.Exit(code)
 }
 
@@ -68,6 +71,9 @@ type Main struct {
 	// outboxLog is where delivery is logged when set: the daemon's log, for
 	// a report --send that came through the socket.
 	outboxLog *slog.Logger
+	// protect are the files no output of the command may replace: the
+	// database it opened (see output.go).
+	protect []export.Protected
 
 	logMu sync.Mutex // guards logger: a reload replaces it while jobs log
 }
@@ -267,7 +273,11 @@ func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, er
 	if m.ledger != nil {
 		return m.ledger.Shared(), nil
 	}
-	return ledger.Open(cfg.Storage.Path, ledger.Options{ReadOnly: readOnly, Logger: m.log()})
+	l, err := ledger.Open(cfg.Storage.Path, ledger.Options{ReadOnly: readOnly, Logger: m.log()})
+	if err == nil {
+		m.protectDatabase(cfg.Storage.Path)
+	}
+	return l, err
 }
 
 // stderrIsTerminal says whether progress can be drawn.

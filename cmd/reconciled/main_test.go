@@ -9,15 +9,19 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"reconciled/internal/domain"
 	"reconciled/internal/fakeapi"
 	"reconciled/internal/ledger"
+	"reconciled/internal/scratch"
 )
 
 // TestMain lets the test binary run as the reconciled command, for tests
@@ -27,12 +31,20 @@ func TestMain(m *testing.M) {
 		os.Exit(runMeasured(os.Args[1:]))
 	}
 	if os.Getenv("RECONCILED_TEST_CHILD") == "1" {
+		if limit, err := strconv.ParseUint(os.Getenv("RECONCILED_TEST_FSIZE"), 10, 64); err == nil { // a full disk
+			if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: limit, Max: limit}); err != nil {
+				panic(err)
+			}
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := NewMain().Run(ctx, os.Args[1:])
 		stop()
+		scratch.Remove() // as main does
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	scratch.Remove()
+	os.Exit(code)
 }
 
 const (

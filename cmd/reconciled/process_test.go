@@ -120,7 +120,7 @@ func TestInterruptedExportLeavesNoPartialFile(t *testing.T) {
 		cmd, out := w.child(t, "export", "--what", "operations", "--format", format, "-o", path)
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			tmp, _ := filepath.Glob(filepath.Join(dir, ".ops."+format+"-*.tmp"))
+			tmp, _ := filepath.Glob(filepath.Join(dir, ".ops."+format+".reconciled-*.tmp"))
 			if len(tmp) > 0 {
 				if fi, err := os.Stat(tmp[0]); err == nil && fi.Size() > 0 {
 					break

@@ -32,7 +32,8 @@ func Dial(path string) (*net.UnixConn, error) {
 // the command prints to stdout and stderr and its output file to output,
 // and returns its exit status. It closes conn. If ctx is done first (the
 // person pressed Ctrl-C), the connection is dropped, which cancels the
-// command in the daemon, and ctx's error is returned.
+// command in the daemon, and ctx's error is returned. An output that is an
+// Output learns the daemon's database file first.
 func Run(ctx context.Context, conn *net.UnixConn, req Request, input io.Reader, stdout, stderr, output io.Writer) (int, error) {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -45,6 +46,8 @@ func Run(ctx context.Context, conn *net.UnixConn, req Request, input io.Reader, 
 }
 
 func run(conn *net.UnixConn, req Request, input io.Reader, stdout, stderr, output io.Writer) (int, error) {
+	guard, _ := output.(Output)
+	req.Database = guard != nil
 	w := bufio.NewWriterSize(conn, 64<<10)
 	if err := writeJSON(w, frameRequest, req); err != nil {
 		return 1, err
@@ -83,6 +86,15 @@ func run(conn *net.UnixConn, req Request, input io.Reader, stdout, stderr, outpu
 			_, err = stdout.Write(p)
 		case frameStderr:
 			_, err = stderr.Write(p)
+		case frameDatabase:
+			var id FileID
+			if guard == nil {
+				return 1, errors.New("control socket: the daemon sent its database unasked")
+			}
+			if err := json.Unmarshal(p, &id); err != nil {
+				return 1, err
+			}
+			err = guard.Database(id)
 		case frameFile:
 			if output == nil {
 				return 1, errors.New("control socket: the daemon sent a file nobody asked for")

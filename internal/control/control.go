@@ -13,8 +13,11 @@
 //
 // The protocol is frames: a type byte, a 4-byte big-endian length, the
 // payload. Client: R (the request, JSON), I… (input file bytes), i (input
-// end). Daemon: O and E (standard output and error), F (output file bytes),
-// X (the exit status, JSON), then it closes. A client that goes away
+// end). Daemon: D (its database file's device and inode, JSON: first, and
+// only when the request asks, so that the client refuses to write its
+// output over the daemon's database under any name), O and E (standard
+// output and error), F (output file bytes), X (the exit status, JSON), then
+// it closes. A client that goes away
 // (Ctrl-C) cancels the command. The daemon learns who the client is from
 // the socket (SO_PEERCRED), for the audit trail.
 package control
@@ -31,6 +34,7 @@ import (
 // Frame types.
 const (
 	frameRequest  = 'R'
+	frameDatabase = 'D'
 	frameInput    = 'I'
 	frameInputEnd = 'i'
 	frameStdout   = 'O'
@@ -53,6 +57,23 @@ type Request struct {
 	InputArg int `json:"input_arg,omitempty"`
 	// Output says the client takes an output file back (-o, backup).
 	Output bool `json:"output,omitempty"`
+	// Database asks for the daemon's database file (a D frame) before the
+	// output file. A daemon that does not know it ignores it.
+	Database bool `json:"database,omitempty"`
+}
+
+// FileID is a file's device and inode number.
+type FileID struct {
+	Dev uint64 `json:"dev"`
+	Ino uint64 `json:"ino"`
+}
+
+// Output is an output file that must not be the daemon's database: Run
+// asks the daemon for its database and calls Database with it before the
+// file's first byte; an error stops the command.
+type Output interface {
+	io.Writer
+	Database(FileID) error
 }
 
 // Exit is how the command ended.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -11,7 +13,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"reconciled/internal/scratch"
 )
+
+// TestMain removes the scratch folder that received files went to, as the
+// daemon does when it ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	scratch.Remove()
+	os.Exit(code)
+}
 
 func socketPath(t *testing.T) string {
 	dir, err := os.MkdirTemp("", "ctl")
@@ -159,4 +171,70 @@ func TestStalledClientDoesNotHoldTheDaemon(t *testing.T) {
 		t.Error("the handler's write did not fail")
 	}
 	t.Logf("stopped in %v", time.Since(begin))
+}
+
+// guardedOutput is an Output that refuses one database file.
+type guardedOutput struct {
+	bytes.Buffer
+	refuse FileID
+	told   []FileID
+}
+
+func (g *guardedOutput) Database(id FileID) error {
+	g.told = append(g.told, id)
+	if id == g.refuse {
+		return errors.New("that is the database")
+	}
+	return nil
+}
+
+// TestTheDaemonTellsItsDatabase: a client whose output is an Output hears
+// the daemon's database before any byte of the file, and refusing it stops
+// the command in the daemon; other clients hear nothing of it.
+func TestTheDaemonTellsItsDatabase(t *testing.T) {
+	path := socketPath(t)
+	ln, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	db := FileID{Dev: 2049, Ino: 1234}
+	canceled := make(chan struct{}, 1)
+	srv := &Server{Log: slog.New(slog.DiscardHandler), Database: &db, Handler: func(ctx context.Context, c *Command) int {
+		c.Output.Write([]byte("copy"))
+		if c.Args[0] == "wait" {
+			<-ctx.Done()
+			canceled <- struct{}{}
+			return 1
+		}
+		return 0
+	}}
+	go srv.Serve(ctx, ln)
+	run := func(args string, out io.Writer) (int, error) {
+		conn, err := Dial(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o, e bytes.Buffer
+		return Run(context.Background(), conn, Request{Args: []string{args}, Output: true}, nil, &o, &e, out)
+	}
+
+	ok := &guardedOutput{refuse: FileID{Dev: 2049, Ino: 99}}
+	if code, err := run("backup", ok); code != 0 || err != nil || ok.String() != "copy" || len(ok.told) != 1 || ok.told[0] != db {
+		t.Errorf("allowed: %d %v %q, told %v", code, err, ok.String(), ok.told)
+	}
+	refused := &guardedOutput{refuse: db}
+	if _, err := run("wait", refused); err == nil || !strings.Contains(err.Error(), "that is the database") || refused.Len() != 0 {
+		t.Errorf("refused: %v, %d bytes written", err, refused.Len())
+	}
+	select {
+	case <-canceled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the refused command went on in the daemon")
+	}
+	var plain bytes.Buffer // not an Output: the protocol as before
+	if code, err := run("backup", &plain); code != 0 || err != nil || plain.String() != "copy" {
+		t.Errorf("plain: %d %v %q", code, err, plain.String())
+	}
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"reconciled/internal/scratch"
 )
 
 // Command is one command line received by the daemon.
@@ -70,7 +72,10 @@ func Listen(path string) (*net.UnixListener, error) {
 type Server struct {
 	Handler Handler
 	Log     *slog.Logger
-	wg      sync.WaitGroup
+	// Database is the daemon's database file, told to a client that takes
+	// an output file back and asks (Request.Database); nil tells nothing.
+	Database *FileID
+	wg       sync.WaitGroup
 }
 
 // Serve accepts connections until ctx is done, then closes ln and waits
@@ -134,7 +139,7 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 	w := &lockedWriter{w: bufio.NewWriterSize(conn, 64<<10), conn: conn}
 	fail := func(msg string) {
 		frameWriter{w, frameStderr}.Write([]byte("reconciled: " + msg + "\n"))
-		writeJSONLocked(w, Exit{Code: 2})
+		writeJSONLocked(w, frameExit, Exit{Code: 2})
 	}
 	conn.SetReadDeadline(time.Now().Add(requestTimeout))
 	typ, p, err := readFrame(r)
@@ -150,8 +155,19 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 	if req.Output {
 		c.Output = frameWriter{w, frameFile}
 	}
+	if req.Output && req.Database && s.Database != nil {
+		if err := writeJSONLocked(w, frameDatabase, s.Database); err != nil {
+			return
+		}
+	}
 	if req.Input != "" {
-		dir, err := os.MkdirTemp("", "reconciled-input-")
+		// In the process's scratch folder: removed after a kill too.
+		tmp, err := scratch.Dir()
+		if err != nil {
+			fail("the daemon could not take the file: " + err.Error())
+			return
+		}
+		dir, err := os.MkdirTemp(tmp, "input-")
 		if err != nil {
 			fail("the daemon could not take the file: " + err.Error())
 			return
@@ -186,12 +202,15 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 	}()
 	s.Log.Info("control socket: command", "user", peer.User, "pid", peer.PID, "args", req.Args)
 	code := s.Handler(cmdCtx, c)
-	writeJSONLocked(w, Exit{Code: code})
+	writeJSONLocked(w, frameExit, Exit{Code: code})
 }
 
-func writeJSONLocked(w *lockedWriter, e Exit) {
-	p, _ := json.Marshal(e)
-	w.frame(frameExit, p)
+func writeJSONLocked(w *lockedWriter, typ byte, v any) error {
+	p, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return w.frame(typ, p)
 }
 
 // receiveFile stores the input file's frames at path; alive is called

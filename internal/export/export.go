@@ -5,8 +5,9 @@
 // Amounts are formatted from their integer minor units with the currency's
 // ISO 4217 decimals, never through a float. Text cells that a spreadsheet
 // would run as a formula are neutralised (see Neutralize). Files are written
-// to a temporary name and renamed into place (WriteFileAtomic), so a failed
-// or interrupted export leaves no partial file.
+// through a Target (file.go): to a temporary name renamed into place, so a
+// failed or interrupted export leaves no partial file, and never over a
+// device, a pipe, a folder or a protected file (the database).
 //
 // A file's bytes depend on what it shows and nothing else: no time of
 // writing in a cell, and an XLSX keeps excelize's fixed document properties

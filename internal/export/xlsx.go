@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"reconciled/internal/domain"
+	"reconciled/internal/scratch"
 )
 
 // XLSX files are written with excelize's StreamWriter: rows go to a
@@ -27,6 +28,10 @@ import (
 // significant digits); an amount with more is written as text, so that no
 // digit is lost. Operation ids (17 digits) are text for the same reason.
 // Times are date cells holding the wall-clock time of the export's zone.
+//
+// excelize's temporary files (a sheet's rows past 16 MiB) go to the
+// process's scratch folder (internal/scratch), which the next reconciled
+// process removes if this one is killed; excelize removes them on Close.
 
 // XLSXOptions shape an XLSX file.
 type XLSXOptions struct {
@@ -51,7 +56,10 @@ func newBook(o XLSXOptions) (*book, error) {
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
-	b := &book{f: excelize.NewFile(), loc: o.Location, buffered: o.BufferedZip}
+	// Without a scratch folder ($TMPDIR not writable), excelize's default
+	// is no worse: a small workbook needs no temporary file at all.
+	tmp, _ := scratch.Dir()
+	b := &book{f: excelize.NewFile(excelize.Options{TmpDir: tmp}), loc: o.Location, buffered: o.BufferedZip}
 	style := func(s *excelize.Style) int {
 		id, err := b.f.NewStyle(s)
 		if err != nil {

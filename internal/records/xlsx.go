@@ -13,11 +13,16 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"reconciled/internal/domain"
+	"reconciled/internal/scratch"
 )
 
 func readXLSX(path string, o Options) (*Result, error) {
 	shown := domain.CleanName(path)
-	f, err := excelize.OpenFile(path)
+	// A large sheet is unzipped to a temporary file: into the process's
+	// scratch folder, which the next process removes if this one is killed
+	// (excelize's default folder if there is none).
+	tmp, _ := scratch.Dir()
+	f, err := excelize.OpenFile(path, excelize.Options{TmpDir: tmp})
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return nil, fmt.Errorf("%s: %w", shown, pe.Err)

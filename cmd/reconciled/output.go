@@ -1,0 +1,70 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"slices"
+
+	"reconciled/internal/control"
+	"reconciled/internal/export"
+)
+
+// Output files. Every file a person or a schedule names (export -o,
+// report -o, backup's FILE, the scheduled export's and report's files,
+// and the client's side of the control socket) is written by writeOutput,
+// through export.Target: a regular file or a new one (a symbolic link is
+// written through to the file it names), never a device, pipe, socket or
+// folder, and never the database under any name (compared by device and
+// inode: the database opened by this command, and, through the socket,
+// the daemon's, which the daemon tells the client). A refusal is bad usage
+// (exit 2) and names the path as it was given.
+
+const (
+	databaseWhat       = "the database (storage.path)"
+	daemonDatabaseWhat = "the running daemon's database"
+)
+
+// protectDatabase remembers the database at path as a file no output of
+// this command may replace. Called when the database is opened, so that
+// the file protected is the one open even if the path is replaced later.
+// A database that cannot be looked at (no access to its folder) cannot be
+// written through that path either; the daemon guards its own.
+func (m *Main) protectDatabase(path string) {
+	if p, ok, err := export.ProtectFile(path, databaseWhat); err == nil && ok {
+		m.protect = append(m.protect, p)
+	}
+}
+
+// target is the file at path as this command writes it: private files
+// (backups) are 0600 whatever the file they replace allowed.
+func (m *Main) target(path string, private bool) *export.Target {
+	return &export.Target{Path: path, Private: private, Protect: slices.Clone(m.protect)}
+}
+
+// writeOutput writes path through write.
+func (m *Main) writeOutput(path string, private bool, write func(io.Writer) error) error {
+	return asUsage(m.target(path, private).Write(write))
+}
+
+// asUsage makes a refused output file bad usage (exit 2).
+func asUsage(err error) error {
+	var te *export.TargetError
+	if errors.As(err, &te) {
+		return &usageError{err.Error()}
+	}
+	return err
+}
+
+// guardedOutput is the client's output file through the control socket:
+// the daemon's database, which it tells first, is one more file the
+// target must not be.
+type guardedOutput struct {
+	io.Writer
+	t *export.Target
+}
+
+func (g guardedOutput) Database(id control.FileID) error {
+	g.t.Protect = append(g.t.Protect, export.Protected{ID: export.FileID(id), What: daemonDatabaseWhat})
+	_, err := g.t.Check()
+	return err
+}

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"reconciled/internal/config"
+	"reconciled/internal/ledger"
+)
+
+// badTargets are output files that must be refused, beside the database
+// db: the database itself, another spelling of it, a hard and a symbolic
+// link to it, a named pipe, a folder and a link to a device.
+func badTargets(t *testing.T, db string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	targets := map[string]string{
+		"the database":             db,
+		"the database, respelled":  filepath.Dir(db) + "/./" + filepath.Base(db),
+		"a hard link to it":        filepath.Join(dir, "hard.db"),
+		"a symbolic link to it":    filepath.Join(dir, "soft.db"),
+		"a named pipe":             filepath.Join(dir, "pipe.db"),
+		"a folder":                 filepath.Join(dir, "folder.db"),
+		"a link to a device":       filepath.Join(dir, "null.db"),
+		"a link to a link to it":   filepath.Join(dir, "soft2.db"),
+		"a link to a missing file": filepath.Join(dir, "dangling.db"),
+	}
+	for _, err := range []error{
+		os.Link(db, targets["a hard link to it"]),
+		os.Symlink(db, targets["a symbolic link to it"]),
+		os.Symlink(targets["a symbolic link to it"], targets["a link to a link to it"]),
+		syscall.Mkfifo(targets["a named pipe"], 0o640),
+		os.Mkdir(targets["a folder"], 0o750),
+		os.Symlink("/dev/null", targets["a link to a device"]),
+		os.Symlink(filepath.Join(dir, "missing", "x.db"), targets["a link to a missing file"]),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return targets
+}
+
+// snapshot is what a path is: its mode, identity and (for a regular
+// file) content.
+type snapshot struct {
+	fi   os.FileInfo
+	data []byte
+}
+
+func snap(t *testing.T, path string) snapshot {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := snapshot{fi: fi}
+	if fi.Mode().IsRegular() {
+		s.data, _ = os.ReadFile(path)
+	}
+	return s
+}
+
+func (s snapshot) same(t *testing.T, path string) bool {
+	t.Helper()
+	now := snap(t, path)
+	return now.fi.Mode() == s.fi.Mode() && os.SameFile(now.fi, s.fi) && bytes.Equal(now.data, s.data)
+}
+
+// refusedEverywhere runs export -o, report -o and backup onto each bad
+// target: each is refused with exit 2 and an error naming the path, and
+// nothing is replaced.
+func refusedEverywhere(t *testing.T, w *world, targets map[string]string, config string) {
+	t.Helper()
+	for what, path := range targets {
+		before := snap(t, path)
+		report := path
+		if !strings.HasSuffix(path, ".db") {
+			t.Fatalf("%s: the targets end in .db", path)
+		}
+		for _, args := range [][]string{
+			{"export", "--what", "operations", "--format", "csv", "-o", path},
+			{"export", "--what", "summary", "--format", "xlsx", "-o", path},
+			{"report", "--date", "2026-11-01", "-o", strings.TrimSuffix(report, ".db") + ".html"},
+			{"backup", path},
+		} {
+			if args[0] == "report" {
+				// report -o wants a known extension: the same kinds of files, named .html.
+				html := args[len(args)-1]
+				if _, err := os.Lstat(html); err != nil {
+					if err := os.Symlink(path, html); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			var out, errb bytes.Buffer
+			m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Now: func() time.Time { return w.now }}
+			code := m.Run(t.Context(), append([]string{"--config", config}, args...))
+			if code != exitUsage || !strings.Contains(errb.String(), args[len(args)-1]) {
+				t.Errorf("%s: %v: exit %d, want %d naming it:\n%s", what, args, code, exitUsage, errb.String())
+			}
+		}
+		if !before.same(t, path) {
+			t.Errorf("%s: %s was replaced", what, path)
+		}
+		if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*.tmp")); len(left) != 0 {
+			t.Errorf("%s: left %v", what, left)
+		}
+	}
+	if fi, err := os.Stat("/dev/null"); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("/dev/null is no longer a device: %v %v", fi, err)
+	}
+}
+
+// TestOutputsNeverDestroyTheirTarget: export, report and backup refuse a
+// target that is not a regular file, or is the database however it is
+// named; a backup is 0600 whatever the file it replaces allowed.
+func TestOutputsNeverDestroyTheirTarget(t *testing.T) {
+	w := newWorld(t, 300, time.Minute, "")
+	w.mustRun(t, "sync")
+	refusedEverywhere(t, w, badTargets(t, w.db), w.config)
+	w.mirror(t)
+
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	os.WriteFile(copyPath, []byte("readable by all"), 0o644)
+	w.mustRun(t, "backup", copyPath)
+	if fi, err := os.Stat(copyPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup over a 0644 file: %v %v, want 0600", fi.Mode(), err)
+	}
+}
+
+// TestOutputsThroughTheDaemon: through the control socket, the client
+// refuses the daemon's own database even when its config names another
+// one (the daemon tells it its file), and a confirmed import survives the
+// daemon's restart. The daemon's start removes what killed writers left.
+func TestOutputsThroughTheDaemon(t *testing.T) {
+	w := newWorld(t, 300, time.Minute, "")
+	w.setNow(time.Now())
+	w.mustRun(t, "sync")
+	sock := filepath.Join(w.dir, "reconciled.sock")
+	// A client whose config names another database, on the same socket.
+	other := filepath.Join(w.dir, "other.toml")
+	text, _ := os.ReadFile(w.config)
+	text = bytes.Replace(text, []byte(w.db), []byte(filepath.Join(w.dir, "elsewhere", "other.db")), 1)
+	text = append(text, fmt.Sprintf("[daemon]\nsocket = %q\n", sock)...)
+	if err := os.WriteFile(other, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Left by writers that were killed: the daemon's start removes them.
+	tmp, exports := t.TempDir(), filepath.Join(w.dir, "exports")
+	os.Mkdir(exports, 0o750)
+	dead := deadPID(t)
+	staleScratch := filepath.Join(tmp, fmt.Sprintf("reconciled-%d-1", dead))
+	liveScratch := filepath.Join(tmp, fmt.Sprintf("reconciled-%d-2", os.Getpid()))
+	staleTemp := filepath.Join(exports, fmt.Sprintf(".operations-2026-11-01.xlsx.reconciled-%d-3.tmp", dead))
+	for _, d := range []string{staleScratch, liveScratch} {
+		os.Mkdir(d, 0o700)
+		os.WriteFile(filepath.Join(d, "excelize-4"), []byte("rows"), 0o600)
+	}
+	os.WriteFile(staleTemp, []byte("partial"), 0o600)
+	appendConfig(t, w, "[[schedule]]\njob = \"export\"\ncron = \"0 3 * * *\"\n")
+
+	sd := newNotifySocket(t)
+	cmd := exec.Command(os.Args[0], "--config", w.config, "run")
+	cmd.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1", "NOTIFY_SOCKET="+sd.path, "TMPDIR="+tmp)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitFor(t, "READY=1", out, func() bool { return sd.count("READY=1") == 1 })
+	for _, p := range []string{staleScratch, staleTemp} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("the daemon's start left %s", filepath.Base(p))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(liveScratch, "excelize-4")); err != nil {
+		t.Errorf("the daemon's start removed a live process's folder: %v", err)
+	}
+
+	books := filepath.Join(t.TempDir(), "books.csv")
+	os.WriteFile(books, []byte("payment_id,type,amount,currency,status,created_at\nconfirmed-import,purchase,10.00,UAH,paid,2026-10-01 10:00:00\n"), 0o600)
+	w.mustRun(t, "import", books)
+
+	for _, config := range []string{w.config, other} {
+		refusedEverywhere(t, w, badTargets(t, w.db), config)
+	}
+	// The client with the other config knows the database only from the
+	// daemon.
+	var o, e bytes.Buffer
+	m := &Main{Stdout: &o, Stderr: &e, Getenv: func(string) string { return "" }, Now: time.Now}
+	if code := m.Run(t.Context(), []string{"--config", other, "backup", w.db}); code != exitUsage || !strings.Contains(e.String(), daemonDatabaseWhat) {
+		t.Errorf("backup onto the daemon's database with another config: exit %d: %s", code, e.String())
+	}
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	os.WriteFile(copyPath, []byte("readable by all"), 0o644)
+	w.mustRun(t, "backup", copyPath)
+	if fi, err := os.Stat(copyPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup through the daemon over a 0644 file: %v %v, want 0600", fi.Mode(), err)
+	}
+	stopDaemon(t, cmd, out)
+	if got := w.mustRun(t, "export", "--what", "reconciliation", "--format", "csv"); !strings.Contains(got, "confirmed-import") {
+		t.Errorf("the import is gone after the daemon's restart:\n%s", got)
+	}
+	w.mirror(t)
+}
+
+// TestScheduledJobsRefuseBadTargets: the daemon's export and report jobs
+// go through the same checks: a job's file that is a link to the
+// database, or a pipe, fails the job and stays.
+func TestScheduledJobsRefuseBadTargets(t *testing.T) {
+	w := newWorld(t, 300, 30*time.Minute, "")
+	w.now = start.Add(10*24*time.Hour + 7*time.Hour)
+	w.mustRun(t, "sync")
+	d, cfg, _ := inProcessDaemon(t, w)
+	dir := t.TempDir()
+	exportFile := filepath.Join(dir, "operations-2026-11-10.csv")
+	reportFile := filepath.Join(dir, "report-2026-11-10.html")
+	os.Symlink(w.db, exportFile)
+	syscall.Mkfifo(reportFile, 0o640)
+	before, beforeReport := snap(t, exportFile), snap(t, reportFile)
+	s := config.Schedule{Job: "export", Cron: "@every 1h", What: "operations", Format: "csv", Dir: dir}
+	if err := d.exportJob(t.Context(), cfg, s); err == nil || !strings.Contains(err.Error(), exportFile) {
+		t.Errorf("export job onto a link to the database: %v", err)
+	}
+	r := config.Schedule{Job: "report", Cron: "@every 1h", Dir: dir}
+	if err := d.reportJob(t.Context(), cfg, r); err == nil || !strings.Contains(err.Error(), reportFile) {
+		t.Errorf("report job onto a pipe: %v", err)
+	}
+	if !before.same(t, exportFile) || !beforeReport.same(t, reportFile) {
+		t.Error("a job replaced its target")
+	}
+	d.l.Close()
+	w.mirror(t)
+}
+
+// deadPID is the pid of a process that has ended.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	c := exec.Command(os.Args[0], "-test.run=^$")
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return c.Process.Pid
+}
+
+// TestKilledWriterLeavesNothingForever kills (SIGKILL) a client while it
+// writes its -o file: the temporary file it leaves beside the target, and
+// the temporary folder of a killed process, are removed by the next
+// export, and another live writer's are not.
+func TestKilledWriterLeavesNothingForever(t *testing.T) {
+	w := newWorld(t, 300, time.Minute, "")
+	w.mustRun(t, "sync")
+	// A daemon that takes the request and never answers: the client waits
+	// with its temporary file open.
+	sock := filepath.Join(w.dir, "reconciled.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "ops.csv")
+	child, out := w.child(t, "export", "--what", "operations", "--format", "csv", "-o", target)
+	var left []string
+	deadline := time.Now().Add(30 * time.Second)
+	for len(left) == 0 {
+		left, _ = filepath.Glob(filepath.Join(dir, ".ops.csv.reconciled-"+strconv.Itoa(child.Process.Pid)+"-*.tmp"))
+		if time.Now().After(deadline) {
+			t.Fatalf("no temporary file with the writer's pid in 30 s: %s", out)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	child.Process.Kill()
+	child.Wait()
+	ln.Close()
+	if c := <-accepted; c != nil {
+		c.Close()
+	}
+	if _, err := os.Stat(left[0]); err != nil {
+		t.Fatalf("the kill left no temporary file: %v", err)
+	}
+	live := filepath.Join(dir, fmt.Sprintf(".other.csv.reconciled-%d-9.tmp", os.Getpid()))
+	os.WriteFile(live, []byte("being written"), 0o600)
+	tmp := t.TempDir()
+	staleScratch := filepath.Join(tmp, fmt.Sprintf("reconciled-%d-1", child.Process.Pid))
+	os.Mkdir(staleScratch, 0o700)
+	os.WriteFile(filepath.Join(staleScratch, "excelize-2"), bytes.Repeat([]byte("row"), 1000), 0o600)
+
+	next := exec.Command(os.Args[0], "--config", w.config, "export", "--what", "operations", "--format", "xlsx", "-o", filepath.Join(dir, "next.xlsx"))
+	next.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1", "TMPDIR="+tmp)
+	if b, err := next.CombinedOutput(); err != nil {
+		t.Fatalf("the next export: %v\n%s", err, b)
+	}
+	if _, err := os.Stat(left[0]); err == nil {
+		t.Error("the next export left the killed writer's temporary file")
+	}
+	if _, err := os.Stat(staleScratch); err == nil {
+		t.Error("the next export left the killed process's temporary folder")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the next export removed a live writer's file: %v", err)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("the next export left its own temporary folder: %v", entries)
+	}
+}
+
+// TestFullDiskNamesTheUsersFile: a write that fails for want of space (a
+// file size limit in a child process) names the file asked for, not the
+// temporary one.
+func TestFullDiskNamesTheUsersFile(t *testing.T) {
+	w := newWorld(t, 2000, time.Minute, "")
+	w.mustRun(t, "sync")
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"export", "--what", "operations", "--format", "csv", "-o", filepath.Join(dir, "ops.csv")},
+		{"export", "--what", "operations", "--format", "xlsx", "-o", filepath.Join(dir, "ops.xlsx")},
+		{"backup", filepath.Join(dir, "copy.db")},
+	} {
+		c := exec.Command(os.Args[0], append([]string{"--config", w.config}, args...)...)
+		c.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1", "RECONCILED_TEST_FSIZE=20000")
+		b, err := c.CombinedOutput()
+		msg := string(b)
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitFailed {
+			t.Errorf("%v: %v, want exit %d:\n%s", args, err, exitFailed, msg)
+		}
+		if !strings.Contains(msg, args[len(args)-1]+": file too large") || strings.Contains(msg, ".tmp") {
+			t.Errorf("%v: the error does not name the file:\n%s", args, msg)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("%v: left %v", args, left)
+		}
+	}
+	l, err := ledger.Open(w.db, ledger.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
