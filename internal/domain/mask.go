@@ -10,15 +10,20 @@ import (
 // response:
 //
 //   - values the provider already masked ("411111******1111") or elided
-//     ("1743-3223…543") are kept as they are;
+//     ("1743-3223…543") are kept as they are, but for any card number in
+//     them that still shows 13 or more digits (MaskCardNumbers):
+//     "4111111111111111*" is not masked for ending in '*';
 //   - an e-mail (an e-wallet account) keeps the first character of its local
 //     part and its domain: "q***@gmail.com";
 //   - 12 or more digits (a PAN, an account number) keep the first six and the
 //     last four digits, the rest become '*';
 //   - anything else of 8 or more characters keeps its first and last four.
 func MaskAccount(s string) string {
-	if s == "" || strings.Contains(s, "*") || strings.Contains(s, "...") || strings.Contains(s, "…") {
+	if s == "" {
 		return s
+	}
+	if strings.Contains(s, "*") || strings.Contains(s, "...") || strings.Contains(s, "…") {
+		return MaskCardNumbers(s)
 	}
 	if at := strings.LastIndexByte(s, '@'); at > 0 {
 		_, size := utf8.DecodeRuneInString(s)
@@ -58,3 +63,73 @@ func maskDigits(s string, n int) string {
 	}
 	return string(b)
 }
+
+// cardMinDigits is the length of the shortest card number (ISO/IEC 7812:
+// 13 to 19 digits).
+const cardMinDigits = 13
+
+// MaskCardNumbers masks every card number in a text (an account number, an
+// operation's message) to its first six and last four digits: each run of
+// 13 or more digits, which may be split by single spaces or dashes and
+// hold mask characters ('*', '.', '…', '•') between its digits. No Luhn
+// check: a 13–19-digit number is taken for a card number, and masking
+// one that was not (a long reference in a message) is the safe error.
+// Longer runs are masked too (two card numbers side by side).
+// Text with fewer than 13 digits in all is returned as it is, unallocated.
+func MaskCardNumbers(s string) string {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			digits++
+		}
+	}
+	if digits < cardMinDigits {
+		return s
+	}
+	r := []rune(s)
+	changed := false
+	for i := 0; i < len(r); {
+		if !isCardDigit(r[i]) && !isMaskRune(r[i]) {
+			i++
+			continue
+		}
+		// A run from i to end (exclusive), n digits in it.
+		end, n := i, 0
+		for j := i; j < len(r); j++ {
+			switch c := r[j]; {
+			case isCardDigit(c):
+				n++
+				end = j + 1
+			case isMaskRune(c):
+				end = j + 1
+			case (c == ' ' || c == '-') && end == j && j+1 < len(r) && (isCardDigit(r[j+1]) || isMaskRune(r[j+1])):
+				// one separator between digits
+			default:
+				j = len(r)
+			}
+		}
+		if n >= cardMinDigits {
+			seen := 0
+			for k := i; k < end; k++ {
+				if !isCardDigit(r[k]) {
+					continue
+				}
+				if seen >= 6 && seen < n-4 {
+					r[k] = '*'
+				}
+				seen++
+			}
+			changed = true
+		}
+		i = max(end, i+1)
+	}
+	if !changed {
+		return s
+	}
+	return string(r)
+}
+
+func isCardDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// isMaskRune reports whether r stands for a digit a provider hid.
+func isMaskRune(r rune) bool { return r == '*' || r == '.' || r == '…' || r == '•' }

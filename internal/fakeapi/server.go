@@ -86,6 +86,7 @@ type Server struct {
 	gen      *generator
 	mu       sync.Mutex
 	faults   Faults
+	edit     atomic.Pointer[func(op *domain.Operation)]
 	cache    []cachedQuery
 	requests atomic.Int64
 	served   atomic.Int64 // operations sent
@@ -154,6 +155,18 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Unlock()
 }
 
+// SetEdit makes the fake change each operation the generator made before it
+// is served (and in Operations) with edit: values the generator never
+// makes, such as a card number a provider did not mask. nil serves them as
+// made. It is safe while serving.
+func (s *Server) SetEdit(edit func(op *domain.Operation)) {
+	if edit == nil {
+		s.edit.Store(nil)
+		return
+	}
+	s.edit.Store(&edit)
+}
+
 // Requests is how many requests the fake has received.
 func (s *Server) Requests() int { return int(s.requests.Load()) }
 
@@ -165,13 +178,22 @@ func (s *Server) Served() int { return int(s.served.Load()) }
 func (s *Server) Operations(now time.Time) []domain.Operation {
 	var ops []domain.Operation
 	for i := 0; i < s.gen.count; i++ {
-		op, ok := s.gen.op(i, now)
+		op, ok := s.op(i, now)
 		if !ok {
 			break
 		}
 		ops = append(ops, op)
 	}
 	return ops
+}
+
+// op is operation i at now, as served.
+func (s *Server) op(i int, now time.Time) (domain.Operation, bool) {
+	op, ok := s.gen.op(i, now)
+	if edit := s.edit.Load(); ok && edit != nil {
+		(*edit)(&op)
+	}
+	return op, ok
 }
 
 // Handler serves the two endpoints.
@@ -269,7 +291,7 @@ func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request) {
 		if repeat && v >= req.Limit {
 			real = v - 1
 		}
-		op, ok := s.gen.op(int(idx[real]), now)
+		op, ok := s.op(int(idx[real]), now)
 		if ok {
 			ops = append(ops, op)
 		}
@@ -305,7 +327,7 @@ func (s *Server) handleByPayment(w http.ResponseWriter, r *http.Request) {
 	var ops []domain.Operation
 	if i, ok := s.gen.parsePaymentID(req.PaymentID); ok && s.gen.project(i).ID == req.ProjectID {
 		for _, j := range s.gen.paymentOps(i) {
-			if op, ok := s.gen.op(j, now); ok {
+			if op, ok := s.op(j, now); ok {
 				ops = append(ops, op)
 			}
 		}
