@@ -66,10 +66,15 @@ func newAPIError(path string, status int, body []byte) *APIError {
 	if e.Message == "" && e.Code == "" {
 		e.Message = strings.TrimSpace(string(body))
 	}
-	if r := []rune(e.Message); len(r) > 200 {
-		e.Message = string(r[:200]) + "…"
+	return e // the client redacts, then shortens Message
+}
+
+// shorten cuts an upstream message to 200 characters.
+func shorten(s string) string {
+	if r := []rune(s); len(r) > 200 {
+		return string(r[:200]) + "…"
 	}
-	return e
+	return s
 }
 
 // permanentError marks a failure that retrying cannot fix.

@@ -24,8 +24,8 @@
 // operation's creation time, both ends included.
 //
 // Faults can be switched on to test the client: 5xx answers, 429 with
-// Retry-After, slow answers, wrong or missing response signatures, and a row
-// repeated across two pages.
+// Retry-After, slow answers, wrong or missing response signatures, a row
+// repeated across two pages, and errors that echo the request.
 package fakeapi
 
 import (
@@ -78,6 +78,10 @@ type Faults struct {
 	// every one), whether asked for or not.
 	OmitField string
 	OmitEvery int
+	// EchoStatus, when set, answers every request with this HTTP status
+	// and the request (its token and signature too) quoted in the error
+	// message, as some gateways and error pages do.
+	EchoStatus int
 }
 
 // Server is a running fake.
@@ -230,6 +234,10 @@ func (s *Server) precheck(w http.ResponseWriter, r *http.Request) ([]byte, Fault
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", "cannot read body")
+		return nil, f, n, false
+	}
+	if f.EchoStatus != 0 {
+		writeError(w, f.EchoStatus, "refused", "cannot process the request "+string(body))
 		return nil, f, n, false
 	}
 	verify := dataapi.Verify
