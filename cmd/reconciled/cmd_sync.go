@@ -129,6 +129,9 @@ func describeProjects(flag, cfg []int64) []int64 {
 }
 
 func newClient(cfg *config.Config, m *Main) (*dataapi.Client, error) {
+	for _, w := range cfg.Warnings() {
+		m.log().Warn("config warning", "problem", w.Error())
+	}
 	return dataapi.New(dataapi.Options{
 		BaseURL:  cfg.DataAPI.BaseURL,
 		Token:    cfg.DataAPI.Token.Value(),

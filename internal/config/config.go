@@ -40,6 +40,8 @@ type Config struct {
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
+
+	lines lineIndex // where each key is set, for problems found later
 }
 
 // Storage is [storage].
@@ -283,6 +285,7 @@ func Parse(file string, data []byte, env func(string) string) (*Config, error) {
 	c := Default()
 	c.File = file
 	lines := keyLines(data)
+	c.lines = lines
 	md, err := toml.Decode(string(data), c)
 	if err != nil {
 		p := Problem{File: file, Msg: err.Error()}
@@ -333,6 +336,32 @@ func Parse(file string, data []byte, env func(string) string) (*Config, error) {
 		return nil, ps
 	}
 	return c, nil
+}
+
+// Warnings are what a valid config does that is most likely a mistake:
+// check-config prints them, and a sync logs them.
+func (c *Config) Warnings() Problems {
+	var ps Problems
+	if u, err := url.Parse(c.DataAPI.BaseURL); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		ps = append(ps, Problem{Key: "data_api.base_url", Msg: fmt.Sprintf("plain http to %s, which is not this host: the token and every operation travel unencrypted; use https", u.Hostname())})
+	}
+	for i := range ps {
+		ps[i].File, ps[i].Line = c.File, c.lines.find(ps[i].Key)
+	}
+	return ps
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// BaseURLRedacted is data_api.base_url to show: a password in it is "xxxxx".
+func (d DataAPI) BaseURLRedacted() string {
+	if u, err := url.Parse(d.BaseURL); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return d.BaseURL
 }
 
 // isSecretKey reports whether a config key holds a credential.
