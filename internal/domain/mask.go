@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -71,10 +72,12 @@ const cardMinDigits = 13
 // MaskCardNumbers masks every card number in a text (an account number, an
 // operation's message) to its first six and last four digits: each run of
 // 13 or more digits, which may be split by single spaces or dashes and
-// hold mask characters ('*', '.', '…', '•') between its digits. No Luhn
-// check: a 13–19-digit number is taken for a card number, and masking
-// one that was not (a long reference in a message) is the safe error.
-// Longer runs are masked too (two card numbers side by side).
+// hold mask characters ('*', '.', '…', '•') between its digits; a run
+// directly beside a letter only if 13 digits come without a mask between
+// them (an elided hex card id shows digits on both sides of its "...").
+// No Luhn check: a 13–19-digit number is taken for a card number, and
+// masking one that was not (a long reference in a message) is the safe
+// error. Longer runs are masked too (two card numbers side by side).
 // Text with fewer than 13 digits in all is returned as it is, unallocated.
 func MaskCardNumbers(s string) string {
 	digits := 0
@@ -93,14 +96,18 @@ func MaskCardNumbers(s string) string {
 			i++
 			continue
 		}
-		// A run from i to end (exclusive), n digits in it.
-		end, n := i, 0
+		// A run from i to end (exclusive), n digits in it, seg the most
+		// in one stretch without a mask character.
+		end, n, seg, longest := i, 0, 0, 0
 		for j := i; j < len(r); j++ {
 			switch c := r[j]; {
 			case isCardDigit(c):
 				n++
+				seg++
+				longest = max(longest, seg)
 				end = j + 1
 			case isMaskRune(c):
+				seg = 0
 				end = j + 1
 			case (c == ' ' || c == '-') && end == j && j+1 < len(r) && (isCardDigit(r[j+1]) || isMaskRune(r[j+1])):
 				// one separator between digits
@@ -108,7 +115,10 @@ func MaskCardNumbers(s string) string {
 				j = len(r)
 			}
 		}
-		if n >= cardMinDigits {
+		// Beside a letter, digits on both sides of a mask are an elided
+		// alphanumeric id ("70DF717221...0007172214EADA5"), not a number.
+		beside := i > 0 && unicode.IsLetter(r[i-1]) || end < len(r) && unicode.IsLetter(r[end])
+		if longest >= cardMinDigits || n >= cardMinDigits && !beside {
 			seen := 0
 			for k := i; k < end; k++ {
 				if !isCardDigit(r[k]) {
