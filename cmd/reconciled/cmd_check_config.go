@@ -10,7 +10,7 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := m.loadConfig()
+	cfg, err := m.loadConfigAll()
 	if err != nil {
 		return err // Problems: printed one per line, exit status 2
 	}
