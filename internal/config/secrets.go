@@ -104,7 +104,8 @@ func (c *Config) resolve(s *Secret, key, file, envName string, bad func(key, for
 		})
 		if unset {
 			bad(key+"_file", "$CREDENTIALS_DIRECTORY is not set, so %q cannot be read: systemd sets it for the service only. "+
-				"While the daemon runs, commands go through its socket and need no secret", file)
+				"While the daemon runs, commands go through its socket and need no secret; to check the files by hand, "+
+				"set it to the folder the unit's LoadCredential= reads (sudo CREDENTIALS_DIRECTORY=/etc/reconciled/credentials reconciled check-config)", file)
 			return false
 		}
 		data, err := os.ReadFile(path)
