@@ -302,7 +302,7 @@ func LoadAll(path string, env func(string) string) (*Config, error) {
 func Parse(file string, data []byte, env func(string) string) (*Config, error) {
 	c, ps := parseFile(file, data, env)
 	if len(ps) > 0 {
-		return nil, ps
+		return nil, sortProblems(ps)
 	}
 	return c, nil
 }
@@ -316,15 +316,20 @@ func ParseAll(file string, data []byte, env func(string) string) (*Config, error
 		ps = append(ps, sps...)
 	}
 	if len(ps) > 0 {
-		slices.SortStableFunc(ps, func(a, b Problem) int {
-			if (a.Line == 0) != (b.Line == 0) {
-				return cmp.Compare(b.Line, a.Line) // those without a line last
-			}
-			return cmp.Compare(a.Line, b.Line)
-		})
-		return nil, ps
+		return nil, sortProblems(ps)
 	}
 	return c, nil
+}
+
+// sortProblems orders problems as the file reads, those without a line last.
+func sortProblems(ps Problems) Problems {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		if (a.Line == 0) != (b.Line == 0) {
+			return cmp.Compare(b.Line, a.Line)
+		}
+		return cmp.Compare(a.Line, b.Line)
+	})
+	return ps
 }
 
 // parseFile decodes and validates data. The config is nil only for a file
@@ -348,7 +353,8 @@ func parseFile(file string, data []byte, env func(string) string) (*Config, Prob
 		typeKeys[p.Key] = true
 	}
 	var clean bytes.Buffer
-	md, err := toml.MetaData{}, toml.NewEncoder(&clean).Encode(raw)
+	var md toml.MetaData
+	err := toml.NewEncoder(&clean).Encode(raw)
 	if err == nil {
 		md, err = toml.Decode(clean.String(), c)
 	}

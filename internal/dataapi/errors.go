@@ -66,7 +66,12 @@ func newAPIError(path string, status int, body []byte) *APIError {
 	if e.Message == "" && e.Code == "" {
 		e.Message = strings.TrimSpace(string(body))
 	}
-	return e // the client redacts, then shortens Message
+	// The client redacts, then shortens to 200 characters; what lies
+	// beyond 4096 cannot reach those 200, credential or not.
+	if r := []rune(e.Message); len(r) > 4096 {
+		e.Message = string(r[:4096])
+	}
+	return e
 }
 
 // shorten cuts an upstream message to 200 characters.
