@@ -67,9 +67,9 @@ func newAPIError(path string, status int, body []byte) *APIError {
 		e.Message = strings.TrimSpace(string(body))
 	}
 	// The client redacts, then shortens to 200 characters; what lies
-	// beyond 4096 cannot reach those 200, credential or not.
-	if r := []rune(e.Message); len(r) > 4096 {
-		e.Message = string(r[:4096])
+	// beyond 16 KiB cannot reach those 200, credential or not.
+	if len(e.Message) > 16<<10 {
+		e.Message = strings.ToValidUTF8(e.Message[:16<<10], "") // a rune cut in two is dropped
 	}
 	return e
 }
