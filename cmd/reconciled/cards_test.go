@@ -106,7 +106,18 @@ func TestCardNumbersStoredBeforeAreMaskedOnTheWayOut(t *testing.T) {
 	if !strings.Contains(summary, "card 555555******4444 refused") || !strings.Contains(stats, "card 555555******4444 refused") {
 		t.Errorf("the summary's or stats' declines lack the masked message:\n%s", stats)
 	}
-	for name, text := range map[string]string{"export": csv, "stats": stats, "summary": summary, "xlsx": cells} {
+	// Items whose reasons quote the message: a failure both sides agree
+	// on, and one the books call paid.
+	books := filepath.Join(w.dir, "books.csv")
+	os.WriteFile(books, []byte("payment_id,type,amount,currency,status,created_at\np-0,purchase,1.00,EUR,failed,2026-11-01 01:00:00\np-1,purchase,1.00,EUR,paid,2026-11-01 01:00:00\n"), 0o600)
+	w.mustRun(t, "import", books)
+	w.mustRun(t, "reconcile", "--no-recheck")
+	reconciliation := w.mustRun(t, "export", "--what", "reconciliation", "--format", "csv")
+	report := w.mustRun(t, "report", "--date", "2026-11-01")
+	if !strings.Contains(reconciliation, "card 555555******4444 refused") {
+		t.Errorf("the reconciliation's reasons lack the masked message:\n%s", reconciliation)
+	}
+	for name, text := range map[string]string{"export": csv, "stats": stats, "summary": summary, "xlsx": cells, "reconciliation": reconciliation, "report": report} {
 		if m := fullCard(text); m != "" {
 			t.Errorf("%s shows a card number in full: %q", name, m)
 		}
