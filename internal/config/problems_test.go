@@ -94,7 +94,7 @@ func TestSecretsAreReadWhenNeeded(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "secret"), []byte(secret+"\n"), 0o600)
 	text := `[storage]
-path = "/tmp/x.db"
+path = "reconciled.db"
 [data_api]
 token_file = "${CREDENTIALS_DIRECTORY}/token"
 secret_file = "` + filepath.Join(dir, "secret") + `"
