@@ -10,20 +10,23 @@ func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := m.loadConfig()
+	cfg, err := m.loadConfigAll()
 	if err != nil {
 		return err // Problems: printed one per line, exit status 2
 	}
 	d := cfg.DataAPI
 	fmt.Fprintf(m.Stdout, "%s: OK\n", cfg.File)
 	fmt.Fprintf(m.Stdout, "  database   %s\n", cfg.Storage.Path)
-	fmt.Fprintf(m.Stdout, "  data api   %s, projects %v, tz %s, pages of %d, lookback %s\n", d.BaseURL, d.Projects, d.TZ, d.PageSize, d.Lookback.Duration)
+	fmt.Fprintf(m.Stdout, "  data api   %s, projects %v, tz %s, pages of %d, lookback %s\n", d.BaseURLRedacted(), d.Projects, d.TZ, d.PageSize, d.Lookback.Duration)
 	fmt.Fprintf(m.Stdout, "  token      %s, secret %s\n", d.Token, d.Secret)
 	if cfg.Mail.Host != "" {
 		fmt.Fprintf(m.Stdout, "  mail       %s:%d (%s) from %s\n", cfg.Mail.Host, cfg.Mail.Port, cfg.Mail.TLS, cfg.Mail.From)
 	}
 	for i, s := range cfg.Schedules {
 		fmt.Fprintf(m.Stdout, "  schedule %d %s at %q\n", i+1, s.Job, s.Cron)
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(m.Stderr, "warning: %v\n", w)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"reconciled/internal/config"
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 )
@@ -28,6 +29,12 @@ func (m *Main) runReconcileCmd(ctx context.Context, args []string) error {
 	cfg, err := m.loadConfig()
 	if err != nil {
 		return err
+	}
+	if !*noRecheck && cfg.Reconcile.Recheck {
+		// The re-checks ask the Data API.
+		if cfg, err = cfg.WithSecrets(config.NeedDataAPI); err != nil {
+			return err
+		}
 	}
 	if err := resolveWindow(cfg, &from, &to); err != nil {
 		return err

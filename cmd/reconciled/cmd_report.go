@@ -73,6 +73,9 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		if cfg.Mail.Host == "" {
 			return usagef("--send: no SMTP server in the config: set mail.host")
 		}
+		if cfg, err = cfg.WithSecrets(config.NeedMail); err != nil {
+			return err
+		}
 		s := reportSchedule(cfg)
 		recipients = to
 		if len(recipients) == 0 {

@@ -65,7 +65,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := m.loadConfig()
+	cfg, err := m.loadConfigAll() // its jobs and the commands it runs use every credential
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (d *daemon) config() *config.Config {
 // stays.
 func (d *daemon) reload() {
 	log := d.m.log()
-	cfg, err := config.Load(d.configPath, d.m.Getenv)
+	cfg, err := config.LoadAll(d.configPath, d.m.Getenv)
 	if err != nil {
 		log.Error("reload refused: the new config is not valid; still running the old one", "config", d.configPath, "err", err)
 		return

@@ -32,6 +32,9 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg, err = cfg.WithSecrets(config.NeedDataAPI); err != nil {
+		return err
+	}
 	if err := resolveWindow(cfg, &from, &to); err != nil {
 		return err
 	}
@@ -129,6 +132,13 @@ func describeProjects(flag, cfg []int64) []int64 {
 }
 
 func newClient(cfg *config.Config, m *Main) (*dataapi.Client, error) {
+	cfg, err := cfg.WithSecrets(config.NeedDataAPI) // as it is when the command resolved them
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings() {
+		m.log().Warn("config warning", "problem", w.Error())
+	}
 	return dataapi.New(dataapi.Options{
 		BaseURL:  cfg.DataAPI.BaseURL,
 		Token:    cfg.DataAPI.Token.Value(),

@@ -226,15 +226,24 @@ func (m *Main) findConfig() (string, error) {
 }
 
 // loadConfig finds, reads and validates the config, and sets up logging.
-func (m *Main) loadConfig() (*config.Config, error) {
+// It reads no credential: a command resolves those its work uses
+// (cfg.WithSecrets), so that status, export & co. work where the secrets
+// cannot be read, and a command forwarded to the daemon reads none.
+func (m *Main) loadConfig() (*config.Config, error) { return m.loadConfigWith(config.Load) }
+
+// loadConfigAll is loadConfig with every credential resolved too, and
+// every problem of both at once: check-config and the daemon.
+func (m *Main) loadConfigAll() (*config.Config, error) { return m.loadConfigWith(config.LoadAll) }
+
+func (m *Main) loadConfigWith(load func(string, func(string) string) (*config.Config, error)) (*config.Config, error) {
 	if m.cfg != nil {
-		return m.cfg, nil
+		return m.cfg, nil // the daemon's, with every credential
 	}
 	path, err := m.findConfig()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(path, m.Getenv)
+	cfg, err := load(path, m.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -76,8 +76,8 @@ type reconcileRun struct {
 }
 
 // runReconcile reconciles what the ledger holds. With recheck, payments
-// the engine is unsure of are asked for at the Data API first (when a
-// token is configured), and the engine runs again on what was learnt.
+// the engine is unsure of are asked for at the Data API first, and the
+// engine runs again on what was learnt.
 func (m *Main) runReconcile(ctx context.Context, cfg *config.Config, l *ledger.Ledger, recheck bool) (reconcileRun, error) {
 	in, err := loadInput(ctx, l)
 	if err != nil {
@@ -85,7 +85,7 @@ func (m *Main) runReconcile(ctx context.Context, cfg *config.Config, l *ledger.L
 	}
 	ecfg := engineConfig(cfg, m.Now())
 	run := reconcileRun{out: reconcile.Run(in, ecfg)}
-	if !recheck || !cfg.Reconcile.Recheck || len(run.out.Recheck) == 0 || !cfg.DataAPI.Token.IsSet() {
+	if !recheck || !cfg.Reconcile.Recheck || len(run.out.Recheck) == 0 {
 		return run, nil
 	}
 	client, err := newClient(cfg, m)

@@ -167,7 +167,7 @@ func (b *Builder) Add(op *domain.Operation) {
 			b.declines[op.Code] = d
 		}
 		d.count++
-		d.messages[op.Message]++
+		d.messages[domain.MaskCardNumbers(op.Message)]++ // stored unmasked by an earlier release, maybe
 	}
 	if kind := domain.Builtin.Type(op.OperationType).Kind; domain.Builtin.Outcome(op) == domain.OutcomeSuccess && kind.MovesMoney() && kind != domain.KindFee {
 		v := b.volume[op.SumInitial.Currency]

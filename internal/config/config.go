@@ -1,10 +1,15 @@
 // Package config reads reconciled's TOML configuration: defaults first, the
-// file decoded over them, unknown keys rejected, secrets resolved (value,
-// *_file or environment), then Validate. Every problem is reported with its
-// key, and with its line where it can be found, all at once.
+// file decoded over them (every value of a wrong type reported in our
+// words, types.go), unknown keys rejected, then Validate. Credentials
+// (value, *_file or environment) are resolved only for the work that uses
+// them (WithSecrets, secrets.go), or all of them by LoadAll. Every problem
+// is reported with its key, and with its line where it can be found, all
+// at once.
 package config
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -40,6 +45,10 @@ type Config struct {
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
+
+	lines    lineIndex           // where each key is set, for problems found later
+	env      func(string) string // for WithSecrets
+	resolved Need                // the credentials resolved and checked
 }
 
 // Storage is [storage].
@@ -267,9 +276,10 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// Load reads the config file at path over the defaults, resolves secrets
-// (env is the environment, os.Getenv in production) and validates it. On
-// error the result is Problems.
+// Load reads the config file at path over the defaults and validates it,
+// credentials aside: no secret file or variable is read (WithSecrets does,
+// for the work that uses them). env is the environment, os.Getenv in
+// production; it is kept for WithSecrets. On error the result is Problems.
 func Load(path string, env func(string) string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -278,31 +288,84 @@ func Load(path string, env func(string) string) (*Config, error) {
 	return Parse(path, data, env)
 }
 
+// LoadAll is Load with every credential resolved and checked too (NeedAll),
+// and every problem of both at once: what check-config and the daemon use.
+func LoadAll(path string, env func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Problems{{File: path, Msg: fmt.Sprintf("cannot read the config: %v", err)}}
+	}
+	return ParseAll(path, data, env)
+}
+
 // Parse is Load for a config already in memory; file names it in errors.
 func Parse(file string, data []byte, env func(string) string) (*Config, error) {
-	c := Default()
-	c.File = file
-	lines := keyLines(data)
-	md, err := toml.Decode(string(data), c)
-	if err != nil {
-		p := Problem{File: file, Msg: err.Error()}
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			p.Line, p.Key, p.Msg = pe.Position.Line, pe.LastKey, pe.Message
-		} else if m := reDecodeError.FindStringSubmatch(p.Msg); m != nil {
-			// Type errors are plain errors: `toml: line 8 (last key "k"): …`.
-			p.Line, _ = strconv.Atoi(m[1])
-			p.Key, p.Msg = m[2], m[3]
-		}
-		p.Msg = strings.TrimPrefix(p.Msg, "toml: ")
-		if isSecretKey(p.Key) {
-			// The decoder quotes the bad value; for a secret that is the
-			// secret itself.
-			p.Msg = "is not a valid TOML string: write it in double quotes"
-		}
-		return nil, Problems{p}
+	c, ps := parseFile(file, data, env)
+	if len(ps) > 0 {
+		return nil, sortProblems(ps)
 	}
-	var ps Problems
+	return c, nil
+}
+
+// ParseAll is LoadAll for a config already in memory.
+func ParseAll(file string, data []byte, env func(string) string) (*Config, error) {
+	c, ps := parseFile(file, data, env)
+	if c != nil {
+		var sps Problems
+		c, sps = c.withSecrets(NeedAll)
+		ps = append(ps, sps...)
+	}
+	if len(ps) > 0 {
+		return nil, sortProblems(ps)
+	}
+	return c, nil
+}
+
+// sortProblems orders problems as the file reads, those without a line last.
+func sortProblems(ps Problems) Problems {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		if (a.Line == 0) != (b.Line == 0) {
+			return cmp.Compare(b.Line, a.Line)
+		}
+		return cmp.Compare(a.Line, b.Line)
+	})
+	return ps
+}
+
+// parseFile decodes and validates data. The config is nil only for a file
+// that is not TOML at all; Problems lists everything else found, type
+// errors included: the file is decoded into plain values first, values of
+// the wrong type are reported (types.go) and left out, and the rest is
+// decoded into the config, so that one wrong value does not hide the
+// others.
+func parseFile(file string, data []byte, env func(string) string) (*Config, Problems) {
+	c := Default()
+	c.File, c.env = file, env
+	lines := keyLines(data)
+	c.lines = lines
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return nil, Problems{decodeProblem(file, err)}
+	}
+	ps := checkTypes(raw)
+	typeKeys := map[string]bool{}
+	for _, p := range ps {
+		typeKeys[p.Key] = true
+	}
+	var clean bytes.Buffer
+	var md toml.MetaData
+	err := toml.NewEncoder(&clean).Encode(raw)
+	if err == nil {
+		md, err = toml.Decode(clean.String(), c)
+	}
+	if err != nil {
+		// Not foreseen by checkTypes: the decoder's own words, on the
+		// file itself (its lines).
+		if _, ferr := toml.Decode(string(data), Default()); ferr != nil {
+			err = ferr
+		}
+		return nil, append(ps, decodeProblem(file, err))
+	}
 	unknown := map[string]bool{}
 	seen := map[string]int{}
 	for _, k := range md.Undecoded() {
@@ -317,11 +380,16 @@ func Parse(file string, data []byte, env func(string) string) (*Config, error) {
 			key = list[seen[k.String()]]
 			seen[k.String()]++
 		}
-		ps = append(ps, Problem{File: file, Line: lines.find(key), Key: key, Msg: "unknown key"})
+		ps = append(ps, Problem{Key: key, Msg: "unknown key"})
 	}
-	ps = append(ps, c.resolveSecrets(env)...)
 	if err := c.Validate(); err != nil {
-		ps = append(ps, err.(Problems)...)
+		for _, p := range err.(Problems) {
+			// A value of the wrong type is left out, and its default
+			// may not do: that is the same problem.
+			if !typeKeys[p.Key] && !typeKeys[tableOf(p.Key)] {
+				ps = append(ps, p)
+			}
+		}
 	}
 	for i := range ps {
 		ps[i].File = file
@@ -329,10 +397,63 @@ func Parse(file string, data []byte, env func(string) string) (*Config, error) {
 			ps[i].Line = lines.find(ps[i].Key)
 		}
 	}
-	if len(ps) > 0 {
-		return nil, ps
+	return c, ps
+}
+
+// tableOf is the key of the table or list a key is in: "schedule[1]" for
+// "schedule[1].cron", "reconcile.status_map" for "reconcile.status_map.paid".
+func tableOf(key string) string {
+	if i := strings.LastIndexAny(key, ".["); i > 0 {
+		return key[:i]
 	}
-	return c, nil
+	return key
+}
+
+// decodeProblem is a problem the TOML decoder found, in its words but for
+// its "toml: " and the value of a secret.
+func decodeProblem(file string, err error) Problem {
+	p := Problem{File: file, Msg: err.Error()}
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		p.Line, p.Key, p.Msg = pe.Position.Line, pe.LastKey, pe.Message
+	} else if m := reDecodeError.FindStringSubmatch(p.Msg); m != nil {
+		// Type errors are plain errors: `toml: line 8 (last key "k"): …`.
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Key, p.Msg = m[2], m[3]
+	}
+	p.Msg = strings.TrimPrefix(p.Msg, "toml: ")
+	if isSecretKey(p.Key) {
+		// The decoder quotes the bad value; for a secret that is the
+		// secret itself.
+		p.Msg = "is not a valid TOML string: write it in double quotes"
+	}
+	return p
+}
+
+// Warnings are what a valid config does that is most likely a mistake:
+// check-config prints them, and a sync logs them.
+func (c *Config) Warnings() Problems {
+	var ps Problems
+	if u, err := url.Parse(c.DataAPI.BaseURL); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		ps = append(ps, Problem{Key: "data_api.base_url", Msg: fmt.Sprintf("plain http to %s, which is not this host: the token and every operation travel unencrypted; use https", u.Hostname())})
+	}
+	for i := range ps {
+		ps[i].File, ps[i].Line = c.File, c.lines.find(ps[i].Key)
+	}
+	return ps
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// BaseURLRedacted is data_api.base_url to show: a password in it is "xxxxx".
+func (d DataAPI) BaseURLRedacted() string {
+	if u, err := url.Parse(d.BaseURL); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return d.BaseURL
 }
 
 // isSecretKey reports whether a config key holds a credential.
@@ -346,48 +467,11 @@ func isSecretKey(key string) bool {
 
 var reDecodeError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
-// resolveSecrets fills each secret from its value, its *_file, or its
-// environment variable, in that order; a value and a file together are an
-// error. A *_file path may use $CREDENTIALS_DIRECTORY (systemd's
-// LoadCredential).
-func (c *Config) resolveSecrets(env func(string) string) Problems {
-	var ps Problems
-	resolve := func(s *Secret, key, file, envName string) {
-		switch {
-		case s.IsSet() && file != "":
-			ps = append(ps, Problem{Key: key + "_file", Msg: fmt.Sprintf("set either %s or %s_file, not both", key, key)})
-		case file != "":
-			path := os.Expand(file, func(name string) string {
-				if name == "CREDENTIALS_DIRECTORY" {
-					return env(name)
-				}
-				return "$" + name
-			})
-			data, err := os.ReadFile(path)
-			if err != nil {
-				ps = append(ps, Problem{Key: key + "_file", Msg: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))})
-				return
-			}
-			v := strings.TrimRight(string(data), "\r\n")
-			if v == "" {
-				ps = append(ps, Problem{Key: key + "_file", Msg: fmt.Sprintf("%s is empty", path)})
-				return
-			}
-			*s = NewSecret(v)
-		case !s.IsSet() && env != nil:
-			*s = NewSecret(env(envName))
-		}
-	}
-	resolve(&c.DataAPI.Token, "data_api.token", c.DataAPI.TokenFile, EnvDataAPIToken)
-	resolve(&c.DataAPI.Secret, "data_api.secret", c.DataAPI.SecretFile, EnvDataAPISecret)
-	resolve(&c.Mail.Password, "mail.password", c.Mail.PasswordFile, EnvMailPassword)
-	return ps
-}
-
 // Jobs the daemon can schedule.
 var Jobs = []string{"sync", "reconcile", "report", "export"}
 
-// Validate checks every value and returns Problems naming the keys.
+// Validate checks every value but the credentials (WithSecrets checks
+// those) and returns Problems naming the keys.
 func (c *Config) Validate() error {
 	var ps Problems
 	bad := func(key, format string, args ...any) {
@@ -400,15 +484,6 @@ func (c *Config) Validate() error {
 	d := &c.DataAPI
 	if u, err := url.Parse(d.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("data_api.base_url", "%q is not an http(s) URL", d.BaseURL)
-	}
-	switch n := len([]rune(d.Token.Value())); {
-	case n == 0:
-		bad("data_api.token", "missing: set token, token_file or %s", EnvDataAPIToken)
-	case n != 30:
-		bad("data_api.token", "has %d characters; a Data API token has 30", n)
-	}
-	if !d.Secret.IsSet() {
-		bad("data_api.secret", "missing: set secret, secret_file or %s", EnvDataAPISecret)
 	}
 	if len(d.Projects) == 0 {
 		bad("data_api.projects", "list at least one project id, e.g. projects = [580, 579]")
@@ -462,9 +537,6 @@ func (c *Config) Validate() error {
 		}
 		if _, err := mail.ParseAddress(m.From); err != nil {
 			bad("mail.from", "%q is not an e-mail address", m.From)
-		}
-		if m.Username != "" && !m.Password.IsSet() {
-			bad("mail.password", "missing for mail.username: set password, password_file or %s", EnvMailPassword)
 		}
 		if m.CAFile != "" {
 			if data, err := os.ReadFile(m.CAFile); err != nil {

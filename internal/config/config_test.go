@@ -34,9 +34,10 @@ secret = "` + secret + `"
 projects = [580]
 `
 
+// parse is ParseAll (check-config's): every problem, credentials too.
 func parse(t *testing.T, text string) (*Config, Problems) {
 	t.Helper()
-	c, err := Parse("test.toml", []byte(text), env(nil))
+	c, err := ParseAll("test.toml", []byte(text), env(nil))
 	if err == nil {
 		return c, nil
 	}
@@ -52,7 +53,7 @@ func TestExampleParsesAndDocumentsEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Parse("config.example.toml", data, env(map[string]string{
+	c, err := ParseAll("config.example.toml", data, env(map[string]string{
 		EnvDataAPISecret: "from-env", EnvMailPassword: "pw",
 	}))
 	if err != nil {
@@ -153,25 +154,25 @@ func TestSecretSources(t *testing.T) {
 	os.WriteFile(file, []byte("from-file\n"), 0o600)
 	noSecret := strings.Replace(minimal, `secret = "`+secret+`"`, "", 1)
 
-	c, err := Parse("t", []byte(noSecret+"secret_file = \""+file+"\"\n"), env(map[string]string{EnvDataAPISecret: "from-env"}))
+	c, err := ParseAll("t", []byte(noSecret+"secret_file = \""+file+"\"\n"), env(map[string]string{EnvDataAPISecret: "from-env"}))
 	if err != nil || c.DataAPI.Secret.Value() != "from-file" {
 		t.Fatalf("secret_file: %v %v", err, c)
 	}
-	c, err = Parse("t", []byte(noSecret+"secret_file = \"$CREDENTIALS_DIRECTORY/secret\"\n"), env(map[string]string{"CREDENTIALS_DIRECTORY": dir}))
+	c, err = ParseAll("t", []byte(noSecret+"secret_file = \"$CREDENTIALS_DIRECTORY/secret\"\n"), env(map[string]string{"CREDENTIALS_DIRECTORY": dir}))
 	if err != nil || c.DataAPI.Secret.Value() != "from-file" {
 		t.Fatalf("$CREDENTIALS_DIRECTORY: %v", err)
 	}
-	c, err = Parse("t", []byte(noSecret), env(map[string]string{EnvDataAPISecret: "from-env"}))
+	c, err = ParseAll("t", []byte(noSecret), env(map[string]string{EnvDataAPISecret: "from-env"}))
 	if err != nil || c.DataAPI.Secret.Value() != "from-env" {
 		t.Fatalf("env: %v", err)
 	}
-	if _, err := Parse("t", []byte(minimal+"secret_file = \""+file+"\"\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "not both") {
+	if _, err := ParseAll("t", []byte(minimal+"secret_file = \""+file+"\"\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "not both") {
 		t.Fatalf("value and file: %v", err)
 	}
-	if _, err := Parse("t", []byte(noSecret+"secret_file = \"/nonexistent/x\"\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "data_api.secret_file: cannot read /nonexistent/x") {
+	if _, err := ParseAll("t", []byte(noSecret+"secret_file = \"/nonexistent/x\"\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "data_api.secret_file: cannot read /nonexistent/x") {
 		t.Fatalf("missing file: %v", err)
 	}
-	if _, err := Parse("t", []byte(noSecret), env(nil)); err == nil || !strings.Contains(err.Error(), "data_api.secret: missing") {
+	if _, err := ParseAll("t", []byte(noSecret), env(nil)); err == nil || !strings.Contains(err.Error(), "data_api.secret: missing") {
 		t.Fatalf("no secret: %v", err)
 	}
 }

@@ -4,7 +4,9 @@
 //
 // Every wire name lives in wire.go. The signature algorithm is in
 // signature.go; its golden tests are ECommPay's published vectors V1–V6.
-// docs/data-api.md is the contract as implemented.
+// docs/data-api.md is the contract as implemented. Text that comes from
+// upstream (error answers, broken answers) has the credentials redacted
+// before any error carries it (redact.go).
 package dataapi
 
 import (
@@ -320,7 +322,8 @@ func (c *Client) decode(path string, resp []byte) ([]domain.Operation, map[strin
 	d := opDecoder{loc: time.UTC, asked: c.asked}
 	ops, err := d.decodeOperations(f)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		// A value quoted from the answer: upstream text.
+		return nil, nil, redactErr(fmt.Errorf("%s: %w", path, err), c.credentials()...)
 	}
 	return ops, d.missing, nil
 }
@@ -366,8 +369,24 @@ func (c *Client) post(ctx context.Context, path string, body []byte) ([]byte, er
 }
 
 // once makes one HTTP call. A non-200 answer is an *APIError; the second
-// result is the server's Retry-After, if any.
+// result is the server's Retry-After, if any. Errors carry no credential
+// (redact.go).
 func (c *Client) once(ctx context.Context, path string, body []byte) ([]byte, time.Duration, error) {
+	resp, retryAfter, err := c.onceRaw(ctx, path, body)
+	if err != nil {
+		creds := append(c.credentials(), signatureOf(body))
+		if api, ok := err.(*APIError); ok {
+			// Only the upstream's part: the hint is ours (and may name
+			// data_api.secret, whatever the secret is).
+			api.Code, api.Message = redact(api.Code, creds...), shorten(redact(api.Message, creds...))
+		} else {
+			err = redactErr(err, creds...)
+		}
+	}
+	return resp, retryAfter, err
+}
+
+func (c *Client) onceRaw(ctx context.Context, path string, body []byte) ([]byte, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
@@ -401,14 +420,14 @@ func (c *Client) once(ctx context.Context, path string, body []byte) ([]byte, ti
 
 // String names the client without its credentials, so that printing it
 // (%v of a struct holding it) shows no token or secret.
-func (c *Client) String() string { return "dataapi.Client(" + c.base + ")" }
+func (c *Client) String() string { return "dataapi.Client(" + redactURL(c.base) + ")" }
 
 // GoString is String for %#v.
 func (c *Client) GoString() string { return c.String() }
 
 // String shows the options without the token and secret.
 func (o Options) String() string {
-	return fmt.Sprintf("dataapi.Options{BaseURL:%s PageSize:%d Timeout:%s}", o.BaseURL, o.PageSize, o.Timeout)
+	return fmt.Sprintf("dataapi.Options{BaseURL:%s PageSize:%d Timeout:%s}", redactURL(o.BaseURL), o.PageSize, o.Timeout)
 }
 
 // GoString is String for %#v.

@@ -66,10 +66,20 @@ func newAPIError(path string, status int, body []byte) *APIError {
 	if e.Message == "" && e.Code == "" {
 		e.Message = strings.TrimSpace(string(body))
 	}
-	if r := []rune(e.Message); len(r) > 200 {
-		e.Message = string(r[:200]) + "…"
+	// The client redacts, then shortens to 200 characters; what lies
+	// beyond 16 KiB cannot reach those 200, credential or not.
+	if len(e.Message) > 16<<10 {
+		e.Message = strings.ToValidUTF8(e.Message[:16<<10], "") // a rune cut in two is dropped
 	}
 	return e
+}
+
+// shorten cuts an upstream message to 200 characters.
+func shorten(s string) string {
+	if r := []rune(s); len(r) > 200 {
+		return string(r[:200]) + "…"
+	}
+	return s
 }
 
 // permanentError marks a failure that retrying cannot fix.

@@ -299,7 +299,10 @@ var operationFields = func() map[string]fieldDec {
 		},
 		"provider_payment_id": func(d *opDecoder, op *domain.Operation, v []byte) error { op.ProviderPaymentID = string(v); return nil },
 		"code":                func(d *opDecoder, op *domain.Operation, v []byte) error { op.Code = d.str(v); return nil },
-		"message":             func(d *opDecoder, op *domain.Operation, v []byte) error { op.Message = d.str(v); return nil },
+		"message": func(d *opDecoder, op *domain.Operation, v []byte) error {
+			op.Message = domain.MaskCardNumbers(d.str(v))
+			return nil
+		},
 	}
 	m := make(map[string]fieldDec, len(setters))
 	for i, f := range recordFields {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -10,15 +11,20 @@ import (
 // response:
 //
 //   - values the provider already masked ("411111******1111") or elided
-//     ("1743-3223…543") are kept as they are;
+//     ("1743-3223…543") are kept as they are, but for any card number in
+//     them that still shows 13 or more digits (MaskCardNumbers):
+//     "4111111111111111*" is not masked for ending in '*';
 //   - an e-mail (an e-wallet account) keeps the first character of its local
 //     part and its domain: "q***@gmail.com";
 //   - 12 or more digits (a PAN, an account number) keep the first six and the
 //     last four digits, the rest become '*';
 //   - anything else of 8 or more characters keeps its first and last four.
 func MaskAccount(s string) string {
-	if s == "" || strings.Contains(s, "*") || strings.Contains(s, "...") || strings.Contains(s, "…") {
+	if s == "" {
 		return s
+	}
+	if strings.Contains(s, "*") || strings.Contains(s, "...") || strings.Contains(s, "…") {
+		return MaskCardNumbers(s)
 	}
 	if at := strings.LastIndexByte(s, '@'); at > 0 {
 		_, size := utf8.DecodeRuneInString(s)
@@ -58,3 +64,82 @@ func maskDigits(s string, n int) string {
 	}
 	return string(b)
 }
+
+// cardMinDigits is the length of the shortest card number (ISO/IEC 7812:
+// 13 to 19 digits).
+const cardMinDigits = 13
+
+// MaskCardNumbers masks every card number in a text (an account number, an
+// operation's message) to its first six and last four digits: each run of
+// 13 or more digits, which may be split by single spaces or dashes and
+// hold mask characters ('*', '.', '…', '•') between its digits; a run
+// directly beside a letter only if 13 digits come without a mask between
+// them (an elided hex card id shows digits on both sides of its "...").
+// No Luhn check: a 13–19-digit number is taken for a card number, and
+// masking one that was not (a long reference in a message) is the safe
+// error. Longer runs are masked too (two card numbers side by side).
+// Text with fewer than 13 digits in all is returned as it is, unallocated.
+func MaskCardNumbers(s string) string {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			digits++
+		}
+	}
+	if digits < cardMinDigits {
+		return s
+	}
+	r := []rune(s)
+	changed := false
+	for i := 0; i < len(r); {
+		if !isCardDigit(r[i]) && !isMaskRune(r[i]) {
+			i++
+			continue
+		}
+		// A run from i to end (exclusive), n digits in it, seg the most
+		// in one stretch without a mask character.
+		end, n, seg, longest := i, 0, 0, 0
+		for j := i; j < len(r); j++ {
+			switch c := r[j]; {
+			case isCardDigit(c):
+				n++
+				seg++
+				longest = max(longest, seg)
+				end = j + 1
+			case isMaskRune(c):
+				seg = 0
+				end = j + 1
+			case (c == ' ' || c == '-') && end == j && j+1 < len(r) && (isCardDigit(r[j+1]) || isMaskRune(r[j+1])):
+				// one separator between digits
+			default:
+				j = len(r)
+			}
+		}
+		// Beside a letter, digits on both sides of a mask are an elided
+		// alphanumeric id ("70DF717221...0007172214EADA5"), not a number.
+		beside := i > 0 && unicode.IsLetter(r[i-1]) || end < len(r) && unicode.IsLetter(r[end])
+		if longest >= cardMinDigits || n >= cardMinDigits && !beside {
+			seen := 0
+			for k := i; k < end; k++ {
+				if !isCardDigit(r[k]) {
+					continue
+				}
+				if seen >= 6 && seen < n-4 {
+					r[k] = '*'
+				}
+				seen++
+			}
+			changed = true
+		}
+		i = max(end, i+1)
+	}
+	if !changed {
+		return s
+	}
+	return string(r)
+}
+
+func isCardDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// isMaskRune reports whether r stands for a digit a provider hid.
+func isMaskRune(r rune) bool { return r == '*' || r == '.' || r == '…' || r == '•' }

@@ -62,7 +62,9 @@ func (f *Filter) Match(op *domain.Operation) bool {
 	return true
 }
 
-// appendOperationRow appends op's cells, as text, to row.
+// appendOperationRow appends op's cells, as text, to row. Account numbers
+// and messages are masked again (domain.MaskAccount is idempotent): a
+// database of an earlier release may hold "4111111111111111*" as it came.
 func appendOperationRow(row []string, op *domain.Operation, loc *time.Location) []string {
 	return append(row,
 		strconv.FormatInt(op.ProjectID, 10),
@@ -77,12 +79,12 @@ func appendOperationRow(row []string, op *domain.Operation, loc *time.Location) 
 		op.SumInitial.Currency,
 		major(op.SumConverted),
 		op.SumConverted.Currency,
-		Neutralize(op.AccountNumber),
+		Neutralize(domain.MaskAccount(op.AccountNumber)),
 		Neutralize(op.CustomerID),
 		optionalInt(op.ProviderID),
 		Neutralize(op.ProviderPaymentID),
 		Neutralize(op.Code),
-		Neutralize(op.Message),
+		Neutralize(domain.MaskCardNumbers(op.Message)),
 		formatTime(op.CreatedAt, loc),
 		formatTime(op.CompletedAt, loc),
 	)

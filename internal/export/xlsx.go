@@ -261,11 +261,12 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 		if progress != nil && n%10000 == 0 {
 			progress(n)
 		}
+		// Masked again, as in appendOperationRow.
 		row = append(row[:0],
 			op.ProjectID, op.PaymentID, op.PaymentType, op.PaymentStatus, b.idText(op.OperationID), op.OperationType,
 			op.OperationStatus, op.PaymentMethod, b.money(op.SumInitial), op.SumInitial.Currency, b.money(op.SumConverted),
-			op.SumConverted.Currency, op.AccountNumber, op.CustomerID, optionalNum(op.ProviderID), op.ProviderPaymentID,
-			op.Code, op.Message, b.dateCell(op.CreatedAt), b.dateCell(op.CompletedAt))
+			op.SumConverted.Currency, domain.MaskAccount(op.AccountNumber), op.CustomerID, optionalNum(op.ProviderID), op.ProviderPaymentID,
+			op.Code, domain.MaskCardNumbers(op.Message), b.dateCell(op.CreatedAt), b.dateCell(op.CompletedAt))
 		return s.write(row)
 	})
 	if err != nil {

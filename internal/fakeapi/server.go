@@ -24,8 +24,8 @@
 // operation's creation time, both ends included.
 //
 // Faults can be switched on to test the client: 5xx answers, 429 with
-// Retry-After, slow answers, wrong or missing response signatures, and a row
-// repeated across two pages.
+// Retry-After, slow answers, wrong or missing response signatures, a row
+// repeated across two pages, and errors that echo the request.
 package fakeapi
 
 import (
@@ -78,6 +78,10 @@ type Faults struct {
 	// every one), whether asked for or not.
 	OmitField string
 	OmitEvery int
+	// EchoStatus, when set, answers every request with this HTTP status
+	// and the request (its token and signature too) quoted in the error
+	// message, as some gateways and error pages do.
+	EchoStatus int
 }
 
 // Server is a running fake.
@@ -86,6 +90,7 @@ type Server struct {
 	gen      *generator
 	mu       sync.Mutex
 	faults   Faults
+	edit     atomic.Pointer[func(op *domain.Operation)]
 	cache    []cachedQuery
 	requests atomic.Int64
 	served   atomic.Int64 // operations sent
@@ -154,6 +159,18 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Unlock()
 }
 
+// SetEdit makes the fake change each operation the generator made before it
+// is served (and in Operations) with edit: values the generator never
+// makes, such as a card number a provider did not mask. nil serves them as
+// made. It is safe while serving.
+func (s *Server) SetEdit(edit func(op *domain.Operation)) {
+	if edit == nil {
+		s.edit.Store(nil)
+		return
+	}
+	s.edit.Store(&edit)
+}
+
 // Requests is how many requests the fake has received.
 func (s *Server) Requests() int { return int(s.requests.Load()) }
 
@@ -165,13 +182,22 @@ func (s *Server) Served() int { return int(s.served.Load()) }
 func (s *Server) Operations(now time.Time) []domain.Operation {
 	var ops []domain.Operation
 	for i := 0; i < s.gen.count; i++ {
-		op, ok := s.gen.op(i, now)
+		op, ok := s.op(i, now)
 		if !ok {
 			break
 		}
 		ops = append(ops, op)
 	}
 	return ops
+}
+
+// op is operation i at now, as served.
+func (s *Server) op(i int, now time.Time) (domain.Operation, bool) {
+	op, ok := s.gen.op(i, now)
+	if edit := s.edit.Load(); ok && edit != nil {
+		(*edit)(&op)
+	}
+	return op, ok
 }
 
 // Handler serves the two endpoints.
@@ -208,6 +234,10 @@ func (s *Server) precheck(w http.ResponseWriter, r *http.Request) ([]byte, Fault
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", "cannot read body")
+		return nil, f, n, false
+	}
+	if f.EchoStatus != 0 {
+		writeError(w, f.EchoStatus, "refused", "cannot process the request "+string(body))
 		return nil, f, n, false
 	}
 	verify := dataapi.Verify
@@ -269,7 +299,7 @@ func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request) {
 		if repeat && v >= req.Limit {
 			real = v - 1
 		}
-		op, ok := s.gen.op(int(idx[real]), now)
+		op, ok := s.op(int(idx[real]), now)
 		if ok {
 			ops = append(ops, op)
 		}
@@ -305,7 +335,7 @@ func (s *Server) handleByPayment(w http.ResponseWriter, r *http.Request) {
 	var ops []domain.Operation
 	if i, ok := s.gen.parsePaymentID(req.PaymentID); ok && s.gen.project(i).ID == req.ProjectID {
 		for _, j := range s.gen.paymentOps(i) {
-			if op, ok := s.gen.op(j, now); ok {
+			if op, ok := s.op(j, now); ok {
 				ops = append(ops, op)
 			}
 		}

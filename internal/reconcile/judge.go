@@ -297,7 +297,7 @@ func (e *engine) judge(project int64, typ string, payment *domain.Operation, s s
 func matchedFailure(op *domain.Operation) string {
 	r := "amount, currency and status agree (failed on both sides: ECommPay " + op.OperationStatus
 	if op.Code != "" && op.Code != "0" {
-		r += " (code " + op.Code + " " + op.Message + ")"
+		r += " (code " + op.Code + " " + domain.MaskCardNumbers(op.Message) + ")" // masked again: an earlier release stored it as it came
 	}
 	return r + ")"
 }
@@ -369,7 +369,7 @@ func (e *engine) describeStatus(s side, payment *domain.Operation) string {
 		st = s.status + " (" + s.what + ")"
 	}
 	if op.Code != "" && op.Code != "0" {
-		st += fmt.Sprintf(" (code %s %s)", op.Code, op.Message)
+		st += fmt.Sprintf(" (code %s %s)", op.Code, domain.MaskCardNumbers(op.Message))
 	}
 	if ps := paymentStatus(s, payment); ps != "" && ps != op.OperationStatus {
 		st += ", payment " + ps
