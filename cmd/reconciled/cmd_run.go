@@ -78,7 +78,13 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	return d.run(ctx)
 }
 
-func (d *daemon) run(ctx context.Context) error {
+func (d *daemon) run(parent context.Context) error {
+	// Jobs, the outbox and metrics end with parent (SIGTERM) or when the
+	// database turns out damaged (d.l.Damaged); the control socket's
+	// commands end with parent only: on damage, those under way finish
+	// (they fail at once) and tell their client why.
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
 	log := d.m.log()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -110,7 +116,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	srv := &control.Server{Handler: d.serveControl, Log: log, Database: d.database()}
 	served := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(served) }()
+	go func() { srv.Serve(parent, ln); close(served) }()
 
 	d.sweep()
 	d.outbox.Add(1)
@@ -136,23 +142,23 @@ func (d *daemon) run(ctx context.Context) error {
 			notify(log, sd.SdNotifyReady)
 		case <-watchdog:
 			notify(log, sd.SdNotifyWatchdog)
-		case <-ctx.Done():
+		case <-parent.Done():
 			notify(log, sd.SdNotifyStopping)
 			log.Info("stopping: letting running jobs finish", "within", stopTimeout)
-			stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
-			defer cancel()
-			if err := d.runner.Stop(stopCtx); err != nil {
-				log.Error("stopped with jobs still running", "err", err)
+			if err := d.stop(served); err != nil {
 				return err
-			}
-			select {
-			case <-served:
-			case <-stopCtx.Done():
-				log.Error("stopped with commands of the control socket still running")
-				return stopCtx.Err()
 			}
 			log.Info("stopped")
 			return nil
+		case <-d.l.Damaged():
+			// Exit 1 with the damage (main prints how to restore); the
+			// unit's start limit keeps systemd from restarting it forever.
+			notify(log, sd.SdNotifyStopping)
+			log.Error("stopping: the database is damaged", "database", d.l.Path(), "err", d.l.Err())
+			ln.Close() // no new commands
+			cancel()
+			d.stop(served)
+			return d.l.Err()
 		}
 	}
 }
@@ -185,6 +191,25 @@ func (d *daemon) sweep() {
 	if len(removed) > 0 {
 		d.m.log().Info("removed the temporary files of killed writers", "files", removed)
 	}
+}
+
+// stop waits up to stopTimeout for the running jobs (their ctx is done)
+// and the control socket's commands.
+func (d *daemon) stop(served <-chan struct{}) error {
+	log := d.m.log()
+	stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	if err := d.runner.Stop(stopCtx); err != nil {
+		log.Error("stopped with jobs still running", "err", err)
+		return err
+	}
+	select {
+	case <-served:
+	case <-stopCtx.Done():
+		log.Error("stopped with commands of the control socket still running")
+		return stopCtx.Err()
+	}
+	return nil
 }
 
 func (d *daemon) config() *config.Config {

@@ -115,6 +115,7 @@ func commandList() []command {
 		{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig},
 		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", (*Main).runReport},
 		{"backup", "write a consistent copy of the database", (*Main).runBackup},
+		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", (*Main).runCheck},
 		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", (*Main).runDaemon},
 		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo},
 	}
@@ -187,6 +188,7 @@ func (m *Main) exitCode(err error) int {
 	}
 	var ue *usageError
 	var ps config.Problems
+	var de *ledger.DamagedError
 	switch {
 	case errors.As(err, &ps):
 		fmt.Fprintf(m.Stderr, "reconciled: the config has %d problem(s):\n", len(ps))
@@ -197,6 +199,9 @@ func (m *Main) exitCode(err error) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(m.Stderr, "reconciled: %v\n", err)
 		return exitUsage
+	case errors.As(err, &de):
+		fmt.Fprintf(m.Stderr, "reconciled: %v\n%s", err, restoreHint(de.Path))
+		return exitFailed
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(m.Stderr, "reconciled: interrupted; what was stored is kept, nothing is half-written")
 		return exitFailed

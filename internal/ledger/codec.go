@@ -319,6 +319,50 @@ func decodeOp(b []byte, id uint64, op *domain.Operation) error {
 	return r.err
 }
 
+// checkTail checks what follows the operation in a stored record (first
+// seen, status since, the earlier statuses) without keeping it: an
+// unchanged operation skips decoding, not checking.
+func checkTail(rest []byte) error {
+	r := reader{b: rest}
+	r.seen()
+	r.seen()
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		return errCorrupt
+	}
+	for range n {
+		r.seen()
+		r.skipWord()
+		r.skipWord()
+		r.skipWord()
+		r.skipWord()
+		r.varint()
+		if r.uvarint() >= 1e9 {
+			return errCorrupt
+		}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		return errCorrupt
+	}
+	return r.err
+}
+
+// skipWord reads past a word without making its string.
+func (r *reader) skipWord() {
+	tag := r.uvarint()
+	switch {
+	case r.err != nil:
+	case tag >= dictTag:
+		if uint64(len(r.b)) < tag-dictTag {
+			r.err = errCorrupt
+			return
+		}
+		r.b = r.b[tag-dictTag:]
+	case tag >= uint64(len(dictionary)):
+		r.err = errCorrupt
+	}
+}
+
 // Record is a stored operation with what the ledger knows about it.
 type Record struct {
 	domain.Operation

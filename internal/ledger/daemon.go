@@ -29,13 +29,13 @@ func (l *Ledger) putJobRun(r JobRun) error {
 	if err != nil {
 		return err
 	}
-	return l.db.Update(func(tx *bolt.Tx) error { return root(tx).Bucket(bucketJobs).Put([]byte(r.Key), data) })
+	return l.update(func(tx *bolt.Tx) error { return root(tx).Bucket(bucketJobs).Put([]byte(r.Key), data) })
 }
 
 // JobRuns returns the last run of every schedule that ran, by key.
 func (l *Ledger) JobRuns() (map[string]JobRun, error) {
 	out := map[string]JobRun{}
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketJobs)
 		if b == nil {
 			return nil
@@ -104,7 +104,7 @@ var ErrProduced = errors.New("produced already")
 // transaction, so that a report is queued exactly when it is recorded as
 // produced. A key recorded before gives ErrProduced and changes nothing.
 func (l *Ledger) SaveProduced(p Produced, m *Mail) error {
-	return l.db.Update(func(tx *bolt.Tx) error {
+	return l.update(func(tx *bolt.Tx) error {
 		reports := root(tx).Bucket(bucketReports)
 		if reports.Get([]byte(p.Key)) != nil {
 			return ErrProduced
@@ -127,7 +127,7 @@ func (l *Ledger) SaveProduced(p Produced, m *Mail) error {
 func (l *Ledger) WasProduced(key string) (Produced, bool, error) {
 	var p Produced
 	var found bool
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketReports)
 		if b == nil {
 			return nil
@@ -147,7 +147,7 @@ func (l *Ledger) WasProduced(key string) (Produced, bool, error) {
 func (l *Ledger) LastProduced(prefix string) (string, bool, error) {
 	var last string
 	var found bool
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketReports)
 		if b == nil {
 			return nil
@@ -165,7 +165,7 @@ func (l *Ledger) LastProduced(prefix string) (string, bool, error) {
 func (l *Ledger) MailByID(id string) (Mail, bool, error) {
 	var m Mail
 	var found bool
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketOutbox)
 		if b == nil {
 			return nil
@@ -182,7 +182,7 @@ func (l *Ledger) MailByID(id string) (Mail, bool, error) {
 
 // QueueMail puts m in the outbox unless a message with its id is there.
 func (l *Ledger) QueueMail(m *Mail) error {
-	return l.db.Update(func(tx *bolt.Tx) error {
+	return l.update(func(tx *bolt.Tx) error {
 		if root(tx).Bucket(bucketOutbox).Get([]byte(m.ID)) != nil {
 			return nil
 		}
@@ -203,7 +203,7 @@ func putMail(tx *bolt.Tx, m *Mail) error {
 // message (attachments and all) is dropped: nothing sends it again, and
 // the outbox would otherwise grow by a report a day.
 func (l *Ledger) UpdateMail(m *Mail) error {
-	return l.db.Update(func(tx *bolt.Tx) error {
+	return l.update(func(tx *bolt.Tx) error {
 		v := root(tx).Bucket(bucketOutbox).Get([]byte(m.ID))
 		if v == nil {
 			return errors.New("outbox: no message " + m.ID)
@@ -225,7 +225,7 @@ func (l *Ledger) UpdateMail(m *Mail) error {
 // those still to send.
 func (l *Ledger) Outbox(pendingOnly bool) ([]Mail, error) {
 	var out []Mail
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketOutbox)
 		if b == nil {
 			return nil
@@ -265,9 +265,14 @@ func (l *Ledger) SaveJobRun(key string, started time.Time, took time.Duration, e
 
 // Backup writes a consistent copy of the database to w: one read
 // transaction, so writers go on meanwhile. It returns the bytes written.
+// The pages are checked first (file.go): a copy of a damaged database is
+// no backup, and must not take the place of an older one.
 func (l *Ledger) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
+		if problem := l.walkTx(tx); problem != "" {
+			return l.damaged("%s", problem)
+		}
 		var err error
 		n, err = tx.WriteTo(w)
 		return err

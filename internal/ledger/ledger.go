@@ -38,6 +38,12 @@
 //
 // bbolt locks the file: one process at a time. Open waits a few seconds for
 // the lock and then fails with ErrLocked rather than hang.
+//
+// A damaged file gives a DamagedError (errors.Is ErrDamaged), never a crash
+// (damage.go): Open checks the file before bbolt maps it (file.go), every
+// transaction turns a panic or fault inside bbolt into the error and closes
+// the database, and a stored value that does not decode names its
+// operation or record. Verify (check.go) looks at all of it.
 package ledger
 
 import (
@@ -47,6 +53,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -100,13 +107,17 @@ type Options struct {
 
 // Ledger is an open database.
 type Ledger struct {
-	db     *bolt.DB
-	path   string
-	log    *slog.Logger
-	shared bool // a handle of Shared: Close leaves the database open
+	db       *bolt.DB
+	path     string
+	log      *slog.Logger
+	shared   bool // a handle of Shared: Close leaves the database open
+	readOnly bool
+	g        *guard // shared by the handles: set when the file turned out damaged
 }
 
-// Open opens or creates the database at path (read-only opens never create).
+// Open opens or creates the database at path (read-only opens never create;
+// an empty file is refused, not made anew). A damaged file gives a
+// *DamagedError.
 func Open(path string, o Options) (*Ledger, error) {
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = DefaultLockTimeout
@@ -121,25 +132,51 @@ func Open(path string, o Options) (*Ledger, error) {
 	} else if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("create database folder: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+	warn := func(w string) { o.Logger.Warn("the database's header is half damaged", "database", path, "what", w) }
+	db, err := openBolt(path, &bolt.Options{
 		Timeout:        o.LockTimeout,
 		ReadOnly:       o.ReadOnly,
 		NoFreelistSync: true, // the freelist is rebuilt at open; commits write less
 		FreelistType:   bolt.FreelistMapType,
 		PageSize:       16 << 10, // fewer, larger writes per commit: see BENCHMARKS.md
+		OpenFile:       openChecked(path, o.ReadOnly, o.LockTimeout, warn),
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %s: let the other command finish, or stop it)", path, ErrLocked, o.LockTimeout)
 	}
+	var damaged *DamagedError
+	if errors.As(err, &damaged) {
+		return nil, damaged
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	l := &Ledger{db: db, path: path, log: o.Logger}
+	l := &Ledger{db: db, path: path, log: o.Logger, readOnly: o.ReadOnly, g: newGuard()}
 	if err := l.init(o.ReadOnly); err != nil {
+		if errors.As(err, &damaged) {
+			l.fail(damaged) // closes it
+			return nil, damaged
+		}
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return l, nil
+}
+
+// openBolt is bolt.Open with a panic inside it (its rebuild of the free
+// list meeting a damaged page) turned into a DamagedError.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			what, ok := damageOf(r)
+			if !ok {
+				panic(r)
+			}
+			db, err = nil, &DamagedError{Path: path, What: what}
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return bolt.Open(path, 0o600, o)
 }
 
 // init creates the buckets of a new database, checks the schema version of
@@ -151,7 +188,10 @@ func (l *Ledger) init(readOnly bool) error {
 		if root == nil {
 			return 0, errors.New("not a reconciled database (no v1 bucket)")
 		}
-		v := root.Bucket(bucketMeta).Get(keySchema)
+		var v []byte
+		if meta := root.Bucket(bucketMeta); meta != nil {
+			v = meta.Get(keySchema)
+		}
 		if len(v) != 4 {
 			return 0, errors.New("schema version missing")
 		}
@@ -162,7 +202,7 @@ func (l *Ledger) init(readOnly bool) error {
 		return got, nil
 	}
 	if readOnly {
-		return l.db.View(func(tx *bolt.Tx) error {
+		return l.view(func(tx *bolt.Tx) error {
 			v, err := version(tx)
 			if err == nil && v < SchemaVersion {
 				l.log.Warn("the database has an older schema; it is brought up to date by the next command that writes to it",
@@ -171,7 +211,7 @@ func (l *Ledger) init(readOnly bool) error {
 			return err
 		})
 	}
-	return l.db.Update(func(tx *bolt.Tx) error {
+	return l.update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketRoot)
 		if err != nil {
 			return err
@@ -196,9 +236,10 @@ func (l *Ledger) init(readOnly bool) error {
 	})
 }
 
-// Close closes the database (a Shared handle: does nothing).
+// Close closes the database (a Shared handle: does nothing; a database
+// closed for damage is closing already).
 func (l *Ledger) Close() error {
-	if l.shared {
+	if l.shared || l.g.failed() != nil {
 		return nil
 	}
 	return l.db.Close()
@@ -207,7 +248,7 @@ func (l *Ledger) Close() error {
 // Shared returns a handle on the same open database whose Close does not
 // close it: the daemon holds the file and lends it to the commands it runs.
 func (l *Ledger) Shared() *Ledger {
-	return &Ledger{db: l.db, path: l.path, log: l.log, shared: true}
+	return &Ledger{db: l.db, path: l.path, log: l.log, shared: true, readOnly: l.readOnly, g: l.g}
 }
 
 // Path is the database file.
@@ -216,7 +257,7 @@ func (l *Ledger) Path() string { return l.path }
 // Size is the database file's size in bytes.
 func (l *Ledger) Size() int64 {
 	var n int64
-	l.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	l.view(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
 	return n
 }
 

@@ -50,11 +50,11 @@ func recountOperations(tx *bolt.Tx) error {
 	counts, words := map[int64]Counts{}, map[WordKey]int64{}
 	err := r.Bucket(bucketOps).ForEach(func(k, v []byte) error {
 		if len(k) != 8 {
-			return fmt.Errorf("operation key %x is not 8 bytes", k)
+			return corrupt("operation key %x is not 8 bytes", k)
 		}
 		var rec Record
 		if err := decodeRecord(v, beUint64(k), &rec); err != nil {
-			return fmt.Errorf("operation %d: %w", beUint64(k), err)
+			return corruptOp(beUint64(k))
 		}
 		tally(&rec.Operation, counts, words)
 		return nil

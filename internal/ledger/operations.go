@@ -48,7 +48,7 @@ func (l *Ledger) UpsertPage(ops []domain.Operation, seen time.Time) (PageStats, 
 			arenas.Put(arena)
 		}
 	}()
-	err := l.db.Update(func(tx *bolt.Tx) error {
+	err := l.update(func(tx *bolt.Tx) error {
 		st = PageStats{}
 		w := newWriter(tx, (*arena)[:0], len(ops))
 		defer func() { *arena = w.arena[:0] }()
@@ -151,17 +151,22 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) err
 		st.New++
 		return nil
 	}
-	oldEnc, _, err := opSection(old)
+	oldEnc, rest, err := opSection(old)
 	if err != nil {
-		return fmt.Errorf("operation %d: %w", op.OperationID, err)
+		return corruptOp(op.OperationID)
 	}
 	if bytes.Equal(oldEnc, enc) {
+		// Unchanged, if the rest of the stored record is whole: a
+		// damaged one must be named, not passed over.
+		if checkTail(rest) != nil {
+			return corruptOp(op.OperationID)
+		}
 		st.Unchanged++
 		return nil
 	}
 	var prev Record
 	if err := decodeRecord(old, op.OperationID, &prev); err != nil {
-		return fmt.Errorf("operation %d: %w", op.OperationID, err)
+		return corruptOp(op.OperationID)
 	}
 	if prev.Final() && !op.Final() && domain.Builtin.Known(domain.FieldOperationStatus, op.OperationStatus) {
 		// An older view. A status the table does not know is stored
@@ -344,13 +349,16 @@ func providerSuffix(b []byte, id string, opID uint64) []byte {
 func (l *Ledger) Get(operationID uint64) (Record, bool, error) {
 	var rec Record
 	var found bool
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		v := root(tx).Bucket(bucketOps).Get(be64(nil, operationID))
 		if v == nil {
 			return nil
 		}
 		found = true
-		return decodeRecord(v, operationID, &rec)
+		if decodeRecord(v, operationID, &rec) != nil {
+			return corruptOp(operationID)
+		}
+		return nil
 	})
 	return rec, found, err
 }
@@ -376,21 +384,25 @@ func (l *Ledger) ByProviderPaymentID(id string) ([]Record, error) {
 // one to the next hour.
 func (l *Ledger) lookupByHour(bucket, prefix []byte) ([]Record, error) {
 	var out []Record
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		ops := root(tx).Bucket(bucketOps)
 		c := root(tx).Bucket(bucket).Cursor()
 		probe := make([]byte, 4, 4+len(prefix))
 		for k, _ := c.First(); k != nil; {
+			if len(k) < 12 {
+				return corrupt("the %s index has an entry %x too short for an hour and an operation", bucket, k)
+			}
 			d := binary.BigEndian.Uint32(k)
 			probe = append(binary.BigEndian.AppendUint32(probe[:0], d), prefix...)
 			for k, _ = c.Seek(probe); k != nil && bytes.HasPrefix(k, probe) && len(k) == len(probe)+8; k, _ = c.Next() {
+				id := beUint64(k[len(k)-8:])
 				v := ops.Get(k[len(k)-8:])
 				if v == nil {
-					return fmt.Errorf("index %s points at a missing operation %d", bucket, beUint64(k[len(k)-8:]))
+					return corrupt("the %s index points at operation %d, which is not stored", bucket, id)
 				}
 				var rec Record
-				if err := decodeRecord(v, beUint64(k[len(k)-8:]), &rec); err != nil {
-					return err
+				if err := decodeRecord(v, id, &rec); err != nil {
+					return corruptOp(id)
 				}
 				out = append(out, rec)
 			}
@@ -422,7 +434,7 @@ func (r Range) contains(t time.Time) bool {
 // operations in memory. A time index of its own cost ingest a fifth of its
 // speed (one more B-tree insert per operation) for no better order.
 func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operation) error) error {
-	return l.db.View(func(tx *bolt.Tx) error {
+	return l.view(func(tx *bolt.Tx) error {
 		ops := root(tx).Bucket(bucketOps)
 		c := root(tx).Bucket(bucketIdxPayment).Cursor()
 		var k []byte
@@ -453,6 +465,9 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 			if n++; n%releaseEvery == 0 {
 				release(tx)
 			}
+			if len(k) < 12 {
+				return corrupt("the payment index has an entry %x too short for an hour and an operation", k)
+			}
 			h := binary.BigEndian.Uint32(k)
 			if h != cur && len(batch) > 0 {
 				if err := flush(); err != nil {
@@ -463,17 +478,18 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 			if !r.To.IsZero() && !time.Unix(int64(h)*3600, 0).Before(r.To) {
 				break
 			}
+			id := beUint64(k[len(k)-8:])
 			v := ops.Get(k[len(k)-8:])
 			if v == nil {
-				return fmt.Errorf("payment index points at a missing operation %d", beUint64(k[len(k)-8:]))
+				return corrupt("the payment index points at operation %d, which is not stored", id)
 			}
-			enc, _, err := opSection(v)
-			if err != nil {
-				return err
+			enc, rest, err := opSection(v)
+			if err != nil || checkTail(rest) != nil {
+				return corruptOp(id)
 			}
 			batch = append(batch, domain.Operation{})
-			if err := decodeOp(enc, beUint64(k[len(k)-8:]), &batch[len(batch)-1]); err != nil {
-				return err
+			if err := decodeOp(enc, id, &batch[len(batch)-1]); err != nil {
+				return corruptOp(id)
 			}
 			if !r.contains(batch[len(batch)-1].CreatedAt) {
 				batch = batch[:len(batch)-1]
@@ -488,7 +504,7 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 // does not matter (the reconciliation groups them itself). fn must not
 // keep op.
 func (l *Ledger) ForEachByID(ctx context.Context, fn func(op *domain.Operation) error) error {
-	return l.db.View(func(tx *bolt.Tx) error {
+	return l.view(func(tx *bolt.Tx) error {
 		var op domain.Operation
 		n := 0
 		return root(tx).Bucket(bucketOps).ForEach(func(k, v []byte) error {
@@ -498,12 +514,15 @@ func (l *Ledger) ForEachByID(ctx context.Context, fn func(op *domain.Operation) 
 			if n%releaseEvery == 0 {
 				release(tx)
 			}
-			enc, _, err := opSection(v)
-			if err != nil {
-				return err
+			if len(k) != 8 {
+				return corrupt("operation key %x is not 8 bytes", k)
+			}
+			enc, rest, err := opSection(v)
+			if err != nil || checkTail(rest) != nil {
+				return corruptOp(beUint64(k))
 			}
 			if err := decodeOp(enc, beUint64(k), &op); err != nil {
-				return fmt.Errorf("operation %d: %w", beUint64(k), err)
+				return corruptOp(beUint64(k))
 			}
 			return fn(&op)
 		})
@@ -513,8 +532,11 @@ func (l *Ledger) ForEachByID(ctx context.Context, fn func(op *domain.Operation) 
 // Counts returns the stored operations per project.
 func (l *Ledger) Counts() (map[int64]Counts, error) {
 	out := map[int64]Counts{}
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		return root(tx).Bucket(bucketCounts).ForEach(func(k, v []byte) error {
+			if len(k) != 8 {
+				return corrupt("counts key %x is not 8 bytes", k)
+			}
 			out[int64(binary.BigEndian.Uint64(k))] = decodeCounts(v)
 			return nil
 		})

@@ -189,6 +189,32 @@ func sourceOf(k []byte) (string, error) {
 	return string(k[i+1 : i+1+m]), nil
 }
 
+// describeRecordKey names a merchant record by its key, for a person:
+// payment id "p-1", purchase, source "books", occurrence 1.
+func describeRecordKey(k []byte) string {
+	if len(k) < 3 {
+		return fmt.Sprintf("with the key %x", k)
+	}
+	n := int(binary.BigEndian.Uint16(k[1:3]))
+	i := 3 + n
+	if len(k) < i+2 {
+		return fmt.Sprintf("with the key %x", k)
+	}
+	what := map[byte]string{'P': "payment id", 'V': "provider payment id", 'O': "operation id"}[k[0]]
+	if what == "" {
+		what = "id"
+	}
+	typ := map[byte]string{'p': domain.RecordPurchase, 'o': domain.RecordPayout, 'r': domain.RecordRefund}[k[i]]
+	if typ == "" {
+		typ = "of no known type"
+	}
+	s := fmt.Sprintf("of %s %q, %s", what, k[3:i], typ)
+	if source, err := sourceOf(k); err == nil {
+		s += fmt.Sprintf(", source %q, occurrence %d", source, binary.BigEndian.Uint16(k[len(k)-2:]))
+	}
+	return s
+}
+
 // ImportRecords stores one file's records in one write transaction and
 // logs the import. recs must come in file order (occurrences count in it).
 func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time) (ImportStats, error) {
@@ -214,7 +240,7 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 
 	var st ImportStats
 	seen = seen.UTC()
-	err := l.db.Update(func(tx *bolt.Tx) error {
+	err := l.update(func(tx *bolt.Tx) error {
 		st = ImportStats{}
 		b := root(tx).Bucket(bucketRecords)
 		b.FillPercent = 0.9
@@ -235,6 +261,12 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 			}
 			var stored []occurrence
 			for k, v := seek(c, group, fresh); k != nil && bytes.HasPrefix(k, group) && len(k) == len(group)+2; k, v = c.Next() {
+				// Every stored occurrence the file replaces or removes
+				// must decode: a damaged one is named, not written over.
+				var prev StoredRecord
+				if err := decodeStoredRecord(v, "", &prev); err != nil {
+					return corruptRecord(k)
+				}
 				stored = append(stored, occurrence{binary.BigEndian.Uint16(k[len(group):]), v})
 			}
 			for n := i; n < j; n++ {
@@ -254,7 +286,7 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 					stored = slices.Delete(stored, k, k+1)
 					oldFields, _, err := opSection(old)
 					if err != nil {
-						return err
+						return corruptRecord(key)
 					}
 					if bytes.Equal(oldFields, fields) {
 						st.Unchanged++
@@ -262,7 +294,7 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 					}
 					var prev StoredRecord
 					if err := decodeStoredRecord(old, rec.Source, &prev); err != nil {
-						return err
+						return corruptRecord(key)
 					}
 					firstSeen, since, earlier = prev.FirstSeen, prev.StatusSince, prev.Earlier
 					if prev.Status != rec.Status {
@@ -320,7 +352,7 @@ func appendLog(b *bolt.Bucket, v any) error {
 // Imports returns the import log, oldest first.
 func (l *Ledger) Imports() ([]Import, error) {
 	var out []Import
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		return root(tx).Bucket(bucketImports).ForEach(func(_, v []byte) error {
 			var im Import
 			if err := json.Unmarshal(v, &im); err != nil {
@@ -336,7 +368,7 @@ func (l *Ledger) Imports() ([]Import, error) {
 // ForEachRecord calls fn for every stored record, in key order (by id,
 // type, source, occurrence). fn must not keep r.
 func (l *Ledger) ForEachRecord(fn func(r *StoredRecord) error) error {
-	return l.db.View(func(tx *bolt.Tx) error {
+	return l.view(func(tx *bolt.Tx) error {
 		var r StoredRecord
 		n := 0
 		return root(tx).Bucket(bucketRecords).ForEach(func(k, v []byte) error {
@@ -345,10 +377,10 @@ func (l *Ledger) ForEachRecord(fn func(r *StoredRecord) error) error {
 			}
 			source, err := sourceOf(k)
 			if err != nil {
-				return err
+				return corruptRecord(k)
 			}
 			if err := decodeStoredRecord(v, source, &r); err != nil {
-				return fmt.Errorf("record %q: %w", k, err)
+				return corruptRecord(k)
 			}
 			return fn(&r)
 		})
@@ -369,17 +401,17 @@ func (l *Ledger) RecordsOf(paymentID, providerPaymentID string, operationID uint
 		prefixes = append(prefixes, recordIDKey(nil, &domain.Record{OperationID: operationID}))
 	}
 	var out []StoredRecord
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		c := root(tx).Bucket(bucketRecords).Cursor()
 		for _, p := range prefixes {
 			for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && len(k) > len(p) && isTypeByte(k[len(p)]); k, v = c.Next() {
 				source, err := sourceOf(k)
 				if err != nil {
-					return err
+					return corruptRecord(k)
 				}
 				var r StoredRecord
 				if err := decodeStoredRecord(v, source, &r); err != nil {
-					return err
+					return corruptRecord(k)
 				}
 				out = append(out, r)
 			}
@@ -394,7 +426,7 @@ func isTypeByte(b byte) bool { return b == 'p' || b == 'o' || b == 'r' }
 // RecordCount is the number of stored records.
 func (l *Ledger) RecordCount() (int, error) {
 	var n int
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		n = root(tx).Bucket(bucketRecords).Stats().KeyN
 		return nil
 	})

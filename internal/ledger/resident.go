@@ -19,7 +19,7 @@ const releaseEvery = 1 << 16
 
 // ReleaseMemory drops the database's pages from the process's resident set.
 func (l *Ledger) ReleaseMemory() {
-	l.db.View(func(tx *bolt.Tx) error { release(tx); return nil })
+	l.view(func(tx *bolt.Tx) error { release(tx); return nil })
 }
 
 // release drops the mapped pages of tx's database. It is called inside a

@@ -32,7 +32,7 @@ func resolutionKey(k domain.ResolutionKey) []byte {
 // Resolutions returns every stored resolution.
 func (l *Ledger) Resolutions() (map[domain.ResolutionKey]domain.Resolution, error) {
 	out := map[domain.ResolutionKey]domain.Resolution{}
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		return root(tx).Bucket(bucketResolutions).ForEach(func(_, v []byte) error {
 			var r domain.Resolution
 			if err := json.Unmarshal(v, &r); err != nil {
@@ -48,7 +48,7 @@ func (l *Ledger) Resolutions() (map[domain.ResolutionKey]domain.Resolution, erro
 // SaveResolutions stores (or replaces) resolutions and appends their audit
 // events, in one transaction.
 func (l *Ledger) SaveResolutions(rs []domain.Resolution, events []domain.AuditEvent) error {
-	return l.db.Update(func(tx *bolt.Tx) error {
+	return l.update(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketResolutions)
 		for _, r := range rs {
 			data, err := json.Marshal(r)
@@ -66,7 +66,7 @@ func (l *Ledger) SaveResolutions(rs []domain.Resolution, events []domain.AuditEv
 // DeleteResolutions removes resolutions and appends audit events, in one
 // transaction.
 func (l *Ledger) DeleteResolutions(keys []domain.ResolutionKey, events []domain.AuditEvent) error {
-	return l.db.Update(func(tx *bolt.Tx) error {
+	return l.update(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketResolutions)
 		for _, k := range keys {
 			if err := b.Delete(resolutionKey(k)); err != nil {
@@ -90,7 +90,7 @@ func appendAudit(tx *bolt.Tx, events []domain.AuditEvent) error {
 // Audit returns the audit trail, oldest first.
 func (l *Ledger) Audit() ([]domain.AuditEvent, error) {
 	var out []domain.AuditEvent
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		return root(tx).Bucket(bucketAudit).ForEach(func(_, v []byte) error {
 			var e domain.AuditEvent
 			if err := json.Unmarshal(v, &e); err != nil {
@@ -119,7 +119,7 @@ var keyLastRun = []byte("last")
 // SaveRun stores a run's summary, marks re-opened resolutions and appends
 // their audit events, in one transaction.
 func (l *Ledger) SaveRun(run Run, reopened []domain.Resolution, events []domain.AuditEvent) error {
-	return l.db.Update(func(tx *bolt.Tx) error {
+	return l.update(func(tx *bolt.Tx) error {
 		data, err := json.Marshal(run)
 		if err != nil {
 			return err
@@ -145,7 +145,7 @@ func (l *Ledger) SaveRun(run Run, reopened []domain.Resolution, events []domain.
 func (l *Ledger) LastRun() (Run, bool, error) {
 	var run Run
 	var ok bool
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		v := root(tx).Bucket(bucketRuns).Get(keyLastRun)
 		if v == nil {
 			return nil
@@ -165,7 +165,7 @@ func recheckKey(project int64, paymentID string) []byte {
 // LastRecheck says when a payment was last asked for by payment id.
 func (l *Ledger) LastRecheck(project int64, paymentID string) (time.Time, error) {
 	var t time.Time
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		if v := root(tx).Bucket(bucketRechecks).Get(recheckKey(project, paymentID)); len(v) == 8 {
 			t = time.Unix(int64(beUint64(v)), 0).UTC()
 		}
@@ -176,7 +176,7 @@ func (l *Ledger) LastRecheck(project int64, paymentID string) (time.Time, error)
 
 // NoteRecheck records that a payment was asked for at t.
 func (l *Ledger) NoteRecheck(project int64, paymentID string, t time.Time) error {
-	return l.db.Update(func(tx *bolt.Tx) error {
+	return l.update(func(tx *bolt.Tx) error {
 		return root(tx).Bucket(bucketRechecks).Put(recheckKey(project, paymentID), be64(nil, uint64(t.Unix())))
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -36,7 +35,7 @@ func getSync(b *bolt.Bucket, project int64) (SyncState, error) {
 		return s, nil
 	}
 	if err := json.Unmarshal(v, &s); err != nil {
-		return s, fmt.Errorf("sync state of project %d: %w", project, err)
+		return s, corrupt("the sync state of project %d does not decode (%v)", project, err)
 	}
 	return s, nil
 }
@@ -51,7 +50,7 @@ func putSync(b *bolt.Bucket, s SyncState) error {
 
 // updateSync applies fn to the state of each project in one transaction.
 func (l *Ledger) updateSync(projects []int64, fn func(*SyncState)) error {
-	return l.db.Update(func(tx *bolt.Tx) error {
+	return l.update(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketSync)
 		for _, p := range projects {
 			s, err := getSync(b, p)
@@ -94,7 +93,7 @@ func (l *Ledger) RecordSync(projects []int64, at time.Time, syncErr error) error
 // SyncState returns one project's state.
 func (l *Ledger) SyncState(project int64) (SyncState, error) {
 	var s SyncState
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		var err error
 		s, err = getSync(root(tx).Bucket(bucketSync), project)
 		if err == nil {
@@ -109,11 +108,14 @@ func (l *Ledger) SyncState(project int64) (SyncState, error) {
 // project id.
 func (l *Ledger) SyncStates() ([]SyncState, error) {
 	var out []SyncState
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		sb, cb := root(tx).Bucket(bucketSync), root(tx).Bucket(bucketCounts)
 		seen := map[int64]bool{}
 		for _, b := range []*bolt.Bucket{sb, cb} {
 			if err := b.ForEach(func(k, _ []byte) error {
+				if len(k) != 8 {
+					return corrupt("project key %x is not 8 bytes", k)
+				}
 				p := int64(binary.BigEndian.Uint64(k))
 				if seen[p] {
 					return nil

@@ -97,7 +97,7 @@ type WordCount struct {
 // migrated to schema 2 (opened read-only) has none.
 func (l *Ledger) WordCounts() ([]WordCount, error) {
 	var out []WordCount
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.view(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketWords)
 		if b == nil {
 			return nil

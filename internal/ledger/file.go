@@ -1,0 +1,473 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The file as bbolt lays it out (go.etcd.io/bbolt/internal/common, file
+// format version 2), read here before bbolt maps it. Integers are in the
+// machine's byte order, as bbolt writes them.
+//
+//	page:    id (8) | flags (2) | count (2) | overflow (4) | data
+//	meta:    magic (4) | version (4) | page size (4) | flags (4) |
+//	         root bucket: root page (8), sequence (8) | freelist page (8) |
+//	         pgid, the high-water mark (8) | txid (8) | checksum (8): FNV-64a of what precedes it
+//	branch element: pos (4) | ksize (4) | pgid (8)          key at element + pos
+//	leaf element:   flags (4) | pos (4) | ksize (4) | vsize (4)   key, value at element + pos
+//	bucket value:   root page (8) | sequence (8) [| inline leaf page when root is 0]
+//
+// Pages 0 and 1 are the two meta pages; bbolt uses the valid one with the
+// higher txid. Pages below pgid are in use or free; the file must hold
+// them all.
+const (
+	pageHeaderSize = 16
+	elementSize    = 16
+	metaSize       = 64
+	boltMagic      = 0xED0CDAED
+	boltVersion    = 2
+	flagBranch     = 0x01
+	flagLeaf       = 0x02
+	flagMeta       = 0x04
+	flagFreelist   = 0x10
+	flagBucket     = 0x01 // of a leaf element
+	noFreelist     = ^uint64(0)
+)
+
+var native = binary.NativeEndian
+
+// header is what a valid meta page says.
+type header struct {
+	pageSize int64
+	root     uint64 // the root bucket's page
+	freelist uint64
+	pgid     uint64 // pages in the file
+	txid     uint64
+	warning  string // the other meta page is not valid
+}
+
+func parseMeta(b []byte) (header, error) {
+	if len(b) < pageHeaderSize+metaSize {
+		return header{}, errors.New("cut short")
+	}
+	m := b[pageHeaderSize : pageHeaderSize+metaSize]
+	h := fnv.New64a()
+	h.Write(m[:56])
+	switch {
+	case native.Uint32(m[0:]) != boltMagic:
+		return header{}, errors.New("not a bbolt header")
+	case native.Uint32(m[4:]) != boltVersion:
+		return header{}, fmt.Errorf("bbolt file format %d, not %d", native.Uint32(m[4:]), boltVersion)
+	case native.Uint64(m[56:]) != h.Sum64():
+		return header{}, errors.New("checksum mismatch")
+	}
+	return header{
+		pageSize: int64(native.Uint32(m[8:])),
+		root:     native.Uint64(m[16:]),
+		freelist: native.Uint64(m[32:]),
+		pgid:     native.Uint64(m[40:]),
+		txid:     native.Uint64(m[48:]),
+	}, nil
+}
+
+// readHeader reads the meta pages of a file of size bytes and checks that
+// the file holds every page the one bbolt would use counts. The problem is
+// for a person: what is wrong, and what it looks like it came from.
+func readHeader(r io.ReaderAt, size int64) (header, string) {
+	if size < pageHeaderSize+metaSize {
+		return header{}, fmt.Sprintf("it is %d bytes long, too short to hold even its header", size)
+	}
+	read := func(at int64) []byte {
+		b := make([]byte, min(size-at, 4096))
+		n, _ := r.ReadAt(b, at)
+		return b[:n]
+	}
+	var metas [2]header
+	var errs [2]error
+	metas[0], errs[0] = parseMeta(read(0))
+	if errs[0] == nil {
+		errs[1] = errors.New("past the end of the file")
+		if metas[0].pageSize > 0 && metas[0].pageSize < size {
+			metas[1], errs[1] = parseMeta(read(metas[0].pageSize))
+		}
+	} else {
+		// As bbolt does: the second meta page where a page size puts it.
+		errs[1] = errors.New("not found")
+		for ps := int64(1024); ps <= 1<<16 && ps+pageHeaderSize+metaSize <= size; ps <<= 1 {
+			if m, err := parseMeta(read(ps)); err == nil && m.pageSize == ps {
+				metas[1], errs[1] = m, nil
+				break
+			}
+		}
+	}
+	var h header
+	switch {
+	case errs[0] != nil && errs[1] != nil:
+		return header{}, fmt.Sprintf("neither of its two header pages is valid (page 0: %v; page 1: %v)", errs[0], errs[1])
+	case errs[0] == nil && errs[1] == nil:
+		h = metas[0]
+		if metas[1].txid > h.txid {
+			h = metas[1]
+		}
+	case errs[0] == nil:
+		h = metas[0]
+		h.warning = fmt.Sprintf("header page 1 is not valid (%v): bbolt uses page 0, transaction %d; the next write replaces it", errs[1], h.txid)
+	default:
+		h = metas[1]
+		h.warning = fmt.Sprintf("header page 0 is not valid (%v): bbolt uses page 1, transaction %d; the next write replaces it", errs[0], h.txid)
+	}
+	switch {
+	case h.pageSize < 512 || h.pageSize > 1<<20 || h.pageSize&(h.pageSize-1) != 0:
+		return h, fmt.Sprintf("its header says pages of %d bytes", h.pageSize)
+	case h.pgid < 3 || h.root < 2 || h.root >= h.pgid:
+		return h, fmt.Sprintf("its header says %d pages with the root at page %d", h.pgid, h.root)
+	case h.freelist != noFreelist && (h.freelist < 2 || h.freelist >= h.pgid):
+		return h, fmt.Sprintf("its header puts the free list at page %d of %d", h.freelist, h.pgid)
+	case h.pgid > uint64(1<<62)/uint64(h.pageSize):
+		return h, fmt.Sprintf("its header says %d pages", h.pgid)
+	}
+	if need := int64(h.pgid) * h.pageSize; size < need {
+		return h, fmt.Sprintf("it is %d bytes long, but its header (transaction %d) counts %d pages of %d bytes, %d bytes: "+
+			"its end is missing (a copy cut short, a full disk, a crash of the file system)", size, h.txid, h.pgid, h.pageSize, need)
+	}
+	return h, ""
+}
+
+// pageWalker visits every page reachable from the root bucket, as bbolt
+// would reach them, checking each page header and that every element,
+// key and value lies inside its page.
+type pageWalker struct {
+	r     io.ReaderAt
+	h     header
+	seen  []uint64 // bitset of the pages reached
+	buf   []byte
+	pages int // pages reached, overflow included
+}
+
+// walkPages checks the page tree of the file r with header h. The problem
+// names the page and the bucket it belongs to.
+func walkPages(r io.ReaderAt, h header) (pages int, problem string) {
+	w := &pageWalker{r: r, h: h, seen: make([]uint64, (h.pgid+63)/64)}
+	w.mark(0, 0)
+	w.mark(1, 0)
+	if h.freelist != noFreelist {
+		if p := w.freelist(h.freelist); p != "" {
+			return w.pages, p
+		}
+	}
+	if p := w.page(h.root, "the root"); p != "" {
+		return w.pages, p
+	}
+	return w.pages, ""
+}
+
+// mark records that pages id to id+overflow were reached; false if one of
+// them was reached before.
+func (w *pageWalker) mark(id uint64, overflow uint32) bool {
+	ok := true
+	for p := id; p <= id+uint64(overflow); p++ {
+		if w.seen[p/64]&(1<<(p%64)) != 0 {
+			ok = false
+		}
+		w.seen[p/64] |= 1 << (p % 64)
+		w.pages++
+	}
+	return ok
+}
+
+// read reads the page id: its header, and then up to want bytes of it.
+func (w *pageWalker) read(id uint64, want int64) ([]byte, error) {
+	if int64(cap(w.buf)) < want {
+		w.buf = make([]byte, want)
+	}
+	b := w.buf[:want]
+	n, err := w.r.ReadAt(b, int64(id)*w.h.pageSize)
+	if n == len(b) {
+		return b, nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return nil, fmt.Errorf("page %d: %w", id, err)
+}
+
+// pageHead is a page header and the bytes the page spans.
+type pageHead struct {
+	flags    uint16
+	count    int
+	overflow uint32
+	span     int64
+}
+
+// head reads and checks the header of page id, which bucket reached.
+func (w *pageWalker) head(id uint64, bucket string) (pageHead, string) {
+	if id < 2 || id >= w.h.pgid {
+		return pageHead{}, fmt.Sprintf("%s points at page %d, outside the %d pages of the file", bucket, id, w.h.pgid)
+	}
+	b, err := w.read(id, pageHeaderSize)
+	if err != nil {
+		return pageHead{}, err.Error()
+	}
+	p := pageHead{flags: native.Uint16(b[8:]), count: int(native.Uint16(b[10:])), overflow: native.Uint32(b[12:])}
+	switch {
+	case native.Uint64(b[0:]) != id:
+		return p, fmt.Sprintf("page %d (of %s) says it is page %d", id, bucket, native.Uint64(b[0:]))
+	case id+uint64(p.overflow) >= w.h.pgid:
+		return p, fmt.Sprintf("page %d (of %s) runs %d pages on, past the end of the file", id, bucket, p.overflow)
+	case !w.mark(id, p.overflow):
+		return p, fmt.Sprintf("page %d (of %s) is reached twice: it is also part of another page or bucket", id, bucket)
+	}
+	p.span = int64(p.overflow+1) * w.h.pageSize
+	if pageHeaderSize+int64(p.count)*elementSize > p.span {
+		return p, fmt.Sprintf("page %d (of %s) counts %d elements, more than fit in it", id, bucket, p.count)
+	}
+	return p, ""
+}
+
+func (w *pageWalker) freelist(id uint64) string {
+	p, problem := w.head(id, "the header")
+	if problem != "" {
+		return problem
+	}
+	if p.flags != flagFreelist {
+		return fmt.Sprintf("page %d should be the free list and is %s", id, pageType(p.flags))
+	}
+	return ""
+}
+
+// page checks the page id of bucket and, below it, every page it leads to.
+func (w *pageWalker) page(id uint64, bucket string) string {
+	p, problem := w.head(id, bucket)
+	if problem != "" {
+		return problem
+	}
+	if p.flags != flagBranch && p.flags != flagLeaf {
+		return fmt.Sprintf("page %d (of %s) is %s, neither a branch nor a leaf", id, bucket, pageType(p.flags))
+	}
+	if p.flags == flagBranch && p.count == 0 {
+		return fmt.Sprintf("page %d (of %s) is a branch without elements", id, bucket)
+	}
+	b, err := w.read(id, pageHeaderSize+int64(p.count)*elementSize)
+	if err != nil {
+		return err.Error()
+	}
+	elems := b[pageHeaderSize:]
+	if p.flags == flagBranch {
+		children := make([]uint64, p.count)
+		for i := range p.count {
+			e := elems[i*elementSize:]
+			at := int64(pageHeaderSize + i*elementSize)
+			if at+int64(native.Uint32(e[0:]))+int64(native.Uint32(e[4:])) > p.span {
+				return fmt.Sprintf("page %d (of %s): the key of element %d lies outside the page", id, bucket, i)
+			}
+			children[i] = native.Uint64(e[8:])
+		}
+		for _, c := range children {
+			if problem := w.page(c, bucket); problem != "" {
+				return problem
+			}
+		}
+		return ""
+	}
+	type sub struct {
+		at    int64 // the key's offset in the page
+		ksize int64
+		vsize int64
+	}
+	var subs []sub
+	for i := range p.count {
+		e := elems[i*elementSize:]
+		at := int64(pageHeaderSize+i*elementSize) + int64(native.Uint32(e[4:]))
+		s := sub{at, int64(native.Uint32(e[8:])), int64(native.Uint32(e[12:]))}
+		if at+s.ksize+s.vsize > p.span {
+			return fmt.Sprintf("page %d (of %s): the key or value of element %d lies outside the page", id, bucket, i)
+		}
+		if native.Uint32(e[0:])&flagBucket != 0 {
+			subs = append(subs, s)
+		}
+	}
+	for _, s := range subs {
+		b, err := w.read(id, s.at+s.ksize+s.vsize)
+		if err != nil {
+			return err.Error()
+		}
+		name := bucketName(bucket, b[s.at:s.at+s.ksize])
+		if problem := w.bucket(b[s.at+s.ksize:s.at+s.ksize+s.vsize], name); problem != "" {
+			return problem
+		}
+	}
+	return ""
+}
+
+// bucket checks a bucket from its value in the parent's leaf: a root page,
+// or an inline leaf page inside the value.
+func (w *pageWalker) bucket(v []byte, name string) string {
+	if len(v) < 16 {
+		return fmt.Sprintf("%s: its bucket header is %d bytes long", name, len(v))
+	}
+	if root := native.Uint64(v); root != 0 {
+		return w.page(root, name)
+	}
+	inline := v[16:]
+	if len(inline) < pageHeaderSize {
+		return fmt.Sprintf("%s: its inline page is %d bytes long", name, len(inline))
+	}
+	flags, count := native.Uint16(inline[8:]), int(native.Uint16(inline[10:]))
+	if flags != flagLeaf {
+		return fmt.Sprintf("%s: its inline page is %s, not a leaf", name, pageType(flags))
+	}
+	if pageHeaderSize+count*elementSize > len(inline) {
+		return fmt.Sprintf("%s: its inline page counts %d elements, more than fit in it", name, count)
+	}
+	// Copied: the checks below read other pages into w.buf.
+	inline = append([]byte(nil), inline...)
+	for i := range count {
+		e := inline[pageHeaderSize+i*elementSize:]
+		at := pageHeaderSize + i*elementSize + int(native.Uint32(e[4:]))
+		ksize, vsize := int(native.Uint32(e[8:])), int(native.Uint32(e[12:]))
+		if at+ksize+vsize > len(inline) || at < 0 {
+			return fmt.Sprintf("%s: the key or value of element %d lies outside its inline page", name, i)
+		}
+		if native.Uint32(e[0:])&flagBucket != 0 {
+			if problem := w.bucket(inline[at+ksize:at+ksize+vsize], bucketName(name, inline[at:at+ksize])); problem != "" {
+				return problem
+			}
+		}
+	}
+	return ""
+}
+
+func pageType(flags uint16) string {
+	switch flags {
+	case flagBranch:
+		return "a branch"
+	case flagLeaf:
+		return "a leaf"
+	case flagMeta:
+		return "a header page"
+	case flagFreelist:
+		return "a free list"
+	}
+	return fmt.Sprintf("of no type (flags %#04x)", flags)
+}
+
+// bucketName is the path of a bucket for a person: v1/ops.
+func bucketName(parent string, key []byte) string {
+	k := string(key)
+	if len(k) > 40 || strings.ContainsFunc(k, func(r rune) bool { return r < ' ' || r > '~' }) {
+		k = fmt.Sprintf("%x", key[:min(len(key), 20)])
+	}
+	if parent == "the root" {
+		return "bucket " + k
+	}
+	return parent + "/" + k
+}
+
+// checkFile checks the open file f of path before bbolt maps it: its
+// header, its length, its pages. created says Open made it just now (an
+// empty file is then to be initialised, not refused).
+func checkFile(f *os.File, path string, created bool) (header, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return header{}, err
+	}
+	if fi.Size() == 0 {
+		if created {
+			return header{}, nil
+		}
+		return header{}, &DamagedError{Path: path, What: "it is empty (0 bytes): a database always holds its header. " +
+			"A file that never held data (it was being created when the process stopped) may be deleted and is then made anew"}
+	}
+	h, problem := readHeader(f, fi.Size())
+	if problem == "" {
+		_, problem = walkPages(f, h)
+	}
+	if problem != "" {
+		return h, &DamagedError{Path: path, What: problem}
+	}
+	return h, nil
+}
+
+// openChecked is bbolt's OpenFile: it opens the file, takes the lock bbolt
+// would take (bbolt takes it again on the same descriptor, which is
+// immediate), and checks the file under it, so that no writer changes the
+// file while it is read and bbolt never maps a damaged one.
+func openChecked(path string, readOnly bool, timeout time.Duration, warn func(string)) func(string, int, os.FileMode) (*os.File, error) {
+	return func(name string, _ int, mode os.FileMode) (*os.File, error) {
+		var f *os.File
+		var err error
+		created := false
+		if readOnly {
+			f, err = os.OpenFile(name, os.O_RDONLY, mode)
+		} else {
+			for {
+				f, err = os.OpenFile(name, os.O_RDWR, mode)
+				if !errors.Is(err, os.ErrNotExist) {
+					break
+				}
+				f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
+				if !errors.Is(err, os.ErrExist) { // else made by another process just now
+					created = err == nil
+					break
+				}
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := lockFile(f, !readOnly, timeout); err != nil {
+			f.Close()
+			return nil, err
+		}
+		h, err := checkFile(f, path, created)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if h.warning != "" {
+			warn(h.warning)
+		}
+		return f, nil
+	}
+}
+
+// walkTx checks the pages of tx's snapshot, which no writer changes while
+// tx is open (the file's header may be newer).
+func (l *Ledger) walkTx(tx *bolt.Tx) string {
+	f, err := os.Open(l.path)
+	if err != nil {
+		return fmt.Sprintf("it cannot be read: %v", err)
+	}
+	defer f.Close()
+	ps := int64(tx.DB().Info().PageSize)
+	h := header{pageSize: ps, root: uint64(tx.Cursor().Bucket().Root()), freelist: noFreelist, pgid: uint64(tx.Size() / ps)}
+	_, problem := walkPages(f, h)
+	return problem
+}
+
+// walkFile checks the pages of the file's current header: under a write
+// transaction (no commit can move it), the snapshot a rollback walks.
+func (l *Ledger) walkFile() string {
+	f, err := os.Open(l.path)
+	if err != nil {
+		return fmt.Sprintf("it cannot be read: %v", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Sprintf("it cannot be read: %v", err)
+	}
+	h, problem := readHeader(f, fi.Size())
+	if problem == "" {
+		_, problem = walkPages(f, h)
+	}
+	return problem
+}
