@@ -206,8 +206,9 @@ func TestDaemonReloadsOnSIGHUPAndStopsOnSIGTERM(t *testing.T) {
 }
 
 // TestDaemonSIGTERMInTheMiddleOfASync stops the daemon while a long sync is
-// storing pages: it exits 0 within 10 s, the database checks out, and the
-// next sync completes it.
+// storing pages: it exits 0 within 10 s, the database checks out, the stop
+// is logged as a stop (not an error) and is no sync error in status, and
+// the next sync completes it.
 func TestDaemonSIGTERMInTheMiddleOfASync(t *testing.T) {
 	w := newWorld(t, 30000, 10*time.Second, "page_size = 200\n[[schedule]]\njob = \"sync\"\ncron = \"@every 1s\"\n")
 	w.setNow(time.Now())
@@ -227,6 +228,14 @@ func TestDaemonSIGTERMInTheMiddleOfASync(t *testing.T) {
 		t.Fatalf("after SIGTERM: %v", err)
 	}
 	l.Close()
+	log := out.String()
+	if strings.Contains(log, "level=ERROR") || !strings.Contains(log, `level=INFO msg="job stopped" job=sync`) ||
+		!strings.Contains(log, `level=INFO msg="sync stopped"`) {
+		t.Errorf("the stop is not logged as one:\n%s", log)
+	}
+	if status := w.mustRun(t, "status"); strings.Contains(status, "last sync errors") || strings.Contains(status, "canceled") {
+		t.Errorf("status after the stop shows it as a sync error:\n%s", status)
+	}
 	w.fake.SetFaults(fakeapi.Faults{})
 	if code, _, errOut := w.run(t, "sync"); code != 0 {
 		t.Fatalf("sync after the stop: %d %s", code, errOut)

@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -182,7 +183,10 @@ func (r *Runner) runEntered(j Job) {
 	r.log.Info("job started", "job", j.Name, "schedule", j.Key)
 	err := r.call(j)
 	took := r.now().Sub(started)
-	if r.ctx.Err() == nil || err == nil { // a run cut short by shutdown is not a run: catch it up next time
+	// A run the shutdown cut short stopped; it did not fail. Nor is it a
+	// run: it is not recorded, so that the next start catches it up.
+	stopped := err != nil && r.ctx.Err() != nil && errors.Is(err, context.Canceled)
+	if r.ctx.Err() == nil || err == nil {
 		if serr := r.store.SaveJobRun(j.Key, started, took, err); serr != nil {
 			r.log.Error("recording the run", "job", j.Name, "err", serr)
 		}
@@ -192,9 +196,12 @@ func (r *Runner) runEntered(j Job) {
 	if r.Done != nil {
 		r.Done(j, took, err)
 	}
-	if err != nil {
+	switch {
+	case stopped:
+		r.log.Info("job stopped", "job", j.Name, "schedule", j.Key, "took", took.Round(time.Millisecond), "reason", "the daemon is stopping")
+	case err != nil:
 		r.log.Error("job failed", "job", j.Name, "schedule", j.Key, "took", took.Round(time.Millisecond), "err", err)
-	} else {
+	default:
 		r.log.Info("job done", "job", j.Name, "schedule", j.Key, "took", took.Round(time.Millisecond))
 	}
 }

@@ -2,7 +2,9 @@ package schedule
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,5 +71,44 @@ func TestARunIsCountedBeforeItIsLoggedDone(t *testing.T) {
 	defer mu.Unlock()
 	if len(countedAtLog) != 1 || countedAtLog[0] != 1 {
 		t.Fatalf("runs counted when \"job done\" was logged: %v, want [1]\n%s", countedAtLog, logs.String())
+	}
+}
+
+// TestARunCutShortByAStopIsLoggedAsAStop: SIGTERM cancels the jobs'
+// context; a job that returns because of it stopped, it did not fail: the
+// log says so at INFO, no ERROR, and the run is not recorded (it is caught
+// up at the next start).
+func TestARunCutShortByAStopIsLoggedAsAStop(t *testing.T) {
+	l := openLedger(t)
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := NewRunner(ctx, time.UTC, slog.New(slog.NewTextHandler(&logs, nil)), l)
+	running := make(chan struct{})
+	var doneErr error
+	r.Done = func(_ Job, _ time.Duration, err error) { doneErr = err }
+	catchUpOnce(t, r, Job{Key: "hourly", Name: "sync", Spec: "0 * * * *", Run: func(ctx context.Context) error {
+		close(running)
+		<-ctx.Done()
+		return fmt.Errorf("sync: store page 3: %w", ctx.Err())
+	}})
+	<-running
+	cancel()
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if strings.Contains(out, "level=ERROR") || !strings.Contains(out, `level=INFO msg="job stopped" job=sync`) {
+		t.Errorf("a stopped run is not logged as a stop:\n%s", out)
+	}
+	if doneErr == nil {
+		t.Error("Done did not hear how the run ended")
+	}
+	runs, err := l.JobRuns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs["hourly"].Error != "" || runs["hourly"].Started.After(time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("the stopped run was recorded: %+v", runs["hourly"])
 	}
 }
