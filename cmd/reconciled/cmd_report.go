@@ -122,6 +122,7 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	if err := l.QueueMail(ml); err != nil {
 		return err
 	}
+	defer m.wakeOutbox() // after this attempt, the daemon's loop takes over the retries
 	sent, _, err := m.deliverDue(ctx, l, cfg.Mail)
 	if err != nil {
 		return err

@@ -305,7 +305,7 @@ func (d *daemon) jobMain(cfg *config.Config, name string) *Main {
 	log := d.m.log().With("job", name)
 	out := &logWriter{log: log}
 	return &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, logger: log}
+		cfg: cfg, ledger: d.l, logger: log, outboxWake: d.kickOutbox}
 }
 
 // idle gives memory back between jobs: the database's mapped pages and the

@@ -68,6 +68,9 @@ type Main struct {
 	// outboxLog is where delivery is logged when set: the daemon's log, for
 	// a report --send that came through the socket.
 	outboxLog *slog.Logger
+	// outboxWake, set in the daemon, wakes its delivery loop: a command
+	// that queues a message calls it (see wakeOutbox).
+	outboxWake func()
 
 	logMu sync.Mutex // guards logger: a reload replaces it while jobs log
 }
