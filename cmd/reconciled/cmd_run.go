@@ -50,6 +50,7 @@ type daemon struct {
 
 	kick   chan struct{} // a message was queued
 	outbox sync.WaitGroup
+	srv    *control.Server
 }
 
 func (m *Main) runDaemon(ctx context.Context, args []string) error {
@@ -106,9 +107,10 @@ func (d *daemon) run(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	srv := &control.Server{Handler: d.serveControl, Log: log}
+	d.srv = &control.Server{Handler: d.serveControl, Log: log}
+	d.srv.SetLimits(socketLimits(d.config()))
 	served := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(served) }()
+	go func() { d.srv.Serve(ctx, ln); close(served) }()
 
 	d.outbox.Add(1)
 	go d.deliver(ctx)
@@ -186,8 +188,14 @@ func (d *daemon) reload() {
 	d.mu.Lock()
 	d.cfg = cfg
 	d.mu.Unlock()
+	d.srv.SetLimits(socketLimits(cfg))
 	d.m.setLogger(cfg.Log)
 	log.Info("config reloaded", "config", d.configPath, "schedules", len(cfg.Schedules))
+}
+
+// socketLimits are the control socket's limits of cfg ([limits]).
+func socketLimits(cfg *config.Config) control.Limits {
+	return control.Limits{MaxInput: cfg.Limits.MaxImportBytes}
 }
 
 // jobs are cfg's schedules as runner jobs.

@@ -71,6 +71,29 @@ type Server struct {
 	Handler Handler
 	Log     *slog.Logger
 	wg      sync.WaitGroup
+
+	mu     sync.Mutex
+	limits Limits
+}
+
+// Limits bound what the clients of a server can make it do, so that one
+// client's file cannot take the daemon's disk; 0 sets no bound. The
+// messages name the config keys that set them ([limits]).
+type Limits struct {
+	MaxInput int64 // bytes of a command's input file (limits.max_import_bytes)
+}
+
+// SetLimits sets the limits for the commands that come next.
+func (s *Server) SetLimits(l Limits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = l
+}
+
+func (s *Server) currentLimits() Limits {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limits
 }
 
 // Serve accepts connections until ctx is done, then closes ln and waits
@@ -132,10 +155,11 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 	}
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := &lockedWriter{w: bufio.NewWriterSize(conn, 64<<10), conn: conn}
-	fail := func(msg string) {
+	fail := func(code int, msg string) {
 		frameWriter{w, frameStderr}.Write([]byte("reconciled: " + msg + "\n"))
-		writeJSONLocked(w, Exit{Code: 2})
+		writeJSONLocked(w, Exit{Code: code})
 	}
+	limits := s.currentLimits()
 	conn.SetReadDeadline(time.Now().Add(requestTimeout))
 	typ, p, err := readFrame(r)
 	if err != nil || typ != frameRequest {
@@ -143,7 +167,7 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 	}
 	var req Request
 	if err := json.Unmarshal(p, &req); err != nil || len(req.Args) == 0 {
-		fail("the daemon could not read the request")
+		fail(2, "the daemon could not read the request")
 		return
 	}
 	c := &Command{Request: req, Peer: peer, Stdout: frameWriter{w, frameStdout}, Stderr: frameWriter{w, frameStderr}}
@@ -153,7 +177,7 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 	if req.Input != "" {
 		dir, err := os.MkdirTemp("", "reconciled-input-")
 		if err != nil {
-			fail("the daemon could not take the file: " + err.Error())
+			fail(2, "the daemon could not take the file: "+err.Error())
 			return
 		}
 		defer os.RemoveAll(dir)
@@ -162,12 +186,18 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 			name = "input"
 		}
 		c.InputPath = filepath.Join(dir, name)
-		if err := receiveFile(r, c.InputPath, func() { conn.SetReadDeadline(time.Now().Add(requestTimeout)) }); err != nil {
-			fail("the daemon could not take the file: " + err.Error())
+		err = receiveFile(r, c.InputPath, limits.MaxInput, func() { conn.SetReadDeadline(time.Now().Add(requestTimeout)) })
+		if errors.Is(err, errInputTooLarge) {
+			s.Log.Warn("control socket: input file refused: over limits.max_import_bytes", "user", peer.User, "file", name, "limit", limits.MaxInput)
+			fail(1, fmt.Sprintf("import: %s is over the daemon's limits.max_import_bytes (%d bytes): nothing imported; raise it in the daemon's config to import a file this large", name, limits.MaxInput))
+			return
+		}
+		if err != nil {
+			fail(2, "the daemon could not take the file: "+err.Error())
 			return
 		}
 		if req.InputArg <= 0 || req.InputArg >= len(req.Args) {
-			fail("the request names no argument for its file")
+			fail(2, "the request names no argument for its file")
 			return
 		}
 		c.Args = append([]string(nil), req.Args...)
@@ -194,14 +224,19 @@ func writeJSONLocked(w *lockedWriter, e Exit) {
 	w.frame(frameExit, p)
 }
 
-// receiveFile stores the input file's frames at path; alive is called
-// before each frame is read.
-func receiveFile(r *bufio.Reader, path string, alive func()) error {
+// errInputTooLarge: the input file is over the limit.
+var errInputTooLarge = errors.New("the input file is over the limit")
+
+// receiveFile stores the input file's frames at path, at most max bytes
+// (0: any; more is errInputTooLarge, and nothing more is read); alive is
+// called before each frame is read.
+func receiveFile(r *bufio.Reader, path string, max int64, alive func()) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	var n int64
 	for {
 		alive()
 		typ, p, err := readFrame(r)
@@ -210,6 +245,9 @@ func receiveFile(r *bufio.Reader, path string, alive func()) error {
 		}
 		switch typ {
 		case frameInput:
+			if n += int64(len(p)); max > 0 && n > max {
+				return errInputTooLarge
+			}
 			if _, err := f.Write(p); err != nil {
 				return err
 			}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"unicode/utf8"
@@ -49,7 +48,7 @@ var canonicalHeader = func() header {
 }()
 
 func readCSV(path string, o Options) (*Result, error) {
-	data, err := os.ReadFile(path)
+	data, err := readAll(path, o.MaxBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,19 @@ import (
 )
 
 func readXLSX(path string, o Options) (*Result, error) {
-	f, err := excelize.OpenFile(path)
+	if _, err := Check(path, o.MaxBytes); err != nil {
+		return nil, err
+	}
+	var opts []excelize.Options
+	if o.MaxUnzippedBytes > 0 {
+		if err := checkUnzipped(path, o.MaxUnzippedBytes); err != nil {
+			return nil, err
+		}
+		// excelize's own check, as it reads each part (a zip's directory
+		// is what it reads too).
+		opts = append(opts, excelize.Options{UnzipSizeLimit: o.MaxUnzippedBytes, UnzipXMLSizeLimit: min(o.MaxUnzippedBytes, excelize.StreamChunkSize)})
+	}
+	f, err := excelize.OpenFile(path, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable XLSX file: %w", path, err)
 	}
