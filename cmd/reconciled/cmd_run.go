@@ -195,7 +195,7 @@ func (d *daemon) reload() {
 
 // socketLimits are the control socket's limits of cfg ([limits]).
 func socketLimits(cfg *config.Config) control.Limits {
-	return control.Limits{MaxInput: cfg.Limits.MaxImportBytes}
+	return control.Limits{MaxInput: cfg.Limits.MaxImportBytes, MaxRunning: cfg.Limits.MaxCommands, MaxWaiting: cfg.Limits.MaxQueued}
 }
 
 // jobs are cfg's schedules as runner jobs.

@@ -159,7 +159,7 @@ type Daemon struct {
 }
 
 // Limits is [limits]: how much work one command may make, so that one
-// person's file cannot take the host's memory.
+// person's file or a burst of commands cannot take the host's memory.
 type Limits struct {
 	// MaxImportBytes: the largest file import reads (bytes); a larger one,
 	// or anything but a regular file, is refused before it is read.
@@ -167,6 +167,11 @@ type Limits struct {
 	// MaxUnzippedBytes: what an XLSX file's parts may hold once unzipped,
 	// together (an XLSX is a zip).
 	MaxUnzippedBytes int64 `toml:"max_unzipped_bytes"`
+	// MaxCommands: commands of the control socket the daemon runs at
+	// once; the others wait in line.
+	MaxCommands int `toml:"max_commands"`
+	// MaxQueued: commands that may wait in that line; one more is refused.
+	MaxQueued int `toml:"max_queued"`
 }
 
 // SocketPath is the control socket's path.
@@ -242,7 +247,7 @@ func Default() *Config {
 		Log: Log{Level: "info", Format: "text"},
 		// An honest file of a million lines is about 200 MB as CSV, 60 MB
 		// as XLSX unzipping to about 700 MB.
-		Limits: Limits{MaxImportBytes: 512 << 20, MaxUnzippedBytes: 2 << 30},
+		Limits: Limits{MaxImportBytes: 512 << 20, MaxUnzippedBytes: 2 << 30, MaxCommands: 2, MaxQueued: 16},
 	}
 }
 
@@ -524,6 +529,12 @@ func (c *Config) Validate() error {
 	}
 	if l := c.Limits; l.MaxUnzippedBytes <= 0 {
 		bad("limits.max_unzipped_bytes", "%d: give the most an XLSX file may unzip to, in bytes (default %d)", l.MaxUnzippedBytes, Default().Limits.MaxUnzippedBytes)
+	}
+	if l := c.Limits; l.MaxCommands < 1 {
+		bad("limits.max_commands", "%d: at least 1 command must run", l.MaxCommands)
+	}
+	if l := c.Limits; l.MaxQueued < 0 {
+		bad("limits.max_queued", "%d is negative: 0 refuses a command when max_commands run", l.MaxQueued)
 	}
 
 	for i, s := range c.Schedules {

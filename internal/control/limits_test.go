@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -66,3 +67,129 @@ func TestInputOverTheLimitIsRefused(t *testing.T) {
 		t.Errorf("at the limit: exit %d, %v, %s", code, err, errb.String())
 	}
 }
+
+// signalWriter collects what is written and closes wrote at the first
+// write.
+type signalWriter struct {
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{}
+}
+
+func newSignalWriter() *signalWriter { return &signalWriter{wrote: make(chan struct{})} }
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.b.Len() == 0 {
+		close(w.wrote)
+	}
+	return w.b.Write(p)
+}
+func (w *signalWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
+
+// TestCommandsWaitInLine: beyond MaxRunning a command waits for its turn
+// and its client is told so; beyond MaxWaiting one is refused at once; a
+// client that gives up while waiting leaves the line; raised limits let
+// the waiting ones go.
+func TestCommandsWaitInLine(t *testing.T) {
+	entered := make(chan string, 10)
+	release := map[string]chan struct{}{"hold": make(chan struct{}), "hold2": make(chan struct{})}
+	var quick atomic.Int32
+	left := make(chan struct{}, 1)
+	log := slog.New(logHook{func(msg string) {
+		if strings.HasPrefix(msg, "control socket: command left the line") {
+			left <- struct{}{}
+		}
+	}})
+	srv := &Server{Log: log, Handler: func(ctx context.Context, c *Command) int {
+		entered <- c.Args[0]
+		if ch, ok := release[c.Args[0]]; ok {
+			<-ch
+			return 0
+		}
+		quick.Add(1)
+		return 0
+	}}
+	srv.SetLimits(Limits{MaxRunning: 1, MaxWaiting: 1})
+	path := serve(t, srv)
+	ctx := context.Background()
+	run := func(name string, stderr io.Writer) <-chan int {
+		done := make(chan int, 1)
+		go func() {
+			code, _, err := call(t, ctx, path, Request{Args: []string{name}}, nil, stderr)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			done <- code
+		}()
+		return done
+	}
+
+	holding := run("hold", io.Discard)
+	if got := <-entered; got != "hold" {
+		t.Fatalf("entered %s", got)
+	}
+	second := newSignalWriter()
+	waited := run("quick", second)
+	<-second.wrote
+	if got := second.String(); !strings.Contains(got, "waiting for the daemon: 1 command running (limits.max_commands = 1), 0 ahead of this one") {
+		t.Errorf("the waiting client was told %q", got)
+	}
+	var third bytes.Buffer
+	if code, _, err := call(t, ctx, path, Request{Args: []string{"quick"}}, nil, &third); err != nil || code != 1 ||
+		!strings.Contains(third.String(), "the daemon is busy: 1 command running and 1 waiting (limits.max_commands = 1, limits.max_queued = 1)") {
+		t.Errorf("with the line full: exit %d, %v, %q", code, err, third.String())
+	}
+	if quick.Load() != 0 {
+		t.Fatal("a command ran beyond max_commands")
+	}
+	close(release["hold"])
+	if code := <-holding; code != 0 {
+		t.Errorf("hold: exit %d", code)
+	}
+	if code := <-waited; code != 0 || quick.Load() != 1 {
+		t.Errorf("the waiting command: exit %d, ran %d", code, quick.Load())
+	}
+	<-entered // quick
+
+	// Gone while waiting: out of the line.
+	holding = run("hold2", io.Discard)
+	<-entered
+	gone := newSignalWriter()
+	gctx, giveUp := context.WithCancel(ctx)
+	gave := make(chan error, 1)
+	go func() {
+		_, _, err := call(t, gctx, path, Request{Args: []string{"quick"}}, nil, gone)
+		gave <- err
+	}()
+	<-gone.wrote
+	giveUp()
+	if err := <-gave; err == nil {
+		t.Error("a client that gave up got no error")
+	}
+	<-left
+	next := newSignalWriter()
+	waited = run("quick", next)
+	<-next.wrote
+	if got := next.String(); !strings.Contains(got, "0 ahead of this one") {
+		t.Errorf("after one gave up, the next was told %q", got)
+	}
+	srv.SetLimits(Limits{MaxRunning: 2, MaxWaiting: 1})
+	if code := <-waited; code != 0 {
+		t.Errorf("after the limit was raised: exit %d", code)
+	}
+	close(release["hold2"])
+	<-holding
+	if n := quick.Load(); n != 2 {
+		t.Errorf("quick ran %d times, want 2 (the one that gave up never)", n)
+	}
+}
+
+// logHook is a log handler that hands each message to fn.
+type logHook struct{ fn func(msg string) }
+
+func (h logHook) Enabled(context.Context, slog.Level) bool      { return true }
+func (h logHook) Handle(_ context.Context, r slog.Record) error { h.fn(r.Message); return nil }
+func (h logHook) WithAttrs([]slog.Attr) slog.Handler            { return h }
+func (h logHook) WithGroup(string) slog.Handler                 { return h }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -72,28 +73,104 @@ type Server struct {
 	Log     *slog.Logger
 	wg      sync.WaitGroup
 
-	mu     sync.Mutex
-	limits Limits
+	mu      sync.Mutex
+	limits  Limits
+	running int
+	waiting []chan struct{} // the line, first come first: closed when it is one's turn
 }
 
 // Limits bound what the clients of a server can make it do, so that one
-// client's file cannot take the daemon's disk; 0 sets no bound. The
-// messages name the config keys that set them ([limits]).
+// client's file or a burst of commands cannot take the daemon's memory or
+// disk; 0 sets no bound (MaxWaiting 0: nobody waits). The messages name
+// the config keys that set them ([limits]).
 type Limits struct {
-	MaxInput int64 // bytes of a command's input file (limits.max_import_bytes)
+	MaxInput   int64 // bytes of a command's input file (limits.max_import_bytes)
+	MaxRunning int   // commands run at once; the others wait in line (limits.max_commands)
+	MaxWaiting int   // commands in that line; one more is refused (limits.max_queued)
 }
 
-// SetLimits sets the limits for the commands that come next.
+// SetLimits sets the limits for the commands that come next; commands
+// waiting start if the new MaxRunning makes room.
 func (s *Server) SetLimits(l Limits) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limits = l
+	s.handOn()
 }
 
 func (s *Server) currentLimits() Limits {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.limits
+}
+
+// admit waits for the command's turn: at once while fewer than MaxRunning
+// run and nobody waits, else in line (telling the client on stderr), or
+// refused (false, after telling the client) when MaxWaiting already wait.
+// It returns false too when ctx is done while waiting (the client gave up,
+// the daemon stops). After true, the caller calls release.
+func (s *Server) admit(ctx context.Context, stderr io.Writer, log *slog.Logger) bool {
+	s.mu.Lock()
+	l := s.limits
+	if l.MaxRunning <= 0 || s.running < l.MaxRunning && len(s.waiting) == 0 {
+		s.running++
+		s.mu.Unlock()
+		return true
+	}
+	running, ahead := s.running, len(s.waiting)
+	if ahead >= l.MaxWaiting {
+		s.mu.Unlock()
+		log.Warn("control socket: command refused: the daemon is busy", "running", running, "waiting", ahead)
+		fmt.Fprintf(stderr, "reconciled: the daemon is busy: %s running and %d waiting (limits.max_commands = %d, limits.max_queued = %d); try again in a moment\n",
+			commands(running), ahead, l.MaxRunning, l.MaxWaiting)
+		return false
+	}
+	turn := make(chan struct{})
+	s.waiting = append(s.waiting, turn)
+	s.mu.Unlock()
+	log.Info("control socket: command waits for its turn", "running", running, "ahead", ahead)
+	fmt.Fprintf(stderr, "reconciled: waiting for the daemon: %s running (limits.max_commands = %d), %d ahead of this one; Ctrl-C gives up\n",
+		commands(running), l.MaxRunning, ahead)
+	select {
+	case <-turn:
+		return true
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	if i := slices.Index(s.waiting, turn); i >= 0 {
+		s.waiting = slices.Delete(s.waiting, i, i+1)
+	} else { // its turn came as it gave up: pass the turn on
+		s.running--
+		s.handOn()
+	}
+	s.mu.Unlock()
+	log.Info("control socket: command left the line: the client went or the daemon stops")
+	return false
+}
+
+// release ends a command that admit let run.
+func (s *Server) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running--
+	s.handOn()
+}
+
+// handOn starts waiting commands while there is room; under mu.
+func (s *Server) handOn() {
+	for len(s.waiting) > 0 && (s.limits.MaxRunning <= 0 || s.running < s.limits.MaxRunning) {
+		turn := s.waiting[0]
+		s.waiting = s.waiting[1:]
+		s.running++
+		close(turn)
+	}
+}
+
+func commands(n int) string {
+	if n == 1 {
+		return "1 command"
+	}
+	return strconv.Itoa(n) + " commands"
 }
 
 // Serve accepts connections until ctx is done, then closes ln and waits
@@ -215,6 +292,11 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 		cancel()
 	}()
 	s.Log.Info("control socket: command", "user", peer.User, "pid", peer.PID, "args", req.Args)
+	if !s.admit(cmdCtx, c.Stderr, s.Log.With("user", peer.User, "pid", peer.PID)) {
+		writeJSONLocked(w, Exit{Code: 1})
+		return
+	}
+	defer s.release()
 	code := s.Handler(cmdCtx, c)
 	writeJSONLocked(w, Exit{Code: code})
 }
