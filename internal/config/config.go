@@ -247,7 +247,7 @@ func Default() *Config {
 		Log: Log{Level: "info", Format: "text"},
 		// An honest file of a million lines is about 200 MB as CSV, 60 MB
 		// as XLSX unzipping to about 700 MB.
-		Limits: Limits{MaxImportBytes: 512 << 20, MaxUnzippedBytes: 2 << 30, MaxCommands: 2, MaxQueued: 16},
+		Limits: Limits{MaxImportBytes: 256 << 20, MaxUnzippedBytes: 1 << 30, MaxCommands: 2, MaxQueued: 16},
 	}
 }
 
