@@ -80,13 +80,15 @@ func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Led
 	res, err := records.ReadFile(file, records.Options{
 		Source: source, Columns: cfg.Records.Columns, Statuses: cfg.Records.Statuses, Types: cfg.Records.Types,
 		AmountUnit: cfg.Records.AmountUnit, Location: loc, Sheet: sheet,
+		MaxBytes: cfg.Limits.MaxImportBytes, MaxUnzippedBytes: cfg.Limits.MaxUnzippedBytes,
 	})
 	var fe *records.FileError
-	if errors.As(err, &fe) {
-		if m.inputName != "" { // through the control socket: name the file as the person did
-			fe.Path = m.inputName
-		}
-		return nil, ledger.ImportStats{}, fmt.Errorf("import: %w", err)
+	var le *records.LimitError
+	switch {
+	case errors.As(err, &fe) && m.inputName != "": // through the control socket: name the file as the person did
+		fe.Path = m.inputName
+	case errors.As(err, &le) && m.inputName != "":
+		le.Path = m.inputName
 	}
 	if err != nil {
 		return nil, ledger.ImportStats{}, fmt.Errorf("import: %w", err)

@@ -125,6 +125,7 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	if err := l.QueueMail(ml); err != nil {
 		return err
 	}
+	defer m.wakeOutbox() // after this attempt, the daemon's loop takes over the retries
 	sent, _, err := m.deliverDue(ctx, l, cfg.Mail)
 	if err != nil {
 		return err
@@ -429,10 +430,32 @@ func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Sch
 
 // exportJob is the scheduled export: yesterday's, to the schedule's folder
 // (what-DAY.format), rewritten on every run; with recipients, mailed once
-// per day and schedule, as the report is.
+// per day and schedule, as the report is. Days missed since the last day
+// made (the daemon down, or a cron time the clock skipped: 02:30 on a
+// spring-forward day) are made too, oldest first, up to maxCatchUpDays
+// back, as the report job does.
 func (d *daemon) exportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
 	loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
-	day := previousDay(d.m.Now(), loc)
+	yesterday := previousDay(d.m.Now(), loc)
+	prefix := producedPrefix("export", s)
+	days, err := d.dueDays(prefix, yesterday, loc)
+	if err != nil {
+		return err
+	}
+	if len(days) == 0 || !days[len(days)-1].Equal(yesterday) {
+		days = append(days, yesterday) // made already: written again, with what changed since
+	}
+	for _, day := range days {
+		if err := d.exportDay(ctx, cfg, s, day, prefix+day.Format(time.DateOnly), loc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exportDay writes day's export and, the first time, records the day as
+// made under key, with its mail queued when the schedule has recipients.
+func (d *daemon) exportDay(ctx context.Context, cfg *config.Config, s config.Schedule, day time.Time, key string, loc *time.Location) error {
 	what, format := cmp.Or(s.What, "operations"), cmp.Or(s.Format, "xlsx")
 	dir := jobDir(cfg, s, "exports")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -444,29 +467,30 @@ func (d *daemon) exportJob(ctx context.Context, cfg *config.Config, s config.Sch
 		"--from", day.Format(time.DateOnly), "--to", day.AddDate(0, 0, 1).Format(time.DateOnly), "-o", path); err != nil {
 		return err
 	}
-	if len(s.To) == 0 || cfg.Mail.Host == "" {
-		return nil
-	}
-	key := producedPrefix("export", s) + day.Format(time.DateOnly)
 	if _, done, err := d.l.WasProduced(key); err != nil || done {
 		return err
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
 	now := d.m.Now()
-	ml, err := outboxMail(cfg, key, s.To, fmt.Sprintf("reconciled: %s export for %s", what, day.Format(time.DateOnly)),
-		fmt.Sprintf("The %s export of %s (%s) is attached: %s.\n\nreconciled\n", what, day.Format(time.DateOnly), loc, name), "",
-		name, data, now)
-	if err != nil {
-		return err
+	p := ledger.Produced{Key: key, At: now.UTC(), File: path}
+	var ml *ledger.Mail
+	if len(s.To) > 0 && cfg.Mail.Host != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		ml, err = outboxMail(cfg, key, s.To, fmt.Sprintf("reconciled: %s export for %s", what, day.Format(time.DateOnly)),
+			fmt.Sprintf("The %s export of %s (%s) is attached: %s.\n\nreconciled\n", what, day.Format(time.DateOnly), loc, name), "",
+			name, data, now)
+		if err != nil {
+			return err
+		}
+		p.MessageID = ml.ID
 	}
-	err = d.l.SaveProduced(ledger.Produced{Key: key, At: now.UTC(), MessageID: ml.ID, File: path}, ml)
+	err := d.l.SaveProduced(p, ml)
 	if errors.Is(err, ledger.ErrProduced) {
 		return nil
 	}
-	if err == nil {
+	if err == nil && ml != nil {
 		d.kickOutbox()
 	}
 	return err

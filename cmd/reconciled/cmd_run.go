@@ -52,6 +52,7 @@ type daemon struct {
 
 	kick   chan struct{} // a message was queued
 	outbox sync.WaitGroup
+	srv    *control.Server
 }
 
 func (m *Main) runDaemon(ctx context.Context, args []string) error {
@@ -114,9 +115,10 @@ func (d *daemon) run(parent context.Context) error {
 		ln.Close()
 		return err
 	}
-	srv := &control.Server{Handler: d.serveControl, Log: log, Database: d.database()}
+	d.srv = &control.Server{Handler: d.serveControl, Log: log, Database: d.database()}
+	d.srv.SetLimits(socketLimits(d.config()))
 	served := make(chan struct{})
-	go func() { srv.Serve(parent, ln); close(served) }()
+	go func() { d.srv.Serve(parent, ln); close(served) }()
 
 	d.sweep()
 	d.outbox.Add(1)
@@ -244,8 +246,14 @@ func (d *daemon) reload() {
 	d.mu.Lock()
 	d.cfg = cfg
 	d.mu.Unlock()
+	d.srv.SetLimits(socketLimits(cfg))
 	d.m.setLogger(cfg.Log)
 	log.Info("config reloaded", "config", d.configPath, "schedules", len(cfg.Schedules))
+}
+
+// socketLimits are the control socket's limits of cfg ([limits]).
+func socketLimits(cfg *config.Config) control.Limits {
+	return control.Limits{MaxInput: cfg.Limits.MaxImportBytes, MaxRunning: cfg.Limits.MaxCommands, MaxWaiting: cfg.Limits.MaxQueued}
 }
 
 // jobs are cfg's schedules as runner jobs.
@@ -363,7 +371,7 @@ func (d *daemon) jobMain(cfg *config.Config, name string) *Main {
 	log := d.m.log().With("job", name)
 	out := &logWriter{log: log}
 	return &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, logger: log, protect: d.m.protect}
+		cfg: cfg, ledger: d.l, logger: log, protect: d.m.protect, outboxWake: d.kickOutbox}
 }
 
 // idle gives memory back between jobs: the database's mapped pages and the

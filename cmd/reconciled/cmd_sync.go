@@ -115,7 +115,11 @@ func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o
 	m.log().Info("sync started", args...)
 	res, err := s.Run(ctx, o)
 	p.done()
-	if err != nil {
+	switch {
+	case syncer.Stopped(ctx, err):
+		m.log().Info("sync stopped", "reason", "stopped by a signal or Ctrl-C; what was stored is kept", "pages", res.Pages, "operations", res.Operations)
+		return res, fmt.Errorf("sync: %w", err)
+	case err != nil:
 		m.log().Error("sync failed", "err", err)
 		return res, fmt.Errorf("sync: %w", err)
 	}

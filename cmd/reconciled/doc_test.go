@@ -38,7 +38,7 @@ func help(t *testing.T, name string) cmdHelp {
 	}
 	h := cmdHelp{flags: map[string]string{}}
 	var flag string
-	for _, line := range strings.Split(errOut.String(), "\n") {
+	for _, line := range strings.Split(out.String(), "\n") { // -h prints to standard output
 		if u, ok := strings.CutPrefix(line, "Usage: "); ok {
 			h.usage = strings.TrimSpace(u)
 		}
@@ -62,7 +62,7 @@ func help(t *testing.T, name string) cmdHelp {
 		}
 	}
 	if h.usage == "" {
-		t.Fatalf("reconciled %s -h printed no usage line:\n%s", name, errOut.String())
+		t.Fatalf("reconciled %s -h printed no usage line:\n%s", name, out.String())
 	}
 	return h
 }

@@ -10,6 +10,7 @@ import (
 
 	"reconciled/internal/control"
 	"reconciled/internal/ledger"
+	"reconciled/internal/records"
 )
 
 // Commands that go through the daemon's control socket when it runs (see
@@ -53,14 +54,14 @@ func (m *Main) forward(ctx context.Context, name string, args []string) (code in
 	req := control.Request{Args: append([]string{name}, args...)}
 	var input io.Reader
 	if name == "import" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		f, err := os.Open(args[0])
+		f, err := openInput(args[0], cfg.Limits.MaxImportBytes)
 		if err != nil {
 			conn.Close()
 			fmt.Fprintf(m.Stderr, "reconciled: import: %v\n", err)
 			return exitFailed, true
 		}
 		defer f.Close()
-		req.Input, req.InputArg, input = f.Name(), 1, f
+		req.Input, req.InputArg, input = f.Name(), 1, &boundedInput{f: f, left: cfg.Limits.MaxImportBytes}
 	}
 	out := outputArg(name, args)
 	if out == "" {
@@ -94,6 +95,40 @@ func (m *Main) forward(ctx context.Context, name string, args []string) (code in
 		fmt.Fprintf(m.Stderr, "backup: %s checked\n", out)
 	}
 	return exitOK, true
+}
+
+// openInput opens the file import sends to the daemon, refusing what the
+// daemon would (records.Check): not a regular file (a pipe would block,
+// /dev/zero never end), or over limits.max_import_bytes.
+func openInput(path string, max int64) (*os.File, error) {
+	if _, err := records.Check(path, max); err != nil {
+		return nil, err
+	}
+	return os.Open(path)
+}
+
+// boundedInput reads the input file up to limits.max_import_bytes and
+// fails after: a file that grows while it is sent is not cut short (the
+// daemon would import the part), it is not sent.
+type boundedInput struct {
+	f    *os.File
+	left int64
+}
+
+func (b *boundedInput) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, _ := b.f.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("%s grew past limits.max_import_bytes while it was sent: nothing imported", b.f.Name())
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.f.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 func (m *Main) forwardedCode(code int, err error) int {
@@ -154,7 +189,7 @@ func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
 	}
 	cfg := d.config()
 	jm := &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, protect: d.m.protect, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outboxLog: d.m.log()}
+		cfg: cfg, ledger: d.l, protect: d.m.protect, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outboxLog: d.m.log(), outboxWake: d.kickOutbox}
 	jm.setLogger(cfg.Log)
 	for _, cmd := range commands {
 		if cmd.name == name {

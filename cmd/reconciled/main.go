@@ -74,6 +74,9 @@ type Main struct {
 	// protect are the files no output of the command may replace: the
 	// database it opened (see output.go).
 	protect []export.Protected
+	// outboxWake, set in the daemon, wakes its delivery loop: a command
+	// that queues a message calls it (see wakeOutbox).
+	outboxWake func()
 
 	logMu sync.Mutex // guards logger: a reload replaces it while jobs log
 }
@@ -121,15 +124,17 @@ func commandList() []command {
 	}
 }
 
-func (m *Main) usage() {
-	fmt.Fprintf(m.Stderr, `Usage: reconciled [--config FILE] [-v] COMMAND [flags]
+// usage writes the program's usage to w: standard output when asked for
+// (-h, help), standard error after a usage error.
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprintf(w, `Usage: reconciled [--config FILE] [-v] COMMAND [flags]
 
 Commands:
 `)
 	for _, c := range commands {
-		fmt.Fprintf(m.Stderr, "  %-13s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(m.Stderr, `
+	fmt.Fprintf(w, `
 The config is --config, else $RECONCILED_CONFIG, else ./reconciled.toml, else
 /etc/reconciled/reconciled.toml. "reconciled COMMAND -h" shows a command's flags.
 Exit status: 0 done, 1 a job failed, 2 bad usage or config.
@@ -144,18 +149,19 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	fs.BoolVar(&m.verbose, "v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			m.usage()
+			m.usage(m.Stdout)
 			return exitOK
 		}
 		fmt.Fprintf(m.Stderr, "reconciled: %v\n\n", err)
-		m.usage()
+		m.usage(m.Stderr)
 		return exitUsage
 	}
-	if fs.NArg() == 0 || fs.Arg(0) == "help" {
-		m.usage()
-		if fs.NArg() == 0 {
-			return exitUsage
-		}
+	if fs.NArg() == 0 {
+		m.usage(m.Stderr)
+		return exitUsage
+	}
+	if fs.Arg(0) == "help" {
+		m.usage(m.Stdout)
 		return exitOK
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
@@ -168,7 +174,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		}
 	}
 	fmt.Fprintf(m.Stderr, "reconciled: unknown command %q\n\n", name)
-	m.usage()
+	m.usage(m.Stderr)
 	return exitUsage
 }
 
@@ -300,20 +306,38 @@ func (m *Main) stderrIsTerminal() bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// newFlagSet returns a command's flag set; -h prints usage with examples.
+// newFlagSet returns a command's flag set; -h prints usage with examples
+// to standard output (it is what was asked for); after a flag error it
+// goes to standard error, where exitCode then prints the error.
 func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // the error is printed once, by exitCode
+	// The flag package writes a flag error's text to the output and then
+	// calls Usage; for -h it calls Usage alone. What was written tells the
+	// two apart (the text itself is dropped: exitCode prints it once).
+	failed := &wroteWriter{}
+	fs.SetOutput(failed)
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: reconciled %s %s\n\nFlags:\n", name, synopsis)
-		fs.SetOutput(m.Stderr)
+		w := m.Stdout
+		if failed.wrote {
+			w = m.Stderr
+		}
+		fmt.Fprintf(w, "Usage: reconciled %s %s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		fs.SetOutput(failed)
 		if examples != "" {
-			fmt.Fprintf(m.Stderr, "\nExamples:\n%s", examples)
+			fmt.Fprintf(w, "\nExamples:\n%s", examples)
 		}
 	}
 	return fs
+}
+
+// wroteWriter discards what it is given and remembers that it was.
+type wroteWriter struct{ wrote bool }
+
+func (w *wroteWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return len(p), nil
 }
 
 // parseFlags parses args; a flag error is a usage error.

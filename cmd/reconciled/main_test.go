@@ -73,10 +73,16 @@ func (w *world) setNow(t time.Time) {
 
 func newWorld(t testing.TB, count int, step time.Duration, extra string) *world {
 	t.Helper()
-	w := &world{dir: t.TempDir(), now: start.Add(time.Duration(count) * step)}
+	return newWorldFrom(t, start, count, step, extra)
+}
+
+// newWorldFrom is newWorld with the fake's operations from first on.
+func newWorldFrom(t testing.TB, first time.Time, count int, step time.Duration, extra string) *world {
+	t.Helper()
+	w := &world{dir: t.TempDir(), now: first.Add(time.Duration(count) * step)}
 	w.db = filepath.Join(w.dir, "reconciled.db")
 	var err error
-	w.fake, err = fakeapi.New(fakeapi.Config{Token: testToken, Secret: []byte(testSecret), Seed: 5, Start: start, Count: count, Step: step,
+	w.fake, err = fakeapi.New(fakeapi.Config{Token: testToken, Secret: []byte(testSecret), Seed: 5, Start: first, Count: count, Step: step,
 		Now: func() time.Time { w.clock.Lock(); defer w.clock.Unlock(); return w.now }})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +99,7 @@ secret = %q
 projects = [580, 579]
 start = %q
 max_attempts = 3
-%s`, w.db, srv.URL, testToken, testSecret, start.Format(time.DateOnly), extra)
+%s`, w.db, srv.URL, testToken, testSecret, first.Format(time.DateOnly), extra)
 	if err := os.WriteFile(w.config, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,10 @@ func newMetrics() *metrics {
 // jobDone counts a run of a job.
 func (mt *metrics) jobDone(j schedule.Job, took time.Duration, err error) {
 	result := "ok"
-	if err != nil {
+	switch {
+	case errors.Is(err, context.Canceled): // cut short by the daemon's stop: not a failure
+		result = "stopped"
+	case err != nil:
 		result = "error"
 	}
 	mt.mu.Lock()
@@ -56,7 +59,7 @@ func (mt *metrics) write(w io.Writer, l *ledger.Ledger) error {
 	metric := func(name, typ, help string) { fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ) }
 
 	mt.mu.Lock()
-	metric("reconciled_job_runs_total", "counter", "Scheduled job runs by job and result (ok, error).")
+	metric("reconciled_job_runs_total", "counter", "Scheduled job runs by job and result (ok, error, stopped).")
 	keys := make([][2]string, 0, len(mt.runs))
 	for k := range mt.runs {
 		keys = append(keys, k)

@@ -130,6 +130,16 @@ func (m *Main) deliverDue(ctx context.Context, l *ledger.Ledger, c config.Mail) 
 	return sent, pending, nil
 }
 
+// wakeOutbox tells the daemon's delivery loop that the outbox changed,
+// when the command runs in the daemon: a message it queued and could not
+// deliver is then retried from mail.retry_min, not at the loop's next idle
+// pass.
+func (m *Main) wakeOutbox() {
+	if m.outboxWake != nil {
+		m.outboxWake()
+	}
+}
+
 // retryAfter is the wait after the attempts-th failed attempt: retry_min,
 // doubling, at most retry_max.
 func retryAfter(c config.Mail, attempts int) time.Duration {

@@ -42,6 +42,7 @@ type Config struct {
 	Log       Log        `toml:"log"`
 	Schedules []Schedule `toml:"schedule"`
 	Daemon    Daemon     `toml:"daemon"`
+	Limits    Limits     `toml:"limits"`
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
@@ -166,6 +167,22 @@ type Daemon struct {
 	Metrics string `toml:"metrics"`
 }
 
+// Limits is [limits]: how much work one command may make, so that one
+// person's file or a burst of commands cannot take the host's memory.
+type Limits struct {
+	// MaxImportBytes: the largest file import reads (bytes); a larger one,
+	// or anything but a regular file, is refused before it is read.
+	MaxImportBytes int64 `toml:"max_import_bytes"`
+	// MaxUnzippedBytes: what an XLSX file's parts may hold once unzipped,
+	// together (an XLSX is a zip).
+	MaxUnzippedBytes int64 `toml:"max_unzipped_bytes"`
+	// MaxCommands: commands of the control socket the daemon runs at
+	// once; the others wait in line.
+	MaxCommands int `toml:"max_commands"`
+	// MaxQueued: commands that may wait in that line; one more is refused.
+	MaxQueued int `toml:"max_queued"`
+}
+
 // SocketPath is the control socket's path.
 func (c *Config) SocketPath() string {
 	if c.Daemon.Socket != "" {
@@ -237,6 +254,9 @@ func Default() *Config {
 		Mail: Mail{Port: 587, TLS: "starttls", ZipAbove: 5 << 20, MaxAge: Duration{72 * time.Hour},
 			RetryMin: Duration{time.Minute}, RetryMax: Duration{time.Hour}},
 		Log: Log{Level: "info", Format: "text"},
+		// An honest file of a million lines is about 200 MB as CSV, 60 MB
+		// as XLSX unzipping to about 700 MB.
+		Limits: Limits{MaxImportBytes: 256 << 20, MaxUnzippedBytes: 1 << 30, MaxCommands: 2, MaxQueued: 16},
 	}
 }
 
@@ -575,6 +595,18 @@ func (c *Config) Validate() error {
 	}
 	if p := c.SocketPath(); len(p) > 104 {
 		bad("daemon.socket", "%q is %d bytes long; a Unix socket's path takes at most 104: set a shorter one", p, len(p))
+	}
+	if l := c.Limits; l.MaxImportBytes <= 0 {
+		bad("limits.max_import_bytes", "%d: give the largest file import may read, in bytes (default %d)", l.MaxImportBytes, Default().Limits.MaxImportBytes)
+	}
+	if l := c.Limits; l.MaxUnzippedBytes <= 0 {
+		bad("limits.max_unzipped_bytes", "%d: give the most an XLSX file may unzip to, in bytes (default %d)", l.MaxUnzippedBytes, Default().Limits.MaxUnzippedBytes)
+	}
+	if l := c.Limits; l.MaxCommands < 1 {
+		bad("limits.max_commands", "%d: at least 1 command must run", l.MaxCommands)
+	}
+	if l := c.Limits; l.MaxQueued < 0 {
+		bad("limits.max_queued", "%d is negative: 0 refuses a command when max_commands run", l.MaxQueued)
 	}
 
 	for i, s := range c.Schedules {

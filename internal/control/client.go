@@ -48,9 +48,31 @@ func Run(ctx context.Context, conn *net.UnixConn, req Request, input io.Reader, 
 func run(conn *net.UnixConn, req Request, input io.Reader, stdout, stderr, output io.Writer) (int, error) {
 	guard, _ := output.(Output)
 	req.Database = guard != nil
+	if err := send(conn, req, input); err != nil {
+		var ie inputError
+		if errors.As(err, &ie) {
+			return 1, ie.err // ours: the daemon is not told the file ended, so runs nothing
+		}
+		// The daemon may have refused the request before taking all of it
+		// (a file over its limit): it said why before it closed.
+		if code, rerr := reply(conn, stdout, stderr, output); rerr == nil {
+			return code, nil
+		}
+		return 1, fmt.Errorf("control socket: %w", err)
+	}
+	return reply(conn, stdout, stderr, output)
+}
+
+// inputError is a failure to read the input file.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+
+// send writes the request and the input file.
+func send(conn *net.UnixConn, req Request, input io.Reader) error {
 	w := bufio.NewWriterSize(conn, 64<<10)
 	if err := writeJSON(w, frameRequest, req); err != nil {
-		return 1, err
+		return err
 	}
 	if req.Input != "" {
 		buf := make([]byte, 256<<10)
@@ -58,23 +80,26 @@ func run(conn *net.UnixConn, req Request, input io.Reader, stdout, stderr, outpu
 			n, err := input.Read(buf)
 			if n > 0 {
 				if err := writeFrame(w, frameInput, buf[:n]); err != nil {
-					return 1, err
+					return err
 				}
 			}
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				return 1, err
+				return inputError{err}
 			}
 		}
 		if err := writeFrame(w, frameInputEnd, nil); err != nil {
-			return 1, err
+			return err
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return 1, fmt.Errorf("control socket: %w", err)
-	}
+	return w.Flush()
+}
+
+// reply copies the daemon's frames until the exit status.
+func reply(conn *net.UnixConn, stdout, stderr, output io.Writer) (int, error) {
+	guard, _ := output.(Output)
 	r := bufio.NewReaderSize(conn, 64<<10)
 	for {
 		typ, p, err := readFrame(r)

@@ -20,6 +20,15 @@
 // it closes. A client that goes away
 // (Ctrl-C) cancels the command. The daemon learns who the client is from
 // the socket (SO_PEERCRED), for the audit trail.
+//
+// Limits (Server.SetLimits, the config's [limits]): the daemon takes an
+// input file up to MaxInput bytes and refuses it past that, saying why
+// before it closes (the client reads that reply even when its own writes
+// failed); at most MaxRunning commands run at once, the others wait in
+// line, first come first served, each told on its stderr that it waits and
+// behind how many; one more than MaxWaiting is refused at once with exit
+// status 1. A command waits after its file is received (a file on disk
+// costs no memory) and leaves the line when its client goes.
 package control
 
 import (

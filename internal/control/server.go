@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -76,6 +77,105 @@ type Server struct {
 	// an output file back and asks (Request.Database); nil tells nothing.
 	Database *FileID
 	wg       sync.WaitGroup
+
+	mu      sync.Mutex
+	limits  Limits
+	running int
+	waiting []chan struct{} // the line, first come first: closed when it is one's turn
+}
+
+// Limits bound what the clients of a server can make it do, so that one
+// client's file or a burst of commands cannot take the daemon's memory or
+// disk; 0 sets no bound (MaxWaiting 0: nobody waits). The messages name
+// the config keys that set them ([limits]).
+type Limits struct {
+	MaxInput   int64 // bytes of a command's input file (limits.max_import_bytes)
+	MaxRunning int   // commands run at once; the others wait in line (limits.max_commands)
+	MaxWaiting int   // commands in that line; one more is refused (limits.max_queued)
+}
+
+// SetLimits sets the limits for the commands that come next; commands
+// waiting start if the new MaxRunning makes room.
+func (s *Server) SetLimits(l Limits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = l
+	s.handOn()
+}
+
+func (s *Server) currentLimits() Limits {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limits
+}
+
+// admit waits for the command's turn: at once while fewer than MaxRunning
+// run and nobody waits, else in line (telling the client on stderr), or
+// refused (false, after telling the client) when MaxWaiting already wait.
+// It returns false too when ctx is done while waiting (the client gave up,
+// the daemon stops). After true, the caller calls release.
+func (s *Server) admit(ctx context.Context, stderr io.Writer, log *slog.Logger) bool {
+	s.mu.Lock()
+	l := s.limits
+	if l.MaxRunning <= 0 || s.running < l.MaxRunning && len(s.waiting) == 0 {
+		s.running++
+		s.mu.Unlock()
+		return true
+	}
+	running, ahead := s.running, len(s.waiting)
+	if ahead >= l.MaxWaiting {
+		s.mu.Unlock()
+		log.Warn("control socket: command refused: the daemon is busy", "running", running, "waiting", ahead)
+		fmt.Fprintf(stderr, "reconciled: the daemon is busy: %s running and %d waiting (limits.max_commands = %d, limits.max_queued = %d); try again in a moment\n",
+			commands(running), ahead, l.MaxRunning, l.MaxWaiting)
+		return false
+	}
+	turn := make(chan struct{})
+	s.waiting = append(s.waiting, turn)
+	s.mu.Unlock()
+	log.Info("control socket: command waits for its turn", "running", running, "ahead", ahead)
+	fmt.Fprintf(stderr, "reconciled: waiting for the daemon: %s running (limits.max_commands = %d), %d ahead of this one; Ctrl-C gives up\n",
+		commands(running), l.MaxRunning, ahead)
+	select {
+	case <-turn:
+		return true
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	if i := slices.Index(s.waiting, turn); i >= 0 {
+		s.waiting = slices.Delete(s.waiting, i, i+1)
+	} else { // its turn came as it gave up: pass the turn on
+		s.running--
+		s.handOn()
+	}
+	s.mu.Unlock()
+	log.Info("control socket: command left the line: the client went or the daemon stops")
+	return false
+}
+
+// release ends a command that admit let run.
+func (s *Server) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running--
+	s.handOn()
+}
+
+// handOn starts waiting commands while there is room; under mu.
+func (s *Server) handOn() {
+	for len(s.waiting) > 0 && (s.limits.MaxRunning <= 0 || s.running < s.limits.MaxRunning) {
+		turn := s.waiting[0]
+		s.waiting = s.waiting[1:]
+		s.running++
+		close(turn)
+	}
+}
+
+func commands(n int) string {
+	if n == 1 {
+		return "1 command"
+	}
+	return strconv.Itoa(n) + " commands"
 }
 
 // Serve accepts connections until ctx is done, then closes ln and waits
@@ -137,10 +237,11 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 	}
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := &lockedWriter{w: bufio.NewWriterSize(conn, 64<<10), conn: conn}
-	fail := func(msg string) {
+	fail := func(code int, msg string) {
 		frameWriter{w, frameStderr}.Write([]byte("reconciled: " + msg + "\n"))
-		writeJSONLocked(w, frameExit, Exit{Code: 2})
+		writeJSONLocked(w, frameExit, Exit{Code: code})
 	}
+	limits := s.currentLimits()
 	conn.SetReadDeadline(time.Now().Add(requestTimeout))
 	typ, p, err := readFrame(r)
 	if err != nil || typ != frameRequest {
@@ -148,7 +249,7 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 	}
 	var req Request
 	if err := json.Unmarshal(p, &req); err != nil || len(req.Args) == 0 {
-		fail("the daemon could not read the request")
+		fail(2, "the daemon could not read the request")
 		return
 	}
 	c := &Command{Request: req, Peer: peer, Stdout: frameWriter{w, frameStdout}, Stderr: frameWriter{w, frameStderr}}
@@ -164,12 +265,12 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 		// In the process's scratch folder: removed after a kill too.
 		tmp, err := scratch.Dir()
 		if err != nil {
-			fail("the daemon could not take the file: " + err.Error())
+			fail(2, "the daemon could not take the file: "+err.Error())
 			return
 		}
 		dir, err := os.MkdirTemp(tmp, "input-")
 		if err != nil {
-			fail("the daemon could not take the file: " + err.Error())
+			fail(2, "the daemon could not take the file: "+err.Error())
 			return
 		}
 		defer os.RemoveAll(dir)
@@ -178,12 +279,18 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 			name = "input"
 		}
 		c.InputPath = filepath.Join(dir, name)
-		if err := receiveFile(r, c.InputPath, func() { conn.SetReadDeadline(time.Now().Add(requestTimeout)) }); err != nil {
-			fail("the daemon could not take the file: " + err.Error())
+		err = receiveFile(r, c.InputPath, limits.MaxInput, func() { conn.SetReadDeadline(time.Now().Add(requestTimeout)) })
+		if errors.Is(err, errInputTooLarge) {
+			s.Log.Warn("control socket: input file refused: over limits.max_import_bytes", "user", peer.User, "file", name, "limit", limits.MaxInput)
+			fail(1, fmt.Sprintf("import: %s is over the daemon's limits.max_import_bytes (%d bytes): nothing imported; raise it in the daemon's config to import a file this large", name, limits.MaxInput))
+			return
+		}
+		if err != nil {
+			fail(2, "the daemon could not take the file: "+err.Error())
 			return
 		}
 		if req.InputArg <= 0 || req.InputArg >= len(req.Args) {
-			fail("the request names no argument for its file")
+			fail(2, "the request names no argument for its file")
 			return
 		}
 		c.Args = append([]string(nil), req.Args...)
@@ -201,6 +308,11 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
 		cancel()
 	}()
 	s.Log.Info("control socket: command", "user", peer.User, "pid", peer.PID, "args", req.Args)
+	if !s.admit(cmdCtx, c.Stderr, s.Log.With("user", peer.User, "pid", peer.PID)) {
+		writeJSONLocked(w, frameExit, Exit{Code: 1})
+		return
+	}
+	defer s.release()
 	code := s.Handler(cmdCtx, c)
 	writeJSONLocked(w, frameExit, Exit{Code: code})
 }
@@ -213,14 +325,19 @@ func writeJSONLocked(w *lockedWriter, typ byte, v any) error {
 	return w.frame(typ, p)
 }
 
-// receiveFile stores the input file's frames at path; alive is called
-// before each frame is read.
-func receiveFile(r *bufio.Reader, path string, alive func()) error {
+// errInputTooLarge: the input file is over the limit.
+var errInputTooLarge = errors.New("the input file is over the limit")
+
+// receiveFile stores the input file's frames at path, at most max bytes
+// (0: any; more is errInputTooLarge, and nothing more is read); alive is
+// called before each frame is read.
+func receiveFile(r *bufio.Reader, path string, max int64, alive func()) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	var n int64
 	for {
 		alive()
 		typ, p, err := readFrame(r)
@@ -229,6 +346,9 @@ func receiveFile(r *bufio.Reader, path string, alive func()) error {
 		}
 		switch typ {
 		case frameInput:
+			if n += int64(len(p)); max > 0 && n > max {
+				return errInputTooLarge
+			}
 			if _, err := f.Write(p); err != nil {
 				return err
 			}

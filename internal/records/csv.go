@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"unicode/utf8"
@@ -51,7 +50,7 @@ var canonicalHeader = func() header {
 }()
 
 func readCSV(path string, o Options) (*Result, error) {
-	data, err := os.ReadFile(path)
+	data, err := readAll(path, o.MaxBytes)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return nil, fmt.Errorf("%s: %w", domain.CleanName(path), pe.Err)

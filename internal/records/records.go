@@ -77,6 +77,9 @@ type Options struct {
 	Location   *time.Location    // zone of times written without one; default UTC
 	Sheet      string            // XLSX: the sheet; default the first
 	MaxErrors  int               // problems listed before "and N more"; default 1000
+	// MaxBytes bounds the file's size, MaxUnzippedBytes what an XLSX
+	// file's parts hold once unzipped; 0 sets no bound.
+	MaxBytes, MaxUnzippedBytes int64
 }
 
 // Result is a file read without a problem.

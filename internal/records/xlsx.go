@@ -18,11 +18,24 @@ import (
 
 func readXLSX(path string, o Options) (*Result, error) {
 	shown := domain.CleanName(path)
+	if _, err := Check(path, o.MaxBytes); err != nil {
+		return nil, err
+	}
 	// A large sheet is unzipped to a temporary file: into the process's
 	// scratch folder, which the next process removes if this one is killed
 	// (excelize's default folder if there is none).
 	tmp, _ := scratch.Dir()
-	f, err := excelize.OpenFile(path, excelize.Options{TmpDir: tmp})
+	opts := excelize.Options{TmpDir: tmp}
+	if o.MaxUnzippedBytes > 0 {
+		if err := checkUnzipped(path, o.MaxUnzippedBytes); err != nil {
+			return nil, err
+		}
+		// excelize's own check, as it reads each part (a zip's directory
+		// is what it reads too).
+		opts.UnzipSizeLimit = o.MaxUnzippedBytes
+		opts.UnzipXMLSizeLimit = min(o.MaxUnzippedBytes, excelize.StreamChunkSize)
+	}
+	f, err := excelize.OpenFile(path, opts)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return nil, fmt.Errorf("%s: %w", shown, pe.Err)

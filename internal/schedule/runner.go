@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -37,7 +38,8 @@ type Runner struct {
 	log   *slog.Logger
 	store Store
 	now   func() time.Time
-	// Done, if set, is called after every run (metrics).
+	// Done, if set, is called after every run (metrics), before the run is
+	// logged as done.
 	Done func(job Job, took time.Duration, err error)
 
 	mu    sync.Mutex
@@ -181,18 +183,26 @@ func (r *Runner) runEntered(j Job) {
 	r.log.Info("job started", "job", j.Name, "schedule", j.Key)
 	err := r.call(j)
 	took := r.now().Sub(started)
-	if err != nil {
-		r.log.Error("job failed", "job", j.Name, "schedule", j.Key, "took", took.Round(time.Millisecond), "err", err)
-	} else {
-		r.log.Info("job done", "job", j.Name, "schedule", j.Key, "took", took.Round(time.Millisecond))
-	}
-	if r.ctx.Err() == nil || err == nil { // a run cut short by shutdown is not a run: catch it up next time
+	// A run the shutdown cut short stopped; it did not fail. Nor is it a
+	// run: it is not recorded, so that the next start catches it up.
+	stopped := err != nil && r.ctx.Err() != nil && errors.Is(err, context.Canceled)
+	if r.ctx.Err() == nil || err == nil {
 		if serr := r.store.SaveJobRun(j.Key, started, took, err); serr != nil {
 			r.log.Error("recording the run", "job", j.Name, "err", serr)
 		}
 	}
+	// Counted (metrics) before it is logged: whoever reads "job done" finds
+	// the run counted.
 	if r.Done != nil {
 		r.Done(j, took, err)
+	}
+	switch {
+	case stopped:
+		r.log.Info("job stopped", "job", j.Name, "schedule", j.Key, "took", took.Round(time.Millisecond), "reason", "the daemon is stopping")
+	case err != nil:
+		r.log.Error("job failed", "job", j.Name, "schedule", j.Key, "took", took.Round(time.Millisecond), "err", err)
+	default:
+		r.log.Info("job done", "job", j.Name, "schedule", j.Key, "took", took.Round(time.Millisecond))
 	}
 }
 

@@ -159,8 +159,13 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 		}
 		s.Logger.Info("sync window", "projects", group, "from", from, "to", to, "moves_watermark", advance)
 		err := s.pullGroup(ctx, group, from, to, advance, &res, begin)
-		if rerr := s.Ledger.RecordSync(group, s.Now(), err); rerr != nil && err == nil {
-			err = rerr
+		// A sync stopped by SIGTERM or Ctrl-C did not fail: it is not
+		// recorded as the projects' last error (status, the report's sync
+		// health); what it stored is kept and the watermark says how far.
+		if !Stopped(ctx, err) {
+			if rerr := s.Ledger.RecordSync(group, s.Now(), err); rerr != nil && err == nil {
+				err = rerr
+			}
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -189,6 +194,12 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 			"field", w.Field.String(), "word", domain.Shorten(w.Word), "operations", res.Unknown[w], "hint", "give it a meaning in [reconcile] (see config.example.toml)")
 	}
 	return res, errors.Join(errs...)
+}
+
+// Stopped reports whether err is ctx's cancellation: a stop (SIGTERM,
+// Ctrl-C), not a failure.
+func Stopped(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled)
 }
 
 // note counts what a stored page had that is worth a warning.

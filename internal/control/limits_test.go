@@ -1,0 +1,195 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// serve starts srv on a new socket and returns its path.
+func serve(t *testing.T, srv *Server) string {
+	t.Helper()
+	path := socketPath(t)
+	ln, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(served) }()
+	t.Cleanup(func() { stop(); <-served })
+	return path
+}
+
+// call runs args on the server at path.
+func call(t *testing.T, ctx context.Context, path string, req Request, input io.Reader, stderr io.Writer) (int, string, error) {
+	t.Helper()
+	conn, err := Dial(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code, err := Run(ctx, conn, req, input, &out, stderr, nil)
+	return code, out.String(), err
+}
+
+// zeros is an endless input.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestInputOverTheLimitIsRefused: the daemon stops taking a file at
+// MaxInput bytes and says why; the client hears it even while it was still
+// sending (an endless input included), and the command does not run.
+func TestInputOverTheLimitIsRefused(t *testing.T) {
+	var ran atomic.Int32
+	srv := &Server{Log: slog.New(slog.DiscardHandler), Handler: func(ctx context.Context, c *Command) int { ran.Add(1); return 0 }}
+	srv.SetLimits(Limits{MaxInput: 1000})
+	path := serve(t, srv)
+	req := Request{Args: []string{"import", "books.csv"}, Input: "books.csv", InputArg: 1}
+	for _, input := range []io.Reader{bytes.NewReader(make([]byte, 1001)), io.LimitReader(zeros{}, 64<<20), zeros{}} {
+		var errb bytes.Buffer
+		code, _, err := call(t, context.Background(), path, req, input, &errb)
+		if err != nil || code != 1 || !strings.Contains(errb.String(), "books.csv is over the daemon's limits.max_import_bytes (1000 bytes)") {
+			t.Errorf("over the limit: exit %d, %v, stderr %q", code, err, errb.String())
+		}
+	}
+	if n := ran.Load(); n != 0 {
+		t.Fatalf("the command ran %d times with a file over the limit", n)
+	}
+	var errb bytes.Buffer
+	if code, _, err := call(t, context.Background(), path, req, bytes.NewReader(make([]byte, 1000)), &errb); err != nil || code != 0 || ran.Load() != 1 {
+		t.Errorf("at the limit: exit %d, %v, %s", code, err, errb.String())
+	}
+}
+
+// signalWriter collects what is written and closes wrote at the first
+// write.
+type signalWriter struct {
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{}
+}
+
+func newSignalWriter() *signalWriter { return &signalWriter{wrote: make(chan struct{})} }
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.b.Len() == 0 {
+		close(w.wrote)
+	}
+	return w.b.Write(p)
+}
+func (w *signalWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
+
+// TestCommandsWaitInLine: beyond MaxRunning a command waits for its turn
+// and its client is told so; beyond MaxWaiting one is refused at once; a
+// client that gives up while waiting leaves the line; raised limits let
+// the waiting ones go.
+func TestCommandsWaitInLine(t *testing.T) {
+	entered := make(chan string, 10)
+	release := map[string]chan struct{}{"hold": make(chan struct{}), "hold2": make(chan struct{})}
+	var quick atomic.Int32
+	left := make(chan struct{}, 1)
+	log := slog.New(logHook{func(msg string) {
+		if strings.HasPrefix(msg, "control socket: command left the line") {
+			left <- struct{}{}
+		}
+	}})
+	srv := &Server{Log: log, Handler: func(ctx context.Context, c *Command) int {
+		entered <- c.Args[0]
+		if ch, ok := release[c.Args[0]]; ok {
+			<-ch
+			return 0
+		}
+		quick.Add(1)
+		return 0
+	}}
+	srv.SetLimits(Limits{MaxRunning: 1, MaxWaiting: 1})
+	path := serve(t, srv)
+	ctx := context.Background()
+	run := func(name string, stderr io.Writer) <-chan int {
+		done := make(chan int, 1)
+		go func() {
+			code, _, err := call(t, ctx, path, Request{Args: []string{name}}, nil, stderr)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			done <- code
+		}()
+		return done
+	}
+
+	holding := run("hold", io.Discard)
+	if got := <-entered; got != "hold" {
+		t.Fatalf("entered %s", got)
+	}
+	second := newSignalWriter()
+	waited := run("quick", second)
+	<-second.wrote
+	if got := second.String(); !strings.Contains(got, "waiting for the daemon: 1 command running (limits.max_commands = 1), 0 ahead of this one") {
+		t.Errorf("the waiting client was told %q", got)
+	}
+	var third bytes.Buffer
+	if code, _, err := call(t, ctx, path, Request{Args: []string{"quick"}}, nil, &third); err != nil || code != 1 ||
+		!strings.Contains(third.String(), "the daemon is busy: 1 command running and 1 waiting (limits.max_commands = 1, limits.max_queued = 1)") {
+		t.Errorf("with the line full: exit %d, %v, %q", code, err, third.String())
+	}
+	if quick.Load() != 0 {
+		t.Fatal("a command ran beyond max_commands")
+	}
+	close(release["hold"])
+	if code := <-holding; code != 0 {
+		t.Errorf("hold: exit %d", code)
+	}
+	if code := <-waited; code != 0 || quick.Load() != 1 {
+		t.Errorf("the waiting command: exit %d, ran %d", code, quick.Load())
+	}
+	<-entered // quick
+
+	// Gone while waiting: out of the line.
+	holding = run("hold2", io.Discard)
+	<-entered
+	gone := newSignalWriter()
+	gctx, giveUp := context.WithCancel(ctx)
+	gave := make(chan error, 1)
+	go func() {
+		_, _, err := call(t, gctx, path, Request{Args: []string{"quick"}}, nil, gone)
+		gave <- err
+	}()
+	<-gone.wrote
+	giveUp()
+	if err := <-gave; err == nil {
+		t.Error("a client that gave up got no error")
+	}
+	<-left
+	next := newSignalWriter()
+	waited = run("quick", next)
+	<-next.wrote
+	if got := next.String(); !strings.Contains(got, "0 ahead of this one") {
+		t.Errorf("after one gave up, the next was told %q", got)
+	}
+	srv.SetLimits(Limits{MaxRunning: 2, MaxWaiting: 1})
+	if code := <-waited; code != 0 {
+		t.Errorf("after the limit was raised: exit %d", code)
+	}
+	close(release["hold2"])
+	<-holding
+	if n := quick.Load(); n != 2 {
+		t.Errorf("quick ran %d times, want 2 (the one that gave up never)", n)
+	}
+}
+
+// logHook is a log handler that hands each message to fn.
+type logHook struct{ fn func(msg string) }
+
+func (h logHook) Enabled(context.Context, slog.Level) bool      { return true }
+func (h logHook) Handle(_ context.Context, r slog.Record) error { h.fn(r.Message); return nil }
+func (h logHook) WithAttrs([]slog.Attr) slog.Handler            { return h }
+func (h logHook) WithGroup(string) slog.Handler                 { return h }
