@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 )
 
 func (m *Main) runBackup(ctx context.Context, args []string) error {
@@ -44,12 +45,15 @@ func (m *Main) runBackup(ctx context.Context, args []string) error {
 	if m.remote {
 		return errRemotePath
 	}
-	if err := m.writeOutput(path, true, write); err != nil {
+	// A copy is only a backup once it opens and checks out: checked before
+	// it replaces an older backup of that name.
+	t := m.target(path, true)
+	t.Verify = checkCopy(path)
+	if err := asUsage(t.Write(write)); err != nil {
+		if strings.HasPrefix(err.Error(), "backup: ") {
+			return err
+		}
 		return fmt.Errorf("backup: %w", err)
-	}
-	// A copy is only a backup once it opens and checks out.
-	if err := checkCopy(path); err != nil {
-		return err
 	}
 	fmt.Fprintf(m.Stderr, "backup: %d bytes written to %s and checked\n", n, path)
 	return nil

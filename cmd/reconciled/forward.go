@@ -75,6 +75,9 @@ func (m *Main) forward(ctx context.Context, name string, args []string) (code in
 	// before the first byte (guardedOutput).
 	m.protectDatabase(cfg.Storage.Path)
 	t := m.target(out, name == "backup")
+	if name == "backup" { // the daemon cannot open the client's copy: check it here
+		t.Verify = checkCopy(out)
+	}
 	err = asUsage(t.Write(func(w io.Writer) error {
 		code, err = control.Run(ctx, conn, req, input, m.Stdout, m.Stderr, guardedOutput{w, t})
 		if err == nil && code != 0 {
@@ -88,10 +91,7 @@ func (m *Main) forward(ctx context.Context, name string, args []string) (code in
 	if err != nil {
 		return m.forwardedCode(code, err), true
 	}
-	if name == "backup" { // the daemon cannot open the client's copy: check it here
-		if err := checkCopy(out); err != nil {
-			return m.exitCode(err), true
-		}
+	if name == "backup" {
 		fmt.Fprintf(m.Stderr, "backup: %s checked\n", out)
 	}
 	return exitOK, true
@@ -161,22 +161,26 @@ func outputArg(name string, args []string) string {
 	return ""
 }
 
-// checkCopy opens a database copy and checks it. Its damage is not the
-// database's (which was checked before it was copied): the error does not
-// say to restore anything.
-func checkCopy(path string) error {
-	c, err := ledger.Open(path, ledger.Options{ReadOnly: true})
-	if err == nil {
-		defer c.Close()
-		err = c.Check()
+// checkCopy returns a Verify for a backup's target: it opens the copy (the
+// temporary file, before it replaces anything) and checks it. Its damage
+// is not the database's (which was checked before it was copied): the
+// error names the file asked for and does not say to restore anything.
+func checkCopy(shown string) func(tmp string) error {
+	return func(tmp string) error {
+		c, err := ledger.Open(tmp, ledger.Options{ReadOnly: true})
+		if err == nil {
+			defer c.Close()
+			err = c.Check()
+		}
+		var de *ledger.DamagedError
+		if errors.As(err, &de) {
+			return fmt.Errorf("backup: the copy for %s is not sound (the disk it was written to may be failing): %s; %s was left as it was", shown, de.What, shown)
+		}
+		if err != nil {
+			return fmt.Errorf("backup: the copy for %s does not open: %s; %s was left as it was", shown, strings.ReplaceAll(err.Error(), tmp, shown), shown)
+		}
+		return nil
 	}
-	if errors.Is(err, ledger.ErrDamaged) {
-		return fmt.Errorf("backup: the copy %s is not sound (the disk it was written to may be failing): %v", path, err)
-	}
-	if err != nil {
-		return fmt.Errorf("backup: the copy does not open: %w", err)
-	}
-	return nil
 }
 
 // serveControl runs a command that came through the control socket, on the

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"reconciled/internal/config"
+	"reconciled/internal/control"
 	"reconciled/internal/ledger"
 )
 
@@ -354,5 +357,46 @@ func TestFullDiskNamesTheUsersFile(t *testing.T) {
 	defer l.Close()
 	if err := l.Check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestABackupThatDoesNotCheckOutReplacesNothing: the copy is checked
+// before it takes the target's name, so a copy that does not open (here a
+// daemon that sends garbage) leaves the older backup at that name as it
+// was, and the error names the file asked for, not the temporary one.
+func TestABackupThatDoesNotCheckOutReplacesNothing(t *testing.T) {
+	w := newWorld(t, 10, time.Minute, "")
+	w.mustRun(t, "sync")
+	target := filepath.Join(t.TempDir(), "backup.db")
+	w.mustRun(t, "backup", target) // a sound older backup, before the daemon below answers
+	old, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := control.Listen(filepath.Join(w.dir, "reconciled.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &control.Server{Log: slog.New(slog.DiscardHandler), Handler: func(ctx context.Context, c *control.Command) int {
+		c.Output.Write(bytes.Repeat([]byte("not a database "), 4096))
+		return 0
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(served) }()
+	defer func() { cancel(); ln.Close(); <-served }()
+
+	code, _, stderr := w.run(t, "backup", target)
+	if code != exitFailed {
+		t.Fatalf("backup of garbage: exit %d, want %d\n%s", code, exitFailed, stderr)
+	}
+	if got, _ := os.ReadFile(target); !bytes.Equal(got, old) {
+		t.Errorf("the older backup was replaced by a copy that does not check out")
+	}
+	if !strings.Contains(stderr, target) || strings.Contains(stderr, ".tmp") {
+		t.Errorf("the error should name %s, not the temporary file:\n%s", target, stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(target), ".*.tmp")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }

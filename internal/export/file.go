@@ -86,6 +86,10 @@ type Target struct {
 	// Private files are 0600 whatever the file they replace allowed (a copy
 	// of the database).
 	Private bool
+	// Verify, when set, is given the temporary file once it is written and
+	// synced, before it takes Path's name: its error leaves Path as it
+	// was (a backup that does not check out never replaces an older one).
+	Verify func(tmp string) error
 	// Protect are the files it must not be. A caller may add one while
 	// Write runs (the daemon's database, learned over the control socket):
 	// the check before the rename sees it.
@@ -188,6 +192,11 @@ func (t *Target) Write(write func(w io.Writer) error) error {
 	}
 	if err := tmp.Close(); err != nil {
 		return fileError("write", t.Path, err)
+	}
+	if t.Verify != nil {
+		if err := t.Verify(tmp.Name()); err != nil {
+			return err
+		}
 	}
 	// The target may have become something else while it was written, or
 	// the caller may have learned of another protected file.
