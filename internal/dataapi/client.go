@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"reconciled/internal/domain"
+	"reconciled/internal/redact"
 )
 
 // Options configure a Client. BaseURL, Token and Secret are required.
@@ -323,7 +324,7 @@ func (c *Client) decode(path string, resp []byte) ([]domain.Operation, map[strin
 	ops, err := d.decodeOperations(f)
 	if err != nil {
 		// A value quoted from the answer: upstream text.
-		return nil, nil, redactErr(fmt.Errorf("%s: %w", path, err), c.credentials()...)
+		return nil, nil, redact.Err(fmt.Errorf("%s: %w", path, err), c.credentials()...)
 	}
 	return ops, d.missing, nil
 }
@@ -378,9 +379,9 @@ func (c *Client) once(ctx context.Context, path string, body []byte) ([]byte, ti
 		if api, ok := err.(*APIError); ok {
 			// Only the upstream's part: the hint is ours (and may name
 			// data_api.secret, whatever the secret is).
-			api.Code, api.Message = redact(api.Code, creds...), shorten(redact(api.Message, creds...))
+			api.Code, api.Message = redact.Text(api.Code, creds...), shorten(redact.Text(api.Message, creds...))
 		} else {
-			err = redactErr(err, creds...)
+			err = redact.Err(err, creds...)
 		}
 	}
 	return resp, retryAfter, err

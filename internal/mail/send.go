@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"reconciled/internal/config"
+	"reconciled/internal/redact"
 )
 
 // DefaultTimeout bounds connecting and each step of the SMTP conversation
@@ -155,6 +157,23 @@ func (s *Sender) From() string { return s.from }
 // session at once. On failure, Permanent(err) tells whether trying again
 // is pointless.
 func (s *Sender) Send(ctx context.Context, m *Message) error {
+	return redact.Err(s.send(ctx, m), s.credentials()...)
+}
+
+// credentials are what a server's reply could echo of the password: as it
+// is, in LOGIN's base64 and in PLAIN's (with and without an identity). The
+// error goes into the outbox, the log and status, so it is redacted here,
+// where the server's text enters.
+func (s *Sender) credentials() []string {
+	pw := s.password.Value()
+	if pw == "" {
+		return nil
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	return []string{pw, b64([]byte(pw)), b64([]byte("\x00" + s.username + "\x00" + pw)), b64([]byte(s.username + "\x00" + s.username + "\x00" + pw))}
+}
+
+func (s *Sender) send(ctx context.Context, m *Message) error {
 	if m.From == "" {
 		c := *m
 		c.From = s.from

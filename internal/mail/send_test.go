@@ -2,11 +2,13 @@ package mail_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +110,36 @@ func TestSendWrongPassword(t *testing.T) {
 	}
 	if srv.Count() != 0 {
 		t.Errorf("the server has %d messages", srv.Count())
+	}
+}
+
+// TestSendRedactsAnEchoedPassword: a server whose refusal quotes the
+// password it was sent (plain, in the PLAIN blob's base64) does not get it
+// into the error, which the outbox stores and status and the log show.
+func TestSendRedactsAnEchoedPassword(t *testing.T) {
+	for _, mech := range []string{"PLAIN", "LOGIN"} {
+		t.Run(mech, func(t *testing.T) {
+			srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password, EchoAuth: true, AuthMechanisms: []string{mech}})
+			c := srv.MailConfig()
+			ours := "our-" + password + "/x"
+			c.Password = config.NewSecret(ours)
+			_, err := send(t, newSender(t, c, srv))
+			if err == nil {
+				t.Fatal("sent with a wrong password")
+			}
+			text := err.Error()
+			if !strings.Contains(text, "535") || !strings.Contains(text, "<redacted>") {
+				t.Errorf("want the reply with the password redacted: %v", text)
+			}
+			for _, form := range []string{ours, base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + ours)), strconv.Quote(ours)} {
+				if strings.Contains(text, strings.Trim(form, `"`)) {
+					t.Errorf("the error shows the password as %q: %v", form, text)
+				}
+			}
+			if mail.Permanent(err) {
+				t.Errorf("Permanent after redaction: %v", err)
+			}
+		})
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -67,6 +68,10 @@ type Options struct {
 	// AuthMechanisms the server offers: "PLAIN" and/or "LOGIN", in that
 	// order of listing; default just PLAIN.
 	AuthMechanisms []string
+	// EchoAuth makes a failed AUTH's reply quote what the client sent: the
+	// user name, the password and the PLAIN blob in base64, as a careless
+	// or hostile server might.
+	EchoAuth bool
 }
 
 // Stage is a point of the SMTP transaction Reject can refuse.
@@ -378,6 +383,11 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	}
 	check := func(user, pass string) error {
 		if user != ss.s.opts.Username || pass != ss.s.opts.Password {
+			if ss.s.opts.EchoAuth {
+				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8},
+					Message: fmt.Sprintf("no user %s with password %s (AUTH PLAIN %s)", user, pass,
+						base64.StdEncoding.EncodeToString([]byte("\x00"+user+"\x00"+pass)))}
+			}
 			return smtp.ErrAuthFailed
 		}
 		ss.user, ss.mech = user, mech
