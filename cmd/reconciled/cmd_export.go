@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -62,6 +63,17 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 	}
 	if *f.format == "xlsx" && *f.what == "audit" {
 		return usagef("the audit trail exports as csv")
+	}
+	if *f.what == "audit" {
+		var set []string
+		fs.Visit(func(fl *flag.Flag) {
+			if slices.Contains([]string{"from", "to", "project", "method", "status", "type", "currency", "result", "by"}, fl.Name) {
+				set = append(set, "--"+fl.Name)
+			}
+		})
+		if len(set) > 0 {
+			return usagef("--what audit exports the whole trail: it takes no %s", strings.Join(set, ", "))
+		}
 	}
 	if !slices.Contains(export.SummaryTables, *f.by) {
 		return usagef("--by %q: use %s", *f.by, strings.Join(export.SummaryTables, ", "))

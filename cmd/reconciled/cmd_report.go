@@ -33,7 +33,7 @@ const mailListLimit = 500
 var reportExts = []string{".html", ".htm", ".xlsx", ".txt", ".csv"}
 
 func (m *Main) runReport(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("report", "[--date YYYY-MM-DD] [--send [--to ADDR]] [-o FILE]", `  reconciled report                                 # yesterday's, in the terminal
+	fs := m.newFlagSet("report", "[--date YYYY-MM-DD] [--send [--to ADDR] [--format xlsx|csv]] [-o FILE]", `  reconciled report                                 # yesterday's, in the terminal
   reconciled report --date 2026-11-22 -o report.html  # the same HTML the mail carries
   reconciled report --date 2026-11-22 -o report.xlsx  # the workbook the mail attaches
   reconciled report --send                          # mail it to the report schedule's recipients

@@ -34,6 +34,18 @@ func (m *Main) addItemFlags(fs interface {
 	}
 }
 
+// check refuses a --type no item has: it would match nothing and read as
+// "no open exception".
+func (f itemFlags) check() error {
+	if *f.typ != "" && !slices.Contains(itemTypes, *f.typ) {
+		return usagef("--type %q: use purchase, payout or refund", *f.typ)
+	}
+	return nil
+}
+
+// itemTypes are the types an item (and so a resolution) has.
+var itemTypes = []string{"purchase", "payout", "refund"}
+
 func (f itemFlags) match(k domain.ResolutionKey) bool {
 	return (*f.typ == "" || k.Type == *f.typ) && (*f.project == 0 || k.ProjectID == *f.project)
 }
@@ -94,6 +106,9 @@ func (m *Main) runResolve(ctx context.Context, args []string) error {
 	note := fs.String("note", "", "free text for the audit trail")
 	which := m.addItemFlags(fs)
 	if err := parseItemArgs(fs, args, &id); err != nil {
+		return err
+	}
+	if err := which.check(); err != nil {
 		return err
 	}
 	if id == "" {
@@ -162,6 +177,9 @@ func (m *Main) runUnresolve(ctx context.Context, args []string) error {
 	id, args := takeID(args)
 	which := m.addItemFlags(fs)
 	if err := parseItemArgs(fs, args, &id); err != nil {
+		return err
+	}
+	if err := which.check(); err != nil {
 		return err
 	}
 	if id == "" {

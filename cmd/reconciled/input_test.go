@@ -142,3 +142,25 @@ func TestControlCharactersInNames(t *testing.T) {
 		t.Errorf("an empty source: exit %d %q", code, errOut)
 	}
 }
+
+// TestFlagsThatWouldDoNothingAreBadUsage: a --type that no item can have
+// made resolve say "no open exception" as if the payment had none, and
+// filters on the audit trail were ignored without a word.
+func TestFlagsThatWouldDoNothingAreBadUsage(t *testing.T) {
+	w := newWorld(t, 10, time.Minute, "")
+	w.mustRun(t, "sync")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"resolve", "order-1", "--reason", "x", "--type", "sale"}, `--type "sale": use purchase, payout or refund`},
+		{[]string{"unresolve", "order-1", "--type", "Purchase"}, `--type "Purchase": use purchase, payout or refund`},
+		{[]string{"export", "--what", "audit", "--from", "2026-11-01"}, "--what audit exports the whole trail: it takes no --from"},
+		{[]string{"export", "--what", "audit", "--method", "advcash"}, "--what audit exports the whole trail: it takes no --method"},
+	} {
+		code, _, errOut := w.run(t, c.args...)
+		if code != exitUsage || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s", c.args, code, exitUsage, c.want, errOut)
+		}
+	}
+}

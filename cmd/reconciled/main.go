@@ -321,10 +321,15 @@ func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
 		if failed.wrote {
 			w = m.Stderr
 		}
-		fmt.Fprintf(w, "Usage: reconciled %s %s\n\nFlags:\n", name, synopsis)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(failed)
+		fmt.Fprintf(w, "Usage: %s\n", strings.TrimSpace("reconciled "+name+" "+synopsis))
+		flags := 0
+		fs.VisitAll(func(*flag.Flag) { flags++ })
+		if flags > 0 {
+			fmt.Fprint(w, "\nFlags:\n")
+			fs.SetOutput(w)
+			fs.PrintDefaults()
+			fs.SetOutput(failed)
+		}
 		if examples != "" {
 			fmt.Fprintf(w, "\nExamples:\n%s", examples)
 		}
