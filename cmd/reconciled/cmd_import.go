@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"reconciled/internal/config"
@@ -55,6 +56,11 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	}
 	res, stats, err := m.importFile(ctx, cfg, nil, file, src, *sheet)
 	file = domain.CleanName(cmp.Or(m.inputName, file))
+	if err != nil && m.inputPath != "" && m.inputName != "" {
+		// Through the control socket: whatever the error, it names the
+		// file as the person gave it, not the daemon's private copy.
+		err = &renamedError{text: strings.ReplaceAll(err.Error(), m.inputPath, file), err: err}
+	}
 	if err != nil {
 		return err
 	}
@@ -141,3 +147,13 @@ func fileHash(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// renamedError is err with a file's name in its text changed; errors.Is
+// and errors.As see err.
+type renamedError struct {
+	text string
+	err  error
+}
+
+func (e *renamedError) Error() string { return e.text }
+func (e *renamedError) Unwrap() error { return e.err }

@@ -192,3 +192,22 @@ func TestSocketCommandsWaitInLine(t *testing.T) {
 		t.Errorf("the daemon did not log the refusal:\n%s", out.String())
 	}
 }
+
+// TestImportErrorsThroughTheDaemonNameTheUsersFile: every import error that
+// comes back through the daemon names the file as the person gave it, never
+// the daemon's private copy in its scratch folder.
+func TestImportErrorsThroughTheDaemonNameTheUsersFile(t *testing.T) {
+	w := newWorld(t, 10, time.Minute, "")
+	w.setNow(time.Now())
+	w.mustRun(t, "sync")
+	sd := newNotifySocket(t)
+	_, out := w.daemonChild(t, sd)
+	waitFor(t, "READY=1", out, func() bool { return sd.count("READY=1") == 1 })
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "books.xlsx")
+	os.WriteFile(broken, []byte("PK\x03\x04 not a zip at all"), 0o600)
+	code, _, errOut := w.run(t, "import", broken)
+	if code != exitFailed || !strings.Contains(errOut, broken) || strings.Contains(errOut, "input-") {
+		t.Errorf("import of a broken XLSX through the daemon: exit %d, want %d naming %s and not the daemon's copy:\n%s", code, exitFailed, broken, errOut)
+	}
+}
