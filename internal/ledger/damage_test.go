@@ -122,6 +122,20 @@ func TestOpenRefusesADamagedFile(t *testing.T) {
 			return d
 		}, "reached twice"},
 		{"a key outside its page", put(leaf*ps+pageHeaderSize+4, 0xff, 0xff, 0, 0), "lies outside the page"},
+		// Keys out of order: bbolt's free-list rebuild (at a writable open,
+		// a rollback, the check of a read-only open) walks the tree in a
+		// goroutine, panics at the first disorder and rolls back while that
+		// goroutine still reads: a crash (exit 2) about one run in five.
+		{"a leaf's first key after its second", func(d []byte) []byte {
+			at := leaf*ps + pageHeaderSize + int64(native.Uint32(d[leaf*ps+pageHeaderSize+4:]))
+			d[at] = 0xff
+			return d
+		}, fmt.Sprintf("page %d (of bucket v1/ops): its keys are out of order", leaf)},
+		{"a branch's second key before its first", func(d []byte) []byte { // found on the first leaf, above its bound
+			e := branch*ps + pageHeaderSize + elementSize
+			clear(d[e+int64(native.Uint32(d[e:])):][:8])
+			return d
+		}, fmt.Sprintf("page %d (of bucket v1/ops): its keys are out of order (key 0", leaf)},
 	} {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "damaged.db")
