@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -69,6 +70,16 @@ func corruptOp(id uint64) *DamagedError {
 // decode.
 func corruptRecord(key []byte) *DamagedError {
 	return corrupt("merchant record %s: its stored value does not decode", describeRecordKey(key))
+}
+
+// decodeEntry decodes the JSON entry key of bucket into dst. One that does
+// not decode is damage, named as Verify names it (a bare JSON error said
+// nothing of damage or of the backup to restore).
+func decodeEntry(bucket, key, v []byte, dst any) error {
+	if err := json.Unmarshal(v, dst); err != nil {
+		return corrupt("%s: the entry %s does not decode (%v)", bucket, describeKey(key), err)
+	}
+	return nil
 }
 
 // guard is shared by every handle on one open database (Shared): once

@@ -406,3 +406,57 @@ func TestBackupOfADamagedDatabaseWritesNothing(t *testing.T) {
 		t.Errorf("%d bytes of a damaged database were copied", copy.Len())
 	}
 }
+
+// TestCorruptEntriesAreDamage: an entry of the small buckets (the import
+// log, resolutions, the audit trail, the last run, the daemon's job runs,
+// reports made, the outbox) that does not decode is damage that names its
+// bucket and entry, as Verify names it, not a bare JSON error ("invalid
+// character ';' after object key:value pair", which status printed with
+// no word of damage or of restoring a backup).
+func TestCorruptEntriesAreDamage(t *testing.T) {
+	path, _ := filled(t)
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := domain.Resolution{ProjectID: 580, ID: "p1", Type: "purchase", Code: "amount_mismatch", Reason: "fee", At: t0, Fingerprint: "f1"}
+	ev := domain.AuditEvent{At: t0, User: "alice", Action: domain.AuditResolve, ID: "p1"}
+	m := &Mail{ID: "a@example.test", Queued: t0, To: []string{"f@example.test"}, Subject: "s"}
+	for _, err := range []error{
+		l.SaveResolutions([]domain.Resolution{r}, []domain.AuditEvent{ev}),
+		l.SaveRun(Run{At: t0, Items: 3}, nil, nil),
+		l.SaveJobRun("sync", t0, time.Second, nil),
+		l.SaveProduced(Produced{Key: "report|x|2026-11-21", At: t0}, m),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	for _, b := range [][]byte{bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketJobs, bucketReports, bucketOutbox} {
+		corruptStored(t, path, b, nil, nil) // the first entry, cut short
+	}
+	l, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	entry := func(bucket, key string) string { return fmt.Sprintf("%s: the entry %q does not decode", bucket, key) }
+	_, err = l.Imports()
+	wantDamaged(t, err, path, "imports: the entry ")
+	_, err = l.Resolutions()
+	wantDamaged(t, err, path, "resolutions: the entry ")
+	_, err = l.Audit()
+	wantDamaged(t, err, path, "audit: the entry ")
+	_, _, err = l.LastRun()
+	wantDamaged(t, err, path, entry("runs", "last"))
+	_, err = l.JobRuns()
+	wantDamaged(t, err, path, entry("jobs", "sync"))
+	_, _, err = l.WasProduced("report|x|2026-11-21")
+	wantDamaged(t, err, path, entry("reports", "report|x|2026-11-21"))
+	_, _, err = l.MailByID(m.ID)
+	wantDamaged(t, err, path, entry("outbox", m.ID))
+	_, err = l.Outbox(false)
+	wantDamaged(t, err, path, entry("outbox", m.ID))
+	wantDamaged(t, l.UpdateMail(m), path, entry("outbox", m.ID))
+}
