@@ -20,7 +20,8 @@ import (
 //
 //   - Open checks the file before bbolt maps it (file.go): its two header
 //     (meta) pages, its length against what the header says, and every page
-//     header and element offset reachable from the root. Nothing bbolt then
+//     header, element offset and the order of keys reachable from the root
+//     (bbolt's free-list rebuild crashes on keys out of order: file.go). Nothing bbolt then
 //     reads at open can fault or panic in a goroutine of its own, where no
 //     recover reaches.
 //   - Every transaction runs through view or update, which turn a fault in
