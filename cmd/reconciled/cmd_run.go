@@ -168,11 +168,13 @@ func (d *daemon) run(parent context.Context) error {
 // database is the daemon's database file (the one it opened), which it
 // tells clients that write an output file (see output.go); nil if unknown.
 func (d *daemon) database() *control.FileID {
-	if len(d.m.protect) == 0 {
-		return nil
+	for _, p := range d.m.protect { // openLedger's (the config is protected too)
+		if p.What == databaseWhat {
+			id := control.FileID(p.ID)
+			return &id
+		}
 	}
-	id := control.FileID(d.m.protect[0].ID) // openLedger's
-	return &id
+	return nil
 }
 
 // sweep removes what writers killed earlier left: temporary files beside

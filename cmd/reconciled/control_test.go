@@ -133,3 +133,47 @@ func TestCommandsGoThroughTheDaemon(t *testing.T) {
 		t.Error("the socket outlived the daemon")
 	}
 }
+
+// The client takes back the file the daemon's flag parsing writes: the
+// last -o, as the flag package keeps the last value (with the first, the
+// client wrote a.csv while the daemon said "written to b.csv").
+func TestOutputArgIsTheFlagsLast(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"export", []string{"--format", "csv", "-o", "a.csv"}, "a.csv"},
+		{"export", []string{"-o", "a.csv", "--format", "csv", "-o", "b.csv"}, "b.csv"},
+		{"export", []string{"-o=a.csv", "--o", "b.csv"}, "b.csv"},
+		{"export", []string{"--o=a.csv", "-o=b.csv"}, "b.csv"},
+		{"report", []string{"-o", "a.html", "--date", "2026-11-20", "-o", "b.html"}, "b.html"},
+		{"export", []string{"--format", "csv"}, ""},
+		{"export", []string{"--bom", "-o", "a.csv"}, "a.csv"},
+		{"export", []string{"--method", "-o", "--format", "csv"}, ""}, // a method called "-o"
+		{"report", []string{"--send", "--to", "-o", "-o", "a.csv"}, "a.csv"},
+		{"export", []string{"-o", "a.csv", "--", "-o", "b.csv"}, "a.csv"},
+		{"backup", []string{"copy.db"}, "copy.db"},
+	} {
+		if got := outputArg(c.name, c.args); got != c.want {
+			t.Errorf("%s %v: %q, want %q", c.name, c.args, got, c.want)
+		}
+	}
+}
+
+// outputArg knows every flag of export and report that takes no value (a
+// new one unknown to it would hide the -o after it, and the daemon would
+// then refuse the command as one naming a path without its file).
+func TestOutputArgKnowsTheBoolFlags(t *testing.T) {
+	for _, name := range []string{"export", "report"} {
+		var out bytes.Buffer
+		m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Now: time.Now}
+		m.Run(context.Background(), []string{name, "-h"})
+		for _, line := range strings.Split(out.String(), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 1 && strings.HasPrefix(line, "  -") && !outputCommandBools[strings.TrimLeft(f[0], "-")] { // PrintDefaults: a bool flag has no type
+				t.Errorf("%s: the flag %s takes no value and outputArg does not know it", name, f[0])
+			}
+		}
+	}
+}

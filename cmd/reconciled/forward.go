@@ -147,19 +147,32 @@ func outputArg(name string, args []string) string {
 			return args[0]
 		}
 	case "export", "report":
-		for i, a := range args {
+		// As the flag package reads them: the last -o counts, a flag's
+		// value is not a flag, and flags end at "--" or the first argument.
+		out := ""
+		for i := 0; i < len(args); i++ {
+			a := args[i]
+			if a == "--" || a == "-" || !strings.HasPrefix(a, "-") {
+				break
+			}
+			name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
 			switch {
-			case (a == "-o" || a == "--o") && i+1 < len(args):
-				return args[i+1]
-			case strings.HasPrefix(a, "-o="):
-				return a[3:]
-			case strings.HasPrefix(a, "--o="):
-				return a[4:]
+			case name == "o" && hasValue:
+				out = value
+			case name == "o" && i+1 < len(args):
+				out = args[i+1]
+				i++
+			case !hasValue && !outputCommandBools[name]:
+				i++ // its value
 			}
 		}
+		return out
 	}
 	return ""
 }
+
+// outputCommandBools are the flags of export and report that take no value.
+var outputCommandBools = map[string]bool{"bom": true, "send": true, "h": true, "help": true}
 
 // checkCopy returns a Verify for a backup's target: it opens the copy (the
 // temporary file, before it replaces anything) and checks it. Its damage

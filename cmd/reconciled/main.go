@@ -259,6 +259,7 @@ func (m *Main) loadConfigWith(load func(string, func(string) string) (*config.Co
 		return nil, err
 	}
 	m.setLogger(cfg.Log)
+	m.protectFile(path, configWhat) // no output replaces the config it read (output.go)
 	return cfg, nil
 }
 

@@ -14,14 +14,16 @@ import (
 // and the client's side of the control socket) is written by writeOutput,
 // through export.Target: a regular file or a new one (a symbolic link is
 // written through to the file it names), never a device, pipe, socket or
-// folder, and never the database under any name (compared by device and
-// inode: the database opened by this command, and, through the socket,
-// the daemon's, which the daemon tells the client). A refusal is bad usage
+// folder, and never the database or the config file under any name
+// (compared by device and inode: the database opened by this command and
+// the config it read, and, through the socket, the daemon's database,
+// which the daemon tells the client). A refusal is bad usage
 // (exit 2) and names the path as it was given.
 
 const (
 	databaseWhat       = "the database (storage.path)"
 	daemonDatabaseWhat = "the running daemon's database"
+	configWhat         = "the config file"
 )
 
 // protectDatabase remembers the database at path as a file no output of
@@ -29,8 +31,12 @@ const (
 // the file protected is the one open even if the path is replaced later.
 // A database that cannot be looked at (no access to its folder) cannot be
 // written through that path either; the daemon guards its own.
-func (m *Main) protectDatabase(path string) {
-	if p, ok, err := export.ProtectFile(path, databaseWhat); err == nil && ok {
+func (m *Main) protectDatabase(path string) { m.protectFile(path, databaseWhat) }
+
+// protectFile remembers the file at path, what it is for a person, as one
+// no output of this command may replace.
+func (m *Main) protectFile(path, what string) {
+	if p, ok, err := export.ProtectFile(path, what); err == nil && ok {
 		m.protect = append(m.protect, p)
 	}
 }

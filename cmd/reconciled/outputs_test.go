@@ -400,3 +400,30 @@ func TestABackupThatDoesNotCheckOutReplacesNothing(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// The config the command read is not an output either: `export -o
+// reconciled.toml` (a slip of the shell's completion) replaced the config
+// with a CSV, and the daemon's next start or reload failed on it.
+func TestOutputsLeaveTheConfigAlone(t *testing.T) {
+	w := newWorld(t, 100, time.Minute, "")
+	w.mustRun(t, "sync")
+	hard := filepath.Join(t.TempDir(), "hard.toml")
+	if err := os.Link(w.config, hard); err != nil {
+		t.Fatal(err)
+	}
+	before := snap(t, w.config)
+	for _, path := range []string{w.config, hard} {
+		for _, args := range [][]string{
+			{"export", "--what", "operations", "--format", "csv", "-o", path},
+			{"backup", path},
+		} {
+			code, _, errOut := w.run(t, args...)
+			if code != exitUsage || !strings.Contains(errOut, "it is the config file") {
+				t.Errorf("%v: exit %d, want %d saying it is the config:\n%s", args, code, exitUsage, errOut)
+			}
+		}
+	}
+	if !before.same(t, w.config) {
+		t.Fatal("the config was replaced")
+	}
+}

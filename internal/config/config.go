@@ -333,7 +333,17 @@ func ParseAll(file string, data []byte, env func(string) string) (*Config, error
 	if c != nil {
 		var sps Problems
 		c, sps = c.withSecrets(NeedAll)
-		ps = append(ps, sps...)
+		// A credential with a problem of its own (a value of the wrong
+		// type, left out) is not "missing" as well.
+		had := map[string]bool{}
+		for _, p := range ps {
+			had[p.Key] = true
+		}
+		for _, p := range sps {
+			if !had[p.Key] {
+				ps = append(ps, p)
+			}
+		}
 	}
 	if len(ps) > 0 {
 		return nil, sortProblems(ps)

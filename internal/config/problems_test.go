@@ -146,3 +146,39 @@ password_file = "$CREDENTIALS_DIRECTORY/mail"
 		t.Errorf("ParseAll: %v", err)
 	}
 }
+
+// A credential of the wrong type is one problem, not two (the type, then
+// "missing" for the default that stood in); a whole number written as a
+// decimal says why it is not one.
+func TestOneProblemPerKeyWithCredentialsAndDecimals(t *testing.T) {
+	text := `[storage]
+path = "r.db"
+[data_api]
+token = ["a"]
+secret = 12
+projects = [580]
+[limits]
+max_queued = 1e3
+max_commands = 2.0
+`
+	_, err := ParseAll("t.toml", []byte(text), env(nil))
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("error %v, want Problems", err)
+	}
+	want := []string{
+		"t.toml:4: data_api.token: want a string in double quotes, got a list",
+		"t.toml:5: data_api.secret: want a string in double quotes, got a number",
+		"t.toml:8: limits.max_queued: want a whole number, got 1000 written as a decimal (write 1000, without a point or an exponent)",
+		"t.toml:9: limits.max_commands: want a whole number, got 2 written as a decimal (write 2, without a point or an exponent)",
+	}
+	all := ps.Error()
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("no problem %q in\n%s", w, all)
+		}
+	}
+	if len(ps) != len(want) {
+		t.Errorf("%d problems, want %d (one per key):\n%s", len(ps), len(want), all)
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"time"
@@ -65,6 +66,11 @@ func checkValue(v any, t reflect.Type, key string) (ps Problems, keep bool) {
 			return bad("a string in double quotes")
 		}
 	case reflect.Int, reflect.Int64:
+		if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1e18 && !isSecretKey(key) {
+			// 1e3 and 1000.0 are floats in TOML: "got the number 1000" puzzled.
+			n := strconv.FormatFloat(f, 'f', -1, 64)
+			return Problems{{Key: key, Msg: "want a whole number, got " + n + " written as a decimal (write " + n + ", without a point or an exponent)"}}, false
+		}
 		if _, ok := v.(int64); !ok {
 			return bad("a whole number")
 		}

@@ -28,7 +28,11 @@
 // line, first come first served, each told on its stderr that it waits and
 // behind how many; one more than MaxWaiting is refused at once with exit
 // status 1. A command waits after its file is received (a file on disk
-// costs no memory) and leaves the line when its client goes.
+// costs no memory) and leaves the line when its client goes. A connection
+// counts as waiting from its accept, while it sends its request and file:
+// at most MaxRunning + MaxWaiting are open, each with its buffers (idle or
+// half-sent connections were not bounded at all); one more is told the
+// daemon is busy before a byte of it is read.
 package control
 
 import (

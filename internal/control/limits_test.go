@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -193,3 +194,49 @@ func (h logHook) Enabled(context.Context, slog.Level) bool      { return true }
 func (h logHook) Handle(_ context.Context, r slog.Record) error { h.fn(r.Message); return nil }
 func (h logHook) WithAttrs([]slog.Attr) slog.Handler            { return h }
 func (h logHook) WithGroup(string) slog.Handler                 { return h }
+
+// TestConnectionsCountInTheLine: a connection takes its place in the line
+// as it is accepted, not once its request has come, so that clients that
+// connect and send nothing, or half a request, cannot make the daemon
+// hold a request buffer each without bound. One more than MaxRunning +
+// MaxWaiting is told the daemon is busy at once; a place is free again
+// when its connection ends.
+func TestConnectionsCountInTheLine(t *testing.T) {
+	var ran atomic.Int32
+	srv := &Server{Log: slog.New(slog.DiscardHandler), Handler: func(ctx context.Context, c *Command) int { ran.Add(1); return 0 }}
+	srv.SetLimits(Limits{MaxRunning: 1, MaxWaiting: 1})
+	path := serve(t, srv)
+	var idle []*net.UnixConn
+	for range 2 {
+		c, err := Dial(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	// The second says it sends a request of a megabyte, and sends none of it.
+	if _, err := idle[1].Write([]byte{frameRequest, 0, 0x10, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	code, _, err := call(t, context.Background(), path, Request{Args: []string{"status"}}, nil, &errb)
+	if err != nil || code != 1 || !strings.Contains(errb.String(), "the daemon is busy: 0 commands running and 2 waiting (limits.max_commands = 1, limits.max_queued = 1)") {
+		t.Errorf("with two connections open that sent no request: exit %d, %v, %q", code, err, errb.String())
+	}
+	if ran.Load() != 0 {
+		t.Fatal("a command ran beyond max_commands + max_queued connections")
+	}
+	// A frame that is not a request ends the first connection: the daemon
+	// closes it, and its place is free before it does.
+	if _, err := idle[0].Write([]byte{frameExit, 0, 0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := idle[0].Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("after a wrong frame: read %d, %v; want the daemon to close", n, err)
+	}
+	errb.Reset()
+	if code, _, err := call(t, context.Background(), path, Request{Args: []string{"status"}}, nil, &errb); err != nil || code != 0 || ran.Load() != 1 {
+		t.Errorf("with a place free: exit %d, %v, %q", code, err, errb.String())
+	}
+}

@@ -80,6 +80,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	limits  Limits
+	open    int // connections: running, waiting in line, or still sending their request
 	running int
 	waiting []chan struct{} // the line, first come first: closed when it is one's turn
 }
@@ -123,11 +124,9 @@ func (s *Server) admit(ctx context.Context, stderr io.Writer, log *slog.Logger) 
 		return true
 	}
 	running, ahead := s.running, len(s.waiting)
-	if ahead >= l.MaxWaiting {
+	if ahead >= l.MaxWaiting { // the limits were lowered since it came in
 		s.mu.Unlock()
-		log.Warn("control socket: command refused: the daemon is busy", "running", running, "waiting", ahead)
-		fmt.Fprintf(stderr, "reconciled: the daemon is busy: %s running and %d waiting (limits.max_commands = %d, limits.max_queued = %d); try again in a moment\n",
-			commands(running), ahead, l.MaxRunning, l.MaxWaiting)
+		busy(stderr, log, running, ahead, l)
 		return false
 	}
 	turn := make(chan struct{})
@@ -151,6 +150,40 @@ func (s *Server) admit(ctx context.Context, stderr io.Writer, log *slog.Logger) 
 	s.mu.Unlock()
 	log.Info("control socket: command left the line: the client went or the daemon stops")
 	return false
+}
+
+// enter takes a place for a new connection as it is accepted, before a
+// byte of it is read: a connection sending its request or file counts as
+// waiting, so that at most MaxRunning + MaxWaiting connections are open,
+// each with its buffers (clients that connect and send nothing, or half a
+// request, were not bounded at all). Called by the accept loop, so that
+// connections take their places in the order they came. When it returns
+// a refusal, the connection is told the daemon is busy (refuse) and
+// closed; else the connection calls leave when it ends.
+func (s *Server) enter() (refusal func(stderr io.Writer, log *slog.Logger)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.limits
+	if l.MaxRunning > 0 && s.open >= l.MaxRunning+l.MaxWaiting {
+		running, waiting := s.running, s.open-s.running
+		return func(stderr io.Writer, log *slog.Logger) { busy(stderr, log, running, waiting, l) }
+	}
+	s.open++
+	return nil
+}
+
+// leave frees the place of a connection that enter let in.
+func (s *Server) leave() {
+	s.mu.Lock()
+	s.open--
+	s.mu.Unlock()
+}
+
+// busy tells the client and the log that a command is refused.
+func busy(stderr io.Writer, log *slog.Logger, running, waiting int, l Limits) {
+	log.Warn("control socket: command refused: the daemon is busy", "running", running, "waiting", waiting)
+	fmt.Fprintf(stderr, "reconciled: the daemon is busy: %s running and %d waiting (limits.max_commands = %d, limits.max_queued = %d); try again in a moment\n",
+		commands(running), waiting, l.MaxRunning, l.MaxWaiting)
 }
 
 // release ends a command that admit let run.
@@ -192,10 +225,11 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) {
 			}
 			break
 		}
+		refusal := s.enter()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.serve(ctx, conn)
+			s.serve(ctx, conn, refusal)
 		}()
 	}
 	s.wg.Wait()
@@ -228,15 +262,23 @@ func (l *lockedWriter) frame(typ byte, p []byte) error {
 	return l.w.Flush()
 }
 
-func (s *Server) serve(ctx context.Context, conn *net.UnixConn) {
+func (s *Server) serve(ctx context.Context, conn *net.UnixConn, refusal func(io.Writer, *slog.Logger)) {
 	defer conn.Close()
+	if refusal == nil {
+		defer s.leave() // before the connection is closed: a client that sees it closed finds its place free
+	}
 	peer, err := peerOf(conn)
 	if err != nil {
 		s.Log.Error("control socket: who is calling", "err", err)
 		return
 	}
-	r := bufio.NewReaderSize(conn, 64<<10)
 	w := &lockedWriter{w: bufio.NewWriterSize(conn, 64<<10), conn: conn}
+	if refusal != nil {
+		refusal(frameWriter{w, frameStderr}, s.Log.With("user", peer.User, "pid", peer.PID))
+		writeJSONLocked(w, frameExit, Exit{Code: 1})
+		return
+	}
+	r := bufio.NewReaderSize(conn, 64<<10)
 	fail := func(code int, msg string) {
 		frameWriter{w, frameStderr}.Write([]byte("reconciled: " + msg + "\n"))
 		writeJSONLocked(w, frameExit, Exit{Code: code})

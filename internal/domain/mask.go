@@ -71,7 +71,8 @@ const cardMinDigits = 13
 
 // MaskCardNumbers masks every card number in a text (an account number, an
 // operation's message) to its first six and last four digits: each run of
-// 13 or more digits, which may be split by single spaces or dashes and
+// 13 or more digits (of any script), which may be split by single spaces
+// or dashes (of any kind: no-break and thin spaces, tabs, en dashes) and
 // hold mask characters ('*', '.', '…', '•') between its digits; a run
 // directly beside a letter only if 13 digits come without a mask between
 // them (an elided hex card id shows digits on both sides of its "...").
@@ -81,8 +82,8 @@ const cardMinDigits = 13
 // Text with fewer than 13 digits in all is returned as it is, unallocated.
 func MaskCardNumbers(s string) string {
 	digits := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
+	for _, c := range s {
+		if isCardDigit(c) {
 			digits++
 		}
 	}
@@ -109,7 +110,7 @@ func MaskCardNumbers(s string) string {
 			case isMaskRune(c):
 				seg = 0
 				end = j + 1
-			case (c == ' ' || c == '-') && end == j && j+1 < len(r) && (isCardDigit(r[j+1]) || isMaskRune(r[j+1])):
+			case isCardSeparator(c) && end == j && j+1 < len(r) && (isCardDigit(r[j+1]) || isMaskRune(r[j+1])):
 				// one separator between digits
 			default:
 				j = len(r)
@@ -139,7 +140,18 @@ func MaskCardNumbers(s string) string {
 	return string(r)
 }
 
-func isCardDigit(r rune) bool { return r >= '0' && r <= '9' }
+// isCardDigit reports whether r is a decimal digit, of any script: a card
+// number typed with full-width digits is a card number all the same.
+func isCardDigit(r rune) bool {
+	return r >= '0' && r <= '9' || r >= utf8.RuneSelf && unicode.IsDigit(r)
+}
+
+// isCardSeparator reports whether r may stand between the digit groups of a
+// card number: a space of any width (no-break, thin; a tab), a dash of any
+// kind (hyphen, en dash, minus sign). One at a time.
+func isCardSeparator(r rune) bool {
+	return r == ' ' || r == '-' || r == '\t' || r == '\u2212' || r >= utf8.RuneSelf && (unicode.Is(unicode.Zs, r) || unicode.Is(unicode.Pd, r))
+}
 
 // isMaskRune reports whether r stands for a digit a provider hid.
 func isMaskRune(r rune) bool { return r == '*' || r == '.' || r == '…' || r == '•' }

@@ -60,6 +60,19 @@ func TestMaskCardNumbersInText(t *testing.T) {
 		{"card id 70DF717221...0007172214EADA5 used", "card id 70DF717221...0007172214EADA5 used"},
 		{"", ""},
 		{"Карта 4111111111111111 отклонена", "Карта 411111******1111 отклонена"},
+		// Spaces and dashes as text written by people and word processors
+		// has them: no-break and thin spaces, a tab, en dashes, minus signs.
+		{"card 4111\u00a01111\u00a01111\u00a01111 declined", "card 4111\u00a011**\u00a0****\u00a01111 declined"},
+		{"card 4111\u202f1111\u202f1111\u202f1111", "card 4111\u202f11**\u202f****\u202f1111"},
+		{"card 4111\u20091111\u20091111\u20091111", "card 4111\u200911**\u2009****\u20091111"},
+		{"card\t4111\t1111\t1111\t1111", "card\t4111\t11**\t****\t1111"},
+		{"card 4111\u20131111\u20131111\u20131111", "card 4111\u201311**\u2013****\u20131111"},
+		{"card 4111\u22121111\u22121111\u22121111", "card 4111\u221211**\u2212****\u22121111"},
+		// Digits of other scripts are digits (a full-width form pasted from an
+		// East Asian keyboard).
+		{"card ４１１１１１１１１１１１１１１１", "card ４１１１１１******１１１１"},
+		{"card ４１１１ １１１１ １１１１ １１１１", "card ４１１１ １１** **** １１１１"},
+		{"short ４１１１１１１１１１１１", "short ４１１１１１１１１１１１"},
 	}
 	for _, tt := range tests {
 		if got := MaskCardNumbers(tt.in); got != tt.want {

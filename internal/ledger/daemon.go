@@ -42,7 +42,7 @@ func (l *Ledger) JobRuns() (map[string]JobRun, error) {
 		}
 		return b.ForEach(func(k, v []byte) error {
 			var r JobRun
-			if err := json.Unmarshal(v, &r); err != nil {
+			if err := decodeEntry(bucketJobs, k, v, &r); err != nil {
 				return err
 			}
 			out[string(k)] = r
@@ -137,7 +137,7 @@ func (l *Ledger) WasProduced(key string) (Produced, bool, error) {
 			return nil
 		}
 		found = true
-		return json.Unmarshal(v, &p)
+		return decodeEntry(bucketReports, []byte(key), v, &p)
 	})
 	return p, found, err
 }
@@ -175,7 +175,7 @@ func (l *Ledger) MailByID(id string) (Mail, bool, error) {
 			return nil
 		}
 		found = true
-		return json.Unmarshal(v, &m)
+		return decodeEntry(bucketOutbox, []byte(id), v, &m)
 	})
 	return m, found, err
 }
@@ -209,7 +209,7 @@ func (l *Ledger) UpdateMail(m *Mail) error {
 			return errors.New("outbox: no message " + m.ID)
 		}
 		var stored Mail
-		if err := json.Unmarshal(v, &stored); err != nil {
+		if err := decodeEntry(bucketOutbox, []byte(m.ID), v, &stored); err != nil {
 			return err
 		}
 		stored.Attempts, stored.NextAttempt, stored.LastError, stored.LastAttempt = m.Attempts, m.NextAttempt, m.LastError, m.LastAttempt
@@ -232,7 +232,7 @@ func (l *Ledger) Outbox(pendingOnly bool) ([]Mail, error) {
 		}
 		return b.ForEach(func(k, v []byte) error {
 			var m Mail
-			if err := json.Unmarshal(v, &m); err != nil {
+			if err := decodeEntry(bucketOutbox, k, v, &m); err != nil {
 				return err
 			}
 			if !pendingOnly || m.Pending() {

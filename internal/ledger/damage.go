@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -19,7 +20,8 @@ import (
 //
 //   - Open checks the file before bbolt maps it (file.go): its two header
 //     (meta) pages, its length against what the header says, and every page
-//     header and element offset reachable from the root. Nothing bbolt then
+//     header, element offset and the order of keys reachable from the root
+//     (bbolt's free-list rebuild crashes on keys out of order: file.go). Nothing bbolt then
 //     reads at open can fault or panic in a goroutine of its own, where no
 //     recover reaches.
 //   - Every transaction runs through view or update, which turn a fault in
@@ -69,6 +71,16 @@ func corruptOp(id uint64) *DamagedError {
 // decode.
 func corruptRecord(key []byte) *DamagedError {
 	return corrupt("merchant record %s: its stored value does not decode", describeRecordKey(key))
+}
+
+// decodeEntry decodes the JSON entry key of bucket into dst. One that does
+// not decode is damage, named as Verify names it (a bare JSON error said
+// nothing of damage or of the backup to restore).
+func decodeEntry(bucket, key, v []byte, dst any) error {
+	if err := json.Unmarshal(v, dst); err != nil {
+		return corrupt("%s: the entry %s does not decode (%v)", bucket, describeKey(key), err)
+	}
+	return nil
 }
 
 // guard is shared by every handle on one open database (Shared): once

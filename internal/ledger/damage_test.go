@@ -122,6 +122,20 @@ func TestOpenRefusesADamagedFile(t *testing.T) {
 			return d
 		}, "reached twice"},
 		{"a key outside its page", put(leaf*ps+pageHeaderSize+4, 0xff, 0xff, 0, 0), "lies outside the page"},
+		// Keys out of order: bbolt's free-list rebuild (at a writable open,
+		// a rollback, the check of a read-only open) walks the tree in a
+		// goroutine, panics at the first disorder and rolls back while that
+		// goroutine still reads: a crash (exit 2) about one run in five.
+		{"a leaf's first key after its second", func(d []byte) []byte {
+			at := leaf*ps + pageHeaderSize + int64(native.Uint32(d[leaf*ps+pageHeaderSize+4:]))
+			d[at] = 0xff
+			return d
+		}, fmt.Sprintf("page %d (of bucket v1/ops): its keys are out of order", leaf)},
+		{"a branch's second key before its first", func(d []byte) []byte { // found on the first leaf, above its bound
+			e := branch*ps + pageHeaderSize + elementSize
+			clear(d[e+int64(native.Uint32(d[e:])):][:8])
+			return d
+		}, fmt.Sprintf("page %d (of bucket v1/ops): its keys are out of order (key 0", leaf)},
 	} {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "damaged.db")
@@ -391,4 +405,58 @@ func TestBackupOfADamagedDatabaseWritesNothing(t *testing.T) {
 	if copy.Len() != 0 {
 		t.Errorf("%d bytes of a damaged database were copied", copy.Len())
 	}
+}
+
+// TestCorruptEntriesAreDamage: an entry of the small buckets (the import
+// log, resolutions, the audit trail, the last run, the daemon's job runs,
+// reports made, the outbox) that does not decode is damage that names its
+// bucket and entry, as Verify names it, not a bare JSON error ("invalid
+// character ';' after object key:value pair", which status printed with
+// no word of damage or of restoring a backup).
+func TestCorruptEntriesAreDamage(t *testing.T) {
+	path, _ := filled(t)
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := domain.Resolution{ProjectID: 580, ID: "p1", Type: "purchase", Code: "amount_mismatch", Reason: "fee", At: t0, Fingerprint: "f1"}
+	ev := domain.AuditEvent{At: t0, User: "alice", Action: domain.AuditResolve, ID: "p1"}
+	m := &Mail{ID: "a@example.test", Queued: t0, To: []string{"f@example.test"}, Subject: "s"}
+	for _, err := range []error{
+		l.SaveResolutions([]domain.Resolution{r}, []domain.AuditEvent{ev}),
+		l.SaveRun(Run{At: t0, Items: 3}, nil, nil),
+		l.SaveJobRun("sync", t0, time.Second, nil),
+		l.SaveProduced(Produced{Key: "report|x|2026-11-21", At: t0}, m),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	for _, b := range [][]byte{bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketJobs, bucketReports, bucketOutbox} {
+		corruptStored(t, path, b, nil, nil) // the first entry, cut short
+	}
+	l, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	entry := func(bucket, key string) string { return fmt.Sprintf("%s: the entry %q does not decode", bucket, key) }
+	_, err = l.Imports()
+	wantDamaged(t, err, path, "imports: the entry ")
+	_, err = l.Resolutions()
+	wantDamaged(t, err, path, "resolutions: the entry ")
+	_, err = l.Audit()
+	wantDamaged(t, err, path, "audit: the entry ")
+	_, _, err = l.LastRun()
+	wantDamaged(t, err, path, entry("runs", "last"))
+	_, err = l.JobRuns()
+	wantDamaged(t, err, path, entry("jobs", "sync"))
+	_, _, err = l.WasProduced("report|x|2026-11-21")
+	wantDamaged(t, err, path, entry("reports", "report|x|2026-11-21"))
+	_, _, err = l.MailByID(m.ID)
+	wantDamaged(t, err, path, entry("outbox", m.ID))
+	_, err = l.Outbox(false)
+	wantDamaged(t, err, path, entry("outbox", m.ID))
+	wantDamaged(t, l.UpdateMail(m), path, entry("outbox", m.ID))
 }

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -163,7 +164,7 @@ func walkPages(r io.ReaderAt, h header) (pages int, problem string) {
 			return w.pages, p
 		}
 	}
-	if p := w.page(h.root, "the root"); p != "" {
+	if _, p := w.page(h.root, "the root", nil, nil); p != "" {
 		return w.pages, p
 	}
 	return w.pages, ""
@@ -243,39 +244,64 @@ func (w *pageWalker) freelist(id uint64) string {
 	return ""
 }
 
-// page checks the page id of bucket and, below it, every page it leads to.
-func (w *pageWalker) page(id uint64, bucket string) string {
+// page checks the page id of bucket and, below it, every page it leads to,
+// and that its keys are in order as bbolt's check wants them: increasing
+// along the page, each at or after lo (the parent's key for this page)
+// and before hi (the parent's next key); nil is no bound. bbolt's free-list
+// rebuild walks the tree in a goroutine, panics at the first key out of
+// order and rolls back while that goroutine still reads the pages, which
+// crashes the process; so the order is checked here, before bbolt does.
+// It returns the last key below the page (nil for none), as bbolt's check
+// does, to bound the next child of the parent.
+func (w *pageWalker) page(id uint64, bucket string, lo, hi []byte) ([]byte, string) {
 	p, problem := w.head(id, bucket)
 	if problem != "" {
-		return problem
+		return nil, problem
 	}
 	if p.flags != flagBranch && p.flags != flagLeaf {
-		return fmt.Sprintf("page %d (of %s) is %s, neither a branch nor a leaf", id, bucket, pageType(p.flags))
+		return nil, fmt.Sprintf("page %d (of %s) is %s, neither a branch nor a leaf", id, bucket, pageType(p.flags))
 	}
 	if p.flags == flagBranch && p.count == 0 {
-		return fmt.Sprintf("page %d (of %s) is a branch without elements", id, bucket)
+		return nil, fmt.Sprintf("page %d (of %s) is a branch without elements", id, bucket)
 	}
-	b, err := w.read(id, pageHeaderSize+int64(p.count)*elementSize)
+	b, err := w.read(id, p.span)
 	if err != nil {
-		return err.Error()
+		return nil, err.Error()
 	}
 	elems := b[pageHeaderSize:]
+	disorder := func(i int) string {
+		return fmt.Sprintf("page %d (of %s): its keys are out of order (key %d is not after the key before it, or not before the next key of the page above)", id, bucket, i)
+	}
 	if p.flags == flagBranch {
-		children := make([]uint64, p.count)
+		type child struct {
+			id  uint64
+			key []byte
+		}
+		children := make([]child, p.count)
 		for i := range p.count {
 			e := elems[i*elementSize:]
-			at := int64(pageHeaderSize + i*elementSize)
-			if at+int64(native.Uint32(e[0:]))+int64(native.Uint32(e[4:])) > p.span {
-				return fmt.Sprintf("page %d (of %s): the key of element %d lies outside the page", id, bucket, i)
+			at := int64(pageHeaderSize+i*elementSize) + int64(native.Uint32(e[0:]))
+			ksize := int64(native.Uint32(e[4:]))
+			if at+ksize > p.span {
+				return nil, fmt.Sprintf("page %d (of %s): the key of element %d lies outside the page", id, bucket, i)
 			}
-			children[i] = native.Uint64(e[8:])
+			children[i] = child{native.Uint64(e[8:]), bytes.Clone(b[at : at+ksize])} // b is reused below
 		}
-		for _, c := range children {
-			if problem := w.page(c, bucket); problem != "" {
-				return problem
+		last := lo
+		for i, c := range children {
+			if !keyInOrder(i, c.key, last, hi) {
+				return nil, disorder(i)
+			}
+			next := hi
+			if i+1 < len(children) {
+				next = children[i+1].key
+			}
+			var problem string
+			if last, problem = w.page(c.id, bucket, c.key, next); problem != "" {
+				return nil, problem
 			}
 		}
-		return ""
+		return last, ""
 	}
 	type sub struct {
 		at    int64 // the key's offset in the page
@@ -283,28 +309,53 @@ func (w *pageWalker) page(id uint64, bucket string) string {
 		vsize int64
 	}
 	var subs []sub
+	last := lo
 	for i := range p.count {
 		e := elems[i*elementSize:]
 		at := int64(pageHeaderSize+i*elementSize) + int64(native.Uint32(e[4:]))
 		s := sub{at, int64(native.Uint32(e[8:])), int64(native.Uint32(e[12:]))}
 		if at+s.ksize+s.vsize > p.span {
-			return fmt.Sprintf("page %d (of %s): the key or value of element %d lies outside the page", id, bucket, i)
+			return nil, fmt.Sprintf("page %d (of %s): the key or value of element %d lies outside the page", id, bucket, i)
 		}
+		key := b[at : at+s.ksize]
+		if !keyInOrder(i, key, last, hi) {
+			return nil, disorder(i)
+		}
+		last = key
 		if native.Uint32(e[0:])&flagBucket != 0 {
 			subs = append(subs, s)
 		}
 	}
+	if p.count == 0 {
+		last = nil
+	}
+	last = bytes.Clone(last) // b is reused below
 	for _, s := range subs {
 		b, err := w.read(id, s.at+s.ksize+s.vsize)
 		if err != nil {
-			return err.Error()
+			return nil, err.Error()
 		}
 		name := bucketName(bucket, b[s.at:s.at+s.ksize])
 		if problem := w.bucket(b[s.at+s.ksize:s.at+s.ksize+s.vsize], name); problem != "" {
-			return problem
+			return nil, problem
 		}
 	}
-	return ""
+	return last, ""
+}
+
+// keyInOrder is bbolt's verifyKeyOrder: key i of a page, after prev (the
+// key before it, or for the first the parent's key for the page) and
+// before hi.
+func keyInOrder(i int, key, prev, hi []byte) bool {
+	switch {
+	case i == 0 && prev != nil && bytes.Compare(prev, key) > 0:
+		return false
+	case i > 0 && bytes.Compare(prev, key) >= 0:
+		return false
+	case hi != nil && bytes.Compare(key, hi) >= 0:
+		return false
+	}
+	return true
 }
 
 // bucket checks a bucket from its value in the parent's leaf: a root page,
@@ -314,7 +365,8 @@ func (w *pageWalker) bucket(v []byte, name string) string {
 		return fmt.Sprintf("%s: its bucket header is %d bytes long", name, len(v))
 	}
 	if root := native.Uint64(v); root != 0 {
-		return w.page(root, name)
+		_, problem := w.page(root, name, nil, nil)
+		return problem
 	}
 	inline := v[16:]
 	if len(inline) < pageHeaderSize {

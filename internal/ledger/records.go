@@ -353,9 +353,9 @@ func appendLog(b *bolt.Bucket, v any) error {
 func (l *Ledger) Imports() ([]Import, error) {
 	var out []Import
 	err := l.view(func(tx *bolt.Tx) error {
-		return root(tx).Bucket(bucketImports).ForEach(func(_, v []byte) error {
+		return root(tx).Bucket(bucketImports).ForEach(func(k, v []byte) error {
 			var im Import
-			if err := json.Unmarshal(v, &im); err != nil {
+			if err := decodeEntry(bucketImports, k, v, &im); err != nil {
 				return err
 			}
 			out = append(out, im)

@@ -3,7 +3,6 @@ package ledger
 import (
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -33,10 +32,10 @@ func resolutionKey(k domain.ResolutionKey) []byte {
 func (l *Ledger) Resolutions() (map[domain.ResolutionKey]domain.Resolution, error) {
 	out := map[domain.ResolutionKey]domain.Resolution{}
 	err := l.view(func(tx *bolt.Tx) error {
-		return root(tx).Bucket(bucketResolutions).ForEach(func(_, v []byte) error {
+		return root(tx).Bucket(bucketResolutions).ForEach(func(k, v []byte) error {
 			var r domain.Resolution
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("resolution: %w", err)
+			if err := decodeEntry(bucketResolutions, k, v, &r); err != nil {
+				return err
 			}
 			out[r.Key()] = r
 			return nil
@@ -91,9 +90,9 @@ func appendAudit(tx *bolt.Tx, events []domain.AuditEvent) error {
 func (l *Ledger) Audit() ([]domain.AuditEvent, error) {
 	var out []domain.AuditEvent
 	err := l.view(func(tx *bolt.Tx) error {
-		return root(tx).Bucket(bucketAudit).ForEach(func(_, v []byte) error {
+		return root(tx).Bucket(bucketAudit).ForEach(func(k, v []byte) error {
 			var e domain.AuditEvent
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := decodeEntry(bucketAudit, k, v, &e); err != nil {
 				return err
 			}
 			out = append(out, e)
@@ -151,7 +150,7 @@ func (l *Ledger) LastRun() (Run, bool, error) {
 			return nil
 		}
 		ok = true
-		return json.Unmarshal(v, &run)
+		return decodeEntry(bucketRuns, keyLastRun, v, &run)
 	})
 	return run, ok, err
 }

@@ -40,7 +40,7 @@ func parseAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 		// "-(10.00)" say the sign twice, and neither reading is safe.
 		inner := strings.TrimSuffix(strings.TrimPrefix(s, "("), ")")
 		if len(inner) != len(s)-2 || inner == "" || strings.ContainsAny(inner, "()+-") {
-			return 0, fmt.Errorf("%q is not an amount: an accounting negative is the number alone in parentheses, \"(10.00)\"", orig)
+			return 0, fmt.Errorf("%s is not an amount: an accounting negative is the number alone in parentheses, \"(10.00)\"", quoted(orig))
 		}
 		s = "-" + inner
 	}
@@ -57,11 +57,11 @@ func parseAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 			mark, thousands = ",", "."
 		}
 		if strings.Count(s, mark) > 1 {
-			return 0, fmt.Errorf("%q: %q twice", orig, mark)
+			return 0, fmt.Errorf("%s: %q twice", quoted(orig), mark)
 		}
 		intPart, frac, _ = strings.Cut(s, mark)
 		if !groupsOfThree(intPart, thousands) {
-			return 0, fmt.Errorf("%q: %q must separate groups of three digits", orig, thousands)
+			return 0, fmt.Errorf("%s: %q must separate groups of three digits", quoted(orig), thousands)
 		}
 		intPart = strings.ReplaceAll(intPart, thousands, "")
 	case dots == 1 || commas == 1:
@@ -72,7 +72,7 @@ func parseAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 			sep = ","
 		}
 		if !groupsOfThree(s, sep) {
-			return 0, fmt.Errorf("%q: %q must separate groups of three digits", orig, sep)
+			return 0, fmt.Errorf("%s: %q must separate groups of three digits", quoted(orig), sep)
 		}
 		intPart = strings.ReplaceAll(s, sep, "")
 	default:
@@ -80,11 +80,11 @@ func parseAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 	}
 	if unit == "minor" {
 		if dots+commas > 0 && frac != "" {
-			return 0, fmt.Errorf("%q has a decimal mark, but amounts are in minor units (records.amount_unit)", orig)
+			return 0, fmt.Errorf("%s has a decimal mark, but amounts are in minor units (records.amount_unit)", quoted(orig))
 		}
 		n, err := domain.ParseMajor(intPart, "JPY") // an integer, exponent 0
 		if err != nil {
-			return 0, fmt.Errorf("%q is not an amount in minor units", orig)
+			return 0, fmt.Errorf("%s is not an amount in minor units", quoted(orig))
 		}
 		return n, nil
 	}
@@ -94,7 +94,7 @@ func parseAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 		}
 	}
 	if len(frac) > exp {
-		return 0, fmt.Errorf("%q has %d decimals; %s has %d", orig, len(frac), currency, exp)
+		return 0, fmt.Errorf("%s has %d decimals; %s has %d", quoted(orig), len(frac), currency, exp)
 	}
 	v := intPart
 	if frac != "" {
@@ -102,7 +102,7 @@ func parseAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 	}
 	n, err := domain.ParseMajor(v, currency)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not an amount", orig)
+		return 0, fmt.Errorf("%s is not an amount", quoted(orig))
 	}
 	return n, nil
 }

@@ -186,3 +186,26 @@ func TestUTF16(t *testing.T) {
 		}
 	}
 }
+
+// A bad value is quoted shortened, with its length: a 1 MB amount made a
+// 1 MB line of the problem list (50 MB for a 50 MB cell), on the terminal
+// and through the daemon.
+func TestLongBadValuesAreQuotedShort(t *testing.T) {
+	long := strings.Repeat("7", 1<<20)
+	_, fe := read(t, "r.csv", "payment_id;type;amount;currency;status;created_at;operation_id;project_id\n"+
+		"o1;purchase;"+long+"x;UAH;paid;;;\n"+
+		"o2;purchase;1;"+long+";paid;;;\n"+
+		"o3;"+long+";1;UAH;paid;;;\n"+
+		"o4;purchase;1;UAH;"+long+";;;\n"+
+		"o5;purchase;1;UAH;paid;"+long+";;\n"+
+		"o6;purchase;1;UAH;paid;;x"+long+";\n"+
+		"o7;purchase;1;UAH;paid;;;x"+long+"\n", Options{})
+	if fe == nil || len(fe.Problems) != 7 {
+		t.Fatalf("want 7 problems: %v", fe)
+	}
+	for _, p := range fe.Problems {
+		if len(p.Msg) > 300 || !strings.Contains(p.Msg, "…\" (1048") {
+			t.Errorf("line %d column %s: %d bytes, %.120q…", p.Line, p.Column, len(p.Msg), p.Msg)
+		}
+	}
+}

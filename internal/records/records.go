@@ -290,7 +290,7 @@ func parseRow(row []string, line int, h *header, o *Options, origin string, nume
 	if s := h.cell(row, iOperationID); s != "" {
 		id, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || id == 0 {
-			bad(ColOperationID, "%q is not an operation id (digits only)", s)
+			bad(ColOperationID, "%s is not an operation id (digits only)", quoted(s))
 		}
 		r.OperationID = id
 	}
@@ -309,7 +309,7 @@ func parseRow(row []string, line int, h *header, o *Options, origin string, nume
 	}
 	cur := strings.ToUpper(h.cell(row, iCurrency))
 	if _, err := domain.Exponent(cur); err != nil {
-		bad(ColCurrency, "%q is not an ISO 4217 currency code", h.cell(row, iCurrency))
+		bad(ColCurrency, "%s is not an ISO 4217 currency code", quoted(h.cell(row, iCurrency)))
 	} else {
 		r.Amount.Currency = cur
 		amount, err := parseAmount(h.cell(row, iAmount), cur, o.AmountUnit, numericAmount)
@@ -320,7 +320,7 @@ func parseRow(row []string, line int, h *header, o *Options, origin string, nume
 			// A refund or payout is money going out; books often write it
 			// negative. Its size is what is compared.
 			if r.Type == domain.RecordPurchase {
-				bad(ColAmount, "%q is negative for a purchase", h.cell(row, iAmount))
+				bad(ColAmount, "%s is negative for a purchase", quoted(h.cell(row, iAmount)))
 			}
 			amount = -amount
 		}
@@ -336,7 +336,7 @@ func parseRow(row []string, line int, h *header, o *Options, origin string, nume
 	if s := h.cell(row, iProjectID); s != "" {
 		p, err := strconv.ParseInt(strings.TrimSuffix(s, ".0"), 10, 64)
 		if err != nil || p <= 0 {
-			bad(ColProjectID, "%q is not a project id", s)
+			bad(ColProjectID, "%s is not a project id", quoted(s))
 		}
 		r.ProjectID = p
 	}
@@ -369,7 +369,7 @@ func mapWord(s string, table map[string]string, canonical []string) (string, err
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("%q is none of %s (map other words in [records])", s, strings.Join(canonical, ", "))
+	return "", fmt.Errorf("%s is none of %s (map other words in [records])", quoted(s), strings.Join(canonical, ", "))
 }
 
 // Time layouts accepted for created_at, after RFC 3339.
@@ -392,5 +392,22 @@ func parseTime(s string, loc *time.Location, spreadsheet bool) (time.Time, error
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 or YYYY-MM-DD hh:mm:ss", s)
+	return time.Time{}, fmt.Errorf("%s is not a time: use RFC 3339 or YYYY-MM-DD hh:mm:ss", quoted(s))
+}
+
+// shownRunes is how much of a bad value a problem quotes.
+const shownRunes = 60
+
+// quoted is a cell's value as a problem quotes it: Go-quoted (control
+// characters escaped), and past shownRunes cut, with its length, so that
+// a bad cell of megabytes makes a line, not megabytes of the list.
+func quoted(s string) string {
+	n := 0
+	for i := range s {
+		if n == shownRunes {
+			return strconv.Quote(s[:i]+"…") + fmt.Sprintf(" (%d bytes)", len(s))
+		}
+		n++
+	}
+	return strconv.Quote(s)
 }
