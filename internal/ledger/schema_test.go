@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -75,11 +76,11 @@ func TestLaterSchemaIsRefused(t *testing.T) {
 	})
 	l.Close()
 	for _, ro := range []bool{true, false} {
-		if l, err := Open(path, Options{ReadOnly: ro}); err == nil || !strings.Contains(err.Error(), "schema version 3") {
+		if l, err := Open(path, Options{ReadOnly: ro}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d", SchemaVersion+1)) {
 			if l != nil {
 				l.Close()
 			}
-			t.Errorf("read-only %v: err = %v, want schema 3 refused", ro, err)
+			t.Errorf("read-only %v: err = %v, want schema %d refused", ro, err, SchemaVersion+1)
 		}
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
