@@ -136,3 +136,26 @@ func TestVeryLongWordIsStored(t *testing.T) {
 		t.Fatalf("a page with a 40 000-byte status: %v", err)
 	}
 }
+
+// An id too long for an index key is refused by name, not by bbolt's "key
+// too large", and nothing of its page is stored.
+func TestTooLongIDIsRefusedByName(t *testing.T) {
+	l := openTemp(t)
+	for _, field := range []string{"payment_id", "provider_payment_id"} {
+		op := sale(10000000000000011, "p11", "success")
+		if field == "payment_id" {
+			op.PaymentID = strings.Repeat("x", 40000)
+		} else {
+			op.ProviderPaymentID = strings.Repeat("x", 40000)
+		}
+		_, err := l.UpsertPage([]domain.Operation{sale(10000000000000010, "p10", "success"), op}, t0)
+		for _, want := range []string{"operation 10000000000000011", field, "40000 bytes"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s of 40,000 bytes: err = %.200v, want it to say %q", field, err, want)
+			}
+		}
+		if c, _ := l.Counts(); c[580].Operations != 0 {
+			t.Errorf("%s: %d operations stored", field, c[580].Operations)
+		}
+	}
+}
