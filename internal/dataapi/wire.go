@@ -260,7 +260,13 @@ var operationFields = func() map[string]fieldDec {
 			op.OperationID, err = parseUint(v)
 			return
 		},
-		"payment_id":       func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentID = d.str(v); return nil },
+		"payment_id": func(d *opDecoder, op *domain.Operation, v []byte) error {
+			if err := idLength(v); err != nil {
+				return err
+			}
+			op.PaymentID = d.str(v)
+			return nil
+		},
 		"payment_type":     func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentType = d.str(v); return nil },
 		"payment_status":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.PaymentStatus = d.str(v); return nil },
 		"operation_type":   func(d *opDecoder, op *domain.Operation, v []byte) error { op.OperationType = d.str(v); return nil },
@@ -297,8 +303,14 @@ var operationFields = func() map[string]fieldDec {
 			op.ProviderID, err = parseInt(v)
 			return
 		},
-		"provider_payment_id": func(d *opDecoder, op *domain.Operation, v []byte) error { op.ProviderPaymentID = string(v); return nil },
-		"code":                func(d *opDecoder, op *domain.Operation, v []byte) error { op.Code = d.str(v); return nil },
+		"provider_payment_id": func(d *opDecoder, op *domain.Operation, v []byte) error {
+			if err := idLength(v); err != nil {
+				return err
+			}
+			op.ProviderPaymentID = string(v)
+			return nil
+		},
+		"code": func(d *opDecoder, op *domain.Operation, v []byte) error { op.Code = d.str(v); return nil },
 		"message": func(d *opDecoder, op *domain.Operation, v []byte) error {
 			op.Message = domain.MaskCardNumbers(d.str(v))
 			return nil
@@ -544,6 +556,22 @@ func who(i int, op *domain.Operation) string {
 // ErrMissingField means a response lacks a parameter reconciled cannot do
 // without.
 var ErrMissingField = errors.New("operation parameter missing")
+
+// ErrIDTooLong means a record's payment_id or provider_payment_id is longer
+// than domain.MaxUpstreamIDBytes: the ledger could not index it. The page
+// fails, as for ErrMissingField: storing it by a hash or cut short would
+// change the id the merchant looks for, and every key that holds a
+// payment id (resolutions, re-checks) would need the same.
+var ErrIDTooLong = errors.New("id too long to be stored")
+
+// idLength refuses an id longer than domain.MaxUpstreamIDBytes, saying how
+// long it is and never quoting it.
+func idLength(v []byte) error {
+	if len(v) > domain.MaxUpstreamIDBytes {
+		return fmt.Errorf("%w: %d bytes, more than the %d an id may have", ErrIDTooLong, len(v), domain.MaxUpstreamIDBytes)
+	}
+	return nil
+}
 
 // recordFields are the scalars of one operation record as the fake sends
 // it, in the order it writes them; a path "a:b" is member b of object a.

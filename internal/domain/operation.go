@@ -29,6 +29,13 @@ type Operation struct {
 	Message           string
 }
 
+// MaxUpstreamIDBytes is the longest payment_id or provider_payment_id taken
+// from the Data API. Both are parts of the ledger's index keys, which bbolt
+// caps at 32 KiB; 255 characters (what ECommPay's payment ids are said to
+// be held to) of four-byte UTF-8 are 1,020 bytes, so no real id comes
+// near it.
+const MaxUpstreamIDBytes = 1024
+
 // Final reports whether the operation has reached a final status.
 func (op *Operation) Final() bool { return IsFinalOperationStatus(op.OperationStatus) }
 

@@ -191,7 +191,11 @@ func (l *Ledger) checkLedger(ctx context.Context, tx *bolt.Tx, rep *Report) erro
 	if len(missing) > 0 { // the daemon's buckets came later: made by the next writable open
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("buckets not made yet (the next command that writes makes them): %s", strings.Join(missing, ", ")))
 	}
-	if err := l.checkOperations(ctx, tx, r, schema < SchemaVersion, rep); err != nil {
+	if r.Bucket(bucketMeta).Get(keyScrub) != nil {
+		rep.Warnings = append(rep.Warnings, "free pages may still hold card numbers a migration masked: "+
+			"the next command that writes to the database overwrites them")
+	}
+	if err := l.checkOperations(ctx, tx, r, schema, rep); err != nil {
 		return err
 	}
 	return l.checkValues(ctx, tx, r, rep)
@@ -200,12 +204,16 @@ func (l *Ledger) checkLedger(ctx context.Context, tx *bolt.Tx, rep *Report) erro
 // checkOperations decodes every operation, looks up its index entries,
 // and compares the counts with a recount. A database not migrated yet (a
 // read-only open, a backup of one) is held to what its schema promised:
-// schema 1 counted "not final" by a shorter list and had no word counts.
-func (l *Ledger) checkOperations(ctx context.Context, tx *bolt.Tx, r *bolt.Bucket, old bool, rep *Report) error {
+// schema 1 counted "not final" by a shorter list and had no word counts;
+// before schema 3 card numbers may be stored in full (a warning: the next
+// writable open masks them; from schema 3 on, one is a problem).
+func (l *Ledger) checkOperations(ctx context.Context, tx *bolt.Tx, r *bolt.Bucket, schema uint32, rep *Report) error {
+	old := schema < 2
 	ops, idxPayment, idxProvider := r.Bucket(bucketOps), r.Bucket(bucketIdxPayment), r.Bucket(bucketIdxProvider)
 	counts := map[int64]Counts{}
 	words := map[WordKey]int64{}
-	var n, withProvider, decoded int
+	var n, withProvider, decoded, cards int
+	var firstCard uint64
 	var key []byte
 	c := ops.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -228,6 +236,11 @@ func (l *Ledger) checkOperations(ctx context.Context, tx *bolt.Tx, r *bolt.Bucke
 			continue
 		}
 		decoded++
+		if holdsCard(&rec) {
+			if cards++; cards == 1 {
+				firstCard = id
+			}
+		}
 		if key = paymentKey(key[:0], &rec.Operation); idxPayment.Get(key) == nil {
 			rep.problem("operation %d has no entry in the payment index", id)
 		}
@@ -243,6 +256,15 @@ func (l *Ledger) checkOperations(ctx context.Context, tx *bolt.Tx, r *bolt.Bucke
 		rep.checked("%d operations: each record decodes", n)
 	} else {
 		rep.checked("%d operations: %d records decode, %d do not", n, decoded, n-decoded)
+	}
+	switch {
+	case cards == 0:
+		rep.checked("card numbers: none in full in the account numbers, messages and status histories")
+	case schema < 3:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d operations hold a card number in full (the first: operation %d), "+
+			"stored by an earlier release: the next command that writes to the database masks them", cards, firstCard))
+	default:
+		rep.problem("%d operations hold a card number in full (the first: operation %d), which this schema never stores", cards, firstCard)
 	}
 	// Every operation found its entries; as many entries as operations
 	// means there is no stray one. Otherwise name them.
@@ -346,6 +368,20 @@ func (l *Ledger) checkOperations(ctx context.Context, tx *bolt.Tx, r *bolt.Bucke
 		rep.checked("word counts of %d types and statuses: equal to a recount", nw)
 	}
 	return nil
+}
+
+// holdsCard says whether a stored operation shows a card number the
+// client would have masked. The number itself is never quoted.
+func holdsCard(rec *Record) bool {
+	if _, changed := maskOperation(&rec.Operation); changed {
+		return true
+	}
+	for i := range rec.Earlier {
+		if domain.MaskCardNumbers(rec.Earlier[i].Message) != rec.Earlier[i].Message {
+			return true
+		}
+	}
+	return false
 }
 
 // checkValues decodes every merchant record and every value stored as

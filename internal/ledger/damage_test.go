@@ -343,7 +343,7 @@ func TestVerifyFindsBrokenInvariants(t *testing.T) {
 		t.Fatalf("a sound database: %v %v", rep.Problems, err)
 	}
 	checked := strings.Join(rep.Checked, "\n")
-	for _, want := range []string{"bbolt's check", "schema 2", "600 operations", "payment index: 600 entries", "2 merchant records", "counts of 1 projects"} {
+	for _, want := range []string{"bbolt's check", fmt.Sprintf("schema %d", SchemaVersion), "600 operations", "payment index: 600 entries", "2 merchant records", "counts of 1 projects"} {
 		if !strings.Contains(checked, want) {
 			t.Errorf("the report lacks %q:\n%s", want, checked)
 		}

@@ -156,19 +156,28 @@ type pageWalker struct {
 // walkPages checks the page tree of the file r with header h. The problem
 // names the page and the bucket it belongs to.
 func walkPages(r io.ReaderAt, h header) (pages int, problem string) {
+	w, problem := walkTree(r, h)
+	return w.pages, problem
+}
+
+// walkTree is walkPages, and returns the walker: which pages it reached.
+func walkTree(r io.ReaderAt, h header) (*pageWalker, string) {
 	w := &pageWalker{r: r, h: h, seen: make([]uint64, (h.pgid+63)/64)}
 	w.mark(0, 0)
 	w.mark(1, 0)
 	if h.freelist != noFreelist {
 		if p := w.freelist(h.freelist); p != "" {
-			return w.pages, p
+			return w, p
 		}
 	}
 	if _, p := w.page(h.root, "the root", nil, nil); p != "" {
-		return w.pages, p
+		return w, p
 	}
-	return w.pages, ""
+	return w, ""
 }
+
+// reached says whether the walk reached page id.
+func (w *pageWalker) reached(id uint64) bool { return w.seen[id/64]&(1<<(id%64)) != 0 }
 
 // mark records that pages id to id+overflow were reached; false if one of
 // them was reached before.

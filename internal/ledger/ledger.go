@@ -5,7 +5,8 @@
 //
 //	v1/                          root, one per schema generation
 //	├── meta/
-//	│   └── "schema"             → uint32 schema version (SchemaVersion)
+//	│   ├── "schema"             → uint32 schema version (SchemaVersion)
+//	│   └── "scrub free pages"   → 1 while free pages may hold what a migration replaced (scrub.go)
 //	├── ops/                     operation_id (8) → record (codec.go): the
 //	│                              operation, first seen, status history
 //	├── idx_payment/             hour (4) | project_id (8) | len (2) | payment_id | operation_id (8) → ∅
@@ -34,7 +35,24 @@
 // payment index is therefore also the time index (see ForEach).
 //
 // Schema versions move forward by the migrations of migrate.go, run when a
-// database is opened for writing.
+// database is opened for writing: in the opening transaction, or (schema 3)
+// batch by batch, restartable, with the free pages overwritten after.
+//
+// No card number is stored in full (schema 3). The client masks account
+// numbers and messages as records arrive (domain.MaskAccount,
+// domain.MaskCardNumbers) and UpsertPage masks again, whoever calls it.
+// Earlier releases stored "4111111111111111*" and messages as they came:
+// migration 3 rewrites every operation whose account number, message or
+// status history changes under masking, and the reasons that resolutions
+// and audit events quote (maskReason), in transactions of at most 4 MiB of
+// new values or 65,536 values read, so that memory stays bounded (35 MB of
+// heap for a million rewritten operations, BENCHMARKS.md). A process
+// killed midway leaves schema 2, partly masked and sound; the next
+// writable open masks the rest (masking is idempotent). After its last
+// batch, the free pages, which still hold the old values, are overwritten
+// with zeros in place (scrub.go, which also says what that cannot reach).
+// Verify counts operations that still hold a card number: a warning before
+// schema 3, a problem from schema 3 on; it never quotes the number.
 //
 // bbolt locks the file: one process at a time. Open waits a few seconds for
 // the lock and then fails with ErrLocked rather than hang.
@@ -62,7 +80,7 @@ import (
 
 // SchemaVersion is the layout this code writes; migrate.go brings older
 // databases to it.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	bucketRoot        = []byte("v1")
@@ -182,6 +200,8 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 // init creates the buckets of a new database, checks the schema version of
 // an existing one, and migrates an older one (not when read-only: an older
 // database is read as it is, and migrated by the next command that writes).
+// The migrations that fit one transaction run in the opening one; those
+// that rewrite in batches run after it (migrate.go).
 func (l *Ledger) init(readOnly bool) error {
 	version := func(tx *bolt.Tx) (uint32, error) {
 		root := tx.Bucket(bucketRoot)
@@ -211,7 +231,8 @@ func (l *Ledger) init(readOnly bool) error {
 			return err
 		})
 	}
-	return l.update(func(tx *bolt.Tx) error {
+	var from uint32
+	err := l.update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketRoot)
 		if err != nil {
 			return err
@@ -232,8 +253,13 @@ func (l *Ledger) init(readOnly bool) error {
 		if err != nil {
 			return err
 		}
-		return l.migrate(tx, v)
+		from = v
+		return l.migrateInTx(tx, &from)
 	})
+	if err != nil {
+		return err
+	}
+	return l.migrateRest(from)
 }
 
 // Close closes the database (a Shared handle: does nothing; a database

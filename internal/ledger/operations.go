@@ -123,9 +123,17 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) err
 	if err := op.Validate(); err != nil {
 		return err
 	}
-	if len(op.PaymentID) > 0xFFFF || len(op.ProviderPaymentID) > 0xFFFF {
-		return fmt.Errorf("operation %d: id longer than 65535 bytes", op.OperationID)
+	// The ids are index key parts (a 16-bit length; bbolt refuses keys over
+	// 32 KiB): the client refuses longer ones as they arrive, and so does
+	// the ledger, naming the operation rather than bbolt's "key too large".
+	for _, id := range [...]struct{ field, v string }{{"payment_id", op.PaymentID}, {"provider_payment_id", op.ProviderPaymentID}} {
+		if len(id.v) > domain.MaxUpstreamIDBytes {
+			return fmt.Errorf("operation %d: its %s is %d bytes long, at most %d are stored", op.OperationID, id.field, len(id.v), domain.MaxUpstreamIDBytes)
+		}
 	}
+	// The client masks card numbers as records arrive; whoever else calls,
+	// none is stored in full (idempotent: a masked operation is unchanged).
+	op, _ = maskOperation(op)
 	start := len(w.arena)
 	w.arena = be64(w.arena, op.OperationID)
 	key := w.take(start)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -75,11 +76,11 @@ func TestLaterSchemaIsRefused(t *testing.T) {
 	})
 	l.Close()
 	for _, ro := range []bool{true, false} {
-		if l, err := Open(path, Options{ReadOnly: ro}); err == nil || !strings.Contains(err.Error(), "schema version 3") {
+		if l, err := Open(path, Options{ReadOnly: ro}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d", SchemaVersion+1)) {
 			if l != nil {
 				l.Close()
 			}
-			t.Errorf("read-only %v: err = %v, want schema 3 refused", ro, err)
+			t.Errorf("read-only %v: err = %v, want schema %d refused", ro, err, SchemaVersion+1)
 		}
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
@@ -133,5 +134,28 @@ func TestVeryLongWordIsStored(t *testing.T) {
 	ok := sale(10000000000000010, "p10", "success")
 	if _, err := l.UpsertPage([]domain.Operation{ok, op}, t0); err != nil {
 		t.Fatalf("a page with a 40 000-byte status: %v", err)
+	}
+}
+
+// An id too long for an index key is refused by name, not by bbolt's "key
+// too large", and nothing of its page is stored.
+func TestTooLongIDIsRefusedByName(t *testing.T) {
+	l := openTemp(t)
+	for _, field := range []string{"payment_id", "provider_payment_id"} {
+		op := sale(10000000000000011, "p11", "success")
+		if field == "payment_id" {
+			op.PaymentID = strings.Repeat("x", 40000)
+		} else {
+			op.ProviderPaymentID = strings.Repeat("x", 40000)
+		}
+		_, err := l.UpsertPage([]domain.Operation{sale(10000000000000010, "p10", "success"), op}, t0)
+		for _, want := range []string{"operation 10000000000000011", field, "40000 bytes"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s of 40,000 bytes: err = %.200v, want it to say %q", field, err, want)
+			}
+		}
+		if c, _ := l.Counts(); c[580].Operations != 0 {
+			t.Errorf("%s: %d operations stored", field, c[580].Operations)
+		}
 	}
 }
