@@ -22,8 +22,8 @@ func TestOverlongPaymentIDIsABadLine(t *testing.T) {
 		long+";purchase;10;UAH;paid;\n"+
 		"o3;purchase;10;UAH;paid;"+long+"\n"), 0o600)
 	code, _, errOut := w.run(t, "import", bad)
-	if code != 1 || !strings.Contains(errOut, "long.csv:3 column payment_id: 40000 bytes long; at most 256") ||
-		!strings.Contains(errOut, "long.csv:4 column provider_payment_id: 40000 bytes long; at most 256") ||
+	if code != 1 || !strings.Contains(errOut, "long.csv:3 column payment_id: 40000 bytes long; at most 1024") ||
+		!strings.Contains(errOut, "long.csv:4 column provider_payment_id: 40000 bytes long; at most 1024") ||
 		!strings.Contains(errOut, "nothing imported") || strings.Contains(errOut, long) {
 		t.Fatalf("exit %d\n%.2000s", code, errOut)
 	}

@@ -3,6 +3,7 @@ package records
 import (
 	"errors"
 	"path/filepath"
+	"reconciled/internal/domain"
 	"strings"
 	"testing"
 	"time"
@@ -133,7 +134,7 @@ func TestXLSXBooleanCells(t *testing.T) {
 }
 
 // Ids long enough to break the ledger's keys are bad lines, the value not
-// echoed; 256 bytes is still an id.
+// echoed; MaxIDBytes bytes is still an id.
 func TestOverlongIDs(t *testing.T) {
 	ok := strings.Repeat("я", MaxIDBytes/2)
 	if res, fe := read(t, "r.csv", "payment_id;type;amount;currency;status\n"+ok+";purchase;1;UAH;paid\n", Options{}); fe != nil || res.Records[0].PaymentID != ok {
@@ -141,8 +142,8 @@ func TestOverlongIDs(t *testing.T) {
 	}
 	_, fe := read(t, "r.csv", "payment_id;type;amount;currency;status;provider_payment_id\n"+
 		ok+"x;purchase;1;UAH;paid;\n;purchase;1;UAH;paid;"+strings.Repeat("p", 70_000)+"\n", Options{})
-	if fe == nil || len(fe.Problems) != 2 || fe.Problems[0] != (Problem{Line: 2, Column: ColPaymentID, Msg: "257 bytes long; at most 256"}) ||
-		fe.Problems[1] != (Problem{Line: 3, Column: ColProviderPaymentID, Msg: "70000 bytes long; at most 256"}) {
+	if fe == nil || len(fe.Problems) != 2 || fe.Problems[0] != (Problem{Line: 2, Column: ColPaymentID, Msg: "1025 bytes long; at most 1024"}) ||
+		fe.Problems[1] != (Problem{Line: 3, Column: ColProviderPaymentID, Msg: "70000 bytes long; at most 1024"}) {
 		t.Fatalf("%v", fe)
 	}
 }
@@ -207,5 +208,17 @@ func TestLongBadValuesAreQuotedShort(t *testing.T) {
 		if len(p.Msg) > 300 || !strings.Contains(p.Msg, "…\" (1048") {
 			t.Errorf("line %d column %s: %d bytes, %.120q…", p.Line, p.Column, len(p.Msg), p.Msg)
 		}
+	}
+}
+
+// A payment id the Data API may send (up to domain.MaxUpstreamIDBytes: 255
+// four-byte characters, or 300 Cyrillic ones) is an id the books may hold:
+// with a lower bound here the payment would be stored from ECommPay but
+// refused in the books, and stay missing_in_records for ever.
+func TestAnIDThatUpstreamMaySendIsAnID(t *testing.T) {
+	id := strings.Repeat("я", domain.MaxUpstreamIDBytes/2)
+	res, fe := read(t, "r.csv", "payment_id;type;amount;currency;status\n"+id+";purchase;1;UAH;paid\n", Options{})
+	if fe != nil || res.Records[0].PaymentID != id {
+		t.Fatalf("a %d-byte id the Data API may send: %v", len(id), fe)
 	}
 }

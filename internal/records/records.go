@@ -59,10 +59,11 @@ var Columns = []string{ColPaymentID, ColType, ColAmount, ColCurrency, ColStatus,
 	ColProviderPaymentID, ColOperationID, ColProjectID, ColCustomerID, ColMethod}
 
 // MaxIDBytes is the longest payment_id or provider_payment_id a record may
-// have. They are part of the ledger's record keys, whose id length is a
-// 16-bit field and whose whole size bbolt caps at 32 KiB. 256 bytes is
-// far beyond any real order or provider id.
-const MaxIDBytes = 256
+// have: the same as an operation's from the Data API
+// (domain.MaxUpstreamIDBytes), so that every id ECommPay can send can be
+// matched in the books. They are part of the ledger's record keys, whose
+// id length is a 16-bit field and whose whole size bbolt caps at 32 KiB.
+const MaxIDBytes = domain.MaxUpstreamIDBytes
 
 // DefaultSource names the merchant's book when import has no --source.
 const DefaultSource = "records"
