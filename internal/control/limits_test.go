@@ -6,10 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"reconciled/internal/scratch"
 )
 
 // serve starts srv on a new socket and returns its path.
@@ -238,5 +242,31 @@ func TestConnectionsCountInTheLine(t *testing.T) {
 	errb.Reset()
 	if code, _, err := call(t, context.Background(), path, Request{Args: []string{"status"}}, nil, &errb); err != nil || code != 0 || ran.Load() != 1 {
 		t.Errorf("with a place free: exit %d, %v, %q", code, err, errb.String())
+	}
+}
+
+// TestDaemonThatCannotTakeTheFileFails: the daemon's own failure to store
+// the file it is sent (its temporary folder unusable, a full disk) is a
+// command that failed, exit 1, not bad usage (2): nothing in what the
+// person typed was wrong, and README's exit statuses say so.
+func TestDaemonThatCannotTakeTheFileFails(t *testing.T) {
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ran atomic.Int32
+	srv := &Server{Log: slog.New(slog.DiscardHandler), Handler: func(ctx context.Context, c *Command) int { ran.Add(1); return 0 }}
+	path := serve(t, srv)
+	scratch.Remove() // the next scratch folder is made under TMPDIR
+	t.Setenv("TMPDIR", notADir)
+	t.Cleanup(scratch.Remove)
+	req := Request{Args: []string{"import", "books.csv"}, Input: "books.csv", InputArg: 1}
+	var errb bytes.Buffer
+	code, _, err := call(t, context.Background(), path, req, bytes.NewReader([]byte("payment_id\n")), &errb)
+	if err != nil || code != 1 || !strings.Contains(errb.String(), "the daemon could not take the file") {
+		t.Errorf("exit %d, %v, stderr %q; want exit 1 saying the daemon could not take the file", code, err, errb.String())
+	}
+	if n := ran.Load(); n != 0 {
+		t.Errorf("the command ran %d times without its file", n)
 	}
 }

@@ -304,15 +304,16 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn, refusal func(io.
 		}
 	}
 	if req.Input != "" {
-		// In the process's scratch folder: removed after a kill too.
+		// In the process's scratch folder: removed after a kill too. Not
+		// storing it is the daemon's failure (exit 1), not bad usage.
 		tmp, err := scratch.Dir()
 		if err != nil {
-			fail(2, "the daemon could not take the file: "+err.Error())
+			fail(1, "the daemon could not take the file: "+err.Error())
 			return
 		}
 		dir, err := os.MkdirTemp(tmp, "input-")
 		if err != nil {
-			fail(2, "the daemon could not take the file: "+err.Error())
+			fail(1, "the daemon could not take the file: "+err.Error())
 			return
 		}
 		defer os.RemoveAll(dir)
@@ -328,7 +329,7 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn, refusal func(io.
 			return
 		}
 		if err != nil {
-			fail(2, "the daemon could not take the file: "+err.Error())
+			fail(1, "the daemon could not take the file: "+err.Error())
 			return
 		}
 		if req.InputArg <= 0 || req.InputArg >= len(req.Args) {

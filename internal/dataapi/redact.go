@@ -4,12 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/url"
-
-	"reconciled/internal/redact"
 )
-
-// Redacted stands where a credential was in upstream text.
-const Redacted = redact.Mark
 
 // Upstream text (an error answer's body, a broken answer quoted by
 // net/http) is redacted where it enters, in the client, so that nothing

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -122,12 +121,7 @@ func (l *Ledger) Check() error {
 // tree (before bbolt reads it: bbolt's check runs in a goroutine of its
 // own, where a damaged page would crash the process), then bbolt's check.
 func (l *Ledger) checkStructure(tx *bolt.Tx, rep *Report) {
-	f, err := os.Open(l.path)
-	if err != nil {
-		rep.problem("it cannot be read: %v", err)
-		return
-	}
-	defer f.Close()
+	f := l.file
 	fi, err := f.Stat()
 	if err != nil {
 		rep.problem("it cannot be read: %v", err)

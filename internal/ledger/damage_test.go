@@ -460,3 +460,54 @@ func TestCorruptEntriesAreDamage(t *testing.T) {
 	wantDamaged(t, err, path, entry("outbox", m.ID))
 	wantDamaged(t, l.UpdateMail(m), path, entry("outbox", m.ID))
 }
+
+// TestPageChecksReadTheOpenFile: the pages a rollback and a backup check
+// are those of the file bbolt has open, not whatever the path names now.
+// The file was moved away and another put at its name (a restore done
+// while the daemon ran): a refused write was taken as damage of the new
+// file and closed the database, and a backup was refused for it, while
+// bbolt's rollback walk and its copy read the open file; check read the
+// new file's header against the old file's transaction.
+func TestPageChecksReadTheOpenFile(t *testing.T) {
+	path, ids := filled(t)
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := os.Rename(path, path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = l.UpdateMail(&Mail{ID: "nobody@queued"}) // refused by the ledger: rolled back
+	if err == nil || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "no message") {
+		t.Fatalf("a refused write: %v, want its own error", err)
+	}
+	if err := l.Err(); err != nil {
+		t.Fatalf("the ledger closed: %v", err)
+	}
+	var copy bytes.Buffer
+	if _, err := l.Backup(&copy); err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	if rep, err := l.Verify(context.Background(), true); err != nil || !rep.OK() {
+		t.Fatalf("check: %v %v", rep.Problems, err)
+	}
+	if _, err := l.UpsertPage([]domain.Operation{sale(ids[0], "p0", "decline")}, t0); err != nil {
+		t.Fatalf("a write after: %v", err)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if err := os.WriteFile(backup, copy.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(backup, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("the backup: %v", err)
+	}
+	defer b.Close()
+	if _, ok, err := b.Get(ids[0]); err != nil || !ok {
+		t.Errorf("the backup lacks operation %d: %v", ids[0], err)
+	}
+}

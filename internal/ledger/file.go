@@ -460,8 +460,9 @@ func checkFile(f *os.File, path string, created bool) (header, error) {
 // openChecked is bbolt's OpenFile: it opens the file, takes the lock bbolt
 // would take (bbolt takes it again on the same descriptor, which is
 // immediate), and checks the file under it, so that no writer changes the
-// file while it is read and bbolt never maps a damaged one.
-func openChecked(path string, readOnly bool, timeout time.Duration, warn func(string)) func(string, int, os.FileMode) (*os.File, error) {
+// file while it is read and bbolt never maps a damaged one. The descriptor
+// bbolt gets is put in *opened.
+func openChecked(path string, readOnly bool, timeout time.Duration, warn func(string), opened **os.File) func(string, int, os.FileMode) (*os.File, error) {
 	return func(name string, _ int, mode os.FileMode) (*os.File, error) {
 		var f *os.File
 		var err error
@@ -496,6 +497,7 @@ func openChecked(path string, readOnly bool, timeout time.Duration, warn func(st
 		if h.warning != "" {
 			warn(h.warning)
 		}
+		*opened = f
 		return f, nil
 	}
 }
@@ -503,32 +505,27 @@ func openChecked(path string, readOnly bool, timeout time.Duration, warn func(st
 // walkTx checks the pages of tx's snapshot, which no writer changes while
 // tx is open (the file's header may be newer).
 func (l *Ledger) walkTx(tx *bolt.Tx) string {
-	f, err := os.Open(l.path)
-	if err != nil {
-		return fmt.Sprintf("it cannot be read: %v", err)
-	}
-	defer f.Close()
-	ps := int64(tx.DB().Info().PageSize)
-	h := header{pageSize: ps, root: uint64(tx.Cursor().Bucket().Root()), freelist: noFreelist, pgid: uint64(tx.Size() / ps)}
-	_, problem := walkPages(f, h)
+	h := txHeader(tx)
+	_, problem := walkPages(l.file, h)
 	return problem
+}
+
+// txHeader is the header of tx's snapshot.
+func txHeader(tx *bolt.Tx) header {
+	ps := int64(tx.DB().Info().PageSize)
+	return header{pageSize: ps, root: uint64(tx.Cursor().Bucket().Root()), freelist: noFreelist, pgid: uint64(tx.Size() / ps)}
 }
 
 // walkFile checks the pages of the file's current header: under a write
 // transaction (no commit can move it), the snapshot a rollback walks.
 func (l *Ledger) walkFile() string {
-	f, err := os.Open(l.path)
+	fi, err := l.file.Stat()
 	if err != nil {
 		return fmt.Sprintf("it cannot be read: %v", err)
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Sprintf("it cannot be read: %v", err)
-	}
-	h, problem := readHeader(f, fi.Size())
+	h, problem := readHeader(l.file, fi.Size())
 	if problem == "" {
-		_, problem = walkPages(f, h)
+		_, problem = walkPages(l.file, h)
 	}
 	return problem
 }

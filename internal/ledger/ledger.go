@@ -125,7 +125,11 @@ type Options struct {
 
 // Ledger is an open database.
 type Ledger struct {
-	db       *bolt.DB
+	db *bolt.DB
+	// file is bbolt's own descriptor of the database (closed by its
+	// Close): the page checks read it, not path, which may name another
+	// file by now (bbolt's rollback walk and tx.WriteTo read this one).
+	file     *os.File
 	path     string
 	log      *slog.Logger
 	shared   bool // a handle of Shared: Close leaves the database open
@@ -151,13 +155,14 @@ func Open(path string, o Options) (*Ledger, error) {
 		return nil, fmt.Errorf("create database folder: %w", err)
 	}
 	warn := func(w string) { o.Logger.Warn("the database's header is half damaged", "database", path, "what", w) }
+	var file *os.File // the descriptor bbolt maps, set by openChecked
 	db, err := openBolt(path, &bolt.Options{
 		Timeout:        o.LockTimeout,
 		ReadOnly:       o.ReadOnly,
 		NoFreelistSync: true, // the freelist is rebuilt at open; commits write less
 		FreelistType:   bolt.FreelistMapType,
 		PageSize:       16 << 10, // fewer, larger writes per commit: see BENCHMARKS.md
-		OpenFile:       openChecked(path, o.ReadOnly, o.LockTimeout, warn),
+		OpenFile:       openChecked(path, o.ReadOnly, o.LockTimeout, warn, &file),
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %s: let the other command finish, or stop it)", path, ErrLocked, o.LockTimeout)
@@ -169,7 +174,7 @@ func Open(path string, o Options) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	l := &Ledger{db: db, path: path, log: o.Logger, readOnly: o.ReadOnly, g: newGuard()}
+	l := &Ledger{db: db, file: file, path: path, log: o.Logger, readOnly: o.ReadOnly, g: newGuard()}
 	if err := l.init(o.ReadOnly); err != nil {
 		if errors.As(err, &damaged) {
 			l.fail(damaged) // closes it
@@ -274,7 +279,7 @@ func (l *Ledger) Close() error {
 // Shared returns a handle on the same open database whose Close does not
 // close it: the daemon holds the file and lends it to the commands it runs.
 func (l *Ledger) Shared() *Ledger {
-	return &Ledger{db: l.db, path: l.path, log: l.log, shared: true, readOnly: l.readOnly, g: l.g}
+	return &Ledger{db: l.db, file: l.file, path: l.path, log: l.log, shared: true, readOnly: l.readOnly, g: l.g}
 }
 
 // Path is the database file.

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -69,11 +68,7 @@ func (l *Ledger) scrubFreePages() (int, error) {
 		if err != nil {
 			return err
 		}
-		f, err := os.OpenFile(l.path, os.O_WRONLY, 0)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
+		f := l.file // the open database's, not whatever the path names now
 		zeros := make([]byte, scrubBatch)
 		for _, r := range runs {
 			for at, end := int64(r[0])*ps, int64(r[1])*ps; at < end; {
@@ -96,14 +91,8 @@ func (l *Ledger) scrubFreePages() (int, error) {
 // freeRuns returns the free pages of tx as runs [first, end) of page ids:
 // those the walk of the tree does not reach and bbolt's free list holds.
 func (l *Ledger) freeRuns(tx *bolt.Tx) ([][2]uint64, error) {
-	f, err := os.Open(l.path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	ps := int64(tx.DB().Info().PageSize)
-	h := header{pageSize: ps, root: uint64(tx.Cursor().Bucket().Root()), freelist: noFreelist, pgid: uint64(tx.Size() / ps)}
-	w, problem := walkTree(f, h)
+	h := txHeader(tx)
+	w, problem := walkTree(l.file, h)
 	if problem != "" {
 		return nil, l.damaged("%s", problem)
 	}
