@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 )
 
 func (m *Main) runBackup(ctx context.Context, args []string) error {
@@ -50,9 +49,6 @@ func (m *Main) runBackup(ctx context.Context, args []string) error {
 	t := m.target(path, true)
 	t.Verify = checkCopy(path)
 	if err := asUsage(t.Write(write)); err != nil {
-		if strings.HasPrefix(err.Error(), "backup: ") {
-			return err
-		}
 		return fmt.Errorf("backup: %w", err)
 	}
 	fmt.Fprintf(m.Stderr, "backup: %d bytes written to %s and checked\n", n, path)

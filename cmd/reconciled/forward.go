@@ -76,7 +76,13 @@ func (m *Main) forward(ctx context.Context, name string, args []string) (code in
 	m.protectDatabase(cfg.Storage.Path)
 	t := m.target(out, name == "backup")
 	if name == "backup" { // the daemon cannot open the client's copy: check it here
-		t.Verify = checkCopy(out)
+		verify := checkCopy(out)
+		t.Verify = func(tmp string) error {
+			if err := verify(tmp); err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			return nil
+		}
 	}
 	err = asUsage(t.Write(func(w io.Writer) error {
 		code, err = control.Run(ctx, conn, req, input, m.Stdout, m.Stderr, guardedOutput{w, t})
@@ -187,10 +193,10 @@ func checkCopy(shown string) func(tmp string) error {
 		}
 		var de *ledger.DamagedError
 		if errors.As(err, &de) {
-			return fmt.Errorf("backup: the copy for %s is not sound (the disk it was written to may be failing): %s; %s was left as it was", shown, de.What, shown)
+			return fmt.Errorf("the copy for %s is not sound (the disk it was written to may be failing): %s; %s was left as it was", shown, de.What, shown)
 		}
 		if err != nil {
-			return fmt.Errorf("backup: the copy for %s does not open: %s; %s was left as it was", shown, strings.ReplaceAll(err.Error(), tmp, shown), shown)
+			return fmt.Errorf("the copy for %s does not open: %s; %s was left as it was", shown, strings.ReplaceAll(err.Error(), tmp, shown), shown)
 		}
 		return nil
 	}
