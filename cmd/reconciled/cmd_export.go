@@ -103,7 +103,7 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 	if !f.from.t.IsZero() && !f.to.t.IsZero() && !f.to.t.After(f.from.t) {
 		return usagef("--to must be after --from")
 	}
-	loc, _ := time.LoadLocation(cfg.DataAPI.TZ) // validated with the config
+	loc := cfg.Zone()
 	l, err := m.openLedger(cfg, true)
 	if err != nil {
 		return err

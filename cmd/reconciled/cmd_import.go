@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"reconciled/internal/config"
 	"reconciled/internal/domain"
@@ -72,14 +71,7 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 // importFile reads a records file and stores it; l may be nil (then the
 // config's database is opened).
 func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Ledger, file, source, sheet string) (*records.Result, ledger.ImportStats, error) {
-	tz := cfg.Records.TZ
-	if tz == "" {
-		tz = cfg.DataAPI.TZ
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return nil, ledger.ImportStats{}, err
-	}
+	loc := cfg.RecordsZone()
 	if m.stderrIsTerminal() {
 		fmt.Fprintf(m.Stderr, "reading %s…\n", domain.CleanName(file))
 	}

@@ -61,7 +61,7 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	loc, _ := time.LoadLocation(cfg.DataAPI.TZ) // validated with the config
+	loc := cfg.Zone()
 	day := previousDay(m.Now(), loc)
 	if *date != "" {
 		if day, err = time.ParseInLocation(time.DateOnly, *date, loc); err != nil {
@@ -313,7 +313,7 @@ func messageID(key, from string) string {
 // Days missed while the daemon was down are produced too, oldest first, up
 // to maxCatchUpDays back, all from one reconciliation of what is stored.
 func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
-	loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
+	loc := cfg.Zone()
 	prefix := producedPrefix("report", s)
 	days, err := d.dueDays(prefix, previousDay(d.m.Now(), loc), loc)
 	if err != nil {
@@ -435,7 +435,7 @@ func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Sch
 // spring-forward day) are made too, oldest first, up to maxCatchUpDays
 // back, as the report job does.
 func (d *daemon) exportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
-	loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
+	loc := cfg.Zone()
 	yesterday := previousDay(d.m.Now(), loc)
 	prefix := producedPrefix("export", s)
 	days, err := d.dueDays(prefix, yesterday, loc)

@@ -91,7 +91,7 @@ func (d *daemon) run(parent context.Context) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	loc, _ := time.LoadLocation(d.config().DataAPI.TZ)
+	loc := d.config().Zone()
 	d.runner = schedule.NewRunner(ctx, loc, log, d.l)
 	mt := newMetrics()
 	d.runner.Done = func(j schedule.Job, took time.Duration, err error) {

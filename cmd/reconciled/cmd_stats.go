@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"reconciled/internal/analytics"
 	"reconciled/internal/domain"
@@ -43,7 +42,7 @@ func (m *Main) runStats(ctx context.Context, args []string) error {
 	if err := resolveWindow(cfg, &from, &to); err != nil {
 		return err
 	}
-	loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
+	loc := cfg.Zone()
 	l, err := m.openLedger(cfg, true)
 	if err != nil {
 		return err

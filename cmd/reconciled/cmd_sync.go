@@ -101,8 +101,7 @@ func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o
 		Vocabulary: cfg.Vocabulary(),
 	}
 	if cfg.DataAPI.Start != "" {
-		loc, _ := time.LoadLocation(cfg.DataAPI.TZ)
-		s.Start, _ = time.ParseInLocation(time.DateOnly, cfg.DataAPI.Start, loc)
+		s.Start, _ = time.ParseInLocation(time.DateOnly, cfg.DataAPI.Start, cfg.Zone())
 	}
 	p := m.newProgress("sync", -1)
 	s.Progress = func(r syncer.Result) {

@@ -42,10 +42,7 @@ func (f *timeFlag) resolve(name string, loc *time.Location) error {
 
 // resolveWindow reads --from and --to in the config's data_api.tz.
 func resolveWindow(cfg *config.Config, from, to *timeFlag) error {
-	loc, err := time.LoadLocation(cfg.DataAPI.TZ)
-	if err != nil {
-		return err
-	}
+	loc := cfg.Zone()
 	if err := from.resolve("from", loc); err != nil {
 		return err
 	}

@@ -50,6 +50,40 @@ type Config struct {
 	lines    lineIndex           // where each key is set, for problems found later
 	env      func(string) string // for WithSecrets
 	resolved Need                // the credentials resolved and checked
+	zones    zones               // data_api.tz and records.tz, resolved by Validate
+}
+
+// zones are the config's time zones, loaded once by Validate (each with
+// the name it was loaded for, so a config changed since is read anew).
+type zones struct {
+	data, records         *time.Location
+	dataName, recordsName string
+}
+
+// Zone is data_api.tz: the zone people type and read times in. Validated
+// configs resolved it once; one made in code is looked up now (UTC if its
+// name is not a zone, which Validate would have refused).
+func (c *Config) Zone() *time.Location {
+	return zoneOf(c.zones.data, c.zones.dataName, c.DataAPI.TZ)
+}
+
+// RecordsZone is the zone of merchant times written without one:
+// records.tz, else data_api.tz.
+func (c *Config) RecordsZone() *time.Location {
+	if c.Records.TZ == "" {
+		return c.Zone()
+	}
+	return zoneOf(c.zones.records, c.zones.recordsName, c.Records.TZ)
+}
+
+func zoneOf(loaded *time.Location, loadedName, name string) *time.Location {
+	if loaded != nil && loadedName == name {
+		return loaded
+	}
+	if loc, err := time.LoadLocation(name); err == nil && name != "" {
+		return loc
+	}
+	return time.UTC
 }
 
 // Storage is [storage].
@@ -528,8 +562,10 @@ func (c *Config) Validate() error {
 		}
 		seen[p] = true
 	}
-	if _, err := time.LoadLocation(d.TZ); err != nil || d.TZ == "" {
+	if loc, err := time.LoadLocation(d.TZ); err != nil || d.TZ == "" {
 		bad("data_api.tz", "%q is not an IANA time zone such as \"UTC\" or \"Europe/Moscow\"", d.TZ)
+	} else {
+		c.zones.data, c.zones.dataName = loc, d.TZ
 	}
 	if d.PageSize < 1 || d.PageSize > 1000 {
 		bad("data_api.page_size", "%d is not in 1..1000", d.PageSize)
@@ -665,8 +701,10 @@ func (c *Config) validateRecords(bad func(key, format string, args ...any)) {
 		bad("records.amount_unit", "%q: use \"major\" (1000.00) or \"minor\" (100000)", r.AmountUnit)
 	}
 	if r.TZ != "" {
-		if _, err := time.LoadLocation(r.TZ); err != nil {
+		if loc, err := time.LoadLocation(r.TZ); err != nil {
 			bad("records.tz", "%q is not an IANA time zone", r.TZ)
+		} else {
+			c.zones.records, c.zones.recordsName = loc, r.TZ
 		}
 	}
 	for canonical, name := range r.Columns {
