@@ -59,7 +59,8 @@ func (m *Main) deliverDue(ctx context.Context, l *ledger.Ledger, c config.Mail) 
 	// A stop (SIGTERM, Ctrl-C on a report --send) leaves a session under
 	// way a few seconds to hear the server's reply, within the daemon's
 	// stop time: cut at once, a message the server took would go again.
-	sender, err := mail.NewSender(c, mail.WithCancelGrace(sendGrace))
+	sender, err := mail.NewSender(mail.Options{Host: c.Host, Port: c.Port, TLS: c.TLS, Username: c.Username,
+		Password: mail.NewPassword(c.Password.Value()), From: c.From, CAFile: c.CAFile}, mail.WithCancelGrace(sendGrace))
 	if err != nil {
 		return 0, len(mails), err
 	}

@@ -9,7 +9,9 @@
 // multipart/alternative, attachments base64-encoded. ZipAttachments replaces
 // large attachments by zip archives beforehand.
 //
-// A Sender sends messages through the SMTP server of a config.Mail:
+// A Sender sends messages through the SMTP server its Options name (the
+// caller converts the config's [mail] section; this package does not
+// import the config):
 // mandatory STARTTLS, implicit TLS or none, and SMTP AUTH (PLAIN, else
 // LOGIN) when a user name is set. Permanent tells an error worth retrying
 // (a connection failure, a 4xx reply) from one that is not (a 5xx reply, an

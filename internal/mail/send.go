@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	netmail "net/mail"
 	"os"
@@ -15,13 +16,77 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"reconciled/internal/config"
 	"reconciled/internal/redact"
 )
 
 // DefaultTimeout bounds connecting and each step of the SMTP conversation
 // (go-mail renews the deadline between steps).
 const DefaultTimeout = 30 * time.Second
+
+// Options are the SMTP server a Sender sends through and how it logs in:
+// the connection settings of the config's [mail] section, which the caller
+// converts (this package does not read the config). Errors about them name
+// the [mail] key, as that is where a person fixes them.
+type Options struct {
+	Host     string
+	Port     int
+	TLS      string        // "starttls", "tls" or "none"
+	Username string        // "": no AUTH
+	Password Password      // needed with Username
+	From     string        // the envelope and header sender for a message without one
+	CAFile   string        // PEM certificates trusted besides the system's roots
+	Timeout  time.Duration // connecting and each step of the conversation; <= 0: DefaultTimeout
+}
+
+// Password is the SMTP password. It never shows its value: not with any
+// fmt verb, not in JSON or text encodings, not in slog; Value gives it
+// where it is sent. The value sits behind a pointer: fmt cannot call
+// Format on a Password held in an unexported field, and then prints its
+// fields; a pointer prints as an address.
+type Password struct{ value *string }
+
+// NewPassword wraps a password.
+func NewPassword(v string) Password { return Password{value: &v} }
+
+// Value returns the password.
+func (p Password) Value() string {
+	if p.value == nil {
+		return ""
+	}
+	return *p.value
+}
+
+// IsSet reports whether there is a password.
+func (p Password) IsSet() bool { return p.Value() != "" }
+
+// String shows redact.Mark, or nothing for no password.
+func (p Password) String() string {
+	if !p.IsSet() {
+		return ""
+	}
+	return redact.Mark
+}
+
+// GoString is used by %#v.
+func (p Password) GoString() string { return "mail.Password(" + p.String() + ")" }
+
+// Format makes every fmt verb (%v, %s, %q, %x, %#v, …) show String.
+func (p Password) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		fmt.Fprint(f, p.GoString())
+	case verb == 'q':
+		fmt.Fprintf(f, "%q", p.String())
+	default:
+		fmt.Fprint(f, p.String())
+	}
+}
+
+// MarshalText keeps the value out of JSON and text encodings.
+func (p Password) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// LogValue keeps the value out of slog.
+func (p Password) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
 // Option changes how a Sender connects.
 type Option func(*Sender)
@@ -34,15 +99,6 @@ func WithTLSConfig(c *tls.Config) Option {
 	return func(s *Sender) {
 		if c != nil {
 			s.tlsConfig = c.Clone()
-		}
-	}
-}
-
-// WithTimeout replaces DefaultTimeout; d <= 0 keeps it.
-func WithTimeout(d time.Duration) Option {
-	return func(s *Sender) {
-		if d > 0 {
-			s.timeout = d
 		}
 	}
 }
@@ -64,21 +120,19 @@ type Sender struct {
 	port      int
 	mode      string // "starttls", "tls" or "none"
 	username  string
-	password  config.Secret
+	password  Password
 	from      string
 	tlsConfig *tls.Config
 	timeout   time.Duration
 	grace     time.Duration
 }
 
-// NewSender checks c's connection settings (Host, Port, TLS, Username,
-// Password, From; the retry and zip settings are the caller's) and returns
-// a Sender for them.
+// NewSender checks c's settings and returns a Sender for them.
 //
 // With tls = "none", a user name is refused unless the host is localhost,
 // 127.0.0.1 or ::1: the password would cross the network in clear (and
 // go-mail would refuse to send it at every attempt anyway).
-func NewSender(c config.Mail, opts ...Option) (*Sender, error) {
+func NewSender(c Options, opts ...Option) (*Sender, error) {
 	s := &Sender{
 		host:     c.Host,
 		port:     c.Port,
@@ -87,6 +141,9 @@ func NewSender(c config.Mail, opts ...Option) (*Sender, error) {
 		password: c.Password,
 		from:     c.From,
 		timeout:  DefaultTimeout,
+	}
+	if c.Timeout > 0 {
+		s.timeout = c.Timeout
 	}
 	for _, o := range opts {
 		o(s)

@@ -3,8 +3,10 @@ package mail_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"reconciled/internal/config"
-	"reconciled/internal/mail"
+		"reconciled/internal/mail"
 	"reconciled/internal/mail/mailtest"
 )
 
@@ -24,13 +25,19 @@ const (
 )
 
 // newSender is a Sender for srv's config, trusting srv's certificate.
-func newSender(t *testing.T, c config.Mail, srv *mailtest.Server) *mail.Sender {
+func newSender(t *testing.T, c mail.Options, srv *mailtest.Server) *mail.Sender {
 	t.Helper()
-	s, err := mail.NewSender(c, mail.WithTLSConfig(srv.ClientTLSConfig()), mail.WithTimeout(5*time.Second))
+	s, err := mail.NewSender(withTimeout(c, 5*time.Second), mail.WithTLSConfig(srv.ClientTLSConfig()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// withTimeout is c with Timeout d.
+func withTimeout(c mail.Options, d time.Duration) mail.Options {
+	c.Timeout = d
+	return c
 }
 
 // send sends testMessage and returns it with Send's error.
@@ -60,7 +67,7 @@ func received(t *testing.T, srv *mailtest.Server, m *mail.Message) mailtest.Mess
 
 func TestSendStartTLSWithAuth(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
-	m, err := send(t, newSender(t, srv.MailConfig(), srv))
+	m, err := send(t, newSender(t, srv.SenderOptions(), srv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +87,7 @@ func TestSendAuthMechanism(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.offered, ","), func(t *testing.T) {
 			srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password, AuthMechanisms: tc.offered})
-			m, err := send(t, newSender(t, srv.MailConfig(), srv))
+			m, err := send(t, newSender(t, srv.SenderOptions(), srv))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,8 +100,8 @@ func TestSendAuthMechanism(t *testing.T) {
 
 func TestSendWrongPassword(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
-	c := srv.MailConfig()
-	c.Password = config.NewSecret("not-the-" + password)
+	c := srv.SenderOptions()
+	c.Password = mail.NewPassword("not-the-" + password)
 	_, err := send(t, newSender(t, c, srv))
 	if err == nil {
 		t.Fatal("sent with a wrong password")
@@ -120,9 +127,9 @@ func TestSendRedactsAnEchoedPassword(t *testing.T) {
 	for _, mech := range []string{"PLAIN", "LOGIN"} {
 		t.Run(mech, func(t *testing.T) {
 			srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password, EchoAuth: true, AuthMechanisms: []string{mech}})
-			c := srv.MailConfig()
+			c := srv.SenderOptions()
 			ours := "our-" + password + "/x"
-			c.Password = config.NewSecret(ours)
+			c.Password = mail.NewPassword(ours)
 			_, err := send(t, newSender(t, c, srv))
 			if err == nil {
 				t.Fatal("sent with a wrong password")
@@ -145,7 +152,7 @@ func TestSendRedactsAnEchoedPassword(t *testing.T) {
 
 func TestSendRejected(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
-	s := newSender(t, srv.MailConfig(), srv)
+	s := newSender(t, srv.SenderOptions(), srv)
 	for _, tc := range []struct {
 		stage     mailtest.Stage
 		code      int
@@ -187,9 +194,9 @@ func TestSendRejected(t *testing.T) {
 
 func TestSendImplicitTLS(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.Options{TLS: mailtest.ImplicitTLS, Username: user, Password: password})
-	c := srv.MailConfig()
+	c := srv.SenderOptions()
 	if c.TLS != "tls" {
-		t.Fatalf("MailConfig().TLS = %q", c.TLS)
+		t.Fatalf("SenderOptions().TLS = %q", c.TLS)
 	}
 	// A message without From gets the config's.
 	m := testMessage()
@@ -207,7 +214,7 @@ func TestSendUntrustedCertificate(t *testing.T) {
 	for _, mode := range []mailtest.TLSMode{mailtest.StartTLS, mailtest.ImplicitTLS} {
 		t.Run(mode.String(), func(t *testing.T) {
 			srv := mailtest.NewServer(t, mailtest.Options{TLS: mode})
-			s, err := mail.NewSender(srv.MailConfig(), mail.WithTimeout(5*time.Second)) // system roots
+			s, err := mail.NewSender(withTimeout(srv.SenderOptions(), 5*time.Second)) // system roots
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -227,12 +234,12 @@ func TestSendUntrustedCertificate(t *testing.T) {
 
 func TestSendTrustsCAFile(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
-	c := srv.MailConfig()
+	c := srv.SenderOptions()
 	c.CAFile = filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(c.CAFile, srv.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := mail.NewSender(c, mail.WithTimeout(5*time.Second))
+	s, err := mail.NewSender(withTimeout(c, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +262,7 @@ func TestSendTrustsCAFile(t *testing.T) {
 
 func TestSendNoTLS(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.Options{TLS: mailtest.NoTLS})
-	m, err := send(t, newSender(t, srv.MailConfig(), srv))
+	m, err := send(t, newSender(t, srv.SenderOptions(), srv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +273,7 @@ func TestSendNoTLS(t *testing.T) {
 
 func TestSendNoTLSAuthOnLoopback(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.Options{TLS: mailtest.NoTLS, Username: user, Password: password})
-	m, err := send(t, newSender(t, srv.MailConfig(), srv))
+	m, err := send(t, newSender(t, srv.SenderOptions(), srv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +284,7 @@ func TestSendNoTLSAuthOnLoopback(t *testing.T) {
 
 func TestSendStartTLSRequired(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.Options{TLS: mailtest.NoTLS, Username: user, Password: password})
-	c := srv.MailConfig()
+	c := srv.SenderOptions()
 	c.TLS = "starttls"
 	_, err := send(t, newSender(t, c, srv))
 	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
@@ -293,7 +300,7 @@ func TestSendStartTLSRequired(t *testing.T) {
 
 func TestSendServerDownAndBack(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.Options{Username: user, Password: password})
-	s := newSender(t, srv.MailConfig(), srv)
+	s := newSender(t, srv.SenderOptions(), srv)
 	srv.Stop()
 	_, err := send(t, s)
 	if err == nil {
@@ -316,7 +323,7 @@ func TestSendServerDownAndBack(t *testing.T) {
 }
 
 // silent listens on 127.0.0.1 and accepts connections, but never answers.
-func silent(t *testing.T) config.Mail {
+func silent(t *testing.T) mail.Options {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -340,11 +347,11 @@ func silent(t *testing.T) config.Mail {
 			conns = append(conns, c)
 		}
 	}()
-	return config.Mail{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, TLS: "starttls", From: "reconciled@example.test"}
+	return mail.Options{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, TLS: "starttls", From: "reconciled@example.test"}
 }
 
 func TestSendTimeout(t *testing.T) {
-	s, err := mail.NewSender(silent(t), mail.WithTimeout(300*time.Millisecond))
+	s, err := mail.NewSender(withTimeout(silent(t), 300*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +369,7 @@ func TestSendTimeout(t *testing.T) {
 }
 
 func TestSendCancel(t *testing.T) {
-	s, err := mail.NewSender(silent(t), mail.WithTimeout(time.Minute))
+	s, err := mail.NewSender(withTimeout(silent(t), time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +389,7 @@ func TestSendCancel(t *testing.T) {
 }
 
 func TestSendCancelGrace(t *testing.T) {
-	s, err := mail.NewSender(silent(t), mail.WithTimeout(time.Minute), mail.WithCancelGrace(700*time.Millisecond))
+	s, err := mail.NewSender(withTimeout(silent(t), time.Minute), mail.WithCancelGrace(700*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,29 +407,44 @@ func TestSendCancelGrace(t *testing.T) {
 }
 
 func TestNewSender(t *testing.T) {
-	ok := config.Mail{Host: "smtp.example.com", Port: 587, TLS: "starttls", Username: user, Password: config.NewSecret(password), From: "r@example.com"}
+	ok := mail.Options{Host: "smtp.example.com", Port: 587, TLS: "starttls", Username: user, Password: mail.NewPassword(password), From: "r@example.com"}
 	s, err := mail.NewSender(ok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 		if out := fmt.Sprintf(verb, s); strings.Contains(out, password) {
 			t.Errorf("%s of a Sender shows the password: %s", verb, out)
 		}
+		if out := fmt.Sprintf(verb, ok); strings.Contains(out, password) || strings.Contains(out, fmt.Sprintf(verb, password)) {
+			t.Errorf("%s of the Options shows the password: %s", verb, out)
+		}
+	}
+	js, err := json.Marshal(ok)
+	if err != nil || strings.Contains(string(js), password) {
+		t.Errorf("the Options in JSON: %s (%v)", js, err)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("mail", "options", ok, "password", ok.Password)
+	if strings.Contains(logged.String(), password) || !strings.Contains(logged.String(), "<redacted>") {
+		t.Errorf("the Options in a log line: %s", logged.String())
+	}
+	if ok.Password.Value() != password {
+		t.Errorf("Value() = %q", ok.Password.Value())
 	}
 	if s.Addr() != "smtp.example.com:587" || s.From() != "r@example.com" {
 		t.Errorf("Addr %q, From %q", s.Addr(), s.From())
 	}
 	for name, tc := range map[string]struct {
-		change func(*config.Mail)
+		change func(*mail.Options)
 		want   string
 	}{
-		"no host":     {func(c *config.Mail) { c.Host = "" }, "host"},
-		"bad port":    {func(c *config.Mail) { c.Port = 0 }, "port"},
-		"bad tls":     {func(c *config.Mail) { c.TLS = "ssl" }, `"ssl"`},
-		"no password": {func(c *config.Mail) { c.Password = config.Secret{} }, "no password"},
-		"clear auth":  {func(c *config.Mail) { c.TLS = "none" }, "in clear"},
-		"bad from":    {func(c *config.Mail) { c.From = "reconciled" }, "mail.from"},
+		"no host":     {func(c *mail.Options) { c.Host = "" }, "host"},
+		"bad port":    {func(c *mail.Options) { c.Port = 0 }, "port"},
+		"bad tls":     {func(c *mail.Options) { c.TLS = "ssl" }, `"ssl"`},
+		"no password": {func(c *mail.Options) { c.Password = mail.Password{} }, "no password"},
+		"clear auth":  {func(c *mail.Options) { c.TLS = "none" }, "in clear"},
+		"bad from":    {func(c *mail.Options) { c.From = "reconciled" }, "mail.from"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := ok

@@ -31,7 +31,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"reconciled/internal/config"
+	"reconciled/internal/mail"
 )
 
 // Host is the address every Server listens on.
@@ -170,11 +170,12 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 	return &tls.Config{RootCAs: s.pool, ServerName: Host, MinVersion: tls.VersionTLS12}
 }
 
-// MailConfig is a [mail] section pointing at the server, with its TLS mode
-// and credentials, and From set to reconciled@example.test. The fields not
-// about the connection (ZipAbove, MaxAge, RetryMin, RetryMax) are left zero.
-func (s *Server) MailConfig() config.Mail {
-	c := config.Mail{
+// SenderOptions are a Sender's options for the server: its TLS mode and
+// credentials, and From set to reconciled@example.test. They do not trust
+// its certificate: add mail.WithTLSConfig(ClientTLSConfig()), or write
+// CertPEM to a file for CAFile.
+func (s *Server) SenderOptions() mail.Options {
+	o := mail.Options{
 		Host:     Host,
 		Port:     s.port,
 		TLS:      s.opts.TLS.String(),
@@ -182,9 +183,9 @@ func (s *Server) MailConfig() config.Mail {
 		From:     "reconciled@example.test",
 	}
 	if s.opts.Password != "" {
-		c.Password = config.NewSecret(s.opts.Password)
+		o.Password = mail.NewPassword(s.opts.Password)
 	}
-	return c
+	return o
 }
 
 // Messages returns a copy of the messages accepted so far, in order.
