@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-		"reconciled/internal/mail"
+	"reconciled/internal/mail"
 	"reconciled/internal/mail/mailtest"
 )
 
