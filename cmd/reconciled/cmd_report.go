@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +18,7 @@ import (
 	"reconciled/internal/domain"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
-	"reconciled/internal/mail"
+	"reconciled/internal/outbox"
 	"reconciled/internal/report"
 )
 
@@ -118,24 +115,16 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 	}
 	// Sent by hand: a new message every time, even for a day mailed before.
 	key := fmt.Sprintf("report %s to %s as %s by %s at %s", dr.Day(), strings.Join(recipients, ","), *format, m.user(), m.Now().UTC().Format(time.RFC3339Nano))
-	ml, err := dr.mail(cfg, recipients, *format, key, m.Now())
+	ob := m.outboxFor(cfg, l)
+	ml, err := dr.mail(ob, recipients, *format, key, m.Now())
 	if err != nil {
 		return err
 	}
-	if err := l.QueueMail(ml); err != nil {
-		return err
-	}
-	defer m.wakeOutbox() // after this attempt, the daemon's loop takes over the retries
-	sent, _, err := m.deliverDue(ctx, l, cfg.Mail)
+	// Queued, it wakes the daemon's loop (in the daemon), which takes over
+	// the retries after this attempt.
+	q, sent, err := ob.Send(ctx, ml)
 	if err != nil {
 		return err
-	}
-	q, ok, err := l.MailByID(ml.ID)
-	switch {
-	case err != nil:
-		return err
-	case !ok:
-		return errors.New("report: the message is not in the outbox")
 	}
 	switch q.State() {
 	case ledger.MailSent:
@@ -148,6 +137,16 @@ func (m *Main) runReport(ctx context.Context, args []string) error {
 		return fmt.Errorf("report: the mail server refused the message: %s", q.LastError)
 	}
 	return fmt.Errorf("report: not delivered yet (%s); it stays in the outbox and the daemon, or the next report --send, retries it (see status)", q.LastError)
+}
+
+// outboxFor is the outbox a command queues mail in: the daemon's when the
+// daemon runs it, else one of its own on l and cfg's [mail] (with the
+// password resolved: report --send resolves it first).
+func (m *Main) outboxFor(cfg *config.Config, l *ledger.Ledger) *outbox.Outbox {
+	if m.outbox != nil {
+		return m.outbox
+	}
+	return outbox.New(l, outbox.Options{Mail: func() config.Mail { return cfg.Mail }, Now: m.Now, Log: m.log})
 }
 
 // reportSchedule is the first report [[schedule]], or a zero one.
@@ -241,17 +240,10 @@ func (dr *dailyReport) attachmentName(format string) string {
 	return "report-" + dr.Day() + ".xlsx"
 }
 
-// contentTypes of the files reconciled mails, by extension: set rather
-// than guessed, as a host without mime.types knows no .xlsx.
-var contentTypes = map[string]string{
-	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	".csv":  "text/csv; charset=utf-8",
-}
-
 // mail makes the report's message for the outbox, rendering its bodies
 // and attachment. key names the message: the same key gives the same
 // Message-ID.
-func (dr *dailyReport) mail(cfg *config.Config, to []string, format, key string, now time.Time) (*ledger.Mail, error) {
+func (dr *dailyReport) mail(ob *outbox.Outbox, to []string, format, key string, now time.Time) (*ledger.Mail, error) {
 	var html, text, att bytes.Buffer
 	if err := dr.HTML(&html); err != nil {
 		return nil, err
@@ -263,45 +255,7 @@ func (dr *dailyReport) mail(cfg *config.Config, to []string, format, key string,
 	if err := dr.write(&att, filepath.Ext(name)); err != nil {
 		return nil, err
 	}
-	return outboxMail(cfg, key, to, dr.Subject(), text.String(), html.String(), name, att.Bytes(), now)
-}
-
-// outboxMail makes a message for the outbox with one attachment (zipped
-// above mail.zip_above) and its Message-ID from key.
-func outboxMail(cfg *config.Config, key string, to []string, subject, text, html, name string, data []byte, now time.Time) (*ledger.Mail, error) {
-	msg := mail.Message{
-		ID:          messageID(key, cfg.Mail.From),
-		From:        cfg.Mail.From,
-		To:          to,
-		Subject:     subject,
-		Text:        text,
-		HTML:        html,
-		Attachments: []mail.Attachment{{Name: name, ContentType: contentTypes[filepath.Ext(name)], Data: data}},
-		Date:        now.Truncate(time.Second),
-	}
-	if err := msg.ZipAttachments(cfg.Mail.ZipAbove); err != nil {
-		return nil, err
-	}
-	if err := msg.Validate(); err != nil {
-		return nil, err
-	}
-	js, err := json.Marshal(&msg)
-	if err != nil {
-		return nil, err
-	}
-	return &ledger.Mail{ID: msg.ID, Queued: now.UTC(), To: to, Subject: msg.Subject, Message: js}, nil
-}
-
-// messageID is a stable Message-ID for key, in the domain of from.
-func messageID(key, from string) string {
-	sum := sha256.Sum256([]byte(key))
-	domain := "reconciled.invalid"
-	if a, err := netmail.ParseAddress(from); err == nil {
-		if _, d, ok := strings.Cut(a.Address, "@"); ok && d != "" {
-			domain = d
-		}
-	}
-	return "reconciled." + hex.EncodeToString(sum[:12]) + "@" + domain
+	return ob.Compose(outbox.Letter{Key: key, To: to, Subject: dr.Subject(), Text: text.String(), HTML: html.String(), File: name, Data: att.Bytes()}, now)
 }
 
 // reportJob is the scheduled report: yesterday's, written to the
@@ -410,21 +364,19 @@ func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Sch
 		if err := dr.Text(&text); err != nil {
 			return err
 		}
-		if ml, err = outboxMail(cfg, key, s.To, dr.Subject(), text.String(), string(html), filepath.Base(attPath), att, now); err != nil {
+		lt := outbox.Letter{Key: key, To: s.To, Subject: dr.Subject(), Text: text.String(), HTML: string(html), File: filepath.Base(attPath), Data: att}
+		if ml, err = d.outbox.Compose(lt, now); err != nil {
 			return err
 		}
 		p.MessageID = ml.ID
 	}
-	if err := d.l.SaveProduced(p, ml); err != nil {
+	if err := d.outbox.QueueProduced(p, ml); err != nil {
 		if errors.Is(err, ledger.ErrProduced) {
 			return nil
 		}
 		return err
 	}
 	d.m.log().Info("report produced", "job", "report", "day", dr.Day(), "open_exceptions", len(dr.Open), "files", dir, "mail", p.MessageID != "")
-	if ml != nil {
-		d.kickOutbox()
-	}
 	return nil
 }
 
@@ -478,20 +430,17 @@ func (d *daemon) exportDay(ctx context.Context, cfg *config.Config, s config.Sch
 		if err != nil {
 			return err
 		}
-		ml, err = outboxMail(cfg, key, s.To, fmt.Sprintf("reconciled: %s export for %s", what, day.Format(time.DateOnly)),
-			fmt.Sprintf("The %s export of %s (%s) is attached: %s.\n\nreconciled\n", what, day.Format(time.DateOnly), loc, name), "",
-			name, data, now)
+		ml, err = d.outbox.Compose(outbox.Letter{Key: key, To: s.To,
+			Subject: fmt.Sprintf("reconciled: %s export for %s", what, day.Format(time.DateOnly)),
+			Text:    fmt.Sprintf("The %s export of %s (%s) is attached: %s.\n\nreconciled\n", what, day.Format(time.DateOnly), loc, name),
+			File:    name, Data: data}, now)
 		if err != nil {
 			return err
 		}
 		p.MessageID = ml.ID
 	}
-	err := d.l.SaveProduced(p, ml)
-	if errors.Is(err, ledger.ErrProduced) {
-		return nil
+	if err := d.outbox.QueueProduced(p, ml); !errors.Is(err, ledger.ErrProduced) {
+		return err
 	}
-	if err == nil && ml != nil {
-		d.kickOutbox()
-	}
-	return err
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"reconciled/internal/control"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
+	"reconciled/internal/outbox"
 	"reconciled/internal/schedule"
 	"reconciled/internal/scratch"
 )
@@ -50,9 +51,17 @@ type daemon struct {
 	mu  sync.Mutex
 	cfg *config.Config
 
-	kick   chan struct{} // a message was queued
-	outbox sync.WaitGroup
-	srv    *control.Server
+	outbox     *outbox.Outbox // one for the process: the loop, the jobs and the socket's commands
+	delivering sync.WaitGroup // the outbox's loop
+	srv        *control.Server
+}
+
+// newDaemon is the daemon of m on the config at path (cfg, as loaded) and
+// its open database l.
+func newDaemon(m *Main, path string, l *ledger.Ledger, cfg *config.Config) *daemon {
+	d := &daemon{m: m, configPath: path, l: l, cfg: cfg}
+	d.outbox = outbox.New(l, outbox.Options{Mail: func() config.Mail { return d.config().Mail }, Now: m.Now, Log: m.log})
+	return d
 }
 
 func (m *Main) runDaemon(ctx context.Context, args []string) error {
@@ -75,8 +84,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
-	d := &daemon{m: m, configPath: path, l: l, cfg: cfg, kick: make(chan struct{}, 1)}
-	return d.run(ctx)
+	return newDaemon(m, path, l, cfg).run(ctx)
 }
 
 func (d *daemon) run(parent context.Context) error {
@@ -121,9 +129,9 @@ func (d *daemon) run(parent context.Context) error {
 	go func() { d.srv.Serve(parent, ln); close(served) }()
 
 	d.sweep()
-	d.outbox.Add(1)
-	go d.deliver(ctx)
-	defer d.outbox.Wait()
+	d.delivering.Add(1)
+	go func() { defer d.delivering.Done(); d.outbox.Run(ctx) }()
+	defer d.delivering.Wait()
 	caught := d.runner.CatchUp()
 	log.Info("reconciled is running", "database", d.l.Path(), "socket", d.config().SocketPath(), "schedules", len(d.config().Schedules), "caught_up", len(caught), "pid", os.Getpid())
 	notify(log, sd.SdNotifyReady, "STATUS=scheduling "+fmt.Sprint(len(d.config().Schedules))+" jobs")
@@ -325,55 +333,13 @@ func (d *daemon) command(ctx context.Context, cfg *config.Config, name string, a
 	return fmt.Errorf("no command %q", name)
 }
 
-// kickOutbox wakes the delivery loop.
-func (d *daemon) kickOutbox() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
-}
-
-// deliver sends queued mail until ctx is done: at once when a message is
-// queued, and while some wait, when the next one is due.
-func (d *daemon) deliver(ctx context.Context) {
-	defer d.outbox.Done()
-	log := d.m.log().With("job", "mail")
-	for {
-		cfg := d.config()
-		wait := 5 * time.Minute
-		if cfg.Mail.Host != "" {
-			_, pending, err := d.m.deliverDue(ctx, d.l, cfg.Mail)
-			switch {
-			case err != nil:
-				if ctx.Err() == nil {
-					log.Error("delivering mail", "err", err)
-				}
-				wait = cfg.Mail.RetryMin.Duration
-			case pending > 0:
-				if next := nextDue(d.l); !next.IsZero() {
-					wait = max(time.Second, min(wait, next.Sub(d.m.Now())))
-				}
-			}
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-d.kick:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-}
-
 // jobMain is a Main for a job: the daemon's config and database, its
 // output to the log.
 func (d *daemon) jobMain(cfg *config.Config, name string) *Main {
 	log := d.m.log().With("job", name)
 	out := &logWriter{log: log}
 	return &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, logger: log, protect: d.m.protect, outboxWake: d.kickOutbox}
+		cfg: cfg, ledger: d.l, logger: log, protect: d.m.protect, outbox: d.outbox}
 }
 
 // idle gives memory back between jobs: the database's mapped pages and the

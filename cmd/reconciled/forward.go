@@ -212,7 +212,7 @@ func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
 	}
 	cfg := d.config()
 	jm := &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, protect: d.m.protect, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outboxLog: d.m.log(), outboxWake: d.kickOutbox}
+		cfg: cfg, ledger: d.l, protect: d.m.protect, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outbox: d.outbox}
 	jm.setLogger(cfg.Log)
 	for _, cmd := range commands {
 		if cmd.name == name {

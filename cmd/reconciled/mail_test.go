@@ -278,7 +278,7 @@ func inProcessDaemon(t *testing.T, w *world) (*daemon, *config.Config, *ledger.L
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	return &daemon{m: m, l: l, cfg: cfg, kick: make(chan struct{}, 1)}, cfg, l
+	return newDaemon(m, w.config, l, cfg), cfg, l
 }
 
 // appendConfig writes the world's config with extra after its own text.

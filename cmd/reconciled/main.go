@@ -24,6 +24,7 @@ import (
 	"reconciled/internal/config"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
+	"reconciled/internal/outbox"
 	"reconciled/internal/scratch"
 )
 
@@ -68,15 +69,12 @@ type Main struct {
 	// reads or writes a path of the daemon's file system itself: files
 	// travel over the socket (outputSink, inputName), or the command fails.
 	remote bool
-	// outboxLog is where delivery is logged when set: the daemon's log, for
-	// a report --send that came through the socket.
-	outboxLog *slog.Logger
 	// protect are the files no output of the command may replace: the
 	// database it opened (see output.go).
 	protect []export.Protected
-	// outboxWake, set in the daemon, wakes its delivery loop: a command
-	// that queues a message calls it (see wakeOutbox).
-	outboxWake func()
+	// outbox is the daemon's, set when the daemon runs a command: a
+	// command that queues mail queues it there (see outboxFor).
+	outbox *outbox.Outbox
 
 	logMu sync.Mutex // guards logger: a reload replaces it while jobs log
 }
