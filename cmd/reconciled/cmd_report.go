@@ -314,7 +314,7 @@ func messageID(key, from string) string {
 // to maxCatchUpDays back, all from one reconciliation of what is stored.
 func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
 	loc := cfg.Zone()
-	prefix := producedPrefix("report", s)
+	_, prefix := scheduleKeys(s)
 	days, err := d.dueDays(prefix, previousDay(d.m.Now(), loc), loc)
 	if err != nil {
 		return err
@@ -346,14 +346,6 @@ func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Sch
 // maxCatchUpDays bounds how far back a report job goes for days missed
 // while the daemon was down.
 const maxCatchUpDays = 7
-
-// producedPrefix names what a schedule produces, without its cron: the key
-// of a day is the prefix and the day.
-func producedPrefix(job string, s config.Schedule) string {
-	to := slices.Clone(s.To)
-	slices.Sort(to)
-	return job + "|what=" + s.What + "|format=" + cmp.Or(s.Format, "xlsx") + "|to=" + strings.Join(to, ",") + "|"
-}
 
 // dueDays are the days up to last not produced under prefix yet: last
 // alone for a schedule that never produced anything, else every day after
@@ -437,7 +429,7 @@ func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Sch
 func (d *daemon) exportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
 	loc := cfg.Zone()
 	yesterday := previousDay(d.m.Now(), loc)
-	prefix := producedPrefix("export", s)
+	_, prefix := scheduleKeys(s)
 	days, err := d.dueDays(prefix, yesterday, loc)
 	if err != nil {
 		return err
