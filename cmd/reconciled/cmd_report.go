@@ -172,8 +172,8 @@ type dailyReport struct {
 // is stored now and the sync state of every project.
 type reportData struct {
 	items   []domain.Item
-	states  []ledger.SyncState
-	unknown []ledger.WordCount // ECommPay words no one gave a meaning
+	states  []report.SyncState
+	unknown []domain.WordCount // ECommPay words no one gave a meaning
 }
 
 // reportData reconciles what is stored (without asking the Data API, as an
@@ -188,7 +188,17 @@ func (m *Main) reportData(ctx context.Context, cfg *config.Config, l *ledger.Led
 		return reportData{}, err
 	}
 	words, err := l.WordCounts()
-	return reportData{items: run.out.Items, states: states, unknown: ledger.Unknown(words, cfg.Vocabulary())}, err
+	return reportData{items: run.out.Items, states: reportSync(states), unknown: ledger.Unknown(words, cfg.Vocabulary())}, err
+}
+
+// reportSync is what a report shows of the ledger's sync states.
+func reportSync(states []ledger.SyncState) []report.SyncState {
+	out := make([]report.SyncState, len(states))
+	for i, s := range states {
+		out[i] = report.SyncState{Project: s.Project, Watermark: s.Watermark, LastAttempt: s.LastAttempt, LastSuccess: s.LastSuccess,
+			LastError: s.LastError, LastErrorAt: s.LastErrorAt, Failing: s.Failing(), Operations: s.Operations, NotFinal: s.NotFinal}
+	}
+	return out
 }
 
 // report builds day's report from data.

@@ -2,11 +2,15 @@ package main
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"reconciled/internal/config"
+	"reconciled/internal/fakeapi"
 	"reconciled/internal/mail/mailtest"
+	"reconciled/internal/report"
 )
 
 // TestScheduleKeyOneReadingOfASchedule: the daemon knows a schedule by two
@@ -74,5 +78,42 @@ func TestScheduleKeyOneReadingOfASchedule(t *testing.T) {
 		if n := mails(); n != 1 {
 			t.Errorf("%s: the day was produced again (%d mails queued)", c.name, n)
 		}
+	}
+}
+
+// TestReportShowsTheLedgersSyncHealth: the report reads no database; what
+// it shows of the sync (failing by the ledger's rule, the counts) is
+// what the command hands it.
+func TestReportShowsTheLedgersSyncHealth(t *testing.T) {
+	w := newWorld(t, 500, 30*time.Minute, "")
+	w.mustRun(t, "sync")
+	w.now = w.now.Add(time.Minute)
+	w.fake.SetFaults(fakeapi.Faults{EchoStatus: 403})
+	if code, _, _ := w.run(t, "sync"); code == 0 {
+		t.Fatal("a sync refused by the Data API succeeded")
+	}
+	w.fake.SetFaults(fakeapi.Faults{})
+	text := w.mustRun(t, "report", "--date", w.now.AddDate(0, 0, -1).Format(time.DateOnly))
+	_, table, _ := strings.Cut(text, "Sync health per project\n")
+	table, _, _ = strings.Cut(table, "\n\n")
+	stored := int64(0)
+	projects := 0
+	for _, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || (f[0] != "579" && f[0] != "580") {
+			continue
+		}
+		projects++
+		if f[1] != report.HealthFailing {
+			t.Errorf("project %s: health %q after a refused sync, want %q", f[0], f[1], report.HealthFailing)
+		}
+		n, err := strconv.ParseInt(f[len(f)-2], 10, 64)
+		if err != nil {
+			t.Fatalf("project %s: operations %q: %v", f[0], f[len(f)-2], err)
+		}
+		stored += n
+	}
+	if projects != 2 || stored != 500 {
+		t.Errorf("the sync table shows %d projects holding %d operations, want 2 holding the fake's 500:\n%s", projects, stored, table)
 	}
 }
