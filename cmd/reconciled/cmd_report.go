@@ -171,8 +171,8 @@ type dailyReport struct {
 // is stored now and the sync state of every project.
 type reportData struct {
 	items   []domain.Item
-	states  []ledger.SyncState
-	unknown []ledger.WordCount // ECommPay words no one gave a meaning
+	states  []report.SyncState
+	unknown []domain.WordCount // ECommPay words no one gave a meaning
 }
 
 // reportData reconciles what is stored (without asking the Data API, as an
@@ -187,7 +187,17 @@ func (m *Main) reportData(ctx context.Context, cfg *config.Config, l *ledger.Led
 		return reportData{}, err
 	}
 	words, err := l.WordCounts()
-	return reportData{items: run.out.Items, states: states, unknown: ledger.Unknown(words, cfg.Vocabulary())}, err
+	return reportData{items: run.out.Items, states: reportSync(states), unknown: ledger.Unknown(words, cfg.Vocabulary())}, err
+}
+
+// reportSync is what a report shows of the ledger's sync states.
+func reportSync(states []ledger.SyncState) []report.SyncState {
+	out := make([]report.SyncState, len(states))
+	for i, s := range states {
+		out[i] = report.SyncState{Project: s.Project, Watermark: s.Watermark, LastAttempt: s.LastAttempt, LastSuccess: s.LastSuccess,
+			LastError: s.LastError, LastErrorAt: s.LastErrorAt, Failing: s.Failing(), Operations: s.Operations, NotFinal: s.NotFinal}
+	}
+	return out
 }
 
 // report builds day's report from data.
@@ -268,7 +278,7 @@ func (dr *dailyReport) mail(ob *outbox.Outbox, to []string, format, key string, 
 // to maxCatchUpDays back, all from one reconciliation of what is stored.
 func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
 	loc := cfg.Zone()
-	prefix := producedPrefix("report", s)
+	_, prefix := scheduleKeys(s)
 	days, err := d.dueDays(prefix, previousDay(d.m.Now(), loc), loc)
 	if err != nil {
 		return err
@@ -300,14 +310,6 @@ func (d *daemon) reportJob(ctx context.Context, cfg *config.Config, s config.Sch
 // maxCatchUpDays bounds how far back a report job goes for days missed
 // while the daemon was down.
 const maxCatchUpDays = 7
-
-// producedPrefix names what a schedule produces, without its cron: the key
-// of a day is the prefix and the day.
-func producedPrefix(job string, s config.Schedule) string {
-	to := slices.Clone(s.To)
-	slices.Sort(to)
-	return job + "|what=" + s.What + "|format=" + cmp.Or(s.Format, "xlsx") + "|to=" + strings.Join(to, ",") + "|"
-}
 
 // dueDays are the days up to last not produced under prefix yet: last
 // alone for a schedule that never produced anything, else every day after
@@ -389,7 +391,7 @@ func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Sch
 func (d *daemon) exportJob(ctx context.Context, cfg *config.Config, s config.Schedule) error {
 	loc := cfg.Zone()
 	yesterday := previousDay(d.m.Now(), loc)
-	prefix := producedPrefix("export", s)
+	_, prefix := scheduleKeys(s)
 	days, err := d.dueDays(prefix, yesterday, loc)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -270,25 +272,33 @@ func socketLimits(cfg *config.Config) control.Limits {
 func (d *daemon) jobs(cfg *config.Config) []schedule.Job {
 	var jobs []schedule.Job
 	for _, s := range cfg.Schedules {
-		jobs = append(jobs, schedule.Job{Key: scheduleKey(s), Name: s.Job, Spec: s.Cron, Run: func(ctx context.Context) error { return d.job(ctx, cfg, s) }})
+		runKey, _ := scheduleKeys(s)
+		jobs = append(jobs, schedule.Job{Key: runKey, Name: s.Job, Spec: s.Cron, Run: func(ctx context.Context) error { return d.job(ctx, cfg, s) }})
 	}
 	return jobs
 }
 
-// scheduleKey names a schedule by what it does and when: the same entry
-// after a restart or a reload keeps its last run.
-func scheduleKey(s config.Schedule) string {
-	k := s.Job + " " + s.Cron
+// scheduleKeys names a schedule in the database, from one reading of it, so
+// that its two names agree on when an edited entry is the same schedule:
+// recipients in any order, the default format written out or not. run (job,
+// cron, what, format unless the default, recipients) keys its last run
+// (schedule.Job.Key, shown by status); produced (the same without the cron)
+// is the prefix of the days it made, so a cron moved by a reload makes
+// nothing twice. Both forms are the ones earlier releases stored.
+func scheduleKeys(s config.Schedule) (run, produced string) {
+	to := strings.Join(slices.Sorted(slices.Values(s.To)), ",")
+	format := cmp.Or(s.Format, "xlsx")
+	run = s.Job + " " + s.Cron
 	if s.What != "" {
-		k += " what=" + s.What
+		run += " what=" + s.What
 	}
-	if s.Format != "" {
-		k += " format=" + s.Format
+	if format != "xlsx" {
+		run += " format=" + format
 	}
-	if len(s.To) > 0 {
-		k += " to=" + strings.Join(s.To, ",")
+	if to != "" {
+		run += " to=" + to
 	}
-	return k
+	return run, s.Job + "|what=" + s.What + "|format=" + format + "|to=" + to + "|"
 }
 
 // job runs one scheduled job as its command.

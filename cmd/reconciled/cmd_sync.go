@@ -10,6 +10,7 @@ import (
 
 	"reconciled/internal/config"
 	"reconciled/internal/dataapi"
+	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 	"reconciled/internal/report"
 	"reconciled/internal/syncer"
@@ -61,9 +62,9 @@ func syncSummary(r syncer.Result) string {
 	s := fmt.Sprintf("sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s",
 		r.Pages, r.Operations, r.New, r.Updated, r.Unchanged, r.Elapsed.Round(time.Millisecond))
 	var notes []string
-	var words []ledger.WordCount
+	var words []domain.WordCount
 	for w, n := range r.Unknown {
-		words = append(words, ledger.WordCount{Field: w.Field, Word: w.Word, Count: int64(n)})
+		words = append(words, domain.WordCount{Field: w.Field, Word: w.Word, Count: int64(n)})
 	}
 	top, more := report.TopUnknown(words)
 	for _, w := range top {

@@ -304,6 +304,15 @@ const (
 	FieldPaymentStatus   Field = 'p'
 )
 
+// WordCount is how many operations carry one word in one field (the
+// ledger counts what it stores; the sync, status and the report show the
+// words the vocabulary does not know).
+type WordCount struct {
+	Field Field
+	Word  string
+	Count int64
+}
+
 // Fields lists them in the order reports show them.
 var Fields = []Field{FieldOperationType, FieldOperationStatus, FieldPaymentStatus}
 

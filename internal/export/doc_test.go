@@ -11,7 +11,6 @@ import (
 
 	"reconciled/internal/doccheck"
 	"reconciled/internal/domain"
-	"reconciled/internal/ledger"
 	"reconciled/internal/report"
 )
 
@@ -174,8 +173,8 @@ func TestReferenceListsTheColumnsOfEveryExport(t *testing.T) {
 		day := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 		r := report.Build(report.Input{Date: day, Now: day.Add(30 * time.Hour),
 			Items:   []domain.Item{{Result: domain.ResultOverdue, PaymentID: "p1", Type: domain.RecordPurchase, CreatedAt: day}},
-			Sync:    []ledger.SyncState{{Project: 580}},
-			Unknown: []ledger.WordCount{{Field: domain.FieldOperationStatus, Word: "awaiting review", Count: 2}}})
+			Sync:    []report.SyncState{{Project: 580}},
+			Unknown: []domain.WordCount{{Field: domain.FieldOperationStatus, Word: "awaiting review", Count: 2}}})
 		sheets, headers := xlsxSheets(t, func(w io.Writer) error { return ReportXLSX(w, r, XLSXOptions{}) })
 		checkSheets(t, doc, "report.xlsx", sheets, headers, nil, nil, r.Day(), nil)
 	})

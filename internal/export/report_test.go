@@ -11,7 +11,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"reconciled/internal/domain"
-	"reconciled/internal/ledger"
 	"reconciled/internal/report"
 )
 
@@ -33,8 +32,8 @@ func TestReportXLSX(t *testing.T) {
 		{Result: domain.ResultOverdue, PaymentID: "o1", Type: "payout", Method: "card", CreatedAt: now.Add(-10 * 24 * time.Hour),
 			Provider: &domain.Operation{SumInitial: money(200, "JPY"), OperationStatus: "processing"}},
 	}
-	sync := []ledger.SyncState{{Project: 580, LastSuccess: now.Add(-time.Hour), Watermark: now.Add(-time.Hour),
-		LastError: "timeout", LastErrorAt: now.Add(-2 * time.Hour), Counts: ledger.Counts{Operations: 42, NotFinal: 3}}}
+	sync := []report.SyncState{{Project: 580, LastSuccess: now.Add(-time.Hour), Watermark: now.Add(-time.Hour),
+		LastError: "timeout", LastErrorAt: now.Add(-2 * time.Hour), Operations: 42, NotFinal: 3}}
 	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: items, Sync: sync})
 
 	var b bytes.Buffer

@@ -85,18 +85,11 @@ func putWordCounts(b *bolt.Bucket, delta map[WordKey]int64) error {
 	return nil
 }
 
-// WordCount is how many stored operations carry one word in one field.
-type WordCount struct {
-	Field domain.Field
-	Word  string
-	Count int64
-}
-
 // WordCounts lists how many stored operations have each type, status and
 // payment status, in key order (by field, then word). A database not yet
 // migrated to schema 2 (opened read-only) has none.
-func (l *Ledger) WordCounts() ([]WordCount, error) {
-	var out []WordCount
+func (l *Ledger) WordCounts() ([]domain.WordCount, error) {
+	var out []domain.WordCount
 	err := l.view(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketWords)
 		if b == nil {
@@ -107,7 +100,7 @@ func (l *Ledger) WordCounts() ([]WordCount, error) {
 			if len(k) == 0 || size <= 0 {
 				return fmt.Errorf("ledger: word count %x is damaged", k)
 			}
-			out = append(out, WordCount{Field: domain.Field(k[0]), Word: string(k[1:]), Count: int64(u)})
+			out = append(out, domain.WordCount{Field: domain.Field(k[0]), Word: string(k[1:]), Count: int64(u)})
 			return nil
 		})
 	})
@@ -115,8 +108,8 @@ func (l *Ledger) WordCounts() ([]WordCount, error) {
 }
 
 // Unknown lists the words of counts that v does not know.
-func Unknown(counts []WordCount, v *domain.Vocabulary) []WordCount {
-	var out []WordCount
+func Unknown(counts []domain.WordCount, v *domain.Vocabulary) []domain.WordCount {
+	var out []domain.WordCount
 	for _, c := range counts {
 		if !v.Known(c.Field, c.Word) {
 			out = append(out, c)

@@ -8,6 +8,11 @@
 // workbook). Amounts are int64 minor units per ISO 4217 currency, as
 // everywhere in reconciled: they are never summed across currencies and
 // never pass through a float.
+//
+// The package reads no database: the sync state and the unknown words come
+// in as plain values (SyncState, domain.WordCount) that the caller reads
+// from the ledger, so report (and export, which writes its workbook) links
+// no bbolt.
 package report
 
 import (
@@ -19,7 +24,6 @@ import (
 	"time"
 
 	"reconciled/internal/domain"
-	"reconciled/internal/ledger"
 )
 
 // Input is what a report is built from.
@@ -34,12 +38,29 @@ type Input struct {
 	Now time.Time
 	// Items is the whole current reconciliation.
 	Items []domain.Item
-	// Sync is the sync state of every project (ledger.SyncStates).
-	Sync []ledger.SyncState
+	// Sync is the sync state of every project.
+	Sync []SyncState
 	// Unknown are the types and statuses of stored operations that
-	// reconciled's vocabulary (with the config's meanings) does not know
-	// (ledger.Unknown of ledger.WordCounts).
-	Unknown []ledger.WordCount
+	// reconciled's vocabulary (with the config's meanings) does not know.
+	Unknown []domain.WordCount
+}
+
+// SyncState is what the report shows of one project's sync. The report
+// reads no database: the caller fills it in (from the ledger's sync state
+// and counts, in the daemon and the report command).
+type SyncState struct {
+	Project int64
+	// Watermark: every operation created up to here has been pulled.
+	Watermark   time.Time
+	LastAttempt time.Time
+	LastSuccess time.Time
+	LastError   string
+	LastErrorAt time.Time
+	// Failing: the last attempt failed (the ledger's rule, an error newer
+	// than the last success, is the caller's to apply).
+	Failing    bool
+	Operations int64 // operations stored
+	NotFinal   int64 // of them, not in a final status yet
 }
 
 // Tally is a number of items and the sum of their amounts, in minor units
@@ -156,7 +177,7 @@ const (
 
 // SyncRow is one project's sync state and what it means for the report.
 type SyncRow struct {
-	ledger.SyncState
+	SyncState
 	Health string // HealthOK, HealthBehind, HealthFailing or HealthNever
 }
 
@@ -184,7 +205,7 @@ type Report struct {
 	// as they came, read as not final. The most frequent MaxUnknown;
 	// UnknownMore counts the others (a hostile or broken upstream could
 	// send a new word with every operation).
-	Unknown     []ledger.WordCount
+	Unknown     []domain.WordCount
 	UnknownMore int
 
 	// ListLimit caps the open exceptions HTML and Text list (0: all of
@@ -333,9 +354,9 @@ const MaxUnknown = 20
 
 // TopUnknown sorts words by how many operations have them (most first) and
 // keeps MaxUnknown of them; it returns how many it left out.
-func TopUnknown(words []ledger.WordCount) ([]ledger.WordCount, int) {
+func TopUnknown(words []domain.WordCount) ([]domain.WordCount, int) {
 	top := slices.Clone(words)
-	slices.SortStableFunc(top, func(a, b ledger.WordCount) int {
+	slices.SortStableFunc(top, func(a, b domain.WordCount) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Field, b.Field), strings.Compare(a.Word, b.Word))
 	})
 	if len(top) > MaxUnknown {
@@ -346,7 +367,7 @@ func TopUnknown(words []ledger.WordCount) ([]ledger.WordCount, int) {
 
 // DescribeUnknown says what one unknown word is, as the report and status
 // show it: "2 operations in an unknown status "awaiting foo"".
-func DescribeUnknown(w ledger.WordCount) string {
+func DescribeUnknown(w domain.WordCount) string {
 	n := strconv.FormatInt(w.Count, 10) + " operations"
 	if w.Count == 1 {
 		n = "1 operation"
@@ -417,11 +438,11 @@ func derefSorted[K comparable, V any](m map[K]*V, cmp func(a, b *V) int) []V {
 
 // health judges a project's sync for a report whose day ends at end. A
 // day that is not over yet cannot be pulled to its end: that is no lag.
-func health(s ledger.SyncState, end, now time.Time) string {
+func health(s SyncState, end, now time.Time) string {
 	switch {
 	case s.LastSuccess.IsZero() && s.LastErrorAt.IsZero():
 		return HealthNever
-	case s.Failing():
+	case s.Failing:
 		return HealthFailing
 	case s.Watermark.Before(end) && !now.Before(end):
 		return HealthBehind

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/net/html"
 
 	"reconciled/internal/domain"
-	"reconciled/internal/ledger"
 )
 
 func kyiv(t testing.TB) *time.Location {
@@ -32,7 +31,7 @@ type fixture struct {
 	loc            *time.Location
 	day, end, now  time.Time
 	items          []domain.Item
-	sync           []ledger.SyncState
+	sync           []SyncState
 	weirdPaymentID string
 }
 
@@ -75,12 +74,12 @@ func newFixture(t testing.TB) fixture {
 		item(domain.ResultStatusMismatch, "p13", "card", f.end, uah(4000), uah(4000)),                                     // the next day's first instant
 		item(domain.ResultPending, "p14", "card", f.day.Add(-time.Second), nil, jpy(50)),                                  // the day before
 	}
-	f.sync = []ledger.SyncState{
+	f.sync = []SyncState{
 		{Project: 582, LastSuccess: f.now.Add(-time.Hour), LastAttempt: f.now.Add(-time.Hour), Watermark: f.end.Add(-time.Hour)},
 		{Project: 580, LastSuccess: f.now.Add(-10 * time.Minute), LastAttempt: f.now.Add(-10 * time.Minute), Watermark: f.now.Add(-10 * time.Minute),
-			LastError: "old timeout", LastErrorAt: f.now.Add(-48 * time.Hour), Counts: ledger.Counts{Operations: 123456, NotFinal: 7}},
+			LastError: "old timeout", LastErrorAt: f.now.Add(-48 * time.Hour), Operations: 123456, NotFinal: 7},
 		{Project: 579, LastSuccess: f.now.Add(-48 * time.Hour), LastAttempt: f.now.Add(-5 * time.Minute), Watermark: f.now.Add(-48 * time.Hour),
-			LastError: "data_api: 401 <script>alert(1)</script>", LastErrorAt: f.now.Add(-5 * time.Minute), Counts: ledger.Counts{Operations: 10}},
+			LastError: "data_api: 401 <script>alert(1)</script>", LastErrorAt: f.now.Add(-5 * time.Minute), Failing: true, Operations: 10},
 		{Project: 581},
 	}
 	return f
@@ -555,7 +554,7 @@ func TestText(t *testing.T) {
 
 func TestReportNamesUnknownWords(t *testing.T) {
 	r := Build(Input{Date: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), Now: time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC),
-		Unknown: []ledger.WordCount{{Field: domain.FieldOperationStatus, Word: "awaiting foo", Count: 2},
+		Unknown: []domain.WordCount{{Field: domain.FieldOperationStatus, Word: "awaiting foo", Count: 2},
 			{Field: domain.FieldOperationType, Word: "gift <card>", Count: 1}}})
 	var text, html strings.Builder
 	if err := r.Text(&text); err != nil {
@@ -585,9 +584,9 @@ func TestReportNamesUnknownWords(t *testing.T) {
 // A broken upstream sending a new word with every operation does not make
 // the report endless.
 func TestReportListsTheMostFrequentUnknownWords(t *testing.T) {
-	var words []ledger.WordCount
+	var words []domain.WordCount
 	for i := 0; i < 500; i++ {
-		words = append(words, ledger.WordCount{Field: domain.FieldOperationStatus, Word: "odd " + strconv.Itoa(i), Count: int64(1 + i%7)})
+		words = append(words, domain.WordCount{Field: domain.FieldOperationStatus, Word: "odd " + strconv.Itoa(i), Count: int64(1 + i%7)})
 	}
 	r := Build(Input{Now: time.Now(), Unknown: words})
 	if len(r.Unknown) != MaxUnknown || r.UnknownMore != 500-MaxUnknown || r.Unknown[0].Count != 7 {
