@@ -37,8 +37,9 @@ var imports = map[string][]string{
 	"internal/analytics":     {"internal/domain"},
 	"internal/report":        {"internal/domain"},
 	"internal/export":        {"internal/domain", "internal/scratch", "internal/report", "internal/analytics"},
-	"internal/mail":          {"internal/redact", "internal/config"}, // config: until issue 12 point 3 gives mail its own options
-	"internal/mail/mailtest": {"internal/config"},
+	"internal/mail":          {"internal/redact"},
+	"internal/mail/mailtest": {"internal/mail"},
+	"internal/outbox":        {"internal/config", "internal/ledger", "internal/mail"}, // like syncer: wires adapters for one use
 	"internal/syncer":        {"internal/dataapi", "internal/domain", "internal/ledger"},
 	"internal/config":        {"internal/dataapi", "internal/domain", "internal/schedule"},
 	"internal/control":       {"internal/scratch"},
@@ -55,7 +56,6 @@ var testPeers = []string{"internal/fakeapi", "internal/mail/mailtest", "internal
 // testImports are further imports of one package's tests.
 var testImports = map[string][]string{
 	"internal/schedule": {"internal/ledger"}, // the runner against the real Store
-	"internal/mail":     {"internal/config"}, // until issue 12 point 3, as mail itself
 }
 
 // adapters talk to one outside thing each (the Data API, the database, the
@@ -82,6 +82,7 @@ var neverLinks = []struct {
 	{"internal/domain", []string{module}, "domain is the vocabulary everyone shares: it imports nothing of ours"},
 	{"internal/report", []string{module + "/internal/ledger", "go.etcd.io/bbolt"}, "the report is built from plain values the caller reads"},
 	{"internal/export", []string{module + "/internal/ledger", "go.etcd.io/bbolt"}, "an export writes values it is handed; it opens no database"},
+	{"internal/mail", []string{module + "/internal/config"}, "mail takes its own options; the caller converts the config"},
 }
 
 type pkg struct {
