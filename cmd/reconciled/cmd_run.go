@@ -335,10 +335,8 @@ func previousDay(now time.Time, loc *time.Location) time.Time {
 func (d *daemon) command(ctx context.Context, cfg *config.Config, name string, args ...string) error {
 	jm := d.jobMain(cfg, name)
 	defer jm.Stdout.(*logWriter).Flush()
-	for _, c := range commands {
-		if c.name == name {
-			return c.run(jm, ctx, args)
-		}
+	if c, ok := lookup(name); ok {
+		return c.run(jm, ctx, args)
 	}
 	return fmt.Errorf("no command %q", name)
 }

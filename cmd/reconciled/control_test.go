@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,17 +162,21 @@ func TestOutputArgIsTheFlagsLast(t *testing.T) {
 	}
 }
 
-// outputArg knows every flag of export and report that takes no value (a
+// outputArg knows every flag of the commands with -o that takes no value (a
 // new one unknown to it would hide the -o after it, and the daemon would
 // then refuse the command as one naming a path without its file).
 func TestOutputArgKnowsTheBoolFlags(t *testing.T) {
-	for _, name := range []string{"export", "report"} {
+	for _, c := range commandList() {
+		if c.socket == nil || c.socket.output != flagO {
+			continue
+		}
+		name, bools := c.name, c.socket.bools
 		var out bytes.Buffer
 		m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Now: time.Now}
 		m.Run(context.Background(), []string{name, "-h"})
 		for _, line := range strings.Split(out.String(), "\n") {
 			f := strings.Fields(line)
-			if len(f) == 1 && strings.HasPrefix(line, "  -") && !outputCommandBools[strings.TrimLeft(f[0], "-")] { // PrintDefaults: a bool flag has no type
+			if len(f) == 1 && strings.HasPrefix(line, "  -") && !slices.Contains(bools, strings.TrimLeft(f[0], "-")) { // PrintDefaults: a bool flag has no type
 				t.Errorf("%s: the flag %s takes no value and outputArg does not know it", name, f[0])
 			}
 		}

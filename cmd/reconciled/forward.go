@@ -6,20 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"reconciled/internal/control"
 	"reconciled/internal/ledger"
 	"reconciled/internal/records"
 )
-
-// Commands that go through the daemon's control socket when it runs (see
-// internal/control). The others never touch a held database (check-config,
-// demo) or are the daemon (run).
-var forwardable = map[string]bool{
-	"sync": true, "import": true, "reconcile": true, "export": true, "report": true, "status": true,
-	"resolve": true, "unresolve": true, "backup": true, "stats": true, "check": true,
-}
 
 var errCommandFailed = errors.New("the command failed")
 
@@ -30,10 +23,11 @@ var errRemotePath = usagef("through the daemon's control socket, files travel wi
 
 // forward runs the command in the daemon if one answers on the control
 // socket; ok is false when the command is to run here.
-func (m *Main) forward(ctx context.Context, name string, args []string) (code int, ok bool) {
-	if m.ledger != nil || !forwardable[name] {
+func (m *Main) forward(ctx context.Context, c command, args []string) (code int, ok bool) {
+	if m.ledger != nil || c.socket == nil {
 		return 0, false
 	}
+	name := c.name
 	for _, a := range args {
 		if a == "-h" || a == "-help" || a == "--help" {
 			return 0, false
@@ -53,8 +47,8 @@ func (m *Main) forward(ctx context.Context, name string, args []string) (code in
 	}
 	req := control.Request{Args: append([]string{name}, args...)}
 	var input io.Reader
-	if name == "import" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		f, err := openInput(args[0], cfg.Limits.MaxImportBytes)
+	if in := c.socket.file(c.socket.input, args); in != "" {
+		f, err := openInput(in, cfg.Limits.MaxImportBytes)
 		if err != nil {
 			conn.Close()
 			fmt.Fprintf(m.Stderr, "reconciled: import: %v\n", err)
@@ -63,7 +57,7 @@ func (m *Main) forward(ctx context.Context, name string, args []string) (code in
 		defer f.Close()
 		req.Input, req.InputArg, input = f.Name(), 1, &boundedInput{f: f, left: cfg.Limits.MaxImportBytes}
 	}
-	out := outputArg(name, args)
+	out := c.socket.file(c.socket.output, args)
 	if out == "" {
 		code, err := control.Run(ctx, conn, req, input, m.Stdout, m.Stderr, nil)
 		return m.forwardedCode(code, err), true
@@ -144,17 +138,25 @@ func (m *Main) forwardedCode(code int, err error) int {
 	return code
 }
 
-// outputArg is the file a command writes: -o's for export and report,
-// backup's argument.
+// outputArg is the file the command name writes through the socket (-o's
+// for export and report, backup's argument), "" if none.
 func outputArg(name string, args []string) string {
-	switch name {
-	case "backup":
+	if c, ok := lookup(name); ok && c.socket != nil {
+		return c.socket.file(c.socket.output, args)
+	}
+	return ""
+}
+
+// file is the file args name at where: the first argument if it is not a
+// flag, or -o as the flag package reads it (the last -o counts, a flag's
+// value is not a flag, and flags end at "--" or the first argument).
+func (u *socketUse) file(where fileArg, args []string) string {
+	switch where {
+	case firstArg:
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 			return args[0]
 		}
-	case "export", "report":
-		// As the flag package reads them: the last -o counts, a flag's
-		// value is not a flag, and flags end at "--" or the first argument.
+	case flagO:
 		out := ""
 		for i := 0; i < len(args); i++ {
 			a := args[i]
@@ -168,7 +170,7 @@ func outputArg(name string, args []string) string {
 			case name == "o" && i+1 < len(args):
 				out = args[i+1]
 				i++
-			case !hasValue && !outputCommandBools[name]:
+			case !hasValue && !slices.Contains(u.bools, name):
 				i++ // its value
 			}
 		}
@@ -176,9 +178,6 @@ func outputArg(name string, args []string) string {
 	}
 	return ""
 }
-
-// outputCommandBools are the flags of export and report that take no value.
-var outputCommandBools = map[string]bool{"bom": true, "send": true, "h": true, "help": true}
 
 // checkCopy returns a Verify for a backup's target: it opens the copy (the
 // temporary file, before it replaces anything) and checks it. Its damage
@@ -206,7 +205,8 @@ func checkCopy(shown string) func(tmp string) error {
 // daemon's config and database, as the person who sent it.
 func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
 	name := c.Args[0]
-	if !forwardable[name] {
+	cmd, ok := lookup(name)
+	if !ok || cmd.socket == nil {
 		fmt.Fprintf(c.Stderr, "reconciled: %s does not run through the daemon\n", name)
 		return exitUsage
 	}
@@ -214,12 +214,7 @@ func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
 	jm := &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: d.m.Getenv, Now: d.m.Now,
 		cfg: cfg, ledger: d.l, protect: d.m.protect, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outbox: d.outbox}
 	jm.setLogger(cfg.Log)
-	for _, cmd := range commands {
-		if cmd.name == name {
-			code := jm.exitCode(cmd.run(jm, ctx, c.Args[1:]))
-			d.idle()
-			return code
-		}
-	}
-	return exitUsage
+	code := jm.exitCode(cmd.run(jm, ctx, c.Args[1:]))
+	d.idle()
+	return code
 }

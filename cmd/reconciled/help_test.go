@@ -25,7 +25,7 @@ func TestHelpGoesToStdout(t *testing.T) {
 			t.Errorf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out, errOut)
 		}
 	}
-	for _, c := range commands {
+	for _, c := range commandList() {
 		for _, h := range []string{"-h", "--help"} {
 			code, out, errOut := run("--config", w.config, c.name, h)
 			if code != exitOK || !strings.HasPrefix(out, "Usage: reconciled "+c.name) || !strings.Contains(out, "Examples:") || errOut != "" {

@@ -95,31 +95,65 @@ func NewMain() *Main {
 type command struct {
 	name, summary string
 	run           func(m *Main, ctx context.Context, args []string) error
+	// socket is how the command runs inside the daemon, through its control
+	// socket, when one holds the database; nil: never (check-config, demo
+	// and run do not touch a held database, or are the daemon).
+	socket *socketUse
 }
 
-// commands is set in init: the daemon runs commands, so the list cannot be
-// a plain initialised variable (an initialisation cycle).
-var commands []command
+// socketUse says which of a command's arguments are files: the client
+// sends the input file's content and writes the output file the daemon
+// streams back, so that the daemon never opens a path a request names.
+type socketUse struct {
+	input  fileArg // import: the file to send
+	output fileArg // export, report: -o; backup: its argument
+	// bools are the command's flags that take no value: the client reads
+	// -o as the flag package would, and must not take a flag's value for
+	// a flag (TestOutputArgKnowsTheBoolFlags holds it to the flag sets).
+	bools []string
+}
 
-func init() { commands = commandList() }
+// fileArg is where a command names a file.
+type fileArg int
 
+const (
+	noFile   fileArg = iota
+	firstArg         // the first argument, before the flags
+	flagO            // the -o flag (the last one given)
+)
+
+// commandList is every command, in the order help lists them. It is a
+// function, not a variable: the daemon runs commands from it, and a
+// variable would be an initialisation cycle.
 func commandList() []command {
 	return []command{
-		{"sync", "pull operations from the Data API now", (*Main).runSync},
-		{"import", "import merchant records from a CSV or XLSX file; all or nothing", (*Main).runImport},
-		{"reconcile", "reconcile now and print a summary by result code", (*Main).runReconcileCmd},
-		{"resolve", "accept an exception by hand, with an audit trail", (*Main).runResolve},
-		{"unresolve", "take a resolution back", (*Main).runUnresolve},
-		{"status", "watermark, last sync and counts per project", (*Main).runStatus},
-		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", (*Main).runExport},
-		{"stats", "the analytics in the terminal", (*Main).runStats},
-		{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig},
-		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", (*Main).runReport},
-		{"backup", "write a consistent copy of the database", (*Main).runBackup},
-		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", (*Main).runCheck},
-		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", (*Main).runDaemon},
-		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo},
+		{"sync", "pull operations from the Data API now", (*Main).runSync, &socketUse{}},
+		{"import", "import merchant records from a CSV or XLSX file; all or nothing", (*Main).runImport, &socketUse{input: firstArg}},
+		{"reconcile", "reconcile now and print a summary by result code", (*Main).runReconcileCmd, &socketUse{}},
+		{"resolve", "accept an exception by hand, with an audit trail", (*Main).runResolve, &socketUse{}},
+		{"unresolve", "take a resolution back", (*Main).runUnresolve, &socketUse{}},
+		{"status", "watermark, last sync and counts per project", (*Main).runStatus, &socketUse{}},
+		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", (*Main).runExport,
+			&socketUse{output: flagO, bools: []string{"bom", "h", "help"}}},
+		{"stats", "the analytics in the terminal", (*Main).runStats, &socketUse{}},
+		{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig, nil},
+		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", (*Main).runReport,
+			&socketUse{output: flagO, bools: []string{"send", "h", "help"}}},
+		{"backup", "write a consistent copy of the database", (*Main).runBackup, &socketUse{output: firstArg}},
+		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", (*Main).runCheck, &socketUse{}},
+		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", (*Main).runDaemon, nil},
+		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo, nil},
 	}
+}
+
+// lookup is the command called name.
+func lookup(name string) (command, bool) {
+	for _, c := range commandList() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // usage writes the program's usage to w: standard output when asked for
@@ -129,7 +163,7 @@ func (m *Main) usage(w io.Writer) {
 
 Commands:
 `)
-	for _, c := range commands {
+	for _, c := range commandList() {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
@@ -163,13 +197,11 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
-	for _, c := range commands {
-		if c.name == name {
-			if code, ok := m.forward(ctx, name, rest); ok {
-				return code
-			}
-			return m.exitCode(c.run(m, ctx, rest))
+	if c, ok := lookup(name); ok {
+		if code, ok := m.forward(ctx, c, rest); ok {
+			return code
 		}
+		return m.exitCode(c.run(m, ctx, rest))
 	}
 	fmt.Fprintf(m.Stderr, "reconciled: unknown command %q\n\n", name)
 	m.usage(m.Stderr)
