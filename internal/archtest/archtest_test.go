@@ -41,7 +41,7 @@ var imports = map[string][]string{
 	"internal/mail/mailtest": {"internal/mail"},
 	"internal/outbox":        {"internal/config", "internal/ledger", "internal/mail"}, // like syncer: wires adapters for one use
 	"internal/syncer":        {"internal/dataapi", "internal/domain", "internal/ledger"},
-	"internal/config":        {"internal/dataapi", "internal/domain", "internal/schedule"},
+	"internal/config":        {"internal/dataapi", "internal/domain", "internal/redact", "internal/schedule"},
 	"internal/control":       {"internal/scratch"},
 	"internal/fakeapi":       {"internal/dataapi", "internal/domain"},
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	netmail "net/mail"
 	"os"
@@ -38,55 +37,13 @@ type Options struct {
 	Timeout  time.Duration // connecting and each step of the conversation; <= 0: DefaultTimeout
 }
 
-// Password is the SMTP password. It never shows its value: not with any
-// fmt verb, not in JSON or text encodings, not in slog; Value gives it
-// where it is sent. The value sits behind a pointer: fmt cannot call
-// Format on a Password held in an unexported field, and then prints its
-// fields; a pointer prints as an address.
-type Password struct{ value *string }
+// Password is the SMTP password (redact.Secret): it never shows its
+// value, with any fmt verb, in JSON or text encodings, or in slog; Value
+// gives it where it is sent.
+type Password = redact.Secret
 
 // NewPassword wraps a password.
-func NewPassword(v string) Password { return Password{value: &v} }
-
-// Value returns the password.
-func (p Password) Value() string {
-	if p.value == nil {
-		return ""
-	}
-	return *p.value
-}
-
-// IsSet reports whether there is a password.
-func (p Password) IsSet() bool { return p.Value() != "" }
-
-// String shows redact.Mark, or nothing for no password.
-func (p Password) String() string {
-	if !p.IsSet() {
-		return ""
-	}
-	return redact.Mark
-}
-
-// GoString is used by %#v.
-func (p Password) GoString() string { return "mail.Password(" + p.String() + ")" }
-
-// Format makes every fmt verb (%v, %s, %q, %x, %#v, …) show String.
-func (p Password) Format(f fmt.State, verb rune) {
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		fmt.Fprint(f, p.GoString())
-	case verb == 'q':
-		fmt.Fprintf(f, "%q", p.String())
-	default:
-		fmt.Fprint(f, p.String())
-	}
-}
-
-// MarshalText keeps the value out of JSON and text encodings.
-func (p Password) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
-
-// LogValue keeps the value out of slog.
-func (p Password) LogValue() slog.Value { return slog.StringValue(p.String()) }
+func NewPassword(v string) Password { return redact.NewSecret(v) }
 
 // Option changes how a Sender connects.
 type Option func(*Sender)
