@@ -1,0 +1,56 @@
+// Package app is reconciled's use cases as typed methods over one value,
+// App: the config, the ledger, the clock, the logger and the outbox. A
+// front door (a command of cmd/reconciled, a scheduled job of the daemon,
+// the control socket; tomorrow an HTTP handler or a callback receiver)
+// builds an App, or takes the daemon's ledger and outbox into one, calls
+// one method with a request struct and formats what it returns. The
+// methods parse no flags and print nothing; a refusal of bad usage is the
+// front door's to make before it calls.
+//
+// A command opens its own ledger and closes it; the daemon builds an App
+// per job from the config it runs on (a reload replaces the config, not
+// the App) and its one open ledger, never a second handle on the file.
+//
+// So far the read-only use cases live here: Status, Export (with the
+// engine run the reconciliation export needs, Reconcile) and Summary
+// (stats and the summary export). Still in cmd/reconciled: sync, import,
+// reconcile's re-check and its saved run, resolve, report, backup, check
+// and the daemon's own coordination. Move one use case at a time, whole.
+package app
+
+import (
+	"io"
+	"log/slog"
+	"time"
+
+	"reconciled/internal/config"
+	"reconciled/internal/ledger"
+	"reconciled/internal/outbox"
+	"reconciled/internal/reconcile"
+)
+
+// App is the program's state for one command or one daemon job.
+type App struct {
+	Config *config.Config // validated
+	Ledger *ledger.Ledger
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Outbox is the daemon's (queueing wakes its loop); nil for a command
+	// run on its own. The read-only use cases do not queue mail.
+	Outbox *outbox.Outbox
+
+	engine reconcile.Config // built once from Config; Now is set per run
+}
+
+// New returns the App of a: its engine settings built from a.Config once.
+// A nil Now is time.Now, a nil Logger discards.
+func New(a App) *App {
+	if a.Now == nil {
+		a.Now = time.Now
+	}
+	if a.Logger == nil {
+		a.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	a.engine = engineConfig(a.Config)
+	return &a
+}

@@ -1,0 +1,83 @@
+package app
+
+import (
+	"context"
+
+	"reconciled/internal/config"
+	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
+	"reconciled/internal/reconcile"
+)
+
+// engineConfig builds the engine's settings from the config, without the
+// time (EngineConfig sets it).
+func engineConfig(cfg *config.Config) reconcile.Config {
+	r := cfg.Reconcile
+	var extra []reconcile.Limit
+	for _, l := range r.Limits {
+		extra = append(extra, reconcile.Limit{Method: l.Method, Type: l.Type, Base: l.Base.Duration, Limit: l.Limit.Duration})
+	}
+	return reconcile.Config{
+		AmountTolerance: r.AmountTolerance,
+		StatusMap:       r.StatusMap,
+		Vocabulary:      cfg.Vocabulary(),
+		Limits:          reconcile.NewLimits(reconcile.Limit{Base: r.DefaultBase.Duration, Limit: r.DefaultLimit.Duration}, extra),
+	}
+}
+
+// EngineConfig is the engine's settings (tolerance, status map,
+// vocabulary, limits), as of now.
+func (a *App) EngineConfig() reconcile.Config {
+	c := a.engine
+	c.Now = a.Now().UTC()
+	return c
+}
+
+// Reconcile runs the engine on what the ledger holds now, asking the Data
+// API nothing: the same data gives the same items. It saves no run.
+func (a *App) Reconcile(ctx context.Context) (reconcile.Output, error) {
+	in, err := LoadInput(ctx, a.Ledger)
+	if err != nil {
+		return reconcile.Output{}, err
+	}
+	return reconcile.Run(in, a.EngineConfig()), nil
+}
+
+// LoadInput reads everything the engine looks at from the ledger: the
+// operations and the records in two read transactions at once.
+func LoadInput(ctx context.Context, l *ledger.Ledger) (reconcile.Input, error) {
+	var in reconcile.Input
+	if n, err := l.Counts(); err == nil {
+		total := int64(0)
+		for _, c := range n {
+			total += c.Operations
+		}
+		in.Operations = make([]domain.Operation, 0, total)
+	}
+	opsErr := make(chan error, 1)
+	go func() {
+		opsErr <- l.ForEachByID(ctx, func(op *domain.Operation) error {
+			in.Operations = append(in.Operations, *op)
+			return nil
+		})
+	}()
+	if n, err := l.RecordCount(); err == nil {
+		in.Records = make([]domain.Record, 0, n)
+	}
+	err := l.ForEachRecord(func(r *ledger.StoredRecord) error {
+		rec := r.Record
+		if rec.CreatedAt.IsZero() {
+			rec.CreatedAt = r.FirstSeen // a record without a time counts from its import
+		}
+		in.Records = append(in.Records, rec)
+		return nil
+	})
+	if err2 := <-opsErr; err == nil {
+		err = err2
+	}
+	if err != nil {
+		return in, err
+	}
+	in.Resolutions, err = l.Resolutions()
+	return in, err
+}
