@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"reconciled"
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/domain"
 	"reconciled/internal/export"
@@ -176,7 +177,10 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 
 	// 6. Export the payment register and the reconciliation.
 	opsPath := filepath.Join(abs, "operations.csv")
-	n, err := m.exportOperations(ctx, l, opsPath, ledger.Range{}, export.Filter{}, export.CSVOptions{})
+	a := m.app(cfg, l) // the demo's config: data_api.tz is UTC
+	n, err := m.writeExport(ctx, opsPath, func(w io.Writer) (int, error) {
+		return a.Export(ctx, app.ExportRequest{What: "operations", Format: "csv"}, w)
+	})
 	if err != nil {
 		return err
 	}
@@ -188,7 +192,8 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	sumPath := filepath.Join(abs, "analytics.xlsx")
-	summary2, err := m.summarise(ctx, l, ledger.Range{}, export.Filter{}, time.UTC, m.newProgress("analytics", -1))
+	p := m.newProgress("analytics", -1)
+	summary2, err := a.Summary(ctx, app.SummaryRequest{Seen: func() { p.add(1) }})
 	if err != nil {
 		return err
 	}

@@ -7,9 +7,8 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
 
-	"reconciled/internal/analytics"
+	"reconciled/internal/app"
 	"reconciled/internal/domain"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
@@ -103,64 +102,18 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 	if !f.from.t.IsZero() && !f.to.t.IsZero() && !f.to.t.After(f.from.t) {
 		return usagef("--to must be after --from")
 	}
-	loc := cfg.Zone()
 	l, err := m.openLedger(cfg, true)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	csvOpts := export.CSVOptions{Delimiter: comma[0], BOM: *f.bom, Location: loc}
-	xlsxOpts := export.XLSXOptions{Location: loc}
-	opFilter := export.Filter{Projects: f.projects, Methods: f.methods, Statuses: f.statuses, Types: f.types, Currencies: f.currencies}
-	window := ledger.Range{From: f.from.t, To: f.to.t}
 	p := m.newProgress("export", m.operationCount(l))
 	defer p.done()
-
-	var n int
-	switch *f.what {
-	case "operations":
-		src := func(fn func(*domain.Operation) error) error {
-			return l.ForEach(ctx, window, func(op *domain.Operation) error { p.add(1); return fn(op) })
-		}
-		n, err = m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) {
-			if *f.format == "xlsx" {
-				return export.OperationsXLSX(w, src, opFilter, xlsxOpts, nil)
-			}
-			return export.OperationsCSV(w, src, opFilter, csvOpts)
-		})
-	case "reconciliation":
-		// The engine runs on what is stored now, without asking the Data
-		// API: the same data gives the same file.
-		var run reconcileRun
-		if run, err = m.runReconcile(ctx, cfg, l, false); err != nil {
-			return err
-		}
-		itemFilter := export.ItemFilter{Results: f.results, Projects: f.projects, Methods: f.methods, Types: f.types,
-			Statuses: f.statuses, Currencies: f.currencies, From: f.from.t, To: f.to.t}
-		n, err = m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) {
-			if *f.format == "xlsx" {
-				return export.ReconciliationXLSX(w, run.out.Items, itemFilter, xlsxOpts)
-			}
-			return export.ReconciliationCSV(w, run.out.Items, itemFilter, csvOpts)
-		})
-	case "summary":
-		var s *analytics.Summary
-		if s, err = m.summarise(ctx, l, window, opFilter, loc, p); err != nil {
-			return err
-		}
-		n, err = m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) {
-			if *f.format == "xlsx" {
-				return len(s.ByDay), export.SummaryXLSX(w, s, xlsxOpts)
-			}
-			return export.SummaryCSV(w, s, *f.by, csvOpts)
-		})
-	case "audit":
-		var events []domain.AuditEvent
-		if events, err = l.Audit(); err != nil {
-			return err
-		}
-		n, err = m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) { return export.AuditCSV(w, events, csvOpts) })
-	}
+	req := app.ExportRequest{What: *f.what, Format: *f.format, From: f.from.t, To: f.to.t,
+		Filter:  export.Filter{Projects: f.projects, Methods: f.methods, Statuses: f.statuses, Types: f.types, Currencies: f.currencies},
+		Results: f.results, By: *f.by, Delimiter: comma[0], BOM: *f.bom, Seen: func() { p.add(1) }}
+	a := m.app(cfg, l)
+	n, err := m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) { return a.Export(ctx, req, w) })
 	if err != nil {
 		return err
 	}
@@ -169,19 +122,6 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "export: %d %s rows written to %s\n", n, *f.what, *f.out)
 	}
 	return nil
-}
-
-// summarise builds the analytics of the operations in window that pass f.
-func (m *Main) summarise(ctx context.Context, l *ledger.Ledger, window ledger.Range, f export.Filter, loc *time.Location, p *progress) (*analytics.Summary, error) {
-	b := analytics.NewBuilder(loc)
-	err := l.ForEach(ctx, window, func(op *domain.Operation) error {
-		p.add(1)
-		if f.Match(op) {
-			b.Add(op)
-		}
-		return nil
-	})
-	return b.Summary(window.From, window.To), err
 }
 
 // operationCount is how many operations are stored, for progress.
@@ -234,11 +174,4 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.w.Write(p)
-}
-
-// exportOperations writes the register to path (atomically) or, with no
-// path, to standard output.
-func (m *Main) exportOperations(ctx context.Context, l *ledger.Ledger, path string, r ledger.Range, f export.Filter, o export.CSVOptions) (int, error) {
-	src := func(fn func(*domain.Operation) error) error { return l.ForEach(ctx, r, fn) }
-	return m.writeExport(ctx, path, func(w io.Writer) (int, error) { return export.OperationsCSV(w, src, f, o) })
 }

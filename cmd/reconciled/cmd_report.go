@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/domain"
 	"reconciled/internal/export"
@@ -417,10 +418,17 @@ func (d *daemon) exportDay(ctx context.Context, cfg *config.Config, s config.Sch
 	}
 	name := fmt.Sprintf("%s-%s.%s", what, day.Format(time.DateOnly), format)
 	path := filepath.Join(dir, name)
-	if err := d.command(ctx, cfg, "export", "--what", what, "--format", format,
-		"--from", day.Format(time.DateOnly), "--to", day.AddDate(0, 0, 1).Format(time.DateOnly), "-o", path); err != nil {
+	req := app.ExportRequest{What: what, Format: format, From: day, To: day.AddDate(0, 0, 1)}
+	a := d.app(cfg, "export")
+	var n int
+	if err := d.m.writeOutput(path, false, func(w io.Writer) error {
+		var err error
+		n, err = a.Export(ctx, req, ctxWriter{ctx, w})
 		return err
+	}); err != nil {
+		return fmt.Errorf("export: %w", err)
 	}
+	a.Logger.Info(fmt.Sprintf("export: %d %s rows written to %s", n, what, path))
 	if _, done, err := d.l.WasProduced(key); err != nil || done {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	sd "github.com/coreos/go-systemd/v22/daemon"
 	"golang.org/x/sys/unix"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/control"
 	"reconciled/internal/export"
@@ -348,6 +349,12 @@ func (d *daemon) jobMain(cfg *config.Config, name string) *Main {
 	out := &logWriter{log: log}
 	return &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: d.m.Getenv, Now: d.m.Now,
 		cfg: cfg, ledger: d.l, logger: log, protect: d.m.protect, outbox: d.outbox}
+}
+
+// app is the App of a job called name: the config it runs on, the
+// daemon's database and outbox, its log lines marked with the job.
+func (d *daemon) app(cfg *config.Config, name string) *app.App {
+	return app.New(app.App{Config: cfg, Ledger: d.l, Now: d.m.Now, Logger: d.m.log().With("job", name), Outbox: d.outbox})
 }
 
 // idle gives memory back between jobs: the database's mapped pages and the

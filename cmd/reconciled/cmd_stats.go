@@ -10,9 +10,9 @@ import (
 	"text/tabwriter"
 
 	"reconciled/internal/analytics"
+	"reconciled/internal/app"
 	"reconciled/internal/domain"
 	"reconciled/internal/export"
-	"reconciled/internal/ledger"
 )
 
 func (m *Main) runStats(ctx context.Context, args []string) error {
@@ -42,14 +42,14 @@ func (m *Main) runStats(ctx context.Context, args []string) error {
 	if err := resolveWindow(cfg, &from, &to); err != nil {
 		return err
 	}
-	loc := cfg.Zone()
 	l, err := m.openLedger(cfg, true)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
 	p := m.newProgress("stats", m.operationCount(l))
-	s, err := m.summarise(ctx, l, ledger.Range{From: from.t, To: to.t}, export.Filter{Projects: projects, Methods: methods, Currencies: currencies}, loc, p)
+	s, err := m.app(cfg, l).Summary(ctx, app.SummaryRequest{From: from.t, To: to.t,
+		Filter: export.Filter{Projects: projects, Methods: methods, Currencies: currencies}, Seen: func() { p.add(1) }})
 	p.done()
 	if err != nil {
 		return err

@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"reconciled/internal/config"
+	"reconciled/internal/app"
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 	"reconciled/internal/report"
@@ -29,73 +30,62 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
-	states, err := l.SyncStates()
+	st, err := m.app(cfg, l).Status(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "database  %s (%.1f MiB)\n\n", l.Path(), float64(l.Size())/(1<<20))
-	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+	return printStatus(m.Stdout, st)
+}
+
+// printStatus writes st as status shows it.
+func printStatus(w io.Writer, st *app.Status) error {
+	fmt.Fprintf(w, "database  %s (%.1f MiB)\n\n", st.Database, float64(st.Size)/(1<<20))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "project\twatermark (UTC)\tlast success\tlast error\toperations\tnot final")
-	var total, open int64
 	var failing []string
-	for _, s := range states {
+	for _, s := range st.Projects {
 		lastErr := "-"
 		if s.Failing() {
 			lastErr = orDash(s.LastErrorAt) + " (below)"
 			failing = append(failing, fmt.Sprintf("  %d, %s: %s", s.Project, orDash(s.LastErrorAt), s.LastError))
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\n", s.Project, orDash(s.Watermark), orDash(s.LastSuccess), lastErr, s.Operations, s.NotFinal)
-		total += s.Operations
-		open += s.NotFinal
 	}
-	fmt.Fprintf(tw, "total\t\t\t\t%d\t%d\n", total, open)
+	fmt.Fprintf(tw, "total\t\t\t\t%d\t%d\n", st.Operations, st.NotFinal)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if len(failing) > 0 {
-		fmt.Fprintf(m.Stdout, "\nlast sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
+		fmt.Fprintf(w, "\nlast sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
 	}
-	if err := m.printUnknownWords(cfg, l); err != nil {
-		return err
-	}
-	if err := m.printBooksStatus(l); err != nil {
-		return err
-	}
-	return m.printDaemonStatus(l)
+	printUnknownWords(w, st.Unknown)
+	printBooksStatus(w, st)
+	return printDaemonStatus(w, st)
 }
 
 // printUnknownWords names the types and statuses of stored operations that
 // the vocabulary (with the config's meanings) does not know.
-func (m *Main) printUnknownWords(cfg *config.Config, l *ledger.Ledger) error {
-	words, err := l.WordCounts()
-	if err != nil {
-		return err
-	}
-	unknown, more := report.TopUnknown(ledger.Unknown(words, cfg.Vocabulary()))
+func printUnknownWords(w io.Writer, words []domain.WordCount) {
+	unknown, more := report.TopUnknown(words)
 	if len(unknown) == 0 {
-		return nil
+		return
 	}
-	fmt.Fprintln(m.Stdout, "\nECommPay words reconciled does not know (stored as they came, read as not final):")
-	for _, w := range unknown {
-		fmt.Fprintf(m.Stdout, "  %s: give it a meaning in %s\n", report.DescribeUnknown(w), report.UnknownKey(w.Field))
+	fmt.Fprintln(w, "\nECommPay words reconciled does not know (stored as they came, read as not final):")
+	for _, u := range unknown {
+		fmt.Fprintf(w, "  %s: give it a meaning in %s\n", report.DescribeUnknown(u), report.UnknownKey(u.Field))
 	}
 	if more > 0 {
-		fmt.Fprintf(m.Stdout, "  and %d more words, each on fewer operations\n", more)
+		fmt.Fprintf(w, "  and %d more words, each on fewer operations\n", more)
 	}
-	return nil
 }
 
 // printDaemonStatus shows the schedules' last runs and the mail outbox.
-func (m *Main) printDaemonStatus(l *ledger.Ledger) error {
-	runs, err := l.JobRuns()
-	if err != nil {
-		return err
-	}
-	if len(runs) > 0 {
-		fmt.Fprintln(m.Stdout, "\nschedules (last run, UTC)")
-		tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-		for _, k := range slices.Sorted(maps.Keys(runs)) {
-			r := runs[k]
+func printDaemonStatus(w io.Writer, st *app.Status) error {
+	if len(st.Schedules) > 0 {
+		fmt.Fprintln(w, "\nschedules (last run, UTC)")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, k := range slices.Sorted(maps.Keys(st.Schedules)) {
+			r := st.Schedules[k]
 			outcome := "ok"
 			if r.Error != "" {
 				outcome = "failed: " + r.Error
@@ -106,13 +96,9 @@ func (m *Main) printDaemonStatus(l *ledger.Ledger) error {
 			return err
 		}
 	}
-	mails, err := l.Outbox(false)
-	if err != nil {
-		return err
-	}
 	var pending, gaveUp []ledger.Mail
 	sent := 0
-	for _, ml := range mails {
+	for _, ml := range st.Mail {
 		switch ml.State() {
 		case ledger.MailSent:
 			sent++
@@ -122,16 +108,16 @@ func (m *Main) printDaemonStatus(l *ledger.Ledger) error {
 			pending = append(pending, ml)
 		}
 	}
-	if len(mails) == 0 {
+	if len(st.Mail) == 0 {
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "\nmail  %d sent, %d pending, %d given up\n", sent, len(pending), len(gaveUp))
+	fmt.Fprintf(w, "\nmail  %d sent, %d pending, %d given up\n", sent, len(pending), len(gaveUp))
 	for _, ml := range pending {
-		fmt.Fprintf(m.Stdout, "  pending   %q to %s, queued %s, %d attempts, next %s, last error: %s\n",
+		fmt.Fprintf(w, "  pending   %q to %s, queued %s, %d attempts, next %s, last error: %s\n",
 			ml.Subject, strings.Join(ml.To, ", "), orDash(ml.Queued), ml.Attempts, orDash(ml.NextAttempt), orText(ml.LastError))
 	}
 	for _, ml := range gaveUp {
-		fmt.Fprintf(m.Stdout, "  GAVE UP   %q to %s, queued %s, %d attempts until %s, last error: %s\n",
+		fmt.Fprintf(w, "  GAVE UP   %q to %s, queued %s, %d attempts until %s, last error: %s\n",
 			ml.Subject, strings.Join(ml.To, ", "), orDash(ml.Queued), ml.Attempts, orDash(ml.GaveUp), orText(ml.LastError))
 	}
 	return nil
@@ -145,35 +131,17 @@ func orText(s string) string {
 }
 
 // printBooksStatus shows the merchant records and the last reconciliation.
-func (m *Main) printBooksStatus(l *ledger.Ledger) error {
-	n, err := l.RecordCount()
-	if err != nil {
-		return err
-	}
-	imports, err := l.Imports()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "\nmerchant records  %d", n)
-	if len(imports) > 0 {
-		last := imports[len(imports)-1]
-		fmt.Fprintf(m.Stdout, " (last import %s at %s by %s: %d new, %d updated, %d unchanged, %d removed)",
+func printBooksStatus(w io.Writer, st *app.Status) {
+	fmt.Fprintf(w, "\nmerchant records  %d", st.Records)
+	if last := st.Import; last != nil {
+		fmt.Fprintf(w, " (last import %s at %s by %s: %d new, %d updated, %d unchanged, %d removed)",
 			domain.CleanName(last.File), orDash(last.At), last.User, last.New, last.Updated, last.Unchanged, last.Removed)
 	}
-	fmt.Fprintln(m.Stdout)
-	run, ok, err := l.LastRun()
-	if err != nil || !ok {
-		return err
+	fmt.Fprintln(w)
+	if run := st.LastRun; run != nil {
+		fmt.Fprintf(w, "last reconcile    %s: %d items, %d exceptions, %d pending, %d resolved\n",
+			orDash(run.At), run.Items, st.Exceptions, run.Counts[domain.ResultPending], run.Counts[domain.ResultResolved])
 	}
-	exceptions := 0
-	for code, c := range run.Counts {
-		if domain.IsException(code) {
-			exceptions += c
-		}
-	}
-	fmt.Fprintf(m.Stdout, "last reconcile    %s: %d items, %d exceptions, %d pending, %d resolved\n",
-		orDash(run.At), run.Items, exceptions, run.Counts[domain.ResultPending], run.Counts[domain.ResultResolved])
-	return nil
 }
 
 func orDash(t time.Time) string {

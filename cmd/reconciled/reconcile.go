@@ -5,68 +5,19 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"time"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
-	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 	"reconciled/internal/reconcile"
 	"reconciled/internal/syncer"
 )
 
-// engineConfig builds the engine's settings from the config.
-func engineConfig(cfg *config.Config, now time.Time) reconcile.Config {
-	r := cfg.Reconcile
-	var extra []reconcile.Limit
-	for _, l := range r.Limits {
-		extra = append(extra, reconcile.Limit{Method: l.Method, Type: l.Type, Base: l.Base.Duration, Limit: l.Limit.Duration})
-	}
-	return reconcile.Config{
-		AmountTolerance: r.AmountTolerance,
-		StatusMap:       r.StatusMap,
-		Vocabulary:      cfg.Vocabulary(),
-		Limits:          reconcile.NewLimits(reconcile.Limit{Base: r.DefaultBase.Duration, Limit: r.DefaultLimit.Duration}, extra),
-		Now:             now.UTC(),
-	}
-}
-
-// loadInput reads everything the engine looks at from the ledger: the
-// operations and the records in two read transactions at once.
-func loadInput(ctx context.Context, l *ledger.Ledger) (reconcile.Input, error) {
-	var in reconcile.Input
-	if n, err := l.Counts(); err == nil {
-		total := int64(0)
-		for _, c := range n {
-			total += c.Operations
-		}
-		in.Operations = make([]domain.Operation, 0, total)
-	}
-	opsErr := make(chan error, 1)
-	go func() {
-		opsErr <- l.ForEachByID(ctx, func(op *domain.Operation) error {
-			in.Operations = append(in.Operations, *op)
-			return nil
-		})
-	}()
-	if n, err := l.RecordCount(); err == nil {
-		in.Records = make([]domain.Record, 0, n)
-	}
-	err := l.ForEachRecord(func(r *ledger.StoredRecord) error {
-		rec := r.Record
-		if rec.CreatedAt.IsZero() {
-			rec.CreatedAt = r.FirstSeen // a record without a time counts from its import
-		}
-		in.Records = append(in.Records, rec)
-		return nil
-	})
-	if err2 := <-opsErr; err == nil {
-		err = err2
-	}
-	if err != nil {
-		return in, err
-	}
-	in.Resolutions, err = l.Resolutions()
-	return in, err
+// app is the App of this command: cfg, the ledger l it opened (or the
+// daemon's it was lent), the command's clock, logger and (in the daemon)
+// outbox.
+func (m *Main) app(cfg *config.Config, l *ledger.Ledger) *app.App {
+	return app.New(app.App{Config: cfg, Ledger: l, Now: m.Now, Logger: m.log(), Outbox: m.outbox})
 }
 
 // reconcileRun is one reconciliation with its re-checks.
@@ -79,12 +30,12 @@ type reconcileRun struct {
 // the engine is unsure of are asked for at the Data API first, and the
 // engine runs again on what was learnt.
 func (m *Main) runReconcile(ctx context.Context, cfg *config.Config, l *ledger.Ledger, recheck bool) (reconcileRun, error) {
-	in, err := loadInput(ctx, l)
+	a := m.app(cfg, l)
+	out, err := a.Reconcile(ctx)
 	if err != nil {
 		return reconcileRun{}, err
 	}
-	ecfg := engineConfig(cfg, m.Now())
-	run := reconcileRun{out: reconcile.Run(in, ecfg)}
+	run := reconcileRun{out: out}
 	if !recheck || !cfg.Reconcile.Recheck || len(run.out.Recheck) == 0 {
 		return run, nil
 	}
@@ -107,11 +58,8 @@ func (m *Main) runReconcile(ctx context.Context, cfg *config.Config, l *ledger.L
 	if run.recheck.New+run.recheck.Updated == 0 {
 		return run, nil
 	}
-	if in, err = loadInput(ctx, l); err != nil {
-		return run, err
-	}
-	run.out = reconcile.Run(in, ecfg)
-	return run, nil
+	run.out, err = a.Reconcile(ctx)
+	return run, err
 }
 
 // currentUser names the person running the command, for the audit trail.
