@@ -41,11 +41,10 @@ var imports = map[string][]string{
 	"internal/mail/mailtest": {"internal/mail"},
 	"internal/outbox":        {"internal/config", "internal/ledger", "internal/mail"}, // like syncer: wires adapters for one use
 	"internal/syncer":        {"internal/dataapi", "internal/domain", "internal/ledger"},
-	"internal/app": {"internal/analytics", "internal/config", "internal/domain", "internal/export", "internal/ledger",
-		"internal/outbox", "internal/reconcile"}, // the use cases: wires adapters, as a front door did
-	"internal/config":  {"internal/dataapi", "internal/domain", "internal/redact", "internal/schedule"},
-	"internal/control": {"internal/scratch"},
-	"internal/fakeapi": {"internal/dataapi", "internal/domain"},
+	"internal/config":        {"internal/dataapi", "internal/domain", "internal/redact", "internal/schedule"},
+	"internal/control":       {"internal/scratch"},
+	"internal/fakeapi":       {"internal/dataapi", "internal/domain"},
+	"internal/app":           {"internal/analytics", "internal/config", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/reconcile"}, // the use cases: they wire adapters, as the front door did
 }
 
 const any = "*"
