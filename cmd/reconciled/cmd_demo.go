@@ -23,7 +23,6 @@ import (
 	"reconciled/internal/fakeapi"
 	"reconciled/internal/ledger"
 	"reconciled/internal/records"
-	"reconciled/internal/syncer"
 )
 
 // The demo's fake Data API credentials: the token has the real one's 30
@@ -110,12 +109,12 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	// 2. Sync, then sync again: the second run re-reads the lookback window
 	// and stores nothing new.
 	fmt.Fprintf(m.Stdout, "2. sync into %s\n", dbPath)
-	res, err := m.sync(ctx, cfg, l, syncer.Options{})
+	res, err := m.sync(ctx, m.app(cfg, l), app.SyncRequest{})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "   %s\n   again: the lookback window is read again, nothing changed upstream, nothing new is stored\n", syncSummary(res))
-	if res, err = m.sync(ctx, cfg, l, syncer.Options{}); err != nil {
+	if res, err = m.sync(ctx, m.app(cfg, l), app.SyncRequest{}); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "   %s\n", syncSummary(res))

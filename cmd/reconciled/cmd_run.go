@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -306,7 +307,10 @@ func scheduleKeys(s config.Schedule) (run, produced string) {
 func (d *daemon) job(ctx context.Context, cfg *config.Config, s config.Schedule) error {
 	switch s.Job {
 	case "sync":
-		return d.command(ctx, cfg, "sync")
+		a := d.app(cfg, "sync")
+		res, err := a.Sync(ctx, app.SyncRequest{})
+		logLines(a.Logger, func(w io.Writer) { fmt.Fprintln(w, syncSummary(res)) })
+		return err
 	case "reconcile":
 		return d.command(ctx, cfg, "reconcile")
 	case "export":
@@ -362,6 +366,14 @@ func (d *daemon) app(cfg *config.Config, name string) *app.App {
 func (d *daemon) idle() {
 	d.l.ReleaseMemory()
 	debug.FreeOSMemory()
+}
+
+// logLines logs what print writes, a record a line, as the command's
+// output when a job runs it.
+func logLines(log *slog.Logger, print func(io.Writer)) {
+	w := &logWriter{log: log}
+	print(w)
+	w.Flush()
 }
 
 // logWriter turns a command's output lines into log records.

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/dataapi"
 	"reconciled/internal/domain"
-	"reconciled/internal/ledger"
 	"reconciled/internal/report"
 	"reconciled/internal/syncer"
 )
@@ -53,7 +53,7 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
-	res, err := m.sync(ctx, cfg, l, syncer.Options{Projects: projects, From: from.t, To: to.t})
+	res, err := m.sync(ctx, m.app(cfg, l), app.SyncRequest{Projects: projects, From: from.t, To: to.t})
 	fmt.Fprintln(m.Stdout, syncSummary(res))
 	return err
 }
@@ -85,56 +85,15 @@ func syncSummary(r syncer.Result) string {
 	return s
 }
 
-// sync runs one sync with progress on a terminal and logs its outcome.
-func (m *Main) sync(ctx context.Context, cfg *config.Config, l *ledger.Ledger, o syncer.Options) (syncer.Result, error) {
-	client, err := newClient(cfg, m)
-	if err != nil {
-		return syncer.Result{}, err
-	}
-	s := &syncer.Syncer{
-		Client:   client,
-		Ledger:   l,
-		Projects: cfg.DataAPI.Projects,
-		Lookback: cfg.DataAPI.Lookback.Duration,
-		Now:      m.Now,
-		Logger:   m.log(),
-		// Words the config gives a meaning are not worth a warning.
-		Vocabulary: cfg.Vocabulary(),
-	}
-	if cfg.DataAPI.Start != "" {
-		s.Start, _ = time.ParseInLocation(time.DateOnly, cfg.DataAPI.Start, cfg.Zone())
-	}
+// sync runs one sync of a with progress on a terminal.
+func (m *Main) sync(ctx context.Context, a *app.App, req app.SyncRequest) (syncer.Result, error) {
 	p := m.newProgress("sync", -1)
-	s.Progress = func(r syncer.Result) {
+	req.Progress = func(r syncer.Result) {
 		p.set(int64(r.Operations), fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated))
 	}
-	args := []any{"projects", describeProjects(o.Projects, cfg.DataAPI.Projects)}
-	if !o.From.IsZero() {
-		args = append(args, "from", o.From, "to", o.To)
-	}
-	m.log().Info("sync started", args...)
-	res, err := s.Run(ctx, o)
-	p.done()
-	switch {
-	case syncer.Stopped(ctx, err):
-		m.log().Info("sync stopped", "reason", "stopped by a signal or Ctrl-C; what was stored is kept", "pages", res.Pages, "operations", res.Operations)
-		return res, fmt.Errorf("sync: %w", err)
-	case err != nil:
-		m.log().Error("sync failed", "err", err)
-		return res, fmt.Errorf("sync: %w", err)
-	}
-	m.log().Info("sync done", "pages", res.Pages, "operations", res.Operations, "new", res.New,
-		"updated", res.Updated, "unchanged", res.Unchanged, "bytes", res.Bytes, "elapsed", res.Elapsed)
-	return res, nil
+	req.Done = p.done
+	return a.Sync(ctx, req)
 }
-
-func describeProjects(flag, cfg []int64) []int64 {
-	if len(flag) > 0 {
-		return flag
-	}
-	return cfg
-}
-
 func newClient(cfg *config.Config, m *Main) (*dataapi.Client, error) {
 	cfg, err := cfg.WithSecrets(config.NeedDataAPI) // as it is when the command resolved them
 	if err != nil {
