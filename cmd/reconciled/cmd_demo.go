@@ -138,24 +138,20 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 
 	// 4. Reconcile, asking the fake about late and missing payments first.
 	fmt.Fprintln(m.Stdout, "4. reconcile")
-	run, err := m.runReconcile(ctx, cfg, l, true)
+	run, err := m.app(cfg, l).RunReconcile(ctx, app.RunRequest{Recheck: true, User: m.user()})
 	if err != nil {
 		return err
 	}
-	summary, _, err := m.recordRun(l, run, time.Time{}, time.Time{})
-	if err != nil {
-		return err
-	}
-	printIndented(m.Stdout, func(w io.Writer) { printSummary(w, summary) })
-	fmt.Fprintf(m.Stdout, "   re-checked %d payments at the Data API first\n", run.recheck.Asked)
+	printIndented(m.Stdout, func(w io.Writer) { printSummary(w, run.Summary) })
+	fmt.Fprintf(m.Stdout, "   re-checked %d payments at the Data API first\n", run.Recheck.Asked)
 	fmt.Fprintln(m.Stdout, "   ECommPay's rarer cases, one of each, as reconciled reads them:")
-	if err := m.printDemoCases(l, run.out.Items); err != nil {
+	if err := m.printDemoCases(l, run.Output.Items); err != nil {
 		return err
 	}
 
 	// 5. Accept one exception by hand, as the finance team would, and
 	// reconcile again: it shows as resolved.
-	for _, it := range run.out.Items {
+	for _, it := range run.Output.Items {
 		if it.Result != domain.ResultAmountMismatch {
 			continue
 		}
@@ -164,13 +160,10 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "5. resolved %s %s (%s) as bank-fee, by %s; reconcile again:\n", rs[0].ID, rs[0].Type, rs[0].Code, rs[0].User)
-		if run, err = m.runReconcile(ctx, cfg, l, false); err != nil {
+		if run, err = m.app(cfg, l).RunReconcile(ctx, app.RunRequest{User: m.user()}); err != nil {
 			return err
 		}
-		if summary, _, err = m.recordRun(l, run, time.Time{}, time.Time{}); err != nil {
-			return err
-		}
-		printIndented(m.Stdout, func(w io.Writer) { printSummary(w, summary) })
+		printIndented(m.Stdout, func(w io.Writer) { printSummary(w, run.Summary) })
 		break
 	}
 
@@ -185,7 +178,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	}
 	recPath := filepath.Join(abs, "reconciliation.csv")
 	k, err := m.writeExport(ctx, recPath, func(w io.Writer) (int, error) {
-		return export.ReconciliationCSV(w, run.out.Items, export.ItemFilter{}, export.CSVOptions{})
+		return export.ReconciliationCSV(w, run.Output.Items, export.ItemFilter{}, export.CSVOptions{})
 	})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
@@ -44,77 +45,24 @@ func (m *Main) runReconcileCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
-	run, err := m.runReconcile(ctx, cfg, l, !*noRecheck)
+	res, err := m.app(cfg, l).RunReconcile(ctx, app.RunRequest{Recheck: !*noRecheck, From: from.t, To: to.t, User: m.user()})
 	if err != nil {
 		return err
 	}
-	summary, reopened, err := m.recordRun(l, run, from.t, to.t)
-	if err != nil {
-		return err
-	}
-	printSummary(m.Stdout, summary)
-	if run.recheck.Asked > 0 {
-		fmt.Fprintf(m.Stdout, "\nre-checked %d payments at the Data API: %d found, %d new and %d updated operations stored, %d failed\n",
-			run.recheck.Asked, run.recheck.Found, run.recheck.New, run.recheck.Updated, run.recheck.Failed)
-	}
-	for _, r := range reopened {
-		fmt.Fprintf(m.Stdout, "re-opened: %s %s, resolved by %s at %s: the data changed\n", r.ID, r.Type, r.User, r.At.Format(time.DateTime))
-	}
+	printRun(m.Stdout, res)
 	return nil
 }
 
-// recordRun stores a run's summary and the resolutions it found re-opened
-// (each logged once in the audit trail), in one transaction.
-func (m *Main) recordRun(l *ledger.Ledger, run reconcileRun, from, to time.Time) (ledger.Run, []domain.Resolution, error) {
-	summary := summarise(inWindow(run.out.Items, from, to), m.Now(), from, to)
-	summary.Rechecked = run.recheck.Asked
-	var events []domain.AuditEvent
-	var reopened []domain.Resolution
-	for _, r := range run.out.Reopened {
-		if !r.ReopenedAt.IsZero() {
-			continue // reported already
-		}
-		r.ReopenedAt = m.Now().UTC()
-		reopened = append(reopened, r)
-		events = append(events, domain.AuditEvent{At: r.ReopenedAt, User: m.user(), Action: domain.AuditReopen,
-			ProjectID: r.ProjectID, ID: r.ID, Type: r.Type, Part: r.Part, Code: r.Code, Reason: r.Reason, Detail: "the data changed since it was resolved"})
+// printRun is what `reconcile` prints of a saved run.
+func printRun(w io.Writer, res app.RunResult) {
+	printSummary(w, res.Summary)
+	if rc := res.Recheck; rc.Asked > 0 {
+		fmt.Fprintf(w, "\nre-checked %d payments at the Data API: %d found, %d new and %d updated operations stored, %d failed\n",
+			rc.Asked, rc.Found, rc.New, rc.Updated, rc.Failed)
 	}
-	return summary, reopened, l.SaveRun(summary, reopened, events)
-}
-
-func inWindow(items []domain.Item, from, to time.Time) []domain.Item {
-	if from.IsZero() && to.IsZero() {
-		return items
+	for _, r := range res.Reopened {
+		fmt.Fprintf(w, "re-opened: %s %s, resolved by %s at %s: the data changed\n", r.ID, r.Type, r.User, r.At.Format(time.DateTime))
 	}
-	var out []domain.Item
-	for _, it := range items {
-		if (!from.IsZero() && it.CreatedAt.Before(from)) || (!to.IsZero() && !it.CreatedAt.Before(to)) {
-			continue
-		}
-		out = append(out, it)
-	}
-	return out
-}
-
-// summarise counts items and sums their amounts per result and currency:
-// ECommPay's amount where there is one, else the merchant's.
-func summarise(items []domain.Item, now, from, to time.Time) ledger.Run {
-	run := ledger.Run{At: now.UTC(), From: from, To: to, Items: len(items), Counts: map[string]int{}, Amounts: map[string]map[string]int64{}}
-	for _, it := range items {
-		run.Counts[it.Result]++
-		var m domain.Money
-		switch {
-		case it.Provider != nil:
-			m = it.Provider.SumInitial
-		case it.Merchant != nil:
-			m = it.Merchant.Amount
-		}
-		if run.Amounts[it.Result] == nil {
-			run.Amounts[it.Result] = map[string]int64{}
-		}
-		run.Amounts[it.Result][m.Currency] += m.Amount
-	}
-	return run
 }
 
 func printSummary(w io.Writer, run ledger.Run) {

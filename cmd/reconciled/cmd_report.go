@@ -179,7 +179,7 @@ type reportData struct {
 // reportData reconciles what is stored (without asking the Data API, as an
 // export does) and reads the sync states.
 func (m *Main) reportData(ctx context.Context, cfg *config.Config, l *ledger.Ledger) (reportData, error) {
-	run, err := m.runReconcile(ctx, cfg, l, false)
+	out, err := m.app(cfg, l).Reconcile(ctx)
 	if err != nil {
 		return reportData{}, err
 	}
@@ -188,7 +188,7 @@ func (m *Main) reportData(ctx context.Context, cfg *config.Config, l *ledger.Led
 		return reportData{}, err
 	}
 	words, err := l.WordCounts()
-	return reportData{items: run.out.Items, states: reportSync(states), unknown: ledger.Unknown(words, cfg.Vocabulary())}, err
+	return reportData{items: out.Items, states: reportSync(states), unknown: ledger.Unknown(words, cfg.Vocabulary())}, err
 }
 
 // reportSync is what a report shows of the ledger's sync states.

@@ -139,7 +139,7 @@ func (m *Main) runResolve(ctx context.Context, args []string) error {
 // resolve accepts the open exceptions of one payment (those that which
 // lets through) and stores the resolutions with their audit events.
 func (m *Main) resolve(ctx context.Context, cfg *config.Config, l *ledger.Ledger, id, reason, note string, which func(domain.ResolutionKey) bool) ([]domain.Resolution, error) {
-	run, err := m.runReconcile(ctx, cfg, l, false)
+	out, err := m.app(cfg, l).Reconcile(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -147,8 +147,8 @@ func (m *Main) resolve(ctx context.Context, cfg *config.Config, l *ledger.Ledger
 	var rs []domain.Resolution
 	var events []domain.AuditEvent
 	var seen []string
-	for i := range run.out.Items {
-		it := &run.out.Items[i]
+	for i := range out.Items {
+		it := &out.Items[i]
 		if !idMatches(it, id) || !which(reconcile.KeyOf(it)) {
 			continue
 		}

@@ -30,9 +30,9 @@ import (
 )
 
 // The daemon. `run` holds the database and runs the [[schedule]] jobs. A
-// job is one of the commands, run in-process on the daemon's config and
-// its open database (Main.cfg, Main.ledger): a scheduled sync is the very
-// code of `reconciled sync`, its output going to the log.
+// job calls the use case of internal/app its command calls, on the
+// daemon's config and its open database (d.app): a scheduled sync is the
+// App.Sync of `reconciled sync`, what the command prints going to the log.
 //
 // Signals: SIGHUP reloads the config (a bad one is logged and the old one
 // keeps running); SIGTERM or SIGINT stop scheduling, cancel the running
@@ -303,7 +303,7 @@ func scheduleKeys(s config.Schedule) (run, produced string) {
 	return run, s.Job + "|what=" + s.What + "|format=" + format + "|to=" + to + "|"
 }
 
-// job runs one scheduled job as its command.
+// job runs one scheduled job: its command's use case.
 func (d *daemon) job(ctx context.Context, cfg *config.Config, s config.Schedule) error {
 	switch s.Job {
 	case "sync":
@@ -312,7 +312,13 @@ func (d *daemon) job(ctx context.Context, cfg *config.Config, s config.Schedule)
 		logLines(a.Logger, func(w io.Writer) { fmt.Fprintln(w, syncSummary(res)) })
 		return err
 	case "reconcile":
-		return d.command(ctx, cfg, "reconcile")
+		a := d.app(cfg, "reconcile")
+		res, err := a.RunReconcile(ctx, app.RunRequest{Recheck: true, User: currentUser(d.m.Getenv)})
+		if err != nil {
+			return err
+		}
+		logLines(a.Logger, func(w io.Writer) { printRun(w, res) })
+		return nil
 	case "export":
 		return d.exportJob(ctx, cfg, s)
 	case "report":
@@ -333,17 +339,6 @@ func jobDir(cfg *config.Config, s config.Schedule, name string) string {
 func previousDay(now time.Time, loc *time.Location) time.Time {
 	y, mo, dd := now.In(loc).Date()
 	return time.Date(y, mo, dd-1, 0, 0, 0, 0, loc)
-}
-
-// command runs one command in-process, on cfg and the daemon's database;
-// what it prints goes to the log.
-func (d *daemon) command(ctx context.Context, cfg *config.Config, name string, args ...string) error {
-	jm := d.jobMain(cfg, name)
-	defer jm.Stdout.(*logWriter).Flush()
-	if c, ok := lookup(name); ok {
-		return c.run(jm, ctx, args)
-	}
-	return fmt.Errorf("no command %q", name)
 }
 
 // jobMain is a Main for a job: the daemon's config and database, its

@@ -10,7 +10,6 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/config"
-	"reconciled/internal/dataapi"
 	"reconciled/internal/domain"
 	"reconciled/internal/report"
 	"reconciled/internal/syncer"
@@ -93,23 +92,4 @@ func (m *Main) sync(ctx context.Context, a *app.App, req app.SyncRequest) (synce
 	}
 	req.Done = p.done
 	return a.Sync(ctx, req)
-}
-func newClient(cfg *config.Config, m *Main) (*dataapi.Client, error) {
-	cfg, err := cfg.WithSecrets(config.NeedDataAPI) // as it is when the command resolved them
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range cfg.Warnings() {
-		m.log().Warn("config warning", "problem", w.Error())
-	}
-	return dataapi.New(dataapi.Options{
-		BaseURL:  cfg.DataAPI.BaseURL,
-		Token:    cfg.DataAPI.Token.Value(),
-		Secret:   []byte(cfg.DataAPI.Secret.Value()),
-		PageSize: cfg.DataAPI.PageSize,
-		Fields:   cfg.DataAPI.Fields,
-		Timeout:  cfg.DataAPI.Timeout.Duration,
-		Retry:    dataapi.Retry{MaxAttempts: cfg.DataAPI.MaxAttempts},
-		Logger:   m.log(),
-	})
 }

@@ -11,11 +11,11 @@
 // per job from the config it runs on (a reload replaces the config, not
 // the App) and its one open ledger, never a second handle on the file.
 //
-// So far the read-only use cases live here: Status, Export (with the
-// engine run the reconciliation export needs, Reconcile) and Summary
-// (stats and the summary export). Still in cmd/reconciled: sync, import,
-// reconcile's re-check and its saved run, resolve, report, backup, check
-// and the daemon's own coordination. Move one use case at a time, whole.
+// The use cases here: Status, Export (with the engine run the
+// reconciliation export needs, Reconcile), Summary (stats and the summary
+// export), Sync and RunReconcile (re-checks, the engine, the saved run).
+// Still in cmd/reconciled: import, resolve, report, backup, check and the
+// daemon's own coordination. Move one use case at a time, whole.
 package app
 
 import (

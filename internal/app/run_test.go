@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
+)
+
+func TestRunReconcileSavesTheSummaryOfItsWindowFromAllData(t *testing.T) {
+	in := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	before := in.Add(-48 * time.Hour)
+	a := testApp(t, []domain.Operation{sale(1, "p-ok", in, 1000), sale(2, "p-short", in, 1000), sale(3, "p-old", before, 700)},
+		[]domain.Record{paid("p-ok", in, 1000), paid("p-short", in, 900), paid("p-old", before, 700)})
+
+	from, to := in.Add(-time.Hour), in.Add(time.Hour)
+	res, err := a.RunReconcile(context.Background(), RunRequest{From: from, To: to, User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Output.Items) != 3 {
+		t.Fatalf("%d items, want all 3 matched", len(res.Output.Items))
+	}
+	s := res.Summary
+	if s.Items != 2 || s.Counts[domain.ResultMatched] != 1 || s.Counts[domain.ResultAmountMismatch] != 1 {
+		t.Fatalf("summary %+v, want the 2 items of the window: one matched, one amount mismatch", s)
+	}
+	if got := s.Amounts[domain.ResultMatched]["EUR"]; got != 1000 {
+		t.Fatalf("matched EUR %d, want 1000 (minor units)", got)
+	}
+	if !s.At.Equal(now) || !s.From.Equal(from) || !s.To.Equal(to) {
+		t.Fatalf("summary at %s for [%s, %s)", s.At, s.From, s.To)
+	}
+	saved, ok, err := a.Ledger.LastRun()
+	if err != nil || !ok {
+		t.Fatalf("no saved run: %v", err)
+	}
+	if saved.Items != 2 || saved.Counts[domain.ResultAmountMismatch] != 1 || !saved.At.Equal(now) {
+		t.Fatalf("saved %+v, want the summary returned", saved)
+	}
+}
+
+func TestRunReconcileReopensAResolutionOnceWhenTheDataChanged(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(1, "p-short", at, 1000)}, []domain.Record{paid("p-short", at, 900)})
+	ctx := context.Background()
+	first, err := a.RunReconcile(ctx, RunRequest{User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := first.Output.Items[0]
+	if it.Result != domain.ResultAmountMismatch {
+		t.Fatalf("result %s, want amount mismatch", it.Result)
+	}
+	k := domain.KeyOf(&it)
+	r := domain.Resolution{ProjectID: k.ProjectID, ID: k.ID, Type: k.Type, Part: k.Part, Code: it.Code, Reason: "bank-fee",
+		User: "tester", At: now, Fingerprint: it.Fingerprint, Summary: it.Reason}
+	if err := a.Ledger.SaveResolutions([]domain.Resolution{r}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The books change: the record now says 950; the resolution was of 900.
+	if _, err := a.Ledger.ImportRecords([]domain.Record{paid("p-short", at, 950)},
+		ledger.Import{At: now, User: "tester", File: "books2.csv", Format: "csv", Lines: 1}, now); err != nil {
+		t.Fatal(err)
+	}
+	second, err := a.RunReconcile(ctx, RunRequest{User: "night-shift"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Reopened) != 1 || second.Reopened[0].ID != r.ID || !second.Reopened[0].ReopenedAt.Equal(now) {
+		t.Fatalf("re-opened %+v, want the one resolution, at now", second.Reopened)
+	}
+	third, err := a.RunReconcile(ctx, RunRequest{User: "night-shift"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(third.Reopened) != 0 {
+		t.Fatalf("re-opened again: %+v", third.Reopened)
+	}
+	events, err := a.Ledger.Audit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reopens []domain.AuditEvent
+	for _, e := range events {
+		if e.Action == domain.AuditReopen {
+			reopens = append(reopens, e)
+		}
+	}
+	if len(reopens) != 1 || reopens[0].User != "night-shift" || reopens[0].ID != r.ID {
+		t.Fatalf("audit re-openings %+v, want one by night-shift", reopens)
+	}
+}
