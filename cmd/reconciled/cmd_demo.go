@@ -130,11 +130,11 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	// The seeds give no times for card purchases; the demo sets a day.
 	cfg.Reconcile.Limits = append(cfg.Reconcile.Limits, demoCardPurchaseLimit)
 	cfg.Reconcile.RecheckInterval.Duration = 10 * time.Millisecond // the fake is local
-	imp, st, err := m.importFile(ctx, cfg, l, recordsPath, records.DefaultSource, "")
+	imp, err := m.importFile(ctx, cfg, l, app.ImportRequest{Path: recordsPath, Source: records.DefaultSource, User: m.user()})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "3. imported %s (%s): %d lines: %d new\n", recordsPath, describeFormat(imp), imp.Lines, st.New)
+	fmt.Fprintf(m.Stdout, "3. imported %s (%s): %d lines: %d new\n", recordsPath, describeFormat(imp.File), imp.File.Lines, imp.Stats.New)
 
 	// 4. Reconcile, asking the fake about late and missing payments first.
 	fmt.Fprintln(m.Stdout, "4. reconcile")

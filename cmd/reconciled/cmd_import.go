@@ -3,15 +3,10 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
@@ -53,7 +48,7 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, stats, err := m.importFile(ctx, cfg, nil, file, src, *sheet)
+	res, err := m.importFile(ctx, cfg, nil, app.ImportRequest{Path: file, Name: m.inputName, Source: src, Sheet: *sheet, User: m.user()})
 	file = domain.CleanName(cmp.Or(m.inputName, file))
 	if err != nil && m.inputPath != "" && m.inputName != "" {
 		// Through the control socket: whatever the error, it names the
@@ -64,59 +59,30 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "import: %s (%s): %d lines: %d new, %d updated, %d unchanged, %d removed\n",
-		file, describeFormat(res), res.Lines, stats.New, stats.Updated, stats.Unchanged, stats.Removed)
+		file, describeFormat(res.File), res.File.Lines, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Removed)
 	return nil
 }
 
-// importFile reads a records file and stores it; l may be nil (then the
-// config's database is opened).
-func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Ledger, file, source, sheet string) (*records.Result, ledger.ImportStats, error) {
-	loc := cfg.RecordsZone()
+// importFile imports req, saying what it does on a terminal. l may be nil:
+// then the config's database is opened once the file has been read.
+func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Ledger, req app.ImportRequest) (app.ImportResult, error) {
 	if m.stderrIsTerminal() {
-		fmt.Fprintf(m.Stderr, "reading %s…\n", domain.CleanName(file))
+		fmt.Fprintf(m.Stderr, "reading %s…\n", domain.CleanName(req.Path))
 	}
-	res, err := records.ReadFile(file, records.Options{
-		Source: source, Columns: cfg.Records.Columns, Statuses: cfg.Records.Statuses, Types: cfg.Records.Types,
-		AmountUnit: cfg.Records.AmountUnit, Location: loc, Sheet: sheet,
-		MaxBytes: cfg.Limits.MaxImportBytes, MaxUnzippedBytes: cfg.Limits.MaxUnzippedBytes,
-	})
-	var fe *records.FileError
-	var le *records.LimitError
-	switch {
-	case errors.As(err, &fe) && m.inputName != "": // through the control socket: name the file as the person did
-		fe.Path = m.inputName
-	case errors.As(err, &le) && m.inputName != "":
-		le.Path = m.inputName
-	}
+	f, err := app.ReadImport(cfg, req)
 	if err != nil {
-		return nil, ledger.ImportStats{}, fmt.Errorf("import: %w", err)
-	}
-	sum, err := fileHash(file)
-	if err != nil {
-		return nil, ledger.ImportStats{}, err
+		return app.ImportResult{}, err
 	}
 	if l == nil {
 		if l, err = m.openLedger(cfg, false); err != nil {
-			return nil, ledger.ImportStats{}, err
+			return app.ImportResult{}, err
 		}
 		defer l.Close()
 	}
 	if m.stderrIsTerminal() {
-		fmt.Fprintf(m.Stderr, "storing %d records…\n", len(res.Records))
+		fmt.Fprintf(m.Stderr, "storing %d records…\n", len(f.Records.Records))
 	}
-	source = domain.CleanName(source)
-	meta := ledger.Import{At: m.Now().UTC(), User: m.user(), File: domain.CleanName(filepath.Base(file)), SHA256: sum, Source: source,
-		Format: res.Format, Encoding: res.Encoding, Lines: res.Lines}
-	if res.Separator != 0 {
-		meta.Separator = string(res.Separator)
-	}
-	stats, err := l.ImportRecords(res.Records, meta, m.Now())
-	if err != nil {
-		return nil, stats, err
-	}
-	m.log().Info("import done", "file", domain.CleanName(cmp.Or(m.inputName, file)), "source", source, "lines", res.Lines, "new", stats.New, "updated", stats.Updated,
-		"unchanged", stats.Unchanged, "removed", stats.Removed)
-	return res, stats, nil
+	return m.app(cfg, l).StoreImport(ctx, f)
 }
 
 func describeFormat(r *records.Result) string {
@@ -125,19 +91,6 @@ func describeFormat(r *records.Result) string {
 	}
 	sep := map[rune]string{',': "','", ';': "';'", '\t': "tab"}[r.Separator]
 	return fmt.Sprintf("csv, %s, %s", r.Encoding, sep)
-}
-
-func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // renamedError is err with a file's name in its text changed; errors.Is

@@ -13,9 +13,11 @@
 //
 // The use cases here: Status, Export (with the engine run the
 // reconciliation export needs, Reconcile), Summary (stats and the summary
-// export), Sync and RunReconcile (re-checks, the engine, the saved run).
-// Still in cmd/reconciled: import, resolve, report, backup, check and the
-// daemon's own coordination. Move one use case at a time, whole.
+// export), Sync, RunReconcile (re-checks, the engine, the saved run) and
+// Import (ReadImport then StoreImport: a command reads the file before it
+// opens the database). Still in cmd/reconciled: resolve, report, backup,
+// check and the daemon's own coordination. Move one use case at a time,
+// whole.
 package app
 
 import (
