@@ -155,7 +155,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		if it.Result != domain.ResultAmountMismatch {
 			continue
 		}
-		rs, err := m.resolve(ctx, cfg, l, it.PaymentID, "bank-fee", "resolved by the demo", func(domain.ResolutionKey) bool { return true })
+		rs, err := m.app(cfg, l).Resolve(ctx, app.ResolveRequest{ID: it.PaymentID, Reason: "bank-fee", Note: "resolved by the demo", User: m.user()})
 		if err != nil {
 			return err
 		}

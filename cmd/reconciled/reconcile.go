@@ -17,6 +17,21 @@ func (m *Main) app(cfg *config.Config, l *ledger.Ledger) *app.App {
 	return app.New(app.App{Config: cfg, Ledger: l, Now: m.Now, Logger: m.log(), Outbox: m.outbox})
 }
 
+// openApp loads the config and opens its database (read-only or not) for
+// a command's one App; closeLedger closes that database, or the daemon's
+// handle a command run inside it was lent.
+func (m *Main) openApp(readOnly bool) (a *app.App, closeLedger func() error, err error) {
+	cfg, err := m.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := m.openLedger(cfg, readOnly)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m.app(cfg, l), l.Close, nil
+}
+
 // currentUser names the person running the command, for the audit trail.
 func currentUser(getenv func(string) string) string {
 	if u, err := user.Current(); err == nil && u.Username != "" {

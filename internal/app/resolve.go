@@ -1,0 +1,129 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"reconciled/internal/domain"
+	"reconciled/internal/reconcile"
+)
+
+// ResolveRequest names the item(s) to accept or to reopen and why.
+type ResolveRequest struct {
+	// ID is the payment id, or "provider:ID" / "operation:ID" for items
+	// without one (operation:ID also names one refund of a payment
+	// refunded in parts).
+	ID string
+	// Reason is a short code (the front door checks its form), Note free
+	// text for the audit trail; both unused by Unresolve.
+	Reason, Note string
+	// Type ("" any) and Project (0 any) narrow ID to one item.
+	Type    string
+	Project int64
+	User    string // who, for the audit trail
+}
+
+func (r ResolveRequest) match(k domain.ResolutionKey) bool {
+	return (r.Type == "" || k.Type == r.Type) && (r.Project == 0 || k.ProjectID == r.Project)
+}
+
+// Resolve accepts the open exceptions of one payment (those req narrows
+// to) as the engine judges what is stored now, and stores the resolutions
+// with their audit events in one transaction. It returns what it stored.
+func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolution, error) {
+	out, err := a.Reconcile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := a.Now().UTC()
+	var rs []domain.Resolution
+	var events []domain.AuditEvent
+	var seen []string
+	for i := range out.Items {
+		it := &out.Items[i]
+		if !idMatches(it, req.ID) || !req.match(reconcile.KeyOf(it)) {
+			continue
+		}
+		seen = append(seen, fmt.Sprintf("%s %s: %s", it.Type, describeProject(it.ProjectID), it.Result))
+		if !domain.IsException(it.Result) {
+			continue
+		}
+		k := reconcile.KeyOf(it)
+		r := domain.Resolution{ProjectID: k.ProjectID, ID: k.ID, Type: k.Type, Part: k.Part, Code: it.Code, Reason: req.Reason, Note: req.Note,
+			User: req.User, At: now, Fingerprint: it.Fingerprint, Summary: it.Reason}
+		rs = append(rs, r)
+		events = append(events, domain.AuditEvent{At: now, User: req.User, Action: domain.AuditResolve, ProjectID: k.ProjectID,
+			ID: k.ID, Type: k.Type, Part: k.Part, Code: it.Code, Reason: req.Reason, Note: req.Note, Detail: it.Reason})
+	}
+	if len(rs) == 0 {
+		if len(seen) == 0 {
+			return nil, fmt.Errorf("resolve: no item for payment %q (give the payment id, or provider:ID / operation:ID)", req.ID)
+		}
+		return nil, fmt.Errorf("resolve: payment %q has no open exception: %s", req.ID, strings.Join(seen, "; "))
+	}
+	return rs, a.Ledger.SaveResolutions(rs, events)
+}
+
+// Unresolve deletes the resolutions req names, with an audit event each,
+// and returns their keys by type, project and part.
+func (a *App) Unresolve(ctx context.Context, req ResolveRequest) ([]domain.ResolutionKey, error) {
+	l := a.Ledger
+	all, err := l.Resolutions()
+	if err != nil {
+		return nil, err
+	}
+	now := a.Now().UTC()
+	id := req.ID
+	// A payment id names every resolution of the payment; "operation:ID"
+	// also names the one refund part it was made for, and a refund
+	// resolution of its payment made before parts had keys (which holds
+	// for that part, see reconcile's finish).
+	var legacy domain.ResolutionKey
+	if opID, err := strconv.ParseUint(strings.TrimPrefix(id, "operation:"), 10, 64); err == nil && strings.HasPrefix(id, "operation:") {
+		if rec, ok, err := l.Get(opID); err != nil {
+			return nil, err
+		} else if ok && domain.Builtin.RecordType(rec.OperationType) == domain.RecordRefund {
+			legacy = domain.ResolutionKey{ProjectID: rec.ProjectID, ID: rec.PaymentID, Type: domain.RecordRefund}
+		}
+	}
+	var keys []domain.ResolutionKey
+	var events []domain.AuditEvent
+	for k, r := range all {
+		named := k.ID == id || k.Part != "" && k.Part == id || legacy.ID != "" && k == legacy
+		if !named || !req.match(k) {
+			continue
+		}
+		keys = append(keys, k)
+		events = append(events, domain.AuditEvent{At: now, User: req.User, Action: domain.AuditUnresolve, ProjectID: k.ProjectID,
+			ID: k.ID, Type: k.Type, Part: k.Part, Code: r.Code, Reason: r.Reason, Detail: fmt.Sprintf("resolved by %s at %s", r.User, r.At.Format("2006-01-02 15:04"))})
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("unresolve: payment %q has no resolution", id)
+	}
+	if err := l.DeleteResolutions(keys, events); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(keys, func(a, b domain.ResolutionKey) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ProjectID, b.ProjectID), cmp.Compare(a.Part, b.Part))
+	})
+	return keys, nil
+}
+
+// idMatches says whether an item is the one a user named: by payment id,
+// or by "provider:ID" / "operation:ID" for items without one.
+func idMatches(it *domain.Item, id string) bool {
+	return reconcile.KeyOf(it).ID == id || it.PaymentID == id ||
+		(it.ProviderPaymentID != "" && it.ProviderPaymentID == strings.TrimPrefix(id, "provider:")) ||
+		(it.OperationID != 0 && strconv.FormatUint(it.OperationID, 10) == strings.TrimPrefix(id, "operation:"))
+}
+
+func describeProject(p int64) string {
+	if p == 0 {
+		return "(no project)"
+	}
+	return fmt.Sprintf("of project %d", p)
+}

@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"reconciled/internal/domain"
+)
+
+func TestResolveAcceptsTheOpenExceptionAndUnresolveReopensIt(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(1, "p-ok", at, 1000), sale(2, "p-short", at, 1000)},
+		[]domain.Record{paid("p-ok", at, 1000), paid("p-short", at, 900)})
+	ctx := context.Background()
+
+	rs, err := a.Resolve(ctx, ResolveRequest{ID: "p-short", Reason: "bank-fee", Note: "kept by the bank", User: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].ID != "p-short" || rs[0].Type != domain.RecordPurchase || rs[0].Code != domain.ResultAmountMismatch ||
+		rs[0].Reason != "bank-fee" || rs[0].User != "tester" || !rs[0].At.Equal(now) {
+		t.Fatalf("resolved %+v, want p-short's amount mismatch as bank-fee by tester", rs)
+	}
+	out, err := a.Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		if it.PaymentID == "p-short" && it.Result != domain.ResultResolved {
+			t.Fatalf("p-short is %s after resolve, want resolved", it.Result)
+		}
+	}
+	if _, err := a.Resolve(ctx, ResolveRequest{ID: "p-ok", Reason: "bank-fee", User: "tester"}); err == nil ||
+		!strings.Contains(err.Error(), `payment "p-ok" has no open exception`) {
+		t.Fatalf("resolve of a matched payment: %v", err)
+	}
+	if _, err := a.Resolve(ctx, ResolveRequest{ID: "p-short", Reason: "bank-fee", Type: domain.RecordPayout, User: "tester"}); err == nil ||
+		!strings.Contains(err.Error(), `no item for payment "p-short"`) {
+		t.Fatalf("resolve narrowed to a type the payment has no item of: %v", err)
+	}
+
+	keys, err := a.Unresolve(ctx, ResolveRequest{ID: "p-short", User: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0].ID != "p-short" || keys[0].Type != domain.RecordPurchase {
+		t.Fatalf("unresolved %+v", keys)
+	}
+	if _, err := a.Unresolve(ctx, ResolveRequest{ID: "p-short", User: "other"}); err == nil ||
+		!strings.Contains(err.Error(), `payment "p-short" has no resolution`) {
+		t.Fatalf("second unresolve: %v", err)
+	}
+	audit, err := a.Ledger.Audit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != 2 || audit[0].Action != domain.AuditResolve || audit[0].User != "tester" || audit[0].Note != "kept by the bank" ||
+		audit[1].Action != domain.AuditUnresolve || audit[1].User != "other" || audit[1].Reason != "bank-fee" {
+		t.Fatalf("audit trail %+v, want the resolve by tester, then the unresolve by other", audit)
+	}
+}
