@@ -15,17 +15,14 @@ func (m *Main) runCheck(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := m.loadConfig()
+	a, closeLedger, err := m.openApp(true)
 	if err != nil {
 		return err
 	}
-	l, err := m.openLedger(cfg, true)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	fmt.Fprintf(m.Stdout, "checking %s\n", l.Path())
-	rep, err := l.Verify(ctx, *quick)
+	defer closeLedger()
+	path := a.Ledger.Path()
+	fmt.Fprintf(m.Stdout, "checking %s\n", path)
+	rep, err := a.Check(ctx, *quick)
 	if err != nil {
 		return err
 	}
@@ -45,7 +42,7 @@ func (m *Main) runCheck(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, "no problem found")
 		return nil
 	}
-	return &ledger.DamagedError{Path: l.Path(), What: fmt.Sprintf("%d problems (above)", len(rep.Problems)+rep.More)}
+	return &ledger.DamagedError{Path: path, What: fmt.Sprintf("%d problems (above)", len(rep.Problems)+rep.More)}
 }
 
 // restoreHint says how to put a backup in place of the damaged database
