@@ -19,19 +19,15 @@ func (m *Main) runBackup(ctx context.Context, args []string) error {
 	if path == "" {
 		return usagef("backup: give the file to write, e.g. reconciled backup reconciled-copy.db")
 	}
-	cfg, err := m.loadConfig()
+	a, closeLedger, err := m.openApp(true)
 	if err != nil {
 		return err
 	}
-	l, err := m.openLedger(cfg, true)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
+	defer closeLedger()
 	var n int64
 	write := func(w io.Writer) error {
 		var err error
-		n, err = l.Backup(ctxWriter{ctx, w})
+		n, err = a.Backup(ctx, w)
 		return err
 	}
 	if m.outputSink != nil { // through the control socket: the client writes and checks the copy
