@@ -21,16 +21,12 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := m.loadConfig()
+	a, closeLedger, err := m.openApp(true)
 	if err != nil {
 		return err
 	}
-	l, err := m.openLedger(cfg, true)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	st, err := m.app(cfg, l).Status(ctx)
+	defer closeLedger()
+	st, err := a.Status(ctx)
 	if err != nil {
 		return err
 	}
