@@ -15,8 +15,9 @@
 // reconciliation export needs, Reconcile), Summary (stats and the summary
 // export), Sync, RunReconcile (re-checks, the engine, the saved run) and
 // Import (ReadImport then StoreImport: a command reads the file before it
-// opens the database). Still in cmd/reconciled: resolve, report, backup,
-// check and the daemon's own coordination. Move one use case at a time,
+// opens the database), Resolve and Unresolve, Check and Backup (into a
+// writer; where the copy goes is the front door's). Still in
+// cmd/reconciled: report and the daemon's own coordination. Move one use case at a time,
 // whole.
 package app
 
