@@ -145,7 +145,7 @@ func (m *Main) writeExport(ctx context.Context, path string, write func(io.Write
 	var n int
 	w := func(out io.Writer) error {
 		var err error
-		n, err = write(ctxWriter{ctx, out})
+		n, err = write(app.StopWriter(ctx, out))
 		return err
 	}
 	if path == "" {
@@ -161,17 +161,4 @@ func (m *Main) writeExport(ctx context.Context, path string, write func(io.Write
 		return n, fmt.Errorf("export: %w", err)
 	}
 	return n, nil
-}
-
-// ctxWriter fails every write once ctx is done.
-type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (c ctxWriter) Write(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.w.Write(p)
 }

@@ -347,7 +347,7 @@ func (d *daemon) reportDay(ctx context.Context, cfg *config.Config, s config.Sch
 	htmlPath := filepath.Join(dir, "report-"+dr.Day()+".html")
 	attPath := filepath.Join(dir, dr.attachmentName(s.Format))
 	for _, path := range []string{htmlPath, attPath} {
-		if err := d.m.writeOutput(path, false, func(w io.Writer) error { return dr.write(ctxWriter{ctx, w}, filepath.Ext(path)) }); err != nil {
+		if err := d.m.writeOutput(path, false, func(w io.Writer) error { return dr.write(app.StopWriter(ctx, w), filepath.Ext(path)) }); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
@@ -423,7 +423,7 @@ func (d *daemon) exportDay(ctx context.Context, cfg *config.Config, s config.Sch
 	var n int
 	if err := d.m.writeOutput(path, false, func(w io.Writer) error {
 		var err error
-		n, err = a.Export(ctx, req, ctxWriter{ctx, w})
+		n, err = a.Export(ctx, req, app.StopWriter(ctx, w))
 		return err
 	}); err != nil {
 		return fmt.Errorf("export: %w", err)
