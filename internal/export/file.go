@@ -300,25 +300,4 @@ func tempPattern(name string) string {
 // SweepTemps removes from dir the temporary files of writers that are gone
 // (regular files named as Write names them, of this user, whose pid does
 // not run), and returns them.
-func SweepTemps(dir string) []string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	var removed []string
-	for _, e := range entries {
-		m := tempName.FindStringSubmatch(e.Name())
-		if m == nil || !e.Type().IsRegular() {
-			continue
-		}
-		pid, err := strconv.Atoi(m[1])
-		if err != nil || scratch.Alive(pid) {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		if scratch.Mine(path) && os.Remove(path) == nil {
-			removed = append(removed, path)
-		}
-	}
-	return removed
-}
+func SweepTemps(dir string) []string { return scratch.SweepDead(dir, tempName, false) }

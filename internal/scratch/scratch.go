@@ -81,26 +81,29 @@ func SweepStale() {
 
 // Sweep removes from root the folders reconciled-PID-N of this user whose
 // PID does not run, and returns them.
-func Sweep(root string) []string {
-	entries, err := os.ReadDir(root)
+func Sweep(root string) []string { return SweepDead(root, folderName, true) }
+
+// SweepDead removes from dir what a process that no longer runs left: the
+// entries whose name matches name (its first group the writer's pid),
+// folders if folders is true, else regular files (never a symbolic link),
+// that belong to this user. It returns what it removed.
+func SweepDead(dir string, name *regexp.Regexp, folders bool) []string {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil
 	}
 	var removed []string
 	for _, e := range entries {
-		m := folderName.FindStringSubmatch(e.Name())
-		if m == nil || !e.IsDir() { // IsDir is false for a symbolic link
+		m := name.FindStringSubmatch(e.Name())
+		if m == nil || len(m) < 2 || folders != e.IsDir() || !folders && !e.Type().IsRegular() { // IsDir is false for a link
 			continue
 		}
 		pid, err := strconv.Atoi(m[1])
 		if err != nil || Alive(pid) {
 			continue
 		}
-		path := filepath.Join(root, e.Name())
-		if !Mine(path) {
-			continue
-		}
-		if os.RemoveAll(path) == nil {
+		path := filepath.Join(dir, e.Name())
+		if Mine(path) && os.RemoveAll(path) == nil {
 			removed = append(removed, path)
 		}
 	}
