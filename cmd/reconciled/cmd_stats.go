@@ -15,46 +15,54 @@ import (
 	"reconciled/internal/export"
 )
 
-func (m *Main) runStats(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("stats", "[--from T --to T] [--by day|method|status|currency|project] [filters]", `  reconciled stats
+// statsRequest is a stats' command line.
+type statsRequest struct {
+	from, to timeFlag
+	by       string
+	filter   export.Filter
+}
+
+func parseStats(f flagOut, args []string) (request, error) {
+	fs := newFlagSet(f, "stats", "[--from T --to T] [--by day|method|status|currency|project] [filters]", `  reconciled stats
   reconciled stats --from 2026-11-01 --to 2026-12-01 --by method
   reconciled stats --by currency --method advcash
 `)
-	var from, to timeFlag
+	var r statsRequest
 	var projects int64ListFlag
 	var methods, currencies listFlag
-	by := fs.String("by", "day", "the grouped table: day, method, status, currency or project")
-	fs.Var(&from, "from", "operations created at or after (in data_api.tz)")
-	fs.Var(&to, "to", "operations created before")
+	fs.StringVar(&r.by, "by", "day", "the grouped table: day, method, status, currency or project")
+	fs.Var(&r.from, "from", "operations created at or after (in data_api.tz)")
+	fs.Var(&r.to, "to", "operations created before")
 	fs.Var(&projects, "project", "project id(s)")
 	fs.Var(&methods, "method", "payment method(s)")
 	fs.Var(&currencies, "currency", "currency code(s)")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	if !slices.Contains(export.SummaryTables, *by) {
-		return usagef("--by %q: use %s", *by, strings.Join(export.SummaryTables, ", "))
+	if !slices.Contains(export.SummaryTables, r.by) {
+		return nil, usagef("--by %q: use %s", r.by, strings.Join(export.SummaryTables, ", "))
 	}
-	cfg, err := m.loadConfig()
+	r.filter = export.Filter{Projects: projects, Methods: methods, Currencies: currencies}
+	return &r, nil
+}
+
+func (r *statsRequest) run(ctx context.Context, e env) error {
+	cfg, err := e.config()
 	if err != nil {
 		return err
 	}
-	if err := resolveWindow(cfg, &from, &to); err != nil {
+	if err := resolveWindow(cfg, &r.from, &r.to); err != nil {
 		return err
 	}
-	l, err := m.openLedger(cfg, true)
+	a, err := e.open(cfg, true)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	p := m.newProgress("stats", m.operationCount(l))
-	s, err := m.app(cfg, l).Summary(ctx, app.SummaryRequest{From: from.t, To: to.t,
-		Filter: export.Filter{Projects: projects, Methods: methods, Currencies: currencies}, Seen: func() { p.add(1) }})
-	p.done()
+	s, err := a.Summary(ctx, app.SummaryRequest{From: r.from.t, To: r.to.t, Filter: r.filter, Progress: newProgress(e.stderr(), "stats")})
 	if err != nil {
 		return err
 	}
-	printStats(m.Stdout, s, *by)
+	printStats(e.stdout(), s, r.by)
 	return nil
 }
 

@@ -44,6 +44,8 @@ const (
 )
 
 // Main is the program with its environment, so that tests run it in-process.
+// Where a command runs is not Main's: the front door chooses an env for it
+// (env.go), here or inside the daemon.
 type Main struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -51,35 +53,27 @@ type Main struct {
 	Now            func() time.Time
 
 	configPath string // --config
-	verbose    bool
+	verbose    bool   // -v
 	logger     *slog.Logger
+	logMu      sync.Mutex // guards logger: a reload replaces it while jobs log
+	// protect are the files no output of this process may replace: the
+	// config it read, the database it opened (see output.go).
+	protect []export.Protected
 
-	// Set when the daemon runs a command itself: the config it runs on and
-	// the database it holds (see cmd_run.go).
-	cfg    *config.Config
-	ledger *ledger.Ledger
-	// Set for a command that came through the control socket: who sent it
-	// (for the audit trail), and where its output file goes (the client
-	// writes it; see forward.go).
+	// Until the report and the daemon's jobs move to internal/app (they
+	// still run on a Main of their own, cmd_run.go's jobMain and the report
+	// through the socket): the daemon's config, database and outbox, who
+	// sent the report, and where its -o goes. Nothing else reads them.
+	cfg        *config.Config
+	ledger     *ledger.Ledger
+	outbox     *outbox.Outbox
 	asUser     string
 	outputSink io.Writer
-	inputName  string // the input file as the person named it
-	inputPath  string // where the daemon put the file the client sent
-	// remote: the command came through the control socket. It then never
-	// reads or writes a path of the daemon's file system itself: files
-	// travel over the socket (outputSink, inputName), or the command fails.
-	remote bool
-	// protect are the files no output of the command may replace: the
-	// database it opened (see output.go).
-	protect []export.Protected
-	// outbox is the daemon's, set when the daemon runs a command: a
-	// command that queues mail queues it there (see outboxFor).
-	outbox *outbox.Outbox
-
-	logMu sync.Mutex // guards logger: a reload replaces it while jobs log
+	remote     bool
 }
 
-// user names the person running the command, for the audit trail.
+// user names the person running the command (the report's, until it
+// moves), for the audit trail.
 func (m *Main) user() string {
 	if m.asUser != "" {
 		return m.asUser
@@ -92,57 +86,63 @@ func NewMain() *Main {
 	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
 }
 
+// command is one entry of the command table, which both front doors read:
+// a command line typed here, and one that came through the control socket.
 type command struct {
 	name, summary string
-	run           func(m *Main, ctx context.Context, args []string) error
-	// socket is how the command runs inside the daemon, through its control
-	// socket, when one holds the database; nil: never (check-config, demo
-	// and run do not touch a held database, or are the daemon).
-	socket *socketUse
+	// parse reads the command's flags and arguments into a checked request
+	// (bad usage is a *usageError; -h prints the usage to f and is
+	// flag.ErrHelp). It opens and reads nothing: the client of the control
+	// socket parses with it before it dials, and takes the files to send
+	// and to write back from the request (inputFiler, outputFiler).
+	parse func(f flagOut, args []string) (request, error)
+	// forward: the command may run inside the daemon, through its control
+	// socket, when one holds the database. check-config, run and demo do
+	// not touch a held database, or are the daemon.
+	forward bool
 }
 
-// socketUse says which of a command's arguments are files: the client
-// sends the input file's content and writes the output file the daemon
-// streams back, so that the daemon never opens a path a request names.
-type socketUse struct {
-	input  fileArg // import: the file to send
-	output fileArg // export, report: -o; backup: its argument
-	// bools are the command's flags that take no value: the client reads
-	// -o as the flag package would, and must not take a flag's value for
-	// a flag (TestOutputArgKnowsTheBoolFlags holds it to the flag sets).
-	bools []string
+// request is a command line parsed and checked: it runs on an env, here or
+// inside the daemon, and never asks which.
+type request interface {
+	run(ctx context.Context, e env) error
 }
 
-// fileArg is where a command names a file.
-type fileArg int
+// process is the request of a command that is a process of its own and
+// runs only here, on the program itself (check-config, run, demo); the
+// table never lets one through the socket.
+type process func(m *Main, ctx context.Context) error
 
-const (
-	noFile   fileArg = iota
-	firstArg         // the first argument, before the flags
-	flagO            // the -o flag (the last one given)
-)
+func (process) run(context.Context, env) error {
+	return usagef("this command does not run through the daemon")
+}
 
-// commandList is every command, in the order help lists them. It is a
-// function, not a variable: the daemon runs commands from it, and a
-// variable would be an initialisation cycle.
+// processOf is the parse of a command that parses its own flags as it runs
+// (run, and demo until it moves).
+func processOf(run func(m *Main, ctx context.Context, args []string) error) func(flagOut, []string) (request, error) {
+	return func(_ flagOut, args []string) (request, error) {
+		return process(func(m *Main, ctx context.Context) error { return run(m, ctx, args) }), nil
+	}
+}
+
+// commandList is the command table, in the order help lists them. A
+// function, not a variable: no state at package level.
 func commandList() []command {
 	return []command{
-		{"sync", "pull operations from the Data API now", (*Main).runSync, &socketUse{}},
-		{"import", "import merchant records from a CSV or XLSX file; all or nothing", (*Main).runImport, &socketUse{input: firstArg}},
-		{"reconcile", "reconcile now and print a summary by result code", (*Main).runReconcileCmd, &socketUse{}},
-		{"resolve", "accept an exception by hand, with an audit trail", (*Main).runResolve, &socketUse{}},
-		{"unresolve", "take a resolution back", (*Main).runUnresolve, &socketUse{}},
-		{"status", "watermark, last sync and counts per project", (*Main).runStatus, &socketUse{}},
-		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", (*Main).runExport,
-			&socketUse{output: flagO, bools: []string{"bom", "h", "help"}}},
-		{"stats", "the analytics in the terminal", (*Main).runStats, &socketUse{}},
-		{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig, nil},
-		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", (*Main).runReport,
-			&socketUse{output: flagO, bools: []string{"send", "h", "help"}}},
-		{"backup", "write a consistent copy of the database", (*Main).runBackup, &socketUse{output: firstArg}},
-		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", (*Main).runCheck, &socketUse{}},
-		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", (*Main).runDaemon, nil},
-		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo, nil},
+		{"sync", "pull operations from the Data API now", parseSync, true},
+		{"import", "import merchant records from a CSV or XLSX file; all or nothing", parseImport, true},
+		{"reconcile", "reconcile now and print a summary by result code", parseReconcile, true},
+		{"resolve", "accept an exception by hand, with an audit trail", parseResolve, true},
+		{"unresolve", "take a resolution back", parseUnresolve, true},
+		{"status", "watermark, last sync and counts per project", parseStatus, true},
+		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", parseExport, true},
+		{"stats", "the analytics in the terminal", parseStats, true},
+		{"check-config", "validate the config and say exactly what is wrong", parseCheckConfig, false},
+		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", parseReportLegacy, true},
+		{"backup", "write a consistent copy of the database", parseBackup, true},
+		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", parseCheck, true},
+		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", processOf((*Main).runDaemon), false},
+		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", processOf((*Main).runDemo), false},
 	}
 }
 
@@ -197,15 +197,28 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
-	if c, ok := lookup(name); ok {
-		if code, ok := m.forward(ctx, c, rest); ok {
+	c, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(m.Stderr, "reconciled: unknown command %q\n\n", name)
+		m.usage(m.Stderr)
+		return exitUsage
+	}
+	req, err := c.parse(flagOut{m.Stdout, m.Stderr}, rest)
+	if err != nil {
+		return m.exitCode(err)
+	}
+	if p, ok := req.(process); ok {
+		return m.exitCode(p(m, ctx))
+	}
+	if c.forward {
+		if code, ok := m.forward(ctx, c.name, rest, req); ok {
 			return code
 		}
-		return m.exitCode(c.run(m, ctx, rest))
 	}
-	fmt.Fprintf(m.Stderr, "reconciled: unknown command %q\n\n", name)
-	m.usage(m.Stderr)
-	return exitUsage
+	h := m.here()
+	err = req.run(ctx, h)
+	h.close()
+	return m.exitCode(err)
 }
 
 // usageError is bad usage: exit status 2, with a hint.
@@ -215,7 +228,11 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
-func (m *Main) exitCode(err error) int {
+func (m *Main) exitCode(err error) int { return exitCode(m.Stderr, err) }
+
+// exitCode is the exit status of a command that ended with err, which it
+// explains on stderr.
+func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
@@ -227,22 +244,22 @@ func (m *Main) exitCode(err error) int {
 	var de *ledger.DamagedError
 	switch {
 	case errors.As(err, &ps):
-		fmt.Fprintf(m.Stderr, "reconciled: the config has %d problem(s):\n", len(ps))
+		fmt.Fprintf(stderr, "reconciled: the config has %d problem(s):\n", len(ps))
 		for _, p := range ps {
-			fmt.Fprintf(m.Stderr, "  %v\n", p)
+			fmt.Fprintf(stderr, "  %v\n", p)
 		}
 		return exitUsage
 	case errors.As(err, &ue):
-		fmt.Fprintf(m.Stderr, "reconciled: %v\n", err)
+		fmt.Fprintf(stderr, "reconciled: %v\n", err)
 		return exitUsage
 	case errors.As(err, &de):
-		fmt.Fprintf(m.Stderr, "reconciled: %v\n%s", err, restoreHint(de.Path))
+		fmt.Fprintf(stderr, "reconciled: %v\n%s", err, restoreHint(de.Path))
 		return exitFailed
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(m.Stderr, "reconciled: interrupted; what was stored is kept, nothing is half-written")
+		fmt.Fprintln(stderr, "reconciled: interrupted; what was stored is kept, nothing is half-written")
 		return exitFailed
 	default:
-		fmt.Fprintf(m.Stderr, "reconciled: %v\n", err)
+		fmt.Fprintf(stderr, "reconciled: %v\n", err)
 		return exitFailed
 	}
 }
@@ -296,16 +313,21 @@ func (m *Main) loadConfigWith(load func(string, func(string) string) (*config.Co
 func (m *Main) setLogger(l config.Log) {
 	m.logMu.Lock()
 	defer m.logMu.Unlock()
+	m.logger = newLogger(m.Stderr, l, m.verbose)
+}
+
+// newLogger is a logger writing to w as [log] says; debug makes it say
+// everything (-v).
+func newLogger(w io.Writer, l config.Log, debug bool) *slog.Logger {
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[l.Level]
-	if m.verbose {
+	if debug {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if l.Format == "json" {
-		m.logger = slog.New(slog.NewJSONHandler(m.Stderr, opts))
-	} else {
-		m.logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func (m *Main) log() *slog.Logger {
@@ -331,16 +353,26 @@ func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, er
 	return l, err
 }
 
-// stderrIsTerminal says whether progress can be drawn.
-func (m *Main) stderrIsTerminal() bool {
-	f, ok := m.Stderr.(*os.File)
+// isTerminal says whether w is a terminal (progress can be drawn on it).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// flagOut is where a command's usage goes: its standard output when asked
+// for (-h), its standard error after a flag error.
+type flagOut struct{ stdout, stderr io.Writer }
+
+// newFlagSet is newFlagSet on m's streams (the commands that parse their
+// own flags as they run: run, report and demo until they move).
+func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
+	return newFlagSet(flagOut{m.Stdout, m.Stderr}, name, synopsis, examples)
 }
 
 // newFlagSet returns a command's flag set; -h prints usage with examples
 // to standard output (it is what was asked for); after a flag error it
 // goes to standard error, where exitCode then prints the error.
-func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
+func newFlagSet(out flagOut, name, synopsis, examples string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// The flag package writes a flag error's text to the output and then
 	// calls Usage; for -h it calls Usage alone. What was written tells the
@@ -348,9 +380,9 @@ func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
 	failed := &wroteWriter{}
 	fs.SetOutput(failed)
 	fs.Usage = func() {
-		w := m.Stdout
+		w := out.stdout
 		if failed.wrote {
-			w = m.Stderr
+			w = out.stderr
 		}
 		fmt.Fprintf(w, "Usage: %s\n", strings.TrimSpace("reconciled "+name+" "+synopsis))
 		flags := 0

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 
+	"reconciled/internal/app"
 	"reconciled/internal/control"
 	"reconciled/internal/export"
 )
@@ -50,6 +53,50 @@ func (m *Main) target(path string, private bool) *export.Target {
 // writeOutput writes path through write.
 func (m *Main) writeOutput(path string, private bool, write func(io.Writer) error) error {
 	return asUsage(m.target(path, private).Write(write))
+}
+
+// writeExport writes an export (or a report) through write to path, or to
+// standard output without one. Once ctx is done (Ctrl-C, SIGTERM, the
+// client gone) every write fails, whatever stage the writer is in (an XLSX
+// export writes its archive after the last row), so an interrupted export
+// leaves no file.
+func writeExport(ctx context.Context, e env, path string, write func(io.Writer) (int, error)) (int, error) {
+	var n int
+	w := func(out io.Writer) error {
+		var err error
+		n, err = write(app.StopWriter(ctx, out))
+		return err
+	}
+	if path == "" {
+		return n, w(e.stdout())
+	}
+	if _, err := e.output(outFile{path: path}, w); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	return n, nil
+}
+
+// writeExport is writeExport for the report and the demo, which still run
+// on a Main of their own (until they move to internal/app).
+func (m *Main) writeExport(ctx context.Context, path string, write func(io.Writer) (int, error)) (int, error) {
+	var n int
+	w := func(out io.Writer) error {
+		var err error
+		n, err = write(app.StopWriter(ctx, out))
+		return err
+	}
+	switch {
+	case path == "":
+		return n, w(m.Stdout)
+	case m.outputSink != nil: // through the control socket: the client writes the file
+		return n, export.NameTemporary(w(m.outputSink), path)
+	case m.remote:
+		return n, errRemotePath
+	}
+	if err := m.writeOutput(path, false, w); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	return n, nil
 }
 
 // asUsage makes a refused output file bad usage (exit 2).

@@ -1,16 +1,17 @@
 package main
 
 import (
+	"io"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 )
 
 // progress draws a progress bar on a terminal for work that takes over a
-// second; on anything else (a pipe, a log file, the journal) it draws
-// nothing.
+// second; on anything else (a pipe, a log file, the journal, the control
+// socket) it draws nothing. It is the app.Progress of a command.
 type progress struct {
-	m        *Main
+	w        io.Writer
 	desc     string
 	shown    string // the description on the bar
 	total    int64  // -1: unknown, a spinner
@@ -21,12 +22,24 @@ type progress struct {
 	finished bool
 }
 
-func (m *Main) newProgress(desc string, total int64) *progress {
-	return &progress{m: m, desc: desc, total: total, start: time.Now(), enabled: m.stderrIsTerminal()}
+// newProgress is the progress of work called desc, drawn on w if it is a
+// terminal.
+func newProgress(w io.Writer, desc string) *progress {
+	return &progress{w: w, desc: desc, total: -1, start: time.Now(), enabled: isTerminal(w)}
 }
 
-// add counts k more units.
-func (p *progress) add(k int) {
+// newProgress is the demo's, until it moves.
+func (m *Main) newProgress(desc string, total int64) *progress {
+	p := newProgress(m.Stderr, desc)
+	p.Total(total)
+	return p
+}
+
+// Total sets the work's size (before the bar is drawn).
+func (p *progress) Total(n int64) { p.total = n }
+
+// Add counts k more units.
+func (p *progress) Add(k int) {
 	p.n += int64(k)
 	if !p.enabled || p.finished || p.n&1023 != 0 {
 		return
@@ -34,8 +47,10 @@ func (p *progress) add(k int) {
 	p.draw()
 }
 
-// set sets the count and the description (sync's totals).
-func (p *progress) set(n int64, desc string) {
+func (p *progress) add(k int) { p.Add(k) } // the demo's, until it moves
+
+// Set sets the count and the description (sync's totals).
+func (p *progress) Set(n int64, desc string) {
 	p.n, p.desc = n, desc
 	if p.enabled && !p.finished {
 		p.draw()
@@ -49,7 +64,7 @@ func (p *progress) draw() {
 		}
 		p.shown = p.desc
 		p.bar = progressbar.NewOptions64(p.total,
-			progressbar.OptionSetWriter(p.m.Stderr),
+			progressbar.OptionSetWriter(p.w),
 			progressbar.OptionSetDescription(p.desc),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSpinnerType(14),
@@ -64,8 +79,8 @@ func (p *progress) draw() {
 	p.bar.Set64(p.n)
 }
 
-// done removes the bar.
-func (p *progress) done() {
+// Done removes the bar.
+func (p *progress) Done() {
 	if p.bar != nil && !p.finished {
 		p.bar.Finish()
 	}
