@@ -59,7 +59,7 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "import: %s (%s): %d lines: %d new, %d updated, %d unchanged, %d removed\n",
-		file, describeFormat(res.File), res.File.Lines, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Removed)
+		file, app.DescribeFormat(res.File), res.File.Lines, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Removed)
 	return nil
 }
 
@@ -83,14 +83,6 @@ func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Led
 		fmt.Fprintf(m.Stderr, "storing %d records…\n", len(f.Records.Records))
 	}
 	return m.app(cfg, l).StoreImport(ctx, f)
-}
-
-func describeFormat(r *records.Result) string {
-	if r.Format != "csv" {
-		return r.Format
-	}
-	sep := map[rune]string{',': "','", ';': "';'", '\t': "tab"}[r.Separator]
-	return fmt.Sprintf("csv, %s, %s", r.Encoding, sep)
 }
 
 // renamedError is err with a file's name in its text changed; errors.Is

@@ -309,7 +309,7 @@ func (d *daemon) job(ctx context.Context, cfg *config.Config, s config.Schedule)
 	case "sync":
 		a := d.app(cfg, "sync")
 		res, err := a.Sync(ctx, app.SyncRequest{})
-		logLines(a.Logger, func(w io.Writer) { fmt.Fprintln(w, syncSummary(res)) })
+		logLines(a.Logger, func(w io.Writer) { fmt.Fprintln(w, app.SyncLine(res)) })
 		return err
 	case "reconcile":
 		a := d.app(cfg, "reconcile")
@@ -317,7 +317,7 @@ func (d *daemon) job(ctx context.Context, cfg *config.Config, s config.Schedule)
 		if err != nil {
 			return err
 		}
-		logLines(a.Logger, func(w io.Writer) { printRun(w, res) })
+		logLines(a.Logger, func(w io.Writer) { app.WriteRun(w, res) })
 		return nil
 	case "export":
 		return d.exportJob(ctx, cfg, s)

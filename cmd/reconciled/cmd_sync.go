@@ -3,15 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
-	"time"
 
 	"reconciled/internal/app"
 	"reconciled/internal/config"
-	"reconciled/internal/domain"
-	"reconciled/internal/report"
 	"reconciled/internal/syncer"
 )
 
@@ -53,35 +47,8 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 	}
 	defer l.Close()
 	res, err := m.sync(ctx, m.app(cfg, l), app.SyncRequest{Projects: projects, From: from.t, To: to.t})
-	fmt.Fprintln(m.Stdout, syncSummary(res))
+	fmt.Fprintln(m.Stdout, app.SyncLine(res))
 	return err
-}
-
-func syncSummary(r syncer.Result) string {
-	s := fmt.Sprintf("sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s",
-		r.Pages, r.Operations, r.New, r.Updated, r.Unchanged, r.Elapsed.Round(time.Millisecond))
-	var notes []string
-	var words []domain.WordCount
-	for w, n := range r.Unknown {
-		words = append(words, domain.WordCount{Field: w.Field, Word: w.Word, Count: int64(n)})
-	}
-	top, more := report.TopUnknown(words)
-	for _, w := range top {
-		notes = append(notes, report.DescribeUnknown(w))
-	}
-	if more > 0 {
-		notes = append(notes, fmt.Sprintf("and %d more unknown words (reconciled status lists them)", more))
-	}
-	if r.UnknownOther > 0 {
-		notes = append(notes, fmt.Sprintf("and %d operations with still more", r.UnknownOther))
-	}
-	for _, path := range slices.Sorted(maps.Keys(r.Missing)) {
-		notes = append(notes, fmt.Sprintf("%d operations came without %s although data_api.fields asks for it (stored empty)", r.Missing[path], path))
-	}
-	if len(notes) > 0 {
-		s += "; " + strings.Join(notes, "; ")
-	}
-	return s
 }
 
 // sync runs one sync of a with progress on a terminal.

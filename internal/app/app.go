@@ -19,6 +19,11 @@
 // writer; where the copy goes is the front door's). Still in
 // cmd/reconciled: report and the daemon's own coordination. Move one use case at a time,
 // whole.
+//
+// text.go writes results as text (SyncLine, WriteRun, WriteSummary,
+// WriteStatus, DescribeFormat, WriteRareCases): the one way every front
+// door shows them, so a command's output, the daemon's log lines of a job
+// and the demo agree.
 package app
 
 import (
