@@ -199,14 +199,14 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 
 	// 7. The daily report of yesterday, as the daemon mails it: HTML body
 	// and the XLSX attachment.
-	dr, err := m.buildReport(ctx, cfg, l, previousDay(m.Now(), time.UTC), time.UTC)
+	dr, err := a.Report(ctx, a.Yesterday())
 	if err != nil {
 		return err
 	}
 	var reportFiles []string
 	for _, ext := range []string{".html", ".xlsx"} {
 		path := filepath.Join(abs, "report-"+dr.Day()+ext)
-		if _, err := m.writeExport(ctx, path, func(w io.Writer) (int, error) { return 0, dr.write(w, ext) }); err != nil {
+		if _, err := m.writeExport(ctx, path, func(w io.Writer) (int, error) { return 0, dr.WriteAs(w, ext) }); err != nil {
 			return err
 		}
 		reportFiles = append(reportFiles, path)

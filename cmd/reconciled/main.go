@@ -72,8 +72,9 @@ type Main struct {
 	// protect are the files no output of the command may replace: the
 	// database it opened (see output.go).
 	protect []export.Protected
-	// outbox is the daemon's, set when the daemon runs a command: a
-	// command that queues mail queues it there (see outboxFor).
+	// outbox is the process's: the daemon's when the daemon runs a
+	// command, else the command's own, built where it opens the database
+	// (openLedger). The App of the command queues mail there.
 	outbox *outbox.Outbox
 
 	logMu sync.Mutex // guards logger: a reload replaces it while jobs log
@@ -327,6 +328,9 @@ func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, er
 	l, err := ledger.Open(cfg.Storage.Path, ledger.Options{ReadOnly: readOnly, Logger: m.log()})
 	if err == nil {
 		m.protectDatabase(cfg.Storage.Path)
+		// The command's one outbox, on cfg's [mail] (report --send resolves
+		// its password before it opens the database).
+		m.outbox = outbox.New(l, outbox.Options{Mail: func() config.Mail { return cfg.Mail }, Now: m.Now, Log: m.log})
 	}
 	return l, err
 }

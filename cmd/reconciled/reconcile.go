@@ -11,10 +11,10 @@ import (
 )
 
 // app is the App of this command: cfg, the ledger l it opened (or the
-// daemon's it was lent), the command's clock, logger and (in the daemon)
-// outbox.
+// daemon's it was lent), the command's clock, logger, outbox (its own,
+// built where it opened l, or the daemon's) and protected files.
 func (m *Main) app(cfg *config.Config, l *ledger.Ledger) *app.App {
-	return app.New(app.App{Config: cfg, Ledger: l, Now: m.Now, Logger: m.log(), Outbox: m.outbox})
+	return app.New(app.App{Config: cfg, Ledger: l, Now: m.Now, Logger: m.log(), Outbox: m.outbox, Protect: m.protect})
 }
 
 // openApp loads the config and opens its database (read-only or not) for
