@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"reconciled"
@@ -113,11 +112,11 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "   %s\n   again: the lookback window is read again, nothing changed upstream, nothing new is stored\n", syncSummary(res))
+	fmt.Fprintf(m.Stdout, "   %s\n   again: the lookback window is read again, nothing changed upstream, nothing new is stored\n", app.SyncLine(res))
 	if res, err = m.sync(ctx, m.app(cfg, l), app.SyncRequest{}); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "   %s\n", syncSummary(res))
+	fmt.Fprintf(m.Stdout, "   %s\n", app.SyncLine(res))
 
 	// 3. The merchant's books: sample records from testdata/, as a Russian
 	// accounting system exports them (Windows-1251, ';', decimal commas,
@@ -134,7 +133,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "3. imported %s (%s): %d lines: %d new\n", recordsPath, describeFormat(imp.File), imp.File.Lines, imp.Stats.New)
+	fmt.Fprintf(m.Stdout, "3. imported %s (%s): %d lines: %d new\n", recordsPath, app.DescribeFormat(imp.File), imp.File.Lines, imp.Stats.New)
 
 	// 4. Reconcile, asking the fake about late and missing payments first.
 	fmt.Fprintln(m.Stdout, "4. reconcile")
@@ -142,10 +141,14 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	printIndented(m.Stdout, func(w io.Writer) { printSummary(w, run.Summary) })
+	printIndented(m.Stdout, func(w io.Writer) { app.WriteSummary(w, run.Summary) })
 	fmt.Fprintf(m.Stdout, "   re-checked %d payments at the Data API first\n", run.Recheck.Asked)
 	fmt.Fprintln(m.Stdout, "   ECommPay's rarer cases, one of each, as reconciled reads them:")
-	if err := m.printDemoCases(l, run.Output.Items); err != nil {
+	words, err := l.WordCounts()
+	if err != nil {
+		return err
+	}
+	if err := app.WriteRareCases(m.Stdout, run.Output.Items, words); err != nil {
 		return err
 	}
 
@@ -163,7 +166,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		if run, err = m.app(cfg, l).RunReconcile(ctx, app.RunRequest{User: m.user()}); err != nil {
 			return err
 		}
-		printIndented(m.Stdout, func(w io.Writer) { printSummary(w, run.Summary) })
+		printIndented(m.Stdout, func(w io.Writer) { app.WriteSummary(w, run.Summary) })
 		break
 	}
 
@@ -196,14 +199,14 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 
 	// 7. The daily report of yesterday, as the daemon mails it: HTML body
 	// and the XLSX attachment.
-	dr, err := m.buildReport(ctx, cfg, l, previousDay(m.Now(), time.UTC), time.UTC)
+	dr, err := a.Report(ctx, a.Yesterday())
 	if err != nil {
 		return err
 	}
 	var reportFiles []string
 	for _, ext := range []string{".html", ".xlsx"} {
 		path := filepath.Join(abs, "report-"+dr.Day()+ext)
-		if _, err := m.writeExport(ctx, path, func(w io.Writer) (int, error) { return 0, dr.write(w, ext) }); err != nil {
+		if _, err := m.writeExport(ctx, path, func(w io.Writer) (int, error) { return 0, dr.WriteAs(w, ext) }); err != nil {
 			return err
 		}
 		reportFiles = append(reportFiles, path)
@@ -222,73 +225,6 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		"  %s --config %s report --date %s\n",
 		abs, self, cfg.File, self, cfg.File, self, cfg.File, self, cfg.File, self, cfg.File, dr.Day())
 	return nil
-}
-
-// demoCase picks the first item of one of ECommPay's rarer cases.
-type demoCase struct {
-	name string
-	is   func(it *domain.Item, v *domain.Vocabulary) bool
-}
-
-var demoCases = []demoCase{
-	{"two-step purchase", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationType == domain.OpCapture
-	}},
-	{"authorisation cancelled", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationType == domain.OpCancel
-	}},
-	{"refunded in parts", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Type == domain.RecordRefund && strings.HasPrefix(it.Reason, "refund 1 of 2:")
-	}},
-	{"a part not booked", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Type == domain.RecordRefund && it.Result == domain.ResultMissingInRecords && strings.HasPrefix(it.Reason, "refund ")
-	}},
-	{"refund taken back", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Type == domain.RecordRefund && it.Result == domain.ResultStatusMismatch && strings.Contains(it.Reason, "taken back")
-	}},
-	{"internal error", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationStatus == domain.StatusInternalError
-	}},
-	{"external error", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationStatus == domain.StatusExternalError
-	}},
-	{"expired", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationStatus == domain.StatusExpired
-	}},
-	{"unknown status", func(it *domain.Item, v *domain.Vocabulary) bool {
-		return it.Provider != nil && !v.Known(domain.FieldOperationStatus, it.Provider.OperationStatus)
-	}},
-}
-
-// printDemoCases shows one item of each rarer case, and the commissions,
-// which are no item.
-func (m *Main) printDemoCases(l *ledger.Ledger, items []domain.Item) error {
-	v := domain.Builtin
-	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-	for _, c := range demoCases {
-		for i := range items {
-			it := &items[i]
-			if !c.is(it, v) {
-				continue
-			}
-			reason := it.Reason
-			if r := []rune(reason); len(r) > 110 {
-				reason = string(r[:110]) + "…"
-			}
-			fmt.Fprintf(tw, "     %s\t%s %s\t%s\t%s\n", c.name, it.PaymentID, it.Type, it.Result, reason)
-			break
-		}
-	}
-	words, err := l.WordCounts()
-	if err != nil {
-		return err
-	}
-	for _, w := range words {
-		if w.Field == domain.FieldOperationType && v.Type(w.Word).Kind == domain.KindFee {
-			fmt.Fprintf(tw, "     commission\t%d %s operations\t(no item)\tfees ECommPay charged: never a purchase, never a missing record\n", w.Count, w.Word)
-		}
-	}
-	return tw.Flush()
 }
 
 // demoCardPurchaseLimit: the seeds give no times for card purchases; the

@@ -63,7 +63,7 @@ func (r *importRequest) run(ctx context.Context, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout(), "import: %s (%s): %d lines: %d new, %d updated, %d unchanged, %d removed\n",
-		req.Shown(), describeFormat(res.File), res.File.Lines, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Removed)
+		req.Shown(), app.DescribeFormat(res.File), res.File.Lines, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Removed)
 	return nil
 }
 
@@ -73,12 +73,4 @@ func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Led
 		req.Steps = func(step string) { fmt.Fprintln(m.Stderr, step) }
 	}
 	return m.app(cfg, l).Import(ctx, req)
-}
-
-func describeFormat(r *records.Result) string {
-	if r.Format != "csv" {
-		return r.Format
-	}
-	sep := map[rune]string{',': "','", ';': "';'", '\t': "tab"}[r.Separator]
-	return fmt.Sprintf("csv, %s, %s", r.Encoding, sep)
 }

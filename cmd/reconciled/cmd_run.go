@@ -1,16 +1,13 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -198,10 +195,8 @@ func (d *daemon) sweep() {
 	var removed []string
 	for _, s := range cfg.Schedules {
 		switch s.Job {
-		case "export":
-			removed = append(removed, export.SweepTemps(jobDir(cfg, s, "exports"))...)
-		case "report":
-			removed = append(removed, export.SweepTemps(jobDir(cfg, s, "reports"))...)
+		case "export", "report":
+			removed = append(removed, export.SweepTemps(app.JobDir(cfg, s))...)
 		}
 	}
 	if len(removed) > 0 {
@@ -274,33 +269,10 @@ func socketLimits(cfg *config.Config) control.Limits {
 func (d *daemon) jobs(cfg *config.Config) []schedule.Job {
 	var jobs []schedule.Job
 	for _, s := range cfg.Schedules {
-		runKey, _ := scheduleKeys(s)
+		runKey, _ := app.ScheduleKeys(s)
 		jobs = append(jobs, schedule.Job{Key: runKey, Name: s.Job, Spec: s.Cron, Run: func(ctx context.Context) error { return d.job(ctx, cfg, s) }})
 	}
 	return jobs
-}
-
-// scheduleKeys names a schedule in the database, from one reading of it, so
-// that its two names agree on when an edited entry is the same schedule:
-// recipients in any order, the default format written out or not. run (job,
-// cron, what, format unless the default, recipients) keys its last run
-// (schedule.Job.Key, shown by status); produced (the same without the cron)
-// is the prefix of the days it made, so a cron moved by a reload makes
-// nothing twice. Both forms are the ones earlier releases stored.
-func scheduleKeys(s config.Schedule) (run, produced string) {
-	to := strings.Join(slices.Sorted(slices.Values(s.To)), ",")
-	format := cmp.Or(s.Format, "xlsx")
-	run = s.Job + " " + s.Cron
-	if s.What != "" {
-		run += " what=" + s.What
-	}
-	if format != "xlsx" {
-		run += " format=" + format
-	}
-	if to != "" {
-		run += " to=" + to
-	}
-	return run, s.Job + "|what=" + s.What + "|format=" + format + "|to=" + to + "|"
 }
 
 // job runs one scheduled job: its command's use case.
@@ -309,7 +281,7 @@ func (d *daemon) job(ctx context.Context, cfg *config.Config, s config.Schedule)
 	case "sync":
 		a := d.app(cfg, "sync")
 		res, err := a.Sync(ctx, app.SyncRequest{})
-		logLines(a.Logger, func(w io.Writer) { fmt.Fprintln(w, syncSummary(res)) })
+		logLines(a.Logger, func(w io.Writer) { fmt.Fprintln(w, app.SyncLine(res)) })
 		return err
 	case "reconcile":
 		a := d.app(cfg, "reconcile")
@@ -317,43 +289,20 @@ func (d *daemon) job(ctx context.Context, cfg *config.Config, s config.Schedule)
 		if err != nil {
 			return err
 		}
-		logLines(a.Logger, func(w io.Writer) { printRun(w, res) })
+		logLines(a.Logger, func(w io.Writer) { app.WriteRun(w, res) })
 		return nil
 	case "export":
-		return d.exportJob(ctx, cfg, s)
+		return d.app(cfg, "export").ExportJob(ctx, s)
 	case "report":
-		return d.reportJob(ctx, cfg, s)
+		return d.app(cfg, "report").ReportJob(ctx, s)
 	}
 	return fmt.Errorf("unknown job %q", s.Job)
-}
-
-// jobDir is the folder a job writes its files to.
-func jobDir(cfg *config.Config, s config.Schedule, name string) string {
-	if s.Dir != "" {
-		return s.Dir
-	}
-	return filepath.Join(filepath.Dir(cfg.Storage.Path), name)
-}
-
-// previousDay is the day before now's, at midnight in loc.
-func previousDay(now time.Time, loc *time.Location) time.Time {
-	y, mo, dd := now.In(loc).Date()
-	return time.Date(y, mo, dd-1, 0, 0, 0, 0, loc)
-}
-
-// jobMain is a Main for a job: the daemon's config and database, its
-// output to the log.
-func (d *daemon) jobMain(cfg *config.Config, name string) *Main {
-	log := d.m.log().With("job", name)
-	out := &logWriter{log: log}
-	return &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, logger: log, protect: d.m.protect, outbox: d.outbox}
 }
 
 // app is the App of a job called name: the config it runs on, the
 // daemon's database and outbox, its log lines marked with the job.
 func (d *daemon) app(cfg *config.Config, name string) *app.App {
-	return app.New(app.App{Config: cfg, Ledger: d.l, Now: d.m.Now, Logger: d.m.log().With("job", name), Outbox: d.outbox})
+	return app.New(app.App{Config: cfg, Ledger: d.l, Now: d.m.Now, Logger: d.m.log().With("job", name), Outbox: d.outbox, Protect: d.m.protect})
 }
 
 // idle gives memory back between jobs: the database's mapped pages and the

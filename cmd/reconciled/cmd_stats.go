@@ -98,7 +98,9 @@ func printStats(w io.Writer, s *analytics.Summary, by string) {
 	})
 	table(w, "successful volume per currency", []string{"currency", "purchases", "volume", "payouts", "volume", "refunds", "volume"}, func(add func(...string)) {
 		for _, v := range s.Volume {
-			m := func(a int64) string { return groupThousands(domain.Money{Amount: a, Currency: v.Currency}.String()) }
+			m := func(a int64) string {
+				return app.GroupThousands(domain.Money{Amount: a, Currency: v.Currency}.String())
+			}
 			add(v.Currency, itoa(v.NPurchases), m(v.Purchases), itoa(v.NPayouts), m(v.Payouts), itoa(v.NRefunds), m(v.Refunds))
 		}
 	})
@@ -138,7 +140,7 @@ func volumes(v map[string]int64, curs []string) string {
 	var parts []string
 	for _, c := range curs {
 		if a, ok := v[c]; ok {
-			parts = append(parts, groupThousands(domain.Money{Amount: a, Currency: c}.String()))
+			parts = append(parts, app.GroupThousands(domain.Money{Amount: a, Currency: c}.String()))
 		}
 	}
 	return strings.Join(parts, ", ")

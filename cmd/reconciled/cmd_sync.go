@@ -3,15 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
-	"time"
 
 	"reconciled/internal/app"
 	"reconciled/internal/config"
-	"reconciled/internal/domain"
-	"reconciled/internal/report"
 	"reconciled/internal/syncer"
 )
 
@@ -61,35 +55,8 @@ func (r *syncRequest) run(ctx context.Context, e env) error {
 		return err
 	}
 	res, err := a.Sync(ctx, app.SyncRequest{Projects: r.projects, From: r.from.t, To: r.to.t, Progress: newProgress(e.stderr(), "sync")})
-	fmt.Fprintln(e.stdout(), syncSummary(res))
+	fmt.Fprintln(e.stdout(), app.SyncLine(res))
 	return err
-}
-
-func syncSummary(r syncer.Result) string {
-	s := fmt.Sprintf("sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s",
-		r.Pages, r.Operations, r.New, r.Updated, r.Unchanged, r.Elapsed.Round(time.Millisecond))
-	var notes []string
-	var words []domain.WordCount
-	for w, n := range r.Unknown {
-		words = append(words, domain.WordCount{Field: w.Field, Word: w.Word, Count: int64(n)})
-	}
-	top, more := report.TopUnknown(words)
-	for _, w := range top {
-		notes = append(notes, report.DescribeUnknown(w))
-	}
-	if more > 0 {
-		notes = append(notes, fmt.Sprintf("and %d more unknown words (reconciled status lists them)", more))
-	}
-	if r.UnknownOther > 0 {
-		notes = append(notes, fmt.Sprintf("and %d operations with still more", r.UnknownOther))
-	}
-	for _, path := range slices.Sorted(maps.Keys(r.Missing)) {
-		notes = append(notes, fmt.Sprintf("%d operations came without %s although data_api.fields asks for it (stored empty)", r.Missing[path], path))
-	}
-	if len(notes) > 0 {
-		s += "; " + strings.Join(notes, "; ")
-	}
-	return s
 }
 
 // sync runs one sync of a with progress on a terminal (the demo's, until

@@ -94,7 +94,7 @@ func (h *here) close() {
 // app is the App of a command run here on cfg and the ledger l it opened:
 // the command's clock and logger.
 func (m *Main) app(cfg *config.Config, l *ledger.Ledger) *app.App {
-	return app.New(app.App{Config: cfg, Ledger: l, Now: m.Now, Logger: m.log(), Outbox: m.outbox})
+	return app.New(app.App{Config: cfg, Ledger: l, Now: m.Now, Logger: m.log(), Outbox: m.outbox, Protect: m.protect})
 }
 
 // inDaemon is a command that came through the control socket, run on the

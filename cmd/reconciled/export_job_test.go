@@ -30,7 +30,7 @@ func TestExportJobCatchesUpTheSpringForwardDay(t *testing.T) {
 	w := newWorldFrom(t, first, 2000, 5*time.Minute, "tz = \"America/New_York\"\n")
 	appendConfig(t, w, mailSection(t, srv))
 	w.mustRun(t, "sync")
-	d, cfg, l := inProcessDaemon(t, w)
+	a, l := inProcessApp(t, w)
 	s := config.Schedule{Job: "export", Cron: "CRON_TZ=America/New_York 30 2 * * *", What: "operations", Format: "csv",
 		To: []string{"accounting@example.test"}, Dir: t.TempDir()}
 
@@ -45,7 +45,7 @@ func TestExportJobCatchesUpTheSpringForwardDay(t *testing.T) {
 	}
 	for _, now := range []time.Time{fire, next, next.Add(time.Hour)} {
 		w.now = now
-		if err := d.exportJob(t.Context(), cfg, s); err != nil {
+		if err := a.ExportJob(t.Context(), s); err != nil {
 			t.Fatal(err)
 		}
 	}

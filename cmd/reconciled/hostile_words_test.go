@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"reconciled/internal/app"
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 	"reconciled/internal/syncer"
@@ -21,7 +22,7 @@ func TestSyncSummaryIsBounded(t *testing.T) {
 	for i := range 5000 {
 		r.Unknown[ledger.WordKey{Field: domain.FieldOperationStatus, Word: fmt.Sprintf("odd %d", i)}] = 1
 	}
-	s := syncSummary(r)
+	s := app.SyncLine(r)
 	if n := strings.Count(s, "unknown status"); n > 25 {
 		t.Errorf("the sync summary names %d unknown words (%d bytes); want the most frequent and a count of the rest", n, len(s))
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/ledger"
 	"reconciled/internal/mail"
@@ -193,7 +194,7 @@ to = ["finance@example.test"]
 		t.Fatalf("%d messages after more report runs, want 1", n)
 	}
 	reportDir := filepath.Join(w.dir, "reports")
-	day := previousDay(time.Now(), time.UTC).Format(time.DateOnly)
+	day := app.PreviousDay(time.Now(), time.UTC).Format(time.DateOnly)
 	for _, f := range []string{"report-" + day + ".html", "report-" + day + ".xlsx"} {
 		if _, err := os.Stat(filepath.Join(reportDir, f)); err != nil {
 			t.Errorf("the report's file: %v", err)
@@ -264,9 +265,10 @@ func waitMail(t *testing.T, srv *mailtest.Server, n int) ([]mailtest.Message, er
 	return srv.Wait(ctx, n)
 }
 
-// inProcessDaemon is a daemon on w's config and database, on w's clock,
-// whose jobs the test calls itself.
-func inProcessDaemon(t *testing.T, w *world) (*daemon, *config.Config, *ledger.Ledger) {
+// inProcessApp is the App of a scheduled job on w's config and database,
+// on w's clock, with an outbox and the files it protects, whose jobs the
+// test calls itself.
+func inProcessApp(t *testing.T, w *world) (*app.App, *ledger.Ledger) {
 	t.Helper()
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: func() time.Time { return w.now }, configPath: w.config}
 	cfg, err := m.loadConfig()
@@ -278,7 +280,7 @@ func inProcessDaemon(t *testing.T, w *world) (*daemon, *config.Config, *ledger.L
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	return newDaemon(m, w.config, l, cfg), cfg, l
+	return m.app(cfg, l), l
 }
 
 // appendConfig writes the world's config with extra after its own text.
@@ -405,7 +407,7 @@ func TestReportJobCatchesUpMissedDays(t *testing.T) {
 	w.now = start.Add(10 * 24 * time.Hour)
 	appendConfig(t, w, mailSection(t, srv))
 	w.mustRun(t, "sync")
-	d, cfg, l := inProcessDaemon(t, w)
+	a, l := inProcessApp(t, w)
 	s := config.Schedule{Job: "report", Cron: "0 7 * * *", To: []string{"finance@example.test"}, Dir: t.TempDir()}
 
 	days := func() []string {
@@ -423,7 +425,7 @@ func TestReportJobCatchesUpMissedDays(t *testing.T) {
 	run := func(now time.Time, s config.Schedule) {
 		t.Helper()
 		w.now = now
-		if err := d.reportJob(t.Context(), cfg, s); err != nil {
+		if err := a.ReportJob(t.Context(), s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -461,10 +463,10 @@ func TestExportJobMailsItsFileOnce(t *testing.T) {
 	w.now = start.Add(10*24*time.Hour + 7*time.Hour)
 	appendConfig(t, w, mailSection(t, srv))
 	w.mustRun(t, "sync")
-	d, cfg, l := inProcessDaemon(t, w)
+	a, l := inProcessApp(t, w)
 	s := config.Schedule{Job: "export", Cron: "@every 1h", What: "operations", Format: "csv", To: []string{"accounting@example.test"}, Dir: t.TempDir()}
 	for range 3 {
-		if err := d.exportJob(t.Context(), cfg, s); err != nil {
+		if err := a.ExportJob(t.Context(), s); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -349,6 +349,9 @@ func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, er
 	l, err := ledger.Open(cfg.Storage.Path, ledger.Options{ReadOnly: readOnly, Logger: m.log()})
 	if err == nil {
 		m.protectDatabase(cfg.Storage.Path)
+		// The command's one outbox, on cfg's [mail] (report --send resolves
+		// its password before it opens the database).
+		m.outbox = outbox.New(l, outbox.Options{Mail: func() config.Mail { return cfg.Mail }, Now: m.Now, Log: m.log})
 	}
 	return l, err
 }

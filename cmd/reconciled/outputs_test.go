@@ -225,7 +225,7 @@ func TestScheduledJobsRefuseBadTargets(t *testing.T) {
 	w := newWorld(t, 300, 30*time.Minute, "")
 	w.now = start.Add(10*24*time.Hour + 7*time.Hour)
 	w.mustRun(t, "sync")
-	d, cfg, _ := inProcessDaemon(t, w)
+	a, l := inProcessApp(t, w)
 	dir := t.TempDir()
 	exportFile := filepath.Join(dir, "operations-2026-11-10.csv")
 	reportFile := filepath.Join(dir, "report-2026-11-10.html")
@@ -233,17 +233,17 @@ func TestScheduledJobsRefuseBadTargets(t *testing.T) {
 	syscall.Mkfifo(reportFile, 0o640)
 	before, beforeReport := snap(t, exportFile), snap(t, reportFile)
 	s := config.Schedule{Job: "export", Cron: "@every 1h", What: "operations", Format: "csv", Dir: dir}
-	if err := d.exportJob(t.Context(), cfg, s); err == nil || !strings.Contains(err.Error(), exportFile) {
+	if err := a.ExportJob(t.Context(), s); err == nil || !strings.Contains(err.Error(), exportFile) {
 		t.Errorf("export job onto a link to the database: %v", err)
 	}
 	r := config.Schedule{Job: "report", Cron: "@every 1h", Dir: dir}
-	if err := d.reportJob(t.Context(), cfg, r); err == nil || !strings.Contains(err.Error(), reportFile) {
+	if err := a.ReportJob(t.Context(), r); err == nil || !strings.Contains(err.Error(), reportFile) {
 		t.Errorf("report job onto a pipe: %v", err)
 	}
 	if !before.same(t, exportFile) || !beforeReport.same(t, reportFile) {
 		t.Error("a job replaced its target")
 	}
-	d.l.Close()
+	l.Close()
 	w.mirror(t)
 }
 

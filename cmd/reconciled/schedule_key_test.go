@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/fakeapi"
 	"reconciled/internal/mail/mailtest"
@@ -27,16 +28,15 @@ func TestScheduleKeyOneReadingOfASchedule(t *testing.T) {
 	w.now = start.Add(10 * 24 * time.Hour)
 	appendConfig(t, w, mailSection(t, srv))
 	w.mustRun(t, "sync")
-	d, cfg, l := inProcessDaemon(t, w)
+	a, l := inProcessApp(t, w)
 
 	base := config.Schedule{Job: "report", Cron: "0 7 * * *", To: []string{"a@example.test", "b@example.test"}, Dir: t.TempDir()}
 	runKey := func(s config.Schedule) string {
-		c := *cfg
-		c.Schedules = []config.Schedule{s}
-		return d.jobs(&c)[0].Key
+		run, _ := app.ScheduleKeys(s) // the runner's job key
+		return run
 	}
 	w.now = start.Add(10*24*time.Hour + 7*time.Hour)
-	if err := d.reportJob(t.Context(), cfg, base); err != nil {
+	if err := a.ReportJob(t.Context(), base); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.SaveJobRun(runKey(base), w.now, time.Second, nil); err != nil { // as the runner does after the run
@@ -72,7 +72,7 @@ func TestScheduleKeyOneReadingOfASchedule(t *testing.T) {
 		if _, ok := runs[runKey(s)]; ok != c.sameRun {
 			t.Errorf("%s: the runner finds the last run: %v, want %v (key %q)", c.name, ok, c.sameRun, runKey(s))
 		}
-		if err := d.reportJob(t.Context(), cfg, s); err != nil {
+		if err := a.ReportJob(t.Context(), s); err != nil {
 			t.Fatal(err)
 		}
 		if n := mails(); n != 1 {

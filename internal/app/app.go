@@ -16,9 +16,18 @@
 // export), Sync, RunReconcile (re-checks, the engine, the saved run) and
 // Import (ReadImport then StoreImport: a command reads the file before it
 // opens the database), Resolve and Unresolve, Check and Backup (into a
-// writer; where the copy goes is the front door's). Still in
-// cmd/reconciled: report and the daemon's own coordination. Move one use case at a time,
-// whole.
+// writer; where the copy goes is the front door's), Report (the daily
+// report, written in each of its forms by WriteAs) and SendReport
+// (`report --send`: a new message through the Outbox every time), and the
+// daemon's two jobs that make files once a day, ReportJob and ExportJob
+// (jobs.go). The files a job writes go through export.Target with
+// Protect; a command's -o stays the front door's, which hands the App a
+// writer. Move one use case at a time, whole.
+//
+// text.go writes results as text (SyncLine, WriteRun, WriteSummary,
+// WriteStatus, DescribeFormat, WriteRareCases): the one way every front
+// door shows them, so a command's output, the daemon's log lines of a job
+// and the demo agree.
 package app
 
 import (
@@ -27,6 +36,7 @@ import (
 	"time"
 
 	"reconciled/internal/config"
+	"reconciled/internal/export"
 	"reconciled/internal/ledger"
 	"reconciled/internal/outbox"
 	"reconciled/internal/reconcile"
@@ -38,9 +48,15 @@ type App struct {
 	Ledger *ledger.Ledger
 	Now    func() time.Time
 	Logger *slog.Logger
-	// Outbox is the daemon's (queueing wakes its loop); nil for a command
-	// run on its own. The read-only use cases do not queue mail.
+	// Outbox is the process's one outbox, built by the front door where
+	// it opens the ledger (the daemon's: queueing wakes its loop) and
+	// handed to every App of the process. The read-only use cases do not
+	// queue mail.
 	Outbox *outbox.Outbox
+	// Protect are the files no output of a use case may replace (the
+	// database, the config, by device and inode): the scheduled jobs'
+	// files go through export.Target with them.
+	Protect []export.Protected
 
 	engine reconcile.Config // built once from Config; Now is set per run
 }

@@ -44,7 +44,7 @@ var imports = map[string][]string{
 	"internal/config":        {"internal/dataapi", "internal/domain", "internal/redact", "internal/schedule"},
 	"internal/control":       {"internal/scratch"},
 	"internal/fakeapi":       {"internal/dataapi", "internal/domain"},
-	"internal/app":           {"internal/analytics", "internal/config", "internal/dataapi", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/reconcile", "internal/records", "internal/syncer"}, // the use cases: they wire adapters, as the front door did
+	"internal/app":           {"internal/analytics", "internal/config", "internal/dataapi", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/reconcile", "internal/records", "internal/report", "internal/syncer"}, // the use cases: they wire adapters, as the front door did
 }
 
 const any = "*"

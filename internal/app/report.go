@@ -1,0 +1,201 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"reconciled/internal/domain"
+	"reconciled/internal/export"
+	"reconciled/internal/ledger"
+	"reconciled/internal/outbox"
+	"reconciled/internal/report"
+)
+
+// mailListLimit caps the open exceptions listed in the report's HTML and
+// text (mail and -o): the attachment lists them all.
+const mailListLimit = 500
+
+// IsReportFile says whether path names a form a report is written as:
+// .html (or .htm), .xlsx, .txt, or .csv (the open exceptions).
+func IsReportFile(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".html", ".htm", ".xlsx", ".txt", ".csv":
+		return true
+	}
+	return false
+}
+
+// DailyReport is a built report with the items it was built from (the
+// CSV form lists the open ones with both sides).
+type DailyReport struct {
+	*report.Report
+	items []domain.Item
+	loc   *time.Location
+}
+
+// reportData is what reports are built from: the reconciliation of what
+// is stored now and the sync state of every project.
+type reportData struct {
+	items   []domain.Item
+	states  []report.SyncState
+	unknown []domain.WordCount // ECommPay words no one gave a meaning
+}
+
+// reportData reconciles what is stored (without asking the Data API, as an
+// export does) and reads the sync states.
+func (a *App) reportData(ctx context.Context) (reportData, error) {
+	out, err := a.Reconcile(ctx)
+	if err != nil {
+		return reportData{}, err
+	}
+	states, err := a.Ledger.SyncStates()
+	if err != nil {
+		return reportData{}, err
+	}
+	words, err := a.Ledger.WordCounts()
+	return reportData{items: out.Items, states: reportSync(states), unknown: ledger.Unknown(words, a.engine.Vocabulary)}, err
+}
+
+// reportSync is what a report shows of the ledger's sync states.
+func reportSync(states []ledger.SyncState) []report.SyncState {
+	out := make([]report.SyncState, len(states))
+	for i, s := range states {
+		out[i] = report.SyncState{Project: s.Project, Watermark: s.Watermark, LastAttempt: s.LastAttempt, LastSuccess: s.LastSuccess,
+			LastError: s.LastError, LastErrorAt: s.LastErrorAt, Failing: s.Failing(), Operations: s.Operations, NotFinal: s.NotFinal}
+	}
+	return out
+}
+
+// report builds day's report from data.
+func (data reportData) report(day time.Time, loc *time.Location, now time.Time) *DailyReport {
+	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown})
+	r.ListLimit = mailListLimit
+	return &DailyReport{Report: r, items: data.items, loc: loc}
+}
+
+// Report builds the daily report of day (midnight in data_api.tz) from
+// the reconciliation of what is stored now, asking the Data API nothing.
+func (a *App) Report(ctx context.Context, day time.Time) (*DailyReport, error) {
+	data, err := a.reportData(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return data.report(day, a.Config.Zone(), a.Now()), nil
+}
+
+// Yesterday is the day a report is of by default: the one before today in
+// data_api.tz.
+func (a *App) Yesterday() time.Time { return PreviousDay(a.Now(), a.Config.Zone()) }
+
+// PreviousDay is the day before now's, at midnight in loc.
+func PreviousDay(now time.Time, loc *time.Location) time.Time {
+	y, mo, dd := now.In(loc).Date()
+	return time.Date(y, mo, dd-1, 0, 0, 0, 0, loc)
+}
+
+// WriteAs writes the report in the form of ext (IsReportFile): the HTML
+// the mail carries, the workbook it attaches, the text, or the open
+// exceptions as CSV.
+func (dr *DailyReport) WriteAs(w io.Writer, ext string) error {
+	switch strings.ToLower(ext) {
+	case ".html", ".htm":
+		return dr.HTML(w)
+	case ".xlsx":
+		return export.ReportXLSX(w, dr.Report, export.XLSXOptions{Location: dr.loc})
+	case ".csv":
+		_, err := export.ReconciliationCSV(w, dr.items, export.ItemFilter{Results: exceptionResults()}, export.CSVOptions{Location: dr.loc})
+		return err
+	}
+	return dr.Text(w)
+}
+
+// exceptionResults are the result codes of open exceptions.
+func exceptionResults() []string {
+	var out []string
+	for _, r := range domain.Results {
+		if domain.IsException(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// attachmentName is the file mailed with the report: the workbook, or
+// with format csv the open exceptions.
+func (dr *DailyReport) attachmentName(format string) string {
+	if format == "csv" {
+		return "exceptions-" + dr.Day() + ".csv"
+	}
+	return "report-" + dr.Day() + ".xlsx"
+}
+
+// mail makes the report's message for the outbox, rendering its bodies
+// and attachment. key names the message: the same key gives the same
+// Message-ID.
+func (dr *DailyReport) mail(ob *outbox.Outbox, to []string, format, key string, now time.Time) (*ledger.Mail, error) {
+	var html, text, att bytes.Buffer
+	if err := dr.HTML(&html); err != nil {
+		return nil, err
+	}
+	if err := dr.Text(&text); err != nil {
+		return nil, err
+	}
+	name := dr.attachmentName(format)
+	if err := dr.WriteAs(&att, filepath.Ext(name)); err != nil {
+		return nil, err
+	}
+	return ob.Compose(outbox.Letter{Key: key, To: to, Subject: dr.Subject(), Text: text.String(), HTML: html.String(), File: name, Data: att.Bytes()}, now)
+}
+
+// SendRequest says where `report --send` mails a report. The front door
+// checks the addresses and that [mail] has a server first.
+type SendRequest struct {
+	To     []string
+	Format string // the attachment: xlsx (the report) or csv (the open exceptions)
+	User   string // who sends it
+}
+
+// SendReport mails dr through a.Outbox: a new message every time, even for
+// a day mailed before, delivered at once with whatever else of the outbox
+// is due. It returns the message as the outbox holds it and how many
+// messages went (its elders too). A message the server refused for good,
+// or one that waits for a retry (the daemon's loop, or the next
+// SendReport, takes it over), is an error that says so.
+func (a *App) SendReport(ctx context.Context, dr *DailyReport, req SendRequest) (ledger.Mail, int, error) {
+	if a.Outbox == nil {
+		return ledger.Mail{}, 0, errors.New("report: no outbox to send through")
+	}
+	now := a.Now()
+	key := fmt.Sprintf("report %s to %s as %s by %s at %s", dr.Day(), strings.Join(req.To, ","), req.Format, req.User, now.UTC().Format(time.RFC3339Nano))
+	ml, err := dr.mail(a.Outbox, req.To, req.Format, key, now)
+	if err != nil {
+		return ledger.Mail{}, 0, err
+	}
+	// Queued, it wakes the daemon's loop (in the daemon), which takes over
+	// the retries after this attempt.
+	q, sent, err := a.Outbox.Send(ctx, ml)
+	if err != nil {
+		return q, sent, err
+	}
+	switch q.State() {
+	case ledger.MailSent:
+		return q, sent, nil
+	case ledger.MailGivenUp:
+		return q, sent, fmt.Errorf("report: the mail server refused the message: %s", q.LastError)
+	}
+	return q, sent, fmt.Errorf("report: not delivered yet (%s); it stays in the outbox and the daemon, or the next report --send, retries it (see status)", q.LastError)
+}
+
+// writeFile writes path through export.Target, never replacing a file of
+// a.Protect.
+func (a *App) writeFile(path string, write func(io.Writer) error) error {
+	t := &export.Target{Path: path, Protect: slices.Clone(a.Protect)}
+	return t.Write(write)
+}

@@ -1,0 +1,43 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
+)
+
+func TestGroupThousands(t *testing.T) {
+	for in, want := range map[string]string{
+		"6057284690.32 UZS": "6\u202F057\u202F284\u202F690.32 UZS",
+		"-1234.00 UAH":      "-1\u202F234.00 UAH",
+		"999.99 EUR":        "999.99 EUR",
+		"1000 KZT":          "1\u202F000 KZT",
+		"":                  "",
+	} {
+		if got := GroupThousands(in); got != want {
+			t.Errorf("GroupThousands(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWriteSummaryListsEachResultWithItsAmounts(t *testing.T) {
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	run := ledger.Run{Items: 3, From: from,
+		Counts:  map[string]int{domain.ResultMatched: 2, domain.ResultAmountMismatch: 1},
+		Amounts: map[string]map[string]int64{domain.ResultMatched: {"UAH": 123456, "EUR": 2050}, domain.ResultAmountMismatch: {"UAH": 100}}}
+	var b strings.Builder
+	WriteSummary(&b, run)
+	got := b.String()
+	for _, want := range []string{
+		"reconciled 3 items created in [2026-11-01 00:00:00, …)\n",
+		"matched          2      20.50 EUR, 1\u202F234.56 UAH\n",
+		"amount_mismatch  1      1.00 UAH\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+}
