@@ -28,20 +28,30 @@ import (
 // characters; the secret is new every run.
 const demoToken = "demo-token-000000000000000000x"
 
-func (m *Main) runDemo(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("demo", "[--dir DIR] [--operations N]", "  reconciled demo\n  reconciled demo --dir /tmp/demo --operations 100000\n")
+func parseDemo(f flagOut, args []string) (request, error) {
+	fs := newFlagSet(f, "demo", "[--dir DIR] [--operations N]", "  reconciled demo\n  reconciled demo --dir /tmp/demo --operations 100000\n")
 	dir := fs.String("dir", "reconciled-demo", "folder for the database, the exports and a config to explore them with")
 	count := fs.Int("operations", 5000, "operations in the fake Data API")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if *count < 1 || *count > 10_000_000 {
-		return usagef("--operations %d: use 1..10000000", *count)
+		return nil, usagef("--operations %d: use 1..10000000", *count)
 	}
+	return process(func(m *Main, ctx context.Context) error { return m.demo(ctx, *dir, *count) }), nil
+}
+
+// demo runs the whole pipeline into dir, against a fake Data API holding
+// count operations: on a config and a database of its own, its files
+// written as a command's (the here env).
+func (m *Main) demo(ctx context.Context, dir string, count int) error {
 	if !m.verbose {
 		m.setLogger(config.Log{Level: "warn", Format: "text"})
 	}
-	abs, err := filepath.Abs(*dir)
+	e := m.here()
+	defer e.close()
+	user := e.user()
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
@@ -73,7 +83,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	start := now.Truncate(24 * time.Hour).Add(-72 * time.Hour)
 	fake, err := fakeapi.New(fakeapi.Config{
 		Token: demoToken, Secret: []byte(hex.EncodeToString(secret)), Seed: 1,
-		Start: start, Count: *count, Step: now.Sub(start) / time.Duration(*count), Now: frozen,
+		Start: start, Count: count, Step: now.Sub(start) / time.Duration(count), Now: frozen,
 	})
 	if err != nil {
 		return err
@@ -84,7 +94,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	defer fake.Close()
 	fmt.Fprintf(m.Stdout, "1. fake ECommPay Data API on %s: %d operations since %s\n"+
 		"   project 580 (ADVCash: EUR BRL GBP KZT RUB UAH USD) and project 579 (Uzbek card partner: UZS)\n",
-		fake.URL(), *count, start.Format(time.DateTime))
+		fake.URL(), count, start.Format(time.DateTime))
 
 	cfg := config.Default()
 	cfg.File = filepath.Join(abs, "reconciled.toml")
@@ -98,22 +108,20 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 
-	l, err := ledger.Open(dbPath, ledger.Options{Logger: m.log()})
+	a, err := e.open(cfg, false)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	m.protectDatabase(dbPath)
 
 	// 2. Sync, then sync again: the second run re-reads the lookback window
 	// and stores nothing new.
 	fmt.Fprintf(m.Stdout, "2. sync into %s\n", dbPath)
-	res, err := m.sync(ctx, m.app(cfg, l), app.SyncRequest{})
+	res, err := a.Sync(ctx, app.SyncRequest{Progress: newProgress(m.Stderr, "sync")})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "   %s\n   again: the lookback window is read again, nothing changed upstream, nothing new is stored\n", app.SyncLine(res))
-	if res, err = m.sync(ctx, m.app(cfg, l), app.SyncRequest{}); err != nil {
+	if res, err = a.Sync(ctx, app.SyncRequest{Progress: newProgress(m.Stderr, "sync")}); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "   %s\n", app.SyncLine(res))
@@ -122,14 +130,15 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	// accounting system exports them (Windows-1251, ';', decimal commas,
 	// Russian column names and words, mapped below as [records] would).
 	recordsPath := filepath.Join(abs, "merchant-records.csv")
-	if err := m.writeOutput(recordsPath, false, func(w io.Writer) error { _, err := w.Write(reconciled.DemoRecords); return err }); err != nil {
+	if _, err := e.output(outFile{path: recordsPath}, func(w io.Writer) error { _, err := w.Write(reconciled.DemoRecords); return err }); err != nil {
 		return err
 	}
 	cfg.Records.Columns, cfg.Records.Statuses, cfg.Records.Types = reconciled.DemoColumns, reconciled.DemoStatuses, reconciled.DemoTypes
 	// The seeds give no times for card purchases; the demo sets a day.
 	cfg.Reconcile.Limits = append(cfg.Reconcile.Limits, demoCardPurchaseLimit)
 	cfg.Reconcile.RecheckInterval.Duration = 10 * time.Millisecond // the fake is local
-	imp, err := m.importFile(ctx, cfg, l, app.ImportRequest{Path: recordsPath, Source: records.DefaultSource, User: m.user()})
+	a = a.On(cfg)                                                  // the engine's settings from the config as it is now
+	imp, err := a.Import(ctx, app.ImportRequest{Path: recordsPath, Source: records.DefaultSource, User: user, Steps: steps(m.Stderr)})
 	if err != nil {
 		return err
 	}
@@ -137,14 +146,14 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 
 	// 4. Reconcile, asking the fake about late and missing payments first.
 	fmt.Fprintln(m.Stdout, "4. reconcile")
-	run, err := m.app(cfg, l).RunReconcile(ctx, app.RunRequest{Recheck: true, User: m.user()})
+	run, err := a.RunReconcile(ctx, app.RunRequest{Recheck: true, User: user})
 	if err != nil {
 		return err
 	}
 	printIndented(m.Stdout, func(w io.Writer) { app.WriteSummary(w, run.Summary) })
 	fmt.Fprintf(m.Stdout, "   re-checked %d payments at the Data API first\n", run.Recheck.Asked)
 	fmt.Fprintln(m.Stdout, "   ECommPay's rarer cases, one of each, as reconciled reads them:")
-	words, err := l.WordCounts()
+	words, err := a.Ledger.WordCounts()
 	if err != nil {
 		return err
 	}
@@ -158,12 +167,12 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		if it.Result != domain.ResultAmountMismatch {
 			continue
 		}
-		rs, err := m.app(cfg, l).Resolve(ctx, app.ResolveRequest{ID: it.PaymentID, Reason: "bank-fee", Note: "resolved by the demo", User: m.user()})
+		rs, err := a.Resolve(ctx, app.ResolveRequest{ID: it.PaymentID, Reason: "bank-fee", Note: "resolved by the demo", User: user})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "5. resolved %s %s (%s) as bank-fee, by %s; reconcile again:\n", rs[0].ID, rs[0].Type, rs[0].Code, rs[0].User)
-		if run, err = m.app(cfg, l).RunReconcile(ctx, app.RunRequest{User: m.user()}); err != nil {
+		if run, err = a.RunReconcile(ctx, app.RunRequest{User: user}); err != nil {
 			return err
 		}
 		printIndented(m.Stdout, func(w io.Writer) { app.WriteSummary(w, run.Summary) })
@@ -172,27 +181,25 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 
 	// 6. Export the payment register and the reconciliation.
 	opsPath := filepath.Join(abs, "operations.csv")
-	a := m.app(cfg, l) // the demo's config: data_api.tz is UTC
-	n, err := m.writeExport(ctx, opsPath, func(w io.Writer) (int, error) {
+	n, err := writeExport(ctx, e, opsPath, func(w io.Writer) (int, error) {
 		return a.Export(ctx, app.ExportRequest{What: "operations", Format: "csv"}, w)
 	})
 	if err != nil {
 		return err
 	}
 	recPath := filepath.Join(abs, "reconciliation.csv")
-	k, err := m.writeExport(ctx, recPath, func(w io.Writer) (int, error) {
+	k, err := writeExport(ctx, e, recPath, func(w io.Writer) (int, error) {
 		return export.ReconciliationCSV(w, run.Output.Items, export.ItemFilter{}, export.CSVOptions{})
 	})
 	if err != nil {
 		return err
 	}
 	sumPath := filepath.Join(abs, "analytics.xlsx")
-	p := m.newProgress("analytics", -1)
-	summary2, err := a.Summary(ctx, app.SummaryRequest{Seen: func() { p.add(1) }})
+	summary2, err := a.Summary(ctx, app.SummaryRequest{Progress: newProgress(m.Stderr, "analytics")})
 	if err != nil {
 		return err
 	}
-	if _, err := m.writeExport(ctx, sumPath, func(w io.Writer) (int, error) { return 0, export.SummaryXLSX(w, summary2, export.XLSXOptions{}) }); err != nil {
+	if _, err := writeExport(ctx, e, sumPath, func(w io.Writer) (int, error) { return 0, export.SummaryXLSX(w, summary2, export.XLSXOptions{}) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "6. exported %d operations to %s,\n   %d reconciled items to %s\n   and the analytics (with charts) to %s\n", n, opsPath, k, recPath, sumPath)
@@ -206,7 +213,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	var reportFiles []string
 	for _, ext := range []string{".html", ".xlsx"} {
 		path := filepath.Join(abs, "report-"+dr.Day()+ext)
-		if _, err := m.writeExport(ctx, path, func(w io.Writer) (int, error) { return 0, dr.WriteAs(w, ext) }); err != nil {
+		if _, err := writeExport(ctx, e, path, func(w io.Writer) (int, error) { return 0, dr.WriteAs(w, ext) }); err != nil {
 			return err
 		}
 		reportFiles = append(reportFiles, path)

@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"reconciled/internal/app"
-	"reconciled/internal/config"
 	"reconciled/internal/domain"
-	"reconciled/internal/ledger"
 	"reconciled/internal/records"
 )
 
@@ -54,10 +53,7 @@ func (r *importRequest) run(ctx context.Context, e env) error {
 		return err
 	}
 	path, name := e.input(r.file)
-	req := app.ImportRequest{Path: path, Name: name, Source: r.source, Sheet: r.sheet, User: e.user()}
-	if w := e.stderr(); isTerminal(w) {
-		req.Steps = func(step string) { fmt.Fprintln(w, step) }
-	}
+	req := app.ImportRequest{Path: path, Name: name, Source: r.source, Sheet: r.sheet, User: e.user(), Steps: steps(e.stderr())}
 	res, err := app.Import(ctx, cfg, req, func() (*app.App, error) { return e.open(cfg, false) })
 	if err != nil {
 		return err
@@ -67,10 +63,10 @@ func (r *importRequest) run(ctx context.Context, e env) error {
 	return nil
 }
 
-// importFile imports req into l (the demo's, until it moves).
-func (m *Main) importFile(ctx context.Context, cfg *config.Config, l *ledger.Ledger, req app.ImportRequest) (app.ImportResult, error) {
-	if isTerminal(m.Stderr) {
-		req.Steps = func(step string) { fmt.Fprintln(m.Stderr, step) }
+// steps shows an import's steps on w if it is a terminal.
+func steps(w io.Writer) func(string) {
+	if !isTerminal(w) {
+		return nil
 	}
-	return m.app(cfg, l).Import(ctx, req)
+	return func(step string) { fmt.Fprintln(w, step) }
 }

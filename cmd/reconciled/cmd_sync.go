@@ -6,7 +6,6 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/config"
-	"reconciled/internal/syncer"
 )
 
 // syncRequest is a sync's command line.
@@ -57,11 +56,4 @@ func (r *syncRequest) run(ctx context.Context, e env) error {
 	res, err := a.Sync(ctx, app.SyncRequest{Projects: r.projects, From: r.from.t, To: r.to.t, Progress: newProgress(e.stderr(), "sync")})
 	fmt.Fprintln(e.stdout(), app.SyncLine(res))
 	return err
-}
-
-// sync runs one sync of a with progress on a terminal (the demo's, until
-// it moves).
-func (m *Main) sync(ctx context.Context, a *app.App, req app.SyncRequest) (syncer.Result, error) {
-	req.Progress = newProgress(m.Stderr, "sync")
-	return a.Sync(ctx, req)
 }

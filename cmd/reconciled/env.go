@@ -5,13 +5,14 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
 	"time"
 
 	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/control"
 	"reconciled/internal/export"
-	"reconciled/internal/ledger"
+	"reconciled/internal/outbox"
 )
 
 // env is where a command runs, chosen once by the front door: here (the
@@ -68,13 +69,19 @@ func (h *here) config() (*config.Config, error)    { return h.m.loadConfig() }
 func (h *here) user() string                       { return currentUser(h.m.Getenv) }
 func (h *here) input(file string) (string, string) { return file, "" }
 
+// open opens cfg's database (protected from the command's outputs from
+// now on) and builds the command's App on it: the command's clock and
+// logger, and its one outbox, on cfg's [mail] (report --send resolves its
+// password before it opens the database).
 func (h *here) open(cfg *config.Config, readOnly bool) (*app.App, error) {
-	l, err := h.m.openLedger(cfg, readOnly)
+	m := h.m
+	l, err := m.openLedger(cfg, readOnly)
 	if err != nil {
 		return nil, err
 	}
 	h.closes = append(h.closes, l.Close)
-	return h.m.app(cfg, l), nil
+	ob := outbox.New(l, outbox.Options{Mail: func() config.Mail { return cfg.Mail }, Now: m.Now, Log: m.log})
+	return app.New(app.App{Config: cfg, Ledger: l, Now: m.Now, Logger: m.log(), Outbox: ob, Protect: slices.Clone(m.protect)}), nil
 }
 
 func (h *here) output(f outFile, write func(io.Writer) error) (bool, error) {
@@ -91,12 +98,6 @@ func (h *here) close() {
 	h.closes = nil
 }
 
-// app is the App of a command run here on cfg and the ledger l it opened:
-// the command's clock and logger.
-func (m *Main) app(cfg *config.Config, l *ledger.Ledger) *app.App {
-	return app.New(app.App{Config: cfg, Ledger: l, Now: m.Now, Logger: m.log(), Outbox: m.outbox, Protect: m.protect})
-}
-
 // inDaemon is a command that came through the control socket, run on the
 // daemon's App. The daemon never reads or writes a path of its own file
 // system for it: files travel over the socket, or the command is refused
@@ -104,9 +105,6 @@ func (m *Main) app(cfg *config.Config, l *ledger.Ledger) *app.App {
 type inDaemon struct {
 	a *app.App
 	c *control.Command
-	// legacy is a Main for the report, which still runs the old way (until
-	// it moves to internal/app).
-	legacy func() *Main
 }
 
 func (d *inDaemon) stdout() io.Writer               { return d.c.Stdout }

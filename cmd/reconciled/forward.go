@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"reconciled/internal/app"
@@ -136,11 +135,8 @@ func (b *boundedInput) Read(p []byte) (int, error) {
 // serve runs a command that came through the control socket on a, an App on
 // the daemon's current config, ledger and outbox whose Logger writes to
 // c.Stderr, as the person who sent it.
-func (m *Main) serve(ctx context.Context, a *app.App, c *control.Command) int {
-	d := &inDaemon{a: a, c: c, legacy: func() *Main {
-		return &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: m.Getenv, Now: a.Now, logger: a.Logger,
-			cfg: a.Config, ledger: a.Ledger, protect: m.protect, asUser: c.Peer.User, outputSink: c.Output, remote: true, outbox: a.Outbox}
-	}}
+func serve(ctx context.Context, a *app.App, c *control.Command) int {
+	d := &inDaemon{a: a, c: c}
 	return exitCode(c.Stderr, d.serve(ctx, c.Args))
 }
 
@@ -165,8 +161,8 @@ func (d *inDaemon) serve(ctx context.Context, args []string) error {
 // daemon's config, database and outbox.
 func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
 	cfg := d.config()
-	a := app.New(app.App{Config: cfg, Ledger: d.l, Now: d.m.Now, Logger: newLogger(c.Stderr, cfg.Log, false), Outbox: d.outbox})
-	code := d.m.serve(ctx, a, c)
+	a := app.New(app.App{Config: cfg, Ledger: d.l, Now: d.m.Now, Logger: newLogger(c.Stderr, cfg.Log, false), Outbox: d.outbox, Protect: d.m.protect})
+	code := serve(ctx, a, c)
 	d.idle()
 	return code
 }
@@ -191,49 +187,4 @@ func checkCopy(shown string) func(tmp string) error {
 		}
 		return nil
 	}
-}
-
-// parseReportLegacy is report's parse until the report moves to
-// internal/app: its flags are still read by runReport as it runs, so the
-// file it writes is read here from the command line as the flag package
-// would (the last -o, a flag's value not a flag, flags end at "--" or the
-// first argument).
-func parseReportLegacy(_ flagOut, args []string) (request, error) {
-	for _, a := range args {
-		if a == "-h" || a == "-help" || a == "--help" {
-			return process(func(m *Main, ctx context.Context) error { return m.runReport(ctx, args) }), nil
-		}
-	}
-	return legacyReport(args), nil
-}
-
-// legacyReport is report's command line, run by runReport on a Main.
-type legacyReport []string
-
-func (r legacyReport) run(ctx context.Context, e env) error {
-	if d, ok := e.(*inDaemon); ok {
-		return d.legacy().runReport(ctx, r)
-	}
-	return e.(*here).m.runReport(ctx, r)
-}
-
-func (r legacyReport) outputFile() outFile {
-	out := ""
-	for i := 0; i < len(r); i++ {
-		a := r[i]
-		if a == "--" || a == "-" || !strings.HasPrefix(a, "-") {
-			break
-		}
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
-		switch {
-		case name == "o" && hasValue:
-			out = value
-		case name == "o" && i+1 < len(r):
-			out = r[i+1]
-			i++
-		case !hasValue && !slices.Contains([]string{"send", "h", "help"}, name):
-			i++ // its value
-		}
-	}
-	return outFile{path: out}
 }

@@ -24,7 +24,6 @@ import (
 	"reconciled/internal/config"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
-	"reconciled/internal/outbox"
 	"reconciled/internal/scratch"
 )
 
@@ -59,26 +58,6 @@ type Main struct {
 	// protect are the files no output of this process may replace: the
 	// config it read, the database it opened (see output.go).
 	protect []export.Protected
-
-	// Until the report and the daemon's jobs move to internal/app (they
-	// still run on a Main of their own, cmd_run.go's jobMain and the report
-	// through the socket): the daemon's config, database and outbox, who
-	// sent the report, and where its -o goes. Nothing else reads them.
-	cfg        *config.Config
-	ledger     *ledger.Ledger
-	outbox     *outbox.Outbox
-	asUser     string
-	outputSink io.Writer
-	remote     bool
-}
-
-// user names the person running the command (the report's, until it
-// moves), for the audit trail.
-func (m *Main) user() string {
-	if m.asUser != "" {
-		return m.asUser
-	}
-	return currentUser(m.Getenv)
 }
 
 // NewMain returns a Main on the process's standard streams and environment.
@@ -118,7 +97,7 @@ func (process) run(context.Context, env) error {
 }
 
 // processOf is the parse of a command that parses its own flags as it runs
-// (run, and demo until it moves).
+// (run, until the daemon moves to internal/daemon).
 func processOf(run func(m *Main, ctx context.Context, args []string) error) func(flagOut, []string) (request, error) {
 	return func(_ flagOut, args []string) (request, error) {
 		return process(func(m *Main, ctx context.Context) error { return run(m, ctx, args) }), nil
@@ -138,11 +117,11 @@ func commandList() []command {
 		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", parseExport, true},
 		{"stats", "the analytics in the terminal", parseStats, true},
 		{"check-config", "validate the config and say exactly what is wrong", parseCheckConfig, false},
-		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", parseReportLegacy, true},
+		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", parseReport, true},
 		{"backup", "write a consistent copy of the database", parseBackup, true},
 		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", parseCheck, true},
 		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", processOf((*Main).runDaemon), false},
-		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", processOf((*Main).runDemo), false},
+		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", parseDemo, false},
 	}
 }
 
@@ -294,9 +273,6 @@ func (m *Main) loadConfig() (*config.Config, error) { return m.loadConfigWith(co
 func (m *Main) loadConfigAll() (*config.Config, error) { return m.loadConfigWith(config.LoadAll) }
 
 func (m *Main) loadConfigWith(load func(string, func(string) string) (*config.Config, error)) (*config.Config, error) {
-	if m.cfg != nil {
-		return m.cfg, nil // the daemon's, with every credential
-	}
 	path, err := m.findConfig()
 	if err != nil {
 		return nil, err
@@ -343,15 +319,9 @@ func (m *Main) log() *slog.Logger {
 
 // openLedger opens the database of cfg.
 func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, error) {
-	if m.ledger != nil {
-		return m.ledger.Shared(), nil
-	}
 	l, err := ledger.Open(cfg.Storage.Path, ledger.Options{ReadOnly: readOnly, Logger: m.log()})
 	if err == nil {
 		m.protectDatabase(cfg.Storage.Path)
-		// The command's one outbox, on cfg's [mail] (report --send resolves
-		// its password before it opens the database).
-		m.outbox = outbox.New(l, outbox.Options{Mail: func() config.Mail { return cfg.Mail }, Now: m.Now, Log: m.log})
 	}
 	return l, err
 }

@@ -76,29 +76,6 @@ func writeExport(ctx context.Context, e env, path string, write func(io.Writer) 
 	return n, nil
 }
 
-// writeExport is writeExport for the report and the demo, which still run
-// on a Main of their own (until they move to internal/app).
-func (m *Main) writeExport(ctx context.Context, path string, write func(io.Writer) (int, error)) (int, error) {
-	var n int
-	w := func(out io.Writer) error {
-		var err error
-		n, err = write(app.StopWriter(ctx, out))
-		return err
-	}
-	switch {
-	case path == "":
-		return n, w(m.Stdout)
-	case m.outputSink != nil: // through the control socket: the client writes the file
-		return n, export.NameTemporary(w(m.outputSink), path)
-	case m.remote:
-		return n, errRemotePath
-	}
-	if err := m.writeOutput(path, false, w); err != nil {
-		return n, fmt.Errorf("export: %w", err)
-	}
-	return n, nil
-}
-
 // asUsage makes a refused output file bad usage (exit 2).
 func asUsage(err error) error {
 	var te *export.TargetError

@@ -28,13 +28,6 @@ func newProgress(w io.Writer, desc string) *progress {
 	return &progress{w: w, desc: desc, total: -1, start: time.Now(), enabled: isTerminal(w)}
 }
 
-// newProgress is the demo's, until it moves.
-func (m *Main) newProgress(desc string, total int64) *progress {
-	p := newProgress(m.Stderr, desc)
-	p.Total(total)
-	return p
-}
-
 // Total sets the work's size (before the bar is drawn).
 func (p *progress) Total(n int64) { p.total = n }
 
@@ -46,8 +39,6 @@ func (p *progress) Add(k int) {
 	}
 	p.draw()
 }
-
-func (p *progress) add(k int) { p.Add(k) } // the demo's, until it moves
 
 // Set sets the count and the description (sync's totals).
 func (p *progress) Set(n int64, desc string) {

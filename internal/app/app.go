@@ -73,3 +73,12 @@ func New(a App) *App {
 	a.engine = engineConfig(a.Config)
 	return &a
 }
+
+// On is a on cfg: the same ledger, clock, logger, outbox and protected
+// files, the engine's settings built from cfg (a front door that changed
+// its config, as the demo does, asks for a new App rather than mutate one).
+func (a *App) On(cfg *config.Config) *App {
+	b := *a
+	b.Config = cfg
+	return New(b)
+}

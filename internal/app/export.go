@@ -99,7 +99,6 @@ type SummaryRequest struct {
 	From, To time.Time // creation time, [From, To); zero is open
 	Filter   export.Filter
 	Progress Progress // if set, told the stored operations, each one read, and the end
-	Seen     func()   // if set, called for each operation read (the demo's progress, until it moves to Progress)
 }
 
 // Summary builds the analytics (days in data_api.tz) of the operations
@@ -110,9 +109,6 @@ func (a *App) Summary(ctx context.Context, req SummaryRequest) (*analytics.Summa
 	defer a.begin(req.Progress)()
 	err := a.Ledger.ForEach(ctx, window, func(op *domain.Operation) error {
 		add(req.Progress, 1)
-		if req.Seen != nil {
-			req.Seen()
-		}
 		if req.Filter.Match(op) {
 			b.Add(op)
 		}
