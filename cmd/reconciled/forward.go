@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"reconciled/internal/app"
 	"reconciled/internal/control"
 	"reconciled/internal/ledger"
 	"reconciled/internal/records"
@@ -201,20 +202,17 @@ func checkCopy(shown string) func(tmp string) error {
 	}
 }
 
-// serveControl runs a command that came through the control socket, on the
-// daemon's config and database, as the person who sent it.
-func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
+// serveControl runs a command that came through the daemon's control
+// socket on a (the daemon's config, database and outbox, a logger to the
+// client), as the person who sent it.
+func (m *Main) serveControl(ctx context.Context, a *app.App, c *control.Command) int {
 	name := c.Args[0]
 	cmd, ok := lookup(name)
 	if !ok || cmd.socket == nil {
 		fmt.Fprintf(c.Stderr, "reconciled: %s does not run through the daemon\n", name)
 		return exitUsage
 	}
-	cfg := d.config()
-	jm := &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: d.m.Getenv, Now: d.m.Now,
-		cfg: cfg, ledger: d.l, protect: d.m.protect, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outbox: d.outbox}
-	jm.setLogger(cfg.Log)
-	code := jm.exitCode(cmd.run(jm, ctx, c.Args[1:]))
-	d.idle()
-	return code
+	jm := &Main{Stdin: strings.NewReader(""), Stdout: c.Stdout, Stderr: c.Stderr, Getenv: m.Getenv, Now: a.Now, logger: a.Logger,
+		cfg: a.Config, ledger: a.Ledger, protect: a.Protect, asUser: c.Peer.User, outputSink: c.Output, inputName: c.Input, inputPath: c.InputPath, remote: true, outbox: a.Outbox}
+	return jm.exitCode(cmd.run(jm, ctx, c.Args[1:]))
 }

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/term"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
@@ -55,7 +56,7 @@ type Main struct {
 	logger     *slog.Logger
 
 	// Set when the daemon runs a command itself: the config it runs on and
-	// the database it holds (see cmd_run.go).
+	// the database it holds (see serveControl).
 	cfg    *config.Config
 	ledger *ledger.Ledger
 	// Set for a command that came through the control socket: who sent it
@@ -85,7 +86,7 @@ func (m *Main) user() string {
 	if m.asUser != "" {
 		return m.asUser
 	}
-	return currentUser(m.Getenv)
+	return app.CurrentUser(m.Getenv)
 }
 
 // NewMain returns a Main on the process's standard streams and environment.
@@ -297,16 +298,7 @@ func (m *Main) loadConfigWith(load func(string, func(string) string) (*config.Co
 func (m *Main) setLogger(l config.Log) {
 	m.logMu.Lock()
 	defer m.logMu.Unlock()
-	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[l.Level]
-	if m.verbose {
-		level = slog.LevelDebug
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if l.Format == "json" {
-		m.logger = slog.New(slog.NewJSONHandler(m.Stderr, opts))
-	} else {
-		m.logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
-	}
+	m.logger = l.Logger(m.Stderr, m.verbose)
 }
 
 func (m *Main) log() *slog.Logger {

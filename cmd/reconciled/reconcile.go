@@ -1,10 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"os/user"
-
 	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/ledger"
@@ -30,15 +26,4 @@ func (m *Main) openApp(readOnly bool) (a *app.App, closeLedger func() error, err
 		return nil, nil, err
 	}
 	return m.app(cfg, l), l.Close, nil
-}
-
-// currentUser names the person running the command, for the audit trail.
-func currentUser(getenv func(string) string) string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if u := getenv("USER"); u != "" {
-		return u
-	}
-	return fmt.Sprintf("uid %d", os.Getuid())
 }
