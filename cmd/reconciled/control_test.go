@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"reconciled/internal/app"
 	"reconciled/internal/control"
 	"reconciled/internal/ledger"
 )
@@ -74,7 +75,7 @@ func TestCommandsGoThroughTheDaemon(t *testing.T) {
 	w.mustRun(t, "reconcile", "--no-recheck")
 	w.mustRun(t, "resolve", "not-at-provider", "--reason", "test")
 	audit := w.mustRun(t, "export", "--what", "audit", "--format", "csv")
-	if me := currentUser(os.Getenv); !strings.Contains(audit, ","+me+",") {
+	if me := app.CurrentUser(os.Getenv); !strings.Contains(audit, ","+me+",") {
 		t.Errorf("audit trail lacks the user %q:\n%s", me, audit)
 	}
 

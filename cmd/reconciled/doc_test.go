@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"reconciled/internal/doccheck"
-	"reconciled/internal/ledger"
 )
 
 // cmdHelp is what `reconciled NAME -h` says: its usage line and its flags
@@ -153,37 +151,6 @@ func TestReadmeTableNamesEveryCommand(t *testing.T) {
 	for _, c := range commandList() {
 		if !regexp.MustCompile("`" + regexp.QuoteMeta(c.name) + "[` ]").MatchString(table) {
 			t.Errorf("README.md's command table does not name %s", c.name)
-		}
-	}
-}
-
-// The metrics the reference lists are the series /metrics writes, with
-// their types.
-func TestReferenceListsEveryMetric(t *testing.T) {
-	l, err := ledger.Open(filepath.Join(t.TempDir(), "m.db"), ledger.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var b strings.Builder
-	if err := newMetrics().write(&b, l); err != nil {
-		t.Fatal(err)
-	}
-	written := map[string]string{}
-	var order []string
-	for _, m := range regexp.MustCompile(`(?m)^# TYPE (\S+) (\S+)$`).FindAllStringSubmatch(b.String(), -1) {
-		written[m[1]] = m[2]
-		order = append(order, m[1])
-	}
-	rows := doccheck.Table(t, doccheck.Read(t, "commands.md"), "metrics")
-	documented := doccheck.Column(rows, 0)
-	if !slices.Equal(documented, order) {
-		t.Errorf("docs/commands.md lists the metrics\n%v\n/metrics writes\n%v", documented, order)
-	}
-	for _, r := range rows {
-		name, _ := doccheck.Code(r[0])
-		if typ, ok := written[name]; ok && r[1] != typ {
-			t.Errorf("docs/commands.md: %s is a %s, the doc says %s", name, typ, r[1])
 		}
 	}
 }

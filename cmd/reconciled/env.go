@@ -1,10 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
-	"os/user"
 	"slices"
 	"time"
 
@@ -66,7 +63,7 @@ func (h *here) stdout() io.Writer                  { return h.m.Stdout }
 func (h *here) stderr() io.Writer                  { return h.m.Stderr }
 func (h *here) now() time.Time                     { return h.m.Now() }
 func (h *here) config() (*config.Config, error)    { return h.m.loadConfig() }
-func (h *here) user() string                       { return currentUser(h.m.Getenv) }
+func (h *here) user() string                       { return app.CurrentUser(h.m.Getenv) }
 func (h *here) input(file string) (string, string) { return file, "" }
 
 // open opens cfg's database (protected from the command's outputs from
@@ -176,15 +173,4 @@ func outputOf(req request) outFile {
 		return out.outputFile()
 	}
 	return outFile{}
-}
-
-// currentUser names the person running the command, for the audit trail.
-func currentUser(getenv func(string) string) string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if u := getenv("USER"); u != "" {
-		return u
-	}
-	return fmt.Sprintf("uid %d", os.Getuid())
 }

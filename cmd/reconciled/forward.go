@@ -157,16 +157,6 @@ func (d *inDaemon) serve(ctx context.Context, args []string) error {
 	return req.run(ctx, d)
 }
 
-// serveControl runs a command that came through the control socket, on the
-// daemon's config, database and outbox.
-func (d *daemon) serveControl(ctx context.Context, c *control.Command) int {
-	cfg := d.config()
-	a := app.New(app.App{Config: cfg, Ledger: d.l, Now: d.m.Now, Logger: newLogger(c.Stderr, cfg.Log, false), Outbox: d.outbox, Protect: d.m.protect})
-	code := serve(ctx, a, c)
-	d.idle()
-	return code
-}
-
 // checkCopy returns a Verify for a backup's target: it opens the copy (the
 // temporary file, before it replaces anything) and checks it. Its damage
 // is not the database's (which was checked before it was copied): the

@@ -96,14 +96,6 @@ func (process) run(context.Context, env) error {
 	return usagef("this command does not run through the daemon")
 }
 
-// processOf is the parse of a command that parses its own flags as it runs
-// (run, until the daemon moves to internal/daemon).
-func processOf(run func(m *Main, ctx context.Context, args []string) error) func(flagOut, []string) (request, error) {
-	return func(_ flagOut, args []string) (request, error) {
-		return process(func(m *Main, ctx context.Context) error { return run(m, ctx, args) }), nil
-	}
-}
-
 // commandList is the command table, in the order help lists them. A
 // function, not a variable: no state at package level.
 func commandList() []command {
@@ -120,7 +112,7 @@ func commandList() []command {
 		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", parseReport, true},
 		{"backup", "write a consistent copy of the database", parseBackup, true},
 		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", parseCheck, true},
-		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", processOf((*Main).runDaemon), false},
+		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", parseRun, false},
 		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", parseDemo, false},
 	}
 }
@@ -289,21 +281,7 @@ func (m *Main) loadConfigWith(load func(string, func(string) string) (*config.Co
 func (m *Main) setLogger(l config.Log) {
 	m.logMu.Lock()
 	defer m.logMu.Unlock()
-	m.logger = newLogger(m.Stderr, l, m.verbose)
-}
-
-// newLogger is a logger writing to w as [log] says; debug makes it say
-// everything (-v).
-func newLogger(w io.Writer, l config.Log, debug bool) *slog.Logger {
-	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[l.Level]
-	if debug {
-		level = slog.LevelDebug
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if l.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	m.logger = l.Logger(m.Stderr, m.verbose)
 }
 
 func (m *Main) log() *slog.Logger {
@@ -335,12 +313,6 @@ func isTerminal(w io.Writer) bool {
 // flagOut is where a command's usage goes: its standard output when asked
 // for (-h), its standard error after a flag error.
 type flagOut struct{ stdout, stderr io.Writer }
-
-// newFlagSet is newFlagSet on m's streams (the commands that parse their
-// own flags as they run: run, report and demo until they move).
-func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
-	return newFlagSet(flagOut{m.Stdout, m.Stderr}, name, synopsis, examples)
-}
 
 // newFlagSet returns a command's flag set; -h prints usage with examples
 // to standard output (it is what was asked for); after a flag error it

@@ -9,6 +9,7 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/control"
+	"reconciled/internal/daemon"
 	"reconciled/internal/export"
 )
 
@@ -24,7 +25,7 @@ import (
 // (exit 2) and names the path as it was given.
 
 const (
-	databaseWhat       = "the database (storage.path)"
+	databaseWhat       = daemon.DatabaseWhat // the daemon tells clients this file
 	daemonDatabaseWhat = "the running daemon's database"
 	configWhat         = "the config file"
 )

@@ -7,9 +7,10 @@
 // methods parse no flags and print nothing; a refusal of bad usage is the
 // front door's to make before it calls.
 //
-// A command opens its own ledger and closes it; the daemon builds an App
-// per job from the config it runs on (a reload replaces the config, not
-// the App) and its one open ledger, never a second handle on the file.
+// A command opens its own ledger and closes it; the daemon builds one App
+// per loaded config (at start and at each reload) on its one open ledger,
+// never a second handle on the file, and gives each job and each command
+// of its control socket a copy with its own logger (With).
 //
 // The use cases here: Status, Export (with the engine run the
 // reconciliation export needs, Reconcile), Summary (stats and the summary
@@ -81,4 +82,12 @@ func (a *App) On(cfg *config.Config) *App {
 	b := *a
 	b.Config = cfg
 	return New(b)
+}
+
+// With is a copy of a whose Logger is logger: the App of one job or one
+// command of the daemon, on the settings New built once for the config.
+func (a *App) With(logger *slog.Logger) *App {
+	c := *a
+	c.Logger = logger
+	return &c
 }

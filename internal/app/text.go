@@ -253,34 +253,37 @@ type rareCase struct {
 	is   func(it *domain.Item, v *domain.Vocabulary) bool
 }
 
-var rareCases = []rareCase{
-	{"two-step purchase", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationType == domain.OpCapture
-	}},
-	{"authorisation cancelled", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationType == domain.OpCancel
-	}},
-	{"refunded in parts", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Type == domain.RecordRefund && strings.HasPrefix(it.Reason, "refund 1 of 2:")
-	}},
-	{"a part not booked", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Type == domain.RecordRefund && it.Result == domain.ResultMissingInRecords && strings.HasPrefix(it.Reason, "refund ")
-	}},
-	{"refund taken back", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Type == domain.RecordRefund && it.Result == domain.ResultStatusMismatch && strings.Contains(it.Reason, "taken back")
-	}},
-	{"internal error", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationStatus == domain.StatusInternalError
-	}},
-	{"external error", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationStatus == domain.StatusExternalError
-	}},
-	{"expired", func(it *domain.Item, _ *domain.Vocabulary) bool {
-		return it.Provider != nil && it.Provider.OperationStatus == domain.StatusExpired
-	}},
-	{"unknown status", func(it *domain.Item, v *domain.Vocabulary) bool {
-		return it.Provider != nil && !v.Known(domain.FieldOperationStatus, it.Provider.OperationStatus)
-	}},
+// rareCases are the cases the demo shows one item of, in its order.
+func rareCases() []rareCase {
+	return []rareCase{
+		{"two-step purchase", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Provider != nil && it.Provider.OperationType == domain.OpCapture
+		}},
+		{"authorisation cancelled", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Provider != nil && it.Provider.OperationType == domain.OpCancel
+		}},
+		{"refunded in parts", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Type == domain.RecordRefund && strings.HasPrefix(it.Reason, "refund 1 of 2:")
+		}},
+		{"a part not booked", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Type == domain.RecordRefund && it.Result == domain.ResultMissingInRecords && strings.HasPrefix(it.Reason, "refund ")
+		}},
+		{"refund taken back", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Type == domain.RecordRefund && it.Result == domain.ResultStatusMismatch && strings.Contains(it.Reason, "taken back")
+		}},
+		{"internal error", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Provider != nil && it.Provider.OperationStatus == domain.StatusInternalError
+		}},
+		{"external error", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Provider != nil && it.Provider.OperationStatus == domain.StatusExternalError
+		}},
+		{"expired", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Provider != nil && it.Provider.OperationStatus == domain.StatusExpired
+		}},
+		{"unknown status", func(it *domain.Item, v *domain.Vocabulary) bool {
+			return it.Provider != nil && !v.Known(domain.FieldOperationStatus, it.Provider.OperationStatus)
+		}},
+	}
 }
 
 // WriteRareCases writes one item of each of ECommPay's rarer cases found
@@ -289,7 +292,7 @@ var rareCases = []rareCase{
 func WriteRareCases(w io.Writer, items []domain.Item, words []domain.WordCount) error {
 	v := domain.Builtin
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, c := range rareCases {
+	for _, c := range rareCases() {
 		for i := range items {
 			it := &items[i]
 			if !c.is(it, v) {

@@ -51,6 +51,7 @@ type Config struct {
 	env      func(string) string // for WithSecrets
 	resolved Need                // the credentials resolved and checked
 	zones    zones               // data_api.tz and records.tz, resolved by Validate
+	vocab    *domain.Vocabulary  // the meanings of ECommPay's words, built by Validate
 }
 
 // zones are the config's time zones, loaded once by Validate (each with
@@ -141,8 +142,17 @@ type Reconcile struct {
 }
 
 // Vocabulary is ECommPay's vocabulary with the meanings the config gives
-// ([reconcile.operation_types], …). The config must be valid.
+// ([reconcile.operation_types], …), built once by Validate (the sync, the
+// engine and status read it on every call). The config must be valid; a
+// Config never validated gets one built for the call.
 func (c *Config) Vocabulary() *domain.Vocabulary {
+	if c.vocab != nil {
+		return c.vocab
+	}
+	return c.buildVocabulary()
+}
+
+func (c *Config) buildVocabulary() *domain.Vocabulary {
 	r := &c.Reconcile
 	types := map[string]domain.Kind{}
 	for w, k := range r.OperationTypes {
@@ -771,7 +781,8 @@ func (c *Config) validateReconcile(bad func(key, format string, args ...any)) {
 	checkMeanings("operation_types", r.OperationTypes, asStrings(domain.Kinds))
 	checkMeanings("operation_statuses", r.OperationStatuses, asStrings(domain.OperationOutcomes))
 	checkMeanings("payment_statuses", r.PaymentStatuses, asStrings(domain.PaymentOutcomes))
-	vocab := c.Vocabulary()
+	vocab := c.buildVocabulary()
+	c.vocab = vocab
 	for status, list := range r.StatusMap {
 		if !slices.Contains(recordStatuses, status) || status == "pending" {
 			bad("reconcile.status_map."+status, "not a final merchant status: use paid, failed or refunded")
