@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"reconciled/internal/app"
 )
 
 func parseBackup(f flagOut, args []string) (request, error) {
@@ -28,7 +30,7 @@ type backupRequest struct{ path string }
 // outputFile is the copy: private, and only a backup once it opens and
 // checks out, so checked before it replaces an older backup of that name.
 func (r backupRequest) outputFile() outFile {
-	return outFile{path: r.path, private: true, verify: checkCopy(r.path)}
+	return outFile{path: r.path, private: true, verify: app.VerifyCopy(r.path)}
 }
 
 func (r backupRequest) run(ctx context.Context, e env) error {

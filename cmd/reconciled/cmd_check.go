@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"reconciled/internal/app"
 	"reconciled/internal/ledger"
 )
 
@@ -33,20 +34,8 @@ func (r checkRequest) run(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range rep.Checked {
-		fmt.Fprintf(out, "  %s\n", c)
-	}
-	for _, w := range rep.Warnings {
-		fmt.Fprintf(out, "  note: %s\n", w)
-	}
-	for _, p := range rep.Problems {
-		fmt.Fprintf(out, "  PROBLEM: %s\n", p)
-	}
-	if rep.More > 0 {
-		fmt.Fprintf(out, "  and %d more problems\n", rep.More)
-	}
+	app.WriteCheck(out, rep)
 	if rep.OK() {
-		fmt.Fprintln(out, "no problem found")
 		return nil
 	}
 	return &ledger.DamagedError{Path: path, What: fmt.Sprintf("%d problems (above)", len(rep.Problems)+rep.More)}

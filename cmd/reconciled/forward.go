@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"reconciled/internal/app"
 	"reconciled/internal/control"
-	"reconciled/internal/ledger"
 	"reconciled/internal/records"
 )
 
@@ -155,26 +153,4 @@ func (d *inDaemon) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	return req.run(ctx, d)
-}
-
-// checkCopy returns a Verify for a backup's target: it opens the copy (the
-// temporary file, before it replaces anything) and checks it. Its damage
-// is not the database's (which was checked before it was copied): the
-// error names the file asked for and does not say to restore anything.
-func checkCopy(shown string) func(tmp string) error {
-	return func(tmp string) error {
-		c, err := ledger.Open(tmp, ledger.Options{ReadOnly: true})
-		if err == nil {
-			defer c.Close()
-			err = c.Check()
-		}
-		var de *ledger.DamagedError
-		if errors.As(err, &de) {
-			return fmt.Errorf("the copy for %s is not sound (the disk it was written to may be failing): %s; %s was left as it was", shown, de.What, shown)
-		}
-		if err != nil {
-			return fmt.Errorf("the copy for %s does not open: %s; %s was left as it was", shown, strings.ReplaceAll(err.Error(), tmp, shown), shown)
-		}
-		return nil
-	}
 }
