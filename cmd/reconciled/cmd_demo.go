@@ -21,6 +21,7 @@ import (
 	"reconciled/internal/export"
 	"reconciled/internal/fakeapi"
 	"reconciled/internal/ledger"
+	"reconciled/internal/progress"
 	"reconciled/internal/records"
 )
 
@@ -116,12 +117,12 @@ func (m *Main) demo(ctx context.Context, dir string, count int) error {
 	// 2. Sync, then sync again: the second run re-reads the lookback window
 	// and stores nothing new.
 	fmt.Fprintf(m.Stdout, "2. sync into %s\n", dbPath)
-	res, err := a.Sync(ctx, app.SyncRequest{Progress: newProgress(m.Stderr, "sync")})
+	res, err := a.Sync(ctx, app.SyncRequest{Progress: progress.New(m.Stderr, "sync")})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "   %s\n   again: the lookback window is read again, nothing changed upstream, nothing new is stored\n", app.SyncLine(res))
-	if res, err = a.Sync(ctx, app.SyncRequest{Progress: newProgress(m.Stderr, "sync")}); err != nil {
+	if res, err = a.Sync(ctx, app.SyncRequest{Progress: progress.New(m.Stderr, "sync")}); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "   %s\n", app.SyncLine(res))
@@ -195,7 +196,7 @@ func (m *Main) demo(ctx context.Context, dir string, count int) error {
 		return err
 	}
 	sumPath := filepath.Join(abs, "analytics.xlsx")
-	summary2, err := a.Summary(ctx, app.SummaryRequest{Progress: newProgress(m.Stderr, "analytics")})
+	summary2, err := a.Summary(ctx, app.SummaryRequest{Progress: progress.New(m.Stderr, "analytics")})
 	if err != nil {
 		return err
 	}

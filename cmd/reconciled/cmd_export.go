@@ -11,6 +11,7 @@ import (
 	"reconciled/internal/app"
 	"reconciled/internal/domain"
 	"reconciled/internal/export"
+	"reconciled/internal/progress"
 )
 
 // exportRequest is an export's command line.
@@ -115,7 +116,7 @@ func (r *exportRequest) run(ctx context.Context, e env) error {
 		return err
 	}
 	req := r.req
-	req.From, req.To, req.Progress = r.from.t, r.to.t, newProgress(e.stderr(), "export")
+	req.From, req.To, req.Progress = r.from.t, r.to.t, progress.New(e.stderr(), "export")
 	n, err := writeExport(ctx, e, r.out, func(w io.Writer) (int, error) { return a.Export(ctx, req, w) })
 	if err != nil {
 		return err

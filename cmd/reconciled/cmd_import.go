@@ -7,6 +7,7 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/domain"
+	"reconciled/internal/progress"
 	"reconciled/internal/records"
 )
 
@@ -65,7 +66,7 @@ func (r *importRequest) run(ctx context.Context, e env) error {
 
 // steps shows an import's steps on w if it is a terminal.
 func steps(w io.Writer) func(string) {
-	if !isTerminal(w) {
+	if !progress.IsTerminal(w) {
 		return nil
 	}
 	return func(step string) { fmt.Fprintln(w, step) }

@@ -7,6 +7,7 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/export"
+	"reconciled/internal/progress"
 )
 
 // statsRequest is a stats' command line.
@@ -52,7 +53,7 @@ func (r *statsRequest) run(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	s, err := a.Summary(ctx, app.SummaryRequest{From: r.from.t, To: r.to.t, Filter: r.filter, Progress: newProgress(e.stderr(), "stats")})
+	s, err := a.Summary(ctx, app.SummaryRequest{From: r.from.t, To: r.to.t, Filter: r.filter, Progress: progress.New(e.stderr(), "stats")})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/config"
+	"reconciled/internal/progress"
 )
 
 // syncRequest is a sync's command line.
@@ -53,7 +54,7 @@ func (r *syncRequest) run(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.Sync(ctx, app.SyncRequest{Projects: r.projects, From: r.from.t, To: r.to.t, Progress: newProgress(e.stderr(), "sync")})
+	res, err := a.Sync(ctx, app.SyncRequest{Projects: r.projects, From: r.from.t, To: r.to.t, Progress: progress.New(e.stderr(), "sync")})
 	fmt.Fprintln(e.stdout(), app.SyncLine(res))
 	return err
 }

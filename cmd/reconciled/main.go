@@ -19,8 +19,6 @@ import (
 
 	_ "time/tzdata" // time zones even on hosts without /usr/share/zoneinfo
 
-	"golang.org/x/term"
-
 	"reconciled/internal/config"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
@@ -302,12 +300,6 @@ func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, er
 		m.protectDatabase(cfg.Storage.Path)
 	}
 	return l, err
-}
-
-// isTerminal says whether w is a terminal (progress can be drawn on it).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // flagOut is where a command's usage goes: its standard output when asked

@@ -1,16 +1,20 @@
-package main
+// Package progress draws a progress bar on a terminal (schollz/progressbar)
+// for work that takes over a second; on anything else (a pipe, a log file,
+// the journal, the daemon's control socket) it draws nothing. A Bar is the
+// app.Progress a command hands a long use case.
+package progress
 
 import (
 	"io"
+	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
-// progress draws a progress bar on a terminal for work that takes over a
-// second; on anything else (a pipe, a log file, the journal, the control
-// socket) it draws nothing. It is the app.Progress of a command.
-type progress struct {
+// Bar is the progress of one piece of work.
+type Bar struct {
 	w        io.Writer
 	desc     string
 	shown    string // the description on the bar
@@ -22,17 +26,22 @@ type progress struct {
 	finished bool
 }
 
-// newProgress is the progress of work called desc, drawn on w if it is a
-// terminal.
-func newProgress(w io.Writer, desc string) *progress {
-	return &progress{w: w, desc: desc, total: -1, start: time.Now(), enabled: isTerminal(w)}
+// New is the progress of work called desc, drawn on w if it is a terminal.
+func New(w io.Writer, desc string) *Bar {
+	return &Bar{w: w, desc: desc, total: -1, start: time.Now(), enabled: IsTerminal(w)}
+}
+
+// IsTerminal says whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Total sets the work's size (before the bar is drawn).
-func (p *progress) Total(n int64) { p.total = n }
+func (p *Bar) Total(n int64) { p.total = n }
 
 // Add counts k more units.
-func (p *progress) Add(k int) {
+func (p *Bar) Add(k int) {
 	p.n += int64(k)
 	if !p.enabled || p.finished || p.n&1023 != 0 {
 		return
@@ -41,14 +50,14 @@ func (p *progress) Add(k int) {
 }
 
 // Set sets the count and the description (sync's totals).
-func (p *progress) Set(n int64, desc string) {
+func (p *Bar) Set(n int64, desc string) {
 	p.n, p.desc = n, desc
 	if p.enabled && !p.finished {
 		p.draw()
 	}
 }
 
-func (p *progress) draw() {
+func (p *Bar) draw() {
 	if p.bar == nil {
 		if time.Since(p.start) < time.Second {
 			return
@@ -71,7 +80,7 @@ func (p *progress) draw() {
 }
 
 // Done removes the bar.
-func (p *progress) Done() {
+func (p *Bar) Done() {
 	if p.bar != nil && !p.finished {
 		p.bar.Finish()
 	}

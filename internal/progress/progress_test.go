@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -45,7 +45,7 @@ func TestProgressOnlyOnATerminalAfterASecond(t *testing.T) {
 	copied := make(chan struct{})
 	go func() { io.Copy(&got, controller); close(copied) }()
 
-	p := newProgress(term, "export")
+	p := New(term, "export")
 	p.Total(4096)
 	p.Add(1024) // at once: no bar yet
 	if p.bar != nil {
@@ -68,7 +68,7 @@ func TestProgressOnlyOnATerminalAfterASecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	p = newProgress(w, "export")
+	p = New(w, "export")
 	p.Total(4096)
 	time.Sleep(1100 * time.Millisecond)
 	p.Add(2048)
