@@ -136,7 +136,7 @@ func (m *Main) demo(ctx context.Context, dir string, count int) error {
 	}
 	cfg.Records.Columns, cfg.Records.Statuses, cfg.Records.Types = reconciled.DemoColumns, reconciled.DemoStatuses, reconciled.DemoTypes
 	// The seeds give no times for card purchases; the demo sets a day.
-	cfg.Reconcile.Limits = append(cfg.Reconcile.Limits, demoCardPurchaseLimit)
+	cfg.Reconcile.Limits = append(cfg.Reconcile.Limits, demoCardPurchaseLimit())
 	cfg.Reconcile.RecheckInterval.Duration = 10 * time.Millisecond // the fake is local
 	a = a.On(cfg)                                                  // the engine's settings from the config as it is now
 	imp, err := a.Import(ctx, app.ImportRequest{Path: recordsPath, Source: records.DefaultSource, User: user, Steps: steps(m.Stderr)})
@@ -237,8 +237,10 @@ func (m *Main) demo(ctx context.Context, dir string, count int) error {
 
 // demoCardPurchaseLimit: the seeds give no times for card purchases; the
 // demo says a day, so that its stuck purchases show as overdue.
-var demoCardPurchaseLimit = config.Limit{Method: "Card partner", Type: "purchase",
-	Base: config.Duration{Duration: 20 * time.Minute}, Limit: config.Duration{Duration: 24 * time.Hour}}
+func demoCardPurchaseLimit() config.Limit {
+	return config.Limit{Method: "Card partner", Type: "purchase",
+		Base: config.Duration{Duration: 20 * time.Minute}, Limit: config.Duration{Duration: 24 * time.Hour}}
+}
 
 // printIndented prints what print writes, indented by three spaces.
 func printIndented(w io.Writer, print func(io.Writer)) {
@@ -275,7 +277,7 @@ projects = [580, 579]
 	table("records.columns", reconciled.DemoColumns)
 	table("records.statuses", reconciled.DemoStatuses)
 	table("records.types", reconciled.DemoTypes)
-	l := demoCardPurchaseLimit
+	l := demoCardPurchaseLimit()
 	fmt.Fprintf(&b, "\n[[reconcile.limit]]\nmethod = %q\ntype = %q\nbase = %q\nlimit = %q\n", l.Method, l.Type, l.Base.Duration, l.Limit.Duration)
 	return export.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())

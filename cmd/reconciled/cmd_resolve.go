@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"reconciled/internal/app"
+	"reconciled/internal/domain"
 )
 
 // itemFlags are the flags that narrow resolve and unresolve to one item.
@@ -30,14 +31,11 @@ func addItemFlags(fs interface {
 // check refuses a --type no item has: it would match nothing and read as
 // "no open exception".
 func (f itemFlags) check() error {
-	if *f.typ != "" && !slices.Contains(itemTypes, *f.typ) {
+	if *f.typ != "" && !slices.Contains(domain.RecordTypes, *f.typ) {
 		return usagef("--type %q: use purchase, payout or refund", *f.typ)
 	}
 	return nil
 }
-
-// itemTypes are the types an item (and so a resolution) has.
-var itemTypes = []string{"purchase", "payout", "refund"}
 
 // takeID takes the payment id that comes before the flags, or after a
 // "--" there: an id may start with '-' (resolve -- -2+32 --reason CODE).
