@@ -212,5 +212,19 @@ func TestClientAndDaemonReadTheCommandLineAlike(t *testing.T) {
 			t.Errorf("%v:\nhere: exit %d\n%s%s\nthrough the daemon: exit %d\n%s%s", c.args, want.code, want.stdout, want.stderr, got.code, got.stdout, got.stderr)
 		}
 	}
+	// What the table does not let through is refused by the daemon too,
+	// whoever asks: a hand-made request runs no process of its own there.
+	sock := filepath.Join(w.dir, "reconciled.sock")
+	for _, args := range [][]string{{"check-config"}, {"run"}, {"demo", "--dir", t.TempDir()}, {"nope"}} {
+		conn, err := control.Dial(sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o, e bytes.Buffer
+		code, err := control.Run(context.Background(), conn, control.Request{Args: args}, nil, &o, &e, nil)
+		if err != nil || code != exitUsage || e.String() != "reconciled: "+args[0]+" does not run through the daemon\n" {
+			t.Errorf("%v through the socket: exit %d, %v: %q", args, code, err, e.String())
+		}
+	}
 	stopDaemon(t, cmd, out)
 }
