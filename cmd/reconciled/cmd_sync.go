@@ -55,7 +55,7 @@ func (m *Main) runSync(ctx context.Context, args []string) error {
 func (m *Main) sync(ctx context.Context, a *app.App, req app.SyncRequest) (syncer.Result, error) {
 	p := m.newProgress("sync", -1)
 	req.Progress = func(r syncer.Result) {
-		p.set(int64(r.Operations), fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated))
+		p.set(int64(r.Operations), app.SyncProgress(r))
 	}
 	req.Done = p.done
 	return a.Sync(ctx, req)
