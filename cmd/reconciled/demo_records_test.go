@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"reconciled"
+	"reconciled/internal/demo"
 	"reconciled/internal/domain"
 	"reconciled/internal/fakeapi"
 )
@@ -20,7 +21,7 @@ import (
 // the merchant's books agree with ECommPay except where a discrepancy is
 // planted, by operation index, so that every result code appears.
 func demoRecords(t *testing.T) []byte {
-	f, err := fakeapi.New(fakeapi.Config{Token: demoToken, Secret: []byte("x"), Seed: 1, Count: 5000,
+	f, err := fakeapi.New(fakeapi.Config{Token: demo.Token, Secret: []byte("x"), Seed: 1, Count: 5000,
 		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Step: time.Minute})
 	if err != nil {
 		t.Fatal(err)

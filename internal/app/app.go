@@ -2,7 +2,8 @@
 // App: the config, the ledger, the clock, the logger and the outbox. A
 // long use case tells a Progress how far it is (progress.go). A
 // front door (a command of cmd/reconciled, a scheduled job of the daemon,
-// the control socket; tomorrow an HTTP handler or a callback receiver)
+// the control socket, the demo of internal/demo; tomorrow an HTTP handler
+// or a callback receiver)
 // builds an App, or takes the daemon's ledger and outbox into one, calls
 // one method with a request struct and formats what it returns. The
 // methods parse no flags and print nothing; a refusal of bad usage is the

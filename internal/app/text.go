@@ -50,6 +50,12 @@ func SyncLine(r syncer.Result) string {
 	return s
 }
 
+// SyncProgress is a sync's totals so far as a progress bar shows them,
+// page by page (SyncRequest.Progress): the command's bar and the demo's.
+func SyncProgress(r syncer.Result) string {
+	return fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated)
+}
+
 // WriteRun writes what `reconcile` prints of a saved run: its summary, the
 // re-checks, the resolutions it re-opened.
 func WriteRun(w io.Writer, res RunResult) {

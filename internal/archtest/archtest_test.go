@@ -47,6 +47,9 @@ var imports = map[string][]string{
 	"internal/fakeapi":       {"internal/dataapi", "internal/domain"},
 	"internal/app":           {"internal/analytics", "internal/config", "internal/dataapi", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/reconcile", "internal/records", "internal/report", "internal/syncer"}, // the use cases: they wire adapters, as the front door did
 	"internal/daemon":        {"internal/app", "internal/config", "internal/control", "internal/export", "internal/ledger", "internal/outbox", "internal/schedule", "internal/scratch"},                                                                 // run: schedules the use cases, holds the socket and the outbox loop
+	// A front door like a command: the use cases against the fake (its peer, as the Data API is
+	// the daemon's); "" for the sample books embedded at the root.
+	"internal/demo": {"", "internal/app", "internal/config", "internal/domain", "internal/export", "internal/fakeapi", "internal/ledger", "internal/records", "internal/syncer"},
 }
 
 const any = "*"
