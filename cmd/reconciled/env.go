@@ -132,18 +132,20 @@ func (d *inDaemon) output(f outFile, write func(io.Writer) error) (bool, error) 
 func (d *inDaemon) files(req request) error {
 	if in, ok := req.(inputFiler); ok {
 		if file, _ := in.inputFile(); file != "" && (d.c.InputPath == "" || file != d.c.InputPath) {
-			return errRemotePath
+			return remotePath()
 		}
 	}
 	if out, ok := req.(outputFiler); ok && out.outputFile().path != "" && d.c.Output == nil {
-		return errRemotePath
+		return remotePath()
 	}
 	return nil
 }
 
-// errRemotePath refuses a file path in a command that came through the
+// remotePath refuses a file path in a command that came through the
 // control socket without the file itself.
-var errRemotePath = usagef("through the daemon's control socket, files travel with the command: use the reconciled client, which sends and receives them")
+func remotePath() error {
+	return usagef("through the daemon's control socket, files travel with the command: use the reconciled client, which sends and receives them")
+}
 
 // inputFiler is a request that reads a file the person names (import's
 // FILE): through the socket the client sends it, and the daemon reads only

@@ -13,16 +13,16 @@ import (
 	"reconciled/internal/export"
 )
 
-// Output files. Every file a person or a schedule names (export -o,
-// report -o, backup's FILE, the scheduled export's and report's files,
-// and the client's side of the control socket) is written by writeOutput,
-// through export.Target: a regular file or a new one (a symbolic link is
-// written through to the file it names), never a device, pipe, socket or
-// folder, and never the database or the config file under any name
-// (compared by device and inode: the database opened by this command and
-// the config it read, and, through the socket, the daemon's database,
-// which the daemon tells the client). A refusal is bad usage
-// (exit 2) and names the path as it was given.
+// Output files. Every file a person names (export -o, report -o, backup's
+// FILE, here or on the client's side of the control socket) is written
+// through export.Target (the here env's output, and forward), as the
+// scheduled jobs' files are by internal/app: a regular file or a new one
+// (a symbolic link is written through to the file it names), never a
+// device, pipe, socket or folder, and never the database or the config
+// file under any name (compared by device and inode: the database opened
+// by this command and the config it read, and, through the socket, the
+// daemon's database, which the daemon tells the client). A refusal is bad
+// usage (exit 2) and names the path as it was given.
 
 const (
 	databaseWhat       = daemon.DatabaseWhat // the daemon tells clients this file
@@ -49,11 +49,6 @@ func (m *Main) protectFile(path, what string) {
 // (backups) are 0600 whatever the file they replace allowed.
 func (m *Main) target(path string, private bool) *export.Target {
 	return &export.Target{Path: path, Private: private, Protect: slices.Clone(m.protect)}
-}
-
-// writeOutput writes path through write.
-func (m *Main) writeOutput(path string, private bool, write func(io.Writer) error) error {
-	return asUsage(m.target(path, private).Write(write))
 }
 
 // writeExport writes an export (or a report) through write to path, or to
