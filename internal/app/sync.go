@@ -43,7 +43,7 @@ func (a *App) Sync(ctx context.Context, req SyncRequest) (syncer.Result, error) 
 	}
 	if p := req.Progress; p != nil {
 		s.Progress = func(r syncer.Result) {
-			p.Set(int64(r.Operations), fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated))
+			p.Set(int64(r.Operations), SyncProgress(r))
 		}
 	}
 	if cfg.DataAPI.Start != "" {
