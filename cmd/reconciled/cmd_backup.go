@@ -4,49 +4,53 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"reconciled/internal/app"
 )
 
-func (m *Main) runBackup(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("backup", "FILE", `  reconciled backup /var/backups/reconciled-$(date +%F).db
+func parseBackup(f flagOut, args []string) (request, error) {
+	fs := newFlagSet(f, "backup", "FILE", `  reconciled backup /var/backups/reconciled-$(date +%F).db
 `)
 	var path string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		path, args = args[0], args[1:]
 	}
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if path == "" {
-		return usagef("backup: give the file to write, e.g. reconciled backup reconciled-copy.db")
+		return nil, usagef("backup: give the file to write, e.g. reconciled backup reconciled-copy.db")
 	}
-	a, closeLedger, err := m.openApp(true)
+	return backupRequest{path: path}, nil
+}
+
+// backupRequest is a backup's command line.
+type backupRequest struct{ path string }
+
+// outputFile is the copy: private, and only a backup once it opens and
+// checks out, so checked before it replaces an older backup of that name.
+func (r backupRequest) outputFile() outFile {
+	return outFile{path: r.path, private: true, verify: app.VerifyCopy(r.path)}
+}
+
+func (r backupRequest) run(ctx context.Context, e env) error {
+	a, err := openApp(e, true)
 	if err != nil {
 		return err
 	}
-	defer closeLedger()
 	var n int64
-	write := func(w io.Writer) error {
+	verified, err := e.output(r.outputFile(), func(w io.Writer) error {
 		var err error
 		n, err = a.Backup(ctx, w)
 		return err
-	}
-	if m.outputSink != nil { // through the control socket: the client writes and checks the copy
-		if err := write(m.outputSink); err != nil {
-			return fmt.Errorf("backup: %w", err)
-		}
-		fmt.Fprintf(m.Stderr, "backup: %d bytes written to %s\n", n, path)
-		return nil
-	}
-	if m.remote {
-		return errRemotePath
-	}
-	// A copy is only a backup once it opens and checks out: checked before
-	// it replaces an older backup of that name.
-	t := m.target(path, true)
-	t.Verify = checkCopy(path)
-	if err := asUsage(t.Write(write)); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	fmt.Fprintf(m.Stderr, "backup: %d bytes written to %s and checked\n", n, path)
+	if verified {
+		fmt.Fprintf(e.stderr(), "backup: %d bytes written to %s and checked\n", n, r.path)
+	} else { // the client checks it once it is whole
+		fmt.Fprintf(e.stderr(), "backup: %d bytes written to %s\n", n, r.path)
+	}
 	return nil
 }

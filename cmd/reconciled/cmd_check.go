@@ -4,42 +4,38 @@ import (
 	"context"
 	"fmt"
 
+	"reconciled/internal/app"
 	"reconciled/internal/ledger"
 )
 
-func (m *Main) runCheck(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("check", "[--quick]", `  reconciled check              # everything: pages, bbolt's check, every record, indexes, counts
+func parseCheck(f flagOut, args []string) (request, error) {
+	fs := newFlagSet(f, "check", "[--quick]", `  reconciled check              # everything: pages, bbolt's check, every record, indexes, counts
   reconciled check --quick      # the file's structure only: header, pages, bbolt's check
 `)
 	quick := fs.Bool("quick", false, "check the file's structure only (header, pages, bbolt's check), not every record")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	a, closeLedger, err := m.openApp(true)
+	return checkRequest{quick: *quick}, nil
+}
+
+// checkRequest is a check's command line.
+type checkRequest struct{ quick bool }
+
+func (r checkRequest) run(ctx context.Context, e env) error {
+	a, err := openApp(e, true)
 	if err != nil {
 		return err
 	}
-	defer closeLedger()
+	out := e.stdout()
 	path := a.Ledger.Path()
-	fmt.Fprintf(m.Stdout, "checking %s\n", path)
-	rep, err := a.Check(ctx, *quick)
+	fmt.Fprintf(out, "checking %s\n", path)
+	rep, err := a.Check(ctx, r.quick)
 	if err != nil {
 		return err
 	}
-	for _, c := range rep.Checked {
-		fmt.Fprintf(m.Stdout, "  %s\n", c)
-	}
-	for _, w := range rep.Warnings {
-		fmt.Fprintf(m.Stdout, "  note: %s\n", w)
-	}
-	for _, p := range rep.Problems {
-		fmt.Fprintf(m.Stdout, "  PROBLEM: %s\n", p)
-	}
-	if rep.More > 0 {
-		fmt.Fprintf(m.Stdout, "  and %d more problems\n", rep.More)
-	}
+	app.WriteCheck(out, rep)
 	if rep.OK() {
-		fmt.Fprintln(m.Stdout, "no problem found")
 		return nil
 	}
 	return &ledger.DamagedError{Path: path, What: fmt.Sprintf("%d problems (above)", len(rep.Problems)+rep.More)}

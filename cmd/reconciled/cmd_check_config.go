@@ -5,11 +5,16 @@ import (
 	"fmt"
 )
 
-func (m *Main) runCheckConfig(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("check-config", "", "  reconciled --config /etc/reconciled/reconciled.toml check-config\n")
+func parseCheckConfig(f flagOut, args []string) (request, error) {
+	fs := newFlagSet(f, "check-config", "", "  reconciled --config /etc/reconciled/reconciled.toml check-config\n")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
+	return process((*Main).checkConfig), nil
+}
+
+// checkConfig loads the config with every credential and shows it.
+func (m *Main) checkConfig(ctx context.Context) error {
 	cfg, err := m.loadConfigAll()
 	if err != nil {
 		return err // Problems: printed one per line, exit status 2

@@ -11,21 +11,18 @@ import (
 	"reconciled/internal/app"
 	"reconciled/internal/domain"
 	"reconciled/internal/export"
-	"reconciled/internal/ledger"
+	"reconciled/internal/progress"
 )
 
-// exportFlags are the flags of export (and, in part, stats).
-type exportFlags struct {
-	what, format, out, delim, by *string
-	bom                          *bool
-	from, to                     timeFlag
-	projects                     int64ListFlag
-	methods, statuses, types     listFlag
-	currencies, results          listFlag
+// exportRequest is an export's command line.
+type exportRequest struct {
+	req      app.ExportRequest // what, format, filters, results, by and the CSV's options
+	from, to timeFlag          // the window, read in data_api.tz when the config is loaded
+	out      string            // -o; "": standard output
 }
 
-func (m *Main) runExport(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("export", "--what operations|reconciliation|summary|audit --format csv|xlsx [-o FILE] [filters]", `  reconciled export --what operations --format xlsx -o register.xlsx
+func parseExport(f flagOut, args []string) (request, error) {
+	fs := newFlagSet(f, "export", "--what operations|reconciliation|summary|audit --format csv|xlsx [-o FILE] [filters]", `  reconciled export --what operations --format xlsx -o register.xlsx
   reconciled export --what operations --format csv --from 2026-11-01 --to 2026-11-02 --method advcash
   reconciled export --what reconciliation --format csv --result amount_mismatch --result status_mismatch
   reconciled export --what summary --format xlsx --from 2026-11-01 -o november.xlsx
@@ -33,37 +30,40 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
   reconciled export --what audit --format csv -o audit.csv
   reconciled export --what operations --format csv --bom --delimiter ';' -o for-excel.csv
 `)
-	var f exportFlags
-	f.what = fs.String("what", "operations", "operations (the payment register), reconciliation, summary (the analytics) or audit (the resolutions' trail)")
-	f.format = fs.String("format", "csv", "csv or xlsx")
-	f.out = fs.String("o", "", "output file; written whole or not at all (CSV may go to standard output)")
-	f.bom = fs.Bool("bom", false, "CSV: start with a UTF-8 byte order mark (for Excel)")
-	f.delim = fs.String("delimiter", ",", "CSV: the field separator, one character, e.g. ';' or '\\t'")
-	f.by = fs.String("by", "day", "summary as CSV: the table, by day, method, status, currency or project")
-	fs.Var(&f.from, "from", "created at or after (in data_api.tz)")
-	fs.Var(&f.to, "to", "created before (in data_api.tz)")
-	fs.Var(&f.projects, "project", "project id(s)")
-	fs.Var(&f.methods, "method", "payment method(s), e.g. advcash")
-	fs.Var(&f.statuses, "status", "operation or payment status(es)")
-	fs.Var(&f.types, "type", "operation or payment type(s)")
-	fs.Var(&f.currencies, "currency", "currency code(s)")
-	fs.Var(&f.results, "result", "reconciliation: result code(s), e.g. amount_mismatch")
+	var r exportRequest
+	var projects int64ListFlag
+	var methods, statuses, types, currencies, results listFlag
+	fs.StringVar(&r.req.What, "what", "operations", "operations (the payment register), reconciliation, summary (the analytics) or audit (the resolutions' trail)")
+	fs.StringVar(&r.req.Format, "format", "csv", "csv or xlsx")
+	fs.StringVar(&r.out, "o", "", "output file; written whole or not at all (CSV may go to standard output)")
+	fs.BoolVar(&r.req.BOM, "bom", false, "CSV: start with a UTF-8 byte order mark (for Excel)")
+	delim := fs.String("delimiter", ",", "CSV: the field separator, one character, e.g. ';' or '\\t'")
+	fs.StringVar(&r.req.By, "by", "day", "summary as CSV: the table, by day, method, status, currency or project")
+	fs.Var(&r.from, "from", "created at or after (in data_api.tz)")
+	fs.Var(&r.to, "to", "created before (in data_api.tz)")
+	fs.Var(&projects, "project", "project id(s)")
+	fs.Var(&methods, "method", "payment method(s), e.g. advcash")
+	fs.Var(&statuses, "status", "operation or payment status(es)")
+	fs.Var(&types, "type", "operation or payment type(s)")
+	fs.Var(&currencies, "currency", "currency code(s)")
+	fs.Var(&results, "result", "reconciliation: result code(s), e.g. amount_mismatch")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	if !slices.Contains([]string{"operations", "reconciliation", "summary", "audit"}, *f.what) {
-		return usagef("--what %q: use operations, reconciliation, summary or audit", *f.what)
+	what, format := r.req.What, r.req.Format
+	if !slices.Contains([]string{"operations", "reconciliation", "summary", "audit"}, what) {
+		return nil, usagef("--what %q: use operations, reconciliation, summary or audit", what)
 	}
-	if *f.format != "csv" && *f.format != "xlsx" {
-		return usagef("--format %q: use csv or xlsx", *f.format)
+	if format != "csv" && format != "xlsx" {
+		return nil, usagef("--format %q: use csv or xlsx", format)
 	}
-	if *f.format == "xlsx" && *f.out == "" {
-		return usagef("--format xlsx needs -o FILE (a workbook is not for a terminal)")
+	if format == "xlsx" && r.out == "" {
+		return nil, usagef("--format xlsx needs -o FILE (a workbook is not for a terminal)")
 	}
-	if *f.format == "xlsx" && *f.what == "audit" {
-		return usagef("the audit trail exports as csv")
+	if format == "xlsx" && what == "audit" {
+		return nil, usagef("the audit trail exports as csv")
 	}
-	if *f.what == "audit" {
+	if what == "audit" {
 		var set []string
 		fs.Visit(func(fl *flag.Flag) {
 			if slices.Contains([]string{"from", "to", "project", "method", "status", "type", "currency", "result", "by"}, fl.Name) {
@@ -71,94 +71,58 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 			}
 		})
 		if len(set) > 0 {
-			return usagef("--what audit exports the whole trail: it takes no %s", strings.Join(set, ", "))
+			return nil, usagef("--what audit exports the whole trail: it takes no %s", strings.Join(set, ", "))
 		}
 	}
-	if !slices.Contains(export.SummaryTables, *f.by) {
-		return usagef("--by %q: use %s", *f.by, strings.Join(export.SummaryTables, ", "))
+	if !slices.Contains(export.SummaryTables, r.req.By) {
+		return nil, usagef("--by %q: use %s", r.req.By, strings.Join(export.SummaryTables, ", "))
 	}
-	for _, r := range f.results {
-		if !slices.Contains(domain.Results, r) {
-			return usagef("--result %q: use one of %s", r, strings.Join(domain.Results, ", "))
+	for _, res := range results {
+		if !slices.Contains(domain.Results, res) {
+			return nil, usagef("--result %q: use one of %s", res, strings.Join(domain.Results, ", "))
 		}
 	}
-	if len(f.results) > 0 && *f.what != "reconciliation" {
-		return usagef("--result filters --what reconciliation, not %s", *f.what)
+	if len(results) > 0 && what != "reconciliation" {
+		return nil, usagef("--result filters --what reconciliation, not %s", what)
 	}
-	comma := []rune(*f.delim)
-	if *f.delim == `\t` {
+	comma := []rune(*delim)
+	if *delim == `\t` {
 		comma = []rune{'\t'}
 	}
 	if len(comma) != 1 || slices.Contains([]rune{'"', '\r', '\n'}, comma[0]) {
-		return usagef("--delimiter %q: give one character other than a quote or newline", *f.delim)
+		return nil, usagef("--delimiter %q: give one character other than a quote or newline", *delim)
 	}
-	cfg, err := m.loadConfig()
+	r.req.Delimiter = comma[0]
+	r.req.Filter = export.Filter{Projects: projects, Methods: methods, Statuses: statuses, Types: types, Currencies: currencies}
+	r.req.Results = results
+	return &r, nil
+}
+
+func (r *exportRequest) outputFile() outFile { return outFile{path: r.out} }
+
+func (r *exportRequest) run(ctx context.Context, e env) error {
+	cfg, err := e.config()
 	if err != nil {
 		return err
 	}
-	if err := resolveWindow(cfg, &f.from, &f.to); err != nil {
+	if err := resolveWindow(cfg, &r.from, &r.to); err != nil {
 		return err
 	}
-	if !f.from.t.IsZero() && !f.to.t.IsZero() && !f.to.t.After(f.from.t) {
+	if !r.from.t.IsZero() && !r.to.t.IsZero() && !r.to.t.After(r.from.t) {
 		return usagef("--to must be after --from")
 	}
-	l, err := m.openLedger(cfg, true)
+	a, err := e.open(cfg, true)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	p := m.newProgress("export", m.operationCount(l))
-	defer p.done()
-	req := app.ExportRequest{What: *f.what, Format: *f.format, From: f.from.t, To: f.to.t,
-		Filter:  export.Filter{Projects: f.projects, Methods: f.methods, Statuses: f.statuses, Types: f.types, Currencies: f.currencies},
-		Results: f.results, By: *f.by, Delimiter: comma[0], BOM: *f.bom, Seen: func() { p.add(1) }}
-	a := m.app(cfg, l)
-	n, err := m.writeExport(ctx, *f.out, func(w io.Writer) (int, error) { return a.Export(ctx, req, w) })
+	req := r.req
+	req.From, req.To, req.Progress = r.from.t, r.to.t, progress.New(e.stderr(), "export")
+	n, err := writeExport(ctx, e, r.out, func(w io.Writer) (int, error) { return a.Export(ctx, req, w) })
 	if err != nil {
 		return err
 	}
-	p.done()
-	if *f.out != "" {
-		fmt.Fprintf(m.Stderr, "export: %d %s rows written to %s\n", n, *f.what, *f.out)
+	if r.out != "" {
+		fmt.Fprintf(e.stderr(), "export: %d %s rows written to %s\n", n, req.What, r.out)
 	}
 	return nil
-}
-
-// operationCount is how many operations are stored, for progress.
-func (m *Main) operationCount(l *ledger.Ledger) int64 {
-	counts, err := l.Counts()
-	if err != nil {
-		return -1
-	}
-	var n int64
-	for _, c := range counts {
-		n += c.Operations
-	}
-	return n
-}
-
-// writeExport writes to path atomically, or to standard output. Once ctx
-// is done (Ctrl-C, SIGTERM) every write fails, whatever stage the writer
-// is in (an XLSX export writes its archive after the last row), so an
-// interrupted export leaves no file.
-func (m *Main) writeExport(ctx context.Context, path string, write func(io.Writer) (int, error)) (int, error) {
-	var n int
-	w := func(out io.Writer) error {
-		var err error
-		n, err = write(app.StopWriter(ctx, out))
-		return err
-	}
-	if path == "" {
-		return n, w(m.Stdout)
-	}
-	if m.outputSink != nil { // through the control socket: the client writes the file
-		return n, export.NameTemporary(w(m.outputSink), path)
-	}
-	if m.remote {
-		return n, errRemotePath
-	}
-	if err := m.writeOutput(path, false, w); err != nil {
-		return n, fmt.Errorf("export: %w", err)
-	}
-	return n, nil
 }

@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"reconciled/internal/app"
+	"reconciled/internal/domain"
 )
-
-var reReasonCode = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 
 // itemFlags are the flags that narrow resolve and unresolve to one item.
 type itemFlags struct {
@@ -19,7 +18,7 @@ type itemFlags struct {
 	project *int64
 }
 
-func (m *Main) addItemFlags(fs interface {
+func addItemFlags(fs interface {
 	String(name, value, usage string) *string
 	Int64(name string, value int64, usage string) *int64
 }) itemFlags {
@@ -32,14 +31,11 @@ func (m *Main) addItemFlags(fs interface {
 // check refuses a --type no item has: it would match nothing and read as
 // "no open exception".
 func (f itemFlags) check() error {
-	if *f.typ != "" && !slices.Contains(itemTypes, *f.typ) {
+	if *f.typ != "" && !slices.Contains(domain.RecordTypes, *f.typ) {
 		return usagef("--type %q: use purchase, payout or refund", *f.typ)
 	}
 	return nil
 }
-
-// itemTypes are the types an item (and so a resolution) has.
-var itemTypes = []string{"purchase", "payout", "refund"}
 
 // takeID takes the payment id that comes before the flags, or after a
 // "--" there: an id may start with '-' (resolve -- -2+32 --reason CODE).
@@ -77,8 +73,8 @@ func parseItemArgs(fs *flag.FlagSet, args []string, id *string) error {
 	return nil
 }
 
-func (m *Main) runResolve(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("resolve", "PAYMENT_ID --reason CODE [--note TEXT] [--type T] [--project N]", `  reconciled resolve order-1042 --reason bank-fee --note "0.50 UAH kept by the bank"
+func parseResolve(f flagOut, args []string) (request, error) {
+	fs := newFlagSet(f, "resolve", "PAYMENT_ID --reason CODE [--note TEXT] [--type T] [--project N]", `  reconciled resolve order-1042 --reason bank-fee --note "0.50 UAH kept by the bank"
   reconciled resolve -- -2+32 --reason written-off                     # an id that starts with '-'
 
   reconciled resolve provider:632441 --reason written-off --type payout
@@ -87,58 +83,85 @@ func (m *Main) runResolve(ctx context.Context, args []string) error {
 	id, args := takeID(args)
 	reason := fs.String("reason", "", "a short code for why it is accepted, e.g. bank-fee, written-off, known-duplicate")
 	note := fs.String("note", "", "free text for the audit trail")
-	which := m.addItemFlags(fs)
+	which := addItemFlags(fs)
 	if err := parseItemArgs(fs, args, &id); err != nil {
-		return err
+		return nil, err
 	}
 	if err := which.check(); err != nil {
-		return err
+		return nil, err
 	}
 	if id == "" {
-		return usagef("resolve: give the payment id: reconciled resolve PAYMENT_ID --reason CODE")
+		return nil, usagef("resolve: give the payment id: reconciled resolve PAYMENT_ID --reason CODE")
 	}
-	if !reReasonCode.MatchString(*reason) {
-		return usagef("resolve: --reason %q: give a short code of lower-case letters, digits, '-', '_' or '.', e.g. bank-fee", *reason)
+	// Refused before anything opens, as App.Resolve would refuse it.
+	if err := reasonUsage(app.CheckReason(*reason)); err != nil {
+		return nil, err
 	}
-	a, closeLedger, err := m.openApp(false)
+	return &resolveRequest{app.ResolveRequest{ID: id, Reason: *reason, Note: *note, Type: *which.typ, Project: *which.project}}, nil
+}
+
+// resolveRequest is a resolve's command line (the user is the env's).
+type resolveRequest struct{ app.ResolveRequest }
+
+func (r *resolveRequest) run(ctx context.Context, e env) error {
+	a, err := openApp(e, false)
 	if err != nil {
 		return err
 	}
-	defer closeLedger()
-	rs, err := a.Resolve(ctx, app.ResolveRequest{ID: id, Reason: *reason, Note: *note, Type: *which.typ, Project: *which.project, User: m.user()})
+	req := r.ResolveRequest
+	req.User = e.user()
+	rs, err := a.Resolve(ctx, req)
 	if err != nil {
-		return err
+		return reasonUsage(err)
 	}
 	for _, r := range rs {
-		fmt.Fprintf(m.Stdout, "resolved %s %s%s (was %s) as %s, by %s\n", r.ID, r.Type, partText(r.Part), r.Code, r.Reason, r.User)
+		fmt.Fprintf(e.stdout(), "resolved %s %s%s (was %s) as %s, by %s\n", r.ID, r.Type, partText(r.Part), r.Code, r.Reason, r.User)
 	}
 	return nil
 }
 
-func (m *Main) runUnresolve(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("unresolve", "PAYMENT_ID [--type T] [--project N]", "  reconciled unresolve order-1042\n  reconciled unresolve -- -2+32\n")
+// reasonUsage is err, or the usage error of the --reason App.Resolve
+// refused.
+func reasonUsage(err error) error {
+	var re *app.ReasonError
+	if errors.As(err, &re) {
+		return usagef("resolve: --reason %q: give a short code of lower-case letters, digits, '-', '_' or '.', e.g. bank-fee", re.Reason)
+	}
+	return err
+}
+
+func parseUnresolve(f flagOut, args []string) (request, error) {
+	fs := newFlagSet(f, "unresolve", "PAYMENT_ID [--type T] [--project N]", "  reconciled unresolve order-1042\n  reconciled unresolve -- -2+32\n")
 	id, args := takeID(args)
-	which := m.addItemFlags(fs)
+	which := addItemFlags(fs)
 	if err := parseItemArgs(fs, args, &id); err != nil {
-		return err
+		return nil, err
 	}
 	if err := which.check(); err != nil {
-		return err
+		return nil, err
 	}
 	if id == "" {
-		return usagef("unresolve: give the payment id: reconciled unresolve PAYMENT_ID")
+		return nil, usagef("unresolve: give the payment id: reconciled unresolve PAYMENT_ID")
 	}
-	a, closeLedger, err := m.openApp(false)
+	return &unresolveRequest{app.ResolveRequest{ID: id, Type: *which.typ, Project: *which.project}}, nil
+}
+
+// unresolveRequest is an unresolve's command line.
+type unresolveRequest struct{ app.ResolveRequest }
+
+func (r *unresolveRequest) run(ctx context.Context, e env) error {
+	a, err := openApp(e, false)
 	if err != nil {
 		return err
 	}
-	defer closeLedger()
-	keys, err := a.Unresolve(ctx, app.ResolveRequest{ID: id, Type: *which.typ, Project: *which.project, User: m.user()})
+	req := r.ResolveRequest
+	req.User = e.user()
+	keys, err := a.Unresolve(ctx, req)
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		fmt.Fprintf(m.Stdout, "unresolved %s %s%s\n", k.ID, k.Type, partText(k.Part))
+		fmt.Fprintf(e.stdout(), "unresolved %s %s%s\n", k.ID, k.Type, partText(k.Part))
 	}
 	return nil
 }

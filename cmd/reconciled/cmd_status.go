@@ -6,19 +6,25 @@ import (
 	"reconciled/internal/app"
 )
 
-func (m *Main) runStatus(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("status", "", "  reconciled status\n")
+func parseStatus(f flagOut, args []string) (request, error) {
+	fs := newFlagSet(f, "status", "", "  reconciled status\n")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	a, closeLedger, err := m.openApp(true)
+	return statusRequest{}, nil
+}
+
+// statusRequest is a status's command line: it has nothing to say.
+type statusRequest struct{}
+
+func (statusRequest) run(ctx context.Context, e env) error {
+	a, err := openApp(e, true)
 	if err != nil {
 		return err
 	}
-	defer closeLedger()
 	st, err := a.Status(ctx)
 	if err != nil {
 		return err
 	}
-	return app.WriteStatus(m.Stdout, st)
+	return app.WriteStatus(e.stdout(), st)
 }

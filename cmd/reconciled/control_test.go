@@ -136,50 +136,95 @@ func TestCommandsGoThroughTheDaemon(t *testing.T) {
 	}
 }
 
-// The client takes back the file the daemon's flag parsing writes: the
-// last -o, as the flag package keeps the last value (with the first, the
-// client wrote a.csv while the daemon said "written to b.csv").
-func TestOutputArgIsTheFlagsLast(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		args []string
-		want string
+// The client and the daemon read a command line alike: the client parses
+// it with the command's own parse before it dials and writes the file that
+// parse names; the daemon parses the same words again and says it wrote
+// that file. Each line ends the same way run here and through the daemon:
+// the same exit status, the same files, the same words (with the folder
+// named the same), a backup only told "checked" by the client.
+func TestClientAndDaemonReadTheCommandLineAlike(t *testing.T) {
+	w := newWorld(t, 300, time.Minute, "")
+	w.setNow(time.Now())
+	w.mustRun(t, "sync")
+	books := filepath.Join(t.TempDir(), "books.csv")
+	os.WriteFile(books, []byte("payment_id,type,amount,currency,status,created_at\nb-1,purchase,10.00,UAH,paid,2026-10-01 10:00:00\n"), 0o600)
+	w.mustRun(t, "import", books, "--source", "s") // so that both imports below change nothing
+	cases := []struct {
+		args  []string // DIR is a new folder for each run
+		files []string // what DIR holds after
 	}{
-		{"export", []string{"--format", "csv", "-o", "a.csv"}, "a.csv"},
-		{"export", []string{"-o", "a.csv", "--format", "csv", "-o", "b.csv"}, "b.csv"},
-		{"export", []string{"-o=a.csv", "--o", "b.csv"}, "b.csv"},
-		{"export", []string{"--o=a.csv", "-o=b.csv"}, "b.csv"},
-		{"report", []string{"-o", "a.html", "--date", "2026-11-20", "-o", "b.html"}, "b.html"},
-		{"export", []string{"--format", "csv"}, ""},
-		{"export", []string{"--bom", "-o", "a.csv"}, "a.csv"},
-		{"export", []string{"--method", "-o", "--format", "csv"}, ""}, // a method called "-o"
-		{"report", []string{"--send", "--to", "-o", "-o", "a.csv"}, "a.csv"},
-		{"export", []string{"-o", "a.csv", "--", "-o", "b.csv"}, "a.csv"},
-		{"backup", []string{"copy.db"}, "copy.db"},
-	} {
-		if got := outputArg(c.name, c.args); got != c.want {
-			t.Errorf("%s %v: %q, want %q", c.name, c.args, got, c.want)
-		}
+		{[]string{"export", "--format", "csv", "--bom", "-o", "DIR/x.csv"}, []string{"x.csv"}},
+		{[]string{"export", "-o", "DIR/a.csv", "--format", "csv", "-o", "DIR/b.csv"}, []string{"b.csv"}},
+		{[]string{"export", "-o=DIR/a.csv", "--o", "DIR/b.csv"}, []string{"b.csv"}},
+		{[]string{"export", "--method", "-o", "--format", "csv"}, nil}, // a method called "-o": standard output
+		{[]string{"export", "-o", "DIR/a.csv", "--", "-o", "DIR/b.csv"}, nil},
+		{[]string{"export", "--format", "xlsx", "--what", "summary", "-o", "DIR/s.xlsx"}, []string{"s.xlsx"}},
+		{[]string{"report", "-o", "DIR/a.html", "--date", "2026-11-20", "-o", "DIR/b.html"}, []string{"b.html"}},
+		{[]string{"backup", "DIR/copy.db"}, []string{"copy.db"}},
+		{[]string{"backup", "--", "DIR/copy.db"}, nil},
+		{[]string{"import", "--", "-file.csv"}, nil},
+		{[]string{"import", books, "--source", "s"}, nil},
+		{[]string{"import", "--source", "s", books}, nil}, // the file comes first
 	}
-}
-
-// outputArg knows every flag of the commands with -o that takes no value (a
-// new one unknown to it would hide the -o after it, and the daemon would
-// then refuse the command as one naming a path without its file).
-func TestOutputArgKnowsTheBoolFlags(t *testing.T) {
-	for _, c := range commandList() {
-		if c.socket == nil || c.socket.output != flagO {
-			continue
+	type outcome struct {
+		code           int
+		stdout, stderr string
+		files          []string
+	}
+	run := func(args []string) outcome {
+		dir := t.TempDir()
+		args = slices.Clone(args)
+		for i := range args {
+			args[i] = strings.ReplaceAll(args[i], "DIR", dir)
 		}
-		name, bools := c.name, c.socket.bools
-		var out bytes.Buffer
-		m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Now: time.Now}
-		m.Run(context.Background(), []string{name, "-h"})
-		for _, line := range strings.Split(out.String(), "\n") {
-			f := strings.Fields(line)
-			if len(f) == 1 && strings.HasPrefix(line, "  -") && !slices.Contains(bools, strings.TrimLeft(f[0], "-")) { // PrintDefaults: a bool flag has no type
-				t.Errorf("%s: the flag %s takes no value and outputArg does not know it", name, f[0])
+		code, out, errOut := w.run(t, args...)
+		var files []string
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			files = append(files, e.Name())
+		}
+		var said []string // what it said, without the log's times
+		for _, line := range strings.SplitAfter(errOut, "\n") {
+			if _, rest, ok := strings.Cut(line, " level="); ok && strings.HasPrefix(line, "time=") {
+				line = "level=" + rest
 			}
+			said = append(said, line)
+		}
+		return outcome{code, strings.ReplaceAll(out, dir, "DIR"), strings.ReplaceAll(strings.Join(said, ""), dir, "DIR"), files}
+	}
+	var here []outcome
+	for _, c := range cases {
+		here = append(here, run(c.args))
+	}
+
+	sd := newNotifySocket(t)
+	cmd, out := w.daemonChild(t, sd)
+	waitFor(t, "READY=1", out, func() bool { return sd.count("READY=1") == 1 })
+	for i, c := range cases {
+		got, want := run(c.args), here[i]
+		if !slices.Equal(want.files, c.files) || !slices.Equal(got.files, c.files) {
+			t.Errorf("%v: wrote %v here and %v through the daemon, want %v", c.args, want.files, got.files, c.files)
+		}
+		if c.args[0] == "backup" && want.code == 0 {
+			want.stderr = strings.Replace(want.stderr, " and checked\n", "\nbackup: DIR/copy.db checked\n", 1)
+		}
+		if got.code != want.code || got.stdout != want.stdout || got.stderr != want.stderr {
+			t.Errorf("%v:\nhere: exit %d\n%s%s\nthrough the daemon: exit %d\n%s%s", c.args, want.code, want.stdout, want.stderr, got.code, got.stdout, got.stderr)
 		}
 	}
+	// What the table does not let through is refused by the daemon too,
+	// whoever asks: a hand-made request runs no process of its own there.
+	sock := filepath.Join(w.dir, "reconciled.sock")
+	for _, args := range [][]string{{"check-config"}, {"run"}, {"demo", "--dir", t.TempDir()}, {"nope"}} {
+		conn, err := control.Dial(sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o, e bytes.Buffer
+		code, err := control.Run(context.Background(), conn, control.Request{Args: args}, nil, &o, &e, nil)
+		if err != nil || code != exitUsage || e.String() != "reconciled: "+args[0]+" does not run through the daemon\n" {
+			t.Errorf("%v through the socket: exit %d, %v: %q", args, code, err, e.String())
+		}
+	}
+	stopDaemon(t, cmd, out)
 }

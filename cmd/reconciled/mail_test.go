@@ -275,12 +275,13 @@ func inProcessApp(t *testing.T, w *world) (*app.App, *ledger.Ledger) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := m.openLedger(cfg, false)
+	h := m.here()
+	a, err := h.open(cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
-	return m.app(cfg, l), l
+	t.Cleanup(h.close)
+	return a, a.Ledger
 }
 
 // appendConfig writes the world's config with extra after its own text.

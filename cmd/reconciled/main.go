@@ -19,13 +19,9 @@ import (
 
 	_ "time/tzdata" // time zones even on hosts without /usr/share/zoneinfo
 
-	"golang.org/x/term"
-
-	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
-	"reconciled/internal/outbox"
 	"reconciled/internal/scratch"
 )
 
@@ -45,6 +41,8 @@ const (
 )
 
 // Main is the program with its environment, so that tests run it in-process.
+// Where a command runs is not Main's: the front door chooses an env for it
+// (env.go), here or inside the daemon.
 type Main struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -52,41 +50,12 @@ type Main struct {
 	Now            func() time.Time
 
 	configPath string // --config
-	verbose    bool
+	verbose    bool   // -v
 	logger     *slog.Logger
-
-	// Set when the daemon runs a command itself: the config it runs on and
-	// the database it holds (see serveControl).
-	cfg    *config.Config
-	ledger *ledger.Ledger
-	// Set for a command that came through the control socket: who sent it
-	// (for the audit trail), and where its output file goes (the client
-	// writes it; see forward.go).
-	asUser     string
-	outputSink io.Writer
-	inputName  string // the input file as the person named it
-	inputPath  string // where the daemon put the file the client sent
-	// remote: the command came through the control socket. It then never
-	// reads or writes a path of the daemon's file system itself: files
-	// travel over the socket (outputSink, inputName), or the command fails.
-	remote bool
-	// protect are the files no output of the command may replace: the
-	// database it opened (see output.go).
+	logMu      sync.Mutex // guards logger: a reload replaces it while jobs log
+	// protect are the files no output of this process may replace: the
+	// config it read, the database it opened (see output.go).
 	protect []export.Protected
-	// outbox is the process's: the daemon's when the daemon runs a
-	// command, else the command's own, built where it opens the database
-	// (openLedger). The App of the command queues mail there.
-	outbox *outbox.Outbox
-
-	logMu sync.Mutex // guards logger: a reload replaces it while jobs log
-}
-
-// user names the person running the command, for the audit trail.
-func (m *Main) user() string {
-	if m.asUser != "" {
-		return m.asUser
-	}
-	return app.CurrentUser(m.Getenv)
 }
 
 // NewMain returns a Main on the process's standard streams and environment.
@@ -94,57 +63,55 @@ func NewMain() *Main {
 	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
 }
 
+// command is one entry of the command table, which both front doors read:
+// a command line typed here, and one that came through the control socket.
 type command struct {
 	name, summary string
-	run           func(m *Main, ctx context.Context, args []string) error
-	// socket is how the command runs inside the daemon, through its control
-	// socket, when one holds the database; nil: never (check-config, demo
-	// and run do not touch a held database, or are the daemon).
-	socket *socketUse
+	// parse reads the command's flags and arguments into a checked request
+	// (bad usage is a *usageError; -h prints the usage to f and is
+	// flag.ErrHelp). It opens and reads nothing: the client of the control
+	// socket parses with it before it dials, and takes the files to send
+	// and to write back from the request (inputFiler, outputFiler).
+	parse func(f flagOut, args []string) (request, error)
+	// forward: the command may run inside the daemon, through its control
+	// socket, when one holds the database. check-config, run and demo do
+	// not touch a held database, or are the daemon.
+	forward bool
 }
 
-// socketUse says which of a command's arguments are files: the client
-// sends the input file's content and writes the output file the daemon
-// streams back, so that the daemon never opens a path a request names.
-type socketUse struct {
-	input  fileArg // import: the file to send
-	output fileArg // export, report: -o; backup: its argument
-	// bools are the command's flags that take no value: the client reads
-	// -o as the flag package would, and must not take a flag's value for
-	// a flag (TestOutputArgKnowsTheBoolFlags holds it to the flag sets).
-	bools []string
+// request is a command line parsed and checked: it runs on an env, here or
+// inside the daemon, and never asks which.
+type request interface {
+	run(ctx context.Context, e env) error
 }
 
-// fileArg is where a command names a file.
-type fileArg int
+// process is the request of a command that is a process of its own and
+// runs only here, on the program itself (check-config, run, demo); the
+// table never lets one through the socket.
+type process func(m *Main, ctx context.Context) error
 
-const (
-	noFile   fileArg = iota
-	firstArg         // the first argument, before the flags
-	flagO            // the -o flag (the last one given)
-)
+func (process) run(context.Context, env) error {
+	return usagef("this command does not run through the daemon")
+}
 
-// commandList is every command, in the order help lists them. It is a
-// function, not a variable: the daemon runs commands from it, and a
-// variable would be an initialisation cycle.
+// commandList is the command table, in the order help lists them. A
+// function, not a variable: no state at package level.
 func commandList() []command {
 	return []command{
-		{"sync", "pull operations from the Data API now", (*Main).runSync, &socketUse{}},
-		{"import", "import merchant records from a CSV or XLSX file; all or nothing", (*Main).runImport, &socketUse{input: firstArg}},
-		{"reconcile", "reconcile now and print a summary by result code", (*Main).runReconcileCmd, &socketUse{}},
-		{"resolve", "accept an exception by hand, with an audit trail", (*Main).runResolve, &socketUse{}},
-		{"unresolve", "take a resolution back", (*Main).runUnresolve, &socketUse{}},
-		{"status", "watermark, last sync and counts per project", (*Main).runStatus, &socketUse{}},
-		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", (*Main).runExport,
-			&socketUse{output: flagO, bools: []string{"bom", "h", "help"}}},
-		{"stats", "the analytics in the terminal", (*Main).runStats, &socketUse{}},
-		{"check-config", "validate the config and say exactly what is wrong", (*Main).runCheckConfig, nil},
-		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", (*Main).runReport,
-			&socketUse{output: flagO, bools: []string{"send", "h", "help"}}},
-		{"backup", "write a consistent copy of the database", (*Main).runBackup, &socketUse{output: firstArg}},
-		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", (*Main).runCheck, &socketUse{}},
-		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", (*Main).runDaemon, nil},
-		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", (*Main).runDemo, nil},
+		{"sync", "pull operations from the Data API now", parseSync, true},
+		{"import", "import merchant records from a CSV or XLSX file; all or nothing", parseImport, true},
+		{"reconcile", "reconcile now and print a summary by result code", parseReconcile, true},
+		{"resolve", "accept an exception by hand, with an audit trail", parseResolve, true},
+		{"unresolve", "take a resolution back", parseUnresolve, true},
+		{"status", "watermark, last sync and counts per project", parseStatus, true},
+		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", parseExport, true},
+		{"stats", "the analytics in the terminal", parseStats, true},
+		{"check-config", "validate the config and say exactly what is wrong", parseCheckConfig, false},
+		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", parseReport, true},
+		{"backup", "write a consistent copy of the database", parseBackup, true},
+		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", parseCheck, true},
+		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", parseRun, false},
+		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", parseDemo, false},
 	}
 }
 
@@ -199,15 +166,28 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
-	if c, ok := lookup(name); ok {
-		if code, ok := m.forward(ctx, c, rest); ok {
+	c, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(m.Stderr, "reconciled: unknown command %q\n\n", name)
+		m.usage(m.Stderr)
+		return exitUsage
+	}
+	req, err := c.parse(flagOut{m.Stdout, m.Stderr}, rest)
+	if err != nil {
+		return m.exitCode(err)
+	}
+	if p, ok := req.(process); ok {
+		return m.exitCode(p(m, ctx))
+	}
+	if c.forward {
+		if code, ok := m.forward(ctx, c.name, rest, req); ok {
 			return code
 		}
-		return m.exitCode(c.run(m, ctx, rest))
 	}
-	fmt.Fprintf(m.Stderr, "reconciled: unknown command %q\n\n", name)
-	m.usage(m.Stderr)
-	return exitUsage
+	h := m.here()
+	err = req.run(ctx, h)
+	h.close()
+	return m.exitCode(err)
 }
 
 // usageError is bad usage: exit status 2, with a hint.
@@ -217,7 +197,11 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
-func (m *Main) exitCode(err error) int {
+func (m *Main) exitCode(err error) int { return exitCode(m.Stderr, err) }
+
+// exitCode is the exit status of a command that ended with err, which it
+// explains on stderr.
+func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
@@ -229,22 +213,22 @@ func (m *Main) exitCode(err error) int {
 	var de *ledger.DamagedError
 	switch {
 	case errors.As(err, &ps):
-		fmt.Fprintf(m.Stderr, "reconciled: the config has %d problem(s):\n", len(ps))
+		fmt.Fprintf(stderr, "reconciled: the config has %d problem(s):\n", len(ps))
 		for _, p := range ps {
-			fmt.Fprintf(m.Stderr, "  %v\n", p)
+			fmt.Fprintf(stderr, "  %v\n", p)
 		}
 		return exitUsage
 	case errors.As(err, &ue):
-		fmt.Fprintf(m.Stderr, "reconciled: %v\n", err)
+		fmt.Fprintf(stderr, "reconciled: %v\n", err)
 		return exitUsage
 	case errors.As(err, &de):
-		fmt.Fprintf(m.Stderr, "reconciled: %v\n%s", err, restoreHint(de.Path))
+		fmt.Fprintf(stderr, "reconciled: %v\n%s", err, restoreHint(de.Path))
 		return exitFailed
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(m.Stderr, "reconciled: interrupted; what was stored is kept, nothing is half-written")
+		fmt.Fprintln(stderr, "reconciled: interrupted; what was stored is kept, nothing is half-written")
 		return exitFailed
 	default:
-		fmt.Fprintf(m.Stderr, "reconciled: %v\n", err)
+		fmt.Fprintf(stderr, "reconciled: %v\n", err)
 		return exitFailed
 	}
 }
@@ -279,9 +263,6 @@ func (m *Main) loadConfig() (*config.Config, error) { return m.loadConfigWith(co
 func (m *Main) loadConfigAll() (*config.Config, error) { return m.loadConfigWith(config.LoadAll) }
 
 func (m *Main) loadConfigWith(load func(string, func(string) string) (*config.Config, error)) (*config.Config, error) {
-	if m.cfg != nil {
-		return m.cfg, nil // the daemon's, with every credential
-	}
 	path, err := m.findConfig()
 	if err != nil {
 		return nil, err
@@ -314,29 +295,21 @@ func (m *Main) log() *slog.Logger {
 
 // openLedger opens the database of cfg.
 func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, error) {
-	if m.ledger != nil {
-		return m.ledger.Shared(), nil
-	}
 	l, err := ledger.Open(cfg.Storage.Path, ledger.Options{ReadOnly: readOnly, Logger: m.log()})
 	if err == nil {
 		m.protectDatabase(cfg.Storage.Path)
-		// The command's one outbox, on cfg's [mail] (report --send resolves
-		// its password before it opens the database).
-		m.outbox = outbox.New(l, outbox.Options{Mail: func() config.Mail { return cfg.Mail }, Now: m.Now, Log: m.log})
 	}
 	return l, err
 }
 
-// stderrIsTerminal says whether progress can be drawn.
-func (m *Main) stderrIsTerminal() bool {
-	f, ok := m.Stderr.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
+// flagOut is where a command's usage goes: its standard output when asked
+// for (-h), its standard error after a flag error.
+type flagOut struct{ stdout, stderr io.Writer }
 
 // newFlagSet returns a command's flag set; -h prints usage with examples
 // to standard output (it is what was asked for); after a flag error it
 // goes to standard error, where exitCode then prints the error.
-func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
+func newFlagSet(out flagOut, name, synopsis, examples string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// The flag package writes a flag error's text to the output and then
 	// calls Usage; for -h it calls Usage alone. What was written tells the
@@ -344,9 +317,9 @@ func (m *Main) newFlagSet(name, synopsis, examples string) *flag.FlagSet {
 	failed := &wroteWriter{}
 	fs.SetOutput(failed)
 	fs.Usage = func() {
-		w := m.Stdout
+		w := out.stdout
 		if failed.wrote {
-			w = m.Stderr
+			w = out.stderr
 		}
 		fmt.Fprintf(w, "Usage: %s\n", strings.TrimSpace("reconciled "+name+" "+synopsis))
 		flags := 0

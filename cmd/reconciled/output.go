@@ -1,25 +1,28 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 
+	"reconciled/internal/app"
 	"reconciled/internal/control"
 	"reconciled/internal/daemon"
 	"reconciled/internal/export"
 )
 
-// Output files. Every file a person or a schedule names (export -o,
-// report -o, backup's FILE, the scheduled export's and report's files,
-// and the client's side of the control socket) is written by writeOutput,
-// through export.Target: a regular file or a new one (a symbolic link is
-// written through to the file it names), never a device, pipe, socket or
-// folder, and never the database or the config file under any name
-// (compared by device and inode: the database opened by this command and
-// the config it read, and, through the socket, the daemon's database,
-// which the daemon tells the client). A refusal is bad usage
-// (exit 2) and names the path as it was given.
+// Output files. Every file a person names (export -o, report -o, backup's
+// FILE, here or on the client's side of the control socket) is written
+// through export.Target (the here env's output, and forward), as the
+// scheduled jobs' files are by internal/app: a regular file or a new one
+// (a symbolic link is written through to the file it names), never a
+// device, pipe, socket or folder, and never the database or the config
+// file under any name (compared by device and inode: the database opened
+// by this command and the config it read, and, through the socket, the
+// daemon's database, which the daemon tells the client). A refusal is bad
+// usage (exit 2) and names the path as it was given.
 
 const (
 	databaseWhat       = daemon.DatabaseWhat // the daemon tells clients this file
@@ -48,9 +51,25 @@ func (m *Main) target(path string, private bool) *export.Target {
 	return &export.Target{Path: path, Private: private, Protect: slices.Clone(m.protect)}
 }
 
-// writeOutput writes path through write.
-func (m *Main) writeOutput(path string, private bool, write func(io.Writer) error) error {
-	return asUsage(m.target(path, private).Write(write))
+// writeExport writes an export (or a report) through write to path, or to
+// standard output without one. Once ctx is done (Ctrl-C, SIGTERM, the
+// client gone) every write fails, whatever stage the writer is in (an XLSX
+// export writes its archive after the last row), so an interrupted export
+// leaves no file.
+func writeExport(ctx context.Context, e env, path string, write func(io.Writer) (int, error)) (int, error) {
+	var n int
+	w := func(out io.Writer) error {
+		var err error
+		n, err = write(app.StopWriter(ctx, out))
+		return err
+	}
+	if path == "" {
+		return n, w(e.stdout())
+	}
+	if _, err := e.output(outFile{path: path}, w); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	return n, nil
 }
 
 // asUsage makes a refused output file bad usage (exit 2).

@@ -1,5 +1,6 @@
 // Package app is reconciled's use cases as typed methods over one value,
 // App: the config, the ledger, the clock, the logger and the outbox. A
+// long use case tells a Progress how far it is (progress.go). A
 // front door (a command of cmd/reconciled, a scheduled job of the daemon,
 // the control socket, the demo of internal/demo; tomorrow an HTTP handler
 // or a callback receiver)
@@ -16,9 +17,11 @@
 // The use cases here: Status, Export (with the engine run the
 // reconciliation export needs, Reconcile), Summary (stats and the summary
 // export), Sync, RunReconcile (re-checks, the engine, the saved run) and
-// Import (ReadImport then StoreImport: a command reads the file before it
-// opens the database), Resolve and Unresolve, Check and Backup (into a
-// writer; where the copy goes is the front door's), Report (the daily
+// Import (the package function reads the file, then opens the database
+// through the function it is given: a command opens none for a file that
+// does not read), Resolve and Unresolve (a reason is a short code:
+// CheckReason), Check and Backup (into a writer; where the copy goes is the
+// front door's, VerifyCopy checks it there), Report (the daily
 // report, written in each of its forms by WriteAs) and SendReport
 // (`report --send`: a new message through the Outbox every time), and the
 // daemon's two jobs that make files once a day, ReportJob and ExportJob
@@ -27,7 +30,8 @@
 // writer. Move one use case at a time, whole.
 //
 // text.go writes results as text (SyncLine, WriteRun, WriteSummary,
-// WriteStatus, DescribeFormat, WriteRareCases): the one way every front
+// WriteStatus, DescribeFormat, WriteRareCases; WriteStats and WriteCheck
+// beside them): the one way every front
 // door shows them, so a command's output, the daemon's log lines of a job
 // and the demo agree.
 package app
@@ -74,6 +78,15 @@ func New(a App) *App {
 	}
 	a.engine = engineConfig(a.Config)
 	return &a
+}
+
+// On is a on cfg: the same ledger, clock, logger, outbox and protected
+// files, the engine's settings built from cfg (a front door that changed
+// its config, as the demo does, asks for a new App rather than mutate one).
+func (a *App) On(cfg *config.Config) *App {
+	b := *a
+	b.Config = cfg
+	return New(b)
 }
 
 // With is a copy of a whose Logger is logger: the App of one job or one

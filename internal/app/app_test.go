@@ -102,11 +102,11 @@ func TestExportOperationsWindowIsInDataAPIZone(t *testing.T) {
 		sale(4, "after", time.Date(2026, 11, 20, 23, 0, 0, 0, time.UTC), 100),
 	}, nil)
 	berlin := a.Config.Zone()
-	seen := 0
+	var p countingProgress
 	var b bytes.Buffer
 	n, err := a.Export(context.Background(), ExportRequest{What: "operations", Format: "csv",
 		From: time.Date(2026, 11, 20, 0, 0, 0, 0, berlin), To: time.Date(2026, 11, 21, 0, 0, 0, 0, berlin),
-		Seen: func() { seen++ }}, &b)
+		Progress: &p}, &b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +114,8 @@ func TestExportOperationsWindowIsInDataAPIZone(t *testing.T) {
 	if n != 2 || !strings.Contains(out, "first") || !strings.Contains(out, "last") || strings.Contains(out, "before") || strings.Contains(out, "after") {
 		t.Fatalf("want first and last only, got %d rows:\n%s", n, out)
 	}
-	if seen < 2 {
-		t.Fatalf("Seen called %d times for 2 operations read", seen)
+	if p.total != 4 || p.added < 2 || p.done != 1 {
+		t.Fatalf("progress: total %d, %d added, done %d times; want the 4 stored, 2 or more read, done once", p.total, p.added, p.done)
 	}
 	if !strings.Contains(out, "2026-11-20 00:00:00") {
 		t.Fatalf("times are not written in data_api.tz:\n%s", out)
@@ -214,3 +214,19 @@ func TestStatusReadsTheLedger(t *testing.T) {
 		t.Errorf("last run %+v with %d exceptions; want 4 items, 3 exceptions", st.LastRun, st.Exceptions)
 	}
 }
+
+// countingProgress counts what a use case tells its Progress.
+type countingProgress struct {
+	total       int64
+	added, sets int
+	last        string
+	done        int
+}
+
+func (p *countingProgress) Total(n int64) { p.total = n }
+func (p *countingProgress) Add(k int)     { p.added += k }
+func (p *countingProgress) Set(n int64, what string) {
+	p.sets++
+	p.last = what
+}
+func (p *countingProgress) Done() { p.done++ }

@@ -2,7 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"strings"
+
+	"reconciled/internal/ledger"
 )
 
 // Backup writes a consistent copy of the database to w and returns its
@@ -26,4 +31,27 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.w.Write(p)
+}
+
+// VerifyCopy is the check of a backup's copy (export.Target's Verify): it
+// opens the copy (the temporary file, before it replaces anything) and
+// checks it. Its damage
+// is not the database's (which was checked before it was copied): the
+// error names the file asked for and does not say to restore anything.
+func VerifyCopy(shown string) func(tmp string) error {
+	return func(tmp string) error {
+		c, err := ledger.Open(tmp, ledger.Options{ReadOnly: true})
+		if err == nil {
+			defer c.Close()
+			err = c.Check()
+		}
+		var de *ledger.DamagedError
+		if errors.As(err, &de) {
+			return fmt.Errorf("the copy for %s is not sound (the disk it was written to may be failing): %s; %s was left as it was", shown, de.What, shown)
+		}
+		if err != nil {
+			return fmt.Errorf("the copy for %s does not open: %s; %s was left as it was", shown, strings.ReplaceAll(err.Error(), tmp, shown), shown)
+		}
+		return nil
+	}
 }

@@ -50,3 +50,32 @@ func TestBackupStopsWhenTheContextIsDone(t *testing.T) {
 		t.Fatalf("backup after cancel: %v, %d bytes written", err, buf.Len())
 	}
 }
+
+// A copy is checked before it replaces anything; what is wrong with it names
+// the file the person asked for, never the temporary one.
+func TestVerifyCopyNamesTheFileAskedFor(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(1, "p-ok", at, 1000)}, nil)
+	dir := t.TempDir()
+	good := filepath.Join(dir, ".copy.db.tmp")
+	f, err := os.Create(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Backup(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := VerifyCopy("copy.db")(good); err != nil {
+		t.Fatalf("a sound copy: %v", err)
+	}
+	bad := filepath.Join(dir, ".bad.db.tmp")
+	os.WriteFile(bad, []byte(strings.Repeat("not a database ", 1000)), 0o600)
+	gone := filepath.Join(dir, ".gone.db.tmp")
+	for tmp, want := range map[string]string{bad: "the copy for copy.db is not sound", gone: "the copy for copy.db does not open"} {
+		err := VerifyCopy("copy.db")(tmp)
+		if err == nil || strings.Contains(err.Error(), tmp) || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "copy.db was left as it was") {
+			t.Errorf("%s: %v, want %q… naming copy.db only", filepath.Base(tmp), err, want)
+		}
+	}
+}

@@ -27,8 +27,9 @@ type ExportRequest struct {
 	// whether it starts with a UTF-8 byte order mark.
 	Delimiter rune
 	BOM       bool
-	// Seen, if set, is called for each operation read (progress).
-	Seen func()
+	// Progress, if set, is told the stored operations, each one read and
+	// when the export is written.
+	Progress Progress
 }
 
 // Export writes the export req asks for to w and returns the rows written
@@ -48,8 +49,9 @@ func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, 
 	case "operations":
 		window := ledger.Range{From: req.From, To: req.To}
 		src := func(fn func(*domain.Operation) error) error {
-			return a.Ledger.ForEach(ctx, window, func(op *domain.Operation) error { req.seen(); return fn(op) })
+			return a.Ledger.ForEach(ctx, window, func(op *domain.Operation) error { add(req.Progress, 1); return fn(op) })
 		}
+		defer a.begin(req.Progress)()
 		if xlsx {
 			return export.OperationsXLSX(w, src, req.Filter, xlsxOpts, nil)
 		}
@@ -67,7 +69,7 @@ func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, 
 		}
 		return export.ReconciliationCSV(w, out.Items, items, csvOpts)
 	case "summary":
-		s, err := a.Summary(ctx, SummaryRequest{From: req.From, To: req.To, Filter: req.Filter, Seen: req.Seen})
+		s, err := a.Summary(ctx, SummaryRequest{From: req.From, To: req.To, Filter: req.Filter, Progress: req.Progress})
 		if err != nil {
 			return 0, err
 		}
@@ -92,17 +94,11 @@ func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, 
 	return 0, fmt.Errorf("export: what %q: use operations, reconciliation, summary or audit", req.What)
 }
 
-func (r *ExportRequest) seen() {
-	if r.Seen != nil {
-		r.Seen()
-	}
-}
-
 // SummaryRequest says which operations the analytics are of.
 type SummaryRequest struct {
 	From, To time.Time // creation time, [From, To); zero is open
 	Filter   export.Filter
-	Seen     func() // if set, called for each operation read (progress)
+	Progress Progress // if set, told the stored operations, each one read, and the end
 }
 
 // Summary builds the analytics (days in data_api.tz) of the operations
@@ -110,10 +106,9 @@ type SummaryRequest struct {
 func (a *App) Summary(ctx context.Context, req SummaryRequest) (*analytics.Summary, error) {
 	window := ledger.Range{From: req.From, To: req.To}
 	b := analytics.NewBuilder(a.Config.Zone())
+	defer a.begin(req.Progress)()
 	err := a.Ledger.ForEach(ctx, window, func(op *domain.Operation) error {
-		if req.Seen != nil {
-			req.Seen()
-		}
+		add(req.Progress, 1)
 		if req.Filter.Match(op) {
 			b.Add(op)
 		}

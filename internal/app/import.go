@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"reconciled/internal/config"
 	"reconciled/internal/domain"
@@ -21,17 +22,22 @@ import (
 type ImportRequest struct {
 	Path string // the file to read
 	// Name is the file as the person named it, where that is not Path (the
-	// daemon's copy of a file sent over the control socket): the errors of
-	// its content (a line, a limit) and the log name it; "" is Path. The
-	// front door renames Path in any other error's text.
+	// daemon's copy of a file sent over the control socket): the errors and
+	// the log name it, never Path; "" is Path.
 	Name   string
 	Source string // the book the file belongs to (records.DefaultSource); the front door checks it
 	Sheet  string // XLSX: the sheet to read; "" is the first
 	User   string // who imports it, for the list of imports
+	// Steps, if set, is told each step as a line ("reading orders.csv…",
+	// "storing 1200 records…"): a front door on a terminal shows them.
+	Steps func(string)
 }
 
-// ImportFile is a file of books read and checked, not yet stored.
-type ImportFile struct {
+// Shown is the file's name as errors and lines show it.
+func (r ImportRequest) Shown() string { return domain.CleanName(cmp.Or(r.Name, r.Path)) }
+
+// readFile is a file of books read and checked, not yet stored.
+type readFile struct {
 	req     ImportRequest
 	sha256  string
 	Records *records.Result
@@ -43,20 +49,55 @@ type ImportResult struct {
 	Stats ledger.ImportStats
 }
 
-// Import reads the file req names and stores its records, all or nothing.
+// Import reads and checks the file req names, as cfg's [records] and
+// [limits] say, then stores its records in the ledger of the App open
+// returns, all or nothing: a command reads the file before it opens (or
+// creates, or waits for) the database, so a file that does not read
+// touches no database. With req.Name, no error names req.Path.
+func Import(ctx context.Context, cfg *config.Config, req ImportRequest, open func() (*App, error)) (ImportResult, error) {
+	res, err := importFile(ctx, cfg, req, open)
+	if err != nil && req.Name != "" {
+		err = &renamedError{text: strings.ReplaceAll(err.Error(), req.Path, req.Shown()), err: err}
+	}
+	return res, err
+}
+
+// Import is Import into a's ledger.
 func (a *App) Import(ctx context.Context, req ImportRequest) (ImportResult, error) {
-	f, err := ReadImport(a.Config, req)
+	return Import(ctx, a.Config, req, func() (*App, error) { return a, nil })
+}
+
+func importFile(ctx context.Context, cfg *config.Config, req ImportRequest, open func() (*App, error)) (ImportResult, error) {
+	step := func(format string, args ...any) {
+		if req.Steps != nil {
+			req.Steps(fmt.Sprintf(format, args...))
+		}
+	}
+	step("reading %s…", req.Shown())
+	f, err := readImport(cfg, req)
 	if err != nil {
 		return ImportResult{}, err
 	}
-	return a.StoreImport(ctx, f)
+	a, err := open()
+	if err != nil {
+		return ImportResult{}, err
+	}
+	step("storing %d records…", len(f.Records.Records))
+	return a.storeImport(ctx, f)
 }
 
-// ReadImport reads and checks the file req names, as cfg's [records] and
-// [limits] say, and stores nothing: a command reads the file before it
-// opens (or creates, or waits for) the database, so a file that does not
-// read touches no database.
-func ReadImport(cfg *config.Config, req ImportRequest) (*ImportFile, error) {
+// renamedError is err with a file's name in its text changed; errors.Is
+// and errors.As see err.
+type renamedError struct {
+	text string
+	err  error
+}
+
+func (e *renamedError) Error() string { return e.text }
+func (e *renamedError) Unwrap() error { return e.err }
+
+// readImport reads and checks the file req names and stores nothing.
+func readImport(cfg *config.Config, req ImportRequest) (*readFile, error) {
 	res, err := records.ReadFile(req.Path, records.Options{
 		Source: req.Source, Columns: cfg.Records.Columns, Statuses: cfg.Records.Statuses, Types: cfg.Records.Types,
 		AmountUnit: cfg.Records.AmountUnit, Location: cfg.RecordsZone(), Sheet: req.Sheet,
@@ -77,12 +118,12 @@ func ReadImport(cfg *config.Config, req ImportRequest) (*ImportFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ImportFile{req: req, sha256: sum, Records: res}, nil
+	return &readFile{req: req, sha256: sum, Records: res}, nil
 }
 
-// StoreImport stores the records of f in one transaction, with the import
+// storeImport stores the records of f in one transaction, with the import
 // in the list of imports, and logs it.
-func (a *App) StoreImport(ctx context.Context, f *ImportFile) (ImportResult, error) {
+func (a *App) storeImport(ctx context.Context, f *readFile) (ImportResult, error) {
 	req, res := f.req, f.Records
 	source := domain.CleanName(req.Source)
 	meta := ledger.Import{At: a.Now().UTC(), User: req.User, File: domain.CleanName(filepath.Base(req.Path)), SHA256: f.sha256, Source: source,
@@ -94,7 +135,7 @@ func (a *App) StoreImport(ctx context.Context, f *ImportFile) (ImportResult, err
 	if err != nil {
 		return ImportResult{Stats: stats}, err
 	}
-	a.Logger.Info("import done", "file", domain.CleanName(cmp.Or(req.Name, req.Path)), "source", source, "lines", res.Lines, "new", stats.New, "updated", stats.Updated,
+	a.Logger.Info("import done", "file", req.Shown(), "source", source, "lines", res.Lines, "new", stats.New, "updated", stats.Updated,
 		"unchanged", stats.Unchanged, "removed", stats.Removed)
 	return ImportResult{File: res, Stats: stats}, nil
 }

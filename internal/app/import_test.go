@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,18 +65,40 @@ func TestImportOfABadFileNamesItAsThePersonDidAndStoresNothing(t *testing.T) {
 	}
 }
 
-func TestReadImportReadsNoDatabase(t *testing.T) {
+// Import reads the file before it opens the database: a file that does not
+// read opens, creates or waits for none; one that reads is stored in the
+// App open gives, and a terminal is told each step.
+func TestImportOpensTheDatabaseOnlyForAFileThatRead(t *testing.T) {
 	a := testApp(t, nil, nil)
-	path := writeBooks(t, "orders.csv", "payment_id,type,amount,currency,status,created_at\np-1,purchase,10.00,EUR,paid,2026-11-20 10:00:00\n")
-	f, err := ReadImport(a.Config, ImportRequest{Path: path, Source: "records", User: "tester"})
-	if err != nil {
-		t.Fatal(err)
+	opened := 0
+	open := func() (*App, error) { opened++; return a, nil }
+	ctx := context.Background()
+	bad := writeBooks(t, "orders.csv", "payment_id,type,amount,currency,status\np1,purchase,10.001,UAH,paid\n")
+	if _, err := Import(ctx, a.Config, ImportRequest{Path: bad, Source: "records", User: "tester"}, open); err == nil || opened != 0 {
+		t.Fatalf("a bad file: err %v, the database opened %d times; want an error and no open", err, opened)
 	}
-	if n, _ := a.Ledger.RecordCount(); n != 0 || len(f.Records.Records) != 1 {
-		t.Fatalf("read %d records, %d stored; want 1 read and none stored yet", len(f.Records.Records), n)
+	good := writeBooks(t, "orders.csv", "payment_id,type,amount,currency,status,created_at\np-1,purchase,10.00,EUR,paid,2026-11-20 10:00:00\n")
+	var steps []string
+	res, err := Import(ctx, a.Config, ImportRequest{Path: good, Source: "records", User: "tester", Steps: func(s string) { steps = append(steps, s) }}, open)
+	if err != nil || res.Stats.New != 1 || opened != 1 {
+		t.Fatalf("a good file: %+v, %v, opened %d times; want 1 new record and one open", res.Stats, err, opened)
 	}
-	res, err := a.StoreImport(context.Background(), f)
-	if err != nil || res.Stats.New != 1 {
-		t.Fatalf("stored %+v, %v", res.Stats, err)
+	if want := []string{"reading " + good + "…", "storing 1 records…"}; !slices.Equal(steps, want) {
+		t.Fatalf("steps %q, want %q", steps, want)
+	}
+	if n, _ := a.Ledger.RecordCount(); n != 1 {
+		t.Fatalf("%d records stored, want 1", n)
+	}
+}
+
+// Through the control socket Path is the daemon's copy: no error names it,
+// whatever made it (here the file's extension, before any content is read).
+func TestImportNamesTheFileAsThePersonDidInEveryError(t *testing.T) {
+	a := testApp(t, nil, nil)
+	path := writeBooks(t, "books.ods", "payment_id\n")
+	_, err := Import(context.Background(), a.Config, ImportRequest{Path: path, Name: "books.ods", Source: "records", User: "tester"},
+		func() (*App, error) { return a, nil })
+	if err == nil || strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "books.ods") {
+		t.Fatalf("err = %v, want one naming books.ods and not %s", err, path)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ type ResolveRequest struct {
 	// without one (operation:ID also names one refund of a payment
 	// refunded in parts).
 	ID string
-	// Reason is a short code (the front door checks its form), Note free
+	// Reason is a short code (CheckReason), Note free
 	// text for the audit trail; both unused by Unresolve.
 	Reason, Note string
 	// Type ("" any) and Project (0 any) narrow ID to one item.
@@ -27,14 +28,38 @@ type ResolveRequest struct {
 	User    string // who, for the audit trail
 }
 
+// reasonCode is what a resolution's reason looks like: a short code.
+var reasonCode = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// ReasonError is a resolution's reason that is not a short code: bad usage.
+type ReasonError struct{ Reason string }
+
+func (e *ReasonError) Error() string {
+	return fmt.Sprintf("resolve: reason %q: give a short code of lower-case letters, digits, '-', '_' or '.', e.g. bank-fee", e.Reason)
+}
+
+// CheckReason refuses a reason that is not a short code (a *ReasonError):
+// Resolve does, and a front door that wants to refuse it before it opens
+// anything.
+func CheckReason(reason string) error {
+	if !reasonCode.MatchString(reason) {
+		return &ReasonError{Reason: reason}
+	}
+	return nil
+}
+
 func (r ResolveRequest) match(k domain.ResolutionKey) bool {
 	return (r.Type == "" || k.Type == r.Type) && (r.Project == 0 || k.ProjectID == r.Project)
 }
 
 // Resolve accepts the open exceptions of one payment (those req narrows
 // to) as the engine judges what is stored now, and stores the resolutions
-// with their audit events in one transaction. It returns what it stored.
+// with their audit events in one transaction. It returns what it stored. A
+// reason that is not a short code is refused first (a *ReasonError).
 func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolution, error) {
+	if err := CheckReason(req.Reason); err != nil {
+		return nil, err
+	}
 	out, err := a.Reconcile(ctx)
 	if err != nil {
 		return nil, err

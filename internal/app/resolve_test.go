@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,28 @@ func TestResolveAcceptsTheOpenExceptionAndUnresolveReopensIt(t *testing.T) {
 	if len(audit) != 2 || audit[0].Action != domain.AuditResolve || audit[0].User != "tester" || audit[0].Note != "kept by the bank" ||
 		audit[1].Action != domain.AuditUnresolve || audit[1].User != "other" || audit[1].Reason != "bank-fee" {
 		t.Fatalf("audit trail %+v, want the resolve by tester, then the unresolve by other", audit)
+	}
+}
+
+// The reason is a short code whoever calls: a resolution with a free-text
+// reason is refused before anything is judged or stored.
+func TestResolveRefusesAReasonThatIsNoCode(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(2, "p-short", at, 1000)}, []domain.Record{paid("p-short", at, 900)})
+	for _, reason := range []string{"", "Bank fee", "-fee", strings.Repeat("x", 65), "fee\x1b[2J"} {
+		_, err := a.Resolve(context.Background(), ResolveRequest{ID: "p-short", Reason: reason, User: "tester"})
+		var re *ReasonError
+		if !errors.As(err, &re) || re.Reason != reason {
+			t.Errorf("reason %q: err = %v, want a ReasonError", reason, err)
+		}
+	}
+	if err := CheckReason("bank-fee_2.x"); err != nil {
+		t.Errorf("a good code refused: %v", err)
+	}
+	if rs, err := a.Ledger.Resolutions(); err != nil || len(rs) != 0 {
+		t.Fatalf("%d resolutions stored (%v)", len(rs), err)
+	}
+	if audit, err := a.Ledger.Audit(); err != nil || len(audit) != 0 {
+		t.Fatalf("%d audit events (%v)", len(audit), err)
 	}
 }

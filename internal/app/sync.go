@@ -15,11 +15,10 @@ import (
 type SyncRequest struct {
 	Projects []int64   // none: data_api.projects
 	From, To time.Time // zero From: from the watermark minus the lookback; zero To: to now
-	// Progress, if set, is called with the totals so far after each page.
-	Progress func(syncer.Result)
-	// Done, if set, is called when the pulling ends, before the outcome is
-	// logged: a progress bar is gone before the log line is written.
-	Done func()
+	// Progress, if set, is told the totals so far after each page, and
+	// Done when the pulling ends, before the outcome is logged: a progress
+	// bar is gone before the log line is written.
+	Progress Progress
 }
 
 // Sync pulls the operations req asks for from the Data API into the
@@ -41,7 +40,11 @@ func (a *App) Sync(ctx context.Context, req SyncRequest) (syncer.Result, error) 
 		Logger:   a.Logger,
 		// Words the config gives a meaning are not worth a warning.
 		Vocabulary: cfg.Vocabulary(),
-		Progress:   req.Progress,
+	}
+	if p := req.Progress; p != nil {
+		s.Progress = func(r syncer.Result) {
+			p.Set(int64(r.Operations), SyncProgress(r))
+		}
 	}
 	if cfg.DataAPI.Start != "" {
 		s.Start, _ = time.ParseInLocation(time.DateOnly, cfg.DataAPI.Start, cfg.Zone())
@@ -56,8 +59,8 @@ func (a *App) Sync(ctx context.Context, req SyncRequest) (syncer.Result, error) 
 	}
 	a.Logger.Info("sync started", args...)
 	res, err := s.Run(ctx, syncer.Options{Projects: req.Projects, From: req.From, To: req.To})
-	if req.Done != nil {
-		req.Done()
+	if req.Progress != nil {
+		req.Progress.Done()
 	}
 	switch {
 	case syncer.Stopped(ctx, err):

@@ -14,7 +14,6 @@ import (
 	"reconciled/internal/domain"
 	"reconciled/internal/fakeapi"
 	"reconciled/internal/ledger"
-	"reconciled/internal/syncer"
 )
 
 const (
@@ -85,19 +84,16 @@ func TestSyncStoresWhatTheDataAPIHoldsAndAgainNothingNew(t *testing.T) {
 	w := newAPIWorld(t, 300, apiToken)
 	want := w.fake.Operations(now)
 
-	var progressed, done int
-	res, err := w.app.Sync(context.Background(), SyncRequest{
-		Progress: func(syncer.Result) { progressed++ },
-		Done:     func() { done++ },
-	})
+	var p countingProgress
+	res, err := w.app.Sync(context.Background(), SyncRequest{Progress: &p})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Operations != len(want) || res.New != len(want) || res.Pages == 0 {
 		t.Fatalf("first sync: %+v, want %d new operations", res, len(want))
 	}
-	if progressed == 0 || done != 1 {
-		t.Fatalf("progress called %d times, done %d times; want some and once", progressed, done)
+	if p.sets == 0 || p.done != 1 || !strings.HasPrefix(p.last, fmt.Sprintf("sync: %d pages, %d operations (new %d, updated 0)", res.Pages, len(want), len(want))) {
+		t.Fatalf("progress set %d times (last %q), done %d times; want the totals and done once", p.sets, p.last, p.done)
 	}
 	got := w.stored(t)
 	if len(got) != len(want) {

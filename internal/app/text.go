@@ -51,7 +51,7 @@ func SyncLine(r syncer.Result) string {
 }
 
 // SyncProgress is a sync's totals so far as a progress bar shows them,
-// page by page (SyncRequest.Progress): the command's bar and the demo's.
+// page by page: what Sync tells its SyncRequest.Progress.
 func SyncProgress(r syncer.Result) string {
 	return fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated)
 }

@@ -30,6 +30,7 @@ var imports = map[string][]string{
 	"internal/scratch":       nil,
 	"internal/schedule":      nil,
 	"internal/doccheck":      nil,
+	"internal/progress":      nil, // a bar on a terminal: schollz/progressbar's, not ours
 	"internal/dataapi":       {"internal/domain", "internal/redact"},
 	"internal/ledger":        {"internal/domain"},
 	"internal/records":       {"internal/domain", "internal/scratch"},

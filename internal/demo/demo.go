@@ -66,7 +66,7 @@ type Options struct {
 // Progress is news of one of the demo's long steps, for a front door that
 // shows it (a bar on a terminal). A sync and the analytics send Start,
 // then Text and N (operations so far; the analytics at most every 1,024),
-// and a sync sends Done when its pulling ends. The import sends Note
+// and Done when the pulling or the reading ends. The import sends Note
 // lines: what it reads, then what it stores.
 type Progress struct {
 	Step  string // "sync", "import", "analytics"
@@ -217,7 +217,8 @@ func (d *demo) run(ctx context.Context) error {
 	if err := d.write(recordsPath, func(w io.Writer) error { _, err := w.Write(reconciled.DemoRecords); return err }); err != nil {
 		return err
 	}
-	imp, err := d.importFile(ctx, a, app.ImportRequest{Path: recordsPath, Source: records.DefaultSource, User: d.User})
+	imp, err := a.Import(ctx, app.ImportRequest{Path: recordsPath, Source: records.DefaultSource, User: d.User,
+		Steps: func(note string) { d.Progress(Progress{Step: "import", Note: true, Text: note}) }})
 	if err != nil {
 		return err
 	}
@@ -276,12 +277,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	sumPath := filepath.Join(abs, "analytics.xlsx")
 	d.Progress(Progress{Step: "analytics", Start: true, Text: "analytics"})
-	var seen int64
-	summary, err := a.Summary(ctx, app.SummaryRequest{Seen: func() {
-		if seen++; seen&1023 == 0 {
-			d.Progress(Progress{Step: "analytics", Text: "analytics", N: seen})
-		}
-	}})
+	summary, err := a.Summary(ctx, app.SummaryRequest{Progress: &news{d: d, step: "analytics"}})
 	if err != nil {
 		return err
 	}
@@ -323,25 +319,28 @@ func (d *demo) run(ctx context.Context) error {
 // sync runs one sync of a, telling the progress hook.
 func (d *demo) sync(ctx context.Context, a *app.App) (syncer.Result, error) {
 	d.Progress(Progress{Step: "sync", Start: true, Text: "sync"})
-	return a.Sync(ctx, app.SyncRequest{
-		Progress: func(r syncer.Result) {
-			d.Progress(Progress{Step: "sync", Text: app.SyncProgress(r), N: int64(r.Operations)})
-		},
-		Done: func() { d.Progress(Progress{Step: "sync", Done: true}) },
-	})
+	return a.Sync(ctx, app.SyncRequest{Progress: &news{d: d, step: "sync"}})
 }
 
-// importFile reads and stores the books req names, saying so to the
-// progress hook.
-func (d *demo) importFile(ctx context.Context, a *app.App, req app.ImportRequest) (app.ImportResult, error) {
-	d.Progress(Progress{Step: "import", Note: true, Text: fmt.Sprintf("reading %s…", domain.CleanName(req.Path))})
-	f, err := app.ReadImport(a.Config, req)
-	if err != nil {
-		return app.ImportResult{}, err
-	}
-	d.Progress(Progress{Step: "import", Note: true, Text: fmt.Sprintf("storing %d records…", len(f.Records.Records))})
-	return a.StoreImport(ctx, f)
+// news is the app.Progress the demo hands a long use case: it tells the
+// progress hook how the step goes, the count at most every 1,024 units it
+// is told one at a time.
+type news struct {
+	d    *demo
+	step string
+	n    int64
 }
+
+func (p *news) Total(int64) {}
+
+func (p *news) Add(k int) {
+	if p.n += int64(k); p.n&1023 == 0 {
+		p.d.Progress(Progress{Step: p.step, Text: p.step, N: p.n})
+	}
+}
+
+func (p *news) Set(n int64, what string) { p.d.Progress(Progress{Step: p.step, Text: what, N: n}) }
+func (p *news) Done()                    { p.d.Progress(Progress{Step: p.step, Done: true}) }
 
 // write writes the file at path of the demo's folder through write,
 // never over the database.

@@ -68,8 +68,8 @@ func TestRunPrintsTheDemo(t *testing.T) {
 }
 
 // TestRunTellsProgress: each sync starts, moves and ends; the import says
-// what it reads and stores; the analytics start and move every 1,024
-// operations.
+// what it reads and stores; the analytics start, move every 1,024
+// operations and end.
 func TestRunTellsProgress(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	var out bytes.Buffer
@@ -94,7 +94,7 @@ func TestRunTellsProgress(t *testing.T) {
 	}
 	records := filepath.Join(dir, "merchant-records.csv")
 	want := []string{"start sync sync", "move sync", "done sync", "start sync sync", "move sync", "done sync",
-		"note reading " + records + "…", "note storing 4977 records…", "start analytics analytics", "move analytics"}
+		"note reading " + records + "…", "note storing 4977 records…", "start analytics analytics", "move analytics", "done analytics"}
 	if !slices.Equal(steps, want) {
 		t.Fatalf("progress went\n%q\nwant\n%q", steps, want)
 	}

@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -45,17 +45,17 @@ func TestProgressOnlyOnATerminalAfterASecond(t *testing.T) {
 	copied := make(chan struct{})
 	go func() { io.Copy(&got, controller); close(copied) }()
 
-	m := &Main{Stderr: term}
-	p := m.newProgress("export", 4096)
-	p.add(1024) // at once: no bar yet
+	p := New(term, "export")
+	p.Total(4096)
+	p.Add(1024) // at once: no bar yet
 	if p.bar != nil {
 		t.Fatal("a bar was drawn before a second had passed")
 	}
 	time.Sleep(1100 * time.Millisecond)
-	p.add(1024) // the bar appears
+	p.Add(1024) // the bar appears
 	time.Sleep(150 * time.Millisecond)
-	p.add(1024) // and moves (it redraws at most every 100 ms)
-	p.done()
+	p.Add(1024) // and moves (it redraws at most every 100 ms)
+	p.Done()
 	term.Close()
 	controller.SetReadDeadline(time.Now().Add(2 * time.Second))
 	<-copied
@@ -68,11 +68,11 @@ func TestProgressOnlyOnATerminalAfterASecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	m = &Main{Stderr: w}
-	p = m.newProgress("export", 4096)
+	p = New(w, "export")
+	p.Total(4096)
 	time.Sleep(1100 * time.Millisecond)
-	p.add(2048)
-	p.done()
+	p.Add(2048)
+	p.Done()
 	w.Close()
 	if b, _ := io.ReadAll(r); len(b) != 0 {
 		t.Errorf("a pipe got %q", b)
