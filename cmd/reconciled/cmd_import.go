@@ -6,14 +6,9 @@ import (
 	"io"
 
 	"reconciled/internal/app"
-	"reconciled/internal/domain"
 	"reconciled/internal/progress"
 	"reconciled/internal/records"
 )
-
-// maxSourceBytes bounds --source: the ledger's record keys give it a
-// length byte.
-const maxSourceBytes = 100
 
 // importRequest is an import's command line.
 type importRequest struct{ file, source, sheet string }
@@ -36,11 +31,9 @@ func parseImport(f flagOut, args []string) (request, error) {
 	if file == "" {
 		return nil, usagef("import: give the file: reconciled import FILE")
 	}
-	// Names are stored and shown without control characters (an escape
-	// sequence in one would run on the terminal of whoever lists imports).
-	src := domain.CleanName(*source)
-	if src == "" || len(src) > maxSourceBytes {
-		return nil, usagef("import: --source %q: give a name of 1 to %d bytes of printable characters", *source, maxSourceBytes)
+	src, err := app.SourceName(*source)
+	if err != nil {
+		return nil, requestUsage(err, nil)
 	}
 	return &importRequest{file: file, source: src, sheet: *sheet}, nil
 }
@@ -57,7 +50,7 @@ func (r *importRequest) run(ctx context.Context, e env) error {
 	req := app.ImportRequest{Path: path, Name: name, Source: r.source, Sheet: r.sheet, User: e.user(), Steps: steps(e.stderr())}
 	res, err := app.Import(ctx, cfg, req, func() (*app.App, error) { return e.open(cfg, false) })
 	if err != nil {
-		return err
+		return requestUsage(err, nil)
 	}
 	fmt.Fprintf(e.stdout(), "import: %s (%s): %d lines: %d new, %d updated, %d unchanged, %d removed\n",
 		req.Shown(), app.DescribeFormat(res.File), res.File.Lines, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Removed)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	netmail "net/mail"
 	"path/filepath"
 	"strings"
 	"time"
@@ -46,8 +45,8 @@ func parseReport(f flagOut, args []string) (request, error) {
 	if !r.send && (len(r.to) > 0 || r.format != "") {
 		return nil, usagef("--to and --format go with --send")
 	}
-	if r.format != "" && r.format != "csv" && r.format != "xlsx" {
-		return nil, usagef("--format %q: use xlsx or csv", r.format)
+	if err := app.CheckReportFormat(r.format); err != nil {
+		return nil, requestUsage(err, nil)
 	}
 	return &r, nil
 }
@@ -66,28 +65,17 @@ func (r *reportRequest) run(ctx context.Context, e env) error {
 			return usagef("--date %q: give a day as YYYY-MM-DD", r.date)
 		}
 	}
-	recipients, format := r.to, r.format
+	send := app.SendRequest{To: r.to, Format: r.format}
 	if r.send {
-		if cfg.Mail.Host == "" {
-			return usagef("--send: no SMTP server in the config: set mail.host")
+		if err := app.CheckMailServer(cfg); err != nil {
+			return requestUsage(err, nil)
 		}
 		if cfg, err = cfg.WithSecrets(config.NeedMail); err != nil {
 			return err
 		}
-		s := reportSchedule(cfg)
-		if len(recipients) == 0 {
-			recipients = s.To
-		}
-		if len(recipients) == 0 {
-			return usagef("--send: no recipients: give --to, or `to` in the report [[schedule]]")
-		}
-		for _, to := range recipients {
-			if _, err := netmail.ParseAddress(to); err != nil {
-				return usagef("--to %q is not an e-mail address", to)
-			}
-		}
-		if format == "" {
-			format = s.Format
+		send = send.Defaults(cfg)
+		if err := send.Check(); err != nil {
+			return requestUsage(err, nil)
 		}
 	}
 	a, err := e.open(cfg, !r.send)
@@ -111,23 +99,14 @@ func (r *reportRequest) run(ctx context.Context, e env) error {
 		return nil
 	}
 	// Sent by hand: a new message every time, even for a day mailed before.
-	q, sent, err := a.SendReport(ctx, dr, app.SendRequest{To: recipients, Format: format, User: e.user()})
+	send.User = e.user()
+	q, sent, err := a.SendReport(ctx, dr, send)
 	if err != nil {
-		return err
+		return requestUsage(err, nil)
 	}
-	fmt.Fprintf(e.stderr(), "report: %s sent to %s (Message-ID <%s>)\n", dr.Day(), strings.Join(recipients, ", "), q.ID)
+	fmt.Fprintf(e.stderr(), "report: %s sent to %s (Message-ID <%s>)\n", dr.Day(), strings.Join(send.To, ", "), q.ID)
 	if sent > 1 {
 		fmt.Fprintf(e.stderr(), "report: %d earlier messages of the outbox went too\n", sent-1)
 	}
 	return nil
-}
-
-// reportSchedule is the first report [[schedule]], or a zero one.
-func reportSchedule(cfg *config.Config) config.Schedule {
-	for _, s := range cfg.Schedules {
-		if s.Job == "report" {
-			return s
-		}
-	}
-	return config.Schedule{}
 }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 
 	"reconciled/internal/app"
-	"reconciled/internal/domain"
 )
 
 // itemFlags are the flags that narrow resolve and unresolve to one item.
@@ -28,14 +25,8 @@ func addItemFlags(fs interface {
 	}
 }
 
-// check refuses a --type no item has: it would match nothing and read as
-// "no open exception".
-func (f itemFlags) check() error {
-	if *f.typ != "" && !slices.Contains(domain.RecordTypes, *f.typ) {
-		return usagef("--type %q: use purchase, payout or refund", *f.typ)
-	}
-	return nil
-}
+// check refuses a --type no item has (app.CheckItemType).
+func (f itemFlags) check() error { return requestUsage(app.CheckItemType(*f.typ), nil) }
 
 // takeID takes the payment id that comes before the flags, or after a
 // "--" there: an id may start with '-' (resolve -- -2+32 --reason CODE).
@@ -94,7 +85,7 @@ func parseResolve(f flagOut, args []string) (request, error) {
 		return nil, usagef("resolve: give the payment id: reconciled resolve PAYMENT_ID --reason CODE")
 	}
 	// Refused before anything opens, as App.Resolve would refuse it.
-	if err := reasonUsage(app.CheckReason(*reason)); err != nil {
+	if err := requestUsage(app.CheckReason(*reason), nil); err != nil {
 		return nil, err
 	}
 	return &resolveRequest{app.ResolveRequest{ID: id, Reason: *reason, Note: *note, Type: *which.typ, Project: *which.project}}, nil
@@ -112,22 +103,12 @@ func (r *resolveRequest) run(ctx context.Context, e env) error {
 	req.User = e.user()
 	rs, err := a.Resolve(ctx, req)
 	if err != nil {
-		return reasonUsage(err)
+		return requestUsage(err, nil)
 	}
 	for _, r := range rs {
 		fmt.Fprintf(e.stdout(), "resolved %s %s%s (was %s) as %s, by %s\n", r.ID, r.Type, partText(r.Part), r.Code, r.Reason, r.User)
 	}
 	return nil
-}
-
-// reasonUsage is err, or the usage error of the --reason App.Resolve
-// refused.
-func reasonUsage(err error) error {
-	var re *app.ReasonError
-	if errors.As(err, &re) {
-		return usagef("resolve: --reason %q: give a short code of lower-case letters, digits, '-', '_' or '.', e.g. bank-fee", re.Reason)
-	}
-	return err
 }
 
 func parseUnresolve(f flagOut, args []string) (request, error) {
@@ -158,7 +139,7 @@ func (r *unresolveRequest) run(ctx context.Context, e env) error {
 	req.User = e.user()
 	keys, err := a.Unresolve(ctx, req)
 	if err != nil {
-		return err
+		return requestUsage(err, nil)
 	}
 	for _, k := range keys {
 		fmt.Fprintf(e.stdout(), "unresolved %s %s%s\n", k.ID, k.Type, partText(k.Part))

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"reconciled/internal/app"
 	"reconciled/internal/export"
@@ -34,8 +32,8 @@ func parseStats(f flagOut, args []string) (request, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(export.SummaryTables, r.by) {
-		return nil, usagef("--by %q: use %s", r.by, strings.Join(export.SummaryTables, ", "))
+	if err := app.CheckSummaryTable(r.by); err != nil {
+		return nil, requestUsage(err, nil)
 	}
 	r.filter = export.Filter{Projects: projects, Methods: methods, Currencies: currencies}
 	return &r, nil

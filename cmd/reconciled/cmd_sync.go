@@ -41,20 +41,16 @@ func (r *syncRequest) run(ctx context.Context, e env) error {
 	if err := resolveWindow(cfg, &r.from, &r.to); err != nil {
 		return err
 	}
-	if !r.from.t.IsZero() && r.from.t.After(e.now()) {
-		return usagef("--from %s is in the future", r.from.raw)
-	}
-	if !r.to.t.IsZero() && r.from.t.IsZero() {
-		return usagef("--to needs --from")
-	}
-	if !r.to.t.IsZero() && !r.to.t.After(r.from.t) {
-		return usagef("--to must be after --from")
+	req := app.SyncRequest{Projects: r.projects, From: r.from.t, To: r.to.t}
+	if err := req.Check(e.now()); err != nil {
+		return requestUsage(err, map[string]string{"from": r.from.raw, "to": r.to.raw})
 	}
 	a, err := e.open(cfg, false)
 	if err != nil {
 		return err
 	}
-	res, err := a.Sync(ctx, app.SyncRequest{Projects: r.projects, From: r.from.t, To: r.to.t, Progress: progress.New(e.stderr(), "sync")})
+	req.Progress = progress.New(e.stderr(), "sync")
+	res, err := a.Sync(ctx, req)
 	fmt.Fprintln(e.stdout(), app.SyncLine(res))
 	return err
 }

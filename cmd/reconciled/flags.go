@@ -1,13 +1,51 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"reconciled/internal/app"
 	"reconciled/internal/config"
 )
+
+// requestUsage is err as bad usage if it is a request a use case refused
+// (an *app.RequestError), in the command line's words: each field named
+// as its flag, and the value as it was typed where the command line read
+// it into something else (typed, by field: a time as given).
+func requestUsage(err error, typed map[string]string) error {
+	var re *app.RequestError
+	if !errors.As(err, &re) {
+		return err
+	}
+	e := *re
+	if v, ok := typed[e.Field]; ok {
+		e.Value = v
+	}
+	return &usageError{e.Text(flagOf)}
+}
+
+// flagOf is the flag a request's field is typed as: the one place the
+// command line's names meet the use cases'.
+func flagOf(field string) string {
+	switch field {
+	case "projects", "methods", "types", "results":
+		field = strings.TrimSuffix(field, "s")
+	case "statuses":
+		field = "status"
+	case "currencies":
+		field = "currency"
+	}
+	return "--" + field
+}
+
+// refusedField says whether err is a request's refusal of field.
+func refusedField(err error, field string) bool {
+	var re *app.RequestError
+	return errors.As(err, &re) && re.Field == field
+}
 
 // timeFlag is a point in time given as 2026-11-20, "2026-11-20 10:00:00" or
 // RFC 3339; the first two are read in the zone loc points at when parsed.
@@ -38,6 +76,17 @@ func (f *timeFlag) resolve(name string, loc *time.Location) error {
 		}
 	}
 	return usagef("--%s %q: use 2026-11-20, \"2026-11-20 10:00:00\" or RFC 3339", name, f.raw)
+}
+
+// given stands for a time the command line gave and the config has not
+// read yet (t is a nonzero instant, from before to): a check made while
+// parsing sees that it was given, and the window itself is checked once
+// the times are read.
+func (f *timeFlag) given(t time.Time) time.Time {
+	if f.raw == "" {
+		return time.Time{}
+	}
+	return t
 }
 
 // resolveWindow reads --from and --to in the config's data_api.tz.
