@@ -233,23 +233,15 @@ func exitCode(stderr io.Writer, err error) int {
 	}
 }
 
-// findConfig returns the config file to read.
+// findConfig is the config file to read (config.Find); none is bad usage.
 func (m *Main) findConfig() (string, error) {
-	if m.configPath != "" {
-		return m.configPath, nil
+	path, err := config.Find(m.configPath, m.Getenv)
+	if nf := (*config.NotFoundError)(nil); errors.As(err, &nf) {
+		return "", usagef("no config file: looked for --config, $%s, %s\n"+
+			"  start from config.example.toml (cp config.example.toml reconciled.toml), or try `reconciled demo`",
+			config.EnvConfig, strings.Join(nf.Tried, ", "))
 	}
-	if p := m.Getenv("RECONCILED_CONFIG"); p != "" {
-		return p, nil
-	}
-	tried := []string{"./reconciled.toml", "/etc/reconciled/reconciled.toml"}
-	for _, p := range tried {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", usagef("no config file: looked for --config, $RECONCILED_CONFIG, %s\n"+
-		"  start from config.example.toml (cp config.example.toml reconciled.toml), or try `reconciled demo`",
-		strings.Join(tried, ", "))
+	return path, err
 }
 
 // loadConfig finds, reads and validates the config, and sets up logging.
