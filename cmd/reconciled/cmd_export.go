@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/export"
 	"reconciled/internal/progress"
 )
@@ -15,12 +16,12 @@ import (
 // exportRequest is an export's command line.
 type exportRequest struct {
 	req      app.ExportRequest // what, format, filters, results, by and the CSV's options
-	from, to timeFlag          // the window, read in data_api.tz when the config is loaded
+	from, to cli.Time          // the window, read in data_api.tz when the config is loaded
 	out      string            // -o; "": standard output
 }
 
-func parseExport(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "export", "--what operations|reconciliation|summary|audit --format csv|xlsx [-o FILE] [filters]", `  reconciled export --what operations --format xlsx -o register.xlsx
+func parseExport(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("export", "--what operations|reconciliation|summary|audit --format csv|xlsx [-o FILE] [filters]", `  reconciled export --what operations --format xlsx -o register.xlsx
   reconciled export --what operations --format csv --from 2026-11-01 --to 2026-11-02 --method advcash
   reconciled export --what reconciliation --format csv --result amount_mismatch --result status_mismatch
   reconciled export --what summary --format xlsx --from 2026-11-01 -o november.xlsx
@@ -29,8 +30,8 @@ func parseExport(f flagOut, args []string) (request, error) {
   reconciled export --what operations --format csv --bom --delimiter ';' -o for-excel.csv
 `)
 	var r exportRequest
-	var projects int64ListFlag
-	var methods, statuses, types, currencies, results listFlag
+	projects := cli.Int64s{Noun: "project id"}
+	var methods, statuses, types, currencies, results cli.List
 	fs.StringVar(&r.req.What, "what", "operations", "operations (the payment register), reconciliation, summary (the analytics) or audit (the resolutions' trail)")
 	fs.StringVar(&r.req.Format, "format", "csv", "csv or xlsx")
 	fs.StringVar(&r.out, "o", "", "output file; written whole or not at all (CSV may go to standard output)")
@@ -45,7 +46,7 @@ func parseExport(f flagOut, args []string) (request, error) {
 	fs.Var(&types, "type", "operation or payment type(s)")
 	fs.Var(&currencies, "currency", "currency code(s)")
 	fs.Var(&results, "result", "reconciliation: result code(s), e.g. amount_mismatch")
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	// The request's checks (app.ExportRequest.Check), in their order, with
@@ -56,15 +57,15 @@ func parseExport(f flagOut, args []string) (request, error) {
 			r.req.By = *by
 		}
 	})
-	r.req.Filter = export.Filter{Projects: projects, Methods: methods, Statuses: statuses, Types: types, Currencies: currencies}
+	r.req.Filter = export.Filter{Projects: projects.List, Methods: methods, Statuses: statuses, Types: types, Currencies: currencies}
 	r.req.Results = results
 	comma, badDelim := app.Delimiter(*delim)
 	r.req.Delimiter = comma
 	pending := r.req
-	pending.From, pending.To = r.from.given(time.Unix(1, 0)), r.to.given(time.Unix(2, 0))
+	pending.From, pending.To = r.from.Given(time.Unix(1, 0)), r.to.Given(time.Unix(2, 0))
 	err := pending.Check()
 	if r.req.Format == "xlsx" && r.out == "" && !refusedField(err, "what") {
-		return nil, usagef("--format xlsx needs -o FILE (a workbook is not for a terminal)")
+		return nil, cli.Usagef("--format xlsx needs -o FILE (a workbook is not for a terminal)")
 	}
 	if err == nil {
 		err = badDelim
@@ -86,7 +87,7 @@ func (r *exportRequest) run(ctx context.Context, e env) error {
 		return err
 	}
 	req := r.req
-	req.From, req.To = r.from.t, r.to.t
+	req.From, req.To = r.from.T, r.to.T
 	if err := req.Check(); err != nil {
 		return requestUsage(err, nil)
 	}

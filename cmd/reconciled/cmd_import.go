@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/progress"
 	"reconciled/internal/records"
 )
@@ -13,8 +14,8 @@ import (
 // importRequest is an import's command line.
 type importRequest struct{ file, source, sheet string }
 
-func parseImport(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "import", "FILE [--source NAME] [--sheet NAME]", `  reconciled import orders-2026-11.csv
+func parseImport(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("import", "FILE [--source NAME] [--sheet NAME]", `  reconciled import orders-2026-11.csv
   reconciled import payouts.xlsx --sheet Payouts --source payouts
 `)
 	source := fs.String("source", records.DefaultSource, "the book the file belongs to: a later file of the same source replaces the lines it repeats")
@@ -25,11 +26,11 @@ func parseImport(f flagOut, args []string) (request, error) {
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		file, args = args[0], args[1:]
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if file == "" {
-		return nil, usagef("import: give the file: reconciled import FILE")
+		return nil, cli.Usagef("import: give the file: reconciled import FILE")
 	}
 	src, err := app.SourceName(*source)
 	if err != nil {

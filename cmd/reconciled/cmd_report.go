@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/config"
 )
 
@@ -21,29 +22,29 @@ type reportRequest struct {
 	out    string   // -o
 }
 
-func parseReport(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "report", "[--date YYYY-MM-DD] [--send [--to ADDR] [--format xlsx|csv]] [-o FILE]", `  reconciled report                                 # yesterday's, in the terminal
+func parseReport(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("report", "[--date YYYY-MM-DD] [--send [--to ADDR] [--format xlsx|csv]] [-o FILE]", `  reconciled report                                 # yesterday's, in the terminal
   reconciled report --date 2026-11-22 -o report.html  # the same HTML the mail carries
   reconciled report --date 2026-11-22 -o report.xlsx  # the workbook the mail attaches
   reconciled report --send                          # mail it to the report schedule's recipients
   reconciled report --send --to finance@example.com --format csv
 `)
 	var r reportRequest
-	var to listFlag
+	var to cli.List
 	fs.StringVar(&r.date, "date", "", "the report's day in data_api.tz (default: yesterday)")
 	fs.BoolVar(&r.send, "send", false, "mail it through [mail], to the recipients of the report schedule or --to")
 	fs.Var(&to, "to", "with --send: recipient(s) instead of the report schedule's")
 	fs.StringVar(&r.format, "format", "", "with --send: the attachment, xlsx (the report) or csv (the open exceptions); default the schedule's, else xlsx")
 	fs.StringVar(&r.out, "o", "", "write it to FILE: .html, .xlsx, .txt, or .csv (the open exceptions)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	r.to = to
 	if r.out != "" && !app.IsReportFile(r.out) {
-		return nil, usagef("-o %s: name a .html, .xlsx, .txt or .csv file", r.out)
+		return nil, cli.Usagef("-o %s: name a .html, .xlsx, .txt or .csv file", r.out)
 	}
 	if !r.send && (len(r.to) > 0 || r.format != "") {
-		return nil, usagef("--to and --format go with --send")
+		return nil, cli.Usagef("--to and --format go with --send")
 	}
 	if err := app.CheckReportFormat(r.format); err != nil {
 		return nil, requestUsage(err, nil)
@@ -62,7 +63,7 @@ func (r *reportRequest) run(ctx context.Context, e env) error {
 	day := app.PreviousDay(e.now(), loc)
 	if r.date != "" {
 		if day, err = time.ParseInLocation(time.DateOnly, r.date, loc); err != nil {
-			return usagef("--date %q: give a day as YYYY-MM-DD", r.date)
+			return cli.Usagef("--date %q: give a day as YYYY-MM-DD", r.date)
 		}
 	}
 	send := app.SendRequest{To: r.to, Format: r.format}

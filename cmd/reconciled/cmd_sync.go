@@ -5,26 +5,27 @@ import (
 	"fmt"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/config"
 	"reconciled/internal/progress"
 )
 
 // syncRequest is a sync's command line.
 type syncRequest struct {
-	from, to timeFlag
-	projects int64ListFlag
+	from, to cli.Time
+	projects cli.Int64s
 }
 
-func parseSync(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "sync", "[--from T --to T] [--project N]", `  reconciled sync                       # from the watermark minus lookback to now
+func parseSync(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("sync", "[--from T --to T] [--project N]", `  reconciled sync                       # from the watermark minus lookback to now
   reconciled sync --from 2026-11-01     # re-pull from a date (in data_api.tz)
   reconciled sync --project 580 --from "2026-11-20 10:00:00" --to "2026-11-20 12:00:00"
 `)
-	var r syncRequest
+	r := syncRequest{projects: cli.Int64s{Noun: "project id"}}
 	fs.Var(&r.from, "from", "start of the window (default: watermark - lookback)")
 	fs.Var(&r.to, "to", "end of the window (default: now)")
 	fs.Var(&r.projects, "project", "project id, repeatable or comma-separated (default: data_api.projects)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -41,9 +42,9 @@ func (r *syncRequest) run(ctx context.Context, e env) error {
 	if err := resolveWindow(cfg, &r.from, &r.to); err != nil {
 		return err
 	}
-	req := app.SyncRequest{Projects: r.projects, From: r.from.t, To: r.to.t}
+	req := app.SyncRequest{Projects: r.projects.List, From: r.from.T, To: r.to.T}
 	if err := req.Check(e.now()); err != nil {
-		return requestUsage(err, map[string]string{"from": r.from.raw, "to": r.to.raw})
+		return requestUsage(err, map[string]string{"from": r.from.Raw, "to": r.to.Raw})
 	}
 	a, err := e.open(cfg, false)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/control"
 	"reconciled/internal/records"
 )
@@ -109,9 +110,9 @@ func serve(ctx context.Context, a *app.App, c *control.Command) int {
 func (d *inDaemon) serve(ctx context.Context, args []string) error {
 	cmd, ok := lookup(args[0])
 	if !ok || !cmd.forward {
-		return usagef("%s does not run through the daemon", args[0])
+		return cli.Usagef("%s does not run through the daemon", args[0])
 	}
-	req, err := cmd.parse(flagOut{d.c.Stdout, d.c.Stderr}, args[1:])
+	req, err := cmd.parse(program(d.c.Stdout, d.c.Stderr), args[1:])
 	if err != nil {
 		return err
 	}
