@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -51,10 +52,12 @@ func parseExport(p *cli.Program, args []string) (request, error) {
 	}
 	// The request's checks (app.ExportRequest.Check), in their order, with
 	// the command line's own (a workbook needs -o) after what and format.
-	// The window is checked once its times are read; --by given is a By.
+	// The window is checked once its times are read. --by given is the
+	// request's By ("" is its default); given empty, a By no table has, so
+	// that it is refused as given (and said as typed).
 	fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == "by" {
-			r.req.By = *by
+			r.req.By = cmp.Or(*by, "''")
 		}
 	})
 	r.req.Filter = export.Filter{Projects: projects.List, Methods: methods, Statuses: statuses, Types: types, Currencies: currencies}
@@ -71,7 +74,7 @@ func parseExport(p *cli.Program, args []string) (request, error) {
 		err = badDelim
 	}
 	if err != nil {
-		return nil, requestUsage(err, nil)
+		return nil, requestUsage(err, map[string]string{"by": *by})
 	}
 	return &r, nil
 }
