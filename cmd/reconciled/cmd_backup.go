@@ -6,20 +6,21 @@ import (
 	"io"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 )
 
-func parseBackup(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "backup", "FILE", `  reconciled backup /var/backups/reconciled-$(date +%F).db
+func parseBackup(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("backup", "FILE", `  reconciled backup /var/backups/reconciled-$(date +%F).db
 `)
 	var path string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		path, args = args[0], args[1:]
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if path == "" {
-		return nil, usagef("backup: give the file to write, e.g. reconciled backup reconciled-copy.db")
+		return nil, cli.Usagef("backup: give the file to write, e.g. reconciled backup reconciled-copy.db")
 	}
 	return backupRequest{path: path}, nil
 }

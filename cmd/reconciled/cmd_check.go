@@ -5,15 +5,16 @@ import (
 	"fmt"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/ledger"
 )
 
-func parseCheck(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "check", "[--quick]", `  reconciled check              # everything: pages, bbolt's check, every record, indexes, counts
+func parseCheck(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("check", "[--quick]", `  reconciled check              # everything: pages, bbolt's check, every record, indexes, counts
   reconciled check --quick      # the file's structure only: header, pages, bbolt's check
 `)
 	quick := fs.Bool("quick", false, "check the file's structure only (header, pages, bbolt's check), not every record")
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	return checkRequest{quick: *quick}, nil

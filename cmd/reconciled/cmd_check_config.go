@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"reconciled/internal/cli"
 )
 
-func parseCheckConfig(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "check-config", "", "  reconciled --config /etc/reconciled/reconciled.toml check-config\n")
-	if err := parseFlags(fs, args); err != nil {
+func parseCheckConfig(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("check-config", "", "  reconciled --config /etc/reconciled/reconciled.toml check-config\n")
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	return process((*Main).checkConfig), nil

@@ -7,20 +7,21 @@ import (
 	"io"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/config"
 	"reconciled/internal/demo"
 	"reconciled/internal/progress"
 )
 
-func parseDemo(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "demo", "[--dir DIR] [--operations N]", "  reconciled demo\n  reconciled demo --dir /tmp/demo --operations 100000\n")
+func parseDemo(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("demo", "[--dir DIR] [--operations N]", "  reconciled demo\n  reconciled demo --dir /tmp/demo --operations 100000\n")
 	dir := fs.String("dir", "reconciled-demo", "folder for the database, the exports and a config to explore them with")
 	count := fs.Int("operations", 5000, "operations in the fake Data API")
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if *count < 1 || *count > demo.MaxOperations {
-		return nil, usagef("--operations %d: use 1..%d", *count, demo.MaxOperations)
+		return nil, cli.Usagef("--operations %d: use 1..%d", *count, demo.MaxOperations)
 	}
 	return process(func(m *Main, ctx context.Context) error { return m.demo(ctx, *dir, *count) }), nil
 }
@@ -33,7 +34,7 @@ func (m *Main) demo(ctx context.Context, dir string, count int) error {
 	err := demo.Run(ctx, demo.Options{Dir: dir, Operations: count, Out: m.Stdout, Now: m.Now, Logger: m.log(), User: app.CurrentUser(m.Getenv),
 		Progress: demoProgress(m.Stderr)})
 	if ue := (*demo.UsageError)(nil); errors.As(err, &ue) {
-		return &usageError{err.Error()}
+		return &cli.UsageError{Msg: err.Error()}
 	}
 	return err
 }

@@ -6,20 +6,16 @@ import (
 	"io"
 
 	"reconciled/internal/app"
-	"reconciled/internal/domain"
+	"reconciled/internal/cli"
 	"reconciled/internal/progress"
 	"reconciled/internal/records"
 )
 
-// maxSourceBytes bounds --source: the ledger's record keys give it a
-// length byte.
-const maxSourceBytes = 100
-
 // importRequest is an import's command line.
 type importRequest struct{ file, source, sheet string }
 
-func parseImport(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "import", "FILE [--source NAME] [--sheet NAME]", `  reconciled import orders-2026-11.csv
+func parseImport(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("import", "FILE [--source NAME] [--sheet NAME]", `  reconciled import orders-2026-11.csv
   reconciled import payouts.xlsx --sheet Payouts --source payouts
 `)
 	source := fs.String("source", records.DefaultSource, "the book the file belongs to: a later file of the same source replaces the lines it repeats")
@@ -30,17 +26,15 @@ func parseImport(f flagOut, args []string) (request, error) {
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		file, args = args[0], args[1:]
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if file == "" {
-		return nil, usagef("import: give the file: reconciled import FILE")
+		return nil, cli.Usagef("import: give the file: reconciled import FILE")
 	}
-	// Names are stored and shown without control characters (an escape
-	// sequence in one would run on the terminal of whoever lists imports).
-	src := domain.CleanName(*source)
-	if src == "" || len(src) > maxSourceBytes {
-		return nil, usagef("import: --source %q: give a name of 1 to %d bytes of printable characters", *source, maxSourceBytes)
+	src, err := app.SourceName(*source)
+	if err != nil {
+		return nil, requestUsage(err, nil)
 	}
 	return &importRequest{file: file, source: src, sheet: *sheet}, nil
 }
@@ -57,7 +51,7 @@ func (r *importRequest) run(ctx context.Context, e env) error {
 	req := app.ImportRequest{Path: path, Name: name, Source: r.source, Sheet: r.sheet, User: e.user(), Steps: steps(e.stderr())}
 	res, err := app.Import(ctx, cfg, req, func() (*app.App, error) { return e.open(cfg, false) })
 	if err != nil {
-		return err
+		return requestUsage(err, nil)
 	}
 	fmt.Fprintf(e.stdout(), "import: %s (%s): %d lines: %d new, %d updated, %d unchanged, %d removed\n",
 		req.Shown(), app.DescribeFormat(res.File), res.File.Lines, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Removed)

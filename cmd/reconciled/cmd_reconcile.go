@@ -4,24 +4,25 @@ import (
 	"context"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/config"
 )
 
 // reconcileRequest is a reconcile's command line.
 type reconcileRequest struct {
-	from, to  timeFlag
+	from, to  cli.Time
 	noRecheck bool
 }
 
-func parseReconcile(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "reconcile", "[--from D --to D] [--no-recheck]", `  reconciled reconcile
+func parseReconcile(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("reconcile", "[--from D --to D] [--no-recheck]", `  reconciled reconcile
   reconciled reconcile --from 2026-11-01 --to 2026-12-01
 `)
 	var r reconcileRequest
 	fs.Var(&r.from, "from", "summarise items created at or after (in data_api.tz); all data is still matched")
 	fs.Var(&r.to, "to", "summarise items created before")
 	fs.BoolVar(&r.noRecheck, "no-recheck", false, "do not ask the Data API about overdue or missing payments first")
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -45,7 +46,7 @@ func (r *reconcileRequest) run(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.RunReconcile(ctx, app.RunRequest{Recheck: !r.noRecheck, From: r.from.t, To: r.to.t, User: e.user()})
+	res, err := a.RunReconcile(ctx, app.RunRequest{Recheck: !r.noRecheck, From: r.from.T, To: r.to.T, User: e.user()})
 	if err != nil {
 		return err
 	}

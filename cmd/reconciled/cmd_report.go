@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	netmail "net/mail"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/config"
 )
 
@@ -22,32 +22,32 @@ type reportRequest struct {
 	out    string   // -o
 }
 
-func parseReport(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "report", "[--date YYYY-MM-DD] [--send [--to ADDR] [--format xlsx|csv]] [-o FILE]", `  reconciled report                                 # yesterday's, in the terminal
+func parseReport(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("report", "[--date YYYY-MM-DD] [--send [--to ADDR] [--format xlsx|csv]] [-o FILE]", `  reconciled report                                 # yesterday's, in the terminal
   reconciled report --date 2026-11-22 -o report.html  # the same HTML the mail carries
   reconciled report --date 2026-11-22 -o report.xlsx  # the workbook the mail attaches
   reconciled report --send                          # mail it to the report schedule's recipients
   reconciled report --send --to finance@example.com --format csv
 `)
 	var r reportRequest
-	var to listFlag
+	var to cli.List
 	fs.StringVar(&r.date, "date", "", "the report's day in data_api.tz (default: yesterday)")
 	fs.BoolVar(&r.send, "send", false, "mail it through [mail], to the recipients of the report schedule or --to")
 	fs.Var(&to, "to", "with --send: recipient(s) instead of the report schedule's")
 	fs.StringVar(&r.format, "format", "", "with --send: the attachment, xlsx (the report) or csv (the open exceptions); default the schedule's, else xlsx")
 	fs.StringVar(&r.out, "o", "", "write it to FILE: .html, .xlsx, .txt, or .csv (the open exceptions)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	r.to = to
 	if r.out != "" && !app.IsReportFile(r.out) {
-		return nil, usagef("-o %s: name a .html, .xlsx, .txt or .csv file", r.out)
+		return nil, cli.Usagef("-o %s: name a .html, .xlsx, .txt or .csv file", r.out)
 	}
 	if !r.send && (len(r.to) > 0 || r.format != "") {
-		return nil, usagef("--to and --format go with --send")
+		return nil, cli.Usagef("--to and --format go with --send")
 	}
-	if r.format != "" && r.format != "csv" && r.format != "xlsx" {
-		return nil, usagef("--format %q: use xlsx or csv", r.format)
+	if err := app.CheckReportFormat(r.format); err != nil {
+		return nil, requestUsage(err, nil)
 	}
 	return &r, nil
 }
@@ -63,31 +63,20 @@ func (r *reportRequest) run(ctx context.Context, e env) error {
 	day := app.PreviousDay(e.now(), loc)
 	if r.date != "" {
 		if day, err = time.ParseInLocation(time.DateOnly, r.date, loc); err != nil {
-			return usagef("--date %q: give a day as YYYY-MM-DD", r.date)
+			return cli.Usagef("--date %q: give a day as YYYY-MM-DD", r.date)
 		}
 	}
-	recipients, format := r.to, r.format
+	send := app.SendRequest{To: r.to, Format: r.format}
 	if r.send {
-		if cfg.Mail.Host == "" {
-			return usagef("--send: no SMTP server in the config: set mail.host")
+		if err := app.CheckMailServer(cfg); err != nil {
+			return requestUsage(err, nil)
 		}
 		if cfg, err = cfg.WithSecrets(config.NeedMail); err != nil {
 			return err
 		}
-		s := reportSchedule(cfg)
-		if len(recipients) == 0 {
-			recipients = s.To
-		}
-		if len(recipients) == 0 {
-			return usagef("--send: no recipients: give --to, or `to` in the report [[schedule]]")
-		}
-		for _, to := range recipients {
-			if _, err := netmail.ParseAddress(to); err != nil {
-				return usagef("--to %q is not an e-mail address", to)
-			}
-		}
-		if format == "" {
-			format = s.Format
+		send = send.Defaults(cfg)
+		if err := send.Check(); err != nil {
+			return requestUsage(err, nil)
 		}
 	}
 	a, err := e.open(cfg, !r.send)
@@ -111,23 +100,14 @@ func (r *reportRequest) run(ctx context.Context, e env) error {
 		return nil
 	}
 	// Sent by hand: a new message every time, even for a day mailed before.
-	q, sent, err := a.SendReport(ctx, dr, app.SendRequest{To: recipients, Format: format, User: e.user()})
+	send.User = e.user()
+	q, sent, err := a.SendReport(ctx, dr, send)
 	if err != nil {
-		return err
+		return requestUsage(err, nil)
 	}
-	fmt.Fprintf(e.stderr(), "report: %s sent to %s (Message-ID <%s>)\n", dr.Day(), strings.Join(recipients, ", "), q.ID)
+	fmt.Fprintf(e.stderr(), "report: %s sent to %s (Message-ID <%s>)\n", dr.Day(), strings.Join(send.To, ", "), q.ID)
 	if sent > 1 {
 		fmt.Fprintf(e.stderr(), "report: %d earlier messages of the outbox went too\n", sent-1)
 	}
 	return nil
-}
-
-// reportSchedule is the first report [[schedule]], or a zero one.
-func reportSchedule(cfg *config.Config) config.Schedule {
-	for _, s := range cfg.Schedules {
-		if s.Job == "report" {
-			return s
-		}
-	}
-	return config.Schedule{}
 }

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"slices"
-	"strings"
 
 	"reconciled/internal/app"
-	"reconciled/internal/domain"
+	"reconciled/internal/cli"
 )
 
 // itemFlags are the flags that narrow resolve and unresolve to one item.
@@ -28,73 +24,31 @@ func addItemFlags(fs interface {
 	}
 }
 
-// check refuses a --type no item has: it would match nothing and read as
-// "no open exception".
-func (f itemFlags) check() error {
-	if *f.typ != "" && !slices.Contains(domain.RecordTypes, *f.typ) {
-		return usagef("--type %q: use purchase, payout or refund", *f.typ)
-	}
-	return nil
-}
+// check refuses a --type no item has (app.CheckItemType).
+func (f itemFlags) check() error { return requestUsage(app.CheckItemType(*f.typ), nil) }
 
-// takeID takes the payment id that comes before the flags, or after a
-// "--" there: an id may start with '-' (resolve -- -2+32 --reason CODE).
-func takeID(args []string) (string, []string) {
-	if len(args) > 1 && args[0] == "--" {
-		return args[1], args[2:]
-	}
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		return args[0], args[1:]
-	}
-	return "", args
-}
-
-// parseItemArgs parses the flags after the id; without one before them,
-// the id may come last, after "--" (resolve --reason CODE -- -2+32). An
-// id that starts with '-' given without "--" is told how.
-func parseItemArgs(fs *flag.FlagSet, args []string, id *string) error {
-	if *id == "" && len(args) > 0 && len(args[0]) > 1 && args[0][0] == '-' && args[0] != "--" {
-		name, _, _ := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
-		if fs.Lookup(name) == nil && name != "h" && name != "help" {
-			return usagef("%s: %q is no flag; an id that starts with '-' goes after --: reconciled %s -- %s …",
-				fs.Name(), args[0], fs.Name(), args[0])
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagError(fs, err)
-	}
-	rest := fs.Args()
-	if *id == "" && len(rest) > 0 {
-		*id, rest = rest[0], rest[1:]
-	}
-	if len(rest) > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), rest[0])
-	}
-	return nil
-}
-
-func parseResolve(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "resolve", "PAYMENT_ID --reason CODE [--note TEXT] [--type T] [--project N]", `  reconciled resolve order-1042 --reason bank-fee --note "0.50 UAH kept by the bank"
+func parseResolve(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("resolve", "PAYMENT_ID --reason CODE [--note TEXT] [--type T] [--project N]", `  reconciled resolve order-1042 --reason bank-fee --note "0.50 UAH kept by the bank"
   reconciled resolve -- -2+32 --reason written-off                     # an id that starts with '-'
 
   reconciled resolve provider:632441 --reason written-off --type payout
   reconciled resolve operation:10100000000001151 --reason booked-later   # one refund of a payment refunded in parts
 `)
-	id, args := takeID(args)
 	reason := fs.String("reason", "", "a short code for why it is accepted, e.g. bank-fee, written-off, known-duplicate")
 	note := fs.String("note", "", "free text for the audit trail")
 	which := addItemFlags(fs)
-	if err := parseItemArgs(fs, args, &id); err != nil {
+	id, err := p.ParseArg(fs, args, "an id") // an id may start with '-': resolve -- -2+32 --reason CODE
+	if err != nil {
 		return nil, err
 	}
 	if err := which.check(); err != nil {
 		return nil, err
 	}
 	if id == "" {
-		return nil, usagef("resolve: give the payment id: reconciled resolve PAYMENT_ID --reason CODE")
+		return nil, cli.Usagef("resolve: give the payment id: reconciled resolve PAYMENT_ID --reason CODE")
 	}
 	// Refused before anything opens, as App.Resolve would refuse it.
-	if err := reasonUsage(app.CheckReason(*reason)); err != nil {
+	if err := requestUsage(app.CheckReason(*reason), nil); err != nil {
 		return nil, err
 	}
 	return &resolveRequest{app.ResolveRequest{ID: id, Reason: *reason, Note: *note, Type: *which.typ, Project: *which.project}}, nil
@@ -112,7 +66,7 @@ func (r *resolveRequest) run(ctx context.Context, e env) error {
 	req.User = e.user()
 	rs, err := a.Resolve(ctx, req)
 	if err != nil {
-		return reasonUsage(err)
+		return requestUsage(err, nil)
 	}
 	for _, r := range rs {
 		fmt.Fprintf(e.stdout(), "resolved %s %s%s (was %s) as %s, by %s\n", r.ID, r.Type, partText(r.Part), r.Code, r.Reason, r.User)
@@ -120,28 +74,18 @@ func (r *resolveRequest) run(ctx context.Context, e env) error {
 	return nil
 }
 
-// reasonUsage is err, or the usage error of the --reason App.Resolve
-// refused.
-func reasonUsage(err error) error {
-	var re *app.ReasonError
-	if errors.As(err, &re) {
-		return usagef("resolve: --reason %q: give a short code of lower-case letters, digits, '-', '_' or '.', e.g. bank-fee", re.Reason)
-	}
-	return err
-}
-
-func parseUnresolve(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "unresolve", "PAYMENT_ID [--type T] [--project N]", "  reconciled unresolve order-1042\n  reconciled unresolve -- -2+32\n")
-	id, args := takeID(args)
+func parseUnresolve(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("unresolve", "PAYMENT_ID [--type T] [--project N]", "  reconciled unresolve order-1042\n  reconciled unresolve -- -2+32\n")
 	which := addItemFlags(fs)
-	if err := parseItemArgs(fs, args, &id); err != nil {
+	id, err := p.ParseArg(fs, args, "an id")
+	if err != nil {
 		return nil, err
 	}
 	if err := which.check(); err != nil {
 		return nil, err
 	}
 	if id == "" {
-		return nil, usagef("unresolve: give the payment id: reconciled unresolve PAYMENT_ID")
+		return nil, cli.Usagef("unresolve: give the payment id: reconciled unresolve PAYMENT_ID")
 	}
 	return &unresolveRequest{app.ResolveRequest{ID: id, Type: *which.typ, Project: *which.project}}, nil
 }
@@ -158,7 +102,7 @@ func (r *unresolveRequest) run(ctx context.Context, e env) error {
 	req.User = e.user()
 	keys, err := a.Unresolve(ctx, req)
 	if err != nil {
-		return err
+		return requestUsage(err, nil)
 	}
 	for _, k := range keys {
 		fmt.Fprintf(e.stdout(), "unresolved %s %s%s\n", k.ID, k.Type, partText(k.Part))

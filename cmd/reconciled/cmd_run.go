@@ -3,14 +3,15 @@ package main
 import (
 	"context"
 
+	"reconciled/internal/cli"
 	"reconciled/internal/daemon"
 )
 
-func parseRun(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "run", "", `  reconciled run                               # in the foreground; logs to standard error
+func parseRun(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("run", "", `  reconciled run                               # in the foreground; logs to standard error
   systemctl start reconciled                   # as a service: see deploy/reconciled.service
 `)
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	return process((*Main).runDaemon), nil

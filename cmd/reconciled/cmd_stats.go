@@ -2,42 +2,41 @@ package main
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/export"
 	"reconciled/internal/progress"
 )
 
 // statsRequest is a stats' command line.
 type statsRequest struct {
-	from, to timeFlag
+	from, to cli.Time
 	by       string
 	filter   export.Filter
 }
 
-func parseStats(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "stats", "[--from T --to T] [--by day|method|status|currency|project] [filters]", `  reconciled stats
+func parseStats(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("stats", "[--from T --to T] [--by day|method|status|currency|project] [filters]", `  reconciled stats
   reconciled stats --from 2026-11-01 --to 2026-12-01 --by method
   reconciled stats --by currency --method advcash
 `)
 	var r statsRequest
-	var projects int64ListFlag
-	var methods, currencies listFlag
+	projects := cli.Int64s{Noun: "project id"}
+	var methods, currencies cli.List
 	fs.StringVar(&r.by, "by", "day", "the grouped table: day, method, status, currency or project")
 	fs.Var(&r.from, "from", "operations created at or after (in data_api.tz)")
 	fs.Var(&r.to, "to", "operations created before")
 	fs.Var(&projects, "project", "project id(s)")
 	fs.Var(&methods, "method", "payment method(s)")
 	fs.Var(&currencies, "currency", "currency code(s)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(export.SummaryTables, r.by) {
-		return nil, usagef("--by %q: use %s", r.by, strings.Join(export.SummaryTables, ", "))
+	if err := app.CheckSummaryTable(r.by); err != nil {
+		return nil, requestUsage(err, nil)
 	}
-	r.filter = export.Filter{Projects: projects, Methods: methods, Currencies: currencies}
+	r.filter = export.Filter{Projects: projects.List, Methods: methods, Currencies: currencies}
 	return &r, nil
 }
 
@@ -53,7 +52,7 @@ func (r *statsRequest) run(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	s, err := a.Summary(ctx, app.SummaryRequest{From: r.from.t, To: r.to.t, Filter: r.filter, Progress: progress.New(e.stderr(), "stats")})
+	s, err := a.Summary(ctx, app.SummaryRequest{From: r.from.T, To: r.to.T, Filter: r.filter, Progress: progress.New(e.stderr(), "stats")})
 	if err != nil {
 		return err
 	}

@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 )
 
-func parseStatus(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "status", "", "  reconciled status\n")
-	if err := parseFlags(fs, args); err != nil {
+func parseStatus(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("status", "", "  reconciled status\n")
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	return statusRequest{}, nil

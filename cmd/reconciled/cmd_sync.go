@@ -5,26 +5,27 @@ import (
 	"fmt"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/config"
 	"reconciled/internal/progress"
 )
 
 // syncRequest is a sync's command line.
 type syncRequest struct {
-	from, to timeFlag
-	projects int64ListFlag
+	from, to cli.Time
+	projects cli.Int64s
 }
 
-func parseSync(f flagOut, args []string) (request, error) {
-	fs := newFlagSet(f, "sync", "[--from T --to T] [--project N]", `  reconciled sync                       # from the watermark minus lookback to now
+func parseSync(p *cli.Program, args []string) (request, error) {
+	fs := p.FlagSet("sync", "[--from T --to T] [--project N]", `  reconciled sync                       # from the watermark minus lookback to now
   reconciled sync --from 2026-11-01     # re-pull from a date (in data_api.tz)
   reconciled sync --project 580 --from "2026-11-20 10:00:00" --to "2026-11-20 12:00:00"
 `)
-	var r syncRequest
+	r := syncRequest{projects: cli.Int64s{Noun: "project id"}}
 	fs.Var(&r.from, "from", "start of the window (default: watermark - lookback)")
 	fs.Var(&r.to, "to", "end of the window (default: now)")
 	fs.Var(&r.projects, "project", "project id, repeatable or comma-separated (default: data_api.projects)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -41,20 +42,16 @@ func (r *syncRequest) run(ctx context.Context, e env) error {
 	if err := resolveWindow(cfg, &r.from, &r.to); err != nil {
 		return err
 	}
-	if !r.from.t.IsZero() && r.from.t.After(e.now()) {
-		return usagef("--from %s is in the future", r.from.raw)
-	}
-	if !r.to.t.IsZero() && r.from.t.IsZero() {
-		return usagef("--to needs --from")
-	}
-	if !r.to.t.IsZero() && !r.to.t.After(r.from.t) {
-		return usagef("--to must be after --from")
+	req := app.SyncRequest{Projects: r.projects.List, From: r.from.T, To: r.to.T}
+	if err := req.Check(e.now()); err != nil {
+		return requestUsage(err, map[string]string{"from": r.from.Raw, "to": r.to.Raw})
 	}
 	a, err := e.open(cfg, false)
 	if err != nil {
 		return err
 	}
-	res, err := a.Sync(ctx, app.SyncRequest{Projects: r.projects, From: r.from.t, To: r.to.t, Progress: progress.New(e.stderr(), "sync")})
+	req.Progress = progress.New(e.stderr(), "sync")
+	res, err := a.Sync(ctx, req)
 	fmt.Fprintln(e.stdout(), app.SyncLine(res))
 	return err
 }

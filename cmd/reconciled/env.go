@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/config"
 	"reconciled/internal/control"
 	"reconciled/internal/export"
@@ -144,7 +145,7 @@ func (d *inDaemon) files(req request) error {
 // remotePath refuses a file path in a command that came through the
 // control socket without the file itself.
 func remotePath() error {
-	return usagef("through the daemon's control socket, files travel with the command: use the reconciled client, which sends and receives them")
+	return cli.Usagef("through the daemon's control socket, files travel with the command: use the reconciled client, which sends and receives them")
 }
 
 // inputFiler is a request that reads a file the person names (import's

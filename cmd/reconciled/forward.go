@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/control"
 	"reconciled/internal/records"
 )
@@ -39,14 +39,15 @@ func (m *Main) forward(ctx context.Context, name string, args []string, req requ
 	var input io.Reader
 	if in, ok := req.(inputFiler); ok {
 		if file, arg := in.inputFile(); file != "" {
-			f, err := openInput(file, cfg.Limits.MaxImportBytes)
+			max := cfg.Limits.MaxImportBytes
+			f, err := control.OpenInput(file, max, func(p string) error { _, err := records.Check(p, max); return err })
 			if err != nil {
 				conn.Close()
 				fmt.Fprintf(m.Stderr, "reconciled: %s: %v\n", name, err)
 				return exitFailed, true
 			}
 			defer f.Close()
-			creq.Input, creq.InputArg, input = f.Name(), 1+arg, &boundedInput{f: f, left: cfg.Limits.MaxImportBytes}
+			creq.Input, creq.InputArg, input = f.Name(), 1+arg, f
 		}
 	}
 	out := outputOf(req)
@@ -96,40 +97,6 @@ func (m *Main) forwardedCode(code int, err error) int {
 	return code
 }
 
-// openInput opens the file import sends to the daemon, refusing what the
-// daemon would (records.Check): not a regular file (a pipe would block,
-// /dev/zero never end), or over limits.max_import_bytes.
-func openInput(path string, max int64) (*os.File, error) {
-	if _, err := records.Check(path, max); err != nil {
-		return nil, err
-	}
-	return os.Open(path)
-}
-
-// boundedInput reads the input file up to limits.max_import_bytes and
-// fails after: a file that grows while it is sent is not cut short (the
-// daemon would import the part), it is not sent.
-type boundedInput struct {
-	f    *os.File
-	left int64
-}
-
-func (b *boundedInput) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, _ := b.f.Read(one[:]); n > 0 {
-			return 0, fmt.Errorf("%s grew past limits.max_import_bytes while it was sent: nothing imported", b.f.Name())
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.f.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
 // serve runs a command that came through the control socket on a, an App on
 // the daemon's current config, ledger and outbox whose Logger writes to
 // c.Stderr, as the person who sent it.
@@ -143,9 +110,9 @@ func serve(ctx context.Context, a *app.App, c *control.Command) int {
 func (d *inDaemon) serve(ctx context.Context, args []string) error {
 	cmd, ok := lookup(args[0])
 	if !ok || !cmd.forward {
-		return usagef("%s does not run through the daemon", args[0])
+		return cli.Usagef("%s does not run through the daemon", args[0])
 	}
-	req, err := cmd.parse(flagOut{d.c.Stdout, d.c.Stderr}, args[1:])
+	req, err := cmd.parse(program(d.c.Stdout, d.c.Stderr), args[1:])
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 
 	_ "time/tzdata" // time zones even on hosts without /usr/share/zoneinfo
 
+	"reconciled/internal/cli"
 	"reconciled/internal/config"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
@@ -68,11 +69,11 @@ func NewMain() *Main {
 type command struct {
 	name, summary string
 	// parse reads the command's flags and arguments into a checked request
-	// (bad usage is a *usageError; -h prints the usage to f and is
-	// flag.ErrHelp). It opens and reads nothing: the client of the control
+	// (bad usage is a *cli.UsageError; -h prints the usage to p's Stdout
+	// and is flag.ErrHelp). It opens and reads nothing: the client of the control
 	// socket parses with it before it dials, and takes the files to send
 	// and to write back from the request (inputFiler, outputFiler).
-	parse func(f flagOut, args []string) (request, error)
+	parse func(p *cli.Program, args []string) (request, error)
 	// forward: the command may run inside the daemon, through its control
 	// socket, when one holds the database. check-config, run and demo do
 	// not touch a held database, or are the daemon.
@@ -91,7 +92,7 @@ type request interface {
 type process func(m *Main, ctx context.Context) error
 
 func (process) run(context.Context, env) error {
-	return usagef("this command does not run through the daemon")
+	return cli.Usagef("this command does not run through the daemon")
 }
 
 // commandList is the command table, in the order help lists them. A
@@ -123,6 +124,12 @@ func lookup(name string) (command, bool) {
 		}
 	}
 	return command{}, false
+}
+
+// program is reconciled's command line, a command's usage going to stdout
+// when asked for (-h), to stderr after a flag error.
+func program(stdout, stderr io.Writer) *cli.Program {
+	return &cli.Program{Name: "reconciled", Own: []string{"--config", "-v"}, Before: "--config FILE", Stdout: stdout, Stderr: stderr}
 }
 
 // usage writes the program's usage to w: standard output when asked for
@@ -172,7 +179,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		m.usage(m.Stderr)
 		return exitUsage
 	}
-	req, err := c.parse(flagOut{m.Stdout, m.Stderr}, rest)
+	req, err := c.parse(program(m.Stdout, m.Stderr), rest)
 	if err != nil {
 		return m.exitCode(err)
 	}
@@ -190,13 +197,6 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	return m.exitCode(err)
 }
 
-// usageError is bad usage: exit status 2, with a hint.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
-
 func (m *Main) exitCode(err error) int { return exitCode(m.Stderr, err) }
 
 // exitCode is the exit status of a command that ended with err, which it
@@ -208,7 +208,7 @@ func exitCode(stderr io.Writer, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	var ue *usageError
+	var ue *cli.UsageError
 	var ps config.Problems
 	var de *ledger.DamagedError
 	switch {
@@ -233,23 +233,15 @@ func exitCode(stderr io.Writer, err error) int {
 	}
 }
 
-// findConfig returns the config file to read.
+// findConfig is the config file to read (config.Find); none is bad usage.
 func (m *Main) findConfig() (string, error) {
-	if m.configPath != "" {
-		return m.configPath, nil
+	path, err := config.Find(m.configPath, m.Getenv)
+	if nf := (*config.NotFoundError)(nil); errors.As(err, &nf) {
+		return "", cli.Usagef("no config file: looked for --config, $%s, %s\n"+
+			"  start from config.example.toml (cp config.example.toml reconciled.toml), or try `reconciled demo`",
+			config.EnvConfig, strings.Join(nf.Tried, ", "))
 	}
-	if p := m.Getenv("RECONCILED_CONFIG"); p != "" {
-		return p, nil
-	}
-	tried := []string{"./reconciled.toml", "/etc/reconciled/reconciled.toml"}
-	for _, p := range tried {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", usagef("no config file: looked for --config, $RECONCILED_CONFIG, %s\n"+
-		"  start from config.example.toml (cp config.example.toml reconciled.toml), or try `reconciled demo`",
-		strings.Join(tried, ", "))
+	return path, err
 }
 
 // loadConfig finds, reads and validates the config, and sets up logging.
@@ -300,69 +292,4 @@ func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, er
 		m.protectDatabase(cfg.Storage.Path)
 	}
 	return l, err
-}
-
-// flagOut is where a command's usage goes: its standard output when asked
-// for (-h), its standard error after a flag error.
-type flagOut struct{ stdout, stderr io.Writer }
-
-// newFlagSet returns a command's flag set; -h prints usage with examples
-// to standard output (it is what was asked for); after a flag error it
-// goes to standard error, where exitCode then prints the error.
-func newFlagSet(out flagOut, name, synopsis, examples string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	// The flag package writes a flag error's text to the output and then
-	// calls Usage; for -h it calls Usage alone. What was written tells the
-	// two apart (the text itself is dropped: exitCode prints it once).
-	failed := &wroteWriter{}
-	fs.SetOutput(failed)
-	fs.Usage = func() {
-		w := out.stdout
-		if failed.wrote {
-			w = out.stderr
-		}
-		fmt.Fprintf(w, "Usage: %s\n", strings.TrimSpace("reconciled "+name+" "+synopsis))
-		flags := 0
-		fs.VisitAll(func(*flag.Flag) { flags++ })
-		if flags > 0 {
-			fmt.Fprint(w, "\nFlags:\n")
-			fs.SetOutput(w)
-			fs.PrintDefaults()
-			fs.SetOutput(failed)
-		}
-		if examples != "" {
-			fmt.Fprintf(w, "\nExamples:\n%s", examples)
-		}
-	}
-	return fs
-}
-
-// wroteWriter discards what it is given and remembers that it was.
-type wroteWriter struct{ wrote bool }
-
-func (w *wroteWriter) Write(p []byte) (int, error) {
-	w.wrote = true
-	return len(p), nil
-}
-
-// parseFlags parses args; a flag error is a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return flagError(fs, err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
-}
-
-// flagError is the error of a failed fs.Parse: a usage error.
-func flagError(fs *flag.FlagSet, err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	if strings.Contains(err.Error(), "-config") || strings.HasSuffix(err.Error(), "-v") {
-		return usagef("%v: --config and -v go before the command: reconciled --config FILE %s …", err, fs.Name())
-	}
-	return &usageError{err.Error()}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"reconciled/internal/app"
+	"reconciled/internal/cli"
 	"reconciled/internal/control"
 	"reconciled/internal/daemon"
 	"reconciled/internal/export"
@@ -76,7 +77,7 @@ func writeExport(ctx context.Context, e env, path string, write func(io.Writer) 
 func asUsage(err error) error {
 	var te *export.TargetError
 	if errors.As(err, &te) {
-		return &usageError{err.Error()}
+		return &cli.UsageError{Msg: err.Error()}
 	}
 	return err
 }

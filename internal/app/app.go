@@ -6,8 +6,18 @@
 // or a callback receiver)
 // builds an App, or takes the daemon's ledger and outbox into one, calls
 // one method with a request struct and formats what it returns. The
-// methods parse no flags and print nothing; a refusal of bad usage is the
-// front door's to make before it calls.
+// methods parse no flags and print nothing.
+//
+// Whether a request makes sense, however it was typed, is the use case's
+// rule (request.go): ExportRequest.Check, SyncRequest.Check,
+// SendRequest.Check (after its Defaults from the report schedule, with
+// CheckMailServer and CheckReportFormat), CheckItemType and CheckReason
+// for resolve and unresolve, SourceName and ImportRequest.Check,
+// CheckSummaryTable, Delimiter (a CSV delimiter as typed). Each refuses
+// with a *RequestError naming the field, its value and what is wrong, in a
+// message whose fields each front door names its own way (the command line
+// as its flags, RequestError.Text). A front door checks before it opens
+// anything, and the method checks again, so no door can skip a rule.
 //
 // A command opens its own ledger and closes it; the daemon builds one App
 // per loaded config (at start and at each reload) on its one open ledger,

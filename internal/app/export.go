@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"reconciled/internal/analytics"
 	"reconciled/internal/domain"
@@ -22,7 +24,7 @@ type ExportRequest struct {
 	From, To time.Time
 	Filter   export.Filter
 	Results  []string // reconciliation: result codes; none is every one
-	By       string   // summary as CSV: the table (export.SummaryTables); "" is day
+	By       string   // summary as CSV: the table (export.SummaryTables); "" is day, and not given
 	// Delimiter and BOM are the CSV's: its field separator (0 is ',') and
 	// whether it starts with a UTF-8 byte order mark.
 	Delimiter rune
@@ -32,14 +34,119 @@ type ExportRequest struct {
 	Progress Progress
 }
 
+// exportWhats are what an export writes.
+func exportWhats() []string { return []string{"operations", "reconciliation", "summary", "audit"} }
+
+// Check refuses an export that makes no sense (a *RequestError, the first
+// fault in this order): what and format unknown, an audit trail as XLSX or
+// with any filter or window (it is exported whole), an unknown summary
+// table or result code, result codes for anything but the reconciliation,
+// a delimiter that is a quote or a newline, a window that ends before it
+// starts.
+func (r ExportRequest) Check() error {
+	if !slices.Contains(exportWhats(), r.What) {
+		return refuse("what", r.What, "{what} {%q}: use operations, reconciliation, summary or audit")
+	}
+	if r.Format != "csv" && r.Format != "xlsx" {
+		return refuse("format", r.Format, "{format} {%q}: use csv or xlsx")
+	}
+	if r.What == "audit" {
+		if r.Format == "xlsx" {
+			return refuse("format", r.Format, "the audit trail exports as csv")
+		}
+		if given := r.narrowing(); len(given) > 0 {
+			return refuse("what", r.What, "{what} audit exports the whole trail: it takes no "+strings.Join(given, ", "))
+		}
+	}
+	if r.By != "" {
+		if err := CheckSummaryTable(r.By); err != nil {
+			return err
+		}
+	}
+	for _, res := range r.Results {
+		if !slices.Contains(domain.Results, res) {
+			return refuse("results", res, "{results} {%q}: use one of "+strings.Join(domain.Results, ", "))
+		}
+	}
+	if len(r.Results) > 0 && r.What != "reconciliation" {
+		return refuse("results", r.Results[0], "{results} filters {what} reconciliation, not "+r.What)
+	}
+	if r.Delimiter != 0 {
+		if err := checkDelimiter(r.Delimiter, string(r.Delimiter)); err != nil {
+			return err
+		}
+	}
+	return CheckWindow(r.From, r.To)
+}
+
+// narrowing are the placeholders of the fields r narrows the export by,
+// in the order of their names.
+func (r ExportRequest) narrowing() []string {
+	var given []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"by", r.By != ""},
+		{"currencies", len(r.Filter.Currencies) > 0},
+		{"from", !r.From.IsZero()},
+		{"methods", len(r.Filter.Methods) > 0},
+		{"projects", len(r.Filter.Projects) > 0},
+		{"results", len(r.Results) > 0},
+		{"statuses", len(r.Filter.Statuses) > 0},
+		{"to", !r.To.IsZero()},
+		{"types", len(r.Filter.Types) > 0},
+	} {
+		if f.set {
+			given = append(given, "{"+f.name+"}")
+		}
+	}
+	return given
+}
+
+// CheckSummaryTable refuses a summary table by that export.SummaryTables
+// does not hold.
+func CheckSummaryTable(by string) error {
+	if !slices.Contains(export.SummaryTables, by) {
+		return refuse("by", by, "{by} {%q}: use "+strings.Join(export.SummaryTables, ", "))
+	}
+	return nil
+}
+
+// Delimiter reads a CSV delimiter as a person types it: one character, or
+// \t for a tab; never a quote or a newline (a *RequestError naming s).
+func Delimiter(s string) (rune, error) {
+	rs := []rune(s)
+	if s == `\t` {
+		rs = []rune{'\t'}
+	}
+	if len(rs) != 1 {
+		return 0, refuse("delimiter", s, delimiterMsg)
+	}
+	if err := checkDelimiter(rs[0], s); err != nil {
+		return 0, err
+	}
+	return rs[0], nil
+}
+
+const delimiterMsg = "{delimiter} {%q}: give one character other than a quote or newline"
+
+// checkDelimiter refuses d, given as s, if no CSV can be separated by it.
+func checkDelimiter(d rune, s string) error {
+	if d == '"' || d == '\r' || d == '\n' || !utf8.ValidRune(d) {
+		return refuse("delimiter", s, delimiterMsg)
+	}
+	return nil
+}
+
 // Export writes the export req asks for to w and returns the rows written
 // (for the summary as XLSX, its days). The reconciliation is the engine's
 // run on what is stored now, without asking the Data API (Reconcile): the
-// same data gives the same file. A request the front door should have
-// refused (an unknown what or format) is an error, and nothing is written.
+// same data gives the same file. A request that makes no sense is refused
+// (req.Check), and nothing is written.
 func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, error) {
-	if req.Format != "csv" && req.Format != "xlsx" {
-		return 0, fmt.Errorf("export: format %q: use csv or xlsx", req.Format)
+	if err := req.Check(); err != nil {
+		return 0, err
 	}
 	xlsx := req.Format == "xlsx"
 	loc := a.Config.Zone()
@@ -81,17 +188,13 @@ func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, 
 			by = "day"
 		}
 		return export.SummaryCSV(w, s, by, csvOpts)
-	case "audit":
-		if xlsx {
-			return 0, fmt.Errorf("export: the audit trail exports as csv")
-		}
+	default: // audit, as csv (Check)
 		events, err := a.Ledger.Audit()
 		if err != nil {
 			return 0, err
 		}
 		return export.AuditCSV(w, events, csvOpts)
 	}
-	return 0, fmt.Errorf("export: what %q: use operations, reconciliation, summary or audit", req.What)
 }
 
 // SummaryRequest says which operations the analytics are of.

@@ -25,12 +25,34 @@ type ImportRequest struct {
 	// daemon's copy of a file sent over the control socket): the errors and
 	// the log name it, never Path; "" is Path.
 	Name   string
-	Source string // the book the file belongs to (records.DefaultSource); the front door checks it
+	Source string // the book the file belongs to (records.DefaultSource; SourceName)
 	Sheet  string // XLSX: the sheet to read; "" is the first
 	User   string // who imports it, for the list of imports
 	// Steps, if set, is told each step as a line ("reading orders.csv…",
 	// "storing 1200 records…"): a front door on a terminal shows them.
 	Steps func(string)
+}
+
+// MaxSourceBytes bounds a source's name: the ledger's record keys give it
+// a length byte.
+const MaxSourceBytes = 100
+
+// SourceName is the name of a source as it is stored and shown: without
+// control characters (an escape sequence in one would run on the terminal
+// of whoever lists imports), of 1 to MaxSourceBytes bytes, else refused (a
+// *RequestError).
+func SourceName(source string) (string, error) {
+	name := domain.CleanName(source)
+	if name == "" || len(name) > MaxSourceBytes {
+		return "", refuse("source", source, fmt.Sprintf("import: {source} {%%q}: give a name of 1 to %d bytes of printable characters", MaxSourceBytes))
+	}
+	return name, nil
+}
+
+// Check refuses an import whose source has no name to store (SourceName).
+func (r ImportRequest) Check() error {
+	_, err := SourceName(r.Source)
+	return err
 }
 
 // Shown is the file's name as errors and lines show it.
@@ -53,8 +75,12 @@ type ImportResult struct {
 // [limits] say, then stores its records in the ledger of the App open
 // returns, all or nothing: a command reads the file before it opens (or
 // creates, or waits for) the database, so a file that does not read
-// touches no database. With req.Name, no error names req.Path.
+// touches no database. With req.Name, no error names req.Path. A request
+// that makes no sense (req.Check) reads nothing.
 func Import(ctx context.Context, cfg *config.Config, req ImportRequest, open func() (*App, error)) (ImportResult, error) {
+	if err := req.Check(); err != nil {
+		return ImportResult{}, err
+	}
 	res, err := importFile(ctx, cfg, req, open)
 	if err != nil && req.Name != "" {
 		err = &renamedError{text: strings.ReplaceAll(err.Error(), req.Path, req.Shown()), err: err}

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	netmail "net/mail"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"reconciled/internal/config"
 	"reconciled/internal/domain"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
@@ -154,12 +156,64 @@ func (dr *DailyReport) mail(ob *outbox.Outbox, to []string, format, key string, 
 	return ob.Compose(outbox.Letter{Key: key, To: to, Subject: dr.Subject(), Text: text.String(), HTML: html.String(), File: name, Data: att.Bytes()}, now)
 }
 
-// SendRequest says where `report --send` mails a report. The front door
-// checks the addresses and that [mail] has a server first.
+// SendRequest says where `report --send` mails a report: Defaults fills
+// in the report schedule's recipients and format, Check refuses what
+// cannot be sent, CheckMailServer a config without a server.
 type SendRequest struct {
 	To     []string
-	Format string // the attachment: xlsx (the report) or csv (the open exceptions)
+	Format string // the attachment: xlsx (the report) or csv (the open exceptions); "" is xlsx
 	User   string // who sends it
+}
+
+// Defaults is r with the first report [[schedule]]'s recipients if r has
+// none, and its format if r has none.
+func (r SendRequest) Defaults(cfg *config.Config) SendRequest {
+	i := slices.IndexFunc(cfg.Schedules, func(s config.Schedule) bool { return s.Job == "report" })
+	if i < 0 {
+		return r
+	}
+	if len(r.To) == 0 {
+		r.To = cfg.Schedules[i].To
+	}
+	if r.Format == "" {
+		r.Format = cfg.Schedules[i].Format
+	}
+	return r
+}
+
+// Check refuses a report that cannot be sent as r says (a *RequestError):
+// an attachment neither xlsx nor csv, no recipient, one that is no e-mail
+// address.
+func (r SendRequest) Check() error {
+	if err := CheckReportFormat(r.Format); err != nil {
+		return err
+	}
+	if len(r.To) == 0 {
+		return refuse("to", "", "{send}: no recipients: give {to}, or `to` in the report [[schedule]]")
+	}
+	for _, to := range r.To {
+		if _, err := netmail.ParseAddress(to); err != nil {
+			return refuse("to", to, "{to} {%q} is not an e-mail address")
+		}
+	}
+	return nil
+}
+
+// CheckReportFormat refuses an attachment format other than xlsx or csv
+// ("" is the default).
+func CheckReportFormat(format string) error {
+	if format != "" && format != "csv" && format != "xlsx" {
+		return refuse("format", format, "{format} {%q}: use xlsx or csv")
+	}
+	return nil
+}
+
+// CheckMailServer refuses to send mail on a config without an SMTP server.
+func CheckMailServer(cfg *config.Config) error {
+	if cfg.Mail.Host == "" {
+		return refuse("send", "", "{send}: no SMTP server in the config: set mail.host")
+	}
+	return nil
 }
 
 // SendReport mails dr through a.Outbox: a new message every time, even for
@@ -167,8 +221,15 @@ type SendRequest struct {
 // is due. It returns the message as the outbox holds it and how many
 // messages went (its elders too). A message the server refused for good,
 // or one that waits for a retry (the daemon's loop, or the next
-// SendReport, takes it over), is an error that says so.
+// SendReport, takes it over), is an error that says so. A report that
+// cannot be sent (CheckMailServer, req.Check) queues nothing.
 func (a *App) SendReport(ctx context.Context, dr *DailyReport, req SendRequest) (ledger.Mail, int, error) {
+	if err := CheckMailServer(a.Config); err != nil {
+		return ledger.Mail{}, 0, err
+	}
+	if err := req.Check(); err != nil {
+		return ledger.Mail{}, 0, err
+	}
 	if a.Outbox == nil {
 		return ledger.Mail{}, 0, errors.New("report: no outbox to send through")
 	}

@@ -22,7 +22,7 @@ type ResolveRequest struct {
 	// Reason is a short code (CheckReason), Note free
 	// text for the audit trail; both unused by Unresolve.
 	Reason, Note string
-	// Type ("" any) and Project (0 any) narrow ID to one item.
+	// Type ("" any; CheckItemType) and Project (0 any) narrow ID to one item.
 	Type    string
 	Project int64
 	User    string // who, for the audit trail
@@ -31,19 +31,21 @@ type ResolveRequest struct {
 // reasonCode is what a resolution's reason looks like: a short code.
 var reasonCode = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 
-// ReasonError is a resolution's reason that is not a short code: bad usage.
-type ReasonError struct{ Reason string }
-
-func (e *ReasonError) Error() string {
-	return fmt.Sprintf("resolve: reason %q: give a short code of lower-case letters, digits, '-', '_' or '.', e.g. bank-fee", e.Reason)
-}
-
-// CheckReason refuses a reason that is not a short code (a *ReasonError):
-// Resolve does, and a front door that wants to refuse it before it opens
-// anything.
+// CheckReason refuses a reason that is not a short code (a
+// *RequestError): Resolve does, and a front door that wants to refuse it
+// before it opens anything.
 func CheckReason(reason string) error {
 	if !reasonCode.MatchString(reason) {
-		return &ReasonError{Reason: reason}
+		return refuse("reason", reason, "resolve: {reason} {%q}: give a short code of lower-case letters, digits, '-', '_' or '.', e.g. bank-fee")
+	}
+	return nil
+}
+
+// CheckItemType refuses a Type no item has (a *RequestError): it would
+// match nothing and read as "no open exception". "" is any.
+func CheckItemType(typ string) error {
+	if typ != "" && !slices.Contains(domain.RecordTypes, typ) {
+		return refuse("type", typ, "{type} {%q}: use purchase, payout or refund")
 	}
 	return nil
 }
@@ -55,8 +57,12 @@ func (r ResolveRequest) match(k domain.ResolutionKey) bool {
 // Resolve accepts the open exceptions of one payment (those req narrows
 // to) as the engine judges what is stored now, and stores the resolutions
 // with their audit events in one transaction. It returns what it stored. A
-// reason that is not a short code is refused first (a *ReasonError).
+// type no item has, or a reason that is not a short code, is refused first
+// (a *RequestError).
 func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolution, error) {
+	if err := CheckItemType(req.Type); err != nil {
+		return nil, err
+	}
 	if err := CheckReason(req.Reason); err != nil {
 		return nil, err
 	}
@@ -94,8 +100,12 @@ func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolut
 }
 
 // Unresolve deletes the resolutions req names, with an audit event each,
-// and returns their keys by type, project and part.
+// and returns their keys by type, project and part. A type no item has is
+// refused first (CheckItemType).
 func (a *App) Unresolve(ctx context.Context, req ResolveRequest) ([]domain.ResolutionKey, error) {
+	if err := CheckItemType(req.Type); err != nil {
+		return nil, err
+	}
 	l := a.Ledger
 	all, err := l.Resolutions()
 	if err != nil {

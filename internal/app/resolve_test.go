@@ -70,9 +70,9 @@ func TestResolveRefusesAReasonThatIsNoCode(t *testing.T) {
 	a := testApp(t, []domain.Operation{sale(2, "p-short", at, 1000)}, []domain.Record{paid("p-short", at, 900)})
 	for _, reason := range []string{"", "Bank fee", "-fee", strings.Repeat("x", 65), "fee\x1b[2J"} {
 		_, err := a.Resolve(context.Background(), ResolveRequest{ID: "p-short", Reason: reason, User: "tester"})
-		var re *ReasonError
-		if !errors.As(err, &re) || re.Reason != reason {
-			t.Errorf("reason %q: err = %v, want a ReasonError", reason, err)
+		var re *RequestError
+		if !errors.As(err, &re) || re.Field != "reason" || re.Value != reason {
+			t.Errorf("reason %q: err = %v, want a RequestError of the reason", reason, err)
 		}
 	}
 	if err := CheckReason("bank-fee_2.x"); err != nil {

@@ -10,8 +10,8 @@ import (
 	"reconciled/internal/syncer"
 )
 
-// SyncRequest says what a sync pulls. Bad usage (a window in the future,
-// To without From) is the front door's to refuse.
+// SyncRequest says what a sync pulls (Check says which windows make
+// sense).
 type SyncRequest struct {
 	Projects []int64   // none: data_api.projects
 	From, To time.Time // zero From: from the watermark minus the lookback; zero To: to now
@@ -21,11 +21,28 @@ type SyncRequest struct {
 	Progress Progress
 }
 
+// Check refuses a window that cannot be pulled at now (a *RequestError):
+// one that starts in the future, an end without a start, an end before
+// the start.
+func (r SyncRequest) Check(now time.Time) error {
+	if !r.From.IsZero() && r.From.After(now) {
+		return refuse("from", r.From.Format(time.RFC3339), "{from} {%s} is in the future")
+	}
+	if !r.To.IsZero() && r.From.IsZero() {
+		return refuse("to", r.To.Format(time.RFC3339), "{to} needs {from}")
+	}
+	return CheckWindow(r.From, r.To)
+}
+
 // Sync pulls the operations req asks for from the Data API into the
 // ledger, page by page (a page is one transaction: a stopped sync keeps
 // what it stored), and logs its outcome. The result holds what was done
-// even when the error is not nil.
+// even when the error is not nil. A window that makes no sense (Check)
+// asks the Data API nothing.
 func (a *App) Sync(ctx context.Context, req SyncRequest) (syncer.Result, error) {
+	if err := req.Check(a.Now()); err != nil {
+		return syncer.Result{}, err
+	}
 	cfg := a.Config
 	client, err := a.client()
 	if err != nil {

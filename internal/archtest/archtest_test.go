@@ -31,6 +31,7 @@ var imports = map[string][]string{
 	"internal/schedule":      nil,
 	"internal/doccheck":      nil,
 	"internal/progress":      nil, // a bar on a terminal: schollz/progressbar's, not ours
+	"internal/cli":           nil, // the command line's plumbing: flag sets, usage, flag values; no command of ours
 	"internal/dataapi":       {"internal/domain", "internal/redact"},
 	"internal/ledger":        {"internal/domain"},
 	"internal/records":       {"internal/domain", "internal/scratch"},

@@ -139,3 +139,49 @@ func reply(conn *net.UnixConn, stdout, stderr, output io.Writer) (int, error) {
 		}
 	}
 }
+
+// Input is a file the client sends ahead of its command (import's), read
+// up to its limit and failing after: a file that grows while it is sent is
+// not cut short (the daemon would import the part), it is not sent.
+type Input struct {
+	f    *os.File
+	left int64
+}
+
+// OpenInput opens the file at path to send, bounded by max bytes
+// (limits.max_import_bytes), once check refused it or not without opening
+// it: the reader's own check (records.Check), which refuses what the
+// daemon would, in its words (a named pipe would block the open, /dev/zero
+// never end).
+func OpenInput(path string, max int64, check func(path string) error) (*Input, error) {
+	if err := check(path); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Input{f: f, left: max}, nil
+}
+
+// Name is the file's path as it was opened.
+func (in *Input) Name() string { return in.f.Name() }
+
+// Close closes the file.
+func (in *Input) Close() error { return in.f.Close() }
+
+func (in *Input) Read(p []byte) (int, error) {
+	if in.left <= 0 {
+		var one [1]byte
+		if n, _ := in.f.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("%s grew past limits.max_import_bytes while it was sent: nothing imported", in.f.Name())
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > in.left {
+		p = p[:in.left]
+	}
+	n, err := in.f.Read(p)
+	in.left -= int64(n)
+	return n, err
+}

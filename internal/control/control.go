@@ -7,7 +7,9 @@
 // Files stay on the client's side of the socket: the daemon may run as
 // another user, in a read-only file system, and must not read or write a
 // person's files with its own rights. An input file (import's) is sent
-// whole ahead of the command; an output file (-o, backup's) comes back as
+// whole ahead of the command (OpenInput: refused by the reader's own check
+// before it is opened, and not sent if it grows past its limit meanwhile);
+// an output file (-o, backup's) comes back as
 // a stream that the client writes to a temporary file and renames into
 // place only when the command succeeded.
 //
