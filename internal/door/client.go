@@ -19,6 +19,7 @@ type Client struct {
 	Stdout, Stderr io.Writer
 	// Protect are the files no output of this process may replace (the
 	// config it read); Forward adds the database of the config it is given.
+	// Not nil.
 	Protect *[]export.Protected
 	// ExitCode explains err on Stderr and is the exit status it means:
 	// the front door's rendering of its errors.

@@ -24,7 +24,7 @@ type Here struct {
 	// Log is the process's current logger.
 	Log func() *slog.Logger
 	// Protect are the files no output of this process may replace (the
-	// config it read); Open adds the database it opens.
+	// config it read); Open adds the database it opens. Not nil.
 	Protect *[]export.Protected
 
 	closes []func() error
