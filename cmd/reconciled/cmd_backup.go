@@ -7,9 +7,10 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
+	"reconciled/internal/door"
 )
 
-func parseBackup(p *cli.Program, args []string) (request, error) {
+func parseBackup(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("backup", "FILE", `  reconciled backup /var/backups/reconciled-$(date +%F).db
 `)
 	var path string
@@ -28,19 +29,19 @@ func parseBackup(p *cli.Program, args []string) (request, error) {
 // backupRequest is a backup's command line.
 type backupRequest struct{ path string }
 
-// outputFile is the copy: private, and only a backup once it opens and
+// OutputFile is the copy: private, and only a backup once it opens and
 // checks out, so checked before it replaces an older backup of that name.
-func (r backupRequest) outputFile() outFile {
-	return outFile{path: r.path, private: true, verify: app.VerifyCopy(r.path)}
+func (r backupRequest) OutputFile() door.OutFile {
+	return door.OutFile{Path: r.path, Private: true, Verify: app.VerifyCopy(r.path)}
 }
 
-func (r backupRequest) run(ctx context.Context, e env) error {
-	a, err := openApp(e, true)
+func (r backupRequest) Run(ctx context.Context, e door.Env) error {
+	a, err := door.OpenApp(e, true)
 	if err != nil {
 		return err
 	}
 	var n int64
-	verified, err := e.output(r.outputFile(), func(w io.Writer) error {
+	verified, err := e.Output(r.OutputFile(), func(w io.Writer) error {
 		var err error
 		n, err = a.Backup(ctx, w)
 		return err
@@ -49,9 +50,9 @@ func (r backupRequest) run(ctx context.Context, e env) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	if verified {
-		fmt.Fprintf(e.stderr(), "backup: %d bytes written to %s and checked\n", n, r.path)
+		fmt.Fprintf(e.Stderr(), "backup: %d bytes written to %s and checked\n", n, r.path)
 	} else { // the client checks it once it is whole
-		fmt.Fprintf(e.stderr(), "backup: %d bytes written to %s\n", n, r.path)
+		fmt.Fprintf(e.Stderr(), "backup: %d bytes written to %s\n", n, r.path)
 	}
 	return nil
 }

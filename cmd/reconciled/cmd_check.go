@@ -6,10 +6,11 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
+	"reconciled/internal/door"
 	"reconciled/internal/ledger"
 )
 
-func parseCheck(p *cli.Program, args []string) (request, error) {
+func parseCheck(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("check", "[--quick]", `  reconciled check              # everything: pages, bbolt's check, every record, indexes, counts
   reconciled check --quick      # the file's structure only: header, pages, bbolt's check
 `)
@@ -23,12 +24,12 @@ func parseCheck(p *cli.Program, args []string) (request, error) {
 // checkRequest is a check's command line.
 type checkRequest struct{ quick bool }
 
-func (r checkRequest) run(ctx context.Context, e env) error {
-	a, err := openApp(e, true)
+func (r checkRequest) Run(ctx context.Context, e door.Env) error {
+	a, err := door.OpenApp(e, true)
 	if err != nil {
 		return err
 	}
-	out := e.stdout()
+	out := e.Stdout()
 	path := a.Ledger.Path()
 	fmt.Fprintf(out, "checking %s\n", path)
 	rep, err := a.Check(ctx, r.quick)

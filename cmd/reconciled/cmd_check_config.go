@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+
 	"reconciled/internal/cli"
+	"reconciled/internal/door"
 )
 
-func parseCheckConfig(p *cli.Program, args []string) (request, error) {
+func parseCheckConfig(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("check-config", "", "  reconciled --config /etc/reconciled/reconciled.toml check-config\n")
 	if err := p.Parse(fs, args); err != nil {
 		return nil, err

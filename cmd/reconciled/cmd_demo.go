@@ -10,10 +10,11 @@ import (
 	"reconciled/internal/cli"
 	"reconciled/internal/config"
 	"reconciled/internal/demo"
+	"reconciled/internal/door"
 	"reconciled/internal/progress"
 )
 
-func parseDemo(p *cli.Program, args []string) (request, error) {
+func parseDemo(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("demo", "[--dir DIR] [--operations N]", "  reconciled demo\n  reconciled demo --dir /tmp/demo --operations 100000\n")
 	dir := fs.String("dir", "reconciled-demo", "folder for the database, the exports and a config to explore them with")
 	count := fs.Int("operations", 5000, "operations in the fake Data API")

@@ -10,6 +10,7 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
+	"reconciled/internal/door"
 	"reconciled/internal/export"
 	"reconciled/internal/progress"
 )
@@ -21,7 +22,7 @@ type exportRequest struct {
 	out      string            // -o; "": standard output
 }
 
-func parseExport(p *cli.Program, args []string) (request, error) {
+func parseExport(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("export", "--what operations|reconciliation|summary|audit --format csv|xlsx [-o FILE] [filters]", `  reconciled export --what operations --format xlsx -o register.xlsx
   reconciled export --what operations --format csv --from 2026-11-01 --to 2026-11-02 --method advcash
   reconciled export --what reconciliation --format csv --result amount_mismatch --result status_mismatch
@@ -79,10 +80,10 @@ func parseExport(p *cli.Program, args []string) (request, error) {
 	return &r, nil
 }
 
-func (r *exportRequest) outputFile() outFile { return outFile{path: r.out} }
+func (r *exportRequest) OutputFile() door.OutFile { return door.OutFile{Path: r.out} }
 
-func (r *exportRequest) run(ctx context.Context, e env) error {
-	cfg, err := e.config()
+func (r *exportRequest) Run(ctx context.Context, e door.Env) error {
+	cfg, err := e.Config()
 	if err != nil {
 		return err
 	}
@@ -94,17 +95,17 @@ func (r *exportRequest) run(ctx context.Context, e env) error {
 	if err := req.Check(); err != nil {
 		return requestUsage(err, nil)
 	}
-	a, err := e.open(cfg, true)
+	a, err := e.Open(cfg, true)
 	if err != nil {
 		return err
 	}
-	req.Progress = progress.New(e.stderr(), "export")
-	n, err := writeExport(ctx, e, r.out, func(w io.Writer) (int, error) { return a.Export(ctx, req, w) })
+	req.Progress = progress.New(e.Stderr(), "export")
+	n, err := door.WriteExport(ctx, e, r.out, func(w io.Writer) (int, error) { return a.Export(ctx, req, w) })
 	if err != nil {
 		return err
 	}
 	if r.out != "" {
-		fmt.Fprintf(e.stderr(), "export: %d %s rows written to %s\n", n, req.What, r.out)
+		fmt.Fprintf(e.Stderr(), "export: %d %s rows written to %s\n", n, req.What, r.out)
 	}
 	return nil
 }

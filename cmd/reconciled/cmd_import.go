@@ -7,6 +7,7 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
+	"reconciled/internal/door"
 	"reconciled/internal/progress"
 	"reconciled/internal/records"
 )
@@ -14,7 +15,7 @@ import (
 // importRequest is an import's command line.
 type importRequest struct{ file, source, sheet string }
 
-func parseImport(p *cli.Program, args []string) (request, error) {
+func parseImport(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("import", "FILE [--source NAME] [--sheet NAME]", `  reconciled import orders-2026-11.csv
   reconciled import payouts.xlsx --sheet Payouts --source payouts
 `)
@@ -39,21 +40,21 @@ func parseImport(p *cli.Program, args []string) (request, error) {
 	return &importRequest{file: file, source: src, sheet: *sheet}, nil
 }
 
-// inputFile: the file is the first argument.
-func (r *importRequest) inputFile() (string, int) { return r.file, 0 }
+// InputFile: the file is the first argument.
+func (r *importRequest) InputFile() (string, int) { return r.file, 0 }
 
-func (r *importRequest) run(ctx context.Context, e env) error {
-	cfg, err := e.config()
+func (r *importRequest) Run(ctx context.Context, e door.Env) error {
+	cfg, err := e.Config()
 	if err != nil {
 		return err
 	}
-	path, name := e.input(r.file)
-	req := app.ImportRequest{Path: path, Name: name, Source: r.source, Sheet: r.sheet, User: e.user(), Steps: steps(e.stderr())}
-	res, err := app.Import(ctx, cfg, req, func() (*app.App, error) { return e.open(cfg, false) })
+	path, name := e.Input(r.file)
+	req := app.ImportRequest{Path: path, Name: name, Source: r.source, Sheet: r.sheet, User: e.User(), Steps: steps(e.Stderr())}
+	res, err := app.Import(ctx, cfg, req, func() (*app.App, error) { return e.Open(cfg, false) })
 	if err != nil {
 		return requestUsage(err, nil)
 	}
-	fmt.Fprintf(e.stdout(), "import: %s (%s): %d lines: %d new, %d updated, %d unchanged, %d removed\n",
+	fmt.Fprintf(e.Stdout(), "import: %s (%s): %d lines: %d new, %d updated, %d unchanged, %d removed\n",
 		req.Shown(), app.DescribeFormat(res.File), res.File.Lines, res.Stats.New, res.Stats.Updated, res.Stats.Unchanged, res.Stats.Removed)
 	return nil
 }

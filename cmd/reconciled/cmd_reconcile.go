@@ -6,6 +6,7 @@ import (
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
 	"reconciled/internal/config"
+	"reconciled/internal/door"
 )
 
 // reconcileRequest is a reconcile's command line.
@@ -14,7 +15,7 @@ type reconcileRequest struct {
 	noRecheck bool
 }
 
-func parseReconcile(p *cli.Program, args []string) (request, error) {
+func parseReconcile(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("reconcile", "[--from D --to D] [--no-recheck]", `  reconciled reconcile
   reconciled reconcile --from 2026-11-01 --to 2026-12-01
 `)
@@ -28,8 +29,8 @@ func parseReconcile(p *cli.Program, args []string) (request, error) {
 	return &r, nil
 }
 
-func (r *reconcileRequest) run(ctx context.Context, e env) error {
-	cfg, err := e.config()
+func (r *reconcileRequest) Run(ctx context.Context, e door.Env) error {
+	cfg, err := e.Config()
 	if err != nil {
 		return err
 	}
@@ -42,14 +43,14 @@ func (r *reconcileRequest) run(ctx context.Context, e env) error {
 	if err := resolveWindow(cfg, &r.from, &r.to); err != nil {
 		return err
 	}
-	a, err := e.open(cfg, false)
+	a, err := e.Open(cfg, false)
 	if err != nil {
 		return err
 	}
-	res, err := a.RunReconcile(ctx, app.RunRequest{Recheck: !r.noRecheck, From: r.from.T, To: r.to.T, User: e.user()})
+	res, err := a.RunReconcile(ctx, app.RunRequest{Recheck: !r.noRecheck, From: r.from.T, To: r.to.T, User: e.User()})
 	if err != nil {
 		return err
 	}
-	app.WriteRun(e.stdout(), res)
+	app.WriteRun(e.Stdout(), res)
 	return nil
 }

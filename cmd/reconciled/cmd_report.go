@@ -11,6 +11,7 @@ import (
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
 	"reconciled/internal/config"
+	"reconciled/internal/door"
 )
 
 // reportRequest is a report's command line.
@@ -22,7 +23,7 @@ type reportRequest struct {
 	out    string   // -o
 }
 
-func parseReport(p *cli.Program, args []string) (request, error) {
+func parseReport(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("report", "[--date YYYY-MM-DD] [--send [--to ADDR] [--format xlsx|csv]] [-o FILE]", `  reconciled report                                 # yesterday's, in the terminal
   reconciled report --date 2026-11-22 -o report.html  # the same HTML the mail carries
   reconciled report --date 2026-11-22 -o report.xlsx  # the workbook the mail attaches
@@ -52,15 +53,15 @@ func parseReport(p *cli.Program, args []string) (request, error) {
 	return &r, nil
 }
 
-func (r *reportRequest) outputFile() outFile { return outFile{path: r.out} }
+func (r *reportRequest) OutputFile() door.OutFile { return door.OutFile{Path: r.out} }
 
-func (r *reportRequest) run(ctx context.Context, e env) error {
-	cfg, err := e.config()
+func (r *reportRequest) Run(ctx context.Context, e door.Env) error {
+	cfg, err := e.Config()
 	if err != nil {
 		return err
 	}
 	loc := cfg.Zone()
-	day := app.PreviousDay(e.now(), loc)
+	day := app.PreviousDay(e.Now(), loc)
 	if r.date != "" {
 		if day, err = time.ParseInLocation(time.DateOnly, r.date, loc); err != nil {
 			return cli.Usagef("--date %q: give a day as YYYY-MM-DD", r.date)
@@ -79,7 +80,7 @@ func (r *reportRequest) run(ctx context.Context, e env) error {
 			return requestUsage(err, nil)
 		}
 	}
-	a, err := e.open(cfg, !r.send)
+	a, err := e.Open(cfg, !r.send)
 	if err != nil {
 		return err
 	}
@@ -88,26 +89,26 @@ func (r *reportRequest) run(ctx context.Context, e env) error {
 		return err
 	}
 	if r.out != "" {
-		if _, err := writeExport(ctx, e, r.out, func(w io.Writer) (int, error) { return len(dr.Open), dr.WriteAs(w, filepath.Ext(r.out)) }); err != nil {
+		if _, err := door.WriteExport(ctx, e, r.out, func(w io.Writer) (int, error) { return len(dr.Open), dr.WriteAs(w, filepath.Ext(r.out)) }); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr(), "report: %s written to %s (%d open exceptions)\n", dr.Day(), r.out, len(dr.Open))
+		fmt.Fprintf(e.Stderr(), "report: %s written to %s (%d open exceptions)\n", dr.Day(), r.out, len(dr.Open))
 	}
 	if !r.send {
 		if r.out == "" {
-			return dr.Text(e.stdout())
+			return dr.Text(e.Stdout())
 		}
 		return nil
 	}
 	// Sent by hand: a new message every time, even for a day mailed before.
-	send.User = e.user()
+	send.User = e.User()
 	q, sent, err := a.SendReport(ctx, dr, send)
 	if err != nil {
 		return requestUsage(err, nil)
 	}
-	fmt.Fprintf(e.stderr(), "report: %s sent to %s (Message-ID <%s>)\n", dr.Day(), strings.Join(send.To, ", "), q.ID)
+	fmt.Fprintf(e.Stderr(), "report: %s sent to %s (Message-ID <%s>)\n", dr.Day(), strings.Join(send.To, ", "), q.ID)
 	if sent > 1 {
-		fmt.Fprintf(e.stderr(), "report: %d earlier messages of the outbox went too\n", sent-1)
+		fmt.Fprintf(e.Stderr(), "report: %d earlier messages of the outbox went too\n", sent-1)
 	}
 	return nil
 }

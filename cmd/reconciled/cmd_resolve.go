@@ -6,6 +6,7 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
+	"reconciled/internal/door"
 )
 
 // itemFlags are the flags that narrow resolve and unresolve to one item.
@@ -27,7 +28,7 @@ func addItemFlags(fs interface {
 // check refuses a --type no item has (app.CheckItemType).
 func (f itemFlags) check() error { return requestUsage(app.CheckItemType(*f.typ), nil) }
 
-func parseResolve(p *cli.Program, args []string) (request, error) {
+func parseResolve(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("resolve", "PAYMENT_ID --reason CODE [--note TEXT] [--type T] [--project N]", `  reconciled resolve order-1042 --reason bank-fee --note "0.50 UAH kept by the bank"
   reconciled resolve -- -2+32 --reason written-off                     # an id that starts with '-'
 
@@ -57,24 +58,24 @@ func parseResolve(p *cli.Program, args []string) (request, error) {
 // resolveRequest is a resolve's command line (the user is the env's).
 type resolveRequest struct{ app.ResolveRequest }
 
-func (r *resolveRequest) run(ctx context.Context, e env) error {
-	a, err := openApp(e, false)
+func (r *resolveRequest) Run(ctx context.Context, e door.Env) error {
+	a, err := door.OpenApp(e, false)
 	if err != nil {
 		return err
 	}
 	req := r.ResolveRequest
-	req.User = e.user()
+	req.User = e.User()
 	rs, err := a.Resolve(ctx, req)
 	if err != nil {
 		return requestUsage(err, nil)
 	}
 	for _, r := range rs {
-		fmt.Fprintf(e.stdout(), "resolved %s %s%s (was %s) as %s, by %s\n", r.ID, r.Type, partText(r.Part), r.Code, r.Reason, r.User)
+		fmt.Fprintf(e.Stdout(), "resolved %s %s%s (was %s) as %s, by %s\n", r.ID, r.Type, partText(r.Part), r.Code, r.Reason, r.User)
 	}
 	return nil
 }
 
-func parseUnresolve(p *cli.Program, args []string) (request, error) {
+func parseUnresolve(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("unresolve", "PAYMENT_ID [--type T] [--project N]", "  reconciled unresolve order-1042\n  reconciled unresolve -- -2+32\n")
 	which := addItemFlags(fs)
 	id, err := p.ParseArg(fs, args, "an id")
@@ -93,19 +94,19 @@ func parseUnresolve(p *cli.Program, args []string) (request, error) {
 // unresolveRequest is an unresolve's command line.
 type unresolveRequest struct{ app.ResolveRequest }
 
-func (r *unresolveRequest) run(ctx context.Context, e env) error {
-	a, err := openApp(e, false)
+func (r *unresolveRequest) Run(ctx context.Context, e door.Env) error {
+	a, err := door.OpenApp(e, false)
 	if err != nil {
 		return err
 	}
 	req := r.ResolveRequest
-	req.User = e.user()
+	req.User = e.User()
 	keys, err := a.Unresolve(ctx, req)
 	if err != nil {
 		return requestUsage(err, nil)
 	}
 	for _, k := range keys {
-		fmt.Fprintf(e.stdout(), "unresolved %s %s%s\n", k.ID, k.Type, partText(k.Part))
+		fmt.Fprintf(e.Stdout(), "unresolved %s %s%s\n", k.ID, k.Type, partText(k.Part))
 	}
 	return nil
 }

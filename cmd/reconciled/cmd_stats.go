@@ -5,6 +5,7 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
+	"reconciled/internal/door"
 	"reconciled/internal/export"
 	"reconciled/internal/progress"
 )
@@ -16,7 +17,7 @@ type statsRequest struct {
 	filter   export.Filter
 }
 
-func parseStats(p *cli.Program, args []string) (request, error) {
+func parseStats(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("stats", "[--from T --to T] [--by day|method|status|currency|project] [filters]", `  reconciled stats
   reconciled stats --from 2026-11-01 --to 2026-12-01 --by method
   reconciled stats --by currency --method advcash
@@ -40,22 +41,22 @@ func parseStats(p *cli.Program, args []string) (request, error) {
 	return &r, nil
 }
 
-func (r *statsRequest) run(ctx context.Context, e env) error {
-	cfg, err := e.config()
+func (r *statsRequest) Run(ctx context.Context, e door.Env) error {
+	cfg, err := e.Config()
 	if err != nil {
 		return err
 	}
 	if err := resolveWindow(cfg, &r.from, &r.to); err != nil {
 		return err
 	}
-	a, err := e.open(cfg, true)
+	a, err := e.Open(cfg, true)
 	if err != nil {
 		return err
 	}
-	s, err := a.Summary(ctx, app.SummaryRequest{From: r.from.T, To: r.to.T, Filter: r.filter, Progress: progress.New(e.stderr(), "stats")})
+	s, err := a.Summary(ctx, app.SummaryRequest{From: r.from.T, To: r.to.T, Filter: r.filter, Progress: progress.New(e.Stderr(), "stats")})
 	if err != nil {
 		return err
 	}
-	app.WriteStats(e.stdout(), s, r.by)
+	app.WriteStats(e.Stdout(), s, r.by)
 	return nil
 }

@@ -5,9 +5,10 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
+	"reconciled/internal/door"
 )
 
-func parseStatus(p *cli.Program, args []string) (request, error) {
+func parseStatus(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("status", "", "  reconciled status\n")
 	if err := p.Parse(fs, args); err != nil {
 		return nil, err
@@ -18,8 +19,8 @@ func parseStatus(p *cli.Program, args []string) (request, error) {
 // statusRequest is a status's command line: it has nothing to say.
 type statusRequest struct{}
 
-func (statusRequest) run(ctx context.Context, e env) error {
-	a, err := openApp(e, true)
+func (statusRequest) Run(ctx context.Context, e door.Env) error {
+	a, err := door.OpenApp(e, true)
 	if err != nil {
 		return err
 	}
@@ -27,5 +28,5 @@ func (statusRequest) run(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	return app.WriteStatus(e.stdout(), st)
+	return app.WriteStatus(e.Stdout(), st)
 }

@@ -7,6 +7,7 @@ import (
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
 	"reconciled/internal/config"
+	"reconciled/internal/door"
 	"reconciled/internal/progress"
 )
 
@@ -16,7 +17,7 @@ type syncRequest struct {
 	projects cli.Int64s
 }
 
-func parseSync(p *cli.Program, args []string) (request, error) {
+func parseSync(p *cli.Program, args []string) (door.Request, error) {
 	fs := p.FlagSet("sync", "[--from T --to T] [--project N]", `  reconciled sync                       # from the watermark minus lookback to now
   reconciled sync --from 2026-11-01     # re-pull from a date (in data_api.tz)
   reconciled sync --project 580 --from "2026-11-20 10:00:00" --to "2026-11-20 12:00:00"
@@ -31,8 +32,8 @@ func parseSync(p *cli.Program, args []string) (request, error) {
 	return &r, nil
 }
 
-func (r *syncRequest) run(ctx context.Context, e env) error {
-	cfg, err := e.config()
+func (r *syncRequest) Run(ctx context.Context, e door.Env) error {
+	cfg, err := e.Config()
 	if err != nil {
 		return err
 	}
@@ -43,15 +44,15 @@ func (r *syncRequest) run(ctx context.Context, e env) error {
 		return err
 	}
 	req := app.SyncRequest{Projects: r.projects.List, From: r.from.T, To: r.to.T}
-	if err := req.Check(e.now()); err != nil {
+	if err := req.Check(e.Now()); err != nil {
 		return requestUsage(err, map[string]string{"from": r.from.Raw, "to": r.to.Raw})
 	}
-	a, err := e.open(cfg, false)
+	a, err := e.Open(cfg, false)
 	if err != nil {
 		return err
 	}
-	req.Progress = progress.New(e.stderr(), "sync")
+	req.Progress = progress.New(e.Stderr(), "sync")
 	res, err := a.Sync(ctx, req)
-	fmt.Fprintln(e.stdout(), app.SyncLine(res))
+	fmt.Fprintln(e.Stdout(), app.SyncLine(res))
 	return err
 }

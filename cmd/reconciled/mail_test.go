@@ -276,11 +276,11 @@ func inProcessApp(t *testing.T, w *world) (*app.App, *ledger.Ledger) {
 		t.Fatal(err)
 	}
 	h := m.here()
-	a, err := h.open(cfg, false)
+	a, err := h.Open(cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(h.close)
+	t.Cleanup(h.Close)
 	return a, a.Ledger
 }
 

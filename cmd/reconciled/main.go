@@ -21,6 +21,7 @@ import (
 
 	"reconciled/internal/cli"
 	"reconciled/internal/config"
+	"reconciled/internal/door"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
 	"reconciled/internal/scratch"
@@ -43,7 +44,7 @@ const (
 
 // Main is the program with its environment, so that tests run it in-process.
 // Where a command runs is not Main's: the front door chooses an env for it
-// (env.go), here or inside the daemon.
+// (internal/door), here or inside the daemon.
 type Main struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -55,7 +56,7 @@ type Main struct {
 	logger     *slog.Logger
 	logMu      sync.Mutex // guards logger: a reload replaces it while jobs log
 	// protect are the files no output of this process may replace: the
-	// config it read, the database it opened (see output.go).
+	// config it read, the database it opened (internal/door).
 	protect []export.Protected
 }
 
@@ -72,18 +73,12 @@ type command struct {
 	// (bad usage is a *cli.UsageError; -h prints the usage to p's Stdout
 	// and is flag.ErrHelp). It opens and reads nothing: the client of the control
 	// socket parses with it before it dials, and takes the files to send
-	// and to write back from the request (inputFiler, outputFiler).
-	parse func(p *cli.Program, args []string) (request, error)
+	// and to write back from the request (door.InputFile, door.OutputFile).
+	parse func(p *cli.Program, args []string) (door.Request, error)
 	// forward: the command may run inside the daemon, through its control
 	// socket, when one holds the database. check-config, run and demo do
 	// not touch a held database, or are the daemon.
 	forward bool
-}
-
-// request is a command line parsed and checked: it runs on an env, here or
-// inside the daemon, and never asks which.
-type request interface {
-	run(ctx context.Context, e env) error
 }
 
 // process is the request of a command that is a process of its own and
@@ -91,7 +86,7 @@ type request interface {
 // table never lets one through the socket.
 type process func(m *Main, ctx context.Context) error
 
-func (process) run(context.Context, env) error {
+func (process) Run(context.Context, door.Env) error {
 	return cli.Usagef("this command does not run through the daemon")
 }
 
@@ -187,14 +182,22 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return m.exitCode(p(m, ctx))
 	}
 	if c.forward {
-		if code, ok := m.forward(ctx, c.name, rest, req); ok {
-			return code
+		if cfg, err := m.loadConfig(); err == nil { // else the command reports it
+			client := door.Client{Stdout: m.Stdout, Stderr: m.Stderr, Protect: &m.protect, ExitCode: m.exitCode}
+			if code, ok := client.Forward(ctx, cfg, c.name, rest, req); ok {
+				return code
+			}
 		}
 	}
 	h := m.here()
-	err = req.run(ctx, h)
-	h.close()
+	err = req.Run(ctx, h)
+	h.Close()
 	return m.exitCode(err)
+}
+
+// here is the env of a command this process runs itself.
+func (m *Main) here() *door.Here {
+	return &door.Here{Out: m.Stdout, Err: m.Stderr, Clock: m.Now, Getenv: m.Getenv, Load: m.loadConfig, Log: m.log, Protect: &m.protect}
 }
 
 func (m *Main) exitCode(err error) int { return exitCode(m.Stderr, err) }
@@ -264,7 +267,7 @@ func (m *Main) loadConfigWith(load func(string, func(string) string) (*config.Co
 		return nil, err
 	}
 	m.setLogger(cfg.Log)
-	m.protectFile(path, configWhat) // no output replaces the config it read (output.go)
+	door.Protect(&m.protect, path, "the config file") // no output replaces the config it read
 	return cfg, nil
 }
 
@@ -283,13 +286,4 @@ func (m *Main) log() *slog.Logger {
 		return m.log()
 	}
 	return l
-}
-
-// openLedger opens the database of cfg.
-func (m *Main) openLedger(cfg *config.Config, readOnly bool) (*ledger.Ledger, error) {
-	l, err := ledger.Open(cfg.Storage.Path, ledger.Options{ReadOnly: readOnly, Logger: m.log()})
-	if err == nil {
-		m.protectDatabase(cfg.Storage.Path)
-	}
-	return l, err
 }

@@ -17,6 +17,7 @@ import (
 
 	"reconciled/internal/config"
 	"reconciled/internal/control"
+	"reconciled/internal/door"
 	"reconciled/internal/ledger"
 )
 
@@ -202,7 +203,7 @@ func TestOutputsThroughTheDaemon(t *testing.T) {
 	// daemon.
 	var o, e bytes.Buffer
 	m := &Main{Stdout: &o, Stderr: &e, Getenv: func(string) string { return "" }, Now: time.Now}
-	if code := m.Run(t.Context(), []string{"--config", other, "backup", w.db}); code != exitUsage || !strings.Contains(e.String(), daemonDatabaseWhat) {
+	if code := m.Run(t.Context(), []string{"--config", other, "backup", w.db}); code != exitUsage || !strings.Contains(e.String(), door.DaemonDatabaseWhat) {
 		t.Errorf("backup onto the daemon's database with another config: exit %d: %s", code, e.String())
 	}
 	copyPath := filepath.Join(t.TempDir(), "copy.db")
