@@ -39,7 +39,7 @@ func (m *Main) runDaemon(ctx context.Context) error {
 		return err
 	}
 	defer l.Close()
-	door.Protect(&m.protect, cfg.Storage.Path, daemon.DatabaseWhat) // the daemon tells clients this file
+	door.Protect(&m.protect, cfg.Storage.Path, door.DatabaseWhat) // the daemon tells clients this file
 	return daemon.New(daemon.Options{ConfigPath: path, Config: cfg, Ledger: l, Getenv: m.Getenv, Now: m.Now,
 		Log: m.log, SetLog: m.setLogger, Protect: m.protect, Serve: serve}).Run(ctx)
 }

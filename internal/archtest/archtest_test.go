@@ -51,7 +51,7 @@ var imports = map[string][]string{
 	// Where a parsed command runs, here or in the daemon, and the control socket's two ends: the
 	// envs open the ledger and the outbox as a command's App needs them, the client sends the
 	// import file through records' check; no command of ours (their table is handed in).
-	"internal/door": {"internal/app", "internal/cli", "internal/config", "internal/control", "internal/daemon", "internal/export", "internal/ledger", "internal/outbox", "internal/records"},
+	"internal/door": {"internal/app", "internal/cli", "internal/config", "internal/control", "internal/export", "internal/ledger", "internal/outbox", "internal/records"},
 	// A front door like a command: the use cases against the fake (its peer, as the Data API is
 	// the daemon's); "" for the sample books embedded at the root.
 	"internal/demo": {"", "internal/app", "internal/config", "internal/domain", "internal/export", "internal/fakeapi", "internal/ledger", "internal/records", "internal/syncer"},
@@ -66,7 +66,8 @@ var testPeers = []string{"internal/fakeapi", "internal/mail/mailtest", "internal
 
 // testImports are further imports of one package's tests.
 var testImports = map[string][]string{
-	"internal/schedule": {"internal/ledger"}, // the runner against the real Store
+	"internal/schedule": {"internal/ledger"},  // the runner against the real Store
+	"internal/door":     {"internal/scratch"}, // TestMain removes the scratch folder received files went to, as main does
 }
 
 // adapters talk to one outside thing each (the Data API, the database, the

@@ -56,12 +56,6 @@ import (
 // 10 s that systemd and the issue give.
 const stopTimeout = 8 * time.Second
 
-// DatabaseWhat is how a refusal names the database among Options.Protect:
-// the daemon tells a client that writes an output file the file id of the
-// entry so named (the D frame), so that the client refuses to write over
-// the daemon's database under any name.
-const DatabaseWhat = "the database (storage.path)"
-
 // Options are what the daemon runs on, from the front door.
 type Options struct {
 	ConfigPath string
@@ -220,7 +214,7 @@ func (d *Daemon) serve(ctx context.Context, c *control.Command) int {
 // tells clients that write an output file; nil if unknown.
 func (d *Daemon) database() *control.FileID {
 	for _, p := range d.o.Protect {
-		if p.What == DatabaseWhat {
+		if p.What == export.DatabaseWhat {
 			id := control.FileID(p.ID)
 			return &id
 		}

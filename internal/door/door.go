@@ -40,7 +40,6 @@ import (
 	"reconciled/internal/cli"
 	"reconciled/internal/config"
 	"reconciled/internal/control"
-	"reconciled/internal/daemon"
 	"reconciled/internal/export"
 )
 
@@ -139,7 +138,7 @@ func WriteExport(ctx context.Context, e Env, path string, write func(io.Writer) 
 // process opened (the name the daemon looks its entry up by, to tell
 // clients), and the one the daemon tells a client through the socket.
 const (
-	DatabaseWhat       = daemon.DatabaseWhat
+	DatabaseWhat       = export.DatabaseWhat
 	DaemonDatabaseWhat = "the running daemon's database"
 )
 

@@ -50,6 +50,12 @@ func fileID(fi os.FileInfo) (FileID, bool) {
 	return FileID{Dev: uint64(st.Dev), Ino: st.Ino}, true
 }
 
+// DatabaseWhat names the database among the files no output may replace
+// (Protected.What): a refusal says it, and the daemon looks its entry up by
+// it to tell the clients of its control socket which file its database is
+// (the D frame), so that no client writes over it under any name.
+const DatabaseWhat = "the database (storage.path)"
+
 // Protected is a file that no output may replace.
 type Protected struct {
 	ID   FileID
