@@ -17,7 +17,6 @@ import (
 
 	"reconciled/internal/config"
 	"reconciled/internal/control"
-	"reconciled/internal/door"
 	"reconciled/internal/ledger"
 )
 
@@ -143,9 +142,10 @@ func TestOutputsNeverDestroyTheirTarget(t *testing.T) {
 }
 
 // TestOutputsThroughTheDaemon: through the control socket, the client
-// refuses the daemon's own database even when its config names another
-// one (the daemon tells it its file), and a confirmed import survives the
-// daemon's restart. The daemon's start removes what killed writers left.
+// refuses the daemon's own database under any name; a client whose config
+// names another database on the same socket runs nothing there, so writes
+// nothing over it either; and a confirmed import survives the daemon's
+// restart. The daemon's start removes what killed writers left.
 func TestOutputsThroughTheDaemon(t *testing.T) {
 	w := newWorld(t, 300, time.Minute, "")
 	w.setNow(time.Now())
@@ -196,14 +196,13 @@ func TestOutputsThroughTheDaemon(t *testing.T) {
 	os.WriteFile(books, []byte("payment_id,type,amount,currency,status,created_at\nconfirmed-import,purchase,10.00,UAH,paid,2026-10-01 10:00:00\n"), 0o600)
 	w.mustRun(t, "import", books)
 
-	for _, config := range []string{w.config, other} {
-		refusedEverywhere(t, w, badTargets(t, w.db), config)
-	}
-	// The client with the other config knows the database only from the
-	// daemon.
+	refusedEverywhere(t, w, badTargets(t, w.db), w.config)
+	// The client with the other config: refused before anything runs (it
+	// would have known the daemon's database only from the daemon).
+	before := snap(t, w.db)
 	var o, e bytes.Buffer
 	m := &Main{Stdout: &o, Stderr: &e, Getenv: func(string) string { return "" }, Now: time.Now}
-	if code := m.Run(t.Context(), []string{"--config", other, "backup", w.db}); code != exitUsage || !strings.Contains(e.String(), door.DaemonDatabaseWhat) {
+	if code := m.Run(t.Context(), []string{"--config", other, "backup", w.db}); code != exitUsage || !strings.Contains(e.String(), "the daemon on "+sock+" holds "+w.db+", not ") || !before.same(t, w.db) {
 		t.Errorf("backup onto the daemon's database with another config: exit %d: %s", code, e.String())
 	}
 	copyPath := filepath.Join(t.TempDir(), "copy.db")

@@ -33,7 +33,9 @@ func Dial(path string) (*net.UnixConn, error) {
 // and returns its exit status. It closes conn. If ctx is done first (the
 // person pressed Ctrl-C), the connection is dropped, which cancels the
 // command in the daemon, and ctx's error is returned. An output that is an
-// Output learns the daemon's database file first.
+// Output learns the daemon's database file first. A daemon that holds
+// another database than req.DatabaseFile runs nothing: the error is an
+// *OtherDatabaseError, the code its exit status (2).
 func Run(ctx context.Context, conn *net.UnixConn, req Request, input io.Reader, stdout, stderr, output io.Writer) (int, error) {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -54,9 +56,11 @@ func run(conn *net.UnixConn, req Request, input io.Reader, stdout, stderr, outpu
 			return 1, ie.err // ours: the daemon is not told the file ended, so runs nothing
 		}
 		// The daemon may have refused the request before taking all of it
-		// (a file over its limit): it said why before it closed.
-		if code, rerr := reply(conn, stdout, stderr, output); rerr == nil {
-			return code, nil
+		// (a file over its limit, another database): it said why before it
+		// closed.
+		var other *OtherDatabaseError
+		if code, rerr := reply(conn, stdout, stderr, output); rerr == nil || errors.As(rerr, &other) {
+			return code, rerr
 		}
 		return 1, fmt.Errorf("control socket: %w", err)
 	}
@@ -97,9 +101,11 @@ func send(conn *net.UnixConn, req Request, input io.Reader) error {
 	return w.Flush()
 }
 
-// reply copies the daemon's frames until the exit status.
+// reply copies the daemon's frames until the exit status; a refusal of the
+// request's database is an *OtherDatabaseError, with the exit status.
 func reply(conn *net.UnixConn, stdout, stderr, output io.Writer) (int, error) {
 	guard, _ := output.(Output)
+	var other *OtherDatabaseError
 	r := bufio.NewReaderSize(conn, 64<<10)
 	for {
 		typ, p, err := readFrame(r)
@@ -125,10 +131,19 @@ func reply(conn *net.UnixConn, stdout, stderr, output io.Writer) (int, error) {
 				return 1, errors.New("control socket: the daemon sent a file nobody asked for")
 			}
 			_, err = output.Write(p)
+		case frameOther:
+			var o otherDatabase
+			if err := json.Unmarshal(p, &o); err != nil {
+				return 1, err
+			}
+			other = &OtherDatabaseError{Path: o.Path}
 		case frameExit:
 			var e Exit
 			if err := json.Unmarshal(p, &e); err != nil {
 				return 1, err
+			}
+			if other != nil {
+				return e.Code, other
 			}
 			return e.Code, nil
 		default:

@@ -19,7 +19,22 @@
 // only when the request asks, so that the client refuses to write its
 // output over the daemon's database under any name), O and E (standard
 // output and error), F (output file bytes), X (the exit status, JSON), then
-// it closes. A client that goes away
+// it closes.
+//
+// One daemon, one database. Configs that name different databases can name
+// one socket (daemon.socket unset is reconciled.sock beside the database:
+// two configs in one folder share it), so the client says which database
+// file its config names (Request.DatabaseFile: its device and inode, or
+// "none" when there is no file there), and the daemon runs nothing for a
+// client whose file is not the one it holds: right after the request,
+// before the input file is taken or the command waits in line, it answers
+// W (the path of its database, absolute, JSON) and X (exit status 2), and
+// closes; Run returns an *OtherDatabaseError, which the client words with
+// its own config's paths. The same file under another name (a symbolic or
+// hard link, a relative path) has the same identity and runs. A request
+// without the field (a client older than it) runs as before; an older
+// daemon ignores the field and runs the command on its own database. A
+// client that goes away
 // (Ctrl-C) cancels the command. The daemon learns who the client is from
 // the socket (SO_PEERCRED), for the audit trail.
 //
@@ -56,6 +71,7 @@ const (
 	frameStderr   = 'E'
 	frameFile     = 'F'
 	frameExit     = 'X'
+	frameOther    = 'W' // the request names another database than the daemon's
 )
 
 // maxFrame bounds one frame's payload; writers split larger writes.
@@ -75,6 +91,59 @@ type Request struct {
 	// Database asks for the daemon's database file (a D frame) before the
 	// output file. A daemon that does not know it ignores it.
 	Database bool `json:"database,omitempty"`
+	// DatabaseFile is the database file the client's config names
+	// (storage.path): the daemon runs the command only if that is the file
+	// it holds, and refuses it otherwise (W, exit 2). nil names none: the
+	// command runs on the daemon's database whatever it is (a client older
+	// than the field). A daemon older than it ignores it and runs the
+	// command on its own database.
+	DatabaseFile *DatabaseFile `json:"database_file,omitempty"`
+}
+
+// DatabaseFile is the database a client's config names: its file's
+// identity, or none (ID nil: there is no file at that path). In JSON a
+// FileID, or "none".
+type DatabaseFile struct {
+	ID *FileID
+}
+
+func (d DatabaseFile) MarshalJSON() ([]byte, error) {
+	if d.ID == nil {
+		return []byte(`"none"`), nil
+	}
+	return json.Marshal(d.ID)
+}
+
+func (d *DatabaseFile) UnmarshalJSON(p []byte) error {
+	var none string
+	if json.Unmarshal(p, &none) == nil {
+		if none != "none" {
+			return fmt.Errorf("control: database_file %q", none)
+		}
+		d.ID = nil
+		return nil
+	}
+	var id FileID
+	if err := json.Unmarshal(p, &id); err != nil {
+		return err
+	}
+	d.ID = &id
+	return nil
+}
+
+// OtherDatabaseError is the daemon's refusal of a request whose
+// DatabaseFile is not the database it holds: nothing ran.
+type OtherDatabaseError struct {
+	Path string // the daemon's database, absolute
+}
+
+func (e *OtherDatabaseError) Error() string {
+	return "the daemon holds another database: " + e.Path
+}
+
+// otherDatabase is the W frame's payload.
+type otherDatabase struct {
+	Path string `json:"path"`
 }
 
 // FileID is a file's device and inode number.

@@ -74,9 +74,14 @@ type Server struct {
 	Handler Handler
 	Log     *slog.Logger
 	// Database is the daemon's database file, told to a client that takes
-	// an output file back and asks (Request.Database); nil tells nothing.
+	// an output file back and asks (Request.Database), and the only one a
+	// request naming its database (Request.DatabaseFile) runs on; nil
+	// tells nothing and checks nothing.
 	Database *FileID
-	wg       sync.WaitGroup
+	// DatabasePath is the daemon's database, absolute: what a client whose
+	// config names another database is told the daemon holds.
+	DatabasePath string
+	wg           sync.WaitGroup
 
 	mu      sync.Mutex
 	limits  Limits
@@ -294,6 +299,13 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn, refusal func(io.
 		fail(2, "the daemon could not read the request")
 		return
 	}
+	if !s.holds(req.DatabaseFile) {
+		s.Log.Warn("control socket: command refused: the client's config names another database", "user", peer.User, "pid", peer.PID, "args", req.Args, "database", s.DatabasePath)
+		if writeJSONLocked(w, frameOther, otherDatabase{Path: s.DatabasePath}) == nil {
+			writeJSONLocked(w, frameExit, Exit{Code: 2})
+		}
+		return
+	}
 	c := &Command{Request: req, Peer: peer, Stdout: frameWriter{w, frameStdout}, Stderr: frameWriter{w, frameStderr}}
 	if req.Output {
 		c.Output = frameWriter{w, frameFile}
@@ -358,6 +370,16 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn, refusal func(io.
 	defer s.release()
 	code := s.Handler(cmdCtx, c)
 	writeJSONLocked(w, frameExit, Exit{Code: code})
+}
+
+// holds says whether the database a request names is the daemon's: a
+// request that names none (an older client) runs as before, and so does
+// every request to a server told no database of its own (it cannot tell).
+func (s *Server) holds(f *DatabaseFile) bool {
+	if f == nil || s.Database == nil {
+		return true
+	}
+	return f.ID != nil && *f.ID == *s.Database
 }
 
 func writeJSONLocked(w *lockedWriter, typ byte, v any) error {

@@ -33,6 +33,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -151,7 +152,7 @@ func (d *Daemon) Run(parent context.Context) error {
 		ln.Close()
 		return err
 	}
-	d.srv = &control.Server{Handler: d.serve, Log: log, Database: d.database()}
+	d.srv = &control.Server{Handler: d.serve, Log: log, Database: d.database(), DatabasePath: absolute(d.l.Path())}
 	d.srv.SetLimits(socketLimits(cfg))
 	served := make(chan struct{})
 	go func() { d.srv.Serve(parent, ln); close(served) }()
@@ -211,7 +212,9 @@ func (d *Daemon) serve(ctx context.Context, c *control.Command) int {
 }
 
 // database is the daemon's database file (the one it opened), which it
-// tells clients that write an output file; nil if unknown.
+// tells clients that write an output file, and against which the socket
+// checks the database a client's config names (a command of another
+// database's config runs nothing here); nil if unknown.
 func (d *Daemon) database() *control.FileID {
 	for _, p := range d.o.Protect {
 		if p.What == export.DatabaseWhat {
@@ -220,6 +223,15 @@ func (d *Daemon) database() *control.FileID {
 		}
 	}
 	return nil
+}
+
+// absolute is path from the root, for a client in another folder (path
+// itself if the working folder cannot be told).
+func absolute(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 // sweep removes what writers killed earlier left: temporary files beside

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 
+	"reconciled/internal/cli"
 	"reconciled/internal/config"
 	"reconciled/internal/control"
 	"reconciled/internal/export"
@@ -14,7 +16,12 @@ import (
 
 // Client is the control socket's client: it runs a parsed command inside
 // the daemon if one answers on cfg's socket, sending the file its request
-// reads and writing the file it writes.
+// reads and writing the file it writes. It tells the daemon which database
+// cfg names (storage.path: the file's device and inode, or none), and a
+// daemon that holds another one runs nothing: configs naming different
+// databases can share a socket (the default is beside the database), and
+// a command must never run on another config's database. The refusal is
+// bad usage (exit 2) and names the paths as cfg wrote them.
 type Client struct {
 	Stdout, Stderr io.Writer
 	// Protect are the files no output of this process may replace (the
@@ -40,7 +47,14 @@ func (c Client) Forward(ctx context.Context, cfg *config.Config, name string, ar
 	if err != nil {
 		return c.ExitCode(fmt.Errorf("%w\n  (the daemon holds the database; ask for access to the socket's group, or stop the daemon)", err)), true
 	}
-	creq := control.Request{Args: append([]string{name}, args...)}
+	db, err := databaseFile(cfg.Storage.Path)
+	if err != nil {
+		conn.Close()
+		return c.ExitCode(fmt.Errorf("the daemon on %s: cannot tell whether it holds %s (storage.path of %s): %w\n"+
+			"  (a command runs in the daemon only on the database its config names, so it must be able to look at that file: ask for access to its folder, or stop the daemon)",
+			cfg.SocketPath(), cfg.Storage.Path, cfg.File, err)), true
+	}
+	creq := control.Request{Args: append([]string{name}, args...), DatabaseFile: db}
 	var input io.Reader
 	if in, ok := req.(InputFile); ok {
 		if file, arg := in.InputFile(); file != "" {
@@ -57,7 +71,7 @@ func (c Client) Forward(ctx context.Context, cfg *config.Config, name string, ar
 	out := OutputOf(req)
 	if out.Path == "" {
 		code, err := control.Run(ctx, conn, creq, input, c.Stdout, c.Stderr, nil)
-		return c.code(code, err), true
+		return c.code(cfg, code, err), true
 	}
 	creq.Output = true
 	defer conn.Close() // when the target is refused before Run
@@ -86,7 +100,7 @@ func (c Client) Forward(ctx context.Context, cfg *config.Config, name string, ar
 		return code, true
 	}
 	if err != nil {
-		return c.code(code, err), true
+		return c.code(cfg, code, err), true
 	}
 	if out.Verify != nil {
 		fmt.Fprintf(c.Stderr, "%s: %s checked\n", name, out.Path)
@@ -95,10 +109,32 @@ func (c Client) Forward(ctx context.Context, cfg *config.Config, name string, ar
 }
 
 // code is the exit status of a command the daemon ran: its own, or that
-// of the error that kept the client from hearing it.
-func (c Client) code(code int, err error) int {
+// of the error that kept the client from hearing it, or of the daemon's
+// refusal of cfg's database.
+func (c Client) code(cfg *config.Config, code int, err error) int {
+	var other *control.OtherDatabaseError
+	if errors.As(err, &other) {
+		return c.ExitCode(cli.Usagef("the daemon on %s holds %s, not %s (storage.path of %s): give each database its own daemon.socket, or stop the daemon",
+			cfg.SocketPath(), other.Path, cfg.Storage.Path, cfg.File))
+	}
 	if err != nil {
 		return c.ExitCode(err)
 	}
 	return code
+}
+
+// databaseFile is the database file at path as the daemon is told it: its
+// identity (the file a link or another spelling leads to), or none when
+// nothing is there; an error when the file cannot be looked at (no search
+// permission on its folder).
+func databaseFile(path string) (*control.DatabaseFile, error) {
+	p, ok, err := export.ProtectFile(path, DatabaseWhat)
+	if errors.Is(err, syscall.ENOTDIR) || err == nil && !ok { // no such file
+		return &control.DatabaseFile{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	id := control.FileID(p.ID)
+	return &control.DatabaseFile{ID: &id}, nil
 }

@@ -260,8 +260,9 @@ func TestWriteExport(t *testing.T) {
 
 // TestClientAndServerThroughTheSocket runs a command through a real
 // control socket: the client sends the file the request reads and writes
-// the one it writes, never over the daemon's database, which only the
-// daemon names; with no daemon the command runs here.
+// the one it writes, never over the daemon's database, under any name;
+// with no daemon the command runs here. A daemon that holds another
+// database than the client's config names runs nothing of it.
 func TestClientAndServerThroughTheSocket(t *testing.T) {
 	w := newWorld(t)
 	var parsed int
@@ -276,22 +277,26 @@ func TestClientAndServerThroughTheSocket(t *testing.T) {
 			return 2
 		}}
 	}
-	forward := func(args ...string) (code int, ok bool, stdout string) {
+	forwardOn := func(cfg *config.Config, args ...string) (code int, ok bool, stdout string) {
 		req, _ := table(&parsed, nil)(args[0])
 		r, _ := req.Parse(io.Discard, io.Discard, args[1:])
 		var o bytes.Buffer
-		code, ok = client(&o, io.Discard).Forward(t.Context(), w.cfg, args[0], args[1:], r)
+		code, ok = client(&o, io.Discard).Forward(t.Context(), cfg, args[0], args[1:], r)
 		return code, ok, o.String()
 	}
+	forward := func(args ...string) (int, bool, string) { return forwardOn(w.cfg, args...) }
 	if code, ok, _ := forward("write", filepath.Join(w.dir, "x.csv"), "x"); ok || code != 0 {
 		t.Fatalf("with no daemon: %d %v, want to run here", code, ok)
 	}
 
-	// The daemon: its own database (another file than the client's
-	// config names), its App on it.
+	// The daemon: the database the client's config names, which it knows
+	// by another name (a hard link), its App on it.
 	var protect []export.Protected
+	os.WriteFile(w.cfg.Storage.Path, []byte("the daemon's"), 0o600)
 	daemonDB := filepath.Join(w.dir, "daemon.db")
-	os.WriteFile(daemonDB, []byte("the daemon's"), 0o600)
+	if err := os.Link(w.cfg.Storage.Path, daemonDB); err != nil {
+		t.Fatal(err)
+	}
 	Protect(&protect, daemonDB, DatabaseWhat)
 	id := control.FileID(protect[0].ID)
 	ln, err := control.Listen(w.cfg.SocketPath())
@@ -300,7 +305,9 @@ func TestClientAndServerThroughTheSocket(t *testing.T) {
 	}
 	a := &app.App{Config: w.cfg, Now: time.Now}
 	ctx, stop := context.WithCancel(t.Context())
-	srv := &control.Server{Log: slog.New(slog.DiscardHandler), Database: &id, Handler: func(ctx context.Context, c *control.Command) int {
+	var handled int
+	srv := &control.Server{Log: slog.New(slog.DiscardHandler), Database: &id, DatabasePath: daemonDB, Handler: func(ctx context.Context, c *control.Command) int {
+		handled++
 		if err := Serve(ctx, a, c, table(&parsed, nil)); err != nil {
 			fmt.Fprintln(c.Stderr, err)
 			return 2
@@ -322,25 +329,54 @@ func TestClientAndServerThroughTheSocket(t *testing.T) {
 		t.Errorf("the daemon did not read the copy it was sent, shown as the client named it: %q", stdout)
 	}
 
-	errs = nil
-	code, ok, _ = forward("write", daemonDB, "rows")
-	if got, _ := os.ReadFile(daemonDB); !ok || code != 2 || len(errs) != 1 || !strings.Contains(usageText(errs[0]), DaemonDatabaseWhat) || string(got) != "the daemon's" {
-		t.Errorf("onto the daemon's database: exit %d (%v), errors %v, it holds %q", code, ok, errs, got)
-	}
-
-	// The client's own config's database is protected too, though the
-	// daemon does not name it.
-	os.WriteFile(w.cfg.Storage.Path, []byte("the client's"), 0o600)
-	errs = nil
-	code, ok, _ = forward("write", w.cfg.Storage.Path, "rows")
-	if got, _ := os.ReadFile(w.cfg.Storage.Path); !ok || code != 2 || len(errs) != 1 || !strings.Contains(usageText(errs[0]), DatabaseWhat) || string(got) != "the client's" {
-		t.Errorf("onto its config's database: exit %d (%v), errors %v, it holds %q", code, ok, errs, got)
+	for _, path := range []string{daemonDB, w.cfg.Storage.Path} {
+		errs = nil
+		code, ok, _ = forward("write", path, "rows")
+		if got, _ := os.ReadFile(path); !ok || code != 2 || len(errs) != 1 || !strings.Contains(usageText(errs[0]), "refusing to write "+path+": it is the database") || string(got) != "the daemon's" {
+			t.Errorf("onto the daemon's database as %s: exit %d (%v), errors %v, it holds %q", path, code, ok, errs, got)
+		}
 	}
 
 	errs = nil
 	code, ok, _ = forward("local", out, "rows")
 	if !ok || code != 2 || len(errs) != 0 {
 		t.Errorf("a command the table keeps here, sent anyway: exit %d (%v), errors %v", code, ok, errs)
+	}
+
+	// Another config on the same socket, its database another file or
+	// none (none yet, or a path through a file): refused before the daemon
+	// takes its file or runs anything.
+	other := *w.cfg
+	other.File = "other.toml"
+	other.Daemon.Socket = w.cfg.SocketPath() // named: a path through a file has no folder for one beside it
+	os.WriteFile(filepath.Join(w.dir, "other.db"), []byte("another"), 0o600)
+	os.Remove(out)
+	for _, db := range []string{filepath.Join(w.dir, "other.db"), filepath.Join(w.dir, "none.db"), filepath.Join(books, "x.db")} {
+		other.Storage.Path = db
+		want := fmt.Sprintf("the daemon on %s holds %s, not %s (storage.path of other.toml): give each database its own daemon.socket, or stop the daemon", w.cfg.SocketPath(), daemonDB, db)
+		for _, args := range [][]string{{"write", "-in", books, out, "rows"}, {"write", "-in", books}, {"local"}} {
+			errs, handled = nil, 0
+			code, ok, stdout = forwardOn(&other, args...)
+			if !ok || code != 2 || stdout != "" || len(errs) != 1 || usageText(errs[0]) != want || handled != 0 || fileExists(out) {
+				t.Errorf("%v of a config naming %s: exit %d (%v), stdout %q, errors %v, handled %d times, %s made: %v", args, db, code, ok, stdout, errs, handled, out, fileExists(out))
+			}
+		}
+	}
+	if fileExists(filepath.Join(w.dir, "none.db")) {
+		t.Error("none.db was made")
+	}
+
+	// A database that cannot be looked at: the client cannot tell, and
+	// sends nothing (a loop of symbolic links stands for a folder this
+	// user may not search: the tests run as root).
+	loop := filepath.Join(w.dir, "loop.db")
+	os.Symlink("loop.db", loop)
+	other.Storage.Path = loop
+	errs, handled = nil, 0
+	code, ok, _ = forwardOn(&other, "write", "-in", books, out, "rows")
+	if !ok || code != 1 || len(errs) != 1 || handled != 0 || fileExists(out) ||
+		!strings.HasPrefix(errs[0].Error(), "the daemon on "+w.cfg.SocketPath()+": cannot tell whether it holds "+loop+" (storage.path of other.toml): stat "+loop+": too many levels of symbolic links\n") {
+		t.Errorf("a database that cannot be looked at: exit %d (%v), errors %v, handled %d times", code, ok, errs, handled)
 	}
 }
 
