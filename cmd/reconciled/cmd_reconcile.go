@@ -43,13 +43,18 @@ func (r *reconcileRequest) Run(ctx context.Context, e door.Env) error {
 	if err := resolveWindow(cfg, &r.from, &r.to); err != nil {
 		return err
 	}
+	req := app.RunRequest{Recheck: !r.noRecheck, From: r.from.T, To: r.to.T, User: e.User()}
+	typed := map[string]string{"from": r.from.Raw, "to": r.to.Raw}
+	if err := req.Check(); err != nil { // before the database opens
+		return requestUsage(err, typed)
+	}
 	a, err := e.Open(cfg, false)
 	if err != nil {
 		return err
 	}
-	res, err := a.RunReconcile(ctx, app.RunRequest{Recheck: !r.noRecheck, From: r.from.T, To: r.to.T, User: e.User()})
+	res, err := a.RunReconcile(ctx, req)
 	if err != nil {
-		return err
+		return requestUsage(err, typed)
 	}
 	app.WriteRun(e.Stdout(), res)
 	return nil

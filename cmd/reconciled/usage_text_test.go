@@ -55,6 +55,8 @@ func TestRequestRefusalsReadAsTheyDid(t *testing.T) {
 		{[]string{"export", "--from", "2026-11-02", "--to", "2026-11-01"}, `--to must be after --from`},
 		{[]string{"export", "--from", "2026-11-02", "--to", "2026-11-01T23:00:00Z"}, `--to must be after --from`},
 		{[]string{"export", "--from", "someday"}, `--from "someday": use 2026-11-20, "2026-11-20 10:00:00" or RFC 3339`},
+		{[]string{"reconcile", "--no-recheck", "--from", "2026-11-02", "--to", "2026-11-01"}, `--to must be after --from`},
+		{[]string{"reconcile", "--no-recheck", "--from", "2026-11-02", "--to", "2026-11-02"}, `--to must be after --from`},
 		{[]string{"stats", "--by", "week"}, `--by "week": use day, method, status, currency, project`},
 		{[]string{"stats", "--by", ""}, `--by "": use day, method, status, currency, project`},
 		{[]string{"sync", "--from", "2030-01-01"}, `--from 2030-01-01 is in the future`},

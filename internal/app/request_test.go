@@ -132,6 +132,20 @@ func TestSyncRequestCheck(t *testing.T) {
 	}
 }
 
+func TestRunRequestCheck(t *testing.T) {
+	before := now.Add(-time.Hour)
+	for _, req := range []RunRequest{{From: now, To: now}, {From: now, To: before}} {
+		if re := refusal(t, "window", req.Check()); re.Field != "to" || re.Error() != "to must be after from" {
+			t.Errorf("%+v: field %q, %q", req, re.Field, re.Error())
+		}
+	}
+	for _, req := range []RunRequest{{}, {From: before}, {To: now}, {From: before, To: now}} {
+		if err := req.Check(); err != nil {
+			t.Errorf("%+v: refused: %v", req, err)
+		}
+	}
+}
+
 // App.Sync checks its request again: a window in the future asks the Data
 // API nothing (the fake would answer a request, and its counter moves).
 func TestSyncRefusesAWindowInTheFutureBeforeItAsks(t *testing.T) {

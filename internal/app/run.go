@@ -22,6 +22,10 @@ type RunRequest struct {
 	User     string // who runs it: the audit trail's re-openings name them
 }
 
+// Check refuses a summary window that ends before it starts (a
+// *RequestError): it would count nothing and read as "no items".
+func (r RunRequest) Check() error { return CheckWindow(r.From, r.To) }
+
 // RunResult is a saved reconciliation.
 type RunResult struct {
 	Output   reconcile.Output     // every item, from all data
@@ -35,6 +39,9 @@ type RunResult struct {
 // the run saved: its summary, and the resolutions it found re-opened, each
 // in the audit trail once, in one transaction. On an error nothing is saved.
 func (a *App) RunReconcile(ctx context.Context, req RunRequest) (RunResult, error) {
+	if err := req.Check(); err != nil {
+		return RunResult{}, err
+	}
 	out, rc, err := a.reconcileRechecked(ctx, req.Recheck)
 	if err != nil {
 		return RunResult{}, err

@@ -93,3 +93,17 @@ func TestRunReconcileReopensAResolutionOnceWhenTheDataChanged(t *testing.T) {
 		t.Fatalf("audit re-openings %+v, want one by night-shift", reopens)
 	}
 }
+
+// RunReconcile checks its request again: a window that ends before it
+// starts saves no run (it would count nothing and read as "no items").
+func TestRunReconcileRefusesAWindowThatEndsBeforeItStarts(t *testing.T) {
+	in := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(1, "p-ok", in, 1000)}, []domain.Record{paid("p-ok", in, 1000)})
+	_, err := a.RunReconcile(context.Background(), RunRequest{From: in, To: in.Add(-time.Hour)})
+	if re := refusal(t, "window", err); re.Field != "to" {
+		t.Fatalf("refused %q, want the to field", re.Field)
+	}
+	if _, ok, err := a.Ledger.LastRun(); err != nil || ok {
+		t.Fatalf("a run was saved (%v, %v)", ok, err)
+	}
+}
