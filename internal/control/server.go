@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -368,8 +369,24 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn, refusal func(io.
 		return
 	}
 	defer s.release()
-	code := s.Handler(cmdCtx, c)
+	code := s.handle(cmdCtx, c, s.Log.With("user", peer.User, "pid", peer.PID, "args", req.Args))
 	writeJSONLocked(w, frameExit, Exit{Code: code})
+}
+
+// handle runs c through the Handler. A panic in it (a bug, or a library on
+// a crafted file a client sent) fails that command with exit 1, told to the
+// client and logged with its stack: the daemon and its schedules go on, as
+// a scheduled job's panic does (schedule.Runner). A write transaction the
+// command had open is rolled back by bbolt as the panic unwinds.
+func (s *Server) handle(ctx context.Context, c *Command, log *slog.Logger) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("control socket: the command panicked; the daemon goes on", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			fmt.Fprintf(c.Stderr, "reconciled: the command failed inside the daemon (%v); what it stored is kept, nothing is half-written; the daemon's log has the details\n", p)
+			code = 1
+		}
+	}()
+	return s.Handler(ctx, c)
 }
 
 // holds says whether the database a request names is the daemon's: a
