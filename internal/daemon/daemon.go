@@ -142,6 +142,10 @@ func (d *Daemon) Run(parent context.Context) error {
 		}
 		defer stop()
 	}
+	db, err := d.database()
+	if err != nil {
+		return err
+	}
 	// The socket first: Listen sets the process's umask for a moment, which
 	// a job making a folder at that moment would inherit.
 	ln, err := control.Listen(cfg.SocketPath())
@@ -152,7 +156,7 @@ func (d *Daemon) Run(parent context.Context) error {
 		ln.Close()
 		return err
 	}
-	d.srv = &control.Server{Handler: d.serve, Log: log, Database: d.database(), DatabasePath: absolute(d.l.Path())}
+	d.srv = &control.Server{Handler: d.serve, Log: log, Database: db, DatabasePath: absolute(d.l.Path())}
 	d.srv.SetLimits(socketLimits(cfg))
 	served := make(chan struct{})
 	go func() { d.srv.Serve(parent, ln); close(served) }()
@@ -214,15 +218,25 @@ func (d *Daemon) serve(ctx context.Context, c *control.Command) int {
 // database is the daemon's database file (the one it opened), which it
 // tells clients that write an output file, and against which the socket
 // checks the database a client's config names (a command of another
-// database's config runs nothing here); nil if unknown.
-func (d *Daemon) database() *control.FileID {
+// database's config runs nothing here): the front door's entry of it in
+// Protect, else the file at the ledger's path now. Without one the
+// daemon does not start: the socket's check would be off.
+func (d *Daemon) database() (*control.FileID, error) {
 	for _, p := range d.o.Protect {
 		if p.What == export.DatabaseWhat {
 			id := control.FileID(p.ID)
-			return &id
+			return &id, nil
 		}
 	}
-	return nil
+	p, ok, err := export.ProtectFile(d.l.Path(), export.DatabaseWhat)
+	if err == nil && !ok {
+		err = os.ErrNotExist
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot tell which file the database %s is: %w", d.l.Path(), err)
+	}
+	id := control.FileID(p.ID)
+	return &id, nil
 }
 
 // absolute is path from the root, for a client in another folder (path

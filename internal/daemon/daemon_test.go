@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -109,6 +110,20 @@ func TestServedCommandsRunOnTheAppOfTheConfigInForce(t *testing.T) {
 		if code, errOut := run(); code != 3 || !strings.Contains(errOut, `msg=served args=status`) {
 			t.Fatalf("the served command: exit %d, its stderr %q", code, errOut)
 		}
+	}
+	// The front door protected no file here (Options.Protect is empty): the
+	// daemon still knows its database, the one its ledger opened, and
+	// refuses a command whose config names another.
+	conn, err := control.Dial(cfg.SocketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	other := control.FileID{Dev: 1, Ino: 2}
+	_, err = control.Run(t.Context(), conn, control.Request{Args: []string{"status"}, DatabaseFile: &control.DatabaseFile{ID: &other}}, nil, &out, &errOut, nil)
+	conn.Close()
+	if od := (*control.OtherDatabaseError)(nil); !errors.As(err, &od) {
+		t.Fatalf("a command of another database's config: %v (stderr %q)", err, errOut.String())
 	}
 	mu.Lock()
 	first := served[0]
