@@ -80,8 +80,9 @@ const maxFrame = 1 << 20
 // Request is a command line for the daemon.
 type Request struct {
 	Args []string `json:"args"` // the command and its flags, without --config
-	// Input is the base name of the input file sent after the request (the
-	// importer reads its extension and names it in errors); "" for none.
+	// Input is the input file sent after the request, as the person named
+	// it (the importer reads its extension and names it so in errors; the
+	// daemon's copy takes only its base name); "" for none.
 	Input string `json:"input,omitempty"`
 	// InputArg is the index in Args of the input file's name, which the
 	// daemon replaces with where it put the file.
@@ -93,10 +94,10 @@ type Request struct {
 	Database bool `json:"database,omitempty"`
 	// DatabaseFile is the database file the client's config names
 	// (storage.path): the daemon runs the command only if that is the file
-	// it holds, and refuses it otherwise (W, exit 2). nil names none: the
-	// command runs on the daemon's database whatever it is (a client older
-	// than the field). A daemon older than it ignores it and runs the
-	// command on its own database.
+	// it holds, and refuses it otherwise (W, exit 2), also when it says
+	// "none" (no file at that path). A nil field (a client older than it)
+	// is not checked: the command runs on the daemon's database. A daemon
+	// older than the field ignores it.
 	DatabaseFile *DatabaseFile `json:"database_file,omitempty"`
 }
 
