@@ -31,7 +31,7 @@ func writeBig(tb testing.TB, n int) string {
 }
 
 // BenchmarkImportCSV reads a 1,000,000-line CSV (one iteration = the whole
-// file): detection, parsing through gocsv, validation. Storing is measured
+// file): detection, parsing, validation. Storing is measured
 // by the import command's benchmark.
 func BenchmarkImportCSV(b *testing.B) {
 	path := writeBig(b, 1_000_000)

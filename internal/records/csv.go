@@ -11,36 +11,22 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/gocarina/gocsv"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 
 	"reconciled/internal/domain"
 )
 
-// csvRow is one data line as gocsv fills it: every canonical column as
-// text, and the line number our decoder adds.
-type csvRow struct {
-	PaymentID         string `csv:"payment_id"`
-	Type              string `csv:"type"`
-	Amount            string `csv:"amount"`
-	Currency          string `csv:"currency"`
-	Status            string `csv:"status"`
-	CreatedAt         string `csv:"created_at"`
-	ProviderPaymentID string `csv:"provider_payment_id"`
-	OperationID       string `csv:"operation_id"`
-	ProjectID         string `csv:"project_id"`
-	CustomerID        string `csv:"customer_id"`
-	Method            string `csv:"method"`
-	Line              int    `csv:"__line"`
+// csvLine is one data line as the reader hands it to the checker: every
+// canonical column as text (trimmed), and its line; or, with msg set, a
+// problem the reader found on that line (the syntax, the field count).
+type csvLine struct {
+	cells [numColumns]string
+	line  int
+	msg   string
 }
 
-func (r *csvRow) cells() []string {
-	return []string{r.PaymentID, r.Type, r.Amount, r.Currency, r.Status, r.CreatedAt,
-		r.ProviderPaymentID, r.OperationID, r.ProjectID, r.CustomerID, r.Method}
-}
-
-// canonicalHeader maps Columns to their positions in csvRow.cells.
+// canonicalHeader maps Columns to their positions in csvLine.cells.
 var canonicalHeader = func() header {
 	var h header
 	for i := range h {
@@ -48,6 +34,9 @@ var canonicalHeader = func() header {
 	}
 	return h
 }()
+
+// batchLines is how many lines go from the reader to the checker at once.
+const batchLines = 512
 
 func readCSV(path string, o Options) (*Result, error) {
 	data, err := readAll(path, o.MaxBytes)
@@ -68,30 +57,44 @@ func readCSV(path string, o Options) (*Result, error) {
 		return nil, &FileError{Path: path, Problems: []Problem{{Line: 1, Msg: err.Error()}}}
 	}
 	res.Separator = sep
-	// The decoder runs in gocsv's goroutine: it keeps its own problems
-	// (the file's syntax), merged with the rows' after it is done.
 	ps := &problems{max: o.MaxErrors}
-	dec := &lineDecoder{r: csv.NewReader(bytes.NewReader(data)), o: &o, ps: &problems{max: o.MaxErrors}}
+	dec := &lineDecoder{r: csv.NewReader(bytes.NewReader(data)), o: &o}
 	dec.r.Comma = sep
 	dec.r.FieldsPerRecord = -1
 	dec.r.ReuseRecord = true
+	if err := dec.readHeader(ps); err != nil {
+		return nil, fmt.Errorf("%s: %w", domain.CleanName(path), err)
+	}
+	if ps.any() {
+		return nil, &FileError{Path: path, Problems: ps.list, More: ps.more}
+	}
 	base := domain.CleanName(filepath.Base(path))
 	res.Records = make([]domain.Record, 0, bytes.Count(data, []byte{'\n'}))
-	// gocsv fills rows in its goroutine while this one checks them.
-	rows := make(chan csvRow, 1024)
+	// The reader splits lines in its goroutine while this one checks
+	// them; both see the file in order, so problems come in line order
+	// and the cap keeps the first.
+	full, free := make(chan []csvLine, 4), make(chan []csvLine, 4)
 	done := make(chan error, 1)
-	go func() { done <- gocsv.UnmarshalDecoderToChan(dec, rows) }()
-	header := canonicalHeader
-	for row := range rows {
-		res.Lines++
-		rec, ok := parseRow(row.cells(), row.Line, &header, &o, base+":"+strconv.Itoa(row.Line), false, ps)
-		if ok {
-			res.Records = append(res.Records, rec)
+	go func() { done <- dec.stream(full, free) }()
+	for batch := range full {
+		for i := range batch {
+			l := &batch[i]
+			if l.msg != "" {
+				ps.add(l.line, "", "%s", l.msg)
+				continue
+			}
+			res.Lines++
+			rec, ok := parseRow(l.cells[:], l.line, &canonicalHeader, &o, base+":"+strconv.Itoa(l.line), false, ps)
+			if ok {
+				res.Records = append(res.Records, rec)
+			}
+		}
+		select {
+		case free <- batch[:0]:
+		default: // the reader has enough
 		}
 	}
-	err = <-done
-	ps.merge(dec.ps)
-	if err != nil && !errors.Is(err, errHeader) {
+	if err := <-done; err != nil {
 		return nil, fmt.Errorf("%s: %w", domain.CleanName(path), err)
 	}
 	if ps.any() {
@@ -173,76 +176,78 @@ func detectSeparator(data []byte) (rune, error) {
 	return best, nil
 }
 
-var errHeader = errors.New("bad header")
-
-// lineDecoder feeds gocsv: it reads rows with encoding/csv, renames the
-// header's columns to the canonical names ([records.columns]), and adds
-// each row's line number as the column __line.
+// lineDecoder reads rows with encoding/csv, renames the header's columns
+// to the canonical names ([records.columns]), and numbers each row by the
+// line it starts on, so that every problem names its line even when quoted
+// fields span lines.
 type lineDecoder struct {
-	r       *csv.Reader
-	o       *Options
-	ps      *problems
-	started bool
-	header  header
-	width   int
-	out     []string
+	r      *csv.Reader
+	o      *Options
+	header header
+	width  int
 }
 
-func (d *lineDecoder) GetCSVRow() ([]string, error) {
+// readHeader reads the header line into d.header; its problems go to ps.
+// The error is one of reading, not of the file's text.
+func (d *lineDecoder) readHeader(ps *problems) error {
+	row, err := d.r.Read()
+	var pe *csv.ParseError
+	switch {
+	case errors.As(err, &pe):
+		ps.add(pe.StartLine, "", "%v", pe.Err)
+		return nil
+	case err == io.EOF:
+		return nil // no lines: "no data lines after the header"
+	case err != nil:
+		return err
+	}
+	d.header = mapHeader(row, d.o, ps)
+	d.width = len(row)
+	return nil
+}
+
+// stream sends the data lines to full in batches, in file order, taking
+// emptied batches back from free, and closes full at the end.
+func (d *lineDecoder) stream(full chan<- []csvLine, free <-chan []csvLine) error {
+	defer close(full)
+	batch := make([]csvLine, 0, batchLines)
+	send := func() {
+		full <- batch
+		select {
+		case batch = <-free:
+		default:
+			batch = make([]csvLine, 0, batchLines)
+		}
+	}
 	for {
 		row, err := d.r.Read()
 		var pe *csv.ParseError
 		switch {
 		case err == io.EOF:
-			return nil, io.EOF
+			if len(batch) > 0 {
+				full <- batch
+			}
+			return nil
 		case errors.As(err, &pe):
-			d.ps.add(pe.StartLine, "", "%v", pe.Err)
-			if !d.started {
-				return nil, errHeader
-			}
-			continue
+			batch = append(batch, csvLine{line: pe.StartLine, msg: pe.Err.Error()})
 		case err != nil:
-			return nil, err
-		}
-		line, _ := d.r.FieldPos(0)
-		if !d.started {
-			d.started = true
-			d.header = mapHeader(row, d.o, d.ps)
-			d.width = len(row)
-			if d.ps.any() {
-				return nil, errHeader
-			}
-			return append(slicesClone(Columns), "__line"), nil
-		}
-		if len(row) == 1 && row[0] == "" {
+			return err
+		case len(row) == 1 && row[0] == "":
 			continue // an empty line
+		default:
+			line, _ := d.r.FieldPos(0)
+			if len(row) != d.width {
+				batch = append(batch, csvLine{line: line, msg: fmt.Sprintf("%d fields, the header has %d", len(row), d.width)})
+				break
+			}
+			batch = append(batch, csvLine{line: line})
+			l := &batch[len(batch)-1]
+			for c := range l.cells {
+				l.cells[c] = d.header.cell(row, c)
+			}
 		}
-		if len(row) != d.width {
-			d.ps.add(line, "", "%d fields, the header has %d", len(row), d.width)
-			continue
+		if len(batch) == batchLines {
+			send()
 		}
-		d.out = d.out[:0]
-		for c := range Columns {
-			d.out = append(d.out, d.header.cell(row, c))
-		}
-		return append(d.out, strconv.Itoa(line)), nil
 	}
 }
-
-// GetCSVRows is required by gocsv's interface; the callback API does not
-// use it.
-func (d *lineDecoder) GetCSVRows() ([][]string, error) {
-	var rows [][]string
-	for {
-		row, err := d.GetCSVRow()
-		if err == io.EOF {
-			return rows, nil
-		}
-		if err != nil {
-			return rows, err
-		}
-		rows = append(rows, slicesClone(row))
-	}
-}
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }

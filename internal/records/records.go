@@ -150,15 +150,6 @@ func (ps *problems) add(line int, column, format string, args ...any) {
 
 func (ps *problems) any() bool { return len(ps.list) > 0 || ps.more > 0 }
 
-// merge adds other's problems, keeping the list in line order.
-func (ps *problems) merge(other *problems) {
-	ps.more += other.more
-	for _, p := range other.list {
-		ps.add(p.Line, p.Column, "%s", p.Msg)
-	}
-	ps.sortByLine()
-}
-
 func (ps *problems) sortByLine() {
 	slices.SortStableFunc(ps.list, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 }
