@@ -29,9 +29,10 @@ type Store interface {
 }
 
 // Runner runs jobs on their schedules. A job that is still running when
-// its time comes again is skipped (robfig/cron's SkipIfStillRunning, and a
-// lock per key that outlives reloads); a panicking job is logged and the
-// runner goes on (cron.Recover, and our own recover that records it).
+// its time comes again is skipped, with its name in the log (a lock per
+// key that outlives reloads; robfig/cron's SkipIfStillRunning would log an
+// anonymous "skip" first, so it is not used); a panicking job is logged and
+// the runner goes on (cron.Recover, and our own recover that records it).
 type Runner struct {
 	ctx   context.Context // the jobs' context: done at shutdown
 	loc   *time.Location
@@ -63,7 +64,7 @@ func NewRunner(ctx context.Context, loc *time.Location, log *slog.Logger, store 
 // If a spec does not parse, nothing changes. Runs under way go on.
 func (r *Runner) Start(jobs []Job) error {
 	c := cron.New(cron.WithLocation(r.loc), cron.WithParser(parser),
-		cron.WithChain(cron.Recover(cronLogger{r.log}), cron.SkipIfStillRunning(cronLogger{r.log})))
+		cron.WithChain(cron.Recover(cronLogger{r.log})))
 	for _, j := range jobs {
 		if _, err := Parse(j.Spec); err != nil {
 			return fmt.Errorf("%s: %w", j.Key, err)
@@ -220,13 +221,7 @@ func (r *Runner) call(j Job) (err error) {
 // cronLogger lets robfig/cron log through slog.
 type cronLogger struct{ l *slog.Logger }
 
-func (c cronLogger) Info(msg string, kv ...any) {
-	if msg == "skip" { // SkipIfStillRunning
-		c.l.Warn("job skipped: the previous run is still going", kv...)
-		return
-	}
-	c.l.Debug("cron: "+msg, kv...)
-}
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "err", err)...)
 }

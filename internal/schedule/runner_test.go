@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -75,6 +76,12 @@ func TestRunnerRunsRecordsSkipsAndSurvivesPanics(t *testing.T) {
 	}
 	if runs["quick"].Started.IsZero() || runs["quick"].Error != "" || runs["boom"].Error != "panic: kaboom" || runs["slow"].Started.IsZero() {
 		t.Errorf("stored runs %+v", runs)
+	}
+	// A skipped run names its job: the journal must say which one is stuck.
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "job skipped") && !strings.Contains(line, "job=report schedule=slow") {
+			t.Errorf("a skip that does not name its job: %s", line)
+		}
 	}
 	for _, want := range []string{"job skipped", "job panicked", "kaboom"} {
 		if !bytes.Contains([]byte(logs.String()), []byte(want)) {
