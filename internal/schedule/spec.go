@@ -4,7 +4,8 @@
 // robfig/cron is unmaintained, so this package keeps to the part of it that
 // is safe: every spec is parsed here at config load (Parse), with the
 // library's known panics turned into errors, and the runner uses
-// WithLocation and Recover (a run still going is skipped by the runner's own lock, which names the job).
+// WithLocation and Recover (a run still going is skipped by the runner's
+// own lock, which names the job).
 package schedule
 
 import (
