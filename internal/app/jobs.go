@@ -140,36 +140,55 @@ func (a *App) reportDay(ctx context.Context, s config.Schedule, dr *DailyReport,
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	now := a.Now()
-	p := ledger.Produced{Key: key, At: now.UTC(), File: htmlPath}
-	var ml *ledger.Mail
-	if len(s.To) > 0 && a.Config.Mail.Host != "" {
+	made, mailed, err := a.produce(s, key, htmlPath, func() (outbox.Letter, error) {
 		html, err := os.ReadFile(htmlPath)
 		if err != nil {
-			return err
+			return outbox.Letter{}, err
 		}
 		att, err := os.ReadFile(attPath)
 		if err != nil {
-			return err
+			return outbox.Letter{}, err
 		}
 		var text bytes.Buffer
 		if err := dr.Text(&text); err != nil {
-			return err
+			return outbox.Letter{}, err
 		}
-		lt := outbox.Letter{Key: key, To: s.To, Subject: dr.Subject(), Text: text.String(), HTML: string(html), File: filepath.Base(attPath), Data: att}
+		return outbox.Letter{Subject: dr.Subject(), Text: text.String(), HTML: string(html), File: filepath.Base(attPath), Data: att}, nil
+	})
+	if err != nil || !made {
+		return err
+	}
+	a.Logger.Info("report produced", "day", dr.Day(), "open_exceptions", len(dr.Open), "files", dir, "mail", mailed)
+	return nil
+}
+
+// produce records the day of schedule s as made under key (file: what it
+// made), with its mail queued in the same transaction when s has
+// recipients and [mail] a server: letter gives the message (its Key and To
+// are s's). made is false when the day was recorded already (by a run at
+// the same moment: nothing is queued twice).
+func (a *App) produce(s config.Schedule, key, file string, letter func() (outbox.Letter, error)) (made, mailed bool, err error) {
+	now := a.Now()
+	p := ledger.Produced{Key: key, At: now.UTC(), File: file}
+	var ml *ledger.Mail
+	if len(s.To) > 0 && a.Config.Mail.Host != "" {
+		lt, err := letter()
+		if err != nil {
+			return false, false, err
+		}
+		lt.Key, lt.To = key, s.To
 		if ml, err = a.Outbox.Compose(lt, now); err != nil {
-			return err
+			return false, false, err
 		}
 		p.MessageID = ml.ID
 	}
 	if err := a.Outbox.QueueProduced(p, ml); err != nil {
 		if errors.Is(err, ledger.ErrProduced) {
-			return nil
+			return false, false, nil
 		}
-		return err
+		return false, false, err
 	}
-	a.Logger.Info("report produced", "day", dr.Day(), "open_exceptions", len(dr.Open), "files", dir, "mail", p.MessageID != "")
-	return nil
+	return true, ml != nil, nil
 }
 
 // ExportJob is the scheduled export: yesterday's, to the schedule's folder
@@ -223,25 +242,12 @@ func (a *App) exportDay(ctx context.Context, s config.Schedule, day time.Time, k
 	if _, done, err := a.Ledger.WasProduced(key); err != nil || done {
 		return err
 	}
-	now := a.Now()
-	p := ledger.Produced{Key: key, At: now.UTC(), File: path}
-	var ml *ledger.Mail
-	if len(s.To) > 0 && a.Config.Mail.Host != "" {
+	_, _, err := a.produce(s, key, path, func() (outbox.Letter, error) {
 		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		ml, err = a.Outbox.Compose(outbox.Letter{Key: key, To: s.To,
+		return outbox.Letter{
 			Subject: fmt.Sprintf("reconciled: %s export for %s", what, day.Format(time.DateOnly)),
 			Text:    fmt.Sprintf("The %s export of %s (%s) is attached: %s.\n\nreconciled\n", what, day.Format(time.DateOnly), loc, name),
-			File:    name, Data: data}, now)
-		if err != nil {
-			return err
-		}
-		p.MessageID = ml.ID
-	}
-	if err := a.Outbox.QueueProduced(p, ml); !errors.Is(err, ledger.ErrProduced) {
-		return err
-	}
-	return nil
+			File:    name, Data: data}, err
+	})
+	return err
 }
