@@ -9,13 +9,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // TestDemoSaysOnATerminalWhatItImports: on a terminal the demo's import
 // says what it reads and stores, as `import` does; on a pipe it says
 // nothing of the sort.
 func TestDemoSaysOnATerminalWhatItImports(t *testing.T) {
-	controller, term := openPTY(t)
+	controller, term, err := pty.Open() // a pseudo-terminal: the controller, and the terminal written to
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { controller.Close(); term.Close() })
 	var got bytes.Buffer
 	copied := make(chan struct{})
 	go func() { io.Copy(&got, controller); close(copied) }()

@@ -11,22 +11,14 @@ import (
 	"github.com/creack/pty"
 )
 
-// openPTY opens a pseudo-terminal: the controller, and the terminal a
-// program writes to.
-func openPTY(t *testing.T) (controller, terminal *os.File) {
-	t.Helper()
-	c, term, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); term.Close() })
-	return c, term
-}
-
 // TestProgressOnlyOnATerminalAfterASecond: a bar is drawn on a terminal
 // once work has gone on for a second, not before, and never on a pipe.
 func TestProgressOnlyOnATerminalAfterASecond(t *testing.T) {
-	controller, term := openPTY(t)
+	controller, term, err := pty.Open() // a pseudo-terminal: the controller, and the terminal written to
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { controller.Close(); term.Close() })
 	var got bytes.Buffer
 	copied := make(chan struct{})
 	go func() { io.Copy(&got, controller); close(copied) }()
