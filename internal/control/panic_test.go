@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -21,8 +20,8 @@ func TestAPanickingCommandFailsAloneAndTheServerGoesOn(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	var log bytes.Buffer
-	srv := &Server{Log: slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil)), Handler: func(ctx context.Context, c *Command) int {
+	log := newSignalWriter()
+	srv := &Server{Log: slog.New(slog.NewTextHandler(log, nil)), Handler: func(ctx context.Context, c *Command) int {
 		if c.Args[0] == "boom" {
 			var m map[string]int
 			m["x"] = 1 // assignment to entry in nil map
@@ -56,16 +55,4 @@ func TestAPanickingCommandFailsAloneAndTheServerGoesOn(t *testing.T) {
 	if !strings.Contains(log.String(), "panicked") || !strings.Contains(log.String(), "panic_test.go") {
 		t.Errorf("the daemon's log has no panic with its stack:\n%s", log.String())
 	}
-}
-
-// syncWriter serialises writes to w (the server logs from its goroutines).
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
