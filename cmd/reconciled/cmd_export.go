@@ -100,12 +100,19 @@ func (r *exportRequest) Run(ctx context.Context, e door.Env) error {
 		return err
 	}
 	req.Progress = progress.New(e.Stderr(), "export")
+	var notice string
+	req.Notice = func(s string) { notice = s }
 	n, err := door.WriteExport(ctx, e, r.out, func(w io.Writer) (int, error) { return a.Export(ctx, req, w) })
 	if err != nil {
 		return err
 	}
-	if r.out != "" {
+	switch {
+	case r.out != "" && notice != "":
+		fmt.Fprintf(e.Stderr(), "export: %d %s rows written to %s, %s\n", n, req.What, r.out, notice)
+	case r.out != "":
 		fmt.Fprintf(e.Stderr(), "export: %d %s rows written to %s\n", n, req.What, r.out)
+	case notice != "":
+		fmt.Fprintf(e.Stderr(), "export: %d %s rows, %s\n", n, req.What, notice)
 	}
 	return nil
 }

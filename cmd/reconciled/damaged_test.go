@@ -267,8 +267,9 @@ func firstRecordKey(t *testing.T, path string) ([]byte, string) {
 
 // TestCorruptRecordIsNamedBySyncImportExportAndCheck corrupts one
 // operation's stored record and one merchant record: sync and import fail
-// naming them instead of overwriting or skipping them, as do export and
-// check; the bytes stay for someone to look at.
+// naming them instead of overwriting or skipping them, as do the
+// register's export, a full reconcile and check; the bytes stay for
+// someone to look at.
 func TestCorruptRecordIsNamedBySyncImportExportAndCheck(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -297,8 +298,10 @@ func TestCorruptRecordIsNamedBySyncImportExportAndCheck(t *testing.T) {
 				{[]string{"sync", "--from", start.Format(time.DateOnly)}, []string{namesOp}},
 				{[]string{"import", books}, []string{payment}},
 				{[]string{"export", "--what", "operations", "--format", "csv"}, []string{namesOp}},
-				{[]string{"export", "--what", "reconciliation", "--format", "csv"}, nil}, // the first it meets
-				{[]string{"reconcile", "--no-recheck"}, nil},
+				// The stored reconciliation holds neither value: an
+				// incremental reconcile and its export read neither, a
+				// full one meets them.
+				{[]string{"reconcile", "--full", "--no-recheck"}, nil}, // the first it meets
 				{[]string{"check"}, []string{namesOp, payment}},
 			} {
 				code, out, errOut := w.run(t, run.args...)

@@ -74,7 +74,8 @@ type App struct {
 	// files go through export.Target with them.
 	Protect []export.Protected
 
-	engine reconcile.Config // built once from Config; Now is set per run
+	engine     reconcile.Config // built once from Config; Now is set per run
+	verdictKey string           // fingerprint of the settings verdicts depend on (stored.go)
 }
 
 // New returns the App of a: its engine settings built from a.Config once.
@@ -86,7 +87,7 @@ func New(a App) *App {
 	if a.Logger == nil {
 		a.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	a.engine = engineConfig(a.Config)
+	a.engine, a.verdictKey = engineConfig(a.Config)
 	return &a
 }
 

@@ -32,6 +32,9 @@ type ExportRequest struct {
 	// Progress, if set, is told the stored operations, each one read and
 	// when the export is written.
 	Progress Progress
+	// Notice, if set, is told which stored reconciliation the export of
+	// it comes from, and what it does not show yet (Stored.Note).
+	Notice func(string)
 }
 
 // exportWhats are what an export writes.
@@ -140,9 +143,9 @@ func checkDelimiter(d rune, s string) error {
 }
 
 // Export writes the export req asks for to w and returns the rows written
-// (for the summary as XLSX, its days). The reconciliation is the engine's
-// run on what is stored now, without asking the Data API (Reconcile): the
-// same data gives the same file. A request that makes no sense is refused
+// (for the summary as XLSX, its days). The reconciliation is the stored
+// one, as the last reconcile left it (with none stored yet, the engine's
+// run on what is stored now, not saved); req.Notice is told which. A request that makes no sense is refused
 // (req.Check), and nothing is written.
 func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, error) {
 	if err := req.Check(); err != nil {
@@ -164,17 +167,20 @@ func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, 
 		}
 		return export.OperationsCSV(w, src, req.Filter, csvOpts)
 	case "reconciliation":
-		out, err := a.Reconcile(ctx)
+		each, stored, err := a.eachItem(ctx)
 		if err != nil {
 			return 0, err
+		}
+		if req.Notice != nil {
+			req.Notice(stored.Note(loc))
 		}
 		f := req.Filter
 		items := export.ItemFilter{Results: req.Results, Projects: f.Projects, Methods: f.Methods, Types: f.Types,
 			Statuses: f.Statuses, Currencies: f.Currencies, From: req.From, To: req.To}
 		if xlsx {
-			return export.ReconciliationXLSX(w, out.Items, items, xlsxOpts)
+			return export.ReconciliationXLSX(w, each, items, xlsxOpts)
 		}
-		return export.ReconciliationCSV(w, out.Items, items, csvOpts)
+		return export.ReconciliationCSV(w, each, items, csvOpts)
 	case "summary":
 		s, err := a.Summary(ctx, SummaryRequest{From: req.From, To: req.To, Filter: req.Filter, Progress: req.Progress})
 		if err != nil {

@@ -88,6 +88,9 @@ func (a *App) ReportJob(ctx context.Context, s config.Schedule) error {
 			continue
 		}
 		if data == nil {
+			if _, err := a.refresh(ctx, false, a.Now().UTC(), CurrentUser(os.Getenv)); err != nil {
+				return err
+			}
 			rd, err := a.reportData(ctx)
 			if err != nil {
 				return err
@@ -230,6 +233,11 @@ func (a *App) exportDay(ctx context.Context, s config.Schedule, day time.Time, k
 	name := fmt.Sprintf("%s-%s.%s", what, day.Format(time.DateOnly), format)
 	path := filepath.Join(dir, name)
 	req := ExportRequest{What: what, Format: format, From: day, To: day.AddDate(0, 0, 1)}
+	if what == "reconciliation" {
+		if _, err := a.refresh(ctx, false, a.Now().UTC(), CurrentUser(os.Getenv)); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
 	var n int
 	if err := a.writeFile(path, func(w io.Writer) error {
 		var err error

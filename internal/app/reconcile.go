@@ -10,19 +10,21 @@ import (
 )
 
 // engineConfig builds the engine's settings from the config, without the
-// time (EngineConfig sets it).
-func engineConfig(cfg *config.Config) reconcile.Config {
+// time (EngineConfig sets it), and their fingerprint (verdictKey).
+func engineConfig(cfg *config.Config) (reconcile.Config, string) {
 	r := cfg.Reconcile
 	var extra []reconcile.Limit
 	for _, l := range r.Limits {
 		extra = append(extra, reconcile.Limit{Method: l.Method, Type: l.Type, Base: l.Base.Duration, Limit: l.Limit.Duration})
 	}
-	return reconcile.Config{
+	base := reconcile.Limit{Base: r.DefaultBase.Duration, Limit: r.DefaultLimit.Duration}
+	c := reconcile.Config{
 		AmountTolerance: r.AmountTolerance,
 		StatusMap:       r.StatusMap,
 		Vocabulary:      cfg.Vocabulary(),
-		Limits:          reconcile.NewLimits(reconcile.Limit{Base: r.DefaultBase.Duration, Limit: r.DefaultLimit.Duration}, extra),
+		Limits:          reconcile.NewLimits(base, extra),
 	}
+	return c, verdictKey(c, extra, base)
 }
 
 // EngineConfig is the engine's settings (tolerance, status map,

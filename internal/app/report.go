@@ -48,12 +48,13 @@ type reportData struct {
 	items   []domain.Item
 	states  []report.SyncState
 	unknown []domain.WordCount // ECommPay words no one gave a meaning
+	basis   string             // which stored reconciliation (Stored.Note)
 }
 
-// reportData reconciles what is stored (without asking the Data API, as an
-// export does) and reads the sync states.
+// reportData reads the stored reconciliation (as an export does) and the
+// sync states.
 func (a *App) reportData(ctx context.Context) (reportData, error) {
-	out, err := a.Reconcile(ctx)
+	items, stored, err := a.Items(ctx)
 	if err != nil {
 		return reportData{}, err
 	}
@@ -62,7 +63,8 @@ func (a *App) reportData(ctx context.Context) (reportData, error) {
 		return reportData{}, err
 	}
 	words, err := a.Ledger.WordCounts()
-	return reportData{items: out.Items, states: reportSync(states), unknown: ledger.Unknown(words, a.engine.Vocabulary)}, err
+	return reportData{items: items, states: reportSync(states), unknown: ledger.Unknown(words, a.engine.Vocabulary),
+		basis: stored.Note(a.Config.Zone())}, err
 }
 
 // reportSync is what a report shows of the ledger's sync states.
@@ -77,7 +79,7 @@ func reportSync(states []ledger.SyncState) []report.SyncState {
 
 // report builds day's report from data.
 func (data reportData) report(day time.Time, loc *time.Location, now time.Time) *DailyReport {
-	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown})
+	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown, Basis: data.basis})
 	r.ListLimit = mailListLimit
 	return &DailyReport{Report: r, items: data.items, loc: loc}
 }
@@ -112,7 +114,7 @@ func (dr *DailyReport) WriteAs(w io.Writer, ext string) error {
 	case ".xlsx":
 		return export.ReportXLSX(w, dr.Report, export.XLSXOptions{Location: dr.loc})
 	case ".csv":
-		_, err := export.ReconciliationCSV(w, dr.items, export.ItemFilter{Results: exceptionResults()}, export.CSVOptions{Location: dr.loc})
+		_, err := export.ReconciliationCSV(w, export.ItemsOf(dr.items), export.ItemFilter{Results: exceptionResults()}, export.CSVOptions{Location: dr.loc})
 		return err
 	}
 	return dr.Text(w)

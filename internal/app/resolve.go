@@ -66,16 +66,26 @@ func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolut
 	if err := CheckReason(req.Reason); err != nil {
 		return nil, err
 	}
-	out, err := a.Reconcile(ctx)
+	now := a.Now().UTC()
+	us, err := a.unitsNamed(req.ID)
 	if err != nil {
 		return nil, err
 	}
-	now := a.Now().UTC()
+	items, err := a.itemsOf(ctx, us, now)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(items, func(it domain.Item) bool { return idMatches(&it, req.ID) }) {
+		// An id only a record of another payment carries: read everything.
+		if items, err = a.itemsOf(ctx, nil, now); err != nil {
+			return nil, err
+		}
+	}
 	var rs []domain.Resolution
 	var events []domain.AuditEvent
 	var seen []string
-	for i := range out.Items {
-		it := &out.Items[i]
+	for i := range items {
+		it := &items[i]
 		if !idMatches(it, req.ID) || !req.match(reconcile.KeyOf(it)) {
 			continue
 		}
@@ -96,7 +106,10 @@ func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolut
 		}
 		return nil, fmt.Errorf("resolve: payment %q has no open exception: %s", req.ID, strings.Join(seen, "; "))
 	}
-	return rs, a.Ledger.SaveResolutions(rs, events)
+	if err := a.Ledger.SaveResolutions(rs, events); err != nil {
+		return nil, err
+	}
+	return rs, a.keepCurrent(ctx, req.User)
 }
 
 // Unresolve deletes the resolutions req names, with an audit event each,
@@ -142,10 +155,39 @@ func (a *App) Unresolve(ctx context.Context, req ResolveRequest) ([]domain.Resol
 	if err := l.DeleteResolutions(keys, events); err != nil {
 		return nil, err
 	}
+	if err := a.keepCurrent(ctx, req.User); err != nil {
+		return nil, err
+	}
 	slices.SortFunc(keys, func(a, b domain.ResolutionKey) int {
 		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ProjectID, b.ProjectID), cmp.Compare(a.Part, b.Part))
 	})
 	return keys, nil
+}
+
+// unitsNamed are the units whose items idMatches may accept for id: its
+// payment's, its records', and the payments of the operations it names.
+func (a *App) unitsNamed(id string) ([]domain.Unit, error) {
+	us := domain.ResolutionUnits(id)
+	p := strings.TrimPrefix(id, "provider:")
+	us = append(us, domain.ProviderUnit(p))
+	ops, err := a.Ledger.ByProviderPaymentID(p)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range ops {
+		us = append(us, domain.PaymentUnit(op.PaymentID))
+	}
+	if n, err := strconv.ParseUint(strings.TrimPrefix(id, "operation:"), 10, 64); err == nil {
+		us = append(us, domain.OperationUnit(n))
+		op, ok, err := a.Ledger.Get(n)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			us = append(us, domain.PaymentUnit(op.PaymentID))
+		}
+	}
+	return us, nil
 }
 
 // idMatches says whether an item is the one a user named: by payment id,

@@ -16,6 +16,9 @@ type RunRequest struct {
 	// Recheck asks the Data API first about the payments the engine is
 	// unsure of (overdue, missing), when reconcile.recheck is on too.
 	Recheck bool
+	// Full recomputes every payment, not only those changed since the
+	// stored result (reconcile --full).
+	Full bool
 	// From and To bound the creation time of the items the saved summary
 	// counts, [From, To); zero is open. All data is still matched.
 	From, To time.Time
@@ -28,105 +31,111 @@ func (r RunRequest) Check() error { return CheckWindow(r.From, r.To) }
 
 // RunResult is a saved reconciliation.
 type RunResult struct {
-	Output   reconcile.Output     // every item, from all data
-	Recheck  syncer.RecheckResult // what the re-checks asked and learnt
-	Summary  ledger.Run           // as saved: counts and amounts per result of the items in the window
-	Reopened []domain.Resolution  // resolutions this run found re-opened (the data changed since)
+	Refreshed                      // what the engine recomputed and stored (the last pass, after the re-checks)
+	Passes    int                  // 1, or 2 when the re-checks stored something
+	Recheck   syncer.RecheckResult // what the re-checks asked and learnt
+	Summary   ledger.Run           // as saved: counts and amounts per result of the items in the window
 }
 
-// RunReconcile is `reconcile`: the engine on what is stored, with the
-// re-checks req asks for (then the engine again on what they learnt), and
-// the run saved: its summary, and the resolutions it found re-opened, each
-// in the audit trail once, in one transaction. On an error nothing is saved.
+// RunReconcile is `reconcile`: the stored result brought up to date (the
+// payments changed since, or everything: RunRequest.Full), with the
+// re-checks req asks for first answered (then the changed payments again),
+// and the run's summary saved. The items and the re-openings a pass finds
+// (each in the audit trail once) are stored in one transaction; an error
+// in a re-check saves no summary.
 func (a *App) RunReconcile(ctx context.Context, req RunRequest) (RunResult, error) {
 	if err := req.Check(); err != nil {
 		return RunResult{}, err
 	}
-	out, rc, err := a.reconcileRechecked(ctx, req.Recheck)
+	at := a.Now().UTC()
+	r, err := a.refresh(ctx, req.Full, at, req.User)
 	if err != nil {
 		return RunResult{}, err
 	}
-	res := RunResult{Output: out, Recheck: rc}
-	at := a.Now().UTC()
-	res.Summary = summarise(inWindow(out.Items, req.From, req.To), at, req.From, req.To)
-	res.Summary.Rechecked = rc.Asked
-	var events []domain.AuditEvent
-	for _, r := range out.Reopened {
-		if !r.ReopenedAt.IsZero() {
-			continue // reported already
+	res := RunResult{Refreshed: r, Passes: 1}
+	if req.Recheck && a.Config.Reconcile.Recheck {
+		refs, err := a.asks(at)
+		if err != nil {
+			return res, err
 		}
-		r.ReopenedAt = at
-		res.Reopened = append(res.Reopened, r)
-		events = append(events, domain.AuditEvent{At: r.ReopenedAt, User: req.User, Action: domain.AuditReopen,
-			ProjectID: r.ProjectID, ID: r.ID, Type: r.Type, Part: r.Part, Code: r.Code, Reason: r.Reason, Detail: "the data changed since it was resolved"})
+		if len(refs) > 0 {
+			if res.Recheck, err = a.recheck(ctx, refs); err != nil {
+				return res, err
+			}
+			if res.Recheck.New+res.Recheck.Updated > 0 {
+				r, err := a.refresh(ctx, false, at, req.User)
+				if err != nil {
+					return res, err
+				}
+				r.Reopened = append(res.Reopened, r.Reopened...)
+				res.Refreshed, res.Passes = r, 2
+			}
+		}
 	}
-	return res, a.Ledger.SaveRun(res.Summary, res.Reopened, events)
+	if req.From.IsZero() && req.To.IsZero() {
+		st := res.State
+		res.Summary = ledger.Run{At: at, Items: st.Items, Counts: st.Counts, Amounts: st.Amounts}
+	} else {
+		s := newSummariser(at, req.From, req.To)
+		if err := a.Ledger.ForEachItem(func(it *domain.Item) error { s.add(it); return nil }); err != nil {
+			return res, err
+		}
+		res.Summary = s.run
+	}
+	res.Summary.Rechecked = res.Recheck.Asked
+	return res, a.Ledger.SaveRun(res.Summary, nil, nil)
 }
 
-// reconcileRechecked runs the engine on what the ledger holds. With
-// recheck (and reconcile.recheck on), the payments the engine is unsure
-// of are asked for at the Data API first, and the engine runs again if
-// that stored anything.
-func (a *App) reconcileRechecked(ctx context.Context, recheck bool) (reconcile.Output, syncer.RecheckResult, error) {
+// recheck asks the Data API about refs and stores what it learns.
+func (a *App) recheck(ctx context.Context, refs []reconcile.PaymentRef) (syncer.RecheckResult, error) {
 	var rr syncer.RecheckResult
-	out, err := a.Reconcile(ctx)
-	if err != nil || !recheck || !a.Config.Reconcile.Recheck || len(out.Recheck) == 0 {
-		return out, rr, err
-	}
 	client, err := a.client()
 	if err != nil {
-		return out, rr, err
+		return rr, err
 	}
 	s := &syncer.Syncer{Client: client, Ledger: a.Ledger, Projects: a.Config.DataAPI.Projects, Now: a.Now, Logger: a.Logger}
-	refs := make([]syncer.PaymentRef, len(out.Recheck))
-	for i, r := range out.Recheck {
-		refs[i] = syncer.PaymentRef{ProjectID: r.ProjectID, PaymentID: r.PaymentID}
+	sr := make([]syncer.PaymentRef, len(refs))
+	for i, r := range refs {
+		sr[i] = syncer.PaymentRef{ProjectID: r.ProjectID, PaymentID: r.PaymentID}
 	}
 	rc := a.Config.Reconcile
-	rr, err = s.Recheck(ctx, refs, syncer.RecheckOptions{Max: rc.RecheckMax, Interval: rc.RecheckInterval.Duration, Every: rc.RecheckEvery.Duration})
+	rr, err = s.Recheck(ctx, sr, syncer.RecheckOptions{Max: rc.RecheckMax, Interval: rc.RecheckInterval.Duration, Every: rc.RecheckEvery.Duration})
 	if err != nil {
-		return out, rr, fmt.Errorf("re-check: %w", err)
+		return rr, fmt.Errorf("re-check: %w", err)
 	}
 	a.Logger.Info("re-checked payments", "asked", rr.Asked, "found", rr.Found, "failed", rr.Failed,
 		"skipped", rr.Skipped, "new", rr.New, "updated", rr.Updated)
-	if rr.New+rr.Updated == 0 {
-		return out, rr, nil
-	}
-	out, err = a.Reconcile(ctx)
-	return out, rr, err
+	return rr, nil
 }
 
-func inWindow(items []domain.Item, from, to time.Time) []domain.Item {
-	if from.IsZero() && to.IsZero() {
-		return items
-	}
-	var out []domain.Item
-	for _, it := range items {
-		if (!from.IsZero() && it.CreatedAt.Before(from)) || (!to.IsZero() && !it.CreatedAt.Before(to)) {
-			continue
-		}
-		out = append(out, it)
-	}
-	return out
+// summariser counts items and sums their amounts per result and
+// currency (ECommPay's amount where there is one, else the merchant's),
+// of the items created in [from, to).
+type summariser struct {
+	run      ledger.Run
+	from, to time.Time
 }
 
-// summarise counts items and sums their amounts per result and currency:
-// ECommPay's amount where there is one, else the merchant's.
-func summarise(items []domain.Item, at, from, to time.Time) ledger.Run {
-	run := ledger.Run{At: at, From: from, To: to, Items: len(items), Counts: map[string]int{}, Amounts: map[string]map[string]int64{}}
-	for _, it := range items {
-		run.Counts[it.Result]++
-		var m domain.Money
-		switch {
-		case it.Provider != nil:
-			m = it.Provider.SumInitial
-		case it.Merchant != nil:
-			m = it.Merchant.Amount
-		}
-		if run.Amounts[it.Result] == nil {
-			run.Amounts[it.Result] = map[string]int64{}
-		}
-		run.Amounts[it.Result][m.Currency] += m.Amount
+func newSummariser(at, from, to time.Time) *summariser {
+	return &summariser{run: ledger.Run{At: at, From: from, To: to, Counts: map[string]int{}, Amounts: map[string]map[string]int64{}}, from: from, to: to}
+}
+
+func (s *summariser) add(it *domain.Item) {
+	if (!s.from.IsZero() && it.CreatedAt.Before(s.from)) || (!s.to.IsZero() && !it.CreatedAt.Before(s.to)) {
+		return
 	}
-	return run
+	run := &s.run
+	run.Items++
+	run.Counts[it.Result]++
+	var m domain.Money
+	switch {
+	case it.Provider != nil:
+		m = it.Provider.SumInitial
+	case it.Merchant != nil:
+		m = it.Merchant.Amount
+	}
+	if run.Amounts[it.Result] == nil {
+		run.Amounts[it.Result] = map[string]int64{}
+	}
+	run.Amounts[it.Result][m.Currency] += m.Amount
 }

@@ -20,8 +20,8 @@ func TestRunReconcileSavesTheSummaryOfItsWindowFromAllData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Output.Items) != 3 {
-		t.Fatalf("%d items, want all 3 matched", len(res.Output.Items))
+	if items, _, err := a.Items(context.Background()); err != nil || len(items) != 3 || res.State.Items != 3 {
+		t.Fatalf("%d items stored (state: %d; %v), want all 3", len(items), res.State.Items, err)
 	}
 	s := res.Summary
 	if s.Items != 2 || s.Counts[domain.ResultMatched] != 1 || s.Counts[domain.ResultAmountMismatch] != 1 {
@@ -46,11 +46,15 @@ func TestRunReconcileReopensAResolutionOnceWhenTheDataChanged(t *testing.T) {
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	a := testApp(t, []domain.Operation{sale(1, "p-short", at, 1000)}, []domain.Record{paid("p-short", at, 900)})
 	ctx := context.Background()
-	first, err := a.RunReconcile(ctx, RunRequest{User: "tester"})
+	_, err := a.RunReconcile(ctx, RunRequest{User: "tester"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	it := first.Output.Items[0]
+	items, _, err := a.Items(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := items[0]
 	if it.Result != domain.ResultAmountMismatch {
 		t.Fatalf("result %s, want amount mismatch", it.Result)
 	}

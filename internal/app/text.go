@@ -60,6 +60,12 @@ func SyncProgress(r syncer.Result) string {
 // re-checks, the resolutions it re-opened.
 func WriteRun(w io.Writer, res RunResult) {
 	WriteSummary(w, res.Summary)
+	if res.Full {
+		fmt.Fprintf(w, "\nrecomputed every payment: %d items stored\n", res.State.Items)
+	} else {
+		fmt.Fprintf(w, "\nrecomputed %d payments changed since the last reconcile (%d marked changed, %d with a deadline passed): %d items\n",
+			res.Units, res.Changed, res.Due, res.Items)
+	}
 	if rc := res.Recheck; rc.Asked > 0 {
 		fmt.Fprintf(w, "\nre-checked %d payments at the Data API: %d found, %d new and %d updated operations stored, %d failed\n",
 			rc.Asked, rc.Found, rc.New, rc.Updated, rc.Failed)

@@ -237,13 +237,17 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := app.WriteRareCases(out, run.Output.Items, words); err != nil {
+	items, _, err := a.Items(ctx)
+	if err != nil {
+		return err
+	}
+	if err := app.WriteRareCases(out, items, words); err != nil {
 		return err
 	}
 
 	// 5. Accept one exception by hand, as the finance team would, and
 	// reconcile again: it shows as resolved.
-	for _, it := range run.Output.Items {
+	for _, it := range items {
 		if it.Result != domain.ResultAmountMismatch {
 			continue
 		}
@@ -270,7 +274,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	recPath := filepath.Join(abs, "reconciliation.csv")
 	k, err := d.export(ctx, recPath, func(w io.Writer) (int, error) {
-		return export.ReconciliationCSV(w, run.Output.Items, export.ItemFilter{}, export.CSVOptions{})
+		return a.Export(ctx, app.ExportRequest{What: "reconciliation", Format: "csv"}, w)
 	})
 	if err != nil {
 		return err

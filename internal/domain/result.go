@@ -67,4 +67,12 @@ type Item struct {
 	// (a resolution holds while it stays the same); empty for items that
 	// are not exceptions.
 	Fingerprint string
+
+	// The engine's clock on this item, stored with it: Due is when its
+	// verdict changes by itself (a pending item becomes overdue or
+	// missing_at_provider after it), AskAt when the engine starts asking
+	// ECommPay about its payment again, AskMethod the method whose limit
+	// that is. Zero: never.
+	Due, AskAt time.Time
+	AskMethod  string
 }

@@ -79,23 +79,37 @@ func appendItemRow(row []string, it *domain.Item, loc *time.Location) []string {
 		formatTime(it.CreatedAt, loc), Neutralize(it.Reason))
 }
 
-// ReconciliationCSV writes the items that pass f, one row each, in their
-// order (the engine's stable order). It returns the rows written.
-func ReconciliationCSV(w io.Writer, items []domain.Item, f ItemFilter, o CSVOptions) (int, error) {
-	o.defaults()
-	n := 0
-	err := writeCSV(w, ReconciliationColumns, o, func(emit func([]string) error) error {
-		row := make([]string, 0, len(ReconciliationColumns))
+// Items calls fn with each item in turn, in their order, and stops at
+// fn's first error. The item may be reused after fn returns (the stored
+// result streams so).
+type Items func(fn func(it *domain.Item) error) error
+
+// ItemsOf is the Items of a slice.
+func ItemsOf(items []domain.Item) Items {
+	return func(fn func(*domain.Item) error) error {
 		for i := range items {
-			if !f.Match(&items[i]) {
-				continue
-			}
-			n++
-			if err := emit(appendItemRow(row[:0], &items[i], o.Location)); err != nil {
+			if err := fn(&items[i]); err != nil {
 				return err
 			}
 		}
 		return nil
+	}
+}
+
+// ReconciliationCSV writes the items that pass f, one row each, in their
+// order (the engine's stable order). It returns the rows written.
+func ReconciliationCSV(w io.Writer, items Items, f ItemFilter, o CSVOptions) (int, error) {
+	o.defaults()
+	n := 0
+	err := writeCSV(w, ReconciliationColumns, o, func(emit func([]string) error) error {
+		row := make([]string, 0, len(ReconciliationColumns))
+		return items(func(it *domain.Item) error {
+			if !f.Match(it) {
+				return nil
+			}
+			n++
+			return emit(appendItemRow(row[:0], it, o.Location))
+		})
 	})
 	return n, err
 }

@@ -281,7 +281,7 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 }
 
 // ReconciliationXLSX writes the reconciled items as one sheet.
-func ReconciliationXLSX(w io.Writer, items []domain.Item, f ItemFilter, o XLSXOptions) (int, error) {
+func ReconciliationXLSX(w io.Writer, items Items, f ItemFilter, o XLSXOptions) (int, error) {
 	b, err := newBook(o)
 	if err != nil {
 		return 0, err
@@ -297,10 +297,9 @@ func ReconciliationXLSX(w io.Writer, items []domain.Item, f ItemFilter, o XLSXOp
 		return 0, err
 	}
 	n := 0
-	for i := range items {
-		it := &items[i]
+	err = items(func(it *domain.Item) error {
 		if !f.Match(it) {
-			continue
+			return nil
 		}
 		n++
 		var mAmount, pAmount any
@@ -311,11 +310,12 @@ func ReconciliationXLSX(w io.Writer, items []domain.Item, f ItemFilter, o XLSXOp
 		if op := it.Provider; op != nil {
 			pAmount, pCur, pStatus = b.money(op.SumInitial), op.SumInitial.Currency, op.OperationStatus
 		}
-		if err := s.write([]any{it.Result, it.MatchedBy, it.PaymentID, it.Type, mAmount, mCur, mStatus, pAmount, pCur, pStatus,
-			b.idText(it.OperationID), it.ProviderPaymentID, optionalNum(it.ProjectID), it.Method, b.dateCell(it.CreatedAt), it.Reason}); err != nil {
-			b.f.Close()
-			return n, err
-		}
+		return s.write([]any{it.Result, it.MatchedBy, it.PaymentID, it.Type, mAmount, mCur, mStatus, pAmount, pCur, pStatus,
+			b.idText(it.OperationID), it.ProviderPaymentID, optionalNum(it.ProjectID), it.Method, b.dateCell(it.CreatedAt), it.Reason})
+	})
+	if err != nil {
+		b.f.Close()
+		return n, err
 	}
 	if err := s.finish(); err != nil {
 		b.f.Close()

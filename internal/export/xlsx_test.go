@@ -105,7 +105,7 @@ func TestReconciliationXLSX(t *testing.T) {
 		Merchant: &domain.Record{Amount: domain.Money{Amount: 100050, Currency: "UAH"}, Status: "paid"}, Provider: &o[0],
 		OperationID: o[0].OperationID, ProjectID: 580, CreatedAt: t0, Reason: "=not a formula in XLSX"}}
 	var b bytes.Buffer
-	if n, err := ReconciliationXLSX(&b, items, ItemFilter{}, XLSXOptions{}); err != nil || n != 1 {
+	if n, err := ReconciliationXLSX(&b, ItemsOf(items), ItemFilter{}, XLSXOptions{}); err != nil || n != 1 {
 		t.Fatal(n, err)
 	}
 	f := openXLSX(t, b.Bytes())

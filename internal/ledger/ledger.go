@@ -23,7 +23,9 @@
 //	├── rechecks/                project (8) | len (2) | payment id → when it was last re-checked
 //	├── jobs/                    schedule key → JobRun as JSON: the daemon's last run of it
 //	├── reports/                 day | schedule key → Produced as JSON: a report made and queued
-//	└── outbox/                  Message-ID → Mail as JSON: a message, its attempts, sent or not
+//	├── outbox/                  Message-ID → Mail as JSON: a message, its attempts, sent or not
+//	├── dirty/                   unit → sequence (8) | operation ids: changed since the stored result
+//	└── result/                  the last reconciliation's items and their indexes (result.go)
 //
 // Writes come one page of operations per transaction (UpsertPage), never one
 // per row: a page is stored whole or not at all. Upserting is idempotent —
@@ -105,7 +107,7 @@ var (
 
 var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketWords, bucketSync,
 	bucketRecords, bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketRechecks,
-	bucketJobs, bucketReports, bucketOutbox}
+	bucketJobs, bucketReports, bucketOutbox, bucketDirty}
 
 // ErrLocked means another process has the database open.
 var ErrLocked = errors.New("the database is held by another reconciled process")

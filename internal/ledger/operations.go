@@ -60,6 +60,9 @@ func (l *Ledger) UpsertPage(ops []domain.Operation, seen time.Time) (PageStats, 
 		if err := w.flushPending(); err != nil {
 			return err
 		}
+		if err := w.marks.flush(); err != nil {
+			return err
+		}
 		return w.flushCounts()
 	})
 	if err != nil {
@@ -81,6 +84,7 @@ type writer struct {
 	wordDelta map[WordKey]int64
 	// pending index keys of new operations, put sorted at the end
 	pendingPayment, pendingProvider [][]byte
+	marks                           *marker // the payments it changes, for the stored result
 	// maxID is the largest operation id stored when the transaction began
 	// (or put since): a larger id is new without a lookup. Operation ids
 	// mostly grow, so most new operations skip a B-tree search.
@@ -104,6 +108,7 @@ func newWriter(tx *bolt.Tx, arena []byte, n int) *writer {
 		arena:       slices.Grow(arena[:0], n*450),
 		delta:       map[int64]*countDelta{},
 		wordDelta:   map[WordKey]int64{},
+		marks:       newMarker(tx),
 	}
 	if k, _ := w.ops.Cursor().Last(); len(k) == 8 {
 		w.maxID = beUint64(k)
@@ -156,6 +161,7 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) err
 			return err
 		}
 		w.count(op, 1)
+		w.marks.op(domain.PaymentUnit(op.PaymentID), op.OperationID)
 		st.New++
 		return nil
 	}
@@ -197,6 +203,10 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) err
 	}
 	w.count(&prev.Operation, -1)
 	w.count(op, 1)
+	w.marks.op(domain.PaymentUnit(op.PaymentID), op.OperationID)
+	if prev.PaymentID != op.PaymentID {
+		w.marks.op(domain.PaymentUnit(prev.PaymentID))
+	}
 	st.Updated++
 	return nil
 }

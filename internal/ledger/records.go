@@ -247,6 +247,7 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 		c := b.Cursor()
 		empty, _ := c.First()
 		fresh := empty == nil // nothing stored yet: no lookups needed
+		marks := newMarker(tx)
 		buf := make([]byte, 0, len(recs)*160)
 		for i := 0; i < len(entries); {
 			group := entries[i].group
@@ -305,6 +306,7 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 				} else {
 					st.New++
 				}
+				marks.unit(rec.Unit())
 				start = len(buf)
 				buf = appendStoredRecord(buf, fields, rec.Origin, firstSeen, since, earlier)
 				if err := b.Put(key, buf[start:len(buf):len(buf)]); err != nil {
@@ -317,10 +319,14 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 					return err
 				}
 				st.Removed++
+				marks.unit(recs[entries[i].index].Unit())
 			}
 			i = j // the next Seek repositions the cursor after this group's writes
 		}
 		meta.ImportStats = st
+		if err := marks.flush(); err != nil {
+			return err
+		}
 		return appendLog(root(tx).Bucket(bucketImports), meta)
 	})
 	if err != nil {

@@ -49,7 +49,9 @@ func (l *Ledger) Resolutions() (map[domain.ResolutionKey]domain.Resolution, erro
 func (l *Ledger) SaveResolutions(rs []domain.Resolution, events []domain.AuditEvent) error {
 	return l.update(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketResolutions)
+		marks := newMarker(tx)
 		for _, r := range rs {
+			marks.unit(domain.ResolutionUnits(r.ID)...)
 			data, err := json.Marshal(r)
 			if err != nil {
 				return err
@@ -57,6 +59,9 @@ func (l *Ledger) SaveResolutions(rs []domain.Resolution, events []domain.AuditEv
 			if err := b.Put(resolutionKey(r.Key()), data); err != nil {
 				return err
 			}
+		}
+		if err := marks.flush(); err != nil {
+			return err
 		}
 		return appendAudit(tx, events)
 	})
@@ -67,10 +72,15 @@ func (l *Ledger) SaveResolutions(rs []domain.Resolution, events []domain.AuditEv
 func (l *Ledger) DeleteResolutions(keys []domain.ResolutionKey, events []domain.AuditEvent) error {
 	return l.update(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucketResolutions)
+		marks := newMarker(tx)
 		for _, k := range keys {
+			marks.unit(domain.ResolutionUnits(k.ID)...)
 			if err := b.Delete(resolutionKey(k)); err != nil {
 				return err
 			}
+		}
+		if err := marks.flush(); err != nil {
+			return err
 		}
 		return appendAudit(tx, events)
 	})
@@ -118,14 +128,23 @@ var keyLastRun = []byte("last")
 // SaveRun stores a run's summary, marks re-opened resolutions and appends
 // their audit events, in one transaction.
 func (l *Ledger) SaveRun(run Run, reopened []domain.Resolution, events []domain.AuditEvent) error {
-	return l.update(func(tx *bolt.Tx) error {
-		data, err := json.Marshal(run)
-		if err != nil {
-			return err
-		}
-		if err := root(tx).Bucket(bucketRuns).Put(keyLastRun, data); err != nil {
-			return err
-		}
+	return l.update(func(tx *bolt.Tx) error { return saveRun(tx, run, reopened, events) })
+}
+
+func saveRun(tx *bolt.Tx, run Run, reopened []domain.Resolution, events []domain.AuditEvent) error {
+	data, err := json.Marshal(run)
+	if err != nil {
+		return err
+	}
+	if err := root(tx).Bucket(bucketRuns).Put(keyLastRun, data); err != nil {
+		return err
+	}
+	return saveReopened(tx, reopened, events)
+}
+
+// saveReopened stores resolutions found re-opened and appends audit events.
+func saveReopened(tx *bolt.Tx, reopened []domain.Resolution, events []domain.AuditEvent) error {
+	{
 		b := root(tx).Bucket(bucketResolutions)
 		for _, r := range reopened {
 			data, err := json.Marshal(r)
@@ -137,7 +156,7 @@ func (l *Ledger) SaveRun(run Run, reopened []domain.Resolution, events []domain.
 			}
 		}
 		return appendAudit(tx, events)
-	})
+	}
 }
 
 // LastRun returns the last reconciliation run, if any.

@@ -55,6 +55,7 @@ package reconcile
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -112,7 +113,25 @@ type Output struct {
 	Recheck []PaymentRef
 	// Reopened lists resolutions whose data changed.
 	Reopened []Resolution
+
+	// Places says, for each item, where it is stored and what recomputes
+	// it (see Place).
+	Places []Place
+	// Links are pairs of units whose items depend on each other: a record
+	// of one that found its payment in the other by provider payment id or
+	// operation id.
+	Links [][2]domain.Unit
+	// Fallbacks list the units of records that looked a payment up by
+	// provider payment id or operation id (found or not): an operation with
+	// that id, new or changed, may change their items.
+	Fallbacks []Fallback
 }
+
+// Place and Fallback live in domain: the ledger stores them.
+type (
+	Place    = domain.Place
+	Fallback = domain.Fallback
+)
 
 // PaymentRef names a payment for /operations/get-by-payment. A ProjectID
 // of 0 means the record did not say: every project may be asked.
@@ -243,6 +262,8 @@ func Run(in Input, cfg Config) Output {
 		typ     string
 	}
 	orphans := map[orphanKey][]int32{}
+	var fellBack []int32  // records that looked a payment up by another id
+	var linked [][2]int32 // records found so, and their group
 	for i := range recs {
 		r := &recs[i]
 		ti := typeIndex(r.Type)
@@ -252,6 +273,7 @@ func Run(in Input, cfg Config) Output {
 		}
 		if g < 0 && (r.ProviderPaymentID != "" || r.OperationID != 0) {
 			lazyIndexes()
+			fellBack = append(fellBack, int32(i))
 			if oi, ok := byProviderID[r.ProviderPaymentID]; ok && r.ProviderPaymentID != "" {
 				g, by = findGroup(ops[oi].PaymentID, ops[oi].ProjectID), byProvider
 			} else if oi, ok := byOperationID[r.OperationID]; ok && r.OperationID != 0 {
@@ -267,6 +289,9 @@ func Run(in Input, cfg Config) Output {
 			continue
 		}
 		e.recBy[i] = by
+		if by == byProvider || by == byOperation {
+			linked = append(linked, [2]int32{int32(i), g})
+		}
 		e.recNext[i] = groups[g].recHead[ti]
 		groups[g].recHead[ti] = int32(i)
 	}
@@ -291,10 +316,13 @@ func Run(in Input, cfg Config) Output {
 			cmp.Compare(a.project, b.project), strings.Compare(a.typ, b.typ), strings.Compare(a.id, b.id))
 	})
 	out := Output{Items: make([]domain.Item, 0, len(ops)+len(okeys))}
+	out.Places = make([]Place, 0, cap(out.Items))
 	var opBuf, recBuf []int32
+	var keyBuf []byte
 	for _, gi := range order {
 		g := &groups[gi]
-		for _, ti := range byTypeName {
+		owner := domain.PaymentUnit(g.id)
+		for n, ti := range byTypeName {
 			opBuf, recBuf = opBuf[:0], recBuf[:0]
 			for i := g.opHead[ti]; i >= 0; i = e.opNext[i] {
 				opBuf = append(opBuf, i)
@@ -306,11 +334,39 @@ func Run(in Input, cfg Config) Output {
 				continue
 			}
 			payment := &ops[g.latest]
+			from := len(out.Items)
 			out.Items = e.emit(out.Items, g.project, domain.RecordTypes[ti], payment, opBuf, recBuf)
+			keyBuf = append(binary.BigEndian.AppendUint64(append(keyBuf[:0], 'g'), g.firstOp), byte(n))
+			out.Places = appendPlaces(out.Places, keyBuf, owner, len(out.Items)-from)
 		}
 	}
 	for _, k := range okeys {
+		from := len(out.Items)
 		out.Items = e.emit(out.Items, k.project, k.typ, nil, nil, orphans[k])
+		r := &recs[orphans[k][0]]
+		keyBuf = appendEscaped(append(keyBuf[:0], 'o'), r.PaymentID)
+		keyBuf = binary.BigEndian.AppendUint64(keyBuf, uint64(k.project)^1<<63)
+		keyBuf = appendEscaped(appendEscaped(keyBuf, k.typ), k.id)
+		out.Places = appendPlaces(out.Places, keyBuf, r.Unit(), len(out.Items)-from)
+	}
+	for _, i := range fellBack {
+		r := &recs[i]
+		own := r.Unit()
+		if r.ProviderPaymentID != "" {
+			if via := domain.ProviderUnit(r.ProviderPaymentID); via != own {
+				out.Fallbacks = append(out.Fallbacks, Fallback{Via: via, Owner: own})
+			}
+		}
+		if r.OperationID != 0 {
+			if via := domain.OperationUnit(r.OperationID); via != own {
+				out.Fallbacks = append(out.Fallbacks, Fallback{Via: via, Owner: own})
+			}
+		}
+	}
+	for _, l := range linked {
+		if a, b := recs[l[0]].Unit(), domain.PaymentUnit(groups[l[1]].id); a != b {
+			out.Links = append(out.Links, [2]domain.Unit{a, b})
+		}
 	}
 	out.Recheck, out.Reopened = e.recheck, e.reopened
 	slices.SortFunc(out.Recheck, func(a, b PaymentRef) int {
@@ -320,6 +376,28 @@ func Run(in Input, cfg Config) Output {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Type, b.Type))
 	})
 	return out
+}
+
+// appendPlaces adds the places of n items of one (payment, type) or one
+// set of records without a payment: key and the item's number among them.
+func appendPlaces(ps []Place, key []byte, owner domain.Unit, n int) []Place {
+	for k := range n {
+		ps = append(ps, Place{Key: string(binary.BigEndian.AppendUint16(key, uint16(k))), Owner: owner})
+	}
+	return ps
+}
+
+// appendEscaped appends s so that byte-wise order of the result is the
+// order of strings, whatever follows: 0x00 as 0x00 0xff, then 0x00 0x01.
+func appendEscaped(b []byte, s string) []byte {
+	for i := range len(s) {
+		if s[i] == 0 {
+			b = append(b, 0, 0xff)
+		} else {
+			b = append(b, s[i])
+		}
+	}
+	return append(b, 0, 1)
 }
 
 // groupOf finds or adds the group of (id, project).
@@ -471,8 +549,13 @@ func (e *engine) judgeTime(it *domain.Item, method, typ string, since time.Time,
 	if since.IsZero() {
 		age = 0
 	}
-	if askProvider && age > lim.Base && it.PaymentID != "" {
-		e.recheck = append(e.recheck, PaymentRef{ProjectID: it.ProjectID, PaymentID: it.PaymentID, Method: method, Type: typ})
+	if askProvider && it.PaymentID != "" {
+		if !since.IsZero() {
+			it.AskAt, it.AskMethod = since.Add(lim.Base), method
+		}
+		if age > lim.Base {
+			e.recheck = append(e.recheck, PaymentRef{ProjectID: it.ProjectID, PaymentID: it.PaymentID, Method: method, Type: typ})
+		}
 	}
 	b := make([]byte, 0, len(what)+120)
 	b = append(b, what...)
@@ -480,6 +563,9 @@ func (e *engine) judgeTime(it *domain.Item, method, typ string, since time.Time,
 	b = appendStamp(b, since)
 	if age <= lim.Limit {
 		it.Result = domain.ResultPending
+		if !since.IsZero() {
+			it.Due = since.Add(lim.Limit)
+		}
 		b = append(b, ", within the "...)
 	} else {
 		it.Result = late
@@ -713,4 +799,16 @@ func limitText(d time.Duration) string {
 		return d.String()
 	}
 	return string(b)
+}
+
+// FormsGroup returns a test of whether the engine matches records with an
+// operation's payment because of that operation: whether it stands for a
+// record type (Run leaves the others out of every item).
+func FormsGroup(v *domain.Vocabulary) func(op *domain.Operation) bool {
+	if v == nil {
+		v = domain.Builtin
+	}
+	e := &engine{vocab: v}
+	e.initMemos()
+	return func(op *domain.Operation) bool { return typeIndex(e.recordType(op, e.metaOf(op))) >= 0 }
 }

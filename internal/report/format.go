@@ -158,7 +158,11 @@ func (r *Report) openCount() string {
 // lead is the sentence under the heading.
 func (r *Report) lead() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Made %s (%s). ", r.when(r.Now, "—"), r.Location)
+	fmt.Fprintf(&b, "Made %s (%s)", r.when(r.Now, "—"), r.Location)
+	if r.Basis != "" {
+		b.WriteString(", " + r.Basis)
+	}
+	b.WriteString(". ")
 	if len(r.Open) == 0 {
 		b.WriteString("No open exceptions")
 	} else {

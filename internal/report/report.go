@@ -43,6 +43,9 @@ type Input struct {
 	// Unknown are the types and statuses of stored operations that
 	// reconciled's vocabulary (with the config's meanings) does not know.
 	Unknown []domain.WordCount
+	// Basis says which stored reconciliation Items are, and what it does
+	// not show yet ("from the reconciliation of …"); "" says nothing.
+	Basis string
 }
 
 // SyncState is what the report shows of one project's sync. The report
@@ -187,6 +190,7 @@ type Report struct {
 	End      time.Time // the next midnight (23 or 25 hours later on a DST change)
 	Location *time.Location
 	Now      time.Time
+	Basis    string // Input.Basis
 
 	Items    int // items in the reconciliation
 	DayItems int // of them, created on the report's day
@@ -252,7 +256,7 @@ func Build(in Input) *Report {
 	d := day.In(loc)
 	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 	end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
-	r := &Report{Date: start, End: end, Location: loc, Now: now, Items: len(in.Items)}
+	r := &Report{Date: start, End: end, Location: loc, Now: now, Items: len(in.Items), Basis: in.Basis}
 
 	type key struct{ code, currency string }
 	byCode := map[key]*CodeRow{}

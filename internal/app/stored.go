@@ -1,0 +1,271 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"time"
+
+	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
+	"reconciled/internal/reconcile"
+)
+
+// The stored reconciliation (internal/ledger's result.go draws it). A
+// reconcile brings it up to date: it recomputes the payments marked
+// changed since and those whose deadline has passed (incremental), or
+// everything — the first time, when the verdict settings changed since
+// (tolerance, status map, limits, the words' meanings), when --full asks,
+// or when so much changed that one pass over everything is cheaper.
+// Export, report, status and the daemon's jobs read the stored items; an
+// export or report of a result that is behind the data says so.
+
+// incrementalLimit is the number of units past which an incremental run
+// gives way to a full one: reading each unit's data by its keys costs
+// more than one pass over everything long before every payment changed.
+const incrementalLimit = 200_000
+
+// verdictKey fingerprints the settings the verdicts depend on: a stored
+// result computed with other settings is recomputed whole.
+func verdictKey(c reconcile.Config, limits []reconcile.Limit, base reconcile.Limit) string {
+	v := c.Vocabulary
+	if v == nil {
+		v = domain.Builtin
+	}
+	s := fmt.Sprintf("tolerance %d\nstatus map %v\nlimits %v %v\nvocabulary %+v\n", c.AmountTolerance, c.StatusMap, base, limits, *v)
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:12])
+}
+
+// Refreshed is what one refresh of the stored result did.
+type Refreshed struct {
+	Full bool // everything was recomputed
+	// Units is how many units (payment ids, mostly) were recomputed;
+	// Changed of them were marked changed, Due had a deadline passed.
+	Units, Changed, Due int
+	Items               int // items the recomputation made
+	State               ledger.ResultState
+	Reopened            []domain.Resolution // found re-opened by this run (the data changed since)
+}
+
+// refresh brings the stored result up to date at the time at (full: all
+// of it recomputed) and stores it with the re-openings it found, each in
+// the audit trail once, in one transaction.
+func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string) (Refreshed, error) {
+	cfg := a.engine
+	cfg.Now = at
+	key := a.verdictKey
+	var r Refreshed
+	if !full {
+		g, err := a.Ledger.Gather(at, nil, reconcile.FormsGroup(cfg.Vocabulary), incrementalLimit)
+		if err != nil {
+			return r, err
+		}
+		if !g.NoResult && !g.TooMany && g.ConfigSeen == key {
+			r = Refreshed{Units: len(g.Units), Changed: g.Changed, Due: g.Due}
+			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, At: at, Config: key}
+			if len(g.Units) > 0 {
+				res, err := a.Ledger.Resolutions()
+				if err != nil {
+					return r, err
+				}
+				in := reconcile.Input{Operations: g.Ops, Records: inputRecords(g.Records), Resolutions: res}
+				out := reconcile.Run(in, cfg)
+				w.Items, w.Places, w.Links, w.Fallbacks = out.Items, out.Places, out.Links, out.Fallbacks
+				w.Ops, w.Records = in.Operations, in.Records
+				r.Items = len(out.Items)
+				r.Reopened, w.Reopened, w.Events = reopenings(out.Reopened, at, user)
+			}
+			r.State, err = a.Ledger.WriteResult(w)
+			return r, err
+		}
+	}
+	seq, err := a.Ledger.MarkAll()
+	if err != nil {
+		return r, err
+	}
+	in, err := LoadInput(ctx, a.Ledger)
+	if err != nil {
+		return r, err
+	}
+	out := reconcile.Run(in, cfg)
+	w := ledger.ResultWrite{Full: true, Items: out.Items, Places: out.Places, Ops: in.Operations, Records: in.Records,
+		Links: out.Links, Fallbacks: out.Fallbacks, Seq: seq, At: at, Config: key}
+	r = Refreshed{Full: true, Items: len(out.Items)}
+	r.Reopened, w.Reopened, w.Events = reopenings(out.Reopened, at, user)
+	r.State, err = a.Ledger.WriteResult(w)
+	r.Units = r.State.Recomputed
+	return r, err
+}
+
+// reopenings are the resolutions out found re-opened that no run
+// reported yet, stamped at, and their audit events.
+func reopenings(found []domain.Resolution, at time.Time, user string) ([]domain.Resolution, []domain.Resolution, []domain.AuditEvent) {
+	var rs []domain.Resolution
+	var events []domain.AuditEvent
+	for _, r := range found {
+		if !r.ReopenedAt.IsZero() {
+			continue // reported already
+		}
+		r.ReopenedAt = at
+		rs = append(rs, r)
+		events = append(events, domain.AuditEvent{At: r.ReopenedAt, User: user, Action: domain.AuditReopen,
+			ProjectID: r.ProjectID, ID: r.ID, Type: r.Type, Part: r.Part, Code: r.Code, Reason: r.Reason, Detail: "the data changed since it was resolved"})
+	}
+	return rs, rs, events
+}
+
+// inputRecords are stored records as the engine reads them: a record
+// without a time counts from its import.
+func inputRecords(srs []ledger.StoredRecord) []domain.Record {
+	out := make([]domain.Record, len(srs))
+	for i := range srs {
+		out[i] = srs[i].Record
+		if out[i].CreatedAt.IsZero() {
+			out[i].CreatedAt = srs[i].FirstSeen
+		}
+	}
+	return out
+}
+
+// Stored says which stored reconciliation a reader gets, and how far it
+// is behind the data.
+type Stored struct {
+	State  ledger.ResultState
+	Behind ledger.Behind
+	None   bool // no result stored: the items were computed for this reader, not saved
+}
+
+// Note says it in a line for a person: which reconciliation, and what is
+// not in it.
+func (s Stored) Note(loc *time.Location) string {
+	if s.None {
+		return "no reconciliation is stored yet: computed now from what is stored, not saved (run reconcile to store one)"
+	}
+	n := "from the reconciliation of " + s.State.At.In(loc).Format("2006-01-02 15:04:05 MST")
+	if b := s.Behind; b.Changed+b.Due > 0 {
+		n += fmt.Sprintf("; since then %d payments changed and %d deadlines passed, which it does not show: run reconcile first", b.Changed, b.Due)
+	}
+	return n
+}
+
+// stored reads the stored result's state and how far it is behind.
+func (a *App) stored() (Stored, error) {
+	st, ok, err := a.Ledger.Result()
+	if err != nil || !ok {
+		return Stored{None: true}, err
+	}
+	s := Stored{State: st}
+	s.Behind, err = a.Ledger.Behind(a.Now())
+	if err == nil && st.Config != a.verdictKey {
+		s.Behind.Changed = max(s.Behind.Changed, 1) // other settings: all of it
+	}
+	return s, err
+}
+
+// eachItem streams the stored items to fn, or, with none stored, the
+// items of a run on what is stored (not saved).
+func (a *App) eachItem(ctx context.Context) (func(fn func(*domain.Item) error) error, Stored, error) {
+	s, err := a.stored()
+	if err != nil {
+		return nil, s, err
+	}
+	if !s.None {
+		return a.Ledger.ForEachItem, s, nil
+	}
+	out, err := a.Reconcile(ctx)
+	if err != nil {
+		return nil, s, err
+	}
+	return func(fn func(*domain.Item) error) error {
+		for i := range out.Items {
+			if err := fn(&out.Items[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, s, nil
+}
+
+// Items returns every stored item (or, with none stored, a run's), in
+// the engine's order, each its own copy.
+func (a *App) Items(ctx context.Context) ([]domain.Item, Stored, error) {
+	each, s, err := a.eachItem(ctx)
+	if err != nil {
+		return nil, s, err
+	}
+	var out []domain.Item
+	err = each(func(it *domain.Item) error {
+		c := *it
+		if it.Merchant != nil {
+			m := *it.Merchant
+			c.Merchant = &m
+		}
+		if it.Provider != nil {
+			p := *it.Provider
+			c.Provider = &p
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, s, err
+}
+
+// asks are the payments the stored items want re-checked at now, in the
+// engine's order, once each.
+func (a *App) asks(now time.Time) ([]reconcile.PaymentRef, error) {
+	items, err := a.Ledger.Asks(now)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]reconcile.PaymentRef, len(items))
+	for i, it := range items {
+		refs[i] = reconcile.PaymentRef{ProjectID: it.ProjectID, PaymentID: it.PaymentID, Method: it.AskMethod, Type: it.Type}
+	}
+	slices.SortFunc(refs, func(a, b reconcile.PaymentRef) int {
+		return cmp.Or(cmp.Compare(a.PaymentID, b.PaymentID), cmp.Compare(a.ProjectID, b.ProjectID), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Method, b.Method))
+	})
+	return slices.Compact(refs), nil
+}
+
+// itemsOf returns the items of the units us as a run over everything at
+// now would make them, reading only what they rest on (and what changed
+// since the stored result); with no units, or no result stored, from a
+// run over everything. Nothing is saved.
+func (a *App) itemsOf(ctx context.Context, us []domain.Unit, now time.Time) ([]domain.Item, error) {
+	cfg := a.engine
+	cfg.Now = now
+	var g ledger.Gathered
+	var err error
+	if us != nil {
+		if g, err = a.Ledger.Gather(now, us, reconcile.FormsGroup(cfg.Vocabulary), incrementalLimit); err != nil {
+			return nil, err
+		}
+	}
+	var in reconcile.Input
+	if us == nil || g.NoResult || g.TooMany {
+		if in, err = LoadInput(ctx, a.Ledger); err != nil {
+			return nil, err
+		}
+	} else {
+		if in.Resolutions, err = a.Ledger.Resolutions(); err != nil {
+			return nil, err
+		}
+		in.Operations, in.Records = g.Ops, inputRecords(g.Records)
+	}
+	return reconcile.Run(in, cfg).Items, nil
+}
+
+// keepCurrent brings a stored result up to date after a resolution
+// changed (resolve, unresolve: the user means to see it), as a reconcile
+// would; with none stored, the next reconcile makes one.
+func (a *App) keepCurrent(ctx context.Context, user string) error {
+	if _, ok, err := a.Ledger.Result(); err != nil || !ok {
+		return err
+	}
+	_, err := a.refresh(ctx, false, a.Now().UTC(), user)
+	return err
+}

@@ -1,0 +1,1018 @@
+package ledger
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"reconciled/internal/domain"
+)
+
+// The stored reconciliation. A reconcile writes its items here, and
+// export, report, status and the daemon read them instead of running the
+// engine again; the next reconcile recomputes only the units (payment ids,
+// domain.Unit) that changed since, or whose deadline passed:
+//
+//	result/                  made by the first reconcile
+//	├── "state"              → ResultState as JSON: when, of which verdict settings, counts and amounts
+//	├── items/               place key (domain.Place) → item (appendItem), in the engine's order
+//	├── units/               unit → its item keys, its operation ids, the units it is linked with
+//	├── due/                 time (8) | place key → unit: when a pending item turns late
+//	├── ask/                 time (8) | place key → project (8) | type | method | payment id: when its re-checks start
+//	└── fallback/            len (2) | via unit | owner unit → ∅: records that looked a payment up by another id
+//	dirty/                   unit → sequence (8) | operation ids (uvarints): changed since the result
+//	meta/"mark changes"      → 1 from the first reconcile on: writers mark what they change in dirty/
+//
+// Writers (UpsertPage, ImportRecords, SaveResolutions, DeleteResolutions)
+// mark the units they change in the same transaction, each mark stamped
+// with the dirty bucket's next sequence number. A reconcile notes that
+// sequence when it starts reading, and on writing deletes only the marks
+// it consumed that are not newer: a change that lands while it computes
+// stays marked for the next run. Before the first reconcile nothing is
+// marked (the first one is a full recompute anyway): a first sync of a
+// million operations writes no marks.
+//
+// Which units an incremental run reads (Gather) is closed under what the
+// engine looks at: every operation of a payment id (the unit's operation
+// ids as last stored, plus the marked ones), every record of the unit
+// (the records bucket is keyed by unit), every operation a record of the
+// closure may fall back to by provider payment id or operation id (and
+// every other operation with that provider id, which may take it), the
+// records that fell back to an id an operation of the closure carries
+// (fallback/), and the units linked with one in the closure at the last
+// run (units/: a record found elsewhere). The engine run on that subset
+// gives, for those units, the items a run over everything gives: the
+// property test of internal/app checks it byte for byte.
+
+var (
+	bucketResult   = []byte("result")
+	bucketDirty    = []byte("dirty")
+	resultItems    = []byte("items")
+	resultUnits    = []byte("units")
+	resultDue      = []byte("due")
+	resultAsk      = []byte("ask")
+	resultFallback = []byte("fallback")
+	keyState       = []byte("state")
+	keyMarking     = []byte("mark changes")
+)
+
+// ResultState describes the stored reconciliation.
+type ResultState struct {
+	At     time.Time `json:"at"`     // when it was computed (the engine's clock)
+	Config string    `json:"config"` // the verdict settings it was computed with (a fingerprint)
+	Full   time.Time `json:"full"`   // the last full recompute
+	// Recomputed is how many units the last run recomputed (every one for
+	// a full recompute).
+	Recomputed int `json:"recomputed"`
+	// Items, Counts and Amounts are those of every stored item: items per
+	// result, and amounts per result and currency (ECommPay's amount where
+	// there is one, else the merchant's).
+	Items   int                         `json:"items"`
+	Counts  map[string]int              `json:"counts"`
+	Amounts map[string]map[string]int64 `json:"amounts"`
+	// PerCurrency counts the items of each result and currency: an
+	// amount is listed while an item has it, even when it sums to zero.
+	PerCurrency map[string]map[string]int `json:"per_currency"`
+}
+
+// ErrNoResult means no reconciliation is stored yet.
+var ErrNoResult = errors.New("no reconciliation stored yet")
+
+// Result reads the stored result's state; false when there is none.
+func (l *Ledger) Result() (ResultState, bool, error) {
+	var st ResultState
+	var ok bool
+	err := l.view(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketResult)
+		if b == nil {
+			return nil
+		}
+		v := b.Get(keyState)
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return decodeEntry(bucketResult, keyState, v, &st)
+	})
+	return st, ok, err
+}
+
+// Behind says how far the stored result is behind the data: the units
+// changed since, and those whose deadline has passed by now.
+type Behind struct {
+	Changed, Due int
+}
+
+// Behind counts what the next reconcile would recompute first.
+func (l *Ledger) Behind(now time.Time) (Behind, error) {
+	var b Behind
+	err := l.view(func(tx *bolt.Tx) error {
+		r := root(tx)
+		if d := r.Bucket(bucketDirty); d != nil {
+			b.Changed = d.Stats().KeyN
+		}
+		if res := r.Bucket(bucketResult); res != nil {
+			if due := res.Bucket(resultDue); due != nil {
+				c := due.Cursor()
+				for k, _ := c.First(); k != nil && len(k) >= 8 && timeOfKey(k) < now.UnixNano(); k, _ = c.Next() {
+					b.Due++
+				}
+			}
+		}
+		return nil
+	})
+	return b, err
+}
+
+// ForEachItem calls fn with every stored item in the engine's order. The
+// item (and its Merchant and Provider, which hold only what exports and
+// reports show: amounts, statuses, the operation's id and type) is reused:
+// fn must copy what it keeps.
+func (l *Ledger) ForEachItem(fn func(it *domain.Item) error) error {
+	return l.view(func(tx *bolt.Tx) error {
+		res := root(tx).Bucket(bucketResult)
+		if res == nil || res.Get(keyState) == nil {
+			return ErrNoResult
+		}
+		var it domain.Item
+		var rec domain.Record
+		var op domain.Operation
+		return res.Bucket(resultItems).ForEach(func(k, v []byte) error {
+			if err := decodeItem(v, &it, &rec, &op); err != nil {
+				return corrupt("the stored reconciliation's item %x does not decode", k)
+			}
+			return fn(&it)
+		})
+	})
+}
+
+// ItemsOf returns the stored items owned by the given units.
+func (l *Ledger) ItemsOf(units []domain.Unit) ([]domain.Item, error) {
+	var out []domain.Item
+	err := l.view(func(tx *bolt.Tx) error {
+		res := root(tx).Bucket(bucketResult)
+		if res == nil || res.Get(keyState) == nil {
+			return ErrNoResult
+		}
+		items, ub := res.Bucket(resultItems), res.Bucket(resultUnits)
+		var keys []string
+		for _, u := range units {
+			e, err := decodeUnit(ub.Get([]byte(u)))
+			if err != nil {
+				return corrupt("the stored reconciliation's unit %q does not decode", u)
+			}
+			keys = append(keys, e.items...)
+		}
+		slices.Sort(keys)
+		keys = slices.Compact(keys)
+		for _, k := range keys {
+			var it domain.Item
+			rec, op := new(domain.Record), new(domain.Operation)
+			if v := items.Get([]byte(k)); v == nil || decodeItem(v, &it, rec, op) != nil {
+				return corrupt("the stored reconciliation's item %x is missing or does not decode", k)
+			}
+			out = append(out, it)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Asks returns the payments the stored items want re-checked by now (past
+// the base time of their method's limit), in no particular order.
+func (l *Ledger) Asks(now time.Time) ([]domain.Item, error) {
+	var out []domain.Item
+	err := l.view(func(tx *bolt.Tx) error {
+		res := root(tx).Bucket(bucketResult)
+		if res == nil || res.Bucket(resultAsk) == nil {
+			return nil
+		}
+		c := res.Bucket(resultAsk).Cursor()
+		for k, v := c.First(); k != nil && len(k) >= 8 && timeOfKey(k) < now.UnixNano(); k, v = c.Next() {
+			r := reader{b: v}
+			if len(v) < 8 {
+				return corrupt("the stored reconciliation's re-check entry %x is too short", k)
+			}
+			it := domain.Item{ProjectID: int64(beUint64(v))}
+			r.b = v[8:]
+			it.Type, it.AskMethod, it.PaymentID = r.word(), r.word(), r.string()
+			if r.err != nil {
+				return corrupt("the stored reconciliation's re-check entry %x does not decode", k)
+			}
+			out = append(out, it)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MarkAll starts marking changes, and returns the sequence a full
+// recompute that reads the data after it consumes marks up to.
+func (l *Ledger) MarkAll() (uint64, error) {
+	var seq uint64
+	err := l.update(func(tx *bolt.Tx) error {
+		r := root(tx)
+		if err := r.Bucket(bucketMeta).Put(keyMarking, []byte{1}); err != nil {
+			return err
+		}
+		seq = r.Bucket(bucketDirty).Sequence()
+		return nil
+	})
+	return seq, err
+}
+
+// Gathered is the data of the units an incremental reconcile recomputes.
+type Gathered struct {
+	Units      []domain.Unit // every unit of the closure, sorted
+	Ops        []domain.Operation
+	Records    []StoredRecord
+	Seq        uint64 // the marks it covers are those at or below Seq
+	Changed    int    // units marked changed
+	Due        int    // units whose deadline passed
+	TooMany    bool   // the closure passed the limit: recompute everything instead
+	NoResult   bool   // there is no stored result, or none of these settings
+	ConfigSeen string // the settings the stored result was computed with
+}
+
+// Gather reads what an incremental reconcile at now needs: the marked
+// units, those with a deadline passed by now, and extra, closed under what
+// the engine looks at (see the top of this file). groups says whether an
+// operation makes a payment the engine matches records with (a type that
+// stands for a record type). It stops at limit units (TooMany).
+func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.Operation) bool, limit int) (Gathered, error) {
+	var g Gathered
+	err := l.view(func(tx *bolt.Tx) error {
+		r := root(tx)
+		res := r.Bucket(bucketResult)
+		if res == nil || res.Get(keyState) == nil {
+			g.NoResult = true
+			return nil
+		}
+		var st ResultState
+		if err := decodeEntry(bucketResult, keyState, res.Get(keyState), &st); err != nil {
+			return err
+		}
+		g.ConfigSeen = st.Config
+		dirty := r.Bucket(bucketDirty)
+		g.Seq = dirty.Sequence()
+		c := &closure{tx: tx, ops: r.Bucket(bucketOps), recs: r.Bucket(bucketRecords), units: res.Bucket(resultUnits),
+			fallback: res.Bucket(resultFallback), idxProvider: r.Bucket(bucketIdxProvider),
+			seen: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
+		err := dirty.ForEach(func(k, v []byte) error {
+			if len(v) < 8 {
+				return corrupt("the dirty mark of %q is too short", k)
+			}
+			u := domain.Unit(k)
+			rd := reader{b: v[8:]}
+			for len(rd.b) > 0 && rd.err == nil {
+				c.extraOps[u] = append(c.extraOps[u], rd.uvarint())
+			}
+			if rd.err != nil {
+				return corrupt("the dirty mark of %q does not decode", k)
+			}
+			g.Changed++
+			c.add(u)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		dc := res.Bucket(resultDue).Cursor()
+		for k, v := dc.First(); k != nil && len(k) >= 8 && timeOfKey(k) < now.UnixNano(); k, v = dc.Next() {
+			if !c.seen[domain.Unit(v)] {
+				g.Due++
+			}
+			c.add(domain.Unit(v))
+		}
+		for _, u := range extra {
+			c.add(u)
+		}
+		for len(c.queue) > 0 {
+			if len(c.seen) > limit {
+				g.TooMany = true
+				return nil
+			}
+			u := c.queue[0]
+			c.queue = c.queue[1:]
+			if err := c.visit(u); err != nil {
+				return err
+			}
+		}
+		g.Units = make([]domain.Unit, 0, len(c.seen))
+		for u := range c.seen {
+			g.Units = append(g.Units, u)
+		}
+		slices.Sort(g.Units)
+		g.Ops, g.Records = c.opList, c.recList
+		return nil
+	})
+	return g, err
+}
+
+// closure is Gather's walk.
+type closure struct {
+	tx                                      *bolt.Tx
+	ops, recs, units, fallback, idxProvider *bolt.Bucket
+	seen                                    map[domain.Unit]bool
+	opSeen                                  map[uint64]int
+	extraOps                                map[domain.Unit][]uint64
+	queue                                   []domain.Unit
+	opList                                  []domain.Operation
+	recList                                 []StoredRecord
+	groups                                  func(*domain.Operation) bool
+	providerSeen                            map[string]bool
+}
+
+func (c *closure) add(u domain.Unit) {
+	if u == "" || c.seen[u] {
+		return
+	}
+	c.seen[u] = true
+	c.queue = append(c.queue, u)
+}
+
+func (c *closure) visit(u domain.Unit) error {
+	e, err := decodeUnit(c.units.Get([]byte(u)))
+	if err != nil {
+		return corrupt("the stored reconciliation's unit %q does not decode", u)
+	}
+	for _, l := range e.links {
+		c.add(l)
+	}
+	var mine []*domain.Operation // this unit's operations
+	for _, id := range append(e.ops, c.extraOps[u]...) {
+		op, err := c.op(id)
+		if err != nil || op == nil {
+			return err
+		}
+		if domain.PaymentUnit(op.PaymentID) != u {
+			c.add(domain.PaymentUnit(op.PaymentID))
+			continue
+		}
+		mine = append(mine, op)
+	}
+	// The records of this unit.
+	if len(u) == 0 {
+		return nil
+	}
+	prefix := recordPrefix(u)
+	cur := c.recs.Cursor()
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix) && isTypeByte(k[len(prefix)]); k, v = cur.Next() {
+		source, err := sourceOf(k)
+		if err != nil {
+			return corruptRecord(k)
+		}
+		var sr StoredRecord
+		if err := decodeStoredRecord(v, source, &sr); err != nil {
+			return corruptRecord(k)
+		}
+		c.recList = append(c.recList, sr)
+		if err := c.mayFallBack(&sr.Record, mine); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// op reads an operation of the closure once, and follows what it carries:
+// the records that name it by provider payment id or operation id, and
+// those that fell back to either at the last run.
+func (c *closure) op(id uint64) (*domain.Operation, error) {
+	if i, ok := c.opSeen[id]; ok {
+		return &c.opList[i], nil
+	}
+	v := c.ops.Get(be64(nil, id))
+	if v == nil {
+		return nil, nil // a mark of an operation not stored: nothing to read
+	}
+	var rec Record
+	if err := decodeRecord(v, id, &rec); err != nil {
+		return nil, corruptOp(id)
+	}
+	c.opSeen[id] = len(c.opList)
+	c.opList = append(c.opList, rec.Operation)
+	op := &c.opList[len(c.opList)-1]
+	c.add(domain.PaymentUnit(op.PaymentID))
+	vias := []domain.Unit{domain.OperationUnit(id)}
+	if op.ProviderPaymentID != "" {
+		vias = append(vias, domain.ProviderUnit(op.ProviderPaymentID))
+	}
+	for _, via := range vias {
+		c.add(via)
+		if err := c.fallbacksOf(via); err != nil {
+			return nil, err
+		}
+	}
+	// The other operations with its provider id, which may take the
+	// records that fall back to it (the lowest id does), are read when
+	// such a record is: mayFallBack.
+	return op, nil
+}
+
+// fallbacksOf adds the units whose records fell back to via last time.
+func (c *closure) fallbacksOf(via domain.Unit) error {
+	p := binary.BigEndian.AppendUint16(nil, uint16(len(via)))
+	p = append(p, via...)
+	cur := c.fallback.Cursor()
+	for k, _ := cur.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = cur.Next() {
+		c.add(domain.Unit(k[len(p):]))
+	}
+	return nil
+}
+
+// mayFallBack follows the ids a record may find its payment by when its
+// payment id finds none: the operations with its provider payment id, the
+// operation of its operation id.
+func (c *closure) mayFallBack(r *domain.Record, mine []*domain.Operation) error {
+	if r.PaymentID != "" {
+		for _, op := range mine {
+			if (r.ProjectID == 0 || op.ProjectID == r.ProjectID) && c.groups(op) {
+				return nil // it finds its payment by payment id
+			}
+		}
+	}
+	if r.ProviderPaymentID != "" {
+		if err := c.provider(r.ProviderPaymentID); err != nil {
+			return err
+		}
+	}
+	if r.OperationID != 0 {
+		if _, err := c.op(r.OperationID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// provider reads every operation with a provider payment id, once (the
+// index is by hour: one seek per hour of data).
+func (c *closure) provider(id string) error {
+	if c.providerSeen == nil {
+		c.providerSeen = map[string]bool{}
+	}
+	if c.providerSeen[id] {
+		return nil
+	}
+	c.providerSeen[id] = true
+	suffix := providerSuffix(nil, id, 0)
+	prefix := suffix[:len(suffix)-8]
+	cur := c.idxProvider.Cursor()
+	probe := make([]byte, 4, 4+len(prefix))
+	var ids []uint64
+	for k, _ := cur.First(); k != nil; {
+		if len(k) < 12 {
+			return corrupt("the %s index has an entry %x too short for an hour and an operation", bucketIdxProvider, k)
+		}
+		d := binary.BigEndian.Uint32(k)
+		probe = append(binary.BigEndian.AppendUint32(probe[:0], d), prefix...)
+		for k, _ = cur.Seek(probe); k != nil && bytes.HasPrefix(k, probe) && len(k) == len(probe)+8; k, _ = cur.Next() {
+			ids = append(ids, beUint64(k[len(k)-8:]))
+		}
+		if d == ^uint32(0) {
+			break
+		}
+		k, _ = cur.Seek(binary.BigEndian.AppendUint32(nil, d+1))
+	}
+	for _, oid := range ids {
+		if _, err := c.op(oid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordPrefix is the records bucket's prefix of a unit's records.
+func recordPrefix(u domain.Unit) []byte {
+	b := []byte{u[0]}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(u)-1))
+	return append(b, u[1:]...)
+}
+
+// ResultWrite is what one reconcile stores.
+type ResultWrite struct {
+	// Full replaces the whole result; else the items, indexes and marks of
+	// Units are replaced.
+	Full  bool
+	Units []domain.Unit
+	// Items and Places are the engine's output for them; Ops the
+	// operations it read (every unit's operation ids are kept).
+	Items     []domain.Item
+	Places    []domain.Place
+	Ops       []domain.Operation
+	Records   []domain.Record
+	Links     [][2]domain.Unit
+	Fallbacks []domain.Fallback
+	Seq       uint64 // marks of Units (of all units, when Full) at or below it are consumed
+	At        time.Time
+	Config    string
+	// Reopened are the resolutions it found re-opened, and Events their
+	// audit events: stored with it, in the same transaction, or not at all.
+	Reopened []domain.Resolution
+	Events   []domain.AuditEvent
+}
+
+// unitEntry is a unit's value in result/units.
+type unitEntry struct {
+	items []string
+	ops   []uint64
+	links []domain.Unit
+	vias  []domain.Unit // what its records fell back to: its fallback/ entries
+}
+
+func (e *unitEntry) empty() bool { return len(e.items)+len(e.ops)+len(e.links)+len(e.vias) == 0 }
+
+func appendUnit(b []byte, e *unitEntry) []byte {
+	b = binary.AppendUvarint(b, uint64(len(e.items)))
+	for _, k := range e.items {
+		b = appendString(b, k)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.ops)))
+	for _, id := range e.ops {
+		b = binary.AppendUvarint(b, id)
+	}
+	for _, us := range [][]domain.Unit{e.links, e.vias} {
+		b = binary.AppendUvarint(b, uint64(len(us)))
+		for _, u := range us {
+			b = appendString(b, string(u))
+		}
+	}
+	return b
+}
+
+func decodeUnit(v []byte) (unitEntry, error) {
+	var e unitEntry
+	if v == nil {
+		return e, nil
+	}
+	r := reader{b: v}
+	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+		e.items = append(e.items, r.string())
+	}
+	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+		e.ops = append(e.ops, r.uvarint())
+	}
+	for _, us := range []*[]domain.Unit{&e.links, &e.vias} {
+		for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+			*us = append(*us, domain.Unit(r.string()))
+		}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = errCorrupt
+	}
+	return e, r.err
+}
+
+// WriteResult stores one reconcile's result in one transaction: all of it
+// or, on an error (or a kill), none, the previous result intact.
+func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
+	var st ResultState
+	err := l.update(func(tx *bolt.Tx) error {
+		r := root(tx)
+		if err := r.Bucket(bucketMeta).Put(keyMarking, []byte{1}); err != nil {
+			return err
+		}
+		res := r.Bucket(bucketResult)
+		if res != nil && res.Get(keyState) != nil && !w.Full {
+			if err := decodeEntry(bucketResult, keyState, res.Get(keyState), &st); err != nil {
+				return err
+			}
+		} else {
+			w.Full = true
+			st = ResultState{Full: w.At}
+		}
+		if w.Full {
+			if res != nil {
+				if err := r.DeleteBucket(bucketResult); err != nil {
+					return err
+				}
+			}
+			var err error
+			if res, err = r.CreateBucket(bucketResult); err != nil {
+				return err
+			}
+			for _, name := range [][]byte{resultItems, resultUnits, resultDue, resultAsk, resultFallback} {
+				if _, err := res.CreateBucket(name); err != nil {
+					return err
+				}
+			}
+			st.Counts, st.Amounts, st.PerCurrency, st.Items = nil, nil, nil, 0
+		}
+		if st.Counts == nil {
+			st.Counts = map[string]int{}
+		}
+		if st.Amounts == nil {
+			st.Amounts = map[string]map[string]int64{}
+		}
+		if st.PerCurrency == nil {
+			st.PerCurrency = map[string]map[string]int{}
+		}
+		s := &resultWriter{res: res, items: res.Bucket(resultItems), units: res.Bucket(resultUnits), due: res.Bucket(resultDue),
+			ask: res.Bucket(resultAsk), fallback: res.Bucket(resultFallback), st: &st}
+		if !w.Full {
+			for _, u := range w.Units {
+				if err := s.drop(u); err != nil {
+					return err
+				}
+			}
+		}
+		if err := s.put(&w); err != nil {
+			return err
+		}
+		if err := consumeMarks(r.Bucket(bucketDirty), w); err != nil {
+			return err
+		}
+		st.At, st.Config, st.Recomputed = w.At, w.Config, len(w.Units)
+		if w.Full {
+			st.Full = w.At
+			st.Recomputed = s.unitsPut
+		}
+		for k, n := range st.Counts {
+			if n <= 0 {
+				delete(st.Counts, k)
+				delete(st.Amounts, k)
+				delete(st.PerCurrency, k)
+			}
+		}
+		v, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		if err := res.Put(keyState, v); err != nil {
+			return err
+		}
+		return saveReopened(tx, w.Reopened, w.Events)
+	})
+	if err != nil {
+		return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
+	}
+	return st, nil
+}
+
+// consumeMarks deletes the marks a write covered.
+func consumeMarks(dirty *bolt.Bucket, w ResultWrite) error {
+	covered := func(v []byte) bool { return len(v) >= 8 && beUint64(v) <= w.Seq }
+	if w.Full {
+		var gone [][]byte
+		err := dirty.ForEach(func(k, v []byte) error {
+			if covered(v) {
+				gone = append(gone, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if err := dirty.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, u := range w.Units {
+		if v := dirty.Get([]byte(u)); v != nil && covered(v) {
+			if err := dirty.Delete([]byte(u)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type resultWriter struct {
+	res, items, units, due, ask, fallback *bolt.Bucket
+	st                                    *ResultState
+	unitsPut                              int
+}
+
+// drop deletes a unit's items and what indexes them, and its entry.
+func (s *resultWriter) drop(u domain.Unit) error {
+	v := s.units.Get([]byte(u))
+	if v == nil {
+		return nil
+	}
+	e, err := decodeUnit(v)
+	if err != nil {
+		return corrupt("the stored reconciliation's unit %q does not decode", u)
+	}
+	var it domain.Item
+	var rec domain.Record
+	var op domain.Operation
+	for _, k := range e.items {
+		old := s.items.Get([]byte(k))
+		if old == nil {
+			continue // a place another unit's item took over already
+		}
+		if err := decodeItem(old, &it, &rec, &op); err != nil {
+			return corrupt("the stored reconciliation's item %x does not decode", k)
+		}
+		s.count(&it, -1)
+		if !it.Due.IsZero() {
+			if err := s.due.Delete(timeKey(it.Due, k)); err != nil {
+				return err
+			}
+		}
+		if !it.AskAt.IsZero() {
+			if err := s.ask.Delete(timeKey(it.AskAt, k)); err != nil {
+				return err
+			}
+		}
+		if err := s.items.Delete([]byte(k)); err != nil {
+			return err
+		}
+	}
+	for _, via := range e.vias {
+		if err := s.fallback.Delete(fallbackKey(via, u)); err != nil {
+			return err
+		}
+	}
+	return s.units.Delete([]byte(u))
+}
+
+func (s *resultWriter) count(it *domain.Item, d int) {
+	s.st.Items += d
+	s.st.Counts[it.Result] += d
+	var m domain.Money
+	switch {
+	case it.Provider != nil:
+		m = it.Provider.SumInitial
+	case it.Merchant != nil:
+		m = it.Merchant.Amount
+	}
+	a, n := s.st.Amounts[it.Result], s.st.PerCurrency[it.Result]
+	if a == nil {
+		a = map[string]int64{}
+		s.st.Amounts[it.Result] = a
+	}
+	if n == nil {
+		n = map[string]int{}
+		s.st.PerCurrency[it.Result] = n
+	}
+	a[m.Currency] += int64(d) * m.Amount
+	n[m.Currency] += d
+	if n[m.Currency] <= 0 {
+		delete(a, m.Currency)
+		delete(n, m.Currency)
+	}
+}
+
+// put writes the new items, the units' entries and the indexes.
+func (s *resultWriter) put(w *ResultWrite) error {
+	entries := map[domain.Unit]*unitEntry{}
+	entry := func(u domain.Unit) *unitEntry {
+		e := entries[u]
+		if e == nil {
+			e = &unitEntry{}
+			entries[u] = e
+		}
+		return e
+	}
+	for _, u := range w.Units {
+		entry(u)
+	}
+	// Items in key order: the engine's order already, a sequential insert.
+	order := make([]int, len(w.Items))
+	for i := range order {
+		order[i] = i
+	}
+	if !slices.IsSortedFunc(order, func(a, b int) int { return cmp.Compare(w.Places[a].Key, w.Places[b].Key) }) {
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(w.Places[a].Key, w.Places[b].Key) })
+	}
+	s.items.FillPercent = 0.9
+	var buf []byte
+	for _, i := range order {
+		it, p := &w.Items[i], w.Places[i]
+		buf = appendItem(buf[:0], it)
+		if err := s.items.Put([]byte(p.Key), bytes.Clone(buf)); err != nil {
+			return err
+		}
+		s.count(it, 1)
+		e := entry(p.Owner)
+		e.items = append(e.items, p.Key)
+		if !it.Due.IsZero() {
+			if err := s.due.Put(timeKey(it.Due, p.Key), []byte(p.Owner)); err != nil {
+				return err
+			}
+		}
+		if !it.AskAt.IsZero() {
+			v := be64(nil, uint64(it.ProjectID))
+			v = appendString(appendWord(appendWord(v, it.Type), it.AskMethod), it.PaymentID)
+			if err := s.ask.Put(timeKey(it.AskAt, p.Key), v); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range w.Ops {
+		op := &w.Ops[i]
+		e := entry(domain.PaymentUnit(op.PaymentID))
+		e.ops = append(e.ops, op.OperationID)
+	}
+	for i := range w.Records {
+		entry(w.Records[i].Unit())
+	}
+	for _, l := range w.Links {
+		entry(l[0]).links = append(entry(l[0]).links, l[1])
+		entry(l[1]).links = append(entry(l[1]).links, l[0])
+	}
+	for _, f := range w.Fallbacks {
+		if err := s.fallback.Put(fallbackKey(f.Via, f.Owner), nil); err != nil {
+			return err
+		}
+		entry(f.Owner).vias = append(entry(f.Owner).vias, f.Via)
+	}
+	units := make([]domain.Unit, 0, len(entries))
+	for u := range entries {
+		units = append(units, u)
+	}
+	slices.Sort(units)
+	for _, u := range units {
+		e := entries[u]
+		slices.Sort(e.ops)
+		e.ops = slices.Compact(e.ops)
+		for _, us := range []*[]domain.Unit{&e.links, &e.vias} {
+			slices.Sort(*us)
+			*us = slices.Compact(*us)
+		}
+		if e.empty() {
+			continue
+		}
+		s.unitsPut++
+		if err := s.units.Put([]byte(u), appendUnit(nil, e)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fallbackKey is a fallback/ key.
+func fallbackKey(via, owner domain.Unit) []byte {
+	k := binary.BigEndian.AppendUint16(nil, uint16(len(via)))
+	return append(append(k, via...), owner...)
+}
+
+// timeKey is a due or ask key: the time, as nanoseconds since 1970 with
+// the sign bit flipped (so that keys sort by time), and the place key.
+func timeKey(t time.Time, place string) []byte {
+	return append(be64(nil, uint64(t.UnixNano())^1<<63), place...)
+}
+
+func timeOfKey(k []byte) int64 { return int64(beUint64(k) ^ 1<<63) }
+
+// marker marks the units one write transaction changes, once each, when
+// a stored result is kept (see the top of this file).
+type marker struct {
+	dirty *bolt.Bucket
+	on    bool
+	units map[domain.Unit][]uint64
+}
+
+func newMarker(tx *bolt.Tx) *marker {
+	r := root(tx)
+	return &marker{dirty: r.Bucket(bucketDirty), on: r.Bucket(bucketMeta).Get(keyMarking) != nil && r.Bucket(bucketDirty) != nil}
+}
+
+// unit marks units changed.
+func (m *marker) unit(us ...domain.Unit) {
+	for _, u := range us {
+		m.op(u)
+	}
+}
+
+// op marks u changed; ids are operations of it that changed.
+func (m *marker) op(u domain.Unit, ids ...uint64) {
+	if !m.on {
+		return
+	}
+	if m.units == nil {
+		m.units = map[domain.Unit][]uint64{}
+	}
+	m.units[u] = append(m.units[u], ids...)
+}
+
+// flush writes the marks, each with the transaction's sequence number.
+func (m *marker) flush() error {
+	if !m.on || len(m.units) == 0 {
+		return nil
+	}
+	seq, err := m.dirty.NextSequence()
+	if err != nil {
+		return err
+	}
+	us := make([]domain.Unit, 0, len(m.units))
+	for u := range m.units {
+		us = append(us, u)
+	}
+	slices.Sort(us)
+	for _, u := range us {
+		v := be64(nil, seq)
+		if old := m.dirty.Get([]byte(u)); len(old) >= 8 {
+			v = append(v, old[8:]...)
+		}
+		for _, id := range m.units[u] {
+			v = binary.AppendUvarint(v, id)
+		}
+		if err := m.dirty.Put([]byte(u), v); err != nil {
+			return err
+		}
+	}
+	m.units = nil
+	return nil
+}
+
+// The stored item:
+//
+//	version byte (1)
+//	result, code, matched by (words), payment id (string), type (word), part (string)
+//	flags: 1 a merchant side, 2 ECommPay's side
+//	merchant: amount (varint), currency, status (words)
+//	ECommPay: operation id (uvarint), type, status (words), amount (varint), currency (word)
+//	project (varint), operation id (uvarint), provider payment id (string), method (word),
+//	created (time), reason, fingerprint (strings), due, ask at (times), ask method (word)
+const itemVersion = 1
+
+func appendItem(b []byte, it *domain.Item) []byte {
+	b = append(b, itemVersion)
+	b = appendWord(appendWord(appendWord(b, it.Result), it.Code), it.MatchedBy)
+	b = appendString(b, it.PaymentID)
+	b = appendWord(b, it.Type)
+	b = appendString(b, it.Part)
+	var flags byte
+	if it.Merchant != nil {
+		flags |= 1
+	}
+	if it.Provider != nil {
+		flags |= 2
+	}
+	b = append(b, flags)
+	if m := it.Merchant; m != nil {
+		b = binary.AppendVarint(b, m.Amount.Amount)
+		b = appendWord(appendWord(b, m.Amount.Currency), m.Status)
+	}
+	if p := it.Provider; p != nil {
+		b = binary.AppendUvarint(b, p.OperationID)
+		b = appendWord(appendWord(b, p.OperationType), p.OperationStatus)
+		b = binary.AppendVarint(b, p.SumInitial.Amount)
+		b = appendWord(b, p.SumInitial.Currency)
+	}
+	b = binary.AppendVarint(b, it.ProjectID)
+	b = binary.AppendUvarint(b, it.OperationID)
+	b = appendString(b, it.ProviderPaymentID)
+	b = appendWord(b, it.Method)
+	b = appendTime(b, it.CreatedAt)
+	b = appendString(appendString(b, it.Reason), it.Fingerprint)
+	b = appendTime(appendTime(b, it.Due), it.AskAt)
+	return appendWord(b, it.AskMethod)
+}
+
+// decodeItem reads a stored item into it, with its sides in rec and op
+// (set to point there when the item has them).
+func decodeItem(v []byte, it *domain.Item, rec *domain.Record, op *domain.Operation) error {
+	if len(v) == 0 || v[0] != itemVersion {
+		return errCorrupt
+	}
+	r := sharedReader(v[1:])
+	*it = domain.Item{}
+	it.Result, it.Code, it.MatchedBy = r.word(), r.word(), r.word()
+	it.PaymentID = r.string()
+	it.Type = r.word()
+	it.Part = r.string()
+	var flags byte
+	if len(r.b) > 0 {
+		flags, r.b = r.b[0], r.b[1:]
+	} else {
+		r.err = errCorrupt
+	}
+	if flags&1 != 0 {
+		*rec = domain.Record{}
+		rec.Amount.Amount = r.varint()
+		rec.Amount.Currency, rec.Status = r.word(), r.word()
+		it.Merchant = rec
+	}
+	if flags&2 != 0 {
+		*op = domain.Operation{}
+		op.OperationID = r.uvarint()
+		op.OperationType, op.OperationStatus = r.word(), r.word()
+		op.SumInitial.Amount = r.varint()
+		op.SumInitial.Currency = r.word()
+		it.Provider = op
+	}
+	it.ProjectID = r.varint()
+	it.OperationID = r.uvarint()
+	it.ProviderPaymentID = r.string()
+	it.Method = r.word()
+	it.CreatedAt = r.time()
+	it.Reason, it.Fingerprint = r.string(), r.string()
+	it.Due, it.AskAt = r.time(), r.time()
+	it.AskMethod = r.word()
+	if r.err == nil && len(r.b) != 0 {
+		r.err = errCorrupt
+	}
+	return r.err
+}
