@@ -167,7 +167,7 @@ func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, 
 		}
 		return export.OperationsCSV(w, src, req.Filter, csvOpts)
 	case "reconciliation":
-		each, stored, err := a.eachItem(ctx)
+		each, stored, err := a.eachItem(ctx, req.From, req.To) // the filter checks the window again
 		if err != nil {
 			return 0, err
 		}

@@ -77,7 +77,7 @@ func (a *App) RunReconcile(ctx context.Context, req RunRequest) (RunResult, erro
 		res.Summary = ledger.Run{At: at, Items: st.Items, Counts: st.Counts, Amounts: st.Amounts}
 	} else {
 		s := newSummariser(at, req.From, req.To)
-		if err := a.Ledger.ForEachItem(func(it *domain.Item) error { s.add(it); return nil }); err != nil {
+		if err := a.Ledger.ForEachItemIn(req.From, req.To, func(it *domain.Item) error { s.add(it); return nil }); err != nil {
 			return res, err
 		}
 		res.Summary = s.run

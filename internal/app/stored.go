@@ -83,21 +83,26 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string)
 			return r, err
 		}
 	}
-	seq, err := a.Ledger.MarkAll()
+	fw, err := a.Ledger.BeginFull()
 	if err != nil {
 		return r, err
 	}
 	in, err := LoadInput(ctx, a.Ledger)
 	if err != nil {
+		fw.Abort()
 		return r, err
 	}
-	out := reconcile.Run(in, cfg)
-	w := ledger.ResultWrite{Full: true, Items: out.Items, Places: out.Places, Ops: in.Operations, Records: in.Records,
-		Links: out.Links, Fallbacks: out.Fallbacks, Seq: seq, At: at, Config: key}
-	r = Refreshed{Full: true, Items: len(out.Items)}
+	out, err := reconcile.Stream(in, cfg, fw.Add)
+	if err != nil {
+		fw.Abort()
+		return r, err
+	}
+	in = reconcile.Input{} // the million operations and records go before the units' entries are built
+	w := ledger.ResultWrite{Links: out.Links, Fallbacks: out.Fallbacks, At: at, Config: key}
+	r = Refreshed{Full: true}
 	r.Reopened, w.Reopened, w.Events = reopenings(out.Reopened, at, user)
-	r.State, err = a.Ledger.WriteResult(w)
-	r.Units = r.State.Recomputed
+	r.State, err = fw.Finish(w)
+	r.Units, r.Items = r.State.Recomputed, r.State.Items
 	return r, err
 }
 
@@ -166,15 +171,16 @@ func (a *App) stored() (Stored, error) {
 	return s, err
 }
 
-// eachItem streams the stored items to fn, or, with none stored, the
-// items of a run on what is stored (not saved).
-func (a *App) eachItem(ctx context.Context) (func(fn func(*domain.Item) error) error, Stored, error) {
+// eachItem streams the stored items created in [from, to) (zero is open)
+// to fn, or, with none stored, all the items of a run on what is stored
+// (not saved).
+func (a *App) eachItem(ctx context.Context, from, to time.Time) (func(fn func(*domain.Item) error) error, Stored, error) {
 	s, err := a.stored()
 	if err != nil {
 		return nil, s, err
 	}
 	if !s.None {
-		return a.Ledger.ForEachItem, s, nil
+		return func(fn func(*domain.Item) error) error { return a.Ledger.ForEachItemIn(from, to, fn) }, s, nil
 	}
 	out, err := a.Reconcile(ctx)
 	if err != nil {
@@ -193,7 +199,7 @@ func (a *App) eachItem(ctx context.Context) (func(fn func(*domain.Item) error) e
 // Items returns every stored item (or, with none stored, a run's), in
 // the engine's order, each its own copy.
 func (a *App) Items(ctx context.Context) ([]domain.Item, Stored, error) {
-	each, s, err := a.eachItem(ctx)
+	each, s, err := a.eachItem(ctx, time.Time{}, time.Time{})
 	if err != nil {
 		return nil, s, err
 	}

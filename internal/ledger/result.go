@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -136,6 +137,19 @@ func (l *Ledger) Behind(now time.Time) (Behind, error) {
 // reports show: amounts, statuses, the operation's id and type) is reused:
 // fn must copy what it keeps.
 func (l *Ledger) ForEachItem(fn func(it *domain.Item) error) error {
+	return l.ForEachItemIn(time.Time{}, time.Time{}, fn)
+}
+
+// ForEachItemIn is ForEachItem of the items created in [from, to) (zero
+// is open), read without decoding the others.
+func (l *Ledger) ForEachItemIn(from, to time.Time, fn func(it *domain.Item) error) error {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !from.IsZero() {
+		lo = from.UnixNano()
+	}
+	if !to.IsZero() {
+		hi = to.UnixNano()
+	}
 	return l.view(func(tx *bolt.Tx) error {
 		res := root(tx).Bucket(bucketResult)
 		if res == nil || res.Get(keyState) == nil {
@@ -144,7 +158,16 @@ func (l *Ledger) ForEachItem(fn func(it *domain.Item) error) error {
 		var it domain.Item
 		var rec domain.Record
 		var op domain.Operation
+		n := 0
 		return res.Bucket(resultItems).ForEach(func(k, v []byte) error {
+			if n++; n%releaseEvery == 0 {
+				release(tx) // the pages read so far: a long export would hold them all
+			}
+			if len(v) >= 9 {
+				if c := createdOf(v); c < lo || c >= hi {
+					return nil
+				}
+			}
 			if err := decodeItem(v, &it, &rec, &op); err != nil {
 				return corrupt("the stored reconciliation's item %x does not decode", k)
 			}
@@ -211,21 +234,6 @@ func (l *Ledger) Asks(now time.Time) ([]domain.Item, error) {
 		return nil
 	})
 	return out, err
-}
-
-// MarkAll starts marking changes, and returns the sequence a full
-// recompute that reads the data after it consumes marks up to.
-func (l *Ledger) MarkAll() (uint64, error) {
-	var seq uint64
-	err := l.update(func(tx *bolt.Tx) error {
-		r := root(tx)
-		if err := r.Bucket(bucketMeta).Put(keyMarking, []byte{1}); err != nil {
-			return err
-		}
-		seq = r.Bucket(bucketDirty).Sequence()
-		return nil
-	})
-	return seq, err
 }
 
 // Gathered is the data of the units an incremental reconcile recomputes.
@@ -518,6 +526,16 @@ type ResultWrite struct {
 	Events   []domain.AuditEvent
 }
 
+// createdOf is a stored item's creation time (nanoseconds), or the
+// lowest int64 for none.
+func createdOf(v []byte) int64 {
+	c := beUint64(v[1:9])
+	if c == 0 {
+		return math.MinInt64
+	}
+	return int64(c ^ 1<<63)
+}
+
 // unitEntry is a unit's value in result/units.
 type unitEntry struct {
 	items []string
@@ -802,9 +820,7 @@ func (s *resultWriter) put(w *ResultWrite) error {
 			}
 		}
 		if !it.AskAt.IsZero() {
-			v := be64(nil, uint64(it.ProjectID))
-			v = appendString(appendWord(appendWord(v, it.Type), it.AskMethod), it.PaymentID)
-			if err := s.ask.Put(timeKey(it.AskAt, p.Key), v); err != nil {
+			if err := s.ask.Put(timeKey(it.AskAt, p.Key), askValue(it)); err != nil {
 				return err
 			}
 		}
@@ -929,6 +945,8 @@ func (m *marker) flush() error {
 // The stored item:
 //
 //	version byte (1)
+//	created: nanoseconds since 1970, sign bit flipped (8; the zero time is 0), first and fixed, so that
+//	  a window is read without decoding (ForEachItemIn)
 //	result, code, matched by (words), payment id (string), type (word), part (string)
 //	flags: 1 a merchant side, 2 ECommPay's side
 //	merchant: amount (varint), currency, status (words)
@@ -939,6 +957,11 @@ const itemVersion = 1
 
 func appendItem(b []byte, it *domain.Item) []byte {
 	b = append(b, itemVersion)
+	var created uint64
+	if !it.CreatedAt.IsZero() {
+		created = uint64(it.CreatedAt.UnixNano()) ^ 1<<63
+	}
+	b = be64(b, created)
 	b = appendWord(appendWord(appendWord(b, it.Result), it.Code), it.MatchedBy)
 	b = appendString(b, it.PaymentID)
 	b = appendWord(b, it.Type)
@@ -965,7 +988,6 @@ func appendItem(b []byte, it *domain.Item) []byte {
 	b = binary.AppendUvarint(b, it.OperationID)
 	b = appendString(b, it.ProviderPaymentID)
 	b = appendWord(b, it.Method)
-	b = appendTime(b, it.CreatedAt)
 	b = appendString(appendString(b, it.Reason), it.Fingerprint)
 	b = appendTime(appendTime(b, it.Due), it.AskAt)
 	return appendWord(b, it.AskMethod)
@@ -974,11 +996,14 @@ func appendItem(b []byte, it *domain.Item) []byte {
 // decodeItem reads a stored item into it, with its sides in rec and op
 // (set to point there when the item has them).
 func decodeItem(v []byte, it *domain.Item, rec *domain.Record, op *domain.Operation) error {
-	if len(v) == 0 || v[0] != itemVersion {
+	if len(v) < 9 || v[0] != itemVersion {
 		return errCorrupt
 	}
-	r := sharedReader(v[1:])
+	r := sharedReader(v[9:])
 	*it = domain.Item{}
+	if c := beUint64(v[1:9]); c != 0 {
+		it.CreatedAt = time.Unix(0, int64(c^1<<63)).UTC()
+	}
 	it.Result, it.Code, it.MatchedBy = r.word(), r.word(), r.word()
 	it.PaymentID = r.string()
 	it.Type = r.word()
@@ -1007,7 +1032,6 @@ func decodeItem(v []byte, it *domain.Item, rec *domain.Record, op *domain.Operat
 	it.OperationID = r.uvarint()
 	it.ProviderPaymentID = r.string()
 	it.Method = r.word()
-	it.CreatedAt = r.time()
 	it.Reason, it.Fingerprint = r.string(), r.string()
 	it.Due, it.AskAt = r.time(), r.time()
 	it.AskMethod = r.word()

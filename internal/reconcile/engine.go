@@ -183,8 +183,25 @@ const (
 
 var byName = [...]string{byNone: "", byPayment: domain.ByPaymentID, byProvider: domain.ByProviderPaymentID, byOperation: domain.ByOperationID}
 
+// Sink takes the items of one payment (of one project) or of one set of
+// records without a payment, as Stream makes them: the unit that owns
+// them, the items with their places, and the ids of the payment's
+// operations that items are made of (none for records without a payment;
+// a payment whose operations made no item yet comes with none). The
+// slices are reused when it returns.
+type Sink func(owner domain.Unit, items []domain.Item, places []Place, opIDs []uint64) error
+
 // Run reconciles.
 func Run(in Input, cfg Config) Output {
+	out, _ := Stream(in, cfg, nil)
+	return out
+}
+
+// Stream is Run handing the items to sink as they are made, in Run's
+// order, instead of returning them (Output.Items and Places stay empty):
+// a million items need not be held at once. It stops at sink's first
+// error. A nil sink is Run.
+func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	if cfg.Vocabulary == nil {
 		cfg.Vocabulary = domain.Builtin
 	}
@@ -319,6 +336,18 @@ func Run(in Input, cfg Config) Output {
 	out.Places = make([]Place, 0, cap(out.Items))
 	var opBuf, recBuf []int32
 	var keyBuf []byte
+	var groupOps []uint64
+	flush := func(owner domain.Unit) error {
+		if sink == nil {
+			return nil
+		}
+		err := sink(owner, out.Items, out.Places, groupOps)
+		out.Items, out.Places, groupOps = out.Items[:0], out.Places[:0], groupOps[:0]
+		return err
+	}
+	if sink != nil {
+		out.Items, out.Places = make([]domain.Item, 0, 16), make([]Place, 0, 16)
+	}
 	for _, gi := range order {
 		g := &groups[gi]
 		owner := domain.PaymentUnit(g.id)
@@ -326,6 +355,9 @@ func Run(in Input, cfg Config) Output {
 			opBuf, recBuf = opBuf[:0], recBuf[:0]
 			for i := g.opHead[ti]; i >= 0; i = e.opNext[i] {
 				opBuf = append(opBuf, i)
+				if sink != nil {
+					groupOps = append(groupOps, ops[i].OperationID)
+				}
 			}
 			for i := g.recHead[ti]; i >= 0; i = e.recNext[i] {
 				recBuf = append(recBuf, i)
@@ -339,6 +371,9 @@ func Run(in Input, cfg Config) Output {
 			keyBuf = append(binary.BigEndian.AppendUint64(append(keyBuf[:0], 'g'), g.firstOp), byte(n))
 			out.Places = appendPlaces(out.Places, keyBuf, owner, len(out.Items)-from)
 		}
+		if err := flush(owner); err != nil {
+			return out, err
+		}
 	}
 	for _, k := range okeys {
 		from := len(out.Items)
@@ -348,6 +383,9 @@ func Run(in Input, cfg Config) Output {
 		keyBuf = binary.BigEndian.AppendUint64(keyBuf, uint64(k.project)^1<<63)
 		keyBuf = appendEscaped(appendEscaped(keyBuf, k.typ), k.id)
 		out.Places = appendPlaces(out.Places, keyBuf, r.Unit(), len(out.Items)-from)
+		if err := flush(r.Unit()); err != nil {
+			return out, err
+		}
 	}
 	for _, i := range fellBack {
 		r := &recs[i]
@@ -375,7 +413,7 @@ func Run(in Input, cfg Config) Output {
 	slices.SortFunc(out.Reopened, func(a, b Resolution) int {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Type, b.Type))
 	})
-	return out
+	return out, nil
 }
 
 // appendPlaces adds the places of n items of one (payment, type) or one

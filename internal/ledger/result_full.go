@@ -1,0 +1,351 @@
+package ledger
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"reconciled/internal/domain"
+)
+
+// A full recompute writes a new result beside the old one, in
+// transactions of at most fullChunk bytes of items, under result.new/;
+// its last transaction moves it into place (the old one to result.old/,
+// deleted in a transaction after), with the state, the consumed marks and
+// the re-openings. A process killed before that leaves the old result
+// intact and a partial result.new/, which the next full recompute deletes
+// first. So memory stays that of one chunk, not of a million items.
+
+var (
+	bucketResultNew = []byte("result.new")
+	bucketResultOld = []byte("result.old")
+)
+
+// fullChunk is how many bytes of items one transaction of a full write
+// puts: a few megabytes of pages to commit at a time.
+const fullChunk = 16 << 20
+
+// FullWriter writes a whole new result (BeginFull, Add, Finish).
+type FullWriter struct {
+	Seq     uint64 // the dirty marks at BeginFull: Finish consumes those
+	l       *Ledger
+	st      ResultState
+	arena   []byte      // this chunk's keys and values
+	pending [][2][]byte // this chunk's items, in key order
+	parts   []unitPart
+	keys    []byte   // every item key, each parts[i] a range of it
+	ops     []uint64 // every group's operation ids, ranges of it
+	times   [][2][]byte
+	last    []byte // the last key put: keys must grow
+}
+
+// unitPart is what one Add says of one unit: its item keys and
+// operation ids (keys[keyFrom:keyTo] as appendString's, ops[opFrom:opTo]).
+type unitPart struct {
+	unit           domain.Unit
+	keyFrom, keyTo int
+	opFrom, opTo   int
+}
+
+// BeginFull starts a full write, deleting what a killed one left, and
+// from now on has writers mark what they change: the data read after it
+// is what the write covers, and its Seq the marks it consumes.
+func (l *Ledger) BeginFull() (*FullWriter, error) {
+	var seq uint64
+	err := l.update(func(tx *bolt.Tx) error {
+		r := root(tx)
+		if err := r.Bucket(bucketMeta).Put(keyMarking, []byte{1}); err != nil {
+			return err
+		}
+		seq = r.Bucket(bucketDirty).Sequence()
+		for _, name := range [][]byte{bucketResultNew, bucketResultOld} {
+			if r.Bucket(name) != nil {
+				if err := r.DeleteBucket(name); err != nil {
+					return err
+				}
+			}
+		}
+		staging, err := r.CreateBucket(bucketResultNew)
+		if err != nil {
+			return err
+		}
+		res, err := staging.CreateBucket(bucketResult)
+		if err != nil {
+			return err
+		}
+		for _, name := range [][]byte{resultItems, resultUnits, resultDue, resultAsk, resultFallback} {
+			if _, err := res.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store the reconciliation: %w", err)
+	}
+	return &FullWriter{l: l, Seq: seq, st: ResultState{Counts: map[string]int{}, Amounts: map[string]map[string]int64{},
+		PerCurrency: map[string]map[string]int{}}}, nil
+}
+
+// staged is the result being written, in tx.
+func staged(tx *bolt.Tx) *bolt.Bucket {
+	s := root(tx).Bucket(bucketResultNew)
+	if s == nil {
+		return nil
+	}
+	return s.Bucket(bucketResult)
+}
+
+// Add takes the items of one payment (or one set of records without a
+// payment) in the engine's order, with their places and the payment's
+// operation ids (reconcile.Sink).
+func (f *FullWriter) Add(owner domain.Unit, items []domain.Item, places []domain.Place, opIDs []uint64) error {
+	if len(items) == 0 && len(opIDs) == 0 {
+		return nil
+	}
+	s := &resultWriter{st: &f.st}
+	part := unitPart{unit: owner, keyFrom: len(f.keys), opFrom: len(f.ops)}
+	for i := range items {
+		it, p := &items[i], places[i]
+		if p.Owner != owner {
+			return fmt.Errorf("store the reconciliation: items of %q and %q in one part", owner, p.Owner)
+		}
+		if f.last != nil && p.Key <= string(f.last) {
+			return fmt.Errorf("store the reconciliation: item keys out of order (%x after %x)", p.Key, f.last)
+		}
+		start := len(f.arena)
+		f.arena = append(f.arena, p.Key...)
+		k := f.arena[start:len(f.arena):len(f.arena)]
+		start = len(f.arena)
+		f.arena = appendItem(f.arena, it)
+		f.pending = append(f.pending, [2][]byte{k, f.arena[start:len(f.arena):len(f.arena)]})
+		f.last = k
+		s.count(it, 1)
+		f.keys = appendString(f.keys, p.Key)
+		if !it.Due.IsZero() {
+			f.times = append(f.times, [2][]byte{append([]byte{'d'}, timeKey(it.Due, p.Key)...), []byte(p.Owner)})
+		}
+		if !it.AskAt.IsZero() {
+			f.times = append(f.times, [2][]byte{append([]byte{'a'}, timeKey(it.AskAt, p.Key)...), askValue(it)})
+		}
+	}
+	f.ops = append(f.ops, opIDs...)
+	part.keyTo, part.opTo = len(f.keys), len(f.ops)
+	f.parts = append(f.parts, part)
+	if len(f.arena) >= fullChunk {
+		return f.flush()
+	}
+	return nil
+}
+
+// flush puts the pending items in one transaction.
+func (f *FullWriter) flush() error {
+	if len(f.pending) == 0 {
+		return nil
+	}
+	err := f.l.update(func(tx *bolt.Tx) error {
+		res := staged(tx)
+		if res == nil {
+			return fmt.Errorf("the reconciliation being stored is gone (another full reconcile started)")
+		}
+		b := res.Bucket(resultItems)
+		b.FillPercent = 1
+		for _, kv := range f.pending {
+			if err := b.Put(kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store the reconciliation: %w", err)
+	}
+	// bbolt has copied every key and value into its pages.
+	f.pending, f.arena, f.last = f.pending[:0], f.arena[:0], bytes.Clone(f.last)
+	return nil
+}
+
+// Finish writes the units' entries and the indexes, and makes the new
+// result the stored one with w's time, settings, links, fallbacks and
+// re-openings, consuming the marks up to Seq (w's Items, Places, Ops,
+// Units and Seq are not read: Add had them).
+func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
+	if err := f.flush(); err != nil {
+		return ResultState{}, err
+	}
+	// The units' entries, in key order: parts of one unit (another
+	// project's payment of the same id, its records without an
+	// operation) merged.
+	order := make([]int32, len(f.parts))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(f.parts[a].unit, f.parts[b].unit) })
+	extra := map[domain.Unit]*unitEntry{} // links and vias, merged into the entries
+	get := func(u domain.Unit) *unitEntry {
+		if extra[u] == nil {
+			extra[u] = &unitEntry{}
+		}
+		return extra[u]
+	}
+	for _, l := range w.Links {
+		get(l[0]).links = append(get(l[0]).links, l[1])
+		get(l[1]).links = append(get(l[1]).links, l[0])
+	}
+	for _, fb := range w.Fallbacks {
+		get(fb.Owner).vias = append(get(fb.Owner).vias, fb.Via)
+	}
+	type kv struct {
+		k string
+		v []byte
+	}
+	var entries []kv
+	var e unitEntry
+	emit := func(u domain.Unit) {
+		if x := extra[u]; x != nil {
+			e.links, e.vias = x.links, x.vias
+			delete(extra, u)
+		}
+		for _, us := range []*[]domain.Unit{&e.links, &e.vias} {
+			slices.Sort(*us)
+			*us = slices.Compact(*us)
+		}
+		slices.Sort(e.ops)
+		e.ops = slices.Compact(e.ops)
+		if !e.empty() {
+			entries = append(entries, kv{string(u), appendUnit(nil, &e)})
+		}
+		e = unitEntry{}
+	}
+	for i, pi := range order {
+		p := &f.parts[pi]
+		r := reader{b: f.keys[p.keyFrom:p.keyTo]}
+		for len(r.b) > 0 && r.err == nil {
+			e.items = append(e.items, r.string())
+		}
+		e.ops = append(e.ops, f.ops[p.opFrom:p.opTo]...)
+		if i+1 == len(order) || f.parts[order[i+1]].unit != p.unit {
+			emit(p.unit)
+		}
+	}
+	for u := range extra { // units with links and no item of their own
+		emit(u)
+	}
+	f.parts, f.keys, f.ops = nil, nil, nil
+	slices.SortFunc(entries, func(a, b kv) int { return cmp.Compare(a.k, b.k) })
+	slices.SortFunc(f.times, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
+	// In chunks too: a million entries are tens of megabytes.
+	for len(entries) > 0 {
+		n, size := 0, 0
+		for n < len(entries) && size < fullChunk {
+			size += len(entries[n].k) + len(entries[n].v)
+			n++
+		}
+		chunk := entries[:n]
+		entries = entries[n:]
+		err := f.l.update(func(tx *bolt.Tx) error {
+			b := staged(tx).Bucket(resultUnits)
+			b.FillPercent = 1
+			for _, e := range chunk {
+				if err := b.Put([]byte(e.k), e.v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
+		}
+	}
+	st := f.st
+	st.At, st.Config, st.Full = w.At, w.Config, w.At
+	err := f.l.update(func(tx *bolt.Tx) error {
+		r := root(tx)
+		if staged(tx) == nil {
+			return fmt.Errorf("the reconciliation being stored is gone (another full reconcile started)")
+		}
+		// Moved first, written after: with bbolt 1.5.0, what this
+		// transaction put into the staged bucket before moving it did
+		// not survive the move.
+		if r.Bucket(bucketResult) != nil {
+			if err := r.MoveBucket(bucketResult, mustCreate(r, bucketResultOld)); err != nil {
+				return err
+			}
+		}
+		if err := r.Bucket(bucketResultNew).MoveBucket(bucketResult, r); err != nil {
+			return err
+		}
+		if err := r.DeleteBucket(bucketResultNew); err != nil {
+			return err
+		}
+		res := r.Bucket(bucketResult)
+		due, ask, fb := res.Bucket(resultDue), res.Bucket(resultAsk), res.Bucket(resultFallback)
+		for _, t := range f.times {
+			b := due
+			if t[0][0] == 'a' {
+				b = ask
+			}
+			if err := b.Put(t[0][1:], t[1]); err != nil {
+				return err
+			}
+		}
+		for _, x := range w.Fallbacks {
+			if err := fb.Put(fallbackKey(x.Via, x.Owner), nil); err != nil {
+				return err
+			}
+		}
+		st.Recomputed = res.Bucket(resultUnits).Stats().KeyN
+		for k, n := range st.Counts {
+			if n <= 0 {
+				delete(st.Counts, k)
+				delete(st.Amounts, k)
+				delete(st.PerCurrency, k)
+			}
+		}
+		v, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		if err := res.Put(keyState, v); err != nil {
+			return err
+		}
+		if err := consumeMarks(r.Bucket(bucketDirty), ResultWrite{Full: true, Seq: f.Seq}); err != nil {
+			return err
+		}
+		return saveReopened(tx, w.Reopened, w.Events)
+	})
+	if err != nil {
+		return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
+	}
+	// The old result's pages go free in a transaction of their own: the
+	// new one is stored whatever happens to it.
+	err = f.l.update(func(tx *bolt.Tx) error {
+		if root(tx).Bucket(bucketResultOld) == nil {
+			return nil
+		}
+		return root(tx).DeleteBucket(bucketResultOld)
+	})
+	f.l.ReleaseMemory()
+	return st, err
+}
+
+// mustCreate is the bucket name of r, made if missing (errors surface at
+// the move that follows).
+func mustCreate(r *bolt.Bucket, name []byte) *bolt.Bucket {
+	b, _ := r.CreateBucketIfNotExists(name)
+	return b
+}
+
+// askValue is an ask/ entry's value.
+func askValue(it *domain.Item) []byte {
+	v := be64(nil, uint64(it.ProjectID))
+	return appendString(appendWord(appendWord(v, it.Type), it.AskMethod), it.PaymentID)
+}
+
+// Abort gives a full write up: the old result stays; result.new/ goes at
+// the next full write.
+func (f *FullWriter) Abort() { f.pending, f.parts = nil, nil }
