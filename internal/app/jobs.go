@@ -88,7 +88,7 @@ func (a *App) ReportJob(ctx context.Context, s config.Schedule) error {
 			continue
 		}
 		if data == nil {
-			if _, err := a.refresh(ctx, false, a.Now().UTC(), CurrentUser(os.Getenv)); err != nil {
+			if _, err := a.refresh(ctx, false, a.Now().UTC(), CurrentUser(os.Getenv), nil); err != nil {
 				return err
 			}
 			rd, err := a.reportData(ctx)
@@ -234,7 +234,7 @@ func (a *App) exportDay(ctx context.Context, s config.Schedule, day time.Time, k
 	path := filepath.Join(dir, name)
 	req := ExportRequest{What: what, Format: format, From: day, To: day.AddDate(0, 0, 1)}
 	if what == "reconciliation" {
-		if _, err := a.refresh(ctx, false, a.Now().UTC(), CurrentUser(os.Getenv)); err != nil {
+		if _, err := a.refresh(ctx, false, a.Now().UTC(), CurrentUser(os.Getenv), nil); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 	}

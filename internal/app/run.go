@@ -48,7 +48,14 @@ func (a *App) RunReconcile(ctx context.Context, req RunRequest) (RunResult, erro
 		return RunResult{}, err
 	}
 	at := a.Now().UTC()
-	r, err := a.refresh(ctx, req.Full, at, req.User)
+	// Without a window the summary is the stored result's: saved with it,
+	// in one transaction (saved again below when re-checks change it).
+	whole := req.From.IsZero() && req.To.IsZero()
+	var run *ledger.Run
+	if whole {
+		run = &ledger.Run{At: at}
+	}
+	r, err := a.refresh(ctx, req.Full, at, req.User, run)
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -63,7 +70,7 @@ func (a *App) RunReconcile(ctx context.Context, req RunRequest) (RunResult, erro
 				return res, err
 			}
 			if res.Recheck.New+res.Recheck.Updated > 0 {
-				r, err := a.refresh(ctx, false, at, req.User)
+				r, err := a.refresh(ctx, false, at, req.User, nil)
 				if err != nil {
 					return res, err
 				}
@@ -72,9 +79,12 @@ func (a *App) RunReconcile(ctx context.Context, req RunRequest) (RunResult, erro
 			}
 		}
 	}
-	if req.From.IsZero() && req.To.IsZero() {
+	if whole {
 		st := res.State
 		res.Summary = ledger.Run{At: at, Items: st.Items, Counts: st.Counts, Amounts: st.Amounts}
+		if res.Recheck.Asked == 0 {
+			return res, nil // saved with the result
+		}
 	} else {
 		s := newSummariser(at, req.From, req.To)
 		if err := a.Ledger.ForEachItemIn(req.From, req.To, func(it *domain.Item) error { s.add(it); return nil }); err != nil {

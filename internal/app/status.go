@@ -25,8 +25,12 @@ type Status struct {
 	// Exceptions counts its items whose result is an exception.
 	LastRun    *ledger.Run
 	Exceptions int
-	Schedules  map[string]ledger.JobRun // by the schedule's last-run key
-	Mail       []ledger.Mail            // the outbox, given-up and sent ones too
+	// Result is the stored reconciliation (nil: none yet), Behind how far
+	// it is behind the data.
+	Result    *ledger.ResultState
+	Behind    ledger.Behind
+	Schedules map[string]ledger.JobRun // by the schedule's last-run key
+	Mail      []ledger.Mail            // the outbox, given-up and sent ones too
 }
 
 // Status reads the state of the ledger. It changes nothing.
@@ -67,6 +71,13 @@ func (a *App) Status(ctx context.Context) (*Status, error) {
 				s.Exceptions += c
 			}
 		}
+	}
+	stored, err := a.stored()
+	if err != nil {
+		return nil, err
+	}
+	if !stored.None {
+		s.Result, s.Behind = &stored.State, stored.Behind
 	}
 	if s.Schedules, err = l.JobRuns(); err != nil {
 		return nil, err

@@ -43,8 +43,9 @@ func verdictKey(c reconcile.Config, limits []reconcile.Limit, base reconcile.Lim
 // Refreshed is what one refresh of the stored result did.
 type Refreshed struct {
 	Full bool // everything was recomputed
-	// Units is how many units (payment ids, mostly) were recomputed;
-	// Changed of them were marked changed, Due had a deadline passed.
+	// Units is how many units (payment ids, mostly) with data were
+	// recomputed; Changed were marked changed (by a sync, an import or a
+	// resolution), Due had a deadline passed.
 	Units, Changed, Due int
 	Items               int // items the recomputation made
 	State               ledger.ResultState
@@ -54,7 +55,10 @@ type Refreshed struct {
 // refresh brings the stored result up to date at the time at (full: all
 // of it recomputed) and stores it with the re-openings it found, each in
 // the audit trail once, in one transaction.
-func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string) (Refreshed, error) {
+//
+// A run, when given, is saved in the same transaction as the last run,
+// with the result's counts and amounts.
+func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string, saveRun *ledger.Run) (Refreshed, error) {
 	cfg := a.engine
 	cfg.Now = at
 	key := a.verdictKey
@@ -65,8 +69,8 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string)
 			return r, err
 		}
 		if !g.NoResult && !g.TooMany && g.ConfigSeen == key {
-			r = Refreshed{Units: len(g.Units), Changed: g.Changed, Due: g.Due}
-			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, At: at, Config: key}
+			r = Refreshed{Units: g.Read, Changed: g.Changed, Due: g.Due}
+			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, At: at, Config: key, Run: saveRun}
 			if len(g.Units) > 0 {
 				res, err := a.Ledger.Resolutions()
 				if err != nil {
@@ -98,7 +102,7 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string)
 		return r, err
 	}
 	in = reconcile.Input{} // the million operations and records go before the units' entries are built
-	w := ledger.ResultWrite{Links: out.Links, Fallbacks: out.Fallbacks, At: at, Config: key}
+	w := ledger.ResultWrite{Links: out.Links, Fallbacks: out.Fallbacks, At: at, Config: key, Run: saveRun}
 	r = Refreshed{Full: true}
 	r.Reopened, w.Reopened, w.Events = reopenings(out.Reopened, at, user)
 	r.State, err = fw.Finish(w)
@@ -272,6 +276,6 @@ func (a *App) keepCurrent(ctx context.Context, user string) error {
 	if _, ok, err := a.Ledger.Result(); err != nil || !ok {
 		return err
 	}
-	_, err := a.refresh(ctx, false, a.Now().UTC(), user)
+	_, err := a.refresh(ctx, false, a.Now().UTC(), user, nil)
 	return err
 }

@@ -250,6 +250,15 @@ func writeBooksStatus(w io.Writer, st *Status) {
 		fmt.Fprintf(w, "last reconcile    %s: %d items, %d exceptions, %d pending, %d resolved\n",
 			orDash(run.At), run.Items, st.Exceptions, run.Counts[domain.ResultPending], run.Counts[domain.ResultResolved])
 	}
+	if r := st.Result; r != nil {
+		fmt.Fprintf(w, "stored result     %s: %d items (last full recompute %s)", orDash(r.At), r.Items, orDash(r.Full))
+		if b := st.Behind; b.Changed+b.Due > 0 {
+			fmt.Fprintf(w, "; behind the data: %d payments changed, %d deadlines passed (reconcile brings it up to date)", b.Changed, b.Due)
+		} else {
+			fmt.Fprint(w, "; up to date")
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func orDash(t time.Time) string {

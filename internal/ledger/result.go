@@ -242,6 +242,7 @@ type Gathered struct {
 	Ops        []domain.Operation
 	Records    []StoredRecord
 	Seq        uint64 // the marks it covers are those at or below Seq
+	Read       int    // of Units, those with an operation or a record (the others were looked up only)
 	Changed    int    // units marked changed
 	Due        int    // units whose deadline passed
 	TooMany    bool   // the closure passed the limit: recompute everything instead
@@ -272,7 +273,17 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		g.Seq = dirty.Sequence()
 		c := &closure{tx: tx, ops: r.Bucket(bucketOps), recs: r.Bucket(bucketRecords), units: res.Bucket(resultUnits),
 			fallback: res.Bucket(resultFallback), idxProvider: r.Bucket(bucketIdxProvider),
-			seen: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
+			seen: map[domain.Unit]bool{}, withData: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
+		c.has = map[byte]bool{}
+		rc := c.recs.Cursor()
+		for _, kind := range []byte{domain.UnitOperation, domain.UnitProvider} {
+			if k, _ := rc.Seek([]byte{kind}); k != nil && k[0] == kind {
+				c.has[kind] = true
+			}
+		}
+		if k, _ := c.fallback.Cursor().First(); k != nil {
+			c.hasFallbacks = true
+		}
 		err := dirty.ForEach(func(k, v []byte) error {
 			if len(v) < 8 {
 				return corrupt("the dirty mark of %q is too short", k)
@@ -318,7 +329,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			g.Units = append(g.Units, u)
 		}
 		slices.Sort(g.Units)
-		g.Ops, g.Records = c.opList, c.recList
+		g.Ops, g.Records, g.Read = c.opList, c.recList, len(c.withData)
 		return nil
 	})
 	return g, err
@@ -336,6 +347,9 @@ type closure struct {
 	recList                                 []StoredRecord
 	groups                                  func(*domain.Operation) bool
 	providerSeen                            map[string]bool
+	withData                                map[domain.Unit]bool
+	has                                     map[byte]bool // record key kinds the records bucket holds
+	hasFallbacks                            bool
 }
 
 func (c *closure) add(u domain.Unit) {
@@ -365,6 +379,7 @@ func (c *closure) visit(u domain.Unit) error {
 			continue
 		}
 		mine = append(mine, op)
+		c.withData[u] = true
 	}
 	// The records of this unit.
 	if len(u) == 0 {
@@ -382,6 +397,7 @@ func (c *closure) visit(u domain.Unit) error {
 			return corruptRecord(k)
 		}
 		c.recList = append(c.recList, sr)
+		c.withData[u] = true
 		if err := c.mayFallBack(&sr.Record, mine); err != nil {
 			return err
 		}
@@ -408,14 +424,29 @@ func (c *closure) op(id uint64) (*domain.Operation, error) {
 	c.opList = append(c.opList, rec.Operation)
 	op := &c.opList[len(c.opList)-1]
 	c.add(domain.PaymentUnit(op.PaymentID))
-	vias := []domain.Unit{domain.OperationUnit(id)}
-	if op.ProviderPaymentID != "" {
-		vias = append(vias, domain.ProviderUnit(op.ProviderPaymentID))
+	// Records that name it by operation id or provider payment id only,
+	// and those that fell back to either: looked for only when there are
+	// any (most books carry payment ids: then this costs nothing).
+	var vias [2]domain.Unit
+	if c.has[domain.UnitOperation] {
+		vias[0] = domain.OperationUnit(id)
+	}
+	if op.ProviderPaymentID != "" && c.has[domain.UnitProvider] {
+		vias[1] = domain.ProviderUnit(op.ProviderPaymentID)
 	}
 	for _, via := range vias {
+		if via == "" {
+			continue
+		}
 		c.add(via)
-		if err := c.fallbacksOf(via); err != nil {
-			return nil, err
+	}
+	if c.hasFallbacks {
+		for _, via := range []domain.Unit{domain.OperationUnit(id), domain.ProviderUnit(op.ProviderPaymentID)} {
+			if via != domain.ProviderUnit("") {
+				if err := c.fallbacksOf(via); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	// The other operations with its provider id, which may take the
@@ -520,6 +551,9 @@ type ResultWrite struct {
 	Seq       uint64 // marks of Units (of all units, when Full) at or below it are consumed
 	At        time.Time
 	Config    string
+	// Run, when set, is saved as the last run (SaveRun) in the same
+	// transaction, with the new state's items, counts and amounts.
+	Run *Run
 	// Reopened are the resolutions it found re-opened, and Events their
 	// audit events: stored with it, in the same transaction, or not at all.
 	Reopened []domain.Resolution
@@ -664,6 +698,11 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 		}
 		if err := res.Put(keyState, v); err != nil {
 			return err
+		}
+		if w.Run != nil {
+			run := *w.Run
+			run.Items, run.Counts, run.Amounts = st.Items, st.Counts, st.Amounts
+			return saveRun(tx, run, w.Reopened, w.Events)
 		}
 		return saveReopened(tx, w.Reopened, w.Events)
 	})
@@ -944,7 +983,7 @@ func (m *marker) flush() error {
 
 // The stored item:
 //
-//	version byte (1)
+//	version byte (itemVersion)
 //	created: nanoseconds since 1970, sign bit flipped (8; the zero time is 0), first and fixed, so that
 //	  a window is read without decoding (ForEachItemIn)
 //	result, code, matched by (words), payment id (string), type (word), part (string)
@@ -953,7 +992,7 @@ func (m *marker) flush() error {
 //	ECommPay: operation id (uvarint), type, status (words), amount (varint), currency (word)
 //	project (varint), operation id (uvarint), provider payment id (string), method (word),
 //	created (time), reason, fingerprint (strings), due, ask at (times), ask method (word)
-const itemVersion = 1
+const itemVersion = 2
 
 func appendItem(b []byte, it *domain.Item) []byte {
 	b = append(b, itemVersion)

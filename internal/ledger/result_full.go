@@ -316,6 +316,11 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 		if err := consumeMarks(r.Bucket(bucketDirty), ResultWrite{Full: true, Seq: f.Seq}); err != nil {
 			return err
 		}
+		if w.Run != nil {
+			run := *w.Run
+			run.Items, run.Counts, run.Amounts = st.Items, st.Counts, st.Amounts
+			return saveRun(tx, run, w.Reopened, w.Events)
+		}
 		return saveReopened(tx, w.Reopened, w.Events)
 	})
 	if err != nil {

@@ -1,0 +1,83 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
+)
+
+// The stored result is what export and status read: they say which
+// reconcile it is of and when the data moved on since; the next reconcile
+// recomputes only what changed, a changed tolerance everything.
+func TestStoredResultIsReadAndSaysWhenItIsBehind(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(1, "p-ok", at, 1000), sale(2, "p-short", at, 1000)},
+		[]domain.Record{paid("p-ok", at, 1000), paid("p-short", at, 900)})
+	ctx := context.Background()
+	export := func() (string, string) {
+		var b bytes.Buffer
+		var note string
+		if _, err := a.Export(ctx, ExportRequest{What: "reconciliation", Format: "csv", Notice: func(s string) { note = s }}, &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String(), note
+	}
+	if _, note := export(); !strings.Contains(note, "no reconciliation is stored yet") {
+		t.Fatalf("before any reconcile: %q", note)
+	}
+	first, err := a.RunReconcile(ctx, RunRequest{User: "tester"})
+	if err != nil || !first.Full || first.State.Items != 2 {
+		t.Fatalf("first reconcile: full %v, %d items, %v", first.Full, first.State.Items, err)
+	}
+	csv, note := export()
+	if !strings.Contains(note, "from the reconciliation of 2026-11-21 10:00:00 CET") || strings.Contains(note, "since then") {
+		t.Fatalf("an up-to-date export says %q", note)
+	}
+	st, err := a.Status(ctx)
+	if err != nil || st.Result == nil || st.Result.Items != 2 || st.Behind != (ledger.Behind{}) {
+		t.Fatalf("status: %+v %+v %v", st.Result, st.Behind, err)
+	}
+
+	// The books change: the export still shows the stored result, and says
+	// it is behind; status too.
+	if _, err := a.Ledger.ImportRecords([]domain.Record{paid("p-short", at, 1000)},
+		ledger.Import{At: now, User: "tester", File: "books2.csv", Format: "csv", Lines: 1}, now); err != nil {
+		t.Fatal(err)
+	}
+	stale, note := export()
+	if stale != csv || !strings.Contains(note, "since then 1 payments changed and 0 deadlines passed") {
+		t.Fatalf("a stale export says %q (same rows: %v)", note, stale == csv)
+	}
+	if st, _ := a.Status(ctx); st.Behind.Changed != 1 {
+		t.Fatalf("status behind %+v", st.Behind)
+	}
+	second, err := a.RunReconcile(ctx, RunRequest{User: "tester"})
+	if err != nil || second.Full || second.Units != 1 || second.Items != 1 {
+		t.Fatalf("second reconcile: full %v, %d units, %d items, %v", second.Full, second.Units, second.Items, err)
+	}
+	if fresh, note := export(); strings.Contains(fresh, "amount_mismatch") || strings.Contains(note, "since then") {
+		t.Fatalf("after the reconcile: %q\n%s", note, fresh)
+	}
+	var out bytes.Buffer
+	WriteRun(&out, second)
+	if !strings.Contains(out.String(), "recomputed 1 payments changed since the last reconcile (1 marked changed, 0 with a deadline passed): 1 items") {
+		t.Fatalf("reconcile says:\n%s", out.String())
+	}
+
+	// Another tolerance: everything again.
+	cfg := *a.Config
+	cfg.Reconcile.AmountTolerance = 5
+	b := a.On(&cfg)
+	third, err := b.RunReconcile(ctx, RunRequest{User: "tester"})
+	if err != nil || !third.Full {
+		t.Fatalf("after a tolerance change: full %v, %v", third.Full, err)
+	}
+	if again, err := b.RunReconcile(ctx, RunRequest{User: "tester"}); err != nil || again.Full || again.Units != 0 {
+		t.Fatalf("then nothing changed: full %v, %d units, %v", again.Full, again.Units, err)
+	}
+}
