@@ -59,6 +59,7 @@ type Refreshed struct {
 // A run, when given, is saved in the same transaction as the last run,
 // with the result's counts and amounts.
 func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string, saveRun *ledger.Run) (Refreshed, error) {
+	defer a.Ledger.LockResult()()
 	cfg := a.engine
 	cfg.Now = at
 	key := a.verdictKey

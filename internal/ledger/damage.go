@@ -86,9 +86,12 @@ func decodeEntry(bucket, key, v []byte, dst any) error {
 // guard is shared by every handle on one open database (Shared): once
 // bbolt failed inside it, none may use it.
 type guard struct {
-	mu   sync.Mutex
-	err  *DamagedError
-	done chan struct{} // closed with err set
+	// result lets one reconcile at a time compute and store the result
+	// (LockResult), whichever handle it came through.
+	result sync.Mutex
+	mu     sync.Mutex
+	err    *DamagedError
+	done   chan struct{} // closed with err set
 }
 
 func newGuard() *guard { return &guard{done: make(chan struct{})} }

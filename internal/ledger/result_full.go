@@ -27,7 +27,7 @@ var (
 
 // fullChunk is how many bytes of items one transaction of a full write
 // puts: a few megabytes of pages to commit at a time.
-const fullChunk = 16 << 20
+var fullChunk = 16 << 20 // a variable for the tests
 
 // FullWriter writes a whole new result (BeginFull, Add, Finish).
 type FullWriter struct {
@@ -41,6 +41,12 @@ type FullWriter struct {
 	ops     []uint64 // every group's operation ids, ranges of it
 	times   [][2][]byte
 	last    []byte // the last key put: keys must grow
+	writer  []byte // its mark in result.new/
+	// The committing goroutine: chunks to commit, spent chunks back, its
+	// end (nil, or the error it stopped at), and that error once seen.
+	chunks, spent chan chunk
+	done          chan error
+	err           error
 }
 
 // unitPart is what one Add says of one unit: its item keys and
@@ -56,6 +62,7 @@ type unitPart struct {
 // is what the write covers, and its Seq the marks it consumes.
 func (l *Ledger) BeginFull() (*FullWriter, error) {
 	var seq uint64
+	var writer []byte
 	err := l.update(func(tx *bolt.Tx) error {
 		r := root(tx)
 		if err := r.Bucket(bucketMeta).Put(keyMarking, []byte{1}); err != nil {
@@ -73,6 +80,10 @@ func (l *Ledger) BeginFull() (*FullWriter, error) {
 		if err != nil {
 			return err
 		}
+		writer = be64(nil, uint64(tx.ID()))
+		if err := staging.Put(keyWriter, writer); err != nil {
+			return err
+		}
 		res, err := staging.CreateBucket(bucketResult)
 		if err != nil {
 			return err
@@ -87,17 +98,30 @@ func (l *Ledger) BeginFull() (*FullWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store the reconciliation: %w", err)
 	}
-	return &FullWriter{l: l, Seq: seq, st: ResultState{Counts: map[string]int{}, Amounts: map[string]map[string]int64{},
+	return &FullWriter{l: l, Seq: seq, writer: writer, st: ResultState{Counts: map[string]int{}, Amounts: map[string]map[string]int64{},
 		PerCurrency: map[string]map[string]int{}}}, nil
 }
 
-// staged is the result being written, in tx.
-func staged(tx *bolt.Tx) *bolt.Bucket {
+// staged is the result f is writing, in tx; nil when another full write
+// took its place.
+func (f *FullWriter) staged(tx *bolt.Tx) *bolt.Bucket {
 	s := root(tx).Bucket(bucketResultNew)
-	if s == nil {
+	if s == nil || !bytes.Equal(s.Get(keyWriter), f.writer) {
 		return nil
 	}
 	return s.Bucket(bucketResult)
+}
+
+// keyWriter names, in result.new/, the full write that made it.
+var keyWriter = []byte("writer")
+
+// LockResult lets one reconcile at a time of this process compute and
+// store the result (other processes are kept out by the file's lock): a
+// full recompute and an incremental one overlapping would store the
+// older of the two. It returns the unlock.
+func (l *Ledger) LockResult() func() {
+	l.g.result.Lock()
+	return l.g.result.Unlock
 }
 
 // Add takes the items of one payment (or one set of records without a
@@ -142,31 +166,96 @@ func (f *FullWriter) Add(owner domain.Unit, items []domain.Item, places []domain
 	return nil
 }
 
-// flush puts the pending items in one transaction.
+// chunk is one transaction's items, handed to the committing goroutine.
+type chunk struct {
+	arena   []byte
+	pending [][2][]byte
+}
+
+// flush hands the pending items to the goroutine that commits them (one
+// transaction each, in order), and takes back a spent chunk to fill: the
+// engine makes the next chunk on one core while the other commits.
 func (f *FullWriter) flush() error {
 	if len(f.pending) == 0 {
-		return nil
+		return f.failed()
 	}
-	err := f.l.update(func(tx *bolt.Tx) error {
-		res := staged(tx)
-		if res == nil {
-			return fmt.Errorf("the reconciliation being stored is gone (another full reconcile started)")
-		}
-		b := res.Bucket(resultItems)
-		b.FillPercent = 1
-		for _, kv := range f.pending {
-			if err := b.Put(kv[0], kv[1]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store the reconciliation: %w", err)
+	if f.chunks == nil {
+		f.chunks, f.spent, f.done = make(chan chunk, 1), make(chan chunk, 2), make(chan error, 1)
+		f.spent <- chunk{}
+		go f.commit(f.chunks, f.spent, f.done)
 	}
-	// bbolt has copied every key and value into its pages.
-	f.pending, f.arena, f.last = f.pending[:0], f.arena[:0], bytes.Clone(f.last)
+	if err := f.failed(); err != nil {
+		return err
+	}
+	f.chunks <- chunk{f.arena, f.pending}
+	next := <-f.spent
+	f.arena, f.pending = next.arena[:0], next.pending[:0]
+	f.last = bytes.Clone(f.last) // its arena is the committer's now
 	return nil
+}
+
+// failed is the committer's error, if it stopped.
+func (f *FullWriter) failed() error {
+	if f.err != nil {
+		return f.err
+	}
+	select {
+	case err := <-f.done:
+		f.err = err
+		if err == nil { // it never stops early without an error
+			f.err = fmt.Errorf("store the reconciliation: the writer stopped")
+		}
+		return f.err
+	default:
+		return nil
+	}
+}
+
+// commit puts each chunk in a transaction of its own until the chunks
+// end or one fails.
+func (f *FullWriter) commit(chunks <-chan chunk, spent chan<- chunk, done chan<- error) {
+	for c := range chunks {
+		err := f.l.update(func(tx *bolt.Tx) error {
+			res := f.staged(tx)
+			if res == nil {
+				return fmt.Errorf("the reconciliation being stored is gone (another full reconcile started)")
+			}
+			b := res.Bucket(resultItems)
+			b.FillPercent = 1
+			for _, kv := range c.pending {
+				if err := b.Put(kv[0], kv[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			done <- fmt.Errorf("store the reconciliation: %w", err)
+			for range chunks { // let flush and drain go on
+				spent <- chunk{}
+			}
+			return
+		}
+		// bbolt has copied every key and value into its pages.
+		spent <- c
+	}
+	done <- nil
+}
+
+// drain hands the last items over and waits for every chunk's commit.
+func (f *FullWriter) drain() error {
+	if err := f.flush(); err != nil {
+		return err
+	}
+	if f.chunks == nil {
+		return nil
+	}
+	close(f.chunks)
+	if f.err != nil {
+		return f.err
+	}
+	f.err = <-f.done
+	return f.err
 }
 
 // Finish writes the units' entries and the indexes, and makes the new
@@ -174,7 +263,7 @@ func (f *FullWriter) flush() error {
 // re-openings, consuming the marks up to Seq (w's Items, Places, Ops,
 // Units and Seq are not read: Add had them).
 func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
-	if err := f.flush(); err != nil {
+	if err := f.drain(); err != nil {
 		return ResultState{}, err
 	}
 	// The units' entries, in key order: parts of one unit (another
@@ -232,11 +321,29 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 			emit(p.unit)
 		}
 	}
-	for u := range extra { // units with links and no item of their own
-		emit(u)
+	// Units with links and no item of their own (few) go in their places.
+	if len(extra) > 0 {
+		rest := make([]domain.Unit, 0, len(extra))
+		for u := range extra {
+			rest = append(rest, u)
+		}
+		slices.Sort(rest)
+		sorted := entries
+		entries = nil
+		for _, u := range rest {
+			emit(u)
+		}
+		more := entries
+		entries = make([]kv, 0, len(sorted)+len(more))
+		for len(sorted) > 0 || len(more) > 0 {
+			if len(more) == 0 || len(sorted) > 0 && sorted[0].k < more[0].k {
+				entries, sorted = append(entries, sorted[0]), sorted[1:]
+			} else {
+				entries, more = append(entries, more[0]), more[1:]
+			}
+		}
 	}
 	f.parts, f.keys, f.ops = nil, nil, nil
-	slices.SortFunc(entries, func(a, b kv) int { return cmp.Compare(a.k, b.k) })
 	slices.SortFunc(f.times, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
 	// In chunks too: a million entries are tens of megabytes.
 	for len(entries) > 0 {
@@ -248,7 +355,11 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 		chunk := entries[:n]
 		entries = entries[n:]
 		err := f.l.update(func(tx *bolt.Tx) error {
-			b := staged(tx).Bucket(resultUnits)
+			res := f.staged(tx)
+			if res == nil {
+				return fmt.Errorf("the reconciliation being stored is gone (another full reconcile started)")
+			}
+			b := res.Bucket(resultUnits)
 			b.FillPercent = 1
 			for _, e := range chunk {
 				if err := b.Put([]byte(e.k), e.v); err != nil {
@@ -265,7 +376,7 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 	st.At, st.Config, st.Full = w.At, w.Config, w.At
 	err := f.l.update(func(tx *bolt.Tx) error {
 		r := root(tx)
-		if staged(tx) == nil {
+		if f.staged(tx) == nil {
 			return fmt.Errorf("the reconciliation being stored is gone (another full reconcile started)")
 		}
 		// Moved first, written after: with bbolt 1.5.0, what this
@@ -352,5 +463,14 @@ func askValue(it *domain.Item) []byte {
 }
 
 // Abort gives a full write up: the old result stays; result.new/ goes at
-// the next full write.
-func (f *FullWriter) Abort() { f.pending, f.parts = nil, nil }
+// the next full write. It waits for the chunk being committed.
+func (f *FullWriter) Abort() {
+	if f.chunks != nil {
+		close(f.chunks)
+		if f.err == nil {
+			<-f.done
+		}
+		f.chunks = nil
+	}
+	f.pending, f.parts = nil, nil
+}

@@ -1,0 +1,109 @@
+package ledger
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"reconciled/internal/domain"
+)
+
+// writeFull writes n items of one unit each through a FullWriter.
+func writeFull(t *testing.T, l *Ledger, n int, reason string) (ResultState, error) {
+	t.Helper()
+	fw, err := l.BeginFull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		u := domain.PaymentUnit(fmt.Sprintf("p-%06d", i))
+		it := domain.Item{Result: domain.ResultMatched, Code: domain.ResultMatched, PaymentID: string(u[1:]), Type: domain.RecordPurchase,
+			Merchant: &domain.Record{Amount: domain.Money{Amount: int64(i), Currency: "EUR"}, Status: domain.RecordPaid}, Reason: reason,
+			CreatedAt: time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC)}
+		p := domain.Place{Key: fmt.Sprintf("g%08d", i), Owner: u}
+		if err := fw.Add(u, []domain.Item{it}, []domain.Place{p}, []uint64{uint64(i + 1)}); err != nil {
+			fw.Abort()
+			return ResultState{}, err
+		}
+	}
+	return fw.Finish(ResultWrite{At: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Config: "c"})
+}
+
+// A full write of many chunks, each committed by the writer's goroutine
+// while the next is filled, stores every item once, in order.
+func TestFullWriteInManyChunks(t *testing.T) {
+	defer func(n int) { fullChunk = n }(fullChunk)
+	fullChunk = 512
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	st, err := writeFull(t, l, 3000, "first")
+	if err != nil || st.Items != 3000 || st.Counts[domain.ResultMatched] != 3000 || st.Recomputed != 3000 {
+		t.Fatalf("state %+v, %v", st, err)
+	}
+	n := 0
+	err = l.ForEachItem(func(it *domain.Item) error {
+		if want := fmt.Sprintf("p-%06d", n); it.PaymentID != want || it.Reason != "first" || it.Merchant.Amount.Amount != int64(n) {
+			return fmt.Errorf("item %d is %s %q %d", n, it.PaymentID, it.Reason, it.Merchant.Amount.Amount)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != 3000 {
+		t.Fatalf("%d items read back: %v", n, err)
+	}
+	// A second full write replaces the first whole.
+	if _, err := writeFull(t, l, 10, "second"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.ItemsOf([]domain.Unit{domain.PaymentUnit("p-000009"), domain.PaymentUnit("p-000010")})
+	if err != nil || len(got) != 1 || got[0].Reason != "second" {
+		t.Fatalf("after the second write: %+v, %v", got, err)
+	}
+}
+
+// A full write whose staging another one took away fails, and leaves the
+// stored result as it was.
+func TestFullWriteThatFailsKeepsTheOldResult(t *testing.T) {
+	defer func(n int) { fullChunk = n }(fullChunk)
+	fullChunk = 512
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := writeFull(t, l, 50, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := l.BeginFull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := l.BeginFull() // deletes fw's staging
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Abort()
+	var failed error
+	for i := 0; i < 200 && failed == nil; i++ {
+		u := domain.PaymentUnit(fmt.Sprintf("q-%06d", i))
+		it := domain.Item{Result: domain.ResultMatched, PaymentID: string(u[1:]), Reason: strings.Repeat("x", 40)}
+		failed = fw.Add(u, []domain.Item{it}, []domain.Place{{Key: fmt.Sprintf("g%08d", i), Owner: u}}, nil)
+	}
+	if failed == nil {
+		_, failed = fw.Finish(ResultWrite{At: time.Now()})
+	} else {
+		fw.Abort()
+	}
+	if failed == nil || !strings.Contains(failed.Error(), "gone") {
+		t.Fatalf("the write whose staging went: %v", failed)
+	}
+	st, ok, err := l.Result()
+	if err != nil || !ok || st.Items != 50 {
+		t.Fatalf("the stored result after it: %+v %v %v", st, ok, err)
+	}
+}
