@@ -3,12 +3,15 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"reconciled/internal/domain"
+	"reconciled/internal/export"
 	"reconciled/internal/ledger"
+	"reconciled/internal/reconcile"
 )
 
 // The stored result is what export and status read: they say which
@@ -79,5 +82,63 @@ func TestStoredResultIsReadAndSaysWhenItIsBehind(t *testing.T) {
 	}
 	if again, err := b.RunReconcile(ctx, RunRequest{User: "tester"}); err != nil || again.Full || again.Units != 0 {
 		t.Fatalf("then nothing changed: full %v, %d units, %v", again.Full, again.Units, err)
+	}
+}
+
+// Reconciles of one daemon may overlap (a schedule, a socket command, a
+// report job's refresh): one at a time stores the result, so a full one
+// and an incremental one cannot keep the older of the two.
+func TestOverlappingReconcilesStoreTheNewest(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	var ops []domain.Operation
+	for i := range 300 {
+		ops = append(ops, sale(uint64(i+1), fmt.Sprintf("p-%d", i), at, 1000))
+	}
+	a := testApp(t, ops, nil)
+	ctx := context.Background()
+	if _, err := a.RunReconcile(ctx, RunRequest{User: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	go func() {
+		for i := range 30 {
+			rec := paid(fmt.Sprintf("p-%d", i*7), at, 1000)
+			if _, err := a.Ledger.ImportRecords([]domain.Record{rec}, ledger.Import{At: now, File: fmt.Sprintf("b%d.csv", i)}, now); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := a.RunReconcile(ctx, RunRequest{User: "tester"}); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	go func() {
+		for range 10 {
+			if _, err := a.RunReconcile(ctx, RunRequest{User: "tester", Full: true}); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.RunReconcile(ctx, RunRequest{User: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := LoadInput(ctx, a.Ledger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got bytes.Buffer
+	export.ReconciliationCSV(&want, export.ItemsOf(reconcile.Run(in, a.EngineConfig()).Items), export.ItemFilter{}, export.CSVOptions{})
+	export.ReconciliationCSV(&got, a.Ledger.ForEachItem, export.ItemFilter{}, export.CSVOptions{})
+	if got.String() != want.String() {
+		t.Fatalf("after overlapping reconciles the stored result differs:\n%s", lineDiff(got.String(), want.String()))
 	}
 }
