@@ -2,10 +2,14 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +157,123 @@ func TestACancelledImportStoresNothing(t *testing.T) {
 	}
 	if ctx.n >= 0 {
 		t.Errorf("the import asked its context %d times too few", ctx.n+1)
+	}
+}
+
+// The set's sort against a plain sort of the keys, on keys that share long
+// prefixes and hold zero bytes, in batches appended out of line order, on
+// both sides of the size it sorts on two goroutines at.
+func TestTheSetSortsByKeyThenLine(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	ids := []string{"", "a", "a\x00", "a\x00\x00", "order-", "order-1", "order-12", "order-123456789", "order-1234567890123456",
+		"\x00\x00\x00\x00\x00\x00\x00\x00", "\x00\x00\x00\x00\x00\x00\x00\x00\x00", "zz"}
+	for _, n := range []int{0, 1, 7, 1000, 1<<14 + 3, 40_000} {
+		recs := make([]domain.Record, n)
+		for i := range recs {
+			r := domain.Record{Source: []string{"s", "s\x00", "books"}[rnd.IntN(3)], Type: domain.RecordTypes[rnd.IntN(3)], Origin: fmt.Sprint(i)}
+			switch id := ids[rnd.IntN(len(ids))] + strings.Repeat("7", rnd.IntN(3)); rnd.IntN(3) {
+			case 0:
+				r.PaymentID = "p" + id
+			case 1:
+				r.ProviderPaymentID = "v" + id
+			default:
+				r.OperationID = rnd.Uint64N(1 << uint(rnd.IntN(64)))
+			}
+			recs[i] = r
+		}
+		set := RecordSetOf(recs)
+		if n%2 == 1 && len(set.batches) > 1 { // the last batch first
+			set.batches = append(set.batches[len(set.batches)-1:], set.batches[:len(set.batches)-1]...)
+		}
+		got := set.sorted()
+		want := slices.Clone(got)
+		slices.SortFunc(want, func(a, b encRecord) int {
+			if c := bytes.Compare(set.group(&a), set.group(&b)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.line, b.line)
+		})
+		if len(got) != n {
+			t.Fatalf("%d records: sorted %d", n, len(got))
+		}
+		for i := range got {
+			if got[i].line != want[i].line {
+				t.Fatalf("%d records: at %d line %d (%q), want line %d (%q)", n, i, got[i].line, set.group(&got[i]), want[i].line, set.group(&want[i]))
+			}
+		}
+	}
+}
+
+// A model of the records bucket: per group, its records' fields in
+// occurrence order.
+type recordModel map[string][]string
+
+func (m recordModel) importFile(recs []domain.Record) (st ImportStats) {
+	file := map[string][]string{}
+	for i := range recs {
+		g := string(recordGroupKey(nil, &recs[i]))
+		file[g] = append(file[g], string(appendRecordFields(nil, &recs[i])))
+	}
+	for g, lines := range file {
+		old := m[g]
+		for i, f := range lines {
+			switch {
+			case i >= len(old):
+				st.New++
+			case old[i] == f:
+				st.Unchanged++
+			default:
+				st.Updated++
+			}
+		}
+		if len(old) > len(lines) {
+			st.Removed += len(old) - len(lines)
+		}
+		m[g] = lines
+	}
+	return st
+}
+
+// Random files imported one after another, of records of a few payments
+// repeated and dropped, into a bucket holding groups before, between and
+// after each file's: the stats and what is stored follow the model.
+func TestImportsFollowTheModel(t *testing.T) {
+	l := openTemp(t)
+	m := recordModel{}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for step := range 60 {
+		n := rnd.IntN(40)
+		if step%20 == 19 {
+			n = 5000
+		}
+		recs := make([]domain.Record, n)
+		for i := range recs {
+			recs[i] = rec(fmt.Sprintf("p%d", rnd.IntN(25)), domain.RecordTypes[rnd.IntN(2)], domain.RecordStatuses[rnd.IntN(2)],
+				int64(100*rnd.IntN(3)), fmt.Sprintf("f%d.csv:%d", step, i+2))
+			if rnd.IntN(4) == 0 {
+				recs[i].Source = "other"
+			}
+		}
+		want := m.importFile(recs)
+		st, err := l.ImportRecords(recs, Import{}, t0.Add(time.Duration(step)*time.Minute))
+		if err != nil || st != want {
+			t.Fatalf("step %d: %+v %v, want %+v", step, st, err, want)
+		}
+	}
+	got := recordModel{}
+	if err := l.ForEachRecord(func(r *StoredRecord) error {
+		g := string(recordGroupKey(nil, &r.Record))
+		got[g] = append(got[g], string(appendRecordFields(nil, &r.Record)))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for g := range m {
+		if len(m[g]) == 0 {
+			delete(m, g)
+		}
+	}
+	if !maps.EqualFunc(got, m, slices.Equal) {
+		t.Errorf("stored %d groups, the model %d", len(got), len(m))
 	}
 }

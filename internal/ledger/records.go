@@ -252,21 +252,35 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 		stored []occurrence // a group's, in occurrence order (usually none or one)
 		apart  []byte       // values too long for their room in the set
 		tail   []byte
+		next   []byte
 		cur    domain.Record
 		prev   StoredRecord
 	)
 	err := l.update(func(tx *bolt.Tx) error {
 		st, apart = ImportStats{}, nil
+		// Opening for writing read every page (the free list's rebuild):
+		// they need not stay resident while the transaction grows.
+		release(tx)
 		b := root(tx).Bucket(bucketRecords)
 		b.FillPercent = 0.9
 		c := b.Cursor()
-		empty, _ := c.First()
-		fresh := empty == nil // nothing stored yet: no lookups needed
+		// next is the first key stored before this import after the
+		// groups written so far (nil: none): a group before it has
+		// nothing stored and needs no lookup, and a file of new records
+		// none at all.
+		k, v := c.First()
+		next = append(next[:0], k...)
+		if k == nil {
+			next = nil
+		}
 		for i, groups := 0, 0; i < len(recs); groups++ {
 			if groups%4096 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
+			}
+			if groups%releaseEvery == releaseEvery-1 {
+				release(tx) // the stored pages the lookups read
 			}
 			group := set.group(&recs[i])
 			j := i + 1
@@ -277,13 +291,30 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 				return fmt.Errorf("%d lines are one record (%s): at most %d lines may repeat one id, type and source", j-i, describeGroup(group), maxOccurrences)
 			}
 			stored = stored[:0]
-			for k, v := seek(c, group, fresh); k != nil && bytes.HasPrefix(k, group) && len(k) == len(group)+2; k, v = c.Next() {
-				// Every stored occurrence the file replaces or removes
-				// must decode: a damaged one is named, not written over.
-				if err := decodeStoredRecord(v, "", &prev); err != nil {
-					return corruptRecord(k)
+			sought := false
+			if next != nil && bytes.Compare(next, group) < 0 { // stored groups this file does not hold
+				k, v = c.Seek(group)
+				next, sought = append(next[:0], k...), true
+				if k == nil {
+					next = nil
 				}
-				stored = append(stored, occurrence{n: binary.BigEndian.Uint16(k[len(group):]), v: v})
+			}
+			if next != nil && inGroup(next, group) {
+				if !sought { // the cursor moved as the last group was written
+					k, v = c.Seek(group)
+				}
+				for ; k != nil && inGroup(k, group); k, v = c.Next() {
+					// Every stored occurrence the file replaces or removes
+					// must decode: a damaged one is named, not written over.
+					if err := decodeStoredRecord(v, "", &prev); err != nil {
+						return corruptRecord(k)
+					}
+					stored = append(stored, occurrence{n: binary.BigEndian.Uint16(k[len(group):]), v: v})
+				}
+				next = append(next[:0], k...)
+				if k == nil {
+					next = nil
+				}
 			}
 			// The records of one group in file order, each with what is
 			// stored under its occurrence. The three outcomes that change
@@ -339,7 +370,7 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 				}
 				st.Removed++
 			}
-			i = j // the next Seek repositions the cursor after this group's writes
+			i = j
 		}
 		meta.ImportStats = st
 		return appendLog(root(tx).Bucket(bucketImports), meta)
@@ -350,12 +381,8 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 	return st, nil
 }
 
-func seek(c *bolt.Cursor, key []byte, fresh bool) ([]byte, []byte) {
-	if fresh {
-		return nil, nil
-	}
-	return c.Seek(key)
-}
+// inGroup says whether k is a key of the records of group g.
+func inGroup(k, g []byte) bool { return len(k) == len(g)+2 && bytes.HasPrefix(k, g) }
 
 // appendLog stores v as JSON under the bucket's next sequence number.
 func appendLog(b *bolt.Bucket, v any) error {

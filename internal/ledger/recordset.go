@@ -21,11 +21,13 @@ import (
 // transaction commits, so a value built for Put is not a copy of the set's
 // but the set's.
 //
-// A record is, in its batch's arena:
+// A batch's arena holds its records' keys, then their values:
 //
-//	group key | occurrence (2, set when it is stored) |
+//	key:   group key | occurrence (2, set when it is stored)
 //	value: recordVersion | uvarint len | fields | uvarint len | origin | room (tailRoom)
 //
+// The keys are together so that sorting reads them and nothing else (keys
+// between the values made the sort twice as slow).
 // The value is appendStoredRecord's less its tail (first seen, status since,
 // earlier statuses), which depends on what is stored. The tail is written
 // into the room after the value when it fits: a new record's (two times in
@@ -55,12 +57,14 @@ type encRecord struct {
 	batch uint32 // its arena, in RecordSet.arenas
 	off   uint32 // its group key's offset in the arena
 	group uint32 // the group key's length
+	voff  uint32 // its value's offset in the arena
 	value uint32 // the value's length, without its tail
 }
 
 // A RecordBatch is filled on one goroutine and handed to its set's Append.
 type RecordBatch struct {
-	buf    []byte
+	keys   []byte
+	values []byte
 	recs   []encRecord
 	fields []byte
 	err    error
@@ -89,23 +93,23 @@ func (b *RecordBatch) Add(line int, r *domain.Record) {
 		b.err = fmt.Errorf("record %s: source or id too long", r.Origin)
 		return
 	}
-	off := len(b.buf)
-	b.buf = recordGroupKey(b.buf, r)
-	group := len(b.buf) - off
-	b.buf = append(b.buf, 0, 0)
-	start := len(b.buf)
+	off := len(b.keys)
+	b.keys = recordGroupKey(b.keys, r)
+	group := len(b.keys) - off
+	b.keys = append(b.keys, 0, 0)
+	voff := len(b.values)
 	b.fields = appendRecordFields(b.fields[:0], r)
-	b.buf = append(b.buf, recordVersion)
-	b.buf = binary.AppendUvarint(b.buf, uint64(len(b.fields)))
-	b.buf = append(b.buf, b.fields...)
-	b.buf = appendString(b.buf, r.Origin)
-	value := len(b.buf) - start
-	b.buf = append(b.buf, room[:]...)
-	if len(b.buf) > math.MaxUint32 {
+	b.values = append(b.values, recordVersion)
+	b.values = binary.AppendUvarint(b.values, uint64(len(b.fields)))
+	b.values = append(b.values, b.fields...)
+	b.values = appendString(b.values, r.Origin)
+	value := len(b.values) - voff
+	b.values = append(b.values, room[:]...)
+	if len(b.keys)+len(b.values) > math.MaxUint32 {
 		b.err = fmt.Errorf("record %s: too large", r.Origin)
 		return
 	}
-	b.recs = append(b.recs, encRecord{line: uint64(line), off: uint32(off), group: uint32(group), value: uint32(value)})
+	b.recs = append(b.recs, encRecord{line: uint64(line), off: uint32(off), group: uint32(group), voff: uint32(voff), value: uint32(value)})
 }
 
 // idLen is the length of the id recordIDKey writes.
@@ -126,16 +130,18 @@ func (s *RecordSet) Append(b *RecordBatch) {
 		s.err = b.err
 	}
 	if len(b.recs) > 0 && s.err == nil {
-		arena := uint32(len(s.arenas))
-		s.arenas = append(s.arenas, bytes.Clone(b.buf))
+		arena := make([]byte, 0, len(b.keys)+len(b.values))
+		arena = append(append(arena, b.keys...), b.values...)
 		recs := slices.Clone(b.recs)
 		for i := range recs {
-			recs[i].batch = arena
+			recs[i].batch = uint32(len(s.arenas))
+			recs[i].voff += uint32(len(b.keys))
 		}
+		s.arenas = append(s.arenas, arena)
 		s.batches = append(s.batches, recs)
 		s.n += len(recs)
 	}
-	b.buf, b.recs, b.err = b.buf[:0], b.recs[:0], nil
+	b.keys, b.values, b.recs, b.err = b.keys[:0], b.values[:0], b.recs[:0], nil
 	s.free.Put(b)
 }
 
@@ -169,14 +175,13 @@ func (s *RecordSet) key(e *encRecord) []byte {
 
 // value is the record's value without its tail.
 func (s *RecordSet) value(e *encRecord) []byte {
-	start := e.off + e.group + 2
-	return s.arenas[e.batch][start : start+e.value : start+e.value]
+	return s.arenas[e.batch][e.voff : e.voff+e.value : e.voff+e.value]
 }
 
 // withTail is the record's whole value: in the arena, the tail written into
 // its room, when the tail fits; else a copy at the end of *apart.
 func (s *RecordSet) withTail(e *encRecord, tail []byte, apart *[]byte) []byte {
-	start := e.off + e.group + 2
+	start := e.voff
 	end := start + e.value
 	if len(tail) <= tailRoom {
 		a := s.arenas[e.batch]
@@ -190,33 +195,33 @@ func (s *RecordSet) withTail(e *encRecord, tail []byte, apart *[]byte) []byte {
 }
 
 // sorted is the set's records in key order, and within a group in file
-// order (which numbers the occurrences), sorted on two goroutines; the set's
-// batches are given up for it.
+// order (which numbers the occurrences), sorted in two halves on two
+// goroutines and merged; the set's batches are given up for it.
+//
+// The sort is stable, of records in line order: books are mostly in time
+// order, and their ids grow with time, so runs of them are sorted already,
+// which insertion sort and merging use (pdqsort took twice the time).
 func (s *RecordSet) sorted() []encRecord {
 	all := make([]encRecord, 0, s.n)
 	for _, b := range s.batches {
 		all = append(all, b...)
 	}
 	s.batches = nil
-	order := func(a, b encRecord) int {
-		if c := bytes.Compare(s.group(&a), s.group(&b)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.line, b.line)
+	if !slices.IsSortedFunc(all, byLine) { // batches appended out of order
+		slices.SortFunc(all, byLine)
 	}
 	if len(all) < 1<<14 {
-		slices.SortFunc(all, order)
+		slices.SortStableFunc(all, s.byGroup)
 		return all
 	}
-	half := len(all) / 2
-	left, right := all[:half], all[half:]
+	left, right := all[:len(all)/2], all[len(all)/2:]
 	var wg sync.WaitGroup
-	wg.Go(func() { slices.SortFunc(left, order) })
-	slices.SortFunc(right, order)
+	wg.Go(func() { slices.SortStableFunc(left, s.byGroup) })
+	slices.SortStableFunc(right, s.byGroup)
 	wg.Wait()
 	out := make([]encRecord, 0, len(all))
 	for len(left) > 0 && len(right) > 0 {
-		if order(left[0], right[0]) <= 0 {
+		if s.byGroup(left[0], right[0]) <= 0 { // left first: its lines come first
 			out, left = append(out, left[0]), left[1:]
 		} else {
 			out, right = append(out, right[0]), right[1:]
@@ -225,6 +230,10 @@ func (s *RecordSet) sorted() []encRecord {
 	out = append(out, left...)
 	return append(out, right...)
 }
+
+func byLine(a, b encRecord) int { return cmp.Compare(a.line, b.line) }
+
+func (s *RecordSet) byGroup(a, b encRecord) int { return bytes.Compare(s.group(&a), s.group(&b)) }
 
 // recordTail is the end of a stored record's value after its origin
 // (appendStoredRecord).
