@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -41,5 +42,22 @@ func TestDuplicatesFarApartAreNumberedInFileOrder(t *testing.T) {
 	dup, err := a.Ledger.RecordsOf("p-dup", "", 0)
 	if err != nil || len(dup) != 1 || dup[0].Amount.Amount != 100 || dup[0].Origin != "a.csv:3" {
 		t.Fatalf("p-dup: %+v, %v; want the 1.00 line, as a.csv stored it (an unchanged record keeps its origin)", dup, err)
+	}
+}
+
+// An import whose context is done (Ctrl-C, through the daemon too) stops
+// and stores nothing.
+func TestACancelledImportStoresNothing(t *testing.T) {
+	a := testApp(t, nil, nil)
+	path := writeBooks(t, "a.csv", booksOf(3000, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	opened := 0
+	_, err := Import(ctx, a.Config, ImportRequest{Path: path, Source: "records"}, func() (*App, error) { opened++; return a, nil })
+	if !errors.Is(err, context.Canceled) || opened != 0 {
+		t.Fatalf("cancelled: %v, opened %d times", err, opened)
+	}
+	if n, _ := a.Ledger.RecordCount(); n != 0 {
+		t.Fatalf("%d records stored", n)
 	}
 }

@@ -1,9 +1,14 @@
 package records
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"reconciled/internal/domain"
 )
 
 // The reader hands lines to the checkers in batches of batchLines; these
@@ -137,5 +142,110 @@ func TestDuplicatesInDifferentBatchesStayInFileOrder(t *testing.T) {
 	want := fmt.Sprintf("dup.csv:3 1000,dup.csv:%d 2000,dup.csv:%d 3000", 2*batchLines+9, 3*batchLines+1)
 	if strings.Join(got, ",") != want {
 		t.Errorf("duplicates %v, want %s", got, want)
+	}
+}
+
+// XLSX rows with a 1 or 0 in a column read are read a second time, after
+// the others: their records keep their place, and their problems theirs.
+func TestXLSXRowsReadTwiceKeepTheirPlaceAcrossBatches(t *testing.T) {
+	rows := [][]any{{"payment_id", "type", "amount", "currency", "status", "project_id"}}
+	n := 2*batchLines + 10
+	for i := range n {
+		project := any(580)
+		if i%300 == 7 {
+			project = 1 // a number 1: read twice, and fine
+		}
+		rows = append(rows, []any{fmt.Sprintf("o-%d", i), "purchase", 10, "UAH", "paid", project})
+	}
+	path := xlsxFile(t, rows)
+	res, err := ReadFile(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Lines != n || len(res.Records) != n {
+		t.Fatalf("%d lines, %d records, want %d", res.Lines, len(res.Records), n)
+	}
+	for i, r := range res.Records {
+		if r.PaymentID != fmt.Sprintf("o-%d", i) || r.Origin != fmt.Sprintf("r.xlsx row %d", i+2) {
+			t.Fatalf("record %d is %s from %s", i, r.PaymentID, r.Origin)
+		}
+	}
+
+	// A boolean early and bad rows after it: capped, the list keeps the
+	// first rows' problems, the boolean's among them.
+	rows[3][5] = true
+	for i := 100; i < 110; i++ {
+		rows[i][4] = "nope"
+	}
+	_, err = ReadFile(xlsxFile(t, rows), Options{MaxErrors: 3})
+	var fe *FileError
+	if !errors.As(err, &fe) || len(fe.Problems) != 3 || fe.More != 8 {
+		t.Fatalf("capped: %v", err)
+	}
+	if got := []int{fe.Problems[0].Line, fe.Problems[1].Line, fe.Problems[2].Line}; !slices.Equal(got, []int{4, 101, 102}) {
+		t.Errorf("capped problems on rows %v, want 4, 101, 102:\n%v", got, err)
+	}
+}
+
+// panicky is a Batch that panics on one line.
+type panicky struct{ at int }
+
+func (p *panicky) Add(line int, r *domain.Record) {
+	if line == p.at {
+		panic("boom")
+	}
+}
+
+// A panic on a checker (or the reader) is raised on Stream's caller's
+// goroutine, where the control socket recovers a command's panic: on its
+// own goroutine it would end the daemon.
+func TestAPanicWhileCheckingIsTheCallers(t *testing.T) {
+	path := write(t, "p.csv", []byte(linesFile(3*batchLines, none)))
+	defer func() {
+		r := recover()
+		if s := fmt.Sprint(r); !strings.Contains(s, "boom") || !strings.Contains(s, "panicky") {
+			t.Errorf("recovered %q, want the panic and where it was", s)
+		}
+	}()
+	Stream(context.Background(), path, Options{}, func() *panicky { return &panicky{at: batchLines + 9} }, func(*panicky) {})
+	t.Error("Stream returned")
+}
+
+// A done context stops the reading with its error.
+func TestACancelledReadingSaysSo(t *testing.T) {
+	path := write(t, "c.csv", []byte(linesFile(20*batchLines, none)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	taken := 0
+	res, err := Stream(ctx, path, Options{}, func() *recordList { return &recordList{} }, func(*recordList) {
+		if taken++; taken == 1 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Fatalf("cancelled: %+v, %v", res, err)
+	}
+}
+
+// Stream gives every record once, in batches taken in file order.
+func TestStreamTakesBatchesInFileOrder(t *testing.T) {
+	n := 5*batchLines + 3
+	path := write(t, "s.csv", []byte(linesFile(n, none)))
+	var lines []int
+	res, err := Stream(context.Background(), path, Options{}, func() *recordList { return &recordList{} }, func(b *recordList) {
+		for _, r := range b.recs {
+			lines = append(lines, r.line)
+		}
+	})
+	if err != nil || res.Lines != n || res.Records != nil {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if len(lines) != n {
+		t.Fatalf("%d records taken, want %d", len(lines), n)
+	}
+	for i, l := range lines {
+		if l != i+2 {
+			t.Fatalf("record %d from line %d, want %d", i, l, i+2)
+		}
 	}
 }
