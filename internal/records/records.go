@@ -184,17 +184,31 @@ func (ps *problems) any() bool { return len(ps.list) > 0 || ps.more > 0 }
 // ReadFile reads a CSV or XLSX file, by its extension, into
 // Result.Records.
 func ReadFile(path string, o Options) (*Result, error) {
-	var all []lineRecord
-	res, err := Stream(context.Background(), path, o, func() *recordList { return &recordList{} },
-		func(b *recordList) { all = append(all, b.recs...) })
+	var batches []*recordList
+	n := 0
+	res, err := Stream(context.Background(), path, o, func() *recordList { return &recordList{recs: make([]lineRecord, 0, batchLines)} },
+		func(b *recordList) { batches, n = append(batches, b), n+len(b.recs) })
 	if err != nil {
 		return nil, err
 	}
-	// XLSX rows read a second time come last.
-	slices.SortStableFunc(all, func(a, b lineRecord) int { return cmp.Compare(a.line, b.line) })
-	res.Records = make([]domain.Record, len(all))
-	for i := range all {
-		res.Records[i] = all[i].rec
+	res.Records = make([]domain.Record, 0, n)
+	last, inOrder := 0, true
+	for _, b := range batches {
+		for i := range b.recs {
+			inOrder = inOrder && b.recs[i].line > last
+			last = b.recs[i].line
+			res.Records = append(res.Records, b.recs[i].rec)
+		}
+	}
+	if !inOrder { // XLSX rows read a second time come last
+		all := make([]lineRecord, 0, n)
+		for _, b := range batches {
+			all = append(all, b.recs...)
+		}
+		slices.SortStableFunc(all, func(a, b lineRecord) int { return cmp.Compare(a.line, b.line) })
+		for i := range all {
+			res.Records[i] = all[i].rec
+		}
 	}
 	return res, nil
 }
