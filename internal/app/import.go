@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"reconciled/internal/config"
@@ -106,6 +107,13 @@ func importFile(ctx context.Context, cfg *config.Config, req ImportRequest, open
 	f, err := readImport(ctx, cfg, req)
 	if err != nil {
 		return ImportResult{}, err
+	}
+	// Opening a database for writing reads all of it through the memory
+	// map (bbolt rebuilds its free list), a moment when the process holds
+	// the file besides the records read: give a large file's garbage back
+	// to the system first, or it stays resident under the map.
+	if f.set.Len() >= 1<<16 {
+		debug.FreeOSMemory()
 	}
 	a, err := open()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -237,9 +239,6 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 	if set.err != nil {
 		return ImportStats{}, fmt.Errorf("store records: %w", set.err)
 	}
-	// Key order makes the inserts sequential; within a group, file order
-	// numbers the occurrences.
-	recs := set.sorted()
 	seen = seen.UTC()
 	newTail := recordTail(nil, seen, seen, nil)
 	type occurrence struct {
@@ -249,6 +248,7 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 	}
 	var (
 		st     ImportStats
+		recs   []encRecord
 		stored []occurrence // a group's, in occurrence order (usually none or one)
 		apart  []byte       // values too long for their room in the set
 		tail   []byte
@@ -261,6 +261,10 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 		// Opening for writing read every page (the free list's rebuild):
 		// they need not stay resident while the transaction grows.
 		release(tx)
+		// Key order makes the inserts sequential; within a group, file
+		// order numbers the occurrences.
+		recs = set.sorted()
+		var heap heapPacer
 		b := root(tx).Bucket(bucketRecords)
 		b.FillPercent = 0.9
 		c := b.Cursor()
@@ -277,6 +281,9 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 			if groups%4096 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
+				}
+				if set.n >= bigSet {
+					heap.check()
 				}
 			}
 			if groups%releaseEvery == releaseEvery-1 {
@@ -372,6 +379,14 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 			}
 			i = j
 		}
+		// The commit makes a page for every value it has been given,
+		// while the values are still held: let the keys (bbolt copied
+		// them), the sort and the garbage of the writes go first, so that
+		// the heap the commit grows is this much, not twice the last
+		// collection's (GOGC).
+		if recs, set.keys = nil, nil; set.n >= bigSet {
+			runtime.GC()
+		}
 		meta.ImportStats = st
 		return appendLog(root(tx).Bucket(bucketImports), meta)
 	})
@@ -379,6 +394,33 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 		return ImportStats{}, fmt.Errorf("store records: %w", err)
 	}
 	return st, nil
+}
+
+// bigSet is a set whose import looks after the heap (heapPacer, and a
+// collection before the commit): below it there is little to gain.
+const bigSet = 1 << 16
+
+// heapPacer holds a write loop's heap to a quarter more than it keeps
+// live. bbolt puts a fresh bucket's keys into one node until it commits,
+// whose slice of a million entries grows by a quarter at a time: 300 MB of
+// garbage for a million records, which the collector's own pace (GOGC=100)
+// let the heap reach twice the live records and pages before it
+// collected. Reading two of runtime/metrics' figures costs far less than a
+// collection; the collections it asks for cost about 30 ms each.
+type heapPacer struct{ samples [2]metrics.Sample }
+
+func (p *heapPacer) check() {
+	if p.samples[0].Name == "" {
+		p.samples[0].Name, p.samples[1].Name = "/gc/heap/live:bytes", "/memory/classes/heap/objects:bytes"
+	}
+	metrics.Read(p.samples[:])
+	if p.samples[0].Value.Kind() != metrics.KindUint64 || p.samples[1].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	live, held := p.samples[0].Value.Uint64(), p.samples[1].Value.Uint64()
+	if held > live+live/4+32<<20 {
+		runtime.GC()
+	}
 }
 
 // inGroup says whether k is a key of the records of group g.

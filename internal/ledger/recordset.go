@@ -21,20 +21,23 @@ import (
 // transaction commits, so a value built for Put is not a copy of the set's
 // but the set's.
 //
-// A batch's arena holds its records' keys, then their values:
+// A batch's records are, in its two arenas:
 //
 //	key:   group key | occurrence (2, set when it is stored)
 //	value: recordVersion | uvarint len | fields | uvarint len | origin | room (tailRoom)
 //
 // The keys are together so that sorting reads them and nothing else (keys
-// between the values made the sort twice as slow).
+// between the values made the sort twice as slow), and apart from the
+// values because bbolt keeps the values until it commits but copies the
+// keys: they go before the commit's pages are made.
 // The value is appendStoredRecord's less its tail (first seen, status since,
 // earlier statuses), which depends on what is stored. The tail is written
 // into the room after the value when it fits: a new record's (two times in
 // milliseconds and a zero) is 13 bytes until 2039 and 15 until 2248; an
 // updated one's with an earlier status does not fit and is built apart.
 type RecordSet struct {
-	arenas  [][]byte      // one per batch, exactly its size
+	keys    [][]byte      // one per batch, exactly its size; dropped once stored
+	values  [][]byte      // the same batches' values
 	batches [][]encRecord // until sorted
 	n       int
 	err     error // the first record that cannot be stored
@@ -54,10 +57,10 @@ const maxOccurrences = math.MaxUint16
 // the file.
 type encRecord struct {
 	line  uint64 // its place in the file: occurrences are numbered in this order
-	batch uint32 // its arena, in RecordSet.arenas
-	off   uint32 // its group key's offset in the arena
+	batch uint32 // its batch's arenas, in RecordSet.keys and .values
+	off   uint32 // its group key's offset in the batch's keys
 	group uint32 // the group key's length
-	voff  uint32 // its value's offset in the arena
+	voff  uint32 // its value's offset in the batch's values
 	value uint32 // the value's length, without its tail
 }
 
@@ -105,7 +108,7 @@ func (b *RecordBatch) Add(line int, r *domain.Record) {
 	b.values = appendString(b.values, r.Origin)
 	value := len(b.values) - voff
 	b.values = append(b.values, room[:]...)
-	if len(b.keys)+len(b.values) > math.MaxUint32 {
+	if len(b.keys) > math.MaxUint32 || len(b.values) > math.MaxUint32 {
 		b.err = fmt.Errorf("record %s: too large", r.Origin)
 		return
 	}
@@ -130,14 +133,12 @@ func (s *RecordSet) Append(b *RecordBatch) {
 		s.err = b.err
 	}
 	if len(b.recs) > 0 && s.err == nil {
-		arena := make([]byte, 0, len(b.keys)+len(b.values))
-		arena = append(append(arena, b.keys...), b.values...)
 		recs := slices.Clone(b.recs)
 		for i := range recs {
-			recs[i].batch = uint32(len(s.arenas))
-			recs[i].voff += uint32(len(b.keys))
+			recs[i].batch = uint32(len(s.keys))
 		}
-		s.arenas = append(s.arenas, arena)
+		s.keys = append(s.keys, bytes.Clone(b.keys))
+		s.values = append(s.values, bytes.Clone(b.values))
 		s.batches = append(s.batches, recs)
 		s.n += len(recs)
 	}
@@ -164,18 +165,18 @@ func RecordSetOf(recs []domain.Record) *RecordSet {
 }
 
 func (s *RecordSet) group(e *encRecord) []byte {
-	return s.arenas[e.batch][e.off : e.off+e.group : e.off+e.group]
+	return s.keys[e.batch][e.off : e.off+e.group : e.off+e.group]
 }
 
 // key is the record's key, its occurrence as the arena holds it.
 func (s *RecordSet) key(e *encRecord) []byte {
 	end := e.off + e.group + 2
-	return s.arenas[e.batch][e.off:end:end]
+	return s.keys[e.batch][e.off:end:end]
 }
 
 // value is the record's value without its tail.
 func (s *RecordSet) value(e *encRecord) []byte {
-	return s.arenas[e.batch][e.voff : e.voff+e.value : e.voff+e.value]
+	return s.values[e.batch][e.voff : e.voff+e.value : e.voff+e.value]
 }
 
 // withTail is the record's whole value: in the arena, the tail written into
@@ -184,12 +185,12 @@ func (s *RecordSet) withTail(e *encRecord, tail []byte, apart *[]byte) []byte {
 	start := e.voff
 	end := start + e.value
 	if len(tail) <= tailRoom {
-		a := s.arenas[e.batch]
+		a := s.values[e.batch]
 		end += uint32(copy(a[end:], tail))
 		return a[start:end:end]
 	}
 	from := len(*apart)
-	*apart = append(*apart, s.arenas[e.batch][start:end]...)
+	*apart = append(*apart, s.values[e.batch][start:end]...)
 	*apart = append(*apart, tail...)
 	return (*apart)[from:len(*apart):len(*apart)]
 }
