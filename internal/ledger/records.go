@@ -325,8 +325,10 @@ func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Impor
 			}
 			// The records of one group in file order, each with what is
 			// stored under its occurrence. The three outcomes that change
-			// the books (New, Updated, Removed) are counted in one place
-			// each; decodeRecordFields(fields, …) reads a record's ids.
+			// the books are counted in one place each, where the record's
+			// payment id, provider payment id and operation id are at hand:
+			// Updated (cur, and prev as it was), New (decodeRecordFields of
+			// fields) and Removed (decodeStoredRecord of o.v).
 			next := 0
 			for n := i; n < j; n++ {
 				e := &recs[n]
