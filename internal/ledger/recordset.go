@@ -30,11 +30,13 @@ import (
 // between the values made the sort twice as slow), and apart from the
 // values because bbolt keeps the values until it commits but copies the
 // keys: they go before the commit's pages are made.
+//
 // The value is appendStoredRecord's less its tail (first seen, status since,
 // earlier statuses), which depends on what is stored. The tail is written
 // into the room after the value when it fits: a new record's (two times in
-// milliseconds and a zero) is 13 bytes until 2039 and 15 until 2248; an
-// updated one's with an earlier status does not fit and is built apart.
+// milliseconds and a zero) is 13 bytes until 2039 and 15 after, for eight
+// thousand years; an updated one's with an earlier status does not fit and
+// is built apart.
 type RecordSet struct {
 	keys    [][]byte      // one per batch, exactly its size; dropped once stored
 	values  [][]byte      // the same batches' values
@@ -108,7 +110,7 @@ func (b *RecordBatch) Add(line int, r *domain.Record) {
 	b.values = appendString(b.values, r.Origin)
 	value := len(b.values) - voff
 	b.values = append(b.values, room[:]...)
-	if len(b.keys) > math.MaxUint32 || len(b.values) > math.MaxUint32 {
+	if uint64(len(b.keys)) > math.MaxUint32 || uint64(len(b.values)) > math.MaxUint32 {
 		b.err = fmt.Errorf("record %s: too large", r.Origin)
 		return
 	}
