@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -247,5 +248,26 @@ func TestStreamTakesBatchesInFileOrder(t *testing.T) {
 		if l != i+2 {
 			t.Fatalf("record %d from line %d, want %d", i, l, i+2)
 		}
+	}
+}
+
+// A panic of take's, on the caller's goroutine, is the caller's too, and
+// the reading's goroutines end (a daemon would keep them blocked for good).
+func TestAPanicWhileTakingEndsTheReading(t *testing.T) {
+	path := write(t, "t.csv", []byte(linesFile(30*batchLines, none)))
+	before := runtime.NumGoroutine()
+	func() {
+		defer func() {
+			if r := recover(); fmt.Sprint(r) != "taken" {
+				t.Errorf("recovered %v", r)
+			}
+		}()
+		Stream(context.Background(), path, Options{}, func() *recordList { return &recordList{} }, func(*recordList) { panic("taken") })
+	}()
+	for i := 0; runtime.NumGoroutine() > before; i++ {
+		if i == 1000 {
+			t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
+		}
+		runtime.Gosched()
 	}
 }

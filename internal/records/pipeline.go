@@ -191,6 +191,14 @@ func (p *pipeline) run(ctx context.Context, read func(*feeder) error) error {
 		wg.Wait()
 		close(done)
 	}()
+	defer func() { // a panic of take's: the other goroutines end first
+		if r := recover(); r != nil {
+			p.stopAll()
+			for range done {
+			}
+			panic(r)
+		}
+	}()
 	cancelled := p.collect(ctx, done, free)
 	if p.crash != nil {
 		panic(p.crash)
