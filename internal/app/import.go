@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"reconciled/internal/config"
@@ -58,16 +59,19 @@ func (r ImportRequest) Check() error {
 // Shown is the file's name as errors and lines show it.
 func (r ImportRequest) Shown() string { return domain.CleanName(cmp.Or(r.Name, r.Path)) }
 
-// readFile is a file of books read and checked, not yet stored.
+// readFile is a file of books read and checked, not yet stored: its
+// records encoded as the ledger stores them (records.Stream into a
+// ledger.RecordSet), never a slice of them besides.
 type readFile struct {
-	req     ImportRequest
-	sha256  string
-	Records *records.Result
+	req    ImportRequest
+	sha256 string
+	File   *records.Result
+	set    *ledger.RecordSet
 }
 
 // ImportResult is what an import read and what it changed.
 type ImportResult struct {
-	File  *records.Result // its format, encoding, separator, lines and records
+	File  *records.Result // its format, encoding, separator and lines (Records is nil)
 	Stats ledger.ImportStats
 }
 
@@ -100,15 +104,22 @@ func importFile(ctx context.Context, cfg *config.Config, req ImportRequest, open
 		}
 	}
 	step("reading %s…", req.Shown())
-	f, err := readImport(cfg, req)
+	f, err := readImport(ctx, cfg, req)
 	if err != nil {
 		return ImportResult{}, err
+	}
+	// Opening a database for writing reads all of it through the memory
+	// map (bbolt rebuilds its free list), a moment when the process holds
+	// the file besides the records read: give a large file's garbage back
+	// to the system first, or it stays resident under the map.
+	if f.set.Len() >= 1<<16 {
+		debug.FreeOSMemory()
 	}
 	a, err := open()
 	if err != nil {
 		return ImportResult{}, err
 	}
-	step("storing %d records…", len(f.Records.Records))
+	step("storing %d records…", f.set.Len())
 	return a.storeImport(ctx, f)
 }
 
@@ -123,12 +134,13 @@ func (e *renamedError) Error() string { return e.text }
 func (e *renamedError) Unwrap() error { return e.err }
 
 // readImport reads and checks the file req names and stores nothing.
-func readImport(cfg *config.Config, req ImportRequest) (*readFile, error) {
-	res, err := records.ReadFile(req.Path, records.Options{
+func readImport(ctx context.Context, cfg *config.Config, req ImportRequest) (*readFile, error) {
+	set := ledger.NewRecordSet()
+	res, err := records.Stream(ctx, req.Path, records.Options{
 		Source: req.Source, Columns: cfg.Records.Columns, Statuses: cfg.Records.Statuses, Types: cfg.Records.Types,
 		AmountUnit: cfg.Records.AmountUnit, Location: cfg.RecordsZone(), Sheet: req.Sheet,
 		MaxBytes: cfg.Limits.MaxImportBytes, MaxUnzippedBytes: cfg.Limits.MaxUnzippedBytes,
-	})
+	}, set.NewBatch, set.Append)
 	var fe *records.FileError
 	var le *records.LimitError
 	switch {
@@ -144,20 +156,20 @@ func readImport(cfg *config.Config, req ImportRequest) (*readFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &readFile{req: req, sha256: sum, Records: res}, nil
+	return &readFile{req: req, sha256: sum, File: res, set: set}, nil
 }
 
 // storeImport stores the records of f in one transaction, with the import
 // in the list of imports, and logs it.
 func (a *App) storeImport(ctx context.Context, f *readFile) (ImportResult, error) {
-	req, res := f.req, f.Records
+	req, res := f.req, f.File
 	source := domain.CleanName(req.Source)
 	meta := ledger.Import{At: a.Now().UTC(), User: req.User, File: domain.CleanName(filepath.Base(req.Path)), SHA256: f.sha256, Source: source,
 		Format: res.Format, Encoding: res.Encoding, Lines: res.Lines}
 	if res.Separator != 0 {
 		meta.Separator = string(res.Separator)
 	}
-	stats, err := a.Ledger.ImportRecords(res.Records, meta, a.Now())
+	stats, err := a.Ledger.ImportRecordSet(ctx, f.set, meta, a.Now())
 	if err != nil {
 		return ImportResult{Stats: stats}, err
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"reconciled/internal/ledger"
 )
 
 func writeBooks(t *testing.T, name, text string) string {
@@ -31,9 +33,10 @@ func TestImportStoresTheBooksAndAgainChangesNothing(t *testing.T) {
 		t.Fatalf("result %+v %+v, want 2 new lines of a csv", res.File, res.Stats)
 	}
 	var amounts []int64
-	for _, r := range res.File.Records {
+	a.Ledger.ForEachRecord(func(r *ledger.StoredRecord) error {
 		amounts = append(amounts, r.Amount.Amount)
-	}
+		return nil
+	})
 	if len(amounts) != 2 || amounts[0]+amounts[1] != 1000+123456 {
 		t.Fatalf("amounts %v, want 1000 and 123456 minor units", amounts)
 	}

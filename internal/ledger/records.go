@@ -2,11 +2,15 @@ package ledger
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -122,14 +126,7 @@ func appendStoredRecord(b, fields []byte, origin string, firstSeen, since time.T
 	b = binary.AppendUvarint(b, uint64(len(fields)))
 	b = append(b, fields...)
 	b = appendString(b, origin)
-	b = appendSeen(b, firstSeen)
-	b = appendSeen(b, since)
-	b = binary.AppendUvarint(b, uint64(len(earlier)))
-	for _, e := range earlier {
-		b = appendSeen(b, e.SeenAt)
-		b = appendString(b, e.Status)
-	}
-	return b
+	return recordTail(b, firstSeen, since, earlier)
 }
 
 func decodeStoredRecord(v []byte, source string, out *StoredRecord) error {
@@ -137,8 +134,31 @@ func decodeStoredRecord(v []byte, source string, out *StoredRecord) error {
 	if err != nil {
 		return err
 	}
+	if err := decodeRecordFields(fields, source, &out.Record); err != nil {
+		return err
+	}
+	r := reader{b: rest}
+	out.Origin = r.string()
+	out.FirstSeen = r.seen()
+	out.StatusSince = r.seen()
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		return errCorrupt
+	}
+	out.Earlier = nil
+	for i := uint64(0); i < n; i++ {
+		out.Earlier = append(out.Earlier, RecordStatus{SeenAt: r.seen(), Status: r.string()})
+	}
+	if r.err == nil && len(r.b) != 0 {
+		return errCorrupt
+	}
+	return r.err
+}
+
+// decodeRecordFields reads what appendRecordFields wrote (all of a record
+// but its origin).
+func decodeRecordFields(fields []byte, source string, rec *domain.Record) error {
 	r := sharedReader(fields)
-	rec := &out.Record
 	rec.Source = source
 	rec.PaymentID = r.string()
 	rec.Type = r.word()
@@ -154,22 +174,7 @@ func decodeStoredRecord(v []byte, source string, out *StoredRecord) error {
 	if r.err != nil || len(r.b) != 0 {
 		return errCorrupt
 	}
-	r = reader{b: rest}
-	rec.Origin = r.string()
-	out.FirstSeen = r.seen()
-	out.StatusSince = r.seen()
-	n := r.uvarint()
-	if r.err != nil || n > uint64(len(r.b)) {
-		return errCorrupt
-	}
-	out.Earlier = nil
-	for i := uint64(0); i < n; i++ {
-		out.Earlier = append(out.Earlier, RecordStatus{SeenAt: r.seen(), Status: r.string()})
-	}
-	if r.err == nil && len(r.b) != 0 {
-		return errCorrupt
-	}
-	return r.err
+	return nil
 }
 
 // sourceOf reads the source out of a records key.
@@ -215,77 +220,131 @@ func describeRecordKey(k []byte) string {
 	return s
 }
 
-// ImportRecords stores one file's records in one write transaction and
-// logs the import. recs must come in file order (occurrences count in it).
-func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time) (ImportStats, error) {
-	for i := range recs {
-		if len(recs[i].Source) > 255 || len(recs[i].ID()) > 0xFFFF {
-			return ImportStats{}, fmt.Errorf("record %s: source or id too long", recs[i].Origin)
-		}
-	}
-	type entry struct {
-		group []byte
-		index int // in recs
-	}
-	entries := make([]entry, len(recs))
-	arena := make([]byte, 0, len(recs)*48)
-	for i := range recs {
-		start := len(arena)
-		arena = recordGroupKey(arena, &recs[i])
-		entries[i] = entry{arena[start:len(arena):len(arena)], i}
-	}
-	// Key order makes the inserts sequential; a stable sort keeps the
-	// file's order within a group, which numbers the occurrences.
-	slices.SortStableFunc(entries, func(a, b entry) int { return bytes.Compare(a.group, b.group) })
+// describeGroup names the records of a group key (a key without its
+// occurrence): payment id "p-1", purchase, source "books".
+func describeGroup(g []byte) string {
+	return strings.TrimSuffix(describeRecordKey(append(slices.Clone(g), 0, 0)), ", occurrence 0")
+}
 
-	var st ImportStats
+// ImportRecords stores recs, one file's records in file order, as
+// ImportRecordSet does.
+func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time) (ImportStats, error) {
+	return l.ImportRecordSet(context.Background(), RecordSetOf(recs), meta, seen)
+}
+
+// ImportRecordSet stores one file's records in one write transaction and
+// logs the import: all of it, or nothing (a cancelled ctx too). A set is
+// imported once.
+func (l *Ledger) ImportRecordSet(ctx context.Context, set *RecordSet, meta Import, seen time.Time) (ImportStats, error) {
+	if set.err != nil {
+		return ImportStats{}, fmt.Errorf("store records: %w", set.err)
+	}
 	seen = seen.UTC()
+	newTail := recordTail(nil, seen, seen, nil)
+	type occurrence struct {
+		n    uint16
+		v    []byte
+		kept bool
+	}
+	var (
+		st     ImportStats
+		recs   []encRecord
+		stored []occurrence // a group's, in occurrence order (usually none or one)
+		apart  []byte       // values too long for their room in the set
+		tail   []byte
+		next   []byte
+		cur    domain.Record
+		prev   StoredRecord
+	)
 	err := l.update(func(tx *bolt.Tx) error {
-		st = ImportStats{}
+		st, apart = ImportStats{}, nil
+		// Opening for writing read every page (the free list's rebuild):
+		// they need not stay resident while the transaction grows.
+		release(tx)
+		// Key order makes the inserts sequential; within a group, file
+		// order numbers the occurrences.
+		recs = set.sorted()
+		var heap heapPacer
 		b := root(tx).Bucket(bucketRecords)
 		b.FillPercent = 0.9
 		c := b.Cursor()
-		empty, _ := c.First()
-		fresh := empty == nil // nothing stored yet: no lookups needed
 		marks := newMarker(tx)
-		buf := make([]byte, 0, len(recs)*160)
-		for i := 0; i < len(entries); {
-			group := entries[i].group
-			j := i
-			for j < len(entries) && bytes.Equal(entries[j].group, group) {
+		// next is the first key stored before this import after the
+		// groups written so far (nil: none): a group before it has
+		// nothing stored and needs no lookup, and a file of new records
+		// none at all.
+		k, v := c.First()
+		next = append(next[:0], k...)
+		if k == nil {
+			next = nil
+		}
+		for i, groups := 0, 0; i < len(recs); groups++ {
+			if groups%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if set.n >= bigSet {
+					heap.check()
+				}
+			}
+			if groups%releaseEvery == releaseEvery-1 {
+				release(tx) // the stored pages the lookups read
+			}
+			group := set.group(&recs[i])
+			j := i + 1
+			for j < len(recs) && bytes.Equal(set.group(&recs[j]), group) {
 				j++
 			}
-			// The stored occurrences of this group (usually none or one).
-			type occurrence struct {
-				n uint16
-				v []byte
+			if j-i > maxOccurrences {
+				return fmt.Errorf("%d lines are one record (%s): at most %d lines may repeat one id, type and source", j-i, describeGroup(group), maxOccurrences)
 			}
-			var stored []occurrence
-			for k, v := seek(c, group, fresh); k != nil && bytes.HasPrefix(k, group) && len(k) == len(group)+2; k, v = c.Next() {
-				// Every stored occurrence the file replaces or removes
-				// must decode: a damaged one is named, not written over.
-				var prev StoredRecord
-				if err := decodeStoredRecord(v, "", &prev); err != nil {
-					return corruptRecord(k)
+			stored = stored[:0]
+			sought := false
+			if next != nil && bytes.Compare(next, group) < 0 { // stored groups this file does not hold
+				k, v = c.Seek(group)
+				next, sought = append(next[:0], k...), true
+				if k == nil {
+					next = nil
 				}
-				stored = append(stored, occurrence{binary.BigEndian.Uint16(k[len(group):]), v})
 			}
+			if next != nil && inGroup(next, group) {
+				if !sought { // the cursor moved as the last group was written
+					k, v = c.Seek(group)
+				}
+				for ; k != nil && inGroup(k, group); k, v = c.Next() {
+					// Every stored occurrence the file replaces or removes
+					// must decode: a damaged one is named, not written over.
+					if err := decodeStoredRecord(v, "", &prev); err != nil {
+						return corruptRecord(k)
+					}
+					stored = append(stored, occurrence{n: binary.BigEndian.Uint16(k[len(group):]), v: v})
+				}
+				next = append(next[:0], k...)
+				if k == nil {
+					next = nil
+				}
+			}
+			// The records of one group in file order, each with what is
+			// stored under its occurrence. The three outcomes that change
+			// the books are counted in one place each, where the record's
+			// payment id, provider payment id and operation id are at hand:
+			// Updated (cur, and prev as it was), New (decodeRecordFields of
+			// fields) and Removed (decodeStoredRecord of o.v).
+			next := 0
 			for n := i; n < j; n++ {
+				e := &recs[n]
 				occ := uint16(n - i + 1)
-				rec := &recs[entries[n].index]
-				start := len(buf)
-				buf = append(buf, group...)
-				buf = binary.BigEndian.AppendUint16(buf, occ)
-				key := buf[start:len(buf):len(buf)]
-				start = len(buf)
-				buf = appendRecordFields(buf, rec)
-				fields := buf[start:len(buf):len(buf)]
-				firstSeen, since := seen, seen
-				var earlier []RecordStatus
-				if k := slices.IndexFunc(stored, func(o occurrence) bool { return o.n == occ }); k >= 0 {
-					old := stored[k].v
-					stored = slices.Delete(stored, k, k+1)
-					oldFields, _, err := opSection(old)
+				key := set.key(e)
+				binary.BigEndian.PutUint16(key[len(group):], occ)
+				fields, _, _ := opSection(set.value(e)) // the set wrote it
+				for next < len(stored) && stored[next].n < occ {
+					next++
+				}
+				t := newTail
+				if next < len(stored) && stored[next].n == occ {
+					old := &stored[next]
+					old.kept = true
+					oldFields, _, err := opSection(old.v)
 					if err != nil {
 						return corruptRecord(key)
 					}
@@ -293,35 +352,45 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 						st.Unchanged++
 						continue
 					}
-					var prev StoredRecord
-					if err := decodeStoredRecord(old, rec.Source, &prev); err != nil {
+					if decodeStoredRecord(old.v, "", &prev) != nil || decodeRecordFields(fields, "", &cur) != nil {
 						return corruptRecord(key)
 					}
-					firstSeen, since, earlier = prev.FirstSeen, prev.StatusSince, prev.Earlier
-					if prev.Status != rec.Status {
+					firstSeen, since, earlier := prev.FirstSeen, prev.StatusSince, prev.Earlier
+					if prev.Status != cur.Status {
 						earlier = append(earlier, RecordStatus{SeenAt: prev.StatusSince, Status: prev.Status})
 						since = seen
 					}
+					tail = recordTail(tail[:0], firstSeen, since, earlier)
+					t = tail
 					st.Updated++
 				} else {
 					st.New++
 				}
-				marks.unit(rec.Unit())
-				start = len(buf)
-				buf = appendStoredRecord(buf, fields, rec.Origin, firstSeen, since, earlier)
-				if err := b.Put(key, buf[start:len(buf):len(buf)]); err != nil {
+				marks.unit(unitOfKey(group))
+				if err := b.Put(key, set.withTail(e, t, &apart)); err != nil {
 					return err
 				}
 			}
 			for _, o := range stored {
+				if o.kept {
+					continue
+				}
 				key := binary.BigEndian.AppendUint16(slices.Clone(group), o.n)
 				if err := b.Delete(key); err != nil {
 					return err
 				}
 				st.Removed++
-				marks.unit(recs[entries[i].index].Unit())
+				marks.unit(unitOfKey(group))
 			}
-			i = j // the next Seek repositions the cursor after this group's writes
+			i = j
+		}
+		// The commit makes a page for every value it has been given,
+		// while the values are still held: let the keys (bbolt copied
+		// them), the sort and the garbage of the writes go first, so that
+		// the heap the commit grows is this much, not twice the last
+		// collection's (GOGC).
+		if recs, set.keys = nil, nil; set.n >= bigSet {
+			runtime.GC()
 		}
 		meta.ImportStats = st
 		if err := marks.flush(); err != nil {
@@ -335,12 +404,35 @@ func (l *Ledger) ImportRecords(recs []domain.Record, meta Import, seen time.Time
 	return st, nil
 }
 
-func seek(c *bolt.Cursor, key []byte, fresh bool) ([]byte, []byte) {
-	if fresh {
-		return nil, nil
+// bigSet is a set whose import looks after the heap (heapPacer, and a
+// collection before the commit): below it there is little to gain.
+const bigSet = 1 << 16
+
+// heapPacer holds a write loop's heap to a quarter more than it keeps
+// live. bbolt puts a fresh bucket's keys into one node until it commits,
+// whose slice of a million entries grows by a quarter at a time: 300 MB of
+// garbage for a million records, which the collector's own pace (GOGC=100)
+// let the heap reach twice the live records and pages before it
+// collected. Reading two of runtime/metrics' figures costs far less than a
+// collection; the collections it asks for cost about 30 ms each.
+type heapPacer struct{ samples [2]metrics.Sample }
+
+func (p *heapPacer) check() {
+	if p.samples[0].Name == "" {
+		p.samples[0].Name, p.samples[1].Name = "/gc/heap/live:bytes", "/memory/classes/heap/objects:bytes"
 	}
-	return c.Seek(key)
+	metrics.Read(p.samples[:])
+	if p.samples[0].Value.Kind() != metrics.KindUint64 || p.samples[1].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	live, held := p.samples[0].Value.Uint64(), p.samples[1].Value.Uint64()
+	if held > live+live/4+32<<20 {
+		runtime.GC()
+	}
 }
+
+// inGroup says whether k is a key of the records of group g.
+func inGroup(k, g []byte) bool { return len(k) == len(g)+2 && bytes.HasPrefix(k, g) }
 
 // appendLog stores v as JSON under the bucket's next sequence number.
 func appendLog(b *bolt.Bucket, v any) error {

@@ -1079,3 +1079,16 @@ func decodeItem(v []byte, it *domain.Item, rec *domain.Record, op *domain.Operat
 	}
 	return r.err
 }
+
+// unitOfKey is the unit of a records bucket key (or of its group prefix):
+// its kind and its id (recordIDKey).
+func unitOfKey(k []byte) domain.Unit {
+	if len(k) < 3 {
+		return ""
+	}
+	n := int(binary.BigEndian.Uint16(k[1:3]))
+	if len(k) < 3+n {
+		return ""
+	}
+	return domain.Unit(string(k[0]) + string(k[3:3+n]))
+}

@@ -23,6 +23,69 @@ import (
 // (float noise of a computed cell) is read as 1000.50 when it is within a
 // billionth of it. Text cells never are: "10.001" UAH is an error.
 func parseAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
+	if n, ok := plainAmount(s, currency, unit); ok {
+		return n, nil
+	}
+	return readAmount(s, currency, unit, spreadsheet)
+}
+
+// plainAmount reads the amounts most lines hold, "1234.50", "-7,5",
+// "1 000,50" or "12", in major units, as readAmount would: digits, the
+// spaces readAmount drops, at most one mark between digits and up to the
+// currency's decimals after it, nothing else; anything else is not ok
+// (readAmount reads it, or says why not).
+func plainAmount(s, currency, unit string) (int64, bool) {
+	if unit == "minor" || s == "" {
+		return 0, false
+	}
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var n int64
+	digits, frac, mark := 0, 0, false
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if digits++; digits > 18 {
+				return 0, false // could overflow: readAmount says so
+			}
+			n = n*10 + int64(c-'0')
+			if mark {
+				frac++
+			}
+			i++
+		case (c == '.' || c == ',') && !mark && digits > 0:
+			mark = true
+			i++
+		case c == ' ':
+			i++
+		case strings.HasPrefix(s[i:], "\u00A0"):
+			i += len("\u00A0")
+		case strings.HasPrefix(s[i:], "\u202F"), strings.HasPrefix(s[i:], "\u2007"):
+			i += len("\u202F")
+		default:
+			return 0, false
+		}
+	}
+	exp, err := domain.Exponent(currency)
+	if err != nil || digits == 0 || mark && frac == 0 || frac > exp {
+		return 0, false
+	}
+	for ; frac < exp; frac++ {
+		if n > (1<<63-1)/10 {
+			return 0, false
+		}
+		n *= 10
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// readAmount is parseAmount for every amount.
+func readAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 	if s == "" {
 		return 0, fmt.Errorf("empty")
 	}

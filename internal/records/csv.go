@@ -2,6 +2,7 @@ package records
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -17,28 +18,7 @@ import (
 	"reconciled/internal/domain"
 )
 
-// csvLine is one data line as the reader hands it to the checker: every
-// canonical column as text (trimmed), and its line; or, with msg set, a
-// problem the reader found on that line (the syntax, the field count).
-type csvLine struct {
-	cells [numColumns]string
-	line  int
-	msg   string
-}
-
-// canonicalHeader maps Columns to their positions in csvLine.cells.
-var canonicalHeader = func() header {
-	var h header
-	for i := range h {
-		h[i] = i
-	}
-	return h
-}()
-
-// batchLines is how many lines go from the reader to the checker at once.
-const batchLines = 512
-
-func readCSV(path string, o Options) (*Result, error) {
+func readCSV(ctx context.Context, path string, o Options, s sink) (*Result, error) {
 	data, err := readAll(path, o.MaxBytes)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -69,35 +49,13 @@ func readCSV(path string, o Options) (*Result, error) {
 		return nil, &FileError{Path: path, Problems: ps.list, More: ps.more}
 	}
 	base := domain.CleanName(filepath.Base(path))
-	res.Records = make([]domain.Record, 0, bytes.Count(data, []byte{'\n'}))
-	// The reader splits lines in its goroutine while this one checks
-	// them; both see the file in order, so problems come in line order
-	// and the cap keeps the first.
-	full, free := make(chan []csvLine, 4), make(chan []csvLine, 4)
-	done := make(chan error, 1)
-	go func() { done <- dec.stream(full, free) }()
-	for batch := range full {
-		for i := range batch {
-			l := &batch[i]
-			if l.msg != "" {
-				ps.add(l.line, "", "%s", l.msg)
-				continue
-			}
-			res.Lines++
-			rec, ok := parseRow(l.cells[:], l.line, &canonicalHeader, &o, base+":"+strconv.Itoa(l.line), false, ps)
-			if ok {
-				res.Records = append(res.Records, rec)
-			}
-		}
-		select {
-		case free <- batch[:0]:
-		default: // the reader has enough
-		}
-	}
-	if err := <-done; err != nil {
+	p := &pipeline{o: &o, sink: s, ps: ps, origin: func(b []byte, line int) []byte {
+		return strconv.AppendInt(append(append(b, base...), ':'), int64(line), 10)
+	}}
+	if err := p.run(ctx, dec.stream); err != nil {
 		return nil, fmt.Errorf("%s: %w", domain.CleanName(path), err)
 	}
-	if ps.any() {
+	if res.Lines = p.lines; ps.any() {
 		return nil, &FileError{Path: path, Problems: ps.list, More: ps.more}
 	}
 	if res.Lines == 0 {
@@ -206,48 +164,37 @@ func (d *lineDecoder) readHeader(ps *problems) error {
 	return nil
 }
 
-// stream sends the data lines to full in batches, in file order, taking
-// emptied batches back from free, and closes full at the end.
-func (d *lineDecoder) stream(full chan<- []csvLine, free <-chan []csvLine) error {
-	defer close(full)
-	batch := make([]csvLine, 0, batchLines)
-	send := func() {
-		full <- batch
-		select {
-		case batch = <-free:
-		default:
-			batch = make([]csvLine, 0, batchLines)
-		}
-	}
+// stream hands the data lines to f, in file order.
+func (d *lineDecoder) stream(f *feeder) error {
 	for {
-		row, err := d.r.Read()
+		cells, err := d.r.Read()
 		var pe *csv.ParseError
 		switch {
-		case err == io.EOF:
-			if len(batch) > 0 {
-				full <- batch
+		case err == nil:
+			if len(cells) == 1 && cells[0] == "" {
+				continue // an empty line
 			}
+			line, _ := d.r.FieldPos(0)
+			r := f.row()
+			if r == nil {
+				return nil
+			}
+			r.n = line
+			if len(cells) != d.width {
+				r.msg = fmt.Sprintf("%d fields, the header has %d", len(cells), d.width)
+				continue
+			}
+			r.fill(cells, &d.header)
+		case err == io.EOF:
 			return nil
 		case errors.As(err, &pe):
-			batch = append(batch, csvLine{line: pe.StartLine, msg: pe.Err.Error()})
-		case err != nil:
-			return err
-		case len(row) == 1 && row[0] == "":
-			continue // an empty line
+			r := f.row()
+			if r == nil {
+				return nil
+			}
+			r.n, r.msg = pe.StartLine, pe.Err.Error()
 		default:
-			line, _ := d.r.FieldPos(0)
-			if len(row) != d.width {
-				batch = append(batch, csvLine{line: line, msg: fmt.Sprintf("%d fields, the header has %d", len(row), d.width)})
-				break
-			}
-			batch = append(batch, csvLine{line: line})
-			l := &batch[len(batch)-1]
-			for c := range l.cells {
-				l.cells[c] = d.header.cell(row, c)
-			}
-		}
-		if len(batch) == batchLines {
-			send()
+			return err
 		}
 	}
 }

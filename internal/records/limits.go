@@ -10,9 +10,9 @@ import (
 	"reconciled/internal/domain"
 )
 
-// What a file may cost to read. An import holds the whole file's records
-// (and then one write transaction) in memory, so its size is bounded
-// before anything is read (Options.MaxBytes); an XLSX file is a zip, a few
+// What a file may cost to read. An import holds the whole file, then its
+// records encoded (and one write transaction) in memory, so its size is
+// bounded before anything is read (Options.MaxBytes); an XLSX file is a zip, a few
 // megabytes on disk that may unzip to gigabytes, so what its parts hold
 // unzipped is bounded too (Options.MaxUnzippedBytes), from the zip's
 // directory before excelize opens it (archive/zip refuses a part that

@@ -29,6 +29,7 @@ package records
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -85,11 +86,11 @@ type Options struct {
 
 // Result is a file read without a problem.
 type Result struct {
-	Records   []domain.Record
-	Format    string // "csv" or "xlsx"
-	Encoding  string // CSV: "utf-8", "utf-8 with BOM" or "windows-1251"
-	Separator rune   // CSV
-	Lines     int    // data lines read
+	Records   []domain.Record // ReadFile's; Stream keeps none
+	Format    string          // "csv" or "xlsx"
+	Encoding  string          // CSV: "utf-8", "utf-8 with BOM" or "windows-1251"
+	Separator rune            // CSV
+	Lines     int             // data lines read
 }
 
 // Problem is one thing wrong in a file.
@@ -148,14 +149,89 @@ func (ps *problems) add(line int, column, format string, args ...any) {
 	ps.list = append(ps.list, Problem{Line: line, Column: column, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (ps *problems) any() bool { return len(ps.list) > 0 || ps.more > 0 }
-
-func (ps *problems) sortByLine() {
-	slices.SortStableFunc(ps.list, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+// put adds a problem already made.
+func (ps *problems) put(p Problem) {
+	if len(ps.list) >= ps.max {
+		ps.more++
+		return
+	}
+	ps.list = append(ps.list, p)
 }
 
-// ReadFile reads a CSV or XLSX file, by its extension.
+// merge adds the problems of another list, keeping this one in line order
+// (both are) and the cap on the first.
+func (ps *problems) merge(other *problems) {
+	all := make([]Problem, 0, len(ps.list)+len(other.list))
+	a, b := ps.list, other.list
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].Line < a[0].Line {
+			all, b = append(all, b[0]), b[1:]
+		} else {
+			all, a = append(all, a[0]), a[1:]
+		}
+	}
+	all = append(append(all, a...), b...)
+	ps.more += other.more
+	if len(all) > ps.max {
+		ps.more += len(all) - ps.max
+		all = all[:ps.max]
+	}
+	ps.list = all
+}
+
+func (ps *problems) any() bool { return len(ps.list) > 0 || ps.more > 0 }
+
+// ReadFile reads a CSV or XLSX file, by its extension, into
+// Result.Records.
 func ReadFile(path string, o Options) (*Result, error) {
+	var batches []*recordList
+	n := 0
+	res, err := Stream(context.Background(), path, o, func() *recordList { return &recordList{recs: make([]lineRecord, 0, batchLines)} },
+		func(b *recordList) { batches, n = append(batches, b), n+len(b.recs) })
+	if err != nil {
+		return nil, err
+	}
+	res.Records = make([]domain.Record, 0, n)
+	last, inOrder := 0, true
+	for _, b := range batches {
+		for i := range b.recs {
+			inOrder = inOrder && b.recs[i].line > last
+			last = b.recs[i].line
+			res.Records = append(res.Records, b.recs[i].rec)
+		}
+	}
+	if !inOrder { // XLSX rows read a second time come last
+		all := make([]lineRecord, 0, n)
+		for _, b := range batches {
+			all = append(all, b.recs...)
+		}
+		slices.SortStableFunc(all, func(a, b lineRecord) int { return cmp.Compare(a.line, b.line) })
+		for i := range all {
+			res.Records[i] = all[i].rec
+		}
+	}
+	return res, nil
+}
+
+// recordList is ReadFile's Batch.
+type recordList struct{ recs []lineRecord }
+
+type lineRecord struct {
+	line int
+	rec  domain.Record
+}
+
+func (l *recordList) Add(line int, r *domain.Record) { l.recs = append(l.recs, lineRecord{line, *r}) }
+
+// Stream reads a CSV or XLSX file, by its extension, as ReadFile does, but
+// keeps no records: each checked record goes to a Batch that newBatch
+// returned, filled on one of the checking goroutines (several at once), and
+// take is given the filled batches, on Stream's goroutine, while the file has
+// had no problem. A file with a problem has had some batches taken: the
+// caller drops them. Lines order the records; a batch's come in file order,
+// but XLSX rows read a second time (maybeBoolean) come in a last batch.
+// Result.Records is nil. A done ctx stops the reading with its error.
+func Stream[B Batch](ctx context.Context, path string, o Options, newBatch func() B, take func(B)) (*Result, error) {
 	if o.Source = domain.CleanName(o.Source); o.Source == "" {
 		o.Source = DefaultSource
 	}
@@ -166,11 +242,12 @@ func ReadFile(path string, o Options) (*Result, error) {
 		o.Location = time.UTC
 	}
 	o.Statuses, o.Types = lowerKeys(o.Statuses), lowerKeys(o.Types)
+	s := sink{newBatch: func() Batch { return newBatch() }, take: func(b Batch) { take(b.(B)) }}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv", ".txt":
-		return readCSV(path, o)
+		return readCSV(ctx, path, o, s)
 	case ".xlsx", ".xlsm":
-		return readXLSX(path, o)
+		return readXLSX(ctx, path, o, s)
 	default:
 		return nil, fmt.Errorf("%s: use a .csv or .xlsx file (an .xls from old Excel must be saved as .xlsx)", domain.CleanName(path))
 	}
@@ -264,9 +341,9 @@ func (h *header) cell(row []string, col int) string {
 	return strings.TrimSpace(row[i])
 }
 
-// parseRow turns one data row into a record, or adds problems.
-func parseRow(row []string, line int, h *header, o *Options, origin string, numericAmount bool, ps *problems) (domain.Record, bool) {
-	r := domain.Record{Source: o.Source, Origin: origin}
+// parseRow turns one data row into *r and says true, or adds problems.
+func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, origin string, numericAmount bool, ps *problems) bool {
+	*r = domain.Record{Source: o.Source, Origin: origin}
 	ok := true
 	bad := func(col, format string, args ...any) {
 		ps.add(line, col, format, args...)
@@ -334,7 +411,7 @@ func parseRow(row []string, line int, h *header, o *Options, origin string, nume
 	}
 	r.CustomerID = h.cell(row, iCustomerID)
 	r.Method = h.cell(row, iMethod)
-	return r, ok
+	return ok
 }
 
 // lowerKeys returns table with lower-cased keys, for mapWord.

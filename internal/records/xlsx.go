@@ -1,12 +1,12 @@
 package records
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math/big"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"time"
 
@@ -16,7 +16,7 @@ import (
 	"reconciled/internal/scratch"
 )
 
-func readXLSX(path string, o Options) (*Result, error) {
+func readXLSX(ctx context.Context, path string, o Options, s sink) (*Result, error) {
 	shown := domain.CleanName(path)
 	if _, err := Check(path, o.MaxBytes); err != nil {
 		return nil, err
@@ -63,46 +63,59 @@ func readXLSX(path string, o Options) (*Result, error) {
 	ps := &problems{max: o.MaxErrors}
 	fail := func() error { return &FileError{Path: path, Sheet: sheet, Problems: ps.list, More: ps.more} }
 	base := domain.CleanName(filepath.Base(path))
+	// Raw values: numbers as written, dates as serial numbers, not as the
+	// sheet happens to format them.
+	raw := excelize.Options{RawCellValue: true}
 	var h header
-	started := false
-	var later []pendingRow
-	for n := 1; rows.Next(); n++ {
-		// Raw values: numbers as written, dates as serial numbers, not as
-		// the sheet happens to format them.
-		row, err := rows.Columns(excelize.Options{RawCellValue: true})
+	n, started := 0, false
+	for !started && rows.Next() {
+		n++
+		row, err := rows.Columns(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: sheet %q row %d: %w", shown, sheet, n, err)
 		}
 		if isEmpty(row) {
 			continue
 		}
-		if !started {
-			started = true
-			h = mapHeader(row, &o, ps)
-			if ps.any() {
-				return nil, fail()
-			}
-			continue
-		}
-		res.Lines++
-		if maybeBoolean(row, &h) {
-			// Read again below, once its cells' types are known; its
-			// place in the records is kept.
-			later = append(later, pendingRow{n: n, row: slices.Clone(row), at: len(res.Records)})
-			res.Records = append(res.Records, domain.Record{})
-			continue
-		}
-		rec, ok := parseRow(row, n, &h, &o, fmt.Sprintf("%s row %d", base, n), true, ps)
-		if ok {
-			res.Records = append(res.Records, rec)
+		started = true
+		if h = mapHeader(row, &o, ps); ps.any() {
+			return nil, fail()
 		}
 	}
-	if err := rows.Error(); err != nil {
+	p := &pipeline{o: &o, sink: s, ps: ps, numeric: true, readLater: true, origin: func(b []byte, line int) []byte {
+		return strconv.AppendInt(append(append(b, base...), " row "...), int64(line), 10)
+	}}
+	err = p.run(ctx, func(fd *feeder) error {
+		for started && rows.Next() {
+			n++
+			row, err := rows.Columns(raw)
+			if err != nil {
+				return fmt.Errorf("row %d: %w", n, err)
+			}
+			if isEmpty(row) {
+				continue
+			}
+			r := fd.row()
+			if r == nil {
+				return nil
+			}
+			r.n = n
+			r.fill(row, &h)
+		}
+		return rows.Error()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
 	}
-	if len(later) > 0 {
-		if err := readMaybeBoolean(f, sheet, later, &h, &o, base, res, ps); err != nil {
+	res.Lines = p.lines
+	if len(p.later) > 0 {
+		more := &problems{max: o.MaxErrors}
+		b := s.newBatch()
+		if err := readMaybeBoolean(f, sheet, p.later, &h, &o, base, b, more); err != nil {
 			return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
+		}
+		if ps.merge(more); !ps.any() {
+			s.take(b)
 		}
 	}
 	if !started {
@@ -121,13 +134,8 @@ func readXLSX(path string, o Options) (*Result, error) {
 // streamed row gives. Rows with a "1" or "0" in a column we read are read
 // a second time, formatted, where a boolean shows as TRUE or FALSE: a
 // second pass over the sheet for the few files that need one, instead of
-// loading the whole sheet to ask each cell's type.
-type pendingRow struct {
-	n   int      // row number
-	row []string // raw values
-	at  int      // index of its place in Result.Records
-}
-
+// loading the whole sheet to ask each cell's type. Their problems are
+// merged into the first pass's by row.
 func maybeBoolean(row []string, h *header) bool {
 	for c := range Columns {
 		if v := h.cell(row, c); v == "1" || v == "0" {
@@ -141,15 +149,19 @@ func maybeBoolean(row []string, h *header) bool {
 var nouns = [numColumns]string{"a payment id", "a type", "an amount", "a currency", "a status", "a date",
 	"a provider payment id", "an operation id", "a project id", "a customer id", "a method"}
 
-func readMaybeBoolean(f *excelize.File, sheet string, later []pendingRow, h *header, o *Options, base string, res *Result, ps *problems) error {
+// readMaybeBoolean reads the rows of later (in row order, cells by the
+// canonical columns) again, formatted: a boolean is a problem, the others
+// are records, put into b.
+func readMaybeBoolean(f *excelize.File, sheet string, later []row, h *header, o *Options, base string, b Batch, ps *problems) error {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	next := 0
+	var rec domain.Record
 	for n := 1; next < len(later) && rows.Next(); n++ {
-		p := later[next]
+		p := &later[next]
 		if n != p.n {
 			continue
 		}
@@ -160,7 +172,7 @@ func readMaybeBoolean(f *excelize.File, sheet string, later []pendingRow, h *hea
 		}
 		boolean := false
 		for c := range Columns {
-			if raw, text := h.cell(p.row, c), h.cell(shown, c); (raw == "1" || raw == "0") && (text == "TRUE" || text == "FALSE") {
+			if raw, text := canonicalHeader.cell(p.cells[:], c), h.cell(shown, c); (raw == "1" || raw == "0") && (text == "TRUE" || text == "FALSE") {
 				ps.add(n, Columns[c], "%s is a boolean (yes/no) cell, not %s", text, nouns[c])
 				boolean = true
 			}
@@ -168,8 +180,8 @@ func readMaybeBoolean(f *excelize.File, sheet string, later []pendingRow, h *hea
 		if boolean {
 			continue
 		}
-		if rec, ok := parseRow(p.row, n, h, o, fmt.Sprintf("%s row %d", base, n), true, ps); ok {
-			res.Records[p.at] = rec
+		if parseRow(&rec, p.cells[:], n, &canonicalHeader, o, fmt.Sprintf("%s row %d", base, n), true, ps) {
+			b.Add(n, &rec)
 		}
 	}
 	if err := rows.Error(); err != nil {
@@ -178,7 +190,6 @@ func readMaybeBoolean(f *excelize.File, sheet string, later []pendingRow, h *hea
 	if next < len(later) { // the sheet changed under us: unreachable
 		return fmt.Errorf("row %d not found again", later[next].n)
 	}
-	ps.sortByLine()
 	return nil
 }
 
