@@ -99,7 +99,7 @@ func (l *Ledger) Result() (ResultState, bool, error) {
 			return nil
 		}
 		ok = true
-		return decodeEntry(bucketResult, keyState, v, &st)
+		return decodeState(v, &st)
 	})
 	return st, ok, err
 }
@@ -146,7 +146,7 @@ func (l *Ledger) ForEachItem(fn func(it *domain.Item) error) error {
 		var op domain.Operation
 		return res.Bucket(resultItems).ForEach(func(k, v []byte) error {
 			if err := decodeItem(v, &it, &rec, &op); err != nil {
-				return corrupt("the stored reconciliation's item %x does not decode", k)
+				return corruptResult("the stored reconciliation: %s does not decode", describePlace(k))
 			}
 			return fn(&it)
 		})
@@ -166,7 +166,7 @@ func (l *Ledger) ItemsOf(units []domain.Unit) ([]domain.Item, error) {
 		for _, u := range units {
 			e, err := decodeUnit(ub.Get([]byte(u)))
 			if err != nil {
-				return corrupt("the stored reconciliation's unit %q does not decode", u)
+				return corruptResult("the stored reconciliation's unit %s does not decode", describeUnit([]byte(u)))
 			}
 			keys = append(keys, e.items...)
 		}
@@ -176,7 +176,7 @@ func (l *Ledger) ItemsOf(units []domain.Unit) ([]domain.Item, error) {
 			var it domain.Item
 			rec, op := new(domain.Record), new(domain.Operation)
 			if v := items.Get([]byte(k)); v == nil || decodeItem(v, &it, rec, op) != nil {
-				return corrupt("the stored reconciliation's item %x is missing or does not decode", k)
+				return corruptResult("the stored reconciliation: %s is missing or does not decode", describePlace([]byte(k)))
 			}
 			out = append(out, it)
 		}
@@ -198,13 +198,13 @@ func (l *Ledger) Asks(now time.Time) ([]domain.Item, error) {
 		for k, v := c.First(); k != nil && len(k) >= 8 && timeOfKey(k) < now.UnixNano(); k, v = c.Next() {
 			r := reader{b: v}
 			if len(v) < 8 {
-				return corrupt("the stored reconciliation's re-check entry %x is too short", k)
+				return corruptResult("the stored reconciliation's re-check entry %x is too short", k)
 			}
 			it := domain.Item{ProjectID: int64(beUint64(v))}
 			r.b = v[8:]
 			it.Type, it.AskMethod, it.PaymentID = r.word(), r.word(), r.string()
 			if r.err != nil {
-				return corrupt("the stored reconciliation's re-check entry %x does not decode", k)
+				return corruptResult("the stored reconciliation's re-check entry %x does not decode", k)
 			}
 			out = append(out, it)
 		}
@@ -256,7 +256,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			return nil
 		}
 		var st ResultState
-		if err := decodeEntry(bucketResult, keyState, res.Get(keyState), &st); err != nil {
+		if err := decodeState(res.Get(keyState), &st); err != nil {
 			return err
 		}
 		g.ConfigSeen = st.Config
@@ -267,7 +267,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			seen: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
 		err := dirty.ForEach(func(k, v []byte) error {
 			if len(v) < 8 {
-				return corrupt("the dirty mark of %q is too short", k)
+				return corruptResult("the dirty mark of %s is too short", describeUnit(k))
 			}
 			u := domain.Unit(k)
 			rd := reader{b: v[8:]}
@@ -275,7 +275,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 				c.extraOps[u] = append(c.extraOps[u], rd.uvarint())
 			}
 			if rd.err != nil {
-				return corrupt("the dirty mark of %q does not decode", k)
+				return corruptResult("the dirty mark of %s does not decode", describeUnit(k))
 			}
 			g.Changed++
 			c.add(u)
@@ -341,7 +341,7 @@ func (c *closure) add(u domain.Unit) {
 func (c *closure) visit(u domain.Unit) error {
 	e, err := decodeUnit(c.units.Get([]byte(u)))
 	if err != nil {
-		return corrupt("the stored reconciliation's unit %q does not decode", u)
+		return corruptResult("the stored reconciliation's unit %s does not decode", describeUnit([]byte(u)))
 	}
 	for _, l := range e.links {
 		c.add(l)
@@ -580,7 +580,7 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 		}
 		res := r.Bucket(bucketResult)
 		if res != nil && res.Get(keyState) != nil && !w.Full {
-			if err := decodeEntry(bucketResult, keyState, res.Get(keyState), &st); err != nil {
+			if err := decodeState(res.Get(keyState), &st); err != nil {
 				return err
 			}
 		} else {
@@ -659,9 +659,13 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 func consumeMarks(dirty *bolt.Bucket, w ResultWrite) error {
 	covered := func(v []byte) bool { return len(v) >= 8 && beUint64(v) <= w.Seq }
 	if w.Full {
+		// Every unit was recomputed: a mark that does not decode, or of a
+		// sequence number no writer gave out, goes too (damage Gather
+		// refuses, which would outlive every full recompute otherwise).
+		last := dirty.Sequence()
 		var gone [][]byte
 		err := dirty.ForEach(func(k, v []byte) error {
-			if covered(v) {
+			if covered(v) || len(v) < 8 || beUint64(v) > last {
 				gone = append(gone, k)
 			}
 			return nil
@@ -700,7 +704,7 @@ func (s *resultWriter) drop(u domain.Unit) error {
 	}
 	e, err := decodeUnit(v)
 	if err != nil {
-		return corrupt("the stored reconciliation's unit %q does not decode", u)
+		return corruptResult("the stored reconciliation's unit %s does not decode", describeUnit([]byte(u)))
 	}
 	var it domain.Item
 	var rec domain.Record
@@ -711,7 +715,7 @@ func (s *resultWriter) drop(u domain.Unit) error {
 			continue // a place another unit's item took over already
 		}
 		if err := decodeItem(old, &it, &rec, &op); err != nil {
-			return corrupt("the stored reconciliation's item %x does not decode", k)
+			return corruptResult("the stored reconciliation: %s does not decode", describePlace([]byte(k)))
 		}
 		s.count(&it, -1)
 		if !it.Due.IsZero() {
