@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -51,10 +52,26 @@ type Refreshed struct {
 	Reopened            []domain.Resolution // found re-opened by this run (the data changed since)
 }
 
+// refreshTries bounds how often a refresh computes again when another
+// stored its result first (ledger.ErrResultMoved).
+const refreshTries = 5
+
 // refresh brings the stored result up to date at the time at (full: all
 // of it recomputed) and stores it with the re-openings it found, each in
-// the audit trail once, in one transaction.
+// the audit trail once, in one transaction. The daemon's jobs and
+// commands refresh at once: a result computed from data read before
+// another was stored is refused by the ledger, and computed again.
 func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string) (Refreshed, error) {
+	for try := 1; ; try++ {
+		r, err := a.refreshOnce(ctx, full, at, user)
+		if !errors.Is(err, ledger.ErrResultMoved) || try == refreshTries {
+			return r, err
+		}
+		a.Logger.Debug("another reconcile stored its result meanwhile: computing again", "try", try)
+	}
+}
+
+func (a *App) refreshOnce(ctx context.Context, full bool, at time.Time, user string) (Refreshed, error) {
 	cfg := a.engine
 	cfg.Now = at
 	key := a.verdictKey
@@ -66,7 +83,7 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string)
 		}
 		if !g.NoResult && !g.TooMany && g.ConfigSeen == key {
 			r = Refreshed{Units: len(g.Units), Changed: g.Changed, Due: g.Due}
-			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, At: at, Config: key}
+			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, Gen: g.Gen, At: at, Config: key}
 			if len(g.Units) > 0 {
 				res, err := a.Ledger.Resolutions()
 				if err != nil {
@@ -83,7 +100,7 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string)
 			return r, err
 		}
 	}
-	seq, err := a.Ledger.MarkAll()
+	seq, gen, err := a.Ledger.MarkAll()
 	if err != nil {
 		return r, err
 	}
@@ -93,7 +110,7 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string)
 	}
 	out := reconcile.Run(in, cfg)
 	w := ledger.ResultWrite{Full: true, Items: out.Items, Places: out.Places, Ops: in.Operations, Records: in.Records,
-		Links: out.Links, Fallbacks: out.Fallbacks, Seq: seq, At: at, Config: key}
+		Links: out.Links, Fallbacks: out.Fallbacks, Seq: seq, Gen: gen, At: at, Config: key}
 	r = Refreshed{Full: true, Items: len(out.Items)}
 	r.Reopened, w.Reopened, w.Events = reopenings(out.Reopened, at, user)
 	r.State, err = a.Ledger.WriteResult(w)

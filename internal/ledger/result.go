@@ -39,6 +39,13 @@ import (
 // marked (the first one is a full recompute anyway): a first sync of a
 // million operations writes no marks.
 //
+// Two reconciles may run at once (the daemon's jobs and its commands):
+// each write moves the result's generation on (the result bucket's
+// sequence, carried over a full rewrite), and a write whose data was read
+// at another generation is refused (ErrResultMoved; the caller computes
+// again). Otherwise the one that read first and stored last would put
+// back items older than the marks the other consumed, for good.
+//
 // Which units an incremental run reads (Gather) is closed under what the
 // engine looks at: every operation of a payment id (the unit's operation
 // ids as last stored, plus the marked ones), every record of the unit
@@ -214,18 +221,32 @@ func (l *Ledger) Asks(now time.Time) ([]domain.Item, error) {
 }
 
 // MarkAll starts marking changes, and returns the sequence a full
-// recompute that reads the data after it consumes marks up to.
-func (l *Ledger) MarkAll() (uint64, error) {
-	var seq uint64
-	err := l.update(func(tx *bolt.Tx) error {
+// recompute that reads the data after it consumes marks up to, and the
+// stored result's generation (ResultWrite.Gen).
+func (l *Ledger) MarkAll() (seq, gen uint64, err error) {
+	err = l.update(func(tx *bolt.Tx) error {
 		r := root(tx)
 		if err := r.Bucket(bucketMeta).Put(keyMarking, []byte{1}); err != nil {
 			return err
 		}
-		seq = r.Bucket(bucketDirty).Sequence()
+		seq, gen = r.Bucket(bucketDirty).Sequence(), resultGen(r.Bucket(bucketResult))
 		return nil
 	})
-	return seq, err
+	return seq, gen, err
+}
+
+// ErrResultMoved refuses a result computed from data read before another
+// reconcile stored its own: that one may have consumed marks of changes
+// the refused one did not see, which would then be lost. Compute again.
+var ErrResultMoved = errors.New("another reconcile stored its result while this one computed")
+
+// resultGen is the stored result's generation: the number of results
+// written (the result bucket's sequence, carried over a full rewrite).
+func resultGen(res *bolt.Bucket) uint64 {
+	if res == nil {
+		return 0
+	}
+	return res.Sequence()
 }
 
 // Gathered is the data of the units an incremental reconcile recomputes.
@@ -234,6 +255,7 @@ type Gathered struct {
 	Ops        []domain.Operation
 	Records    []StoredRecord
 	Seq        uint64 // the marks it covers are those at or below Seq
+	Gen        uint64 // the stored result's generation it read (ResultWrite.Gen)
 	Changed    int    // units marked changed
 	Due        int    // units whose deadline passed
 	TooMany    bool   // the closure passed the limit: recompute everything instead
@@ -259,7 +281,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		if err := decodeState(res.Get(keyState), &st); err != nil {
 			return err
 		}
-		g.ConfigSeen = st.Config
+		g.ConfigSeen, g.Gen = st.Config, resultGen(res)
 		dirty := r.Bucket(bucketDirty)
 		g.Seq = dirty.Sequence()
 		c := &closure{tx: tx, ops: r.Bucket(bucketOps), recs: r.Bucket(bucketRecords), units: res.Bucket(resultUnits),
@@ -516,6 +538,11 @@ type ResultWrite struct {
 	// audit events: stored with it, in the same transaction, or not at all.
 	Reopened []domain.Resolution
 	Events   []domain.AuditEvent
+
+	// Gen is the stored result's generation when the data was read
+	// (Gathered.Gen, MarkAll's): a result stored since refuses this one
+	// (ErrResultMoved).
+	Gen uint64
 }
 
 // unitEntry is a unit's value in result/units.
@@ -579,6 +606,10 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 			return err
 		}
 		res := r.Bucket(bucketResult)
+		gen := resultGen(res)
+		if gen != w.Gen {
+			return ErrResultMoved
+		}
 		if res != nil && res.Get(keyState) != nil && !w.Full {
 			if err := decodeState(res.Get(keyState), &st); err != nil {
 				return err
@@ -639,6 +670,9 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 				delete(st.Amounts, k)
 				delete(st.PerCurrency, k)
 			}
+		}
+		if err := res.SetSequence(gen + 1); err != nil {
+			return err
 		}
 		v, err := json.Marshal(st)
 		if err != nil {

@@ -40,7 +40,7 @@ func withResult(t *testing.T) (path string, keys map[string]string) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	seq, err := l.MarkAll()
+	seq, gen, err := l.MarkAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func withResult(t *testing.T) (path string, keys map[string]string) {
 		return &op.Operation
 	}
 	keys = map[string]string{}
-	w := ResultWrite{Full: true, Seq: seq, At: t0, Config: "test"}
+	w := ResultWrite{Full: true, Seq: seq, Gen: gen, At: t0, Config: "test"}
 	item := func(name, result string, op *domain.Operation, merchant *domain.Record, place string, owner domain.Unit) {
 		it := domain.Item{Result: result, Code: result, Type: "purchase", Merchant: merchant, Provider: op, CreatedAt: t0}
 		if op != nil {

@@ -1,0 +1,77 @@
+package ledger
+
+import (
+	"errors"
+	"testing"
+
+	"reconciled/internal/domain"
+)
+
+// TestAResultReadBeforeAnotherWasStoredIsRefused: two reconciles at once
+// (the daemon's jobs and commands) read the data, a sync changes it in
+// between, and the one that read later stores first, consuming the
+// marks of the change. The other's write, made from the older data, is
+// refused (it would store items older than its marks say, for good);
+// so is a full recompute's whose data was read before a result stored
+// since. A write on the result it read goes through, a full rewrite
+// included, and each write moves the generation on.
+func TestAResultReadBeforeAnotherWasStoredIsRefused(t *testing.T) {
+	path, _ := withResult(t)
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	all := func(*domain.Operation) bool { return true }
+	gather := func() Gathered {
+		t.Helper()
+		g, err := l.Gather(t0, nil, all, 1000)
+		if err != nil || g.NoResult {
+			t.Fatalf("gather: %+v %v", g, err)
+		}
+		return g
+	}
+	write := func(w ResultWrite) error {
+		w.At, w.Config = t0, "test"
+		_, err := l.WriteResult(w)
+		return err
+	}
+	slow := gather()
+	if _, err := l.UpsertPage([]domain.Operation{sale(10000000000000000, "p0", "success")}, t0); err != nil { // p0 changes again
+		t.Fatal(err)
+	}
+	fast := gather()
+	if len(slow.Units) == 0 || len(fast.Units) == 0 {
+		t.Fatalf("p0 is not marked changed: %v, %v", slow.Units, fast.Units)
+	}
+	if err := write(ResultWrite{Units: fast.Units, Seq: fast.Seq, Gen: fast.Gen}); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(ResultWrite{Units: slow.Units, Seq: slow.Seq, Gen: slow.Gen}); !errors.Is(err, ErrResultMoved) {
+		t.Fatalf("a result read before another was stored: %v, want ErrResultMoved", err)
+	}
+	seq, gen, err := l.MarkAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gen != fast.Gen+1 {
+		t.Errorf("generation %d after the write on %d", gen, fast.Gen)
+	}
+	g := gather()
+	if err := write(ResultWrite{Units: g.Units, Seq: g.Seq, Gen: g.Gen}); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(ResultWrite{Full: true, Seq: seq, Gen: gen}); !errors.Is(err, ErrResultMoved) {
+		t.Fatalf("a full recompute read before another result was stored: %v, want ErrResultMoved", err)
+	}
+	seq, gen, err = l.MarkAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := write(ResultWrite{Full: true, Seq: seq, Gen: gen}); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(ResultWrite{Units: g.Units, Seq: g.Seq, Gen: gen}); !errors.Is(err, ErrResultMoved) {
+		t.Fatalf("a write on the generation before a full rewrite: %v, want ErrResultMoved", err)
+	}
+}
