@@ -82,7 +82,7 @@ func (a *App) refreshOnce(ctx context.Context, full bool, at time.Time, user str
 			return r, err
 		}
 		if !g.NoResult && !g.TooMany && g.ConfigSeen == key {
-			r = Refreshed{Units: len(g.Units), Changed: g.Changed, Due: g.Due}
+			r = Refreshed{Units: g.Held, Changed: g.Changed, Due: g.Due}
 			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, Gen: g.Gen, At: at, Config: key}
 			if len(g.Units) > 0 {
 				res, err := a.Ledger.Resolutions()

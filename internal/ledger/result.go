@@ -252,6 +252,7 @@ func resultGen(res *bolt.Bucket) uint64 {
 // Gathered is the data of the units an incremental reconcile recomputes.
 type Gathered struct {
 	Units      []domain.Unit // every unit of the closure, sorted
+	Held       int           // units of it that hold an operation, a record or stored items (the rest are ids read to find none)
 	Ops        []domain.Operation
 	Records    []StoredRecord
 	Seq        uint64 // the marks it covers are those at or below Seq
@@ -332,7 +333,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			g.Units = append(g.Units, u)
 		}
 		slices.Sort(g.Units)
-		g.Ops, g.Records = c.opList, c.recList
+		g.Ops, g.Records, g.Held = c.opList, c.recList, c.held
 		return nil
 	})
 	return g, err
@@ -350,6 +351,7 @@ type closure struct {
 	recList                                 []StoredRecord
 	groups                                  func(*domain.Operation) bool
 	providerSeen                            map[string]bool
+	held                                    int // units that hold anything (Gathered.Held)
 }
 
 func (c *closure) add(u domain.Unit) {
@@ -380,6 +382,12 @@ func (c *closure) visit(u domain.Unit) error {
 		}
 		mine = append(mine, op)
 	}
+	held := !e.empty() || len(mine) > 0
+	defer func() {
+		if held {
+			c.held++
+		}
+	}()
 	// The records of this unit.
 	if len(u) == 0 {
 		return nil
@@ -387,6 +395,7 @@ func (c *closure) visit(u domain.Unit) error {
 	prefix := recordPrefix(u)
 	cur := c.recs.Cursor()
 	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix) && isTypeByte(k[len(prefix)]); k, v = cur.Next() {
+		held = true
 		source, err := sourceOf(k)
 		if err != nil {
 			return corruptRecord(k)
