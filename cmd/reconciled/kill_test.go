@@ -91,9 +91,9 @@ func storedAt(t *testing.T, db string) time.Time {
 
 // TestReconcileKilledAnywhereKeepsAWholeResult kills `reconcile
 // --no-recheck` (a real process) with SIGKILL at random moments of its
-// run: the first one (a full recompute, nothing stored before) and an
-// incremental one after a second books file and a sync changed a part of
-// the data. After each kill the stored result is exactly the one before
+// run: the first one (a full recompute, nothing stored before), and an
+// incremental one and a --full one after a second books file and a sync
+// changed a part of the data. After each kill the stored result is exactly the one before
 // (none, the first time) or the new one — its export equals one of the
 // two byte for byte, and its state says the same — the database passes
 // check, and the next reconcile stores what a full recompute of a copy
@@ -142,7 +142,7 @@ func TestReconcileKilledAnywhereKeepsAWholeResult(t *testing.T) {
 	// clock at: uninterrupted on a copy first (the new result, how long
 	// the run takes, how long its writing takes), then killed at random
 	// moments of that time, and of its writing.
-	killed := func(name string, before string, at time.Time, kills int, old string, oldAt time.Time) {
+	killed := func(name string, full bool, before string, at time.Time, kills int, old string, oldAt time.Time) {
 		t.Helper()
 		w.now = at
 		// The result's commit is the file's second change, or its fourth
@@ -150,14 +150,17 @@ func TestReconcileKilledAnywhereKeepsAWholeResult(t *testing.T) {
 		// header page (one change), and a full recompute starts the
 		// marks first (MarkAll), a commit that writes its pages, syncs
 		// them and then writes the header page (two).
-		full := oldAt.IsZero()
 		writes := 2 + 2*boolInt(full)
 		start := func(db, config string) (*exec.Cmd, *bytes.Buffer, chan error, os.FileInfo) {
 			fi, err := os.Stat(db)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cmd, out := (&world{config: config}).childAt(t, at, "reconcile", "--no-recheck")
+			args := []string{"reconcile", "--no-recheck"}
+			if full && !oldAt.IsZero() {
+				args = append(args, "--full") // the first is full by itself
+			}
+			cmd, out := (&world{config: config}).childAt(t, at, args...)
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
 			return cmd, out, done, fi
@@ -236,7 +239,7 @@ func TestReconcileKilledAnywhereKeepsAWholeResult(t *testing.T) {
 	t1 := w.now
 	first := filepath.Join(dir, "first.db")
 	copyFile(t, w.db, first)
-	killed("first", first, t1, 3, "", time.Time{})
+	killed("first", true, first, t1, 3, "", time.Time{})
 	a := w.exportOf(t, w.config) // w.db holds the first result now
 
 	// A day later a second books file corrects a part of the first, and
@@ -256,7 +259,8 @@ func TestReconcileKilledAnywhereKeepsAWholeResult(t *testing.T) {
 	w.mustRun(t, "sync", "--from", cut.Format(time.DateTime))
 	second := filepath.Join(dir, "second.db")
 	copyFile(t, w.db, second)
-	killed("incremental", second, w.now, 6, a, t1)
+	killed("incremental", false, second, w.now, 6, a, t1)
+	killed("full", true, second, w.now, 3, a, t1) // reconcile --full over a stored result
 }
 
 // waitWrites waits until the file path has changed n times since it was
