@@ -76,6 +76,18 @@ func corruptResult(format string, args ...any) *DamagedError {
 	return &DamagedError{What: fmt.Sprintf(format, args...), Rebuild: true}
 }
 
+// wholeResult refuses a stored result that lacks one of its buckets (the
+// element's bucket flag damaged: bbolt's check does not see it), which
+// bbolt would otherwise be handed as nil, and trip over.
+func wholeResult(res *bolt.Bucket) error {
+	for _, name := range [][]byte{resultItems, resultUnits, resultDue, resultAsk, resultFallback} {
+		if res.Bucket(name) == nil {
+			return corruptResult("%s/%s is missing", bucketResult, name)
+		}
+	}
+	return nil
+}
+
 // decodeState decodes the stored result's state.
 func decodeState(v []byte, st *ResultState) error {
 	if err := json.Unmarshal(v, st); err != nil {

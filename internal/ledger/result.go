@@ -148,6 +148,9 @@ func (l *Ledger) ForEachItem(fn func(it *domain.Item) error) error {
 		if res == nil || res.Get(keyState) == nil {
 			return ErrNoResult
 		}
+		if err := wholeResult(res); err != nil {
+			return err
+		}
 		var it domain.Item
 		var rec domain.Record
 		var op domain.Operation
@@ -167,6 +170,9 @@ func (l *Ledger) ItemsOf(units []domain.Unit) ([]domain.Item, error) {
 		res := root(tx).Bucket(bucketResult)
 		if res == nil || res.Get(keyState) == nil {
 			return ErrNoResult
+		}
+		if err := wholeResult(res); err != nil {
+			return err
 		}
 		items, ub := res.Bucket(resultItems), res.Bucket(resultUnits)
 		var keys []string
@@ -277,6 +283,9 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		if res == nil || res.Get(keyState) == nil {
 			g.NoResult = true
 			return nil
+		}
+		if err := wholeResult(res); err != nil {
+			return err
 		}
 		var st ResultState
 		if err := decodeState(res.Get(keyState), &st); err != nil {
@@ -620,6 +629,9 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 			return ErrResultMoved
 		}
 		if res != nil && res.Get(keyState) != nil && !w.Full {
+			if err := wholeResult(res); err != nil {
+				return err
+			}
 			if err := decodeState(res.Get(keyState), &st); err != nil {
 				return err
 			}

@@ -2,7 +2,10 @@ package ledger
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 
 	"reconciled/internal/domain"
 )
@@ -73,5 +76,57 @@ func TestAResultReadBeforeAnotherWasStoredIsRefused(t *testing.T) {
 	}
 	if err := write(ResultWrite{Units: g.Units, Seq: g.Seq, Gen: gen}); !errors.Is(err, ErrResultMoved) {
 		t.Fatalf("a write on the generation before a full rewrite: %v, want ErrResultMoved", err)
+	}
+}
+
+// TestAResultMissingABucketIsRebuiltNotACrash: a stored result whose
+// bucket of units or items is gone (a flag of the page's element
+// damaged, which bbolt's check does not see) is damage that names the
+// bucket and says reconcile --full rebuilds it, wherever it is read: not
+// a nil bucket that bbolt trips over (which closed the database, and
+// the daemon with it). A full write rebuilds it.
+func TestAResultMissingABucketIsRebuiltNotACrash(t *testing.T) {
+	for _, name := range [][]byte{resultItems, resultUnits, resultDue, resultFallback} {
+		t.Run(string(name), func(t *testing.T) {
+			path, _ := withResult(t)
+			resultBucket(t, path, func(_, res *bolt.Bucket) error { return res.DeleteBucket(name) })
+			l, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			says := "result/" + string(name) + " is missing"
+			rebuilt := func(what string, err error) {
+				t.Helper()
+				var d *DamagedError
+				if !errors.As(err, &d) || !d.Rebuild || !strings.Contains(err.Error(), says) {
+					t.Errorf("%s: %v, want the damage saying %q, rebuilt by reconcile --full", what, err, says)
+				}
+			}
+			rebuilt("ForEachItem", l.ForEachItem(func(*domain.Item) error { return nil }))
+			_, err = l.ItemsOf([]domain.Unit{domain.PaymentUnit("p1")})
+			rebuilt("ItemsOf", err)
+			_, err = l.Gather(t0, nil, func(*domain.Operation) bool { return true }, 1000)
+			rebuilt("Gather", err)
+			_, gen, err := l.MarkAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = l.WriteResult(ResultWrite{Units: []domain.Unit{domain.PaymentUnit("p0")}, Gen: gen, At: t0})
+			rebuilt("WriteResult", err)
+			if err := l.Err(); err != nil {
+				t.Fatalf("the ledger closed: %v", err)
+			}
+			seq, gen, err := l.MarkAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.WriteResult(ResultWrite{Full: true, Seq: seq, Gen: gen, At: t0}); err != nil {
+				t.Fatalf("a full write: %v", err)
+			}
+			if err := l.Check(); err != nil {
+				t.Fatalf("after a full write: %v", err)
+			}
+		})
 	}
 }
