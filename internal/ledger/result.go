@@ -208,7 +208,10 @@ func (l *Ledger) Asks(now time.Time) ([]domain.Item, error) {
 			return nil
 		}
 		c := res.Bucket(resultAsk).Cursor()
-		for k, v := c.First(); k != nil && len(k) >= 8 && timeOfKey(k) < now.UnixNano(); k, v = c.Next() {
+		for k, v := c.First(); k != nil && (len(k) < 8 || timeOfKey(k) < now.UnixNano()); k, v = c.Next() {
+			if len(k) < 8 { // else the times after it would never come
+				return corruptResult("%s/%s: the entry %x is too short", bucketResult, resultAsk, k)
+			}
 			r := reader{b: v}
 			if len(v) < 8 {
 				return corruptResult("the stored reconciliation's re-check entry %x is too short", k)
@@ -317,7 +320,10 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			return err
 		}
 		dc := res.Bucket(resultDue).Cursor()
-		for k, v := dc.First(); k != nil && len(k) >= 8 && timeOfKey(k) < now.UnixNano(); k, v = dc.Next() {
+		for k, v := dc.First(); k != nil && (len(k) < 8 || timeOfKey(k) < now.UnixNano()); k, v = dc.Next() {
+			if len(k) < 8 { // else the deadlines after it would never come
+				return corruptResult("%s/%s: the entry %x is too short", bucketResult, resultDue, k)
+			}
 			if !c.seen[domain.Unit(v)] {
 				g.Due++
 			}

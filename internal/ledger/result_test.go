@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -126,6 +127,34 @@ func TestAResultMissingABucketIsRebuiltNotACrash(t *testing.T) {
 			}
 			if err := l.Check(); err != nil {
 				t.Fatalf("after a full write: %v", err)
+			}
+		})
+	}
+}
+
+// TestAShortTimeKeyIsDamageNotTheEnd: deadlines and re-check times are
+// read in key order up to now; a key too short for its time (damage)
+// ended the reading silently, so no deadline after it was ever met and
+// no payment re-checked. It is damage reconcile --full rebuilds.
+func TestAShortTimeKeyIsDamageNotTheEnd(t *testing.T) {
+	for _, name := range [][]byte{resultDue, resultAsk} {
+		t.Run(string(name), func(t *testing.T) {
+			path, _ := withResult(t)
+			resultBucket(t, path, func(_, res *bolt.Bucket) error { return res.Bucket(name).Put([]byte{0}, []byte("Pp2")) })
+			l, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			var err2 error
+			if string(name) == string(resultDue) {
+				_, err2 = l.Gather(t0.Add(48*time.Hour), nil, func(*domain.Operation) bool { return true }, 1000)
+			} else {
+				_, err2 = l.Asks(t0)
+			}
+			var d *DamagedError
+			if !errors.As(err2, &d) || !d.Rebuild || !strings.Contains(err2.Error(), "result/"+string(name)+": the entry 00 is too short") {
+				t.Fatalf("%v, want the damage of the short key, rebuilt by reconcile --full", err2)
 			}
 		})
 	}
