@@ -40,7 +40,7 @@ func (r checkRequest) Run(ctx context.Context, e door.Env) error {
 	if rep.OK() {
 		return nil
 	}
-	return &ledger.DamagedError{Path: path, What: fmt.Sprintf("%d problems (above)", len(rep.Problems)+rep.More)}
+	return &ledger.DamagedError{Path: path, What: fmt.Sprintf("%d problems (above)", len(rep.Problems)+rep.More), Rebuild: rep.Rebuild}
 }
 
 // restoreHint says how to put a backup in place of the damaged database

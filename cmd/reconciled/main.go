@@ -224,6 +224,9 @@ func exitCode(stderr io.Writer, err error) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "reconciled: %v\n", err)
 		return exitUsage
+	case errors.As(err, &de) && de.Rebuild: // its error says to run reconcile --full: no backup to restore
+		fmt.Fprintf(stderr, "reconciled: %v\n", err)
+		return exitFailed
 	case errors.As(err, &de):
 		fmt.Fprintf(stderr, "reconciled: %v\n%s", err, restoreHint(de.Path))
 		return exitFailed

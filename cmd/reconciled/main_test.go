@@ -36,8 +36,12 @@ func TestMain(m *testing.M) {
 				panic(err)
 			}
 		}
+		m := NewMain()
+		if at, err := time.Parse(time.RFC3339Nano, os.Getenv("RECONCILED_TEST_NOW")); err == nil { // a fixed clock
+			m.Now = func() time.Time { return at }
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := NewMain().Run(ctx, os.Args[1:])
+		code := m.Run(ctx, os.Args[1:])
 		stop()
 		scratch.Remove() // as main does
 		os.Exit(code)

@@ -246,6 +246,9 @@ func (w *randWorld) resolve(ctx context.Context) {
 func (w *randWorld) compare(ctx context.Context, step int, res RunResult) {
 	t := w.t
 	t.Helper()
+	if err := w.l.Check(); err != nil { // the stored result's own invariants too
+		t.Fatalf("step %d, after %s:\n%v", step, strings.Join(w.log, "; "), err)
+	}
 	in, err := LoadInput(ctx, w.l)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -109,5 +110,38 @@ func TestRunReconcileRefusesAWindowThatEndsBeforeItStarts(t *testing.T) {
 	}
 	if _, ok, err := a.Ledger.LastRun(); err != nil || ok {
 		t.Fatalf("a run was saved (%v, %v)", ok, err)
+	}
+}
+
+// TestRunReconcileCountsThePaymentsItRecomputed: one payment changed, and
+// the run says it recomputed one, not also the operation id and provider
+// payment id its operation carries (units a record could name, which it
+// reads to find none).
+func TestRunReconcileCountsThePaymentsItRecomputed(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	var ops []domain.Operation
+	var recs []domain.Record
+	for i := range 5 {
+		p := fmt.Sprintf("p%d", i)
+		op := sale(uint64(100+i), p, at, 1000)
+		op.ProviderPaymentID = "v-" + p
+		ops, recs = append(ops, op), append(recs, paid(p, at, 1000))
+	}
+	a := testApp(t, ops, recs)
+	ctx := context.Background()
+	if _, err := a.RunReconcile(ctx, RunRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	changed := ops[2]
+	changed.SumInitial.Amount = 900
+	if _, err := a.Ledger.UpsertPage([]domain.Operation{changed}, at); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.RunReconcile(ctx, RunRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Full || res.Units != 1 || res.Changed != 1 || res.Items != 1 {
+		t.Fatalf("recomputed %d payments (%d marked changed, full %v): %d items; want 1 (1): 1", res.Units, res.Changed, res.Full, res.Items)
 	}
 }

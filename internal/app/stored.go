@@ -70,8 +70,8 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 			return r, err
 		}
 		if !g.NoResult && !g.TooMany && g.ConfigSeen == key {
-			r = Refreshed{Units: g.Read, Changed: g.Changed, Due: g.Due}
-			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, At: at, Config: key, Run: saveRun}
+			r = Refreshed{Units: g.Held, Changed: g.Changed, Due: g.Due}
+			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, Gen: g.Gen, At: at, Config: key, Run: saveRun}
 			if len(g.Units) > 0 {
 				res, err := a.Ledger.Resolutions()
 				if err != nil {

@@ -20,6 +20,10 @@ type Report struct {
 	Warnings []string // what is odd but not damage
 	Problems []string // what is damaged, at most maxProblems of them
 	More     int      // problems found beyond those listed
+	// Rebuild says that every problem is in the stored reconciliation,
+	// which reconcile --full rebuilds from the data: no backup needs
+	// restoring.
+	Rebuild bool
 }
 
 // OK reports whether nothing is damaged.
@@ -192,7 +196,10 @@ func (l *Ledger) checkLedger(ctx context.Context, tx *bolt.Tx, rep *Report) erro
 	if err := l.checkOperations(ctx, tx, r, schema, rep); err != nil {
 		return err
 	}
-	return l.checkValues(ctx, tx, r, rep)
+	if err := l.checkValues(ctx, tx, r, rep); err != nil {
+		return err
+	}
+	return l.checkResult(ctx, tx, r, rep)
 }
 
 // checkOperations decodes every operation, looks up its index entries,

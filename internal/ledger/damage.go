@@ -42,9 +42,16 @@ var ErrDamaged = errors.New("the database file is damaged")
 type DamagedError struct {
 	Path string // the database file
 	What string // what is wrong, naming the page, the operation or the record
+	// Rebuild says that the damage is in the stored reconciliation only
+	// (result/, dirty/), which reconcile --full rebuilds from the data:
+	// no backup needs restoring.
+	Rebuild bool
 }
 
 func (e *DamagedError) Error() string {
+	if e.Rebuild {
+		return fmt.Sprintf("the database file %s is damaged: %s; only in the stored reconciliation: run reconcile --full to rebuild it from the data", e.Path, e.What)
+	}
 	return fmt.Sprintf("the database file %s is damaged: %s", e.Path, e.What)
 }
 
@@ -60,6 +67,33 @@ func (l *Ledger) damaged(format string, args ...any) *DamagedError {
 // view and update name the file.
 func corrupt(format string, args ...any) *DamagedError {
 	return &DamagedError{What: fmt.Sprintf(format, args...)}
+}
+
+// corruptResult is the DamagedError of a value of the stored
+// reconciliation (result.go) that does not decode: reconcile --full
+// rebuilds it.
+func corruptResult(format string, args ...any) *DamagedError {
+	return &DamagedError{What: fmt.Sprintf(format, args...), Rebuild: true}
+}
+
+// wholeResult refuses a stored result that lacks one of its buckets (the
+// element's bucket flag damaged: bbolt's check does not see it), which
+// bbolt would otherwise be handed as nil, and trip over.
+func wholeResult(res *bolt.Bucket) error {
+	for _, name := range [][]byte{resultItems, resultUnits, resultDue, resultAsk, resultFallback} {
+		if res.Bucket(name) == nil {
+			return corruptResult("%s/%s is missing", bucketResult, name)
+		}
+	}
+	return nil
+}
+
+// decodeState decodes the stored result's state.
+func decodeState(v []byte, st *ResultState) error {
+	if err := json.Unmarshal(v, st); err != nil {
+		return corruptResult("%s: the entry %s does not decode (%v)", bucketResult, describeKey(keyState), err)
+	}
+	return nil
 }
 
 // corruptOp names an operation whose stored record does not decode.

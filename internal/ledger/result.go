@@ -40,6 +40,13 @@ import (
 // marked (the first one is a full recompute anyway): a first sync of a
 // million operations writes no marks.
 //
+// Two reconciles may run at once (the daemon's jobs and its commands):
+// each write moves the result's generation on (the result bucket's
+// sequence, carried over a full rewrite), and a write whose data was read
+// at another generation is refused (ErrResultMoved; the caller computes
+// again). Otherwise the one that read first and stored last would put
+// back items older than the marks the other consumed, for good.
+//
 // Which units an incremental run reads (Gather) is closed under what the
 // engine looks at: every operation of a payment id (the unit's operation
 // ids as last stored, plus the marked ones), every record of the unit
@@ -100,7 +107,7 @@ func (l *Ledger) Result() (ResultState, bool, error) {
 			return nil
 		}
 		ok = true
-		return decodeEntry(bucketResult, keyState, v, &st)
+		return decodeState(v, &st)
 	})
 	return st, ok, err
 }
@@ -155,6 +162,9 @@ func (l *Ledger) ForEachItemIn(from, to time.Time, fn func(it *domain.Item) erro
 		if res == nil || res.Get(keyState) == nil {
 			return ErrNoResult
 		}
+		if err := wholeResult(res); err != nil {
+			return err
+		}
 		var it domain.Item
 		var rec domain.Record
 		var op domain.Operation
@@ -169,7 +179,7 @@ func (l *Ledger) ForEachItemIn(from, to time.Time, fn func(it *domain.Item) erro
 				}
 			}
 			if err := decodeItem(v, &it, &rec, &op); err != nil {
-				return corrupt("the stored reconciliation's item %x does not decode", k)
+				return corruptResult("the stored reconciliation: %s does not decode", describePlace(k))
 			}
 			return fn(&it)
 		})
@@ -184,12 +194,15 @@ func (l *Ledger) ItemsOf(units []domain.Unit) ([]domain.Item, error) {
 		if res == nil || res.Get(keyState) == nil {
 			return ErrNoResult
 		}
+		if err := wholeResult(res); err != nil {
+			return err
+		}
 		items, ub := res.Bucket(resultItems), res.Bucket(resultUnits)
 		var keys []string
 		for _, u := range units {
 			e, err := decodeUnit(ub.Get([]byte(u)))
 			if err != nil {
-				return corrupt("the stored reconciliation's unit %q does not decode", u)
+				return corruptResult("the stored reconciliation's unit %s does not decode", describeUnit([]byte(u)))
 			}
 			keys = append(keys, e.items...)
 		}
@@ -199,7 +212,7 @@ func (l *Ledger) ItemsOf(units []domain.Unit) ([]domain.Item, error) {
 			var it domain.Item
 			rec, op := new(domain.Record), new(domain.Operation)
 			if v := items.Get([]byte(k)); v == nil || decodeItem(v, &it, rec, op) != nil {
-				return corrupt("the stored reconciliation's item %x is missing or does not decode", k)
+				return corruptResult("the stored reconciliation: %s is missing or does not decode", describePlace([]byte(k)))
 			}
 			out = append(out, it)
 		}
@@ -218,16 +231,19 @@ func (l *Ledger) Asks(now time.Time) ([]domain.Item, error) {
 			return nil
 		}
 		c := res.Bucket(resultAsk).Cursor()
-		for k, v := c.First(); k != nil && len(k) >= 8 && timeOfKey(k) < now.UnixNano(); k, v = c.Next() {
+		for k, v := c.First(); k != nil && (len(k) < 8 || timeOfKey(k) < now.UnixNano()); k, v = c.Next() {
+			if len(k) < 8 { // else the times after it would never come
+				return corruptResult("%s/%s: the entry %x is too short", bucketResult, resultAsk, k)
+			}
 			r := reader{b: v}
 			if len(v) < 8 {
-				return corrupt("the stored reconciliation's re-check entry %x is too short", k)
+				return corruptResult("the stored reconciliation's re-check entry %x is too short", k)
 			}
 			it := domain.Item{ProjectID: int64(beUint64(v))}
 			r.b = v[8:]
 			it.Type, it.AskMethod, it.PaymentID = r.word(), r.word(), r.string()
 			if r.err != nil {
-				return corrupt("the stored reconciliation's re-check entry %x does not decode", k)
+				return corruptResult("the stored reconciliation's re-check entry %x does not decode", k)
 			}
 			out = append(out, it)
 		}
@@ -236,13 +252,44 @@ func (l *Ledger) Asks(now time.Time) ([]domain.Item, error) {
 	return out, err
 }
 
+// MarkAll starts marking changes, and returns the sequence a full
+// recompute that reads the data after it consumes marks up to, and the
+// stored result's generation (ResultWrite.Gen). A FullWriter does both
+// itself (BeginFull); this is for a full ResultWrite.
+func (l *Ledger) MarkAll() (seq, gen uint64, err error) {
+	err = l.update(func(tx *bolt.Tx) error {
+		r := root(tx)
+		if err := r.Bucket(bucketMeta).Put(keyMarking, []byte{1}); err != nil {
+			return err
+		}
+		seq, gen = r.Bucket(bucketDirty).Sequence(), resultGen(r.Bucket(bucketResult))
+		return nil
+	})
+	return seq, gen, err
+}
+
+// ErrResultMoved refuses a result computed from data read before another
+// reconcile stored its own: that one may have consumed marks of changes
+// the refused one did not see, which would then be lost. Compute again.
+var ErrResultMoved = errors.New("another reconcile stored its result while this one computed")
+
+// resultGen is the stored result's generation: the number of results
+// written (the result bucket's sequence, carried over a full rewrite).
+func resultGen(res *bolt.Bucket) uint64 {
+	if res == nil {
+		return 0
+	}
+	return res.Sequence()
+}
+
 // Gathered is the data of the units an incremental reconcile recomputes.
 type Gathered struct {
 	Units      []domain.Unit // every unit of the closure, sorted
+	Held       int           // units of it that hold an operation, a record or stored items (the rest are ids read to find none)
 	Ops        []domain.Operation
 	Records    []StoredRecord
 	Seq        uint64 // the marks it covers are those at or below Seq
-	Read       int    // of Units, those with an operation or a record (the others were looked up only)
+	Gen        uint64 // the stored result's generation it read (ResultWrite.Gen)
 	Changed    int    // units marked changed
 	Due        int    // units whose deadline passed
 	TooMany    bool   // the closure passed the limit: recompute everything instead
@@ -264,16 +311,19 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			g.NoResult = true
 			return nil
 		}
-		var st ResultState
-		if err := decodeEntry(bucketResult, keyState, res.Get(keyState), &st); err != nil {
+		if err := wholeResult(res); err != nil {
 			return err
 		}
-		g.ConfigSeen = st.Config
+		var st ResultState
+		if err := decodeState(res.Get(keyState), &st); err != nil {
+			return err
+		}
+		g.ConfigSeen, g.Gen = st.Config, resultGen(res)
 		dirty := r.Bucket(bucketDirty)
 		g.Seq = dirty.Sequence()
 		c := &closure{tx: tx, ops: r.Bucket(bucketOps), recs: r.Bucket(bucketRecords), units: res.Bucket(resultUnits),
 			fallback: res.Bucket(resultFallback), idxProvider: r.Bucket(bucketIdxProvider),
-			seen: map[domain.Unit]bool{}, withData: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
+			seen: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
 		c.has = map[byte]bool{}
 		rc := c.recs.Cursor()
 		for _, kind := range []byte{domain.UnitOperation, domain.UnitProvider} {
@@ -286,7 +336,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		}
 		err := dirty.ForEach(func(k, v []byte) error {
 			if len(v) < 8 {
-				return corrupt("the dirty mark of %q is too short", k)
+				return corruptResult("the dirty mark of %s is too short", describeUnit(k))
 			}
 			u := domain.Unit(k)
 			rd := reader{b: v[8:]}
@@ -294,7 +344,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 				c.extraOps[u] = append(c.extraOps[u], rd.uvarint())
 			}
 			if rd.err != nil {
-				return corrupt("the dirty mark of %q does not decode", k)
+				return corruptResult("the dirty mark of %s does not decode", describeUnit(k))
 			}
 			g.Changed++
 			c.add(u)
@@ -304,7 +354,10 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			return err
 		}
 		dc := res.Bucket(resultDue).Cursor()
-		for k, v := dc.First(); k != nil && len(k) >= 8 && timeOfKey(k) < now.UnixNano(); k, v = dc.Next() {
+		for k, v := dc.First(); k != nil && (len(k) < 8 || timeOfKey(k) < now.UnixNano()); k, v = dc.Next() {
+			if len(k) < 8 { // else the deadlines after it would never come
+				return corruptResult("%s/%s: the entry %x is too short", bucketResult, resultDue, k)
+			}
 			if !c.seen[domain.Unit(v)] {
 				g.Due++
 			}
@@ -329,7 +382,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			g.Units = append(g.Units, u)
 		}
 		slices.Sort(g.Units)
-		g.Ops, g.Records, g.Read = c.opList, c.recList, len(c.withData)
+		g.Ops, g.Records, g.Held = c.opList, c.recList, c.held
 		return nil
 	})
 	return g, err
@@ -347,9 +400,9 @@ type closure struct {
 	recList                                 []StoredRecord
 	groups                                  func(*domain.Operation) bool
 	providerSeen                            map[string]bool
-	withData                                map[domain.Unit]bool
 	has                                     map[byte]bool // record key kinds the records bucket holds
 	hasFallbacks                            bool
+	held                                    int // units that hold anything (Gathered.Held)
 }
 
 func (c *closure) add(u domain.Unit) {
@@ -363,7 +416,7 @@ func (c *closure) add(u domain.Unit) {
 func (c *closure) visit(u domain.Unit) error {
 	e, err := decodeUnit(c.units.Get([]byte(u)))
 	if err != nil {
-		return corrupt("the stored reconciliation's unit %q does not decode", u)
+		return corruptResult("the stored reconciliation's unit %s does not decode", describeUnit([]byte(u)))
 	}
 	for _, l := range e.links {
 		c.add(l)
@@ -379,8 +432,13 @@ func (c *closure) visit(u domain.Unit) error {
 			continue
 		}
 		mine = append(mine, op)
-		c.withData[u] = true
 	}
+	held := !e.empty() || len(mine) > 0
+	defer func() {
+		if held {
+			c.held++
+		}
+	}()
 	// The records of this unit.
 	if len(u) == 0 {
 		return nil
@@ -388,6 +446,7 @@ func (c *closure) visit(u domain.Unit) error {
 	prefix := recordPrefix(u)
 	cur := c.recs.Cursor()
 	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix) && isTypeByte(k[len(prefix)]); k, v = cur.Next() {
+		held = true
 		source, err := sourceOf(k)
 		if err != nil {
 			return corruptRecord(k)
@@ -397,7 +456,6 @@ func (c *closure) visit(u domain.Unit) error {
 			return corruptRecord(k)
 		}
 		c.recList = append(c.recList, sr)
-		c.withData[u] = true
 		if err := c.mayFallBack(&sr.Record, mine); err != nil {
 			return err
 		}
@@ -558,6 +616,11 @@ type ResultWrite struct {
 	// audit events: stored with it, in the same transaction, or not at all.
 	Reopened []domain.Resolution
 	Events   []domain.AuditEvent
+
+	// Gen is the stored result's generation when the data was read
+	// (Gathered.Gen, MarkAll's): a result stored since refuses this one
+	// (ErrResultMoved).
+	Gen uint64
 }
 
 // createdOf is a stored item's creation time (nanoseconds), or the
@@ -631,8 +694,15 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 			return err
 		}
 		res := r.Bucket(bucketResult)
+		gen := resultGen(res)
+		if gen != w.Gen {
+			return ErrResultMoved
+		}
 		if res != nil && res.Get(keyState) != nil && !w.Full {
-			if err := decodeEntry(bucketResult, keyState, res.Get(keyState), &st); err != nil {
+			if err := wholeResult(res); err != nil {
+				return err
+			}
+			if err := decodeState(res.Get(keyState), &st); err != nil {
 				return err
 			}
 		} else {
@@ -692,6 +762,9 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 				delete(st.PerCurrency, k)
 			}
 		}
+		if err := res.SetSequence(gen + 1); err != nil {
+			return err
+		}
 		v, err := json.Marshal(st)
 		if err != nil {
 			return err
@@ -716,9 +789,13 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 func consumeMarks(dirty *bolt.Bucket, w ResultWrite) error {
 	covered := func(v []byte) bool { return len(v) >= 8 && beUint64(v) <= w.Seq }
 	if w.Full {
+		// Every unit was recomputed: a mark that does not decode, or of a
+		// sequence number no writer gave out, goes too (damage Gather
+		// refuses, which would outlive every full recompute otherwise).
+		last := dirty.Sequence()
 		var gone [][]byte
 		err := dirty.ForEach(func(k, v []byte) error {
-			if covered(v) {
+			if covered(v) || len(v) < 8 || beUint64(v) > last {
 				gone = append(gone, k)
 			}
 			return nil
@@ -757,7 +834,7 @@ func (s *resultWriter) drop(u domain.Unit) error {
 	}
 	e, err := decodeUnit(v)
 	if err != nil {
-		return corrupt("the stored reconciliation's unit %q does not decode", u)
+		return corruptResult("the stored reconciliation's unit %s does not decode", describeUnit([]byte(u)))
 	}
 	var it domain.Item
 	var rec domain.Record
@@ -768,7 +845,7 @@ func (s *resultWriter) drop(u domain.Unit) error {
 			continue // a place another unit's item took over already
 		}
 		if err := decodeItem(old, &it, &rec, &op); err != nil {
-			return corrupt("the stored reconciliation's item %x does not decode", k)
+			return corruptResult("the stored reconciliation: %s does not decode", describePlace([]byte(k)))
 		}
 		s.count(&it, -1)
 		if !it.Due.IsZero() {

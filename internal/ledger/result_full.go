@@ -42,6 +42,7 @@ type FullWriter struct {
 	times   [][2][]byte
 	last    []byte // the last key put: keys must grow
 	writer  []byte // its mark in result.new/
+	gen     uint64 // the stored result's generation at BeginFull
 	// The committing goroutine: chunks to commit, spent chunks back, its
 	// end (nil, or the error it stopped at), and that error once seen.
 	chunks, spent chan chunk
@@ -61,14 +62,14 @@ type unitPart struct {
 // from now on has writers mark what they change: the data read after it
 // is what the write covers, and its Seq the marks it consumes.
 func (l *Ledger) BeginFull() (*FullWriter, error) {
-	var seq uint64
+	var seq, gen uint64
 	var writer []byte
 	err := l.update(func(tx *bolt.Tx) error {
 		r := root(tx)
 		if err := r.Bucket(bucketMeta).Put(keyMarking, []byte{1}); err != nil {
 			return err
 		}
-		seq = r.Bucket(bucketDirty).Sequence()
+		seq, gen = r.Bucket(bucketDirty).Sequence(), resultGen(r.Bucket(bucketResult))
 		for _, name := range [][]byte{bucketResultNew, bucketResultOld} {
 			if r.Bucket(name) != nil {
 				if err := r.DeleteBucket(name); err != nil {
@@ -98,7 +99,7 @@ func (l *Ledger) BeginFull() (*FullWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store the reconciliation: %w", err)
 	}
-	return &FullWriter{l: l, Seq: seq, writer: writer, st: ResultState{Counts: map[string]int{}, Amounts: map[string]map[string]int64{},
+	return &FullWriter{l: l, Seq: seq, gen: gen, writer: writer, st: ResultState{Counts: map[string]int{}, Amounts: map[string]map[string]int64{},
 		PerCurrency: map[string]map[string]int{}}}, nil
 }
 
@@ -379,6 +380,9 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 		if f.staged(tx) == nil {
 			return fmt.Errorf("the reconciliation being stored is gone (another full reconcile started)")
 		}
+		if resultGen(r.Bucket(bucketResult)) != f.gen {
+			return ErrResultMoved
+		}
 		// Moved first, written after: with bbolt 1.5.0, what this
 		// transaction put into the staged bucket before moving it did
 		// not survive the move.
@@ -394,6 +398,9 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 			return err
 		}
 		res := r.Bucket(bucketResult)
+		if err := res.SetSequence(f.gen + 1); err != nil { // the generation goes on over a full rewrite
+			return err
+		}
 		due, ask, fb := res.Bucket(resultDue), res.Bucket(resultAsk), res.Bucket(resultFallback)
 		for _, t := range f.times {
 			b := due

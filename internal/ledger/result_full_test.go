@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -105,5 +106,50 @@ func TestFullWriteThatFailsKeepsTheOldResult(t *testing.T) {
 	st, ok, err := l.Result()
 	if err != nil || !ok || st.Items != 50 {
 		t.Fatalf("the stored result after it: %+v %v %v", st, ok, err)
+	}
+}
+
+// A full write that stops after some chunks (a kill: nothing is rolled
+// back by hand) leaves the stored result as it was and a database check
+// passes; the next full write starts over.
+func TestFullWriteStoppedMidwayLeavesTheOldResult(t *testing.T) {
+	defer func(n int) { fullChunk = n }(fullChunk)
+	fullChunk = 512
+	path := filepath.Join(t.TempDir(), "r.db")
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writeFull(t, l, 40, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := l.BeginFull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		u := domain.PaymentUnit(fmt.Sprintf("q-%06d", i))
+		it := domain.Item{Result: domain.ResultMatched, PaymentID: string(u[1:]), Reason: "lost"}
+		if err := fw.Add(u, []domain.Item{it}, []domain.Place{{Key: fmt.Sprintf("g%08d", i), Owner: u}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fw.Abort() // as far as the database is concerned, a kill after some chunks' commits
+	l.Close()
+	l, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rep, err := l.Verify(context.Background(), false)
+	if err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("check after a stopped full write: %v %v", rep.Problems, err)
+	}
+	st, ok, err := l.Result()
+	if err != nil || !ok || st.Items != 40 {
+		t.Fatalf("stored result %+v %v %v", st, ok, err)
+	}
+	if st, err := writeFull(t, l, 7, "next"); err != nil || st.Items != 7 {
+		t.Fatalf("the next full write: %+v %v", st, err)
 	}
 }
