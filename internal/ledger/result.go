@@ -1063,13 +1063,59 @@ func (m *marker) flush() error {
 //	version byte (itemVersion)
 //	created: nanoseconds since 1970, sign bit flipped (8; the zero time is 0), first and fixed, so that
 //	  a window is read without decoding (ForEachItemIn)
-//	result, code, matched by (words), payment id (string), type (word), part (string)
+//	result, code, matched by (item words), payment id (string), type (item word), part (string)
 //	flags: 1 a merchant side, 2 ECommPay's side
-//	merchant: amount (varint), currency, status (words)
+//	merchant: amount (varint), currency (word), status (item word)
 //	ECommPay: operation id (uvarint), type, status (words), amount (varint), currency (word)
 //	project (varint), operation id (uvarint), provider payment id (string), method (word),
-//	created (time), reason, fingerprint (strings), due, ask at (times), ask method (word)
-const itemVersion = 2
+//	reason (item word), fingerprint (string), due, ask at (times), ask method (word)
+const itemVersion = 3
+
+// itemWords are the words most items repeat, stored as one byte
+// (appendItemWord): result codes, how a record was matched, record types
+// and statuses, the reason of a match. Part of the item format: append
+// only, never reorder (then bump itemVersion anyway).
+var itemWords = [...]string{
+	"",
+	domain.ResultMatched, domain.ResultAmountMismatch, domain.ResultCurrencyMismatch, domain.ResultStatusMismatch,
+	domain.ResultMissingAtProvider, domain.ResultMissingInRecords, domain.ResultDuplicate, domain.ResultPending,
+	domain.ResultOverdue, domain.ResultResolved,
+	domain.ByPaymentID, domain.ByProviderPaymentID, domain.ByOperationID,
+	domain.RecordPurchase, domain.RecordPayout, domain.RecordRefund,
+	domain.RecordPaid, domain.RecordFailed, domain.RecordPending, domain.RecordRefunded,
+	"amount, currency and status agree",
+}
+
+var itemWordIndex = func() map[string]uint64 {
+	m := make(map[string]uint64, len(itemWords))
+	for i, w := range itemWords {
+		m[w] = uint64(i)
+	}
+	return m
+}()
+
+// appendItemWord stores s as its itemWords index, or inline (as
+// appendWord does with its dictionary).
+func appendItemWord(b []byte, s string) []byte {
+	if i, ok := itemWordIndex[s]; ok {
+		return binary.AppendUvarint(b, i)
+	}
+	b = binary.AppendUvarint(b, dictTag+uint64(len(s)))
+	return append(b, s...)
+}
+
+func (r *reader) itemWord() string {
+	tag := r.uvarint()
+	switch {
+	case tag >= dictTag:
+		return r.bytes(tag - dictTag)
+	case tag < uint64(len(itemWords)):
+		return itemWords[tag]
+	default:
+		r.err = errCorrupt
+		return ""
+	}
+}
 
 func appendItem(b []byte, it *domain.Item) []byte {
 	b = append(b, itemVersion)
@@ -1078,9 +1124,9 @@ func appendItem(b []byte, it *domain.Item) []byte {
 		created = uint64(it.CreatedAt.UnixNano()) ^ 1<<63
 	}
 	b = be64(b, created)
-	b = appendWord(appendWord(appendWord(b, it.Result), it.Code), it.MatchedBy)
+	b = appendItemWord(appendItemWord(appendItemWord(b, it.Result), it.Code), it.MatchedBy)
 	b = appendString(b, it.PaymentID)
-	b = appendWord(b, it.Type)
+	b = appendItemWord(b, it.Type)
 	b = appendString(b, it.Part)
 	var flags byte
 	if it.Merchant != nil {
@@ -1092,7 +1138,7 @@ func appendItem(b []byte, it *domain.Item) []byte {
 	b = append(b, flags)
 	if m := it.Merchant; m != nil {
 		b = binary.AppendVarint(b, m.Amount.Amount)
-		b = appendWord(appendWord(b, m.Amount.Currency), m.Status)
+		b = appendItemWord(appendWord(b, m.Amount.Currency), m.Status)
 	}
 	if p := it.Provider; p != nil {
 		b = binary.AppendUvarint(b, p.OperationID)
@@ -1104,7 +1150,7 @@ func appendItem(b []byte, it *domain.Item) []byte {
 	b = binary.AppendUvarint(b, it.OperationID)
 	b = appendString(b, it.ProviderPaymentID)
 	b = appendWord(b, it.Method)
-	b = appendString(appendString(b, it.Reason), it.Fingerprint)
+	b = appendString(appendItemWord(b, it.Reason), it.Fingerprint)
 	b = appendTime(appendTime(b, it.Due), it.AskAt)
 	return appendWord(b, it.AskMethod)
 }
@@ -1120,9 +1166,9 @@ func decodeItem(v []byte, it *domain.Item, rec *domain.Record, op *domain.Operat
 	if c := beUint64(v[1:9]); c != 0 {
 		it.CreatedAt = time.Unix(0, int64(c^1<<63)).UTC()
 	}
-	it.Result, it.Code, it.MatchedBy = r.word(), r.word(), r.word()
+	it.Result, it.Code, it.MatchedBy = r.itemWord(), r.itemWord(), r.itemWord()
 	it.PaymentID = r.string()
-	it.Type = r.word()
+	it.Type = r.itemWord()
 	it.Part = r.string()
 	var flags byte
 	if len(r.b) > 0 {
@@ -1133,7 +1179,7 @@ func decodeItem(v []byte, it *domain.Item, rec *domain.Record, op *domain.Operat
 	if flags&1 != 0 {
 		*rec = domain.Record{}
 		rec.Amount.Amount = r.varint()
-		rec.Amount.Currency, rec.Status = r.word(), r.word()
+		rec.Amount.Currency, rec.Status = r.word(), r.itemWord()
 		it.Merchant = rec
 	}
 	if flags&2 != 0 {
@@ -1148,7 +1194,7 @@ func decodeItem(v []byte, it *domain.Item, rec *domain.Record, op *domain.Operat
 	it.OperationID = r.uvarint()
 	it.ProviderPaymentID = r.string()
 	it.Method = r.word()
-	it.Reason, it.Fingerprint = r.string(), r.string()
+	it.Reason, it.Fingerprint = r.itemWord(), r.string()
 	it.Due, it.AskAt = r.time(), r.time()
 	it.AskMethod = r.word()
 	if r.err == nil && len(r.b) != 0 {
