@@ -15,8 +15,8 @@ func TestStoredItemRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 3, 4, 5, 6, 789, time.UTC)
 	items := []domain.Item{
 		{Result: domain.ResultMatched, Code: domain.ResultMatched, MatchedBy: domain.ByPaymentID, PaymentID: "p-1", Type: domain.RecordPurchase,
-			Merchant: &domain.Record{Amount: domain.Money{Amount: -12345, Currency: "EUR"}, Status: domain.RecordPaid},
-			Provider: &domain.Operation{OperationID: 1 << 60, OperationType: "sale", OperationStatus: "success", SumInitial: domain.Money{Amount: 12345, Currency: "XYZ"}},
+			Merchant:  &domain.Record{Amount: domain.Money{Amount: -12345, Currency: "EUR"}, Status: domain.RecordPaid},
+			Provider:  &domain.Operation{OperationID: 1 << 60, OperationType: "sale", OperationStatus: "success", SumInitial: domain.Money{Amount: 12345, Currency: "XYZ"}},
 			ProjectID: 580, OperationID: 1 << 60, ProviderPaymentID: "v-1", Method: "odd method", CreatedAt: at, Reason: "amount, currency and status agree"},
 		{Result: domain.ResultResolved, Code: "a code no table knows", PaymentID: "", Type: "a type", Part: "record:abc",
 			Merchant: &domain.Record{Status: "weird"}, Reason: strings.Repeat("long reason ", 40), Fingerprint: "0123456789abcdef01234567",
