@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -102,7 +103,10 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 		fw.Abort()
 		return r, err
 	}
-	in = reconcile.Input{} // the million operations and records go before the units' entries are built
+	// The million operations and records go before the units' entries are
+	// built: given back now, they would otherwise add to that peak.
+	in = reconcile.Input{}
+	debug.FreeOSMemory()
 	w := ledger.ResultWrite{Links: out.Links, Fallbacks: out.Fallbacks, At: at, Config: key, Run: saveRun}
 	r = Refreshed{Full: true}
 	r.Reopened, w.Reopened, w.Events = reopenings(out.Reopened, at, user)
