@@ -14,7 +14,7 @@ import (
 	"reconciled/internal/domain"
 )
 
-var benchRows = flag.Int("xlsx.rows", 1_000_000, "rows in BenchmarkOperationsXLSX")
+var benchRows = flag.Int("xlsx.rows", 1_000_000, "rows in BenchmarkOperationsXLSX and BenchmarkOperationsCSV")
 
 // manyOps feeds n operations built from a template, each with its own ids,
 // amounts and times.
@@ -92,5 +92,26 @@ func BenchmarkOperationsXLSX(b *testing.B) {
 				b.ReportMetric(float64(fi.Size())/(1<<20), "file-MB")
 			}
 		})
+	}
+}
+
+// BenchmarkOperationsCSV writes the register of -xlsx.rows operations to a
+// file as CSV and reports rows/s: the writer alone, without the ledger
+// (the command benchmark in cmd/reconciled has both).
+func BenchmarkOperationsCSV(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "ops.csv")
+	for range b.N {
+		begin := time.Now()
+		err := WriteFileAtomic(path, func(w io.Writer) error {
+			_, err := OperationsCSV(w, manyOps(*benchRows), Filter{}, CSVOptions{})
+			return err
+		})
+		elapsed := time.Since(begin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fi, _ := os.Stat(path)
+		b.ReportMetric(float64(*benchRows)/elapsed.Seconds(), "rows/s")
+		b.ReportMetric(float64(fi.Size())/(1<<20), "file-MB")
 	}
 }

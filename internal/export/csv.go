@@ -32,13 +32,13 @@ func OperationsCSV(w io.Writer, src Source, f Filter, o CSVOptions) (int, error)
 	o.defaults()
 	n := 0
 	err := writeCSV(w, OperationColumns, o, func(emit func([]string) error) error {
-		row := make([]string, 0, len(OperationColumns))
+		row := newRegisterRow(o.Location)
 		return src(func(op *domain.Operation) error {
 			if !f.Match(op) {
 				return nil
 			}
 			n++
-			return emit(appendOperationRow(row[:0], op, o.Location))
+			return emit(row.format(op))
 		})
 	})
 	return n, err

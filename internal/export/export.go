@@ -62,34 +62,6 @@ func (f *Filter) Match(op *domain.Operation) bool {
 	return true
 }
 
-// appendOperationRow appends op's cells, as text, to row. Account numbers
-// and messages are masked again (domain.MaskAccount is idempotent): a
-// database of an earlier release may hold "4111111111111111*" as it came.
-func appendOperationRow(row []string, op *domain.Operation, loc *time.Location) []string {
-	return append(row,
-		strconv.FormatInt(op.ProjectID, 10),
-		Neutralize(op.PaymentID),
-		Neutralize(op.PaymentType),
-		Neutralize(op.PaymentStatus),
-		strconv.FormatUint(op.OperationID, 10),
-		Neutralize(op.OperationType),
-		Neutralize(op.OperationStatus),
-		Neutralize(op.PaymentMethod),
-		major(op.SumInitial),
-		op.SumInitial.Currency,
-		major(op.SumConverted),
-		op.SumConverted.Currency,
-		Neutralize(domain.MaskAccount(op.AccountNumber)),
-		Neutralize(op.CustomerID),
-		optionalInt(op.ProviderID),
-		Neutralize(op.ProviderPaymentID),
-		Neutralize(op.Code),
-		Neutralize(domain.MaskCardNumbers(op.Message)),
-		formatTime(op.CreatedAt, loc),
-		formatTime(op.CompletedAt, loc),
-	)
-}
-
 func major(m domain.Money) string {
 	if m.Currency == "" {
 		return ""

@@ -261,7 +261,7 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 		if progress != nil && n%10000 == 0 {
 			progress(n)
 		}
-		// Masked again, as in appendOperationRow.
+		// Masked again, as in registerRow.format.
 		row = append(row[:0],
 			op.ProjectID, op.PaymentID, op.PaymentType, op.PaymentStatus, b.idText(op.OperationID), op.OperationType,
 			op.OperationStatus, op.PaymentMethod, b.money(op.SumInitial), op.SumInitial.Currency, b.money(op.SumConverted),
