@@ -140,20 +140,7 @@ func (c *wallClock) append(b []byte, t time.Time) []byte {
 	if u < -1<<40 || u > 1<<40 { // beyond the years of four digits, and far from overflowing
 		return t.In(c.loc).AppendFormat(b, TimeLayout)
 	}
-	if !c.known || u < c.from || u >= c.until {
-		l := t.In(c.loc)
-		_, off := l.Zone()
-		start, end := l.ZoneBounds()
-		c.offset, c.from, c.until = int64(off), math.MinInt64, math.MaxInt64
-		if !start.IsZero() {
-			c.from = start.Unix()
-		}
-		if !end.IsZero() {
-			c.until = end.Unix()
-		}
-		c.known = true
-	}
-	w := u + c.offset
+	w := u + c.offsetAt(t, u)
 	day := w / secondsPerDay
 	if w%secondsPerDay < 0 {
 		day--
@@ -172,4 +159,33 @@ func (c *wallClock) append(b []byte, t time.Time) []byte {
 	h, mi, se := s/3600, s/60%60, s%60
 	b = append(b, c.date[:]...)
 	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+se/10), byte('0'+se%10))
+}
+
+// wall returns t's wall clock in the zone to the second, as a time in UTC:
+// what a spreadsheet's date cell shows (it has no zones).
+func (c *wallClock) wall(t time.Time) time.Time {
+	u := t.Unix()
+	if u < -1<<40 || u > 1<<40 {
+		l := t.In(c.loc)
+		return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC)
+	}
+	return time.Unix(u+c.offsetAt(t, u), 0).UTC()
+}
+
+// offsetAt is the zone's offset at t, whose Unix time is u.
+func (c *wallClock) offsetAt(t time.Time, u int64) int64 {
+	if !c.known || u < c.from || u >= c.until {
+		l := t.In(c.loc)
+		_, off := l.Zone()
+		start, end := l.ZoneBounds()
+		c.offset, c.from, c.until = int64(off), math.MinInt64, math.MaxInt64
+		if !start.IsZero() {
+			c.from = start.Unix()
+		}
+		if !end.IsZero() {
+			c.until = end.Unix()
+		}
+		c.known = true
+	}
+	return c.offset
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"reconciled/internal/domain"
 )
 
@@ -153,6 +155,62 @@ func TestWallClockAcrossZoneChanges(t *testing.T) {
 				}
 			}
 			tm = end
+		}
+	}
+}
+
+// referenceMoney is how an amount cell was made before issue 13: through
+// the decimal text, always.
+func referenceMoney(b *book, m domain.Money) any {
+	if m.Currency == "" {
+		return nil
+	}
+	exp, err := domain.Exponent(m.Currency)
+	if err != nil {
+		return strconv.FormatInt(m.Amount, 10)
+	}
+	text := string(domain.AppendMajor(nil, m.Amount, exp))
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil || strconv.FormatFloat(v, 'f', -1, 64) != trimZeros(text) {
+		return text
+	}
+	return excelize.Cell{StyleID: b.moneyByExp[min(exp, len(b.moneyByExp)-1)], Value: v}
+}
+
+func TestMoneyCellIsTheReferenceCell(t *testing.T) {
+	b, err := newBook(XLSXOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.f.Close()
+	rng := rand.New(rand.NewPCG(13, 4))
+	amounts := []int64{0, 1, -1, 5, -5, 99, 100, 101, 1e15 - 1, -(1e15 - 1), 1e15, -1e15, 1e15 + 1, 1 << 53, -(1 << 53),
+		1<<53 + 1, math.MaxInt64, math.MinInt64, 123456789012345, 999999999999999, 100000000000000}
+	for range 20_000 {
+		amounts = append(amounts, rng.Int64N(2e15)-1e15, rng.Int64N(1e6), rng.Int64()>>rng.IntN(63), -rng.Int64()>>rng.IntN(63))
+	}
+	for _, cur := range currencies {
+		for _, a := range amounts {
+			m := domain.Money{Amount: a, Currency: cur}
+			if got, want := b.money(m), referenceMoney(b, m); got != want {
+				t.Fatalf("%v: cell %#v, want %#v", m, got, want)
+			}
+		}
+	}
+}
+
+func TestWallIsTheReferenceWall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 13))
+	for _, name := range zones {
+		loc := zone(t, name)
+		c := wallClock{loc: loc}
+		for range 50_000 {
+			tm := randomTime(rng, loc)
+			l := tm.In(loc)
+			want := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC)
+			if got := c.wall(tm); got != want {
+				t.Fatalf("%s: %v: wall %v, want %v", name, tm, got, want)
+			}
 		}
 	}
 }

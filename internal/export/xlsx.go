@@ -173,13 +173,26 @@ func (b *book) money(m domain.Money) any {
 	if err != nil {
 		return strconv.FormatInt(m.Amount, 10)
 	}
+	style := b.moneyByExp[min(exp, len(b.moneyByExp)-1)]
+	if exp < len(pow10) && -1e15 < m.Amount && m.Amount < 1e15 {
+		// 15 significant digits at most: the amount and 10^exp are exact
+		// doubles, their quotient (correctly rounded) is the double nearest
+		// the decimal, the one ParseFloat of its text gives, and a decimal
+		// of 15 digits is the shortest text of its double. So the check
+		// below would pass; it is skipped, not changed.
+		return excelize.Cell{StyleID: style, Value: float64(m.Amount) / pow10[exp]}
+	}
 	text := string(domain.AppendMajor(nil, m.Amount, exp))
 	v, err := strconv.ParseFloat(text, 64)
 	if err != nil || strconv.FormatFloat(v, 'f', -1, 64) != trimZeros(text) {
 		return text // more digits than a spreadsheet number holds: keep them as text
 	}
-	return excelize.Cell{StyleID: b.moneyByExp[min(exp, len(b.moneyByExp)-1)], Value: v}
+	return excelize.Cell{StyleID: style, Value: v}
 }
+
+// pow10 are the powers of ten that are exact doubles.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+	1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // trimZeros drops a decimal's trailing zeros, as FormatFloat writes it.
 func trimZeros(s string) string {
@@ -260,23 +273,39 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 	if err != nil {
 		return 0, err
 	}
+	// The ledger is read and the cells made in a goroutine of their own,
+	// while this one writes the rows (pipelined).
 	n := 0
-	row := make([]any, len(OperationColumns))
-	err = src(func(op *domain.Operation) error {
-		if !f.Match(op) {
-			return nil
+	err = pipelined(func(slot func() (*[]any, error)) error {
+		clock := wallClock{loc: b.loc}
+		date := func(t time.Time) any { // dateCell, with the zone's offset looked up once per period
+			if t.IsZero() {
+				return nil
+			}
+			return excelize.Cell{StyleID: b.date, Value: clock.wall(t)}
 		}
+		return src(func(op *domain.Operation) error {
+			if !f.Match(op) {
+				return nil
+			}
+			row, err := slot()
+			if err != nil {
+				return err
+			}
+			// Masked again, as in registerRow.format.
+			*row = append((*row)[:0],
+				op.ProjectID, op.PaymentID, op.PaymentType, op.PaymentStatus, b.idText(op.OperationID), op.OperationType,
+				op.OperationStatus, op.PaymentMethod, b.money(op.SumInitial), op.SumInitial.Currency, b.money(op.SumConverted),
+				op.SumConverted.Currency, domain.MaskAccount(op.AccountNumber), op.CustomerID, optionalNum(op.ProviderID), op.ProviderPaymentID,
+				op.Code, domain.MaskCardNumbers(op.Message), date(op.CreatedAt), date(op.CompletedAt))
+			return nil
+		})
+	}, func(row *[]any) error {
 		n++
 		if progress != nil && n%10000 == 0 {
 			progress(n)
 		}
-		// Masked again, as in registerRow.format.
-		row = append(row[:0],
-			op.ProjectID, op.PaymentID, op.PaymentType, op.PaymentStatus, b.idText(op.OperationID), op.OperationType,
-			op.OperationStatus, op.PaymentMethod, b.money(op.SumInitial), op.SumInitial.Currency, b.money(op.SumConverted),
-			op.SumConverted.Currency, domain.MaskAccount(op.AccountNumber), op.CustomerID, optionalNum(op.ProviderID), op.ProviderPaymentID,
-			op.Code, domain.MaskCardNumbers(op.Message), b.dateCell(op.CreatedAt), b.dateCell(op.CompletedAt))
-		return s.write(row)
+		return s.write(*row)
 	})
 	if err != nil {
 		b.f.Close()
