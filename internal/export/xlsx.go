@@ -18,7 +18,8 @@ import (
 // temporary file as they come, never all in memory. excelize then builds
 // the whole .xlsx archive in a bytes.Buffer (its issue #2357); book.writeTo
 // hands it a zip writer on the destination instead, so the archive streams
-// too (BENCHMARKS.md has the memory with and without).
+// too (BENCHMARKS.md has the memory with and without), and that zip writer
+// compresses on every core (deflate.go).
 //
 // Amounts are numeric cells in major units with the currency's decimals as
 // their number format. A spreadsheet number is an IEEE double: the amount
@@ -270,12 +271,6 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 	n := 0
 	err = pipelined(func(slot func() (*[]any, error)) error {
 		clock := wallClock{loc: b.loc}
-		date := func(t time.Time) any { // dateCell, with the zone's offset looked up once per period
-			if t.IsZero() {
-				return nil
-			}
-			return excelize.Cell{StyleID: b.date, Value: clock.wall(t)}
-		}
 		return src(func(op *domain.Operation) error {
 			if !f.Match(op) {
 				return nil
@@ -284,12 +279,7 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 			if err != nil {
 				return err
 			}
-			// Masked again, as in registerRow.format.
-			*row = append((*row)[:0],
-				op.ProjectID, op.PaymentID, op.PaymentType, op.PaymentStatus, b.idText(op.OperationID), op.OperationType,
-				op.OperationStatus, op.PaymentMethod, b.money(op.SumInitial), op.SumInitial.Currency, b.money(op.SumConverted),
-				op.SumConverted.Currency, domain.MaskAccount(op.AccountNumber), op.CustomerID, optionalNum(op.ProviderID), op.ProviderPaymentID,
-				op.Code, domain.MaskCardNumbers(op.Message), date(op.CreatedAt), date(op.CompletedAt))
+			*row = b.operationValues((*row)[:0], op, &clock)
 			return nil
 		})
 	}, func(row *[]any) error {
@@ -308,6 +298,22 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 		return n, err
 	}
 	return n, b.writeTo(w)
+}
+
+// operationValues appends op's cells to row. Account numbers and messages
+// are masked again, as in registerRow.format.
+func (b *book) operationValues(row []any, op *domain.Operation, clock *wallClock) []any {
+	date := func(t time.Time) any { // dateCell, with the zone's offset looked up once per period
+		if t.IsZero() {
+			return nil
+		}
+		return excelize.Cell{StyleID: b.date, Value: clock.wall(t)}
+	}
+	return append(row,
+		op.ProjectID, op.PaymentID, op.PaymentType, op.PaymentStatus, b.idText(op.OperationID), op.OperationType,
+		op.OperationStatus, op.PaymentMethod, b.money(op.SumInitial), op.SumInitial.Currency, b.money(op.SumConverted),
+		op.SumConverted.Currency, domain.MaskAccount(op.AccountNumber), op.CustomerID, optionalNum(op.ProviderID), op.ProviderPaymentID,
+		op.Code, domain.MaskCardNumbers(op.Message), date(op.CreatedAt), date(op.CompletedAt))
 }
 
 // ReconciliationXLSX writes the reconciled items as one sheet.
