@@ -481,7 +481,10 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 			}
 			h.ids = append(h.ids, beUint64(k[len(k)-8:]))
 		}
-		return h.flush(fn)
+		if err := h.flush(fn); err != nil {
+			return err
+		}
+		return ctx.Err()
 	})
 }
 
