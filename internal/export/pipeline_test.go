@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"reconciled/internal/domain"
 )
 
 // count produces 0..n-1 through the slots, overwriting each.
@@ -116,5 +118,25 @@ func TestPipelinedPanics(t *testing.T) {
 	}()
 	if r != "the writer's bug" || !returned {
 		t.Fatalf("recovered %v; the reader had returned: %v", r, returned)
+	}
+}
+
+// A file that cannot be written stops the register's reading: the Source
+// (the ledger's read transaction) has returned when the writer does.
+func TestOperationsCSVStopsReadingWhenTheFileFails(t *testing.T) {
+	returned, read := false, 0
+	endless := func(fn func(*domain.Operation) error) error {
+		defer func() { returned = true }()
+		op := ops()[0]
+		for {
+			read++
+			if err := fn(&op); err != nil {
+				return err
+			}
+		}
+	}
+	n, err := OperationsCSV(&failingWriter{left: 1 << 20}, endless, Filter{}, CSVOptions{})
+	if !errors.Is(err, errDiskFull) || !returned {
+		t.Fatalf("err = %v after %d rows (%d read); the source had returned: %v", err, n, read, returned)
 	}
 }
