@@ -23,9 +23,9 @@ func (o *CSVOptions) defaults() {
 }
 
 // Source calls its argument once per operation, in order, and returns the
-// first error. The register's writers call it in a goroutine of their own
-// (pipelined), which has ended when they return; it returns the error its
-// argument returned when the writer gives up.
+// first error. OperationsCSV calls it in a goroutine of its own
+// (pipelined), which has ended when it returns; a Source returns the error
+// its argument returned when the writer gives up.
 type Source func(fn func(op *domain.Operation) error) error
 
 // OperationsCSV writes the payment register: a header, then one row per

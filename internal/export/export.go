@@ -9,10 +9,11 @@
 // failed or interrupted export leaves no partial file, and never over a
 // device, a pipe, a folder or a protected file (the database).
 //
-// The register is a million rows: its writers read the Source and make the
-// rows in a goroutine of their own while the caller's writes them
-// (pipeline.go), and a row's numbers and times cost one allocation
-// (row.go). Its files are pinned byte for byte (pin_test.go).
+// The register is a million rows: its CSV writer reads the Source and
+// formats the rows in a goroutine of its own while the caller's writes them
+// (pipeline.go), a row's numbers and times cost one allocation (row.go),
+// and a workbook is compressed on every core (deflate.go). Its files are
+// pinned byte for byte (pin_test.go).
 //
 // A file's bytes depend on what it shows and nothing else: no time of
 // writing in a cell, and an XLSX keeps excelize's fixed document properties

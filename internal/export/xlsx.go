@@ -266,28 +266,23 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 	if err != nil {
 		return 0, err
 	}
-	// The ledger is read and the cells made in a goroutine of their own,
-	// while this one writes the rows (pipelined).
+	// Not pipelined as the CSV is: reading the ledger and making the rows'
+	// values cost a seventh of what excelize's SetRow does with them, and
+	// SetRow on values made on the other core took longer by more than
+	// that (BENCHMARKS.md).
 	n := 0
-	err = pipelined(func(slot func() (*[]any, error)) error {
-		clock := wallClock{loc: b.loc}
-		return src(func(op *domain.Operation) error {
-			if !f.Match(op) {
-				return nil
-			}
-			row, err := slot()
-			if err != nil {
-				return err
-			}
-			*row = b.operationValues((*row)[:0], op, &clock)
+	clock := wallClock{loc: b.loc}
+	row := make([]any, 0, len(OperationColumns))
+	err = src(func(op *domain.Operation) error {
+		if !f.Match(op) {
 			return nil
-		})
-	}, func(row *[]any) error {
+		}
 		n++
 		if progress != nil && n%10000 == 0 {
 			progress(n)
 		}
-		return s.write(*row)
+		row = b.operationValues(row[:0], op, &clock)
+		return s.write(row)
 	})
 	if err != nil {
 		b.f.Close()
