@@ -81,7 +81,29 @@ const cardMinDigits = 13
 // error. Longer runs are masked too (two card numbers side by side).
 // Text with fewer than 13 digits in all is returned as it is, unallocated.
 func MaskCardNumbers(s string) string {
-	digits := 0
+	// Most texts are ASCII (a masked card, "Success"): their bytes are
+	// their runes, so they are counted and masked as bytes, without the
+	// copy into runes (an export masks a million of them).
+	digits, ascii := 0, true
+	for i := 0; i < len(s) && ascii; i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case c >= '0' && c <= '9':
+			digits++
+		}
+	}
+	if ascii {
+		if digits < cardMinDigits {
+			return s
+		}
+		b := []byte(s)
+		if !maskCardRuns(b) {
+			return s
+		}
+		return string(b)
+	}
+	digits = 0
 	for _, c := range s {
 		if isCardDigit(c) {
 			digits++
@@ -91,9 +113,18 @@ func MaskCardNumbers(s string) string {
 		return s
 	}
 	r := []rune(s)
-	changed := false
+	if !maskCardRuns(r) {
+		return s
+	}
+	return string(r)
+}
+
+// maskCardRuns masks the card numbers of a text given as its runes, or as
+// its bytes when they are all ASCII (the same thing then), and reports
+// whether it changed any.
+func maskCardRuns[T byte | rune](r []T) (changed bool) {
 	for i := 0; i < len(r); {
-		if !isCardDigit(r[i]) && !isMaskRune(r[i]) {
+		if !isCardDigit(rune(r[i])) && !isMaskRune(rune(r[i])) {
 			i++
 			continue
 		}
@@ -101,7 +132,7 @@ func MaskCardNumbers(s string) string {
 		// in one stretch without a mask character.
 		end, n, seg, longest := i, 0, 0, 0
 		for j := i; j < len(r); j++ {
-			switch c := r[j]; {
+			switch c := rune(r[j]); {
 			case isCardDigit(c):
 				n++
 				seg++
@@ -110,7 +141,7 @@ func MaskCardNumbers(s string) string {
 			case isMaskRune(c):
 				seg = 0
 				end = j + 1
-			case isCardSeparator(c) && end == j && j+1 < len(r) && (isCardDigit(r[j+1]) || isMaskRune(r[j+1])):
+			case isCardSeparator(c) && end == j && j+1 < len(r) && (isCardDigit(rune(r[j+1])) || isMaskRune(rune(r[j+1]))):
 				// one separator between digits
 			default:
 				j = len(r)
@@ -118,11 +149,11 @@ func MaskCardNumbers(s string) string {
 		}
 		// Beside a letter, digits on both sides of a mask are an elided
 		// alphanumeric id ("70DF717221...0007172214EADA5"), not a number.
-		beside := i > 0 && unicode.IsLetter(r[i-1]) || end < len(r) && unicode.IsLetter(r[end])
+		beside := i > 0 && unicode.IsLetter(rune(r[i-1])) || end < len(r) && unicode.IsLetter(rune(r[end]))
 		if longest >= cardMinDigits || n >= cardMinDigits && !beside {
 			seen := 0
 			for k := i; k < end; k++ {
-				if !isCardDigit(r[k]) {
+				if !isCardDigit(rune(r[k])) {
 					continue
 				}
 				if seen >= 6 && seen < n-4 {
@@ -134,10 +165,7 @@ func MaskCardNumbers(s string) string {
 		}
 		i = max(end, i+1)
 	}
-	if !changed {
-		return s
-	}
-	return string(r)
+	return changed
 }
 
 // isCardDigit reports whether r is a decimal digit, of any script: a card

@@ -23,22 +23,36 @@ func (o *CSVOptions) defaults() {
 }
 
 // Source calls its argument once per operation, in order, and returns the
-// first error.
+// first error. OperationsCSV calls it in a goroutine of its own
+// (pipelined), which has ended when it returns; a Source returns the error
+// its argument returned when the writer gives up.
 type Source func(fn func(op *domain.Operation) error) error
 
 // OperationsCSV writes the payment register: a header, then one row per
 // operation of src that passes f. It returns the number of rows written.
+// src runs in a goroutine of its own, which also formats the rows, while
+// this one writes them (pipelined): it has returned when OperationsCSV
+// does.
 func OperationsCSV(w io.Writer, src Source, f Filter, o CSVOptions) (int, error) {
 	o.defaults()
 	n := 0
 	err := writeCSV(w, OperationColumns, o, func(emit func([]string) error) error {
-		row := make([]string, 0, len(OperationColumns))
-		return src(func(op *domain.Operation) error {
-			if !f.Match(op) {
+		return pipelined(func(slot func() (*[]string, error)) error {
+			row := newRegisterRow(o.Location)
+			return src(func(op *domain.Operation) error {
+				if !f.Match(op) {
+					return nil
+				}
+				cells, err := slot()
+				if err != nil {
+					return err
+				}
+				*cells = append((*cells)[:0], row.format(op)...)
 				return nil
-			}
+			})
+		}, func(cells *[]string) error {
 			n++
-			return emit(appendOperationRow(row[:0], op, o.Location))
+			return emit(*cells)
 		})
 	})
 	return n, err

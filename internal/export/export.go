@@ -9,6 +9,12 @@
 // failed or interrupted export leaves no partial file, and never over a
 // device, a pipe, a folder or a protected file (the database).
 //
+// The register is a million rows: its CSV writer reads the Source and
+// formats the rows in a goroutine of its own while the caller's writes them
+// (pipeline.go), a row's numbers and times cost one allocation (row.go),
+// and a workbook is compressed on every core (deflate.go). Its files are
+// pinned byte for byte (pin_test.go).
+//
 // A file's bytes depend on what it shows and nothing else: no time of
 // writing in a cell, and an XLSX keeps excelize's fixed document properties
 // (created 2006-09-16) and zip entries without a modification time.
@@ -60,34 +66,6 @@ func (f *Filter) Match(op *domain.Operation) bool {
 		return false
 	}
 	return true
-}
-
-// appendOperationRow appends op's cells, as text, to row. Account numbers
-// and messages are masked again (domain.MaskAccount is idempotent): a
-// database of an earlier release may hold "4111111111111111*" as it came.
-func appendOperationRow(row []string, op *domain.Operation, loc *time.Location) []string {
-	return append(row,
-		strconv.FormatInt(op.ProjectID, 10),
-		Neutralize(op.PaymentID),
-		Neutralize(op.PaymentType),
-		Neutralize(op.PaymentStatus),
-		strconv.FormatUint(op.OperationID, 10),
-		Neutralize(op.OperationType),
-		Neutralize(op.OperationStatus),
-		Neutralize(op.PaymentMethod),
-		major(op.SumInitial),
-		op.SumInitial.Currency,
-		major(op.SumConverted),
-		op.SumConverted.Currency,
-		Neutralize(domain.MaskAccount(op.AccountNumber)),
-		Neutralize(op.CustomerID),
-		optionalInt(op.ProviderID),
-		Neutralize(op.ProviderPaymentID),
-		Neutralize(op.Code),
-		Neutralize(domain.MaskCardNumbers(op.Message)),
-		formatTime(op.CreatedAt, loc),
-		formatTime(op.CompletedAt, loc),
-	)
 }
 
 func major(m domain.Money) string {

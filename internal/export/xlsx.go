@@ -18,7 +18,8 @@ import (
 // temporary file as they come, never all in memory. excelize then builds
 // the whole .xlsx archive in a bytes.Buffer (its issue #2357); book.writeTo
 // hands it a zip writer on the destination instead, so the archive streams
-// too (BENCHMARKS.md has the memory with and without).
+// too (BENCHMARKS.md has the memory with and without), and that zip writer
+// compresses on every core (deflate.go).
 //
 // Amounts are numeric cells in major units with the currency's decimals as
 // their number format. A spreadsheet number is an IEEE double: the amount
@@ -172,13 +173,26 @@ func (b *book) money(m domain.Money) any {
 	if err != nil {
 		return strconv.FormatInt(m.Amount, 10)
 	}
+	style := b.moneyByExp[min(exp, len(b.moneyByExp)-1)]
+	if exp < len(pow10) && -1e15 < m.Amount && m.Amount < 1e15 {
+		// 15 significant digits at most: the amount and 10^exp are exact
+		// doubles, their quotient (correctly rounded) is the double nearest
+		// the decimal, the one ParseFloat of its text gives, and a decimal
+		// of 15 digits is the shortest text of its double. So the check
+		// below would pass; it is skipped, not changed.
+		return excelize.Cell{StyleID: style, Value: float64(m.Amount) / pow10[exp]}
+	}
 	text := string(domain.AppendMajor(nil, m.Amount, exp))
 	v, err := strconv.ParseFloat(text, 64)
 	if err != nil || strconv.FormatFloat(v, 'f', -1, 64) != trimZeros(text) {
 		return text // more digits than a spreadsheet number holds: keep them as text
 	}
-	return excelize.Cell{StyleID: b.moneyByExp[min(exp, len(b.moneyByExp)-1)], Value: v}
+	return excelize.Cell{StyleID: style, Value: v}
 }
+
+// pow10 are the powers of ten that are exact doubles.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+	1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // trimZeros drops a decimal's trailing zeros, as FormatFloat writes it.
 func trimZeros(s string) string {
@@ -222,6 +236,7 @@ func (b *book) writeTo(w io.Writer) error {
 	var zw *zip.Writer
 	b.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
 		zw = zip.NewWriter(w)
+		zw.RegisterCompressor(zip.Deflate, deflate) // deflate.go
 		return zw
 	})
 	buf, err := b.f.WriteToBuffer()
@@ -251,8 +266,13 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 	if err != nil {
 		return 0, err
 	}
+	// Not pipelined as the CSV is: reading the ledger and making the rows'
+	// values cost a seventh of what excelize's SetRow does with them, and
+	// SetRow on values made on the other core took longer by more than
+	// that (BENCHMARKS.md).
 	n := 0
-	row := make([]any, len(OperationColumns))
+	clock := wallClock{loc: b.loc}
+	row := make([]any, 0, len(OperationColumns))
 	err = src(func(op *domain.Operation) error {
 		if !f.Match(op) {
 			return nil
@@ -261,12 +281,7 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 		if progress != nil && n%10000 == 0 {
 			progress(n)
 		}
-		// Masked again, as in appendOperationRow.
-		row = append(row[:0],
-			op.ProjectID, op.PaymentID, op.PaymentType, op.PaymentStatus, b.idText(op.OperationID), op.OperationType,
-			op.OperationStatus, op.PaymentMethod, b.money(op.SumInitial), op.SumInitial.Currency, b.money(op.SumConverted),
-			op.SumConverted.Currency, domain.MaskAccount(op.AccountNumber), op.CustomerID, optionalNum(op.ProviderID), op.ProviderPaymentID,
-			op.Code, domain.MaskCardNumbers(op.Message), b.dateCell(op.CreatedAt), b.dateCell(op.CompletedAt))
+		row = b.operationValues(row[:0], op, &clock)
 		return s.write(row)
 	})
 	if err != nil {
@@ -278,6 +293,22 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 		return n, err
 	}
 	return n, b.writeTo(w)
+}
+
+// operationValues appends op's cells to row. Account numbers and messages
+// are masked again, as in registerRow.format.
+func (b *book) operationValues(row []any, op *domain.Operation, clock *wallClock) []any {
+	date := func(t time.Time) any { // dateCell, with the zone's offset looked up once per period
+		if t.IsZero() {
+			return nil
+		}
+		return excelize.Cell{StyleID: b.date, Value: clock.wall(t)}
+	}
+	return append(row,
+		op.ProjectID, op.PaymentID, op.PaymentType, op.PaymentStatus, b.idText(op.OperationID), op.OperationType,
+		op.OperationStatus, op.PaymentMethod, b.money(op.SumInitial), op.SumInitial.Currency, b.money(op.SumConverted),
+		op.SumConverted.Currency, domain.MaskAccount(op.AccountNumber), op.CustomerID, optionalNum(op.ProviderID), op.ProviderPaymentID,
+		op.Code, domain.MaskCardNumbers(op.Message), date(op.CreatedAt), date(op.CompletedAt))
 }
 
 // ReconciliationXLSX writes the reconciled items as one sheet.

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"context"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -89,4 +90,32 @@ func BenchmarkReingest(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*pageSize)/b.Elapsed().Seconds(), "ops/s")
+}
+
+// BenchmarkForEach reads 100,000 stored operations in creation order, as
+// the register's export and the analytics do: one read transaction, every
+// operation decoded. One iteration is the whole read.
+func BenchmarkForEach(b *testing.B) {
+	data := benchData(b)
+	l, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	for i := 0; i < len(data); i += 1000 {
+		if _, err := l.UpsertPage(data[i:min(i+1000, len(data))], time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		n := 0
+		if err := l.ForEach(context.Background(), Range{}, func(*domain.Operation) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if n != len(data) {
+			b.Fatalf("%d operations, want %d", n, len(data))
+		}
+	}
+	b.ReportMetric(float64(b.N*len(data))/b.Elapsed().Seconds(), "ops/s")
 }

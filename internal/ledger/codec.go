@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/binary"
 	"errors"
+	"strings"
 	"time"
 
 	"reconciled/internal/domain"
@@ -286,6 +287,31 @@ func (r *reader) seen() time.Time {
 // decodeOp reads an operation stored under the key id.
 func decodeOp(b []byte, id uint64, op *domain.Operation) error {
 	r := sharedReader(b)
+	return r.op(id, op)
+}
+
+// arena copies bytes out of the mapped file into blocks shared by many
+// strings: one allocation per arenaBlock bytes instead of one per record.
+// A string kept by a caller keeps its block alive, which is the price.
+type arena struct{ b strings.Builder }
+
+const arenaBlock = 64 << 10
+
+// copy returns p as a string of the arena's current block. A
+// strings.Builder never changes bytes it has written, so the strings it has
+// handed out stay as they were while it grows.
+func (a *arena) copy(p []byte) string {
+	if a.b.Cap()-a.b.Len() < len(p) {
+		a.b = strings.Builder{}
+		a.b.Grow(max(arenaBlock, len(p)))
+	}
+	start := a.b.Len()
+	a.b.Write(p)
+	return a.b.String()[start:]
+}
+
+// op reads an operation stored under the key id.
+func (r *reader) op(id uint64, op *domain.Operation) error {
 	op.OperationID = id
 	op.ProjectID = r.varint()
 	op.PaymentID = r.string()
