@@ -97,18 +97,29 @@ func ItemsOf(items []domain.Item) Items {
 }
 
 // ReconciliationCSV writes the items that pass f, one row each, in their
-// order (the engine's stable order). It returns the rows written.
+// order (the engine's stable order). It returns the rows written. items
+// runs in a goroutine of its own, which also makes the rows, while this
+// one writes them (pipelined): it has returned when ReconciliationCSV
+// does.
 func ReconciliationCSV(w io.Writer, items Items, f ItemFilter, o CSVOptions) (int, error) {
 	o.defaults()
 	n := 0
 	err := writeCSV(w, ReconciliationColumns, o, func(emit func([]string) error) error {
-		row := make([]string, 0, len(ReconciliationColumns))
-		return items(func(it *domain.Item) error {
-			if !f.Match(it) {
+		return pipelined(func(slot func() (*[]string, error)) error {
+			return items(func(it *domain.Item) error {
+				if !f.Match(it) {
+					return nil
+				}
+				cells, err := slot()
+				if err != nil {
+					return err
+				}
+				*cells = appendItemRow((*cells)[:0], it, o.Location)
 				return nil
-			}
+			})
+		}, func(cells *[]string) error {
 			n++
-			return emit(appendItemRow(row[:0], it, o.Location))
+			return emit(*cells)
 		})
 	})
 	return n, err
