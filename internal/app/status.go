@@ -27,10 +27,13 @@ type Status struct {
 	Exceptions int
 	// Result is the stored reconciliation (nil: none yet), Behind how far
 	// it is behind the data.
-	Result    *ledger.ResultState
-	Behind    ledger.Behind
-	Schedules map[string]ledger.JobRun // by the schedule's last-run key
-	Mail      []ledger.Mail            // the outbox, given-up and sent ones too
+	Result *ledger.ResultState
+	Behind ledger.Behind
+	// ResultOtherSettings says it was computed with verdict settings
+	// other than the config's.
+	ResultOtherSettings bool
+	Schedules           map[string]ledger.JobRun // by the schedule's last-run key
+	Mail                []ledger.Mail            // the outbox, given-up and sent ones too
 }
 
 // Status reads the state of the ledger. It changes nothing.
@@ -77,7 +80,7 @@ func (a *App) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	if !stored.None {
-		s.Result, s.Behind = &stored.State, stored.Behind
+		s.Result, s.Behind, s.ResultOtherSettings = &stored.State, stored.Behind, stored.OtherSettings
 	}
 	if s.Schedules, err = l.JobRuns(); err != nil {
 		return nil, err

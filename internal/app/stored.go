@@ -151,6 +151,9 @@ type Stored struct {
 	State  ledger.ResultState
 	Behind ledger.Behind
 	None   bool // no result stored: the items were computed for this reader, not saved
+	// OtherSettings says the result was computed with verdict settings
+	// other than the config's: the next reconcile recomputes everything.
+	OtherSettings bool
 }
 
 // Note says it in a line for a person: which reconciliation, and what is
@@ -160,6 +163,9 @@ func (s Stored) Note(loc *time.Location) string {
 		return "no reconciliation is stored yet: computed now from what is stored, not saved (run reconcile to store one)"
 	}
 	n := "from the reconciliation of " + s.State.At.In(loc).Format("2006-01-02 15:04:05 MST")
+	if s.OtherSettings {
+		return n + ", made with other verdict settings than the config's (tolerance, status map, limits or meanings): run reconcile first"
+	}
 	if b := s.Behind; b.Changed+b.Due > 0 {
 		n += fmt.Sprintf("; since then %d payments changed and %d deadlines passed, which it does not show: run reconcile first", b.Changed, b.Due)
 	}
@@ -174,9 +180,7 @@ func (a *App) stored() (Stored, error) {
 	}
 	s := Stored{State: st}
 	s.Behind, err = a.Ledger.Behind(a.Now())
-	if err == nil && st.Config != a.verdictKey {
-		s.Behind.Changed = max(s.Behind.Changed, 1) // other settings: all of it
-	}
+	s.OtherSettings = st.Config != a.verdictKey
 	return s, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,11 @@ func TestStoredResultIsReadAndSaysWhenItIsBehind(t *testing.T) {
 	cfg := *a.Config
 	cfg.Reconcile.AmountTolerance = 5
 	b := a.On(&cfg)
+	var note2 string
+	if _, err := b.Export(ctx, ExportRequest{What: "reconciliation", Format: "csv", Notice: func(s string) { note2 = s }}, io.Discard); err != nil ||
+		!strings.Contains(note2, "made with other verdict settings") {
+		t.Fatalf("an export under another tolerance says %q (%v)", note2, err)
+	}
 	third, err := b.RunReconcile(ctx, RunRequest{User: "tester"})
 	if err != nil || !third.Full {
 		t.Fatalf("after a tolerance change: full %v, %v", third.Full, err)

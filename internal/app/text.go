@@ -252,7 +252,9 @@ func writeBooksStatus(w io.Writer, st *Status) {
 	}
 	if r := st.Result; r != nil {
 		fmt.Fprintf(w, "stored result     %s: %d items (last full recompute %s)", orDash(r.At), r.Items, orDash(r.Full))
-		if b := st.Behind; b.Changed+b.Due > 0 {
+		if st.ResultOtherSettings {
+			fmt.Fprint(w, "; made with other verdict settings than the config's (reconcile recomputes it)")
+		} else if b := st.Behind; b.Changed+b.Due > 0 {
 			fmt.Fprintf(w, "; behind the data: %d payments changed, %d deadlines passed (reconcile brings it up to date)", b.Changed, b.Due)
 		} else {
 			fmt.Fprint(w, "; up to date")
