@@ -78,22 +78,7 @@ func BenchmarkStoredReconciliation(b *testing.B) {
 		// open (a command on its own opens it first: about a second at a
 		// million operations, see BENCHMARKS.md).
 		upsert(fresh)
-		cmd := exec.Command(os.Args[0], "--config", w.config, "run")
-		cmd.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1")
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		sock := filepath.Join(w.dir, "reconciled.sock")
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if _, err := os.Stat(sock); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				b.Fatalf("no socket: %s", logs.String())
-			}
-		}
+		cmd, logs := startDaemonChild(b, w)
 		client := func(name string, args ...string) {
 			m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: time.Now}
 			begin := time.Now()
@@ -148,4 +133,26 @@ func writeBooks(b *testing.B, path string, lines []bookLine, keep func(*domain.O
 	}
 	f.Close()
 	return path
+}
+
+// startDaemonChild starts `reconciled run` on w's config as a child
+// process and waits for its socket.
+func startDaemonChild(b *testing.B, w *world) (*exec.Cmd, *bytes.Buffer) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "--config", w.config, "run")
+	cmd.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1")
+	logs := new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	sock := filepath.Join(w.dir, "reconciled.sock")
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			return cmd, logs
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("no socket: %s", logs.String())
+		}
+	}
 }

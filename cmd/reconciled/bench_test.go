@@ -250,22 +250,7 @@ func BenchmarkDaemonIdle(b *testing.B) {
 		}
 		fmt.Fprint(f, "[[schedule]]\njob = \"sync\"\ncron = \"0 3 * * *\"\n[[schedule]]\njob = \"reconcile\"\ncron = \"30 3 * * *\"\n")
 		f.Close()
-		cmd := exec.Command(os.Args[0], "--config", w.config, "run")
-		cmd.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1")
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		sock := filepath.Join(w.dir, "reconciled.sock")
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if _, err := os.Stat(sock); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				b.Fatalf("no socket: %s", logs.String())
-			}
-		}
+		cmd, logs := startDaemonChild(b, w)
 		rssStart, _ := procStatus(b, cmd.Process.Pid)
 		for _, args := range [][]string{{"reconcile", "--no-recheck"}, {"export", "--what", "operations", "--format", "csv", "-o", filepath.Join(w.dir, "ops.csv")}} {
 			m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: time.Now}

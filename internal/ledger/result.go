@@ -765,24 +765,30 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 		if err := res.SetSequence(gen + 1); err != nil {
 			return err
 		}
-		v, err := json.Marshal(st)
-		if err != nil {
-			return err
-		}
-		if err := res.Put(keyState, v); err != nil {
-			return err
-		}
-		if w.Run != nil {
-			run := *w.Run
-			run.Items, run.Counts, run.Amounts = st.Items, st.Counts, st.Amounts
-			return saveRun(tx, run, w.Reopened, w.Events)
-		}
-		return saveReopened(tx, w.Reopened, w.Events)
+		return putState(tx, res, st, &w)
 	})
 	if err != nil {
 		return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
 	}
 	return st, nil
+}
+
+// putState stores a result's state in res, and w's run (with the state's
+// counts) or its re-openings, in the write's transaction.
+func putState(tx *bolt.Tx, res *bolt.Bucket, st ResultState, w *ResultWrite) error {
+	v, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	if err := res.Put(keyState, v); err != nil {
+		return err
+	}
+	if w.Run != nil {
+		run := *w.Run
+		run.Items, run.Counts, run.Amounts = st.Items, st.Counts, st.Amounts
+		return saveRun(tx, run, w.Reopened, w.Events)
+	}
+	return saveReopened(tx, w.Reopened, w.Events)
 }
 
 // consumeMarks deletes the marks a write covered.

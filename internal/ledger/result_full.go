@@ -3,7 +3,6 @@ package ledger
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -424,22 +423,10 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 				delete(st.PerCurrency, k)
 			}
 		}
-		v, err := json.Marshal(st)
-		if err != nil {
-			return err
-		}
-		if err := res.Put(keyState, v); err != nil {
-			return err
-		}
 		if err := consumeMarks(r.Bucket(bucketDirty), ResultWrite{Full: true, Seq: f.Seq}); err != nil {
 			return err
 		}
-		if w.Run != nil {
-			run := *w.Run
-			run.Items, run.Counts, run.Amounts = st.Items, st.Counts, st.Amounts
-			return saveRun(tx, run, w.Reopened, w.Events)
-		}
-		return saveReopened(tx, w.Reopened, w.Events)
+		return putState(tx, res, st, &w)
 	})
 	if err != nil {
 		return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
