@@ -83,7 +83,8 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 				w.Items, w.Places, w.Links, w.Fallbacks = out.Items, out.Places, out.Links, out.Fallbacks
 				w.Ops, w.Records = in.Operations, in.Records
 				r.Items = len(out.Items)
-				r.Reopened, w.Reopened, w.Events = reopenings(out.Reopened, at, user)
+				w.Reopened, w.Events = reopenings(out.Reopened, at, user)
+				r.Reopened = w.Reopened
 			}
 			r.State, err = a.Ledger.WriteResult(w)
 			return r, err
@@ -109,7 +110,8 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 	debug.FreeOSMemory()
 	w := ledger.ResultWrite{Links: out.Links, Fallbacks: out.Fallbacks, At: at, Config: key, Run: saveRun}
 	r = Refreshed{Full: true}
-	r.Reopened, w.Reopened, w.Events = reopenings(out.Reopened, at, user)
+	w.Reopened, w.Events = reopenings(out.Reopened, at, user)
+	r.Reopened = w.Reopened
 	r.State, err = fw.Finish(w)
 	r.Units, r.Items = r.State.Recomputed, r.State.Items
 	return r, err
@@ -117,7 +119,7 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 
 // reopenings are the resolutions out found re-opened that no run
 // reported yet, stamped at, and their audit events.
-func reopenings(found []domain.Resolution, at time.Time, user string) ([]domain.Resolution, []domain.Resolution, []domain.AuditEvent) {
+func reopenings(found []domain.Resolution, at time.Time, user string) ([]domain.Resolution, []domain.AuditEvent) {
 	var rs []domain.Resolution
 	var events []domain.AuditEvent
 	for _, r := range found {
@@ -129,7 +131,7 @@ func reopenings(found []domain.Resolution, at time.Time, user string) ([]domain.
 		events = append(events, domain.AuditEvent{At: r.ReopenedAt, User: user, Action: domain.AuditReopen,
 			ProjectID: r.ProjectID, ID: r.ID, Type: r.Type, Part: r.Part, Code: r.Code, Reason: r.Reason, Detail: "the data changed since it was resolved"})
 	}
-	return rs, rs, events
+	return rs, events
 }
 
 // inputRecords are stored records as the engine reads them: a record
