@@ -35,19 +35,35 @@ type Source func(fn func(op *domain.Operation) error) error
 // does.
 func OperationsCSV(w io.Writer, src Source, f Filter, o CSVOptions) (int, error) {
 	o.defaults()
+	row := newRegisterRow(o.Location)
+	return pipelinedCSV(w, OperationColumns, o, src, func(cells []string, op *domain.Operation) ([]string, bool) {
+		if !f.Match(op) {
+			return cells, false
+		}
+		return append(cells, row.format(op)...), true
+	})
+}
+
+// pipelinedCSV writes header and a row for each value each yields that
+// row accepts (row appends its cells to the slice it is given). each, and
+// row, run in a goroutine of their own while this one writes (pipelined).
+// It returns the rows written.
+func pipelinedCSV[T any](w io.Writer, header []string, o CSVOptions, each func(fn func(*T) error) error, row func(cells []string, v *T) ([]string, bool)) (int, error) {
 	n := 0
-	err := writeCSV(w, OperationColumns, o, func(emit func([]string) error) error {
+	err := writeCSV(w, header, o, func(emit func([]string) error) error {
 		return pipelined(func(slot func() (*[]string, error)) error {
-			row := newRegisterRow(o.Location)
-			return src(func(op *domain.Operation) error {
-				if !f.Match(op) {
+			var spare []string
+			return each(func(v *T) error {
+				cells, ok := row(spare[:0], v)
+				if !ok {
+					spare = cells
 					return nil
 				}
-				cells, err := slot()
+				dst, err := slot()
 				if err != nil {
 					return err
 				}
-				*cells = append((*cells)[:0], row.format(op)...)
+				*dst, spare = cells, *dst
 				return nil
 			})
 		}, func(cells *[]string) error {

@@ -103,26 +103,12 @@ func ItemsOf(items []domain.Item) Items {
 // does.
 func ReconciliationCSV(w io.Writer, items Items, f ItemFilter, o CSVOptions) (int, error) {
 	o.defaults()
-	n := 0
-	err := writeCSV(w, ReconciliationColumns, o, func(emit func([]string) error) error {
-		return pipelined(func(slot func() (*[]string, error)) error {
-			return items(func(it *domain.Item) error {
-				if !f.Match(it) {
-					return nil
-				}
-				cells, err := slot()
-				if err != nil {
-					return err
-				}
-				*cells = appendItemRow((*cells)[:0], it, o.Location)
-				return nil
-			})
-		}, func(cells *[]string) error {
-			n++
-			return emit(*cells)
-		})
+	return pipelinedCSV(w, ReconciliationColumns, o, items, func(cells []string, it *domain.Item) ([]string, bool) {
+		if !f.Match(it) {
+			return cells, false
+		}
+		return appendItemRow(cells, it, o.Location), true
 	})
-	return n, err
 }
 
 // AuditColumns are the columns of --what audit.
