@@ -62,7 +62,8 @@ func TestDamagedResultIsRebuiltByAFullReconcile(t *testing.T) {
 		{"the state not JSON", func(_, res *bolt.Bucket) error { return res.Put([]byte("state"), []byte("{")) }, true, true},
 		{"its dirty mark cut short", func(v1, _ *bolt.Bucket) error { return v1.Bucket([]byte("dirty")).Put(unit, []byte{0, 1}) }, true, false},
 		{"a dirty mark from the future", func(v1, _ *bolt.Bucket) error {
-			return v1.Bucket([]byte("dirty")).Put([]byte("Pnobody"), binary.BigEndian.AppendUint64(nil, 1<<40))
+			// sequence 2^40 → one unit, "Pnobody", of no operation
+			return v1.Bucket([]byte("dirty")).Put(binary.BigEndian.AppendUint64(nil, 1<<40), append([]byte{7}, "Pnobody\x00"...))
 		}, false, false},
 		{"a deadline of no item", func(_, res *bolt.Bucket) error {
 			return res.Bucket([]byte("due")).Put(append(binary.BigEndian.AppendUint64(nil, 1<<63), "gnothing"...), unit)

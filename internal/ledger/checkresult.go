@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -153,35 +154,28 @@ const checkTime = "2006-01-02 15:04:05 MST"
 
 func atOf(k []byte) string { return time.Unix(0, timeOfKey(k)).UTC().Format(checkTime) }
 
-// marks checks the dirty marks: each is a sequence number no later than
-// the bucket's and operation ids.
+// marks checks the dirty marks: each decodes (eachMark) and has a
+// sequence number no later than the bucket's.
 func (c *resultCheck) marks(dirty *bolt.Bucket) (string, error) {
 	if dirty == nil {
 		return "no dirty marks", nil // a bucket made later: checkLedger warns
 	}
 	seq := dirty.Sequence()
-	n := 0
+	units := map[domain.Unit]bool{}
 	err := dirty.ForEach(func(k, v []byte) error {
 		if err := c.row(); err != nil {
 			return err
 		}
-		n++
-		if len(v) < 8 {
-			c.problem("%s: the mark of %s does not decode", bucketDirty, describeUnit(k))
-			return nil
-		}
-		r := reader{b: v[8:]}
-		for len(r.b) > 0 && r.err == nil {
-			r.uvarint()
-		}
-		if r.err != nil {
-			c.problem("%s: the mark of %s does not decode", bucketDirty, describeUnit(k))
-		} else if s := beUint64(v); s > seq {
-			c.problem("%s: the mark of %s has the sequence number %d, past the bucket's %d", bucketDirty, describeUnit(k), s, seq)
+		if err := eachMark(k, v, func(u domain.Unit, _ []uint64) { units[u] = true }); err != nil {
+			var d *DamagedError
+			errors.As(err, &d)
+			c.problem("%s", d.What)
+		} else if s := beUint64(k); s > seq {
+			c.problem("%s: the mark %d is past the bucket's sequence %d", bucketDirty, s, seq)
 		}
 		return nil
 	})
-	return fmt.Sprintf("%d payments marked changed since: each mark decodes", n), err
+	return fmt.Sprintf("%d payments marked changed since: each mark decodes", len(units)), err
 }
 
 // describeUnit shows a unit (a key of units/ or dirty/) with what looks

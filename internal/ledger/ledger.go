@@ -24,7 +24,7 @@
 //	├── jobs/                    schedule key → JobRun as JSON: the daemon's last run of it
 //	├── reports/                 day | schedule key → Produced as JSON: a report made and queued
 //	├── outbox/                  Message-ID → Mail as JSON: a message, its attempts, sent or not
-//	├── dirty/                   unit → sequence (8) | operation ids: changed since the stored result
+//	├── dirty/                   sequence (8) → the units a transaction changed since the stored result, their operation ids
 //	└── result/                  the last reconciliation's items and their indexes (result.go)
 //
 // Writes come one page of operations per transaction (UpsertPage), never one

@@ -28,7 +28,7 @@ import (
 //	├── due/                 time (8) | place key → unit: when a pending item turns late
 //	├── ask/                 time (8) | place key → project (8) | type | method | payment id: when its re-checks start
 //	└── fallback/            len (2) | via unit | owner unit → ∅: records that looked a payment up by another id
-//	dirty/                   unit → sequence (8) | operation ids (uvarints): changed since the result
+//	dirty/                   sequence (8) → for each unit a transaction changed: unit, operation ids
 //	meta/"mark changes"      → 1 from the first reconcile on: writers mark what they change in dirty/
 //
 // Writers (UpsertPage, ImportRecords, SaveResolutions, DeleteResolutions)
@@ -124,7 +124,11 @@ func (l *Ledger) Behind(now time.Time) (Behind, error) {
 	err := l.view(func(tx *bolt.Tx) error {
 		r := root(tx)
 		if d := r.Bucket(bucketDirty); d != nil {
-			b.Changed = d.Stats().KeyN
+			seen := map[domain.Unit]bool{}
+			d.ForEach(func(k, v []byte) error {
+				return eachMark(k, v, func(u domain.Unit, _ []uint64) { seen[u] = true })
+			})
+			b.Changed = len(seen)
 		}
 		if res := r.Bucket(bucketResult); res != nil {
 			if due := res.Bucket(resultDue); due != nil {
@@ -335,20 +339,13 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			c.hasFallbacks = true
 		}
 		err := dirty.ForEach(func(k, v []byte) error {
-			if len(v) < 8 {
-				return corruptResult("the dirty mark of %s is too short", describeUnit(k))
-			}
-			u := domain.Unit(k)
-			rd := reader{b: v[8:]}
-			for len(rd.b) > 0 && rd.err == nil {
-				c.extraOps[u] = append(c.extraOps[u], rd.uvarint())
-			}
-			if rd.err != nil {
-				return corruptResult("the dirty mark of %s does not decode", describeUnit(k))
-			}
-			g.Changed++
-			c.add(u)
-			return nil
+			return eachMark(k, v, func(u domain.Unit, ids []uint64) {
+				if !c.seen[u] {
+					g.Changed++
+				}
+				c.extraOps[u] = append(c.extraOps[u], ids...)
+				c.add(u)
+			})
 		})
 		if err != nil {
 			return err
@@ -792,36 +789,56 @@ func putState(tx *bolt.Tx, res *bolt.Bucket, st ResultState, w *ResultWrite) err
 }
 
 // consumeMarks deletes the marks a write covered.
+//
+// Marks are keyed by their transaction's sequence number, and a write
+// covers those at or below w.Seq: every one of them was read (Gather
+// enqueues every marked unit), so they go from the start of the bucket.
 func consumeMarks(dirty *bolt.Bucket, w ResultWrite) error {
-	covered := func(v []byte) bool { return len(v) >= 8 && beUint64(v) <= w.Seq }
-	if w.Full {
-		// Every unit was recomputed: a mark that does not decode, or of a
-		// sequence number no writer gave out, goes too (damage Gather
-		// refuses, which would outlive every full recompute otherwise).
-		last := dirty.Sequence()
-		var gone [][]byte
-		err := dirty.ForEach(func(k, v []byte) error {
-			if covered(v) || len(v) < 8 || beUint64(v) > last {
-				gone = append(gone, k)
-			}
-			return nil
-		})
-		if err != nil {
+	last := dirty.Sequence()
+	var gone [][]byte
+	c := dirty.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		covered := len(k) == 8 && beUint64(k) <= w.Seq
+		if !covered && w.Full {
+			// Every unit was recomputed: a mark that does not decode, or
+			// of a sequence number no writer gave out, goes too (damage
+			// Gather refuses, which would outlive every full recompute).
+			covered = len(k) != 8 || beUint64(k) > last || eachMark(k, v, func(domain.Unit, []uint64) {}) != nil
+		}
+		if covered {
+			gone = append(gone, k)
+		}
+	}
+	for _, k := range gone {
+		if err := dirty.Delete(k); err != nil {
 			return err
 		}
-		for _, k := range gone {
-			if err := dirty.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
-	for _, u := range w.Units {
-		if v := dirty.Get([]byte(u)); v != nil && covered(v) {
-			if err := dirty.Delete([]byte(u)); err != nil {
-				return err
-			}
+	return nil
+}
+
+// eachMark calls fn with each unit of the dirty mark under k and the
+// operations of it that changed. A mark is its transaction's sequence
+// number (the key, 8 bytes) and, for each unit, uvarint length, unit,
+// uvarint count, operation ids (uvarints).
+func eachMark(k, v []byte, fn func(u domain.Unit, ids []uint64)) error {
+	if len(k) != 8 {
+		return corruptResult("%s: the mark %s does not decode", bucketDirty, describeUnit(k))
+	}
+	r := reader{b: v}
+	var ids []uint64
+	for len(r.b) > 0 && r.err == nil {
+		u := domain.Unit(r.string())
+		ids = ids[:0]
+		for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+			ids = append(ids, r.uvarint())
 		}
+		if r.err == nil {
+			fn(u, ids)
+		}
+	}
+	if r.err != nil || len(v) == 0 {
+		return corruptResult("%s: the mark %d does not decode", bucketDirty, beUint64(k))
 	}
 	return nil
 }
@@ -1048,17 +1065,20 @@ func (m *marker) flush() error {
 		us = append(us, u)
 	}
 	slices.Sort(us)
+	// One entry for the transaction, at the bucket's end: a page of a
+	// thousand new payments was a thousand random puts (a third of an
+	// ingest's time, BENCHMARKS.md).
+	var v []byte
 	for _, u := range us {
-		v := be64(nil, seq)
-		if old := m.dirty.Get([]byte(u)); len(old) >= 8 {
-			v = append(v, old[8:]...)
-		}
+		v = appendString(v, string(u))
+		v = binary.AppendUvarint(v, uint64(len(m.units[u])))
 		for _, id := range m.units[u] {
 			v = binary.AppendUvarint(v, id)
 		}
-		if err := m.dirty.Put([]byte(u), v); err != nil {
-			return err
-		}
+	}
+	m.dirty.FillPercent = 1
+	if err := m.dirty.Put(be64(nil, seq), v); err != nil {
+		return err
 	}
 	m.units = nil
 	return nil

@@ -219,14 +219,17 @@ func TestVerifyChecksTheStoredResult(t *testing.T) {
 		{"a fallback of no unit", func(_, res *bolt.Bucket) error {
 			return res.Bucket(resultFallback).Put(fallbackKey(domain.ProviderUnit("v1"), domain.PaymentUnit("p7")), nil)
 		}, []string{`result/fallback: the entry of "Vv1" for "Pp7": that unit's entry does not say so`}},
-		{"a dirty mark cut short", func(r, _ *bolt.Bucket) error { return r.Bucket(bucketDirty).Put([]byte("Pp0"), []byte{0, 0, 1}) },
-			[]string{`dirty: the mark of "Pp0" does not decode`}},
+		{"a dirty mark cut short", func(r, _ *bolt.Bucket) error { return r.Bucket(bucketDirty).Put(be64(nil, 1), []byte{0xff}) },
+			[]string{`dirty: the mark 1 does not decode`}},
 		{"a dirty mark's operations do not decode", func(r, _ *bolt.Bucket) error {
-			return r.Bucket(bucketDirty).Put([]byte("Pp0"), append(be64(nil, 1), 0xff))
-		}, []string{`dirty: the mark of "Pp0" does not decode`}},
+			return r.Bucket(bucketDirty).Put(be64(nil, 1), append(appendString(nil, "Pp0"), 5))
+		}, []string{`dirty: the mark 1 does not decode`}},
+		{"a dirty mark of no sequence number", func(r, _ *bolt.Bucket) error {
+			return r.Bucket(bucketDirty).Put([]byte(unitCard), be64(nil, 1))
+		}, []string{`dirty: the mark "P411111******1111" does not decode`}},
 		{"a dirty mark from the future", func(r, _ *bolt.Bucket) error {
-			return r.Bucket(bucketDirty).Put([]byte(unitCard), be64(nil, 1<<40))
-		}, []string{`dirty: the mark of "P411111******1111" has the sequence number 1099511627776, past the bucket's 1`}},
+			return r.Bucket(bucketDirty).Put(be64(nil, 1<<40), append(appendString(nil, string(unitCard)), 0))
+		}, []string{`dirty: the mark 1099511627776 is past the bucket's sequence 1`}},
 		{"counts off", func(_, res *bolt.Bucket) error {
 			return state(res, func(st *ResultState) { st.Counts[domain.ResultMatched]++; st.Items++ })
 		}, []string{"result/state: it counts 7 items (map[matched:2 missing_at_provider:2 missing_in_records:1 overdue:1 pending:1]), a recount gives 6 (map[matched:1 missing_at_provider:2 missing_in_records:1 overdue:1 pending:1])"}},
