@@ -286,6 +286,9 @@ func resultGen(res *bolt.Bucket) uint64 {
 	return res.Sequence()
 }
 
+// errTooMany stops Gather's reading of the marks past its limit.
+var errTooMany = errors.New("too many units changed")
+
 // Gathered is the data of the units an incremental reconcile recomputes.
 type Gathered struct {
 	Units      []domain.Unit // every unit of the closure, sorted
@@ -339,6 +342,9 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			c.hasFallbacks = true
 		}
 		err := dirty.ForEach(func(k, v []byte) error {
+			if len(c.seen) > limit {
+				return errTooMany // a backfill: no need to read the rest
+			}
 			return eachMark(k, v, func(u domain.Unit, ids []uint64) {
 				if !c.seen[u] {
 					g.Changed++
@@ -347,6 +353,10 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 				c.add(u)
 			})
 		})
+		if err == errTooMany {
+			g.TooMany = true
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -153,3 +153,32 @@ func TestFullWriteStoppedMidwayLeavesTheOldResult(t *testing.T) {
 		t.Fatalf("the next full write: %+v %v", st, err)
 	}
 }
+
+// Past its limit, Gather stops reading the marks and says so: the caller
+// recomputes everything instead.
+func TestGatherPastItsLimitSaysTooMany(t *testing.T) {
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := writeFull(t, l, 3, "x"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var page []domain.Operation
+	for i := range 50 {
+		page = append(page, domain.Operation{OperationID: uint64(100 + i), ProjectID: 1, PaymentID: fmt.Sprintf("n-%d", i),
+			OperationType: "sale", OperationStatus: "success", CreatedAt: at, SumInitial: domain.Money{Amount: 1, Currency: "EUR"}})
+	}
+	if _, err := l.UpsertPage(page, at); err != nil {
+		t.Fatal(err)
+	}
+	all := func(*domain.Operation) bool { return true }
+	if g, err := l.Gather(at, nil, all, 10); err != nil || !g.TooMany {
+		t.Fatalf("50 changed payments, limit 10: TooMany %v, %v", g.TooMany, err)
+	}
+	if g, err := l.Gather(at, nil, all, 1000); err != nil || g.TooMany || g.Changed != 50 {
+		t.Fatalf("limit 1000: TooMany %v, %d changed, %v", g.TooMany, g.Changed, err)
+	}
+}
