@@ -32,20 +32,21 @@ import (
 //	meta/"mark changes"      → 1 from the first reconcile on: writers mark what they change in dirty/
 //
 // Writers (UpsertPage, ImportRecords, SaveResolutions, DeleteResolutions)
-// mark the units they change in the same transaction, each mark stamped
-// with the dirty bucket's next sequence number. A reconcile notes that
-// sequence when it starts reading, and on writing deletes only the marks
-// it consumed that are not newer: a change that lands while it computes
-// stays marked for the next run. Before the first reconcile nothing is
+// mark the units they change in the same transaction: one entry under
+// the dirty bucket's next sequence number, at the bucket's end. A
+// reconcile notes that sequence when it starts reading, and on writing
+// deletes only the marks at or below it (all of which it read): a change
+// that lands while it computes stays marked for the next run. Before the first reconcile nothing is
 // marked (the first one is a full recompute anyway): a first sync of a
 // million operations writes no marks.
 //
-// Two reconciles may run at once (the daemon's jobs and its commands):
-// each write moves the result's generation on (the result bucket's
-// sequence, carried over a full rewrite), and a write whose data was read
-// at another generation is refused (ErrResultMoved; the caller computes
-// again). Otherwise the one that read first and stored last would put
-// back items older than the marks the other consumed, for good.
+// Two reconciles of one process may not overlap (the daemon's jobs and
+// its commands): they take LockResult. Besides, each write moves the
+// result's generation on (the result bucket's sequence, carried over a
+// full rewrite), and a write whose data was read at another generation is
+// refused (ErrResultMoved). Otherwise the one that read first and stored
+// last would put back items older than the marks the other consumed, for
+// good.
 //
 // Which units an incremental run reads (Gather) is closed under what the
 // engine looks at: every operation of a payment id (the unit's operation
