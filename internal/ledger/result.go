@@ -191,41 +191,6 @@ func (l *Ledger) ForEachItemIn(from, to time.Time, fn func(it *domain.Item) erro
 	})
 }
 
-// ItemsOf returns the stored items owned by the given units.
-func (l *Ledger) ItemsOf(units []domain.Unit) ([]domain.Item, error) {
-	var out []domain.Item
-	err := l.view(func(tx *bolt.Tx) error {
-		res := root(tx).Bucket(bucketResult)
-		if res == nil || res.Get(keyState) == nil {
-			return ErrNoResult
-		}
-		if err := wholeResult(res); err != nil {
-			return err
-		}
-		items, ub := res.Bucket(resultItems), res.Bucket(resultUnits)
-		var keys []string
-		for _, u := range units {
-			e, err := decodeUnit(ub.Get([]byte(u)))
-			if err != nil {
-				return corruptResult("the stored reconciliation's unit %s does not decode", describeUnit([]byte(u)))
-			}
-			keys = append(keys, e.items...)
-		}
-		slices.Sort(keys)
-		keys = slices.Compact(keys)
-		for _, k := range keys {
-			var it domain.Item
-			rec, op := new(domain.Record), new(domain.Operation)
-			if v := items.Get([]byte(k)); v == nil || decodeItem(v, &it, rec, op) != nil {
-				return corruptResult("the stored reconciliation: %s is missing or does not decode", describePlace([]byte(k)))
-			}
-			out = append(out, it)
-		}
-		return nil
-	})
-	return out, err
-}
-
 // Asks returns the payments the stored items want re-checked by now (past
 // the base time of their method's limit), in no particular order.
 func (l *Ledger) Asks(now time.Time) ([]domain.Item, error) {

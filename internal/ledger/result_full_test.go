@@ -61,9 +61,10 @@ func TestFullWriteInManyChunks(t *testing.T) {
 	if _, err := writeFull(t, l, 10, "second"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := l.ItemsOf([]domain.Unit{domain.PaymentUnit("p-000009"), domain.PaymentUnit("p-000010")})
-	if err != nil || len(got) != 1 || got[0].Reason != "second" {
-		t.Fatalf("after the second write: %+v, %v", got, err)
+	var got []string
+	err = l.ForEachItem(func(it *domain.Item) error { got = append(got, it.PaymentID+" "+it.Reason); return nil })
+	if err != nil || len(got) != 10 || got[9] != "p-000009 second" {
+		t.Fatalf("after the second write: %v, %v", got, err)
 	}
 }
 

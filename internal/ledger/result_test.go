@@ -105,8 +105,6 @@ func TestAResultMissingABucketIsRebuiltNotACrash(t *testing.T) {
 				}
 			}
 			rebuilt("ForEachItem", l.ForEachItem(func(*domain.Item) error { return nil }))
-			_, err = l.ItemsOf([]domain.Unit{domain.PaymentUnit("p1")})
-			rebuilt("ItemsOf", err)
 			_, err = l.Gather(t0, nil, func(*domain.Operation) bool { return true }, 1000)
 			rebuilt("Gather", err)
 			_, gen, err := l.MarkAll()
