@@ -137,13 +137,7 @@ func (s *summariser) add(it *domain.Item) {
 	run := &s.run
 	run.Items++
 	run.Counts[it.Result]++
-	var m domain.Money
-	switch {
-	case it.Provider != nil:
-		m = it.Provider.SumInitial
-	case it.Merchant != nil:
-		m = it.Merchant.Amount
-	}
+	m := it.Amount()
 	if run.Amounts[it.Result] == nil {
 		run.Amounts[it.Result] = map[string]int64{}
 	}

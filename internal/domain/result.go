@@ -76,3 +76,16 @@ type Item struct {
 	Due, AskAt time.Time
 	AskMethod  string
 }
+
+// Amount is the amount an item counts in summaries and reports:
+// ECommPay's sum_initial when it has an operation, else the merchant
+// record's amount.
+func (it *Item) Amount() Money {
+	switch {
+	case it.Provider != nil:
+		return it.Provider.SumInitial
+	case it.Merchant != nil:
+		return it.Merchant.Amount
+	}
+	return Money{}
+}

@@ -872,13 +872,7 @@ func (s *resultWriter) drop(u domain.Unit) error {
 func (s *resultWriter) count(it *domain.Item, d int) {
 	s.st.Items += d
 	s.st.Counts[it.Result] += d
-	var m domain.Money
-	switch {
-	case it.Provider != nil:
-		m = it.Provider.SumInitial
-	case it.Merchant != nil:
-		m = it.Merchant.Amount
-	}
+	m := it.Amount()
 	a, n := s.st.Amounts[it.Result], s.st.PerCurrency[it.Result]
 	if a == nil {
 		a = map[string]int64{}

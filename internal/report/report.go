@@ -226,18 +226,6 @@ func (r *Report) OverdueCount() int {
 	return n
 }
 
-// amountOf is the amount an item counts: ECommPay's sum_initial when it
-// has an operation, else the merchant record's amount (the same choice as
-// reconcile's summary).
-func amountOf(it *domain.Item) domain.Money {
-	switch {
-	case it.Provider != nil:
-		return it.Provider.SumInitial
-	case it.Merchant != nil:
-		return it.Merchant.Amount
-	}
-	return domain.Money{}
-}
 
 // Build computes the report. It does not change in.Items or in.Sync.
 func Build(in Input) *Report {
@@ -269,7 +257,7 @@ func Build(in Input) *Report {
 
 	for i := range in.Items {
 		it := &in.Items[i]
-		m := amountOf(it)
+		m := it.Amount()
 		onDay := !it.CreatedAt.Before(start) && it.CreatedAt.Before(end)
 		k := key{it.Result, m.Currency}
 		row := byCode[k]
