@@ -404,34 +404,48 @@ func (l *Ledger) lookupByHour(bucket, prefix []byte) ([]Record, error) {
 	var out []Record
 	err := l.view(func(tx *bolt.Tx) error {
 		ops := root(tx).Bucket(bucketOps)
-		c := root(tx).Bucket(bucket).Cursor()
-		probe := make([]byte, 4, 4+len(prefix))
-		for k, _ := c.First(); k != nil; {
-			if len(k) < 12 {
-				return corrupt("the %s index has an entry %x too short for an hour and an operation", bucket, k)
+		ids, err := idsByHour(root(tx).Bucket(bucket), bucket, prefix)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			v := ops.Get(be64(nil, id))
+			if v == nil {
+				return corrupt("the %s index points at operation %d, which is not stored", bucket, id)
 			}
-			d := binary.BigEndian.Uint32(k)
-			probe = append(binary.BigEndian.AppendUint32(probe[:0], d), prefix...)
-			for k, _ = c.Seek(probe); k != nil && bytes.HasPrefix(k, probe) && len(k) == len(probe)+8; k, _ = c.Next() {
-				id := beUint64(k[len(k)-8:])
-				v := ops.Get(k[len(k)-8:])
-				if v == nil {
-					return corrupt("the %s index points at operation %d, which is not stored", bucket, id)
-				}
-				var rec Record
-				if err := decodeRecord(v, id, &rec); err != nil {
-					return corruptOp(id)
-				}
-				out = append(out, rec)
+			var rec Record
+			if err := decodeRecord(v, id, &rec); err != nil {
+				return corruptOp(id)
 			}
-			if d == math.MaxUint32 {
-				break
-			}
-			k, _ = c.Seek(binary.BigEndian.AppendUint32(nil, d+1))
+			out = append(out, rec)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// idsByHour returns the operation ids of the entries hour | prefix |
+// operation_id of b, an hour-partitioned index (named name): for each hour
+// present, one seek to the prefix and one to the next hour.
+func idsByHour(b *bolt.Bucket, name, prefix []byte) ([]uint64, error) {
+	var ids []uint64
+	c := b.Cursor()
+	probe := make([]byte, 4, 4+len(prefix))
+	for k, _ := c.First(); k != nil; {
+		if len(k) < 12 {
+			return nil, corrupt("the %s index has an entry %x too short for an hour and an operation", name, k)
+		}
+		d := binary.BigEndian.Uint32(k)
+		probe = append(binary.BigEndian.AppendUint32(probe[:0], d), prefix...)
+		for k, _ = c.Seek(probe); k != nil && bytes.HasPrefix(k, probe) && len(k) == len(probe)+8; k, _ = c.Next() {
+			ids = append(ids, beUint64(k[len(k)-8:]))
+		}
+		if d == math.MaxUint32 {
+			break
+		}
+		k, _ = c.Seek(binary.BigEndian.AppendUint32(nil, d+1))
+	}
+	return ids, nil
 }
 
 // Range selects operations by creation time, From included, To excluded; a

@@ -502,21 +502,35 @@ func (l *Ledger) RecordsOf(paymentID, providerPaymentID string, operationID uint
 	err := l.view(func(tx *bolt.Tx) error {
 		c := root(tx).Bucket(bucketRecords).Cursor()
 		for _, p := range prefixes {
-			for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && len(k) > len(p) && isTypeByte(k[len(p)]); k, v = c.Next() {
-				source, err := sourceOf(k)
-				if err != nil {
-					return corruptRecord(k)
-				}
-				var r StoredRecord
-				if err := decodeStoredRecord(v, source, &r); err != nil {
-					return corruptRecord(k)
-				}
-				out = append(out, r)
+			err := eachRecordOf(c, p, func(r *StoredRecord) error { out = append(out, *r); return nil })
+			if err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// eachRecordOf calls fn with each stored record under the id key prefix
+// (recordIDKey: every type and source of one id), decoded; fn must copy
+// what it keeps.
+func eachRecordOf(c *bolt.Cursor, prefix []byte, fn func(*StoredRecord) error) error {
+	var r StoredRecord
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix) && isTypeByte(k[len(prefix)]); k, v = c.Next() {
+		source, err := sourceOf(k)
+		if err != nil {
+			return corruptRecord(k)
+		}
+		r = StoredRecord{}
+		if err := decodeStoredRecord(v, source, &r); err != nil {
+			return corruptRecord(k)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func isTypeByte(b byte) bool { return b == 'p' || b == 'o' || b == 'r' }

@@ -416,24 +416,11 @@ func (c *closure) visit(u domain.Unit) error {
 	if len(u) == 0 {
 		return nil
 	}
-	prefix := recordPrefix(u)
-	cur := c.recs.Cursor()
-	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) > len(prefix) && isTypeByte(k[len(prefix)]); k, v = cur.Next() {
+	return eachRecordOf(c.recs.Cursor(), recordPrefix(u), func(sr *StoredRecord) error {
 		held = true
-		source, err := sourceOf(k)
-		if err != nil {
-			return corruptRecord(k)
-		}
-		var sr StoredRecord
-		if err := decodeStoredRecord(v, source, &sr); err != nil {
-			return corruptRecord(k)
-		}
-		c.recList = append(c.recList, sr)
-		if err := c.mayFallBack(&sr.Record, mine); err != nil {
-			return err
-		}
-	}
-	return nil
+		c.recList = append(c.recList, *sr)
+		return c.mayFallBack(&sr.Record, mine)
+	})
 }
 
 // op reads an operation of the closure once, and follows what it carries:
@@ -532,23 +519,9 @@ func (c *closure) provider(id string) error {
 	}
 	c.providerSeen[id] = true
 	suffix := providerSuffix(nil, id, 0)
-	prefix := suffix[:len(suffix)-8]
-	cur := c.idxProvider.Cursor()
-	probe := make([]byte, 4, 4+len(prefix))
-	var ids []uint64
-	for k, _ := cur.First(); k != nil; {
-		if len(k) < 12 {
-			return corrupt("the %s index has an entry %x too short for an hour and an operation", bucketIdxProvider, k)
-		}
-		d := binary.BigEndian.Uint32(k)
-		probe = append(binary.BigEndian.AppendUint32(probe[:0], d), prefix...)
-		for k, _ = cur.Seek(probe); k != nil && bytes.HasPrefix(k, probe) && len(k) == len(probe)+8; k, _ = cur.Next() {
-			ids = append(ids, beUint64(k[len(k)-8:]))
-		}
-		if d == ^uint32(0) {
-			break
-		}
-		k, _ = cur.Seek(binary.BigEndian.AppendUint32(nil, d+1))
+	ids, err := idsByHour(c.idxProvider, bucketIdxProvider, suffix[:len(suffix)-8])
+	if err != nil {
+		return err
 	}
 	for _, oid := range ids {
 		if _, err := c.op(oid); err != nil {
