@@ -226,7 +226,6 @@ func (r *Report) OverdueCount() int {
 	return n
 }
 
-
 // Build computes the report. It does not change in.Items or in.Sync.
 func Build(in Input) *Report {
 	loc := in.Location
