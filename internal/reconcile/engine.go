@@ -332,8 +332,13 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		return cmp.Or(strings.Compare(orphanPaymentID(recs, orphans[a]), orphanPaymentID(recs, orphans[b])),
 			cmp.Compare(a.project, b.project), strings.Compare(a.typ, b.typ), strings.Compare(a.id, b.id))
 	})
-	out := Output{Items: make([]domain.Item, 0, len(ops)+len(okeys))}
-	out.Places = make([]Place, 0, cap(out.Items))
+	// Run holds every item; Stream one payment's at a time (sized for
+	// everything, its 300 MB at a million payments were garbage at once).
+	n := len(ops) + len(okeys)
+	if sink != nil {
+		n = 16
+	}
+	out := Output{Items: make([]domain.Item, 0, n), Places: make([]Place, 0, n)}
 	var opBuf, recBuf []int32
 	var keyBuf []byte
 	var groupOps []uint64
@@ -344,9 +349,6 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		err := sink(owner, out.Items, out.Places, groupOps)
 		out.Items, out.Places, groupOps = out.Items[:0], out.Places[:0], groupOps[:0]
 		return err
-	}
-	if sink != nil {
-		out.Items, out.Places = make([]domain.Item, 0, 16), make([]Place, 0, 16)
 	}
 	for _, gi := range order {
 		g := &groups[gi]
