@@ -185,6 +185,10 @@ func Open(path string, o Options) (*Ledger, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// A writable open rebuilt the free list by reading every page
+	// (NoFreelistSync): the whole file would stay in our resident set
+	// until something else released it.
+	l.ReleaseMemory()
 	return l, nil
 }
 
