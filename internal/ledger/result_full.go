@@ -273,7 +273,7 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(f.parts[a].unit, f.parts[b].unit) })
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Or(cmp.Compare(f.parts[a].unit, f.parts[b].unit), cmp.Compare(a, b)) })
 	extra := map[domain.Unit]*unitEntry{} // links and vias, merged into the entries
 	get := func(u domain.Unit) *unitEntry {
 		if extra[u] == nil {
