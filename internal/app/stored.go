@@ -27,7 +27,8 @@ import (
 // incrementalLimit is the number of units past which an incremental run
 // gives way to a full one: reading each unit's data by its keys costs
 // more than one pass over everything long before every payment changed.
-const incrementalLimit = 200_000
+// A writer that changes more than that lists none (a bulk mark).
+const incrementalLimit = ledger.BulkMark
 
 // verdictKey fingerprints the settings the verdicts depend on: a stored
 // result computed with other settings is recomputed whole.
@@ -168,10 +169,18 @@ func (s Stored) Note(loc *time.Location) string {
 	if s.OtherSettings {
 		return n + ", made with other verdict settings than the config's (tolerance, status map, limits or meanings): run reconcile first"
 	}
-	if b := s.Behind; b.Changed+b.Due > 0 {
-		n += fmt.Sprintf("; since then %d payments changed and %d deadlines passed, which it does not show: run reconcile first", b.Changed, b.Due)
+	if b := s.Behind; b.Changed+b.Due > 0 || b.Bulk {
+		n += fmt.Sprintf("; since then %s and %d deadlines passed, which it does not show: run reconcile first", changedText(b), b.Due)
 	}
 	return n
+}
+
+// changedText says how many payments changed since the stored result.
+func changedText(b ledger.Behind) string {
+	if b.Bulk {
+		return fmt.Sprintf("more than %d payments changed", ledger.BulkMark)
+	}
+	return fmt.Sprintf("%d payments changed", b.Changed)
 }
 
 // stored reads the stored result's state and how far it is behind.

@@ -148,3 +148,20 @@ func TestOverlappingReconcilesStoreTheNewest(t *testing.T) {
 		t.Fatalf("after overlapping reconciles the stored result differs:\n%s", lineDiff(got.String(), want.String()))
 	}
 }
+
+// A bulk change (a new book: more units than one mark lists) is named as
+// such, not as the few listed beside it.
+func TestABulkChangeIsNamedAsMoreThanTheLimit(t *testing.T) {
+	s := Stored{State: ledger.ResultState{At: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}, Behind: ledger.Behind{Changed: 3, Due: 1, Bulk: true}}
+	want := fmt.Sprintf("since then more than %d payments changed and 1 deadlines passed", ledger.BulkMark)
+	if n := s.Note(time.UTC); !strings.Contains(n, want) {
+		t.Fatalf("note %q, want %q", n, want)
+	}
+	var b bytes.Buffer
+	if err := WriteStatus(&b, &Status{Result: &s.State, Behind: s.Behind}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), fmt.Sprintf("behind the data: more than %d payments changed", ledger.BulkMark)) {
+		t.Fatalf("status says:\n%s", b.String())
+	}
+}

@@ -166,7 +166,7 @@ func (c *resultCheck) marks(dirty *bolt.Bucket) (string, error) {
 		if err := c.row(); err != nil {
 			return err
 		}
-		if err := eachMark(k, v, func(u domain.Unit, _ []uint64) { units[u] = true }); err != nil {
+		if err := eachMark(k, v, func(u domain.Unit, _ []uint64) error { units[u] = true; return nil }); err != nil {
 			var d *DamagedError
 			errors.As(err, &d)
 			c.problem("%s", d.What)

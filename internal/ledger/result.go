@@ -28,7 +28,8 @@ import (
 //	├── due/                 time (8) | place key → unit: when a pending item turns late
 //	├── ask/                 time (8) | place key → project (8) | type | method | payment id: when its re-checks start
 //	└── fallback/            len (2) | via unit | owner unit → ∅: records that looked a payment up by another id
-//	dirty/                   sequence (8) → for each unit a transaction changed: unit, operation ids
+//	dirty/                   sequence (8) → for each unit a transaction changed: unit, operation ids;
+//	                         or 0 alone: more than BulkMark units (a bulk mark, a new book)
 //	meta/"mark changes"      → 1 from the first reconcile on: writers mark what they change in dirty/
 //
 // Writers (UpsertPage, ImportRecords, SaveResolutions, DeleteResolutions)
@@ -117,6 +118,9 @@ func (l *Ledger) Result() (ResultState, bool, error) {
 // changed since, and those whose deadline has passed by now.
 type Behind struct {
 	Changed, Due int
+	// Bulk: besides the Changed listed, one transaction changed more
+	// than BulkMark units (a new book): too many to list.
+	Bulk bool
 }
 
 // Behind counts what the next reconcile would recompute first.
@@ -127,7 +131,8 @@ func (l *Ledger) Behind(now time.Time) (Behind, error) {
 		if d := r.Bucket(bucketDirty); d != nil {
 			seen := map[domain.Unit]bool{}
 			d.ForEach(func(k, v []byte) error {
-				return eachMark(k, v, func(u domain.Unit, _ []uint64) { seen[u] = true })
+				b.Bulk = b.Bulk || isBulkMark(v)
+				return eachMark(k, v, func(u domain.Unit, _ []uint64) error { seen[u] = true; return nil })
 			})
 			b.Changed = len(seen)
 		}
@@ -307,16 +312,23 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		if k, _ := c.fallback.Cursor().First(); k != nil {
 			c.hasFallbacks = true
 		}
+		// A backfill (an import of a new book marks every payment in one
+		// mark) stops at the limit, even inside a mark: the rest would
+		// be read only to be thrown away.
 		err := dirty.ForEach(func(k, v []byte) error {
-			if len(c.seen) > limit {
-				return errTooMany // a backfill: no need to read the rest
+			if isBulkMark(v) {
+				return errTooMany
 			}
-			return eachMark(k, v, func(u domain.Unit, ids []uint64) {
+			return eachMark(k, v, func(u domain.Unit, ids []uint64) error {
 				if !c.seen[u] {
+					if len(c.seen) >= limit {
+						return errTooMany
+					}
 					g.Changed++
 				}
 				c.extraOps[u] = append(c.extraOps[u], ids...)
 				c.add(u)
+				return nil
 			})
 		})
 		if err == errTooMany {
@@ -752,7 +764,7 @@ func consumeMarks(dirty *bolt.Bucket, w ResultWrite) error {
 			// Every unit was recomputed: a mark that does not decode, or
 			// of a sequence number no writer gave out, goes too (damage
 			// Gather refuses, which would outlive every full recompute).
-			covered = len(k) != 8 || beUint64(k) > last || eachMark(k, v, func(domain.Unit, []uint64) {}) != nil
+			covered = len(k) != 8 || beUint64(k) > last || eachMark(k, v, func(domain.Unit, []uint64) error { return nil }) != nil
 		}
 		if covered {
 			gone = append(gone, k)
@@ -769,10 +781,14 @@ func consumeMarks(dirty *bolt.Bucket, w ResultWrite) error {
 // eachMark calls fn with each unit of the dirty mark under k and the
 // operations of it that changed. A mark is its transaction's sequence
 // number (the key, 8 bytes) and, for each unit, uvarint length, unit,
-// uvarint count, operation ids (uvarints).
-func eachMark(k, v []byte, fn func(u domain.Unit, ids []uint64)) error {
+// uvarint count, operation ids (uvarints); a bulk mark lists none. It
+// stops at fn's first error and returns it.
+func eachMark(k, v []byte, fn func(u domain.Unit, ids []uint64) error) error {
 	if len(k) != 8 {
 		return corruptResult("%s: the mark %s does not decode", bucketDirty, describeUnit(k))
+	}
+	if isBulkMark(v) {
+		return nil
 	}
 	r := reader{b: v}
 	var ids []uint64
@@ -783,7 +799,9 @@ func eachMark(k, v []byte, fn func(u domain.Unit, ids []uint64)) error {
 			ids = append(ids, r.uvarint())
 		}
 		if r.err == nil {
-			fn(u, ids)
+			if err := fn(u, ids); err != nil {
+				return err
+			}
 		}
 	}
 	if r.err != nil || len(v) == 0 {
@@ -965,11 +983,31 @@ func timeOfKey(k []byte) int64 { return int64(beUint64(k) ^ 1<<63) }
 
 // marker marks the units one write transaction changes, once each, when
 // a stored result is kept (see the top of this file).
+//
+// A transaction that changes more than bulkMark units (a new book of a
+// million lines) writes one bulk mark instead of the list: the next
+// reconcile recomputes everything anyway, and listing them was 40 % of
+// such an import's time (BENCHMARKS.md, issue 13).
 type marker struct {
 	dirty *bolt.Bucket
 	on    bool
+	bulk  bool // more than bulkMark units: no list kept
 	units map[domain.Unit][]uint64
 }
+
+// BulkMark is how many units one transaction lists in its mark at most;
+// past it the mark says only "more than this many" (isBulkMark), and the
+// next reconcile recomputes everything. An incremental run takes as many
+// (the app's limit).
+const BulkMark = 200_000
+
+var bulkMark = BulkMark // a variable for the tests
+
+// bulkMarkValue is the value of a bulk mark: no listed mark starts with
+// a zero byte (the length of a unit, never empty).
+var bulkMarkValue = []byte{0}
+
+func isBulkMark(v []byte) bool { return bytes.Equal(v, bulkMarkValue) }
 
 func newMarker(tx *bolt.Tx) *marker {
 	r := root(tx)
@@ -985,23 +1023,31 @@ func (m *marker) unit(us ...domain.Unit) {
 
 // op marks u changed; ids are operations of it that changed.
 func (m *marker) op(u domain.Unit, ids ...uint64) {
-	if !m.on {
+	if !m.on || m.bulk || u == "" {
 		return
 	}
 	if m.units == nil {
 		m.units = map[domain.Unit][]uint64{}
 	}
 	m.units[u] = append(m.units[u], ids...)
+	if len(m.units) > bulkMark {
+		m.bulk, m.units = true, nil
+	}
 }
 
 // flush writes the marks, each with the transaction's sequence number.
 func (m *marker) flush() error {
-	if !m.on || len(m.units) == 0 {
+	if !m.on || len(m.units) == 0 && !m.bulk {
 		return nil
 	}
 	seq, err := m.dirty.NextSequence()
 	if err != nil {
 		return err
+	}
+	m.dirty.FillPercent = 1
+	if m.bulk {
+		m.bulk = false
+		return m.dirty.Put(be64(nil, seq), bulkMarkValue)
 	}
 	us := make([]domain.Unit, 0, len(m.units))
 	for u := range m.units {
@@ -1019,7 +1065,6 @@ func (m *marker) flush() error {
 			v = binary.AppendUvarint(v, id)
 		}
 	}
-	m.dirty.FillPercent = 1
 	if err := m.dirty.Put(be64(nil, seq), v); err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"reconciled/internal/domain"
 )
 
@@ -181,5 +183,64 @@ func TestGatherPastItsLimitSaysTooMany(t *testing.T) {
 	}
 	if g, err := l.Gather(at, nil, all, 1000); err != nil || g.TooMany || g.Changed != 50 {
 		t.Fatalf("limit 1000: TooMany %v, %d changed, %v", g.TooMany, g.Changed, err)
+	}
+}
+
+// A transaction that changes more units than an incremental run takes (a
+// new book of a million lines) writes one bulk mark instead of listing
+// them: Gather says TooMany without reading a list, Behind says more than
+// the limit changed, Check accepts it and a full recompute consumes it.
+func TestABulkChangeIsMarkedAsOne(t *testing.T) {
+	defer func(n int) { bulkMark = n }(bulkMark)
+	bulkMark = 10
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := writeFull(t, l, 3, "x"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	page := func(from, n int) []domain.Operation {
+		var p []domain.Operation
+		for i := from; i < from+n; i++ {
+			p = append(p, domain.Operation{OperationID: uint64(100 + i), ProjectID: 1, PaymentID: fmt.Sprintf("n-%d", i),
+				OperationType: "sale", OperationStatus: "success", CreatedAt: at, SumInitial: domain.Money{Amount: 1, Currency: "EUR"}})
+		}
+		return p
+	}
+	if _, err := l.UpsertPage(page(0, 5), at); err != nil { // listed: under the limit
+		t.Fatal(err)
+	}
+	all := func(*domain.Operation) bool { return true }
+	if g, err := l.Gather(at, nil, all, 1000); err != nil || g.TooMany || g.Changed != 5 {
+		t.Fatalf("5 changed: TooMany %v, %d changed, %v", g.TooMany, g.Changed, err)
+	}
+	if _, err := l.UpsertPage(page(5, 50), at); err != nil { // past it: one bulk mark
+		t.Fatal(err)
+	}
+	var marks [][]byte
+	l.view(func(tx *bolt.Tx) error {
+		return root(tx).Bucket(bucketDirty).ForEach(func(k, v []byte) error { marks = append(marks, append([]byte(nil), v...)); return nil })
+	})
+	if len(marks) != 2 || len(marks[1]) > 8 {
+		t.Fatalf("marks: %d, the second %d bytes; want 2, the second a bulk mark of a few bytes", len(marks), len(marks[1]))
+	}
+	if g, err := l.Gather(at, nil, all, 1000); err != nil || !g.TooMany {
+		t.Fatalf("after a bulk change, even under Gather's own limit: TooMany %v, %v", g.TooMany, err)
+	}
+	b, err := l.Behind(at)
+	if err != nil || !b.Bulk || b.Changed != 5 {
+		t.Fatalf("Behind: %+v, %v; want Bulk and the 5 listed", b, err)
+	}
+	if err := l.Check(); err != nil {
+		t.Fatalf("check with a bulk mark: %v", err)
+	}
+	if _, err := writeFull(t, l, 3, "y"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := l.Behind(at); err != nil || b.Bulk || b.Changed != 0 {
+		t.Fatalf("after a full recompute, Behind: %+v, %v", b, err)
 	}
 }
