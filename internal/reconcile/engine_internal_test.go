@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -48,5 +49,44 @@ func TestFingerprintUnchanged(t *testing.T) {
 		if got, want := fingerprint(&c.it, c.ops, c.recs), fingerprintFmt(&c.it, c.ops, c.recs); got != want {
 			t.Errorf("%s: fingerprint %s, with fmt %s", c.it.Code, got, want)
 		}
+	}
+}
+
+// The index a record without a payment id of ours is looked up in answers
+// as the maps it replaced did: a provider id goes to the lowest operation
+// id that carries it (the first in the input of equals), an operation id
+// to the last in the input of equals; operations whose type stands for no
+// record are not in it; the input's order does not matter.
+func TestIDIndexAnswersAsTheMapsDid(t *testing.T) {
+	op := func(id uint64, pp string) domain.Operation {
+		return domain.Operation{OperationID: id, ProviderPaymentID: pp}
+	}
+	ops := []domain.Operation{op(5, "shared"), op(3, "shared"), op(3, "shared"), op(9, "own"), op(7, ""), op(7, "x"), op(math.MaxUint64, "max"), op(2, "skipped")}
+	counts := func(i int) bool { return ops[i].ProviderPaymentID != "skipped" }
+	x := newIDIndex(ops, counts)
+	for _, c := range []struct {
+		pp   string
+		want int32
+	}{{"shared", 1}, {"own", 3}, {"x", 5}, {"max", 6}, {"skipped", -1}, {"nope", -1}, {"sha", -1}, {"sharedd", -1}} {
+		if got, ok := x.provider(c.pp); got != c.want || ok != (c.want >= 0) {
+			t.Errorf("provider %q: %d %v, want %d", c.pp, got, ok, c.want)
+		}
+	}
+	for _, c := range []struct {
+		id   uint64
+		want int32
+	}{{5, 0}, {3, 2}, {9, 3}, {7, 5}, {math.MaxUint64, 6}, {2, -1}, {1, -1}, {8, -1}, {0, -1}} {
+		if got, ok := x.operation(c.id); got != c.want || ok != (c.want >= 0) {
+			t.Errorf("operation %d: %d %v, want %d", c.id, got, ok, c.want)
+		}
+	}
+	// In id order (as the ledger reads them), the same answers by id.
+	sorted := []domain.Operation{op(2, "a"), op(3, "b"), op(3, "c"), op(8, "d")}
+	y := newIDIndex(sorted, func(int) bool { return true })
+	if got, _ := y.operation(3); got != 2 {
+		t.Errorf("sorted input, operation 3: %d, want 2 (the last of equals)", got)
+	}
+	if got, _ := y.operation(8); got != 3 {
+		t.Errorf("sorted input, operation 8: %d, want 3", got)
 	}
 }
