@@ -606,6 +606,11 @@ func appendUnit(b []byte, e *unitEntry) []byte {
 	for _, k := range e.items {
 		b = appendString(b, k)
 	}
+	return appendUnitTail(b, e)
+}
+
+// appendUnitTail is appendUnit past the item keys.
+func appendUnitTail(b []byte, e *unitEntry) []byte {
 	b = binary.AppendUvarint(b, uint64(len(e.ops)))
 	for _, id := range e.ops {
 		b = binary.AppendUvarint(b, id)

@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -268,12 +269,10 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 	}
 	// The units' entries, in key order: parts of one unit (another
 	// project's payment of the same id, its records without an
-	// operation) merged.
-	order := make([]int32, len(f.parts))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return cmp.Or(cmp.Compare(f.parts[a].unit, f.parts[b].unit), cmp.Compare(a, b)) })
+	// operation) merged, and the links and vias of w beside them. One
+	// goroutine encodes them into chunks while this one puts the chunks,
+	// a transaction each: a million entries are tens of megabytes.
+	order := f.sortedParts()
 	extra := map[domain.Unit]*unitEntry{} // links and vias, merged into the entries
 	get := func(u domain.Unit) *unitEntry {
 		if extra[u] == nil {
@@ -288,93 +287,38 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 	for _, fb := range w.Fallbacks {
 		get(fb.Owner).vias = append(get(fb.Owner).vias, fb.Via)
 	}
-	type kv struct {
-		k string
-		v []byte
-	}
-	var entries []kv
-	var e unitEntry
-	emit := func(u domain.Unit) {
-		if x := extra[u]; x != nil {
-			e.links, e.vias = x.links, x.vias
-			delete(extra, u)
+	chunks := make(chan entryChunk, 1)
+	go f.encodeUnits(order, extra, chunks)
+	var err error
+	for c := range chunks {
+		if err != nil {
+			continue // let the encoder finish
 		}
-		for _, us := range []*[]domain.Unit{&e.links, &e.vias} {
-			slices.Sort(*us)
-			*us = slices.Compact(*us)
-		}
-		slices.Sort(e.ops)
-		e.ops = slices.Compact(e.ops)
-		if !e.empty() {
-			entries = append(entries, kv{string(u), appendUnit(nil, &e)})
-		}
-		e = unitEntry{}
-	}
-	for i, pi := range order {
-		p := &f.parts[pi]
-		r := reader{b: f.keys[p.keyFrom:p.keyTo]}
-		for len(r.b) > 0 && r.err == nil {
-			e.items = append(e.items, r.string())
-		}
-		e.ops = append(e.ops, f.ops[p.opFrom:p.opTo]...)
-		if i+1 == len(order) || f.parts[order[i+1]].unit != p.unit {
-			emit(p.unit)
-		}
-	}
-	// Units with links and no item of their own (few) go in their places.
-	if len(extra) > 0 {
-		rest := make([]domain.Unit, 0, len(extra))
-		for u := range extra {
-			rest = append(rest, u)
-		}
-		slices.Sort(rest)
-		sorted := entries
-		entries = nil
-		for _, u := range rest {
-			emit(u)
-		}
-		more := entries
-		entries = make([]kv, 0, len(sorted)+len(more))
-		for len(sorted) > 0 || len(more) > 0 {
-			if len(more) == 0 || len(sorted) > 0 && sorted[0].k < more[0].k {
-				entries, sorted = append(entries, sorted[0]), sorted[1:]
-			} else {
-				entries, more = append(entries, more[0]), more[1:]
-			}
-		}
-	}
-	f.parts, f.keys, f.ops = nil, nil, nil
-	slices.SortFunc(f.times, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
-	// In chunks too: a million entries are tens of megabytes.
-	for len(entries) > 0 {
-		n, size := 0, 0
-		for n < len(entries) && size < fullChunk {
-			size += len(entries[n].k) + len(entries[n].v)
-			n++
-		}
-		chunk := entries[:n]
-		entries = entries[n:]
-		err := f.l.update(func(tx *bolt.Tx) error {
+		err = f.l.update(func(tx *bolt.Tx) error {
 			res := f.staged(tx)
 			if res == nil {
 				return fmt.Errorf("the reconciliation being stored is gone (another full reconcile started)")
 			}
 			b := res.Bucket(resultUnits)
 			b.FillPercent = 1
-			for _, e := range chunk {
-				if err := b.Put([]byte(e.k), e.v); err != nil {
+			from := 0
+			for i := 0; i < len(c.ends); i += 2 {
+				if err := b.Put(c.buf[from:c.ends[i]], c.buf[c.ends[i]:c.ends[i+1]]); err != nil {
 					return err
 				}
+				from = c.ends[i+1]
 			}
 			return nil
 		})
-		if err != nil {
-			return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
-		}
 	}
+	f.parts, f.keys, f.ops = nil, nil, nil
+	if err != nil {
+		return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
+	}
+	slices.SortFunc(f.times, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
 	st := f.st
 	st.At, st.Config, st.Full = w.At, w.Config, w.At
-	err := f.l.update(func(tx *bolt.Tx) error {
+	err = f.l.update(func(tx *bolt.Tx) error {
 		r := root(tx)
 		if f.staged(tx) == nil {
 			return fmt.Errorf("the reconciliation being stored is gone (another full reconcile started)")
@@ -441,6 +385,117 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 	})
 	f.l.ReleaseMemory()
 	return st, err
+}
+
+// sortedParts are the indexes of f.parts in unit order (equal units in
+// the order they were added), sorted on both cores: a million units' sort
+// was half a second on one.
+func (f *FullWriter) sortedParts() []int32 {
+	order := make([]int32, len(f.parts))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	by := func(a, b int32) int { return cmp.Or(cmp.Compare(f.parts[a].unit, f.parts[b].unit), cmp.Compare(a, b)) }
+	half := len(order) / 2
+	done := make(chan struct{})
+	go func() { slices.SortFunc(order[:half], by); close(done) }()
+	slices.SortFunc(order[half:], by)
+	<-done
+	out := make([]int32, 0, len(order))
+	a, b := order[:half], order[half:]
+	for len(a) > 0 && len(b) > 0 {
+		if by(a[0], b[0]) < 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// entryChunk is units' entries to put in one transaction: keys and values
+// one after the other in buf, ends[2i] the end of the i-th key and
+// ends[2i+1] of its value.
+type entryChunk struct {
+	buf  []byte
+	ends []int
+}
+
+// encodeUnits encodes the entry of every unit of f.parts (in order) and
+// of extra (links and vias, merged in) into chunks, in key order, and
+// closes chunks. An entry is what appendUnit writes: the unit's item
+// keys, already encoded as such in f.keys, its operation ids sorted once
+// each, its links and vias.
+func (f *FullWriter) encodeUnits(order []int32, extra map[domain.Unit]*unitEntry, chunks chan<- entryChunk) {
+	defer close(chunks)
+	xs := make([]domain.Unit, 0, len(extra))
+	for u := range extra {
+		xs = append(xs, u)
+	}
+	slices.Sort(xs)
+	var c entryChunk
+	var ops []uint64
+	emit := func(u domain.Unit, parts []int32, x *unitEntry) {
+		items := 0
+		ops = ops[:0]
+		for _, pi := range parts {
+			p := &f.parts[pi]
+			for r := (reader{b: f.keys[p.keyFrom:p.keyTo]}); len(r.b) > 0 && r.err == nil; items++ {
+				n := r.uvarint() // appendString's length: Add wrote them
+				r.b = r.b[min(n, uint64(len(r.b))):]
+			}
+			ops = append(ops, f.ops[p.opFrom:p.opTo]...)
+		}
+		slices.Sort(ops)
+		ops = slices.Compact(ops)
+		var e unitEntry
+		if x != nil {
+			e.links, e.vias = x.links, x.vias
+			for _, us := range []*[]domain.Unit{&e.links, &e.vias} {
+				slices.Sort(*us)
+				*us = slices.Compact(*us)
+			}
+		}
+		if items+len(ops)+len(e.links)+len(e.vias) == 0 {
+			return
+		}
+		c.buf = append(c.buf, u...)
+		c.ends = append(c.ends, len(c.buf))
+		c.buf = binary.AppendUvarint(c.buf, uint64(items))
+		for _, pi := range parts {
+			c.buf = append(c.buf, f.keys[f.parts[pi].keyFrom:f.parts[pi].keyTo]...)
+		}
+		e.ops = ops
+		c.buf = appendUnitTail(c.buf, &e)
+		c.ends = append(c.ends, len(c.buf))
+		if len(c.buf) >= fullChunk {
+			chunks <- c
+			c = entryChunk{}
+		}
+	}
+	for i := 0; i < len(order); {
+		u := f.parts[order[i]].unit
+		j := i + 1
+		for j < len(order) && f.parts[order[j]].unit == u {
+			j++
+		}
+		for len(xs) > 0 && xs[0] < u {
+			emit(xs[0], nil, extra[xs[0]])
+			xs = xs[1:]
+		}
+		var x *unitEntry
+		if len(xs) > 0 && xs[0] == u {
+			x, xs = extra[u], xs[1:]
+		}
+		emit(u, order[i:j], x)
+		i = j
+	}
+	for _, u := range xs {
+		emit(u, nil, extra[u])
+	}
+	if len(c.ends) > 0 {
+		chunks <- c
+	}
 }
 
 // mustCreate is the bucket name of r, made if missing (errors surface at

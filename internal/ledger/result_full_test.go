@@ -244,3 +244,80 @@ func TestABulkChangeIsMarkedAsOne(t *testing.T) {
 		t.Fatalf("after a full recompute, Behind: %+v, %v", b, err)
 	}
 }
+
+// A full write's unit entries: a unit's parts merged wherever they came
+// (another project's payment of the same id, its records without an
+// operation), its item keys in the order they were added, its operation
+// ids sorted once each, its links and vias sorted once each, and units
+// with links or vias but no item of their own in their places among the
+// others.
+func TestFullWriteUnitEntries(t *testing.T) {
+	defer func(n int) { fullChunk = n }(fullChunk)
+	for _, chunk := range []int{16 << 20, 200} { // one chunk; many, the units' too
+		fullChunk = chunk
+		l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw, err := l.BeginFull()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		keys := map[domain.Unit][]string{}
+		add := func(u domain.Unit, items int, ops ...uint64) {
+			var its []domain.Item
+			var ps []domain.Place
+			for range items {
+				n++
+				its = append(its, domain.Item{Result: domain.ResultMatched, Code: domain.ResultMatched, PaymentID: "x", Type: domain.RecordPurchase})
+				ps = append(ps, domain.Place{Key: fmt.Sprintf("g%06d", n), Owner: u})
+				keys[u] = append(keys[u], ps[len(ps)-1].Key)
+			}
+			if err := fw.Add(u, its, ps, ops); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := map[string]string{}
+		for i := range 60 {
+			u := domain.PaymentUnit(fmt.Sprintf("p-%03d", 59-i))
+			add(u, 1+i%3, uint64(900-i), uint64(900-i))
+			want[string(u)] = fmt.Sprintf("items %v ops [%d] links [] vias []", keys[u], 900-i)
+		}
+		add(domain.PaymentUnit("p-010"), 2, 5, 1, 851) // a second part of p-010, far from its first
+		add(domain.PaymentUnit("p-020"), 0, 7)         // operations only
+		add(domain.ProviderUnit("prov-1"), 1)          // a record without an operation
+		links := [][2]domain.Unit{{domain.ProviderUnit("prov-1"), domain.PaymentUnit("p-030")}, {domain.OperationUnit(77), domain.PaymentUnit("p-030")},
+			{domain.OperationUnit(77), domain.PaymentUnit("p-030")}}
+		fbs := []domain.Fallback{{Via: domain.ProviderUnit("zz"), Owner: domain.ProviderUnit("prov-1")}, {Via: domain.ProviderUnit("aa"), Owner: domain.ProviderUnit("prov-1")},
+			{Via: domain.ProviderUnit("aa"), Owner: domain.ProviderUnit("prov-1")}, {Via: domain.OperationUnit(5), Owner: domain.PaymentUnit("p-000x")}}
+		if _, err := fw.Finish(ResultWrite{At: t0, Config: "c", Links: links, Fallbacks: fbs}); err != nil {
+			t.Fatal(err)
+		}
+		want["Pp-010"] = fmt.Sprintf("items %v ops [1 5 851] links [] vias []", keys["Pp-010"])
+		want["Pp-020"] = fmt.Sprintf("items %v ops [7 861] links [] vias []", keys["Pp-020"])
+		want["Pp-030"] = fmt.Sprintf("items %v ops [871] links [O77 Vprov-1] vias []", keys["Pp-030"])
+		want["Vprov-1"] = fmt.Sprintf("items %v ops [] links [Pp-030] vias [Vaa Vzz]", keys["Vprov-1"])
+		want["O77"] = "items [] ops [] links [Pp-030] vias []"
+		want["Pp-000x"] = "items [] ops [] links [] vias [O5]"
+		var got []string
+		l.view(func(tx *bolt.Tx) error {
+			return root(tx).Bucket(bucketResult).Bucket(resultUnits).ForEach(func(k, v []byte) error {
+				e, err := decodeUnit(v)
+				if err != nil {
+					return err
+				}
+				u := string(k)
+				got = append(got, u)
+				if g := fmt.Sprintf("items %v ops %v links %v vias %v", e.items, e.ops, e.links, e.vias); g != want[u] {
+					t.Errorf("chunk %d, unit %s: %s, want %s", chunk, u, g, want[u])
+				}
+				return nil
+			})
+		})
+		l.Close()
+		if len(got) != len(want) {
+			t.Errorf("chunk %d: %d unit entries, want %d", chunk, len(got), len(want))
+		}
+	}
+}
