@@ -199,6 +199,12 @@ type reader struct {
 	err error
 	s   string
 	n   int // len of the input, to find b's offset in s
+	// a, when set, is where strings are copied to, each on its own (no
+	// copy of the whole input kept); lean skips what the reconciliation
+	// never reads (an operation's account number and customer id, a
+	// record's customer id).
+	a    *arena
+	lean bool
 }
 
 // sharedReader reads b with every string sliced from one copy.
@@ -239,10 +245,14 @@ func (r *reader) bytes(n uint64) string {
 		return ""
 	}
 	var s string
-	if r.s != "" {
+	switch {
+	case n == 0:
+	case r.a != nil:
+		s = r.a.copy(r.b[:n])
+	case r.s != "":
 		off := r.n - len(r.b)
 		s = r.s[off : off+int(n)]
-	} else {
+	default:
 		s = string(r.b[:n])
 	}
 	r.b = r.b[n:]
@@ -250,6 +260,18 @@ func (r *reader) bytes(n uint64) string {
 }
 
 func (r *reader) string() string { return r.bytes(r.uvarint()) }
+
+// skip reads past a string without making one.
+func (r *reader) skip() {
+	n := r.uvarint()
+	if r.err == nil && uint64(len(r.b)) < n {
+		r.err = errCorrupt
+		return
+	}
+	if r.err == nil {
+		r.b = r.b[n:]
+	}
+}
 
 func (r *reader) word() string {
 	tag := r.uvarint()
@@ -320,8 +342,14 @@ func (r *reader) op(id uint64, op *domain.Operation) error {
 	op.OperationType = r.word()
 	op.OperationStatus = r.word()
 	op.PaymentMethod = r.word()
-	op.AccountNumber = r.string()
-	op.CustomerID = r.string()
+	if r.lean {
+		r.skip()
+		r.skip()
+		op.AccountNumber, op.CustomerID = "", ""
+	} else {
+		op.AccountNumber = r.string()
+		op.CustomerID = r.string()
+	}
 	op.CreatedAt = r.time()
 	op.CompletedAt = r.time()
 	op.SumInitial.Amount = r.varint()

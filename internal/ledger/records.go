@@ -158,7 +158,10 @@ func decodeStoredRecord(v []byte, source string, out *StoredRecord) error {
 // decodeRecordFields reads what appendRecordFields wrote (all of a record
 // but its origin).
 func decodeRecordFields(fields []byte, source string, rec *domain.Record) error {
-	r := sharedReader(fields)
+	return readRecordFields(sharedReader(fields), source, rec)
+}
+
+func readRecordFields(r reader, source string, rec *domain.Record) error {
 	rec.Source = source
 	rec.PaymentID = r.string()
 	rec.Type = r.word()
@@ -169,7 +172,12 @@ func decodeRecordFields(fields []byte, source string, rec *domain.Record) error 
 	rec.ProviderPaymentID = r.string()
 	rec.OperationID = r.uvarint()
 	rec.ProjectID = r.varint()
-	rec.CustomerID = r.string()
+	if r.lean {
+		r.skip()
+		rec.CustomerID = ""
+	} else {
+		rec.CustomerID = r.string()
+	}
 	rec.Method = r.word()
 	if r.err != nil || len(r.b) != 0 {
 		return errCorrupt
@@ -179,19 +187,25 @@ func decodeRecordFields(fields []byte, source string, rec *domain.Record) error 
 
 // sourceOf reads the source out of a records key.
 func sourceOf(k []byte) (string, error) {
+	b, err := sourceBytes(k)
+	return string(b), err
+}
+
+// sourceBytes is sourceOf without the copy.
+func sourceBytes(k []byte) ([]byte, error) {
 	if len(k) < 3 {
-		return "", errCorrupt
+		return nil, errCorrupt
 	}
 	n := int(binary.BigEndian.Uint16(k[1:3]))
 	i := 3 + n + 1 // past the id and the type
 	if len(k) < i+1 {
-		return "", errCorrupt
+		return nil, errCorrupt
 	}
 	m := int(k[i])
 	if len(k) != i+1+m+2 {
-		return "", errCorrupt
+		return nil, errCorrupt
 	}
-	return string(k[i+1 : i+1+m]), nil
+	return k[i+1 : i+1+m], nil
 }
 
 // describeRecordKey names a merchant record by its key, for a person:
@@ -478,6 +492,43 @@ func (l *Ledger) ForEachRecord(fn func(r *StoredRecord) error) error {
 				return corruptRecord(k)
 			}
 			if err := decodeStoredRecord(v, source, &r); err != nil {
+				return corruptRecord(k)
+			}
+			return fn(&r)
+		})
+	})
+}
+
+// ForEachRecordLean is ForEachRecord with what the reconciliation reads:
+// the record without its customer id, its origin and first sighting (no
+// earlier statuses, no status time), its strings copied into blocks shared
+// by many records instead of each record's stored bytes kept whole. fn
+// must not keep r, but may keep its strings.
+func (l *Ledger) ForEachRecordLean(fn func(r *StoredRecord) error) error {
+	return l.view(func(tx *bolt.Tx) error {
+		var r StoredRecord
+		a := &arena{}
+		var source string
+		n := 0
+		return root(tx).Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+			if n++; n%releaseEvery == 0 {
+				release(tx)
+			}
+			src, err := sourceBytes(k)
+			if err != nil {
+				return corruptRecord(k)
+			}
+			if string(src) != source { // a book's records are mostly together: one string per run
+				source = string(src)
+			}
+			fields, rest, err := opSection(v)
+			if err != nil || readRecordFields(reader{b: fields, a: a, lean: true}, source, &r.Record) != nil {
+				return corruptRecord(k)
+			}
+			t := reader{b: rest, a: a}
+			r.Origin = t.string()
+			r.FirstSeen = t.seen()
+			if t.err != nil {
 				return corruptRecord(k)
 			}
 			return fn(&r)
