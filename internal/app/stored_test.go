@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +165,32 @@ func TestABulkChangeIsNamedAsMoreThanTheLimit(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), fmt.Sprintf("behind the data: more than %d payments changed", ledger.BulkMark)) {
 		t.Fatalf("status says:\n%s", b.String())
+	}
+}
+
+// A full recompute paces the heap at twice its input, and gives the
+// limit back after; a lower limit set before (GOMEMLIMIT) stays.
+func TestPaceHeapSetsAndRestoresTheLimit(t *testing.T) {
+	const high, low = int64(1 << 40), int64(100 << 20)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(high))
+	restore := paceHeap()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	got := debug.SetMemoryLimit(-1)
+	if got >= high || got < 256<<20 || got > int64(max(4*ms.HeapAlloc, 512<<20)) {
+		t.Fatalf("limit during the recompute %d, heap %d", got, ms.HeapAlloc)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != high {
+		t.Fatalf("limit after %d, want %d back", got, high)
+	}
+	debug.SetMemoryLimit(low)
+	restore = paceHeap()
+	if got := debug.SetMemoryLimit(-1); got != low {
+		t.Fatalf("a lower limit set before became %d", got)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != low {
+		t.Fatalf("a lower limit set before became %d after", got)
 	}
 }
