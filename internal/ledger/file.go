@@ -219,6 +219,11 @@ type pageHead struct {
 
 // head reads and checks the header of page id, which bucket reached.
 func (w *pageWalker) head(id uint64, bucket string) (pageHead, string) {
+	return w.headOf(id, bucket, elementSize)
+}
+
+// headOf is head for a page of elements of size each.
+func (w *pageWalker) headOf(id uint64, bucket string, size int64) (pageHead, string) {
 	if id < 2 || id >= w.h.pgid {
 		return pageHead{}, fmt.Sprintf("%s points at page %d, outside the %d pages of the file", bucket, id, w.h.pgid)
 	}
@@ -236,14 +241,22 @@ func (w *pageWalker) head(id uint64, bucket string) (pageHead, string) {
 		return p, fmt.Sprintf("page %d (of %s) is reached twice: it is also part of another page or bucket", id, bucket)
 	}
 	p.span = int64(p.overflow+1) * w.h.pageSize
-	if pageHeaderSize+int64(p.count)*elementSize > p.span {
+	if p.flags == flagFreelist && p.count == 0xFFFF {
+		// bbolt's free list of 0xFFFF ids or more: the first holds the count.
+		b, err := w.read(id, pageHeaderSize+8)
+		if err != nil {
+			return p, err.Error()
+		}
+		p.count = int(min(native.Uint64(b[pageHeaderSize:]), uint64(p.span))) + 1
+	}
+	if pageHeaderSize+int64(p.count)*size > p.span {
 		return p, fmt.Sprintf("page %d (of %s) counts %d elements, more than fit in it", id, bucket, p.count)
 	}
 	return p, ""
 }
 
 func (w *pageWalker) freelist(id uint64) string {
-	p, problem := w.head(id, "the header")
+	p, problem := w.headOf(id, "the header", 8) // page ids, over as many pages as they take
 	if problem != "" {
 		return problem
 	}
