@@ -594,8 +594,25 @@ func (h *hourBatch) flush(fn func(op *domain.Operation) error) error {
 // does not matter (the reconciliation groups them itself). fn must not
 // keep op.
 func (l *Ledger) ForEachByID(ctx context.Context, fn func(op *domain.Operation) error) error {
+	return l.forEachByID(ctx, false, fn)
+}
+
+// ForEachByIDLean is ForEachByID with what the reconciliation reads: no
+// account number or customer id, and the strings copied into blocks
+// shared by many operations instead of each operation's stored bytes kept
+// whole (at a million operations, 150 MB of a full recompute's input).
+// fn must not keep op, but may keep its strings.
+func (l *Ledger) ForEachByIDLean(ctx context.Context, fn func(op *domain.Operation) error) error {
+	return l.forEachByID(ctx, true, fn)
+}
+
+func (l *Ledger) forEachByID(ctx context.Context, lean bool, fn func(op *domain.Operation) error) error {
 	return l.view(func(tx *bolt.Tx) error {
 		var op domain.Operation
+		var a *arena
+		if lean {
+			a = &arena{}
+		}
 		n := 0
 		return root(tx).Bucket(bucketOps).ForEach(func(k, v []byte) error {
 			if n++; n%4096 == 0 && ctx.Err() != nil {
@@ -611,7 +628,13 @@ func (l *Ledger) ForEachByID(ctx context.Context, fn func(op *domain.Operation) 
 			if err != nil || checkTail(rest) != nil {
 				return corruptOp(beUint64(k))
 			}
-			if err := decodeOp(enc, beUint64(k), &op); err != nil {
+			var r reader
+			if lean {
+				r = reader{b: enc, a: a, lean: true}
+			} else {
+				r = sharedReader(enc)
+			}
+			if err := r.op(beUint64(k), &op); err != nil {
 				return corruptOp(beUint64(k))
 			}
 			return fn(&op)
@@ -632,37 +655,4 @@ func (l *Ledger) Counts() (map[int64]Counts, error) {
 		})
 	})
 	return out, err
-}
-
-// ForEachByIDLean is ForEachByID with what the reconciliation reads: no
-// account number or customer id, and the strings copied into blocks
-// shared by many operations instead of each operation's stored bytes kept
-// whole (at a million operations, 150 MB of a full recompute's input).
-// fn must not keep op, but may keep its strings.
-func (l *Ledger) ForEachByIDLean(ctx context.Context, fn func(op *domain.Operation) error) error {
-	return l.view(func(tx *bolt.Tx) error {
-		var op domain.Operation
-		a := &arena{}
-		n := 0
-		return root(tx).Bucket(bucketOps).ForEach(func(k, v []byte) error {
-			if n++; n%4096 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if n%releaseEvery == 0 {
-				release(tx)
-			}
-			if len(k) != 8 {
-				return corrupt("operation key %x is not 8 bytes", k)
-			}
-			enc, rest, err := opSection(v)
-			if err != nil || checkTail(rest) != nil {
-				return corruptOp(beUint64(k))
-			}
-			r := reader{b: enc, a: a, lean: true}
-			if err := r.op(beUint64(k), &op); err != nil {
-				return corruptOp(beUint64(k))
-			}
-			return fn(&op)
-		})
-	})
 }
