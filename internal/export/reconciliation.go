@@ -58,25 +58,51 @@ func (f *ItemFilter) Match(it *domain.Item) bool {
 	return true
 }
 
-// appendItemRow appends an item's cells.
-func appendItemRow(row []string, it *domain.Item, loc *time.Location) []string {
-	var mAmount, mCur, mStatus, pAmount, pCur, pStatus string
-	if r := it.Merchant; r != nil {
-		mAmount, mCur, mStatus = major(r.Amount), r.Amount.Currency, r.Status
+// itemRow formats items as the reconciliation's cells, as registerRow
+// does operations: the numbers and the time of a row go into one string,
+// sliced into its cells; exponents and the zone's offset are looked up
+// once (a million items' times were a fifth of the export's CPU).
+type itemRow struct {
+	clock wallClock
+	exp   exponents
+	buf   []byte
+}
+
+func newItemRow(loc *time.Location) *itemRow { return &itemRow{clock: wallClock{loc: loc}} }
+
+// append appends an item's cells to row.
+func (r *itemRow) append(row []string, it *domain.Item) []string {
+	var mCur, mStatus, pCur, pStatus string
+	var e [5]int
+	b := r.buf[:0]
+	if m := it.Merchant; m != nil {
+		b = r.exp.appendMajor(b, m.Amount)
+		mCur, mStatus = m.Amount.Currency, m.Status
 	}
+	e[0] = len(b)
 	if op := it.Provider; op != nil {
-		pAmount, pCur, pStatus = major(op.SumInitial), op.SumInitial.Currency, op.OperationStatus
+		b = r.exp.appendMajor(b, op.SumInitial)
+		pCur, pStatus = op.SumInitial.Currency, op.OperationStatus
 	}
-	opID := ""
+	e[1] = len(b)
 	if it.OperationID != 0 {
-		opID = strconv.FormatUint(it.OperationID, 10)
+		b = strconv.AppendUint(b, it.OperationID, 10)
 	}
+	e[2] = len(b)
+	if it.ProjectID != 0 {
+		b = strconv.AppendInt(b, it.ProjectID, 10)
+	}
+	e[3] = len(b)
+	b = r.clock.append(b, it.CreatedAt)
+	e[4] = len(b)
+	r.buf = b
+	s := string(b)
 	return append(row,
 		it.Result, it.MatchedBy, Neutralize(it.PaymentID), it.Type,
-		mAmount, Neutralize(mCur), Neutralize(mStatus),
-		pAmount, pCur, Neutralize(pStatus),
-		opID, Neutralize(it.ProviderPaymentID), optionalInt(it.ProjectID), Neutralize(it.Method),
-		formatTime(it.CreatedAt, loc), Neutralize(it.Reason))
+		s[:e[0]], Neutralize(mCur), Neutralize(mStatus),
+		s[e[0]:e[1]], pCur, Neutralize(pStatus),
+		s[e[1]:e[2]], Neutralize(it.ProviderPaymentID), s[e[2]:e[3]], Neutralize(it.Method),
+		s[e[3]:e[4]], Neutralize(it.Reason))
 }
 
 // Items calls fn with each item in turn, in their order, and stops at
@@ -103,11 +129,12 @@ func ItemsOf(items []domain.Item) Items {
 // does.
 func ReconciliationCSV(w io.Writer, items Items, f ItemFilter, o CSVOptions) (int, error) {
 	o.defaults()
+	row := newItemRow(o.Location) // the goroutine that makes the rows is the only one to use it
 	return pipelinedCSV(w, ReconciliationColumns, o, items, func(cells []string, it *domain.Item) ([]string, bool) {
 		if !f.Match(it) {
 			return cells, false
 		}
-		return appendItemRow(cells, it, o.Location), true
+		return row.append(cells, it), true
 	})
 }
 
