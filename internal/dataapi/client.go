@@ -165,6 +165,19 @@ type Page struct {
 // the request for n+1 is cancelled; it is the only request that can be
 // wasted, one per call.
 func (c *Client) Operations(ctx context.Context, q Query, fn func(*Page) error) error {
+	return c.operations(ctx, PathOperations, c.fields, c.asked, q, fn)
+}
+
+// FinancialOperations is Operations through /financial-reporting/operations:
+// the same records, each with the fee charged on it (Operation.Fee), asked
+// for beside data_api.fields. A record without a fee has none (no
+// currency) and is counted in Page.Missing.
+func (c *Client) FinancialOperations(ctx context.Context, q Query, fn func(*Page) error) error {
+	fields := append(slices.Clone(c.fields), FinancialFields()...)
+	return c.operations(ctx, PathFinancialOperations, fields, c.asked|financialParams, q, fn)
+}
+
+func (c *Client) operations(ctx context.Context, path string, fields []string, asked ParamSet, q Query, fn func(*Page) error) error {
 	if len(q.Projects) == 0 {
 		return errors.New("dataapi: no project ids")
 	}
@@ -177,16 +190,16 @@ func (c *Client) Operations(ctx context.Context, q Query, fn func(*Page) error) 
 			TZ:            WireTZ,
 			Limit:         c.pageSize,
 			OperationType: q.OperationType,
-			Fields:        c.fields,
+			Fields:        fields,
 		}
-		if err := c.pages(ctx, req, fn); err != nil {
+		if err := c.pages(ctx, path, asked, req, fn); err != nil {
 			return fmt.Errorf("projects %v: %w", group, err)
 		}
 	}
 	return nil
 }
 
-func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page) error) error {
+func (c *Client) pages(ctx context.Context, path string, asked ParamSet, req OperationsRequest, fn func(*Page) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var inflight sync.WaitGroup
 	defer inflight.Wait() // a request made for a page after the last is over when we return
@@ -200,7 +213,7 @@ func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page
 		r := req
 		r.Offset = offset
 		inflight.Go(func() {
-			body, err := c.send(ctx, PathOperations, r)
+			body, err := c.send(ctx, path, r)
 			ch <- response{body, err}
 		})
 		return ch
@@ -213,13 +226,13 @@ func (c *Client) pages(ctx context.Context, req OperationsRequest, fn func(*Page
 			return fmt.Errorf("offset %d: %w", offset, r.err)
 		}
 		next := request(offset + c.pageSize)
-		ops, missing, err := c.decode(PathOperations, r.body)
+		ops, missing, err := c.decode(path, asked, r.body)
 		if err != nil {
 			return fmt.Errorf("offset %d: %w", offset, err)
 		}
 		if len(ops) > c.pageSize {
 			// Offsets would no longer line up with what was received.
-			return fmt.Errorf("offset %d: %s sent %d operations for a limit of %d", offset, PathOperations, len(ops), c.pageSize)
+			return fmt.Errorf("offset %d: %s sent %d operations for a limit of %d", offset, path, len(ops), c.pageSize)
 		}
 		if err := checkProjects(ops, req.ProjectID); err != nil {
 			return fmt.Errorf("offset %d: %w", offset, err)
@@ -266,7 +279,7 @@ func (c *Client) call(ctx context.Context, path string, req any) ([]domain.Opera
 	if err != nil {
 		return nil, 0, err
 	}
-	ops, _, err := c.decode(path, body)
+	ops, _, err := c.decode(path, c.asked, body)
 	return ops, len(body), err
 }
 
@@ -311,7 +324,7 @@ func (c *Client) send(ctx context.Context, path string, req any) ([]byte, error)
 // the count of records lacking each asked-for optional parameter. Nothing of
 // an answer that fails verification, or lacks a needed parameter, is
 // returned.
-func (c *Client) decode(path string, resp []byte) ([]domain.Operation, map[string]int, error) {
+func (c *Client) decode(path string, asked ParamSet, resp []byte) ([]domain.Operation, map[string]int, error) {
 	f := getFlat()
 	defer putFlat(f)
 	if err := f.flatten(resp); err != nil {
@@ -320,7 +333,7 @@ func (c *Client) decode(path string, resp []byte) ([]domain.Operation, map[strin
 	if err := verifyAnyArrayOrder(f, resp, c.secret); err != nil {
 		return nil, nil, fmt.Errorf("%s: response rejected, nothing from it is used: %w (check data_api.secret; if it is right, the response was changed on the way)", path, err)
 	}
-	d := opDecoder{loc: time.UTC, asked: c.asked}
+	d := opDecoder{loc: time.UTC, asked: asked}
 	ops, err := d.decodeOperations(f)
 	if err != nil {
 		// A value quoted from the answer: upstream text.

@@ -46,7 +46,7 @@ func jsonMembers(t reflect.Type, prefix string) []string {
 
 func TestReferenceRequestsAndEndpoints(t *testing.T) {
 	doc := doccheck.Read(t, "data-api.md")
-	if got, want := doccheck.Column(doccheck.Table(t, doc, "endpoints"), 0), []string{PathOperations, PathOperationsByPayment}; !slices.Equal(got, want) {
+	if got, want := doccheck.Column(doccheck.Table(t, doc, "endpoints"), 0), []string{PathOperations, PathOperationsByPayment, PathFinancialOperations}; !slices.Equal(got, want) {
 		t.Errorf("docs/data-api.md: endpoints %v, the client calls %v", got, want)
 	}
 	for _, tt := range []struct {

@@ -26,6 +26,9 @@ import (
 const (
 	PathOperations          = "/operations/get"
 	PathOperationsByPayment = "/operations/get-by-payment"
+	// PathFinancialOperations is /operations/get's records with the fee
+	// charged on each (request as /operations/get).
+	PathFinancialOperations = "/financial-reporting/operations"
 )
 
 // TimeLayout is how the Data API writes times, in the request's tz.
@@ -119,6 +122,10 @@ var Parameters = []Parameter{
 	{Name: "provider_payment_id"},
 	{Name: "code"},
 	{Name: "message"},
+	// Assumed name and shape, {amount, currency} as sum_initial: the
+	// reference's fee names are not readable. Only
+	// /financial-reporting/operations has it.
+	{Name: "fee", Financial: true},
 }
 
 // Parameter is one parameter of an operation record.
@@ -126,14 +133,41 @@ type Parameter struct {
 	Name     string // as the record and the "fields" array name it
 	Required bool   // sent without being asked
 	Needed   bool   // reconciled cannot do without it
+	// Financial: only /financial-reporting/operations has it; the client
+	// asks for it there, never in data_api.fields.
+	Financial bool
 }
 
 // DefaultFields is what the client asks for when data_api.fields is not
-// set: every parameter reconciled stores.
+// set: every parameter reconciled stores from /operations/get.
 func DefaultFields() []string {
-	out := make([]string, len(Parameters))
+	var out []string
+	for _, p := range Parameters {
+		if !p.Financial {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// financialParams are the Financial parameters.
+var financialParams = func() ParamSet {
+	var s ParamSet
 	for i, p := range Parameters {
-		out[i] = p.Name
+		if p.Financial {
+			s |= 1 << i
+		}
+	}
+	return s
+}()
+
+// FinancialFields are the parameter names of financialParams.
+func FinancialFields() []string {
+	var out []string
+	for _, p := range Parameters {
+		if p.Financial {
+			out = append(out, p.Name)
+		}
 	}
 	return out
 }
@@ -197,6 +231,9 @@ func ParseFields(names []string) (ParamSet, error) {
 		if i < 0 {
 			return 0, fmt.Errorf("%q is not an operation parameter reconciled stores (%s)", n, strings.Join(DefaultFields(), ", "))
 		}
+		if Parameters[i].Financial {
+			return 0, fmt.Errorf("%q comes from %s only, which the fee sync asks for it: leave it out", n, PathFinancialOperations)
+		}
 		if s&(1<<i) != 0 {
 			return 0, fmt.Errorf("%q is listed twice", n)
 		}
@@ -226,12 +263,14 @@ func neededNames() []string {
 }
 
 // ParseFieldsLenient is ParseFields for a server: it accepts any subset
-// (no needed ones) but no unknown name. The fake uses it.
-func ParseFieldsLenient(names []string) (ParamSet, error) {
+// (no needed ones) but no unknown name, and a Financial one only when
+// financial (a request to /financial-reporting/operations). The fake
+// uses it.
+func ParseFieldsLenient(names []string, financial bool) (ParamSet, error) {
 	var s ParamSet
 	for _, n := range names {
 		i := paramIndex(n)
-		if i < 0 {
+		if i < 0 || Parameters[i].Financial && !financial {
 			return 0, fmt.Errorf("fields: unknown parameter %q", n)
 		}
 		s |= 1 << i
@@ -315,6 +354,14 @@ var operationFields = func() map[string]fieldDec {
 			op.Message = domain.MaskCardNumbers(d.str(v))
 			return nil
 		},
+		"fee:amount": func(d *opDecoder, op *domain.Operation, v []byte) (err error) {
+			op.Fee.Amount, err = parseAmount(v)
+			return
+		},
+		"fee:currency": func(d *opDecoder, op *domain.Operation, v []byte) error {
+			op.Fee.Currency = d.str(v)
+			return nil
+		},
 	}
 	m := make(map[string]fieldDec, len(setters))
 	for i, f := range recordFields {
@@ -324,7 +371,7 @@ var operationFields = func() map[string]fieldDec {
 		}
 		numeric := false
 		switch f.path {
-		case "project_id", "operation_id", "sum_initial:amount", "sum_converted:amount", "provider_id":
+		case "project_id", "operation_id", "sum_initial:amount", "sum_converted:amount", "provider_id", "fee:amount":
 			numeric = true
 		}
 		m[f.path] = fieldDec{slot: i, numeric: numeric, set: set}
@@ -622,6 +669,12 @@ var recordFields = []struct {
 	}},
 	{"code", always, func(b []byte, op *domain.Operation, _ *EncodeOptions) []byte { return append(b, op.Code...) }},
 	{"message", always, func(b []byte, op *domain.Operation, _ *EncodeOptions) []byte { return append(b, op.Message...) }},
+	{"fee:amount", amountQuoted, func(b []byte, op *domain.Operation, _ *EncodeOptions) []byte {
+		return strconv.AppendInt(b, op.Fee.Amount, 10)
+	}},
+	{"fee:currency", always, func(b []byte, op *domain.Operation, _ *EncodeOptions) []byte {
+		return append(b, op.Fee.Currency...)
+	}},
 }
 
 // recordParams is the parameter (index in Parameters) of each recordFields
@@ -668,12 +721,15 @@ type EncodeOptions struct {
 	Location       *time.Location // zone of the times; UTC if nil
 	AmountAsString bool           // "amount":"100000" instead of 100000, as the API may send
 	// Fields are the parameters written (the request's "fields" and the
-	// required ones); zero writes them all.
+	// required ones); zero writes them all but the Financial ones.
 	Fields ParamSet
 }
 
 func (o *EncodeOptions) writes(slot int) bool {
-	return o.Fields == 0 || o.Fields&(1<<recordParams[slot]) != 0
+	if o.Fields == 0 {
+		return financialParams&(1<<recordParams[slot]) == 0
+	}
+	return o.Fields&(1<<recordParams[slot]) != 0
 }
 
 // AppendOperation appends op as one JSON record of an /operations/get

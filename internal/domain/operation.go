@@ -27,6 +27,10 @@ type Operation struct {
 	ProviderPaymentID string
 	Code              string
 	Message           string
+	// Fee is what ECommPay charged on the operation, as
+	// /financial-reporting/operations reports it (no currency: not
+	// reported). /operations/get does not carry it.
+	Fee Money
 }
 
 // MaxUpstreamIDBytes is the longest payment_id or provider_payment_id taken

@@ -1,6 +1,7 @@
 // Package fakeapi is a fake ECommPay Data API for tests, benchmarks and the
-// demo. It serves /operations/get and /operations/get-by-payment on
-// 127.0.0.1, checks request signatures, signs its responses, pages by
+// demo. It serves /operations/get, /operations/get-by-payment and
+// /financial-reporting/operations (the same records with the fee of each,
+// from a tariff with some deliberate errors: fees.go) on 127.0.0.1, checks request signatures, signs its responses, pages by
 // limit/offset and filters by project and interval, exactly as the client in
 // internal/dataapi expects (it encodes with that package's wire.go).
 //
@@ -203,7 +204,8 @@ func (s *Server) op(i int, now time.Time) (domain.Operation, bool) {
 // Handler serves the two endpoints.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+dataapi.PathOperations, s.handleOperations)
+	mux.HandleFunc("POST "+dataapi.PathOperations, func(w http.ResponseWriter, r *http.Request) { s.handleOperations(w, r, false) })
+	mux.HandleFunc("POST "+dataapi.PathFinancialOperations, func(w http.ResponseWriter, r *http.Request) { s.handleOperations(w, r, true) })
 	mux.HandleFunc("POST "+dataapi.PathOperationsByPayment, s.handleByPayment)
 	return mux
 }
@@ -258,7 +260,10 @@ func (s *Server) precheck(w http.ResponseWriter, r *http.Request) ([]byte, Fault
 	return body, f, n, true
 }
 
-func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request) {
+// handleOperations answers /operations/get, or with financial
+// /financial-reporting/operations: the same records, with the fee of
+// each when asked for ("fee").
+func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request, financial bool) {
 	body, f, n, ok := s.precheck(w, r)
 	if !ok {
 		return
@@ -273,7 +278,7 @@ func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	fields, err := dataapi.ParseFieldsLenient(req.Fields)
+	fields, err := dataapi.ParseFieldsLenient(req.Fields, financial)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
@@ -301,6 +306,9 @@ func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request) {
 		}
 		op, ok := s.op(int(idx[real]), now)
 		if ok {
+			if financial {
+				op.Fee = FeeOf(&op)
+			}
 			ops = append(ops, op)
 		}
 	}
@@ -322,7 +330,7 @@ func (s *Server) handleByPayment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "tz: "+err.Error())
 		return
 	}
-	fields, err := dataapi.ParseFieldsLenient(req.Fields)
+	fields, err := dataapi.ParseFieldsLenient(req.Fields, false)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return

@@ -38,6 +38,7 @@ func TestServerRefusesBadRequests(t *testing.T) {
 		}, true, 400, "bad_request"},
 		{"bad interval", func(r *dataapi.OperationsRequest) { r.Interval.From = "2026-11-01T00:00:00Z" }, true, 400, "bad_request"},
 		{"unknown project", func(r *dataapi.OperationsRequest) { r.ProjectID = []int64{1} }, true, 403, "forbidden"},
+		{"a fee asked of /operations/get", func(r *dataapi.OperationsRequest) { r.Fields = []string{"sum_initial", "fee"} }, true, 400, "bad_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
