@@ -437,6 +437,13 @@ func (l *Ledger) checkValues(ctx context.Context, tx *bolt.Tx, r *bolt.Bucket, r
 		{bucketJobs, "job runs", asJSON[JobRun]},
 		{bucketReports, "reports made", asJSON[Produced]},
 		{bucketOutbox, "messages in the outbox", asJSON[Mail]},
+		{bucketFees, "fees", func(k, v []byte) error {
+			if len(k) != 8 {
+				return errCorrupt
+			}
+			_, _, err := decodeFee(v)
+			return err
+		}},
 	} {
 		bucket := r.Bucket(b.bucket)
 		if bucket == nil {

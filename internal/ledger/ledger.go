@@ -24,6 +24,7 @@
 //	├── jobs/                    schedule key → JobRun as JSON: the daemon's last run of it
 //	├── reports/                 day | schedule key → Produced as JSON: a report made and queued
 //	├── outbox/                  Message-ID → Mail as JSON: a message, its attempts, sent or not
+//	├── fees/                    operation id (8) → the fee charged on it: amount, currency, when stored (fees.go)
 //	├── dirty/                   sequence (8) → the units a transaction changed since the stored result, their operation ids
 //	└── result/                  the last reconciliation's items and their indexes (result.go)
 //
@@ -102,12 +103,13 @@ var (
 	bucketJobs        = []byte("jobs")
 	bucketReports     = []byte("reports")
 	bucketOutbox      = []byte("outbox")
+	bucketFees        = []byte("fees")
 	keySchema         = []byte("schema")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketWords, bucketSync,
 	bucketRecords, bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketRechecks,
-	bucketJobs, bucketReports, bucketOutbox, bucketDirty}
+	bucketJobs, bucketReports, bucketOutbox, bucketDirty, bucketFees}
 
 // ErrLocked means another process has the database open.
 var ErrLocked = errors.New("the database is held by another reconciled process")

@@ -481,6 +481,9 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 			k, _ = c.Seek(binary.BigEndian.AppendUint32(nil, hour(r.From)))
 		}
 		h := hourBatch{ops: root(tx).Bucket(bucketOps).Cursor(), r: r}
+		if fc := root(tx).Bucket(bucketFees).Cursor(); func() bool { k, _ := fc.First(); return k != nil }() {
+			h.fees = fc // the fee of each, where one is stored (fees.go)
+		}
 		var cur uint32
 		n := 0
 		for ; k != nil; k, _ = c.Next() {
@@ -516,6 +519,9 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 // it, then their operations, decoded, and the order to call fn in.
 type hourBatch struct {
 	ops   *bolt.Cursor
+	fees  *bolt.Cursor // nil: no fee stored
+	fk    []byte       // where fees stands (nil: past the end)
+	fv    []byte
 	r     Range
 	ids   []uint64
 	batch []domain.Operation
@@ -565,6 +571,11 @@ func (h *hourBatch) flush(fn func(op *domain.Operation) error) error {
 		if err := r.op(id, op); err != nil {
 			return corruptOp(id)
 		}
+		if h.fees != nil {
+			if err := h.feeOf(i == 0, key, op); err != nil {
+				return err
+			}
+		}
 		if !h.r.contains(op.CreatedAt) {
 			h.batch = h.batch[:len(h.batch)-1]
 			continue
@@ -586,6 +597,30 @@ func (h *hourBatch) flush(fn func(op *domain.Operation) error) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// feeOf sets op's fee from the fees cursor, moved to key as the
+// operations' cursor is: a step, or a search when far or first.
+func (h *hourBatch) feeOf(first bool, key []byte, op *domain.Operation) error {
+	if first { // an hour's first id: ids go up within an hour only
+		h.fk, h.fv = h.fees.Seek(key)
+	}
+	for steps := 0; h.fk != nil && bytes.Compare(h.fk, key) < 0; steps++ {
+		if steps == 8 {
+			h.fk, h.fv = h.fees.Seek(key)
+			break
+		}
+		h.fk, h.fv = h.fees.Next()
+	}
+	if h.fk == nil || !bytes.Equal(h.fk, key) {
+		return nil
+	}
+	fee, _, err := decodeFee(h.fv)
+	if err != nil {
+		return corrupt("the fee of operation %d does not decode", op.OperationID)
+	}
+	op.Fee = fee
 	return nil
 }
 
