@@ -24,8 +24,15 @@ import (
 // a scheduled one): the counts, the words no one gave a meaning, the
 // fields asked for that did not come.
 func SyncLine(r syncer.Result) string {
-	s := fmt.Sprintf("sync: %d pages, %d operations: %d new, %d updated, %d unchanged in %s",
-		r.Pages, r.Operations, r.New, r.Updated, r.Unchanged, r.Elapsed.Round(time.Millisecond))
+	s := fmt.Sprintf("sync: %d pages, %d operations: %d new, %d updated, %d unchanged",
+		r.Pages, r.Operations, r.New, r.Updated, r.Unchanged)
+	if f := r.Fees; f.Pages > 0 {
+		s += fmt.Sprintf("; fees: %d pages, %d records: %d new, %d updated, %d unchanged", f.Pages, f.Records, f.New, f.Updated, f.Unchanged)
+		if f.Unreported > 0 {
+			s += fmt.Sprintf(", %d without a fee", f.Unreported)
+		}
+	}
+	s += " in " + r.Elapsed.Round(time.Millisecond).String()
 	var notes []string
 	var words []domain.WordCount
 	for w, n := range r.Unknown {
@@ -166,9 +173,44 @@ func WriteStatus(w io.Writer, st *Status) error {
 	if len(failing) > 0 {
 		fmt.Fprintf(w, "\nlast sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
 	}
+	if err := writeFeeSync(w, st.Projects); err != nil {
+		return err
+	}
 	writeUnknownWords(w, st.Unknown)
 	writeBooksStatus(w, st)
 	return writeDaemonStatus(w, st)
+}
+
+// writeFeeSync shows how far the fees are synced (fees.sync), once a fee
+// sync ran.
+func writeFeeSync(w io.Writer, projects []ledger.SyncState) error {
+	ran := false
+	for _, s := range projects {
+		ran = ran || !s.Fees.LastAttempt.IsZero()
+	}
+	if !ran {
+		return nil
+	}
+	fmt.Fprintln(w, "\nfees (/financial-reporting/operations)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "project\twatermark (UTC)\tlast success\tlast error")
+	var failing []string
+	for _, s := range projects {
+		f := s.Fees
+		lastErr := "-"
+		if f.Failing() {
+			lastErr = orDash(f.LastErrorAt) + " (below)"
+			failing = append(failing, fmt.Sprintf("  %d, %s: %s", s.Project, orDash(f.LastErrorAt), f.LastError))
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Project, orDash(f.Watermark), orDash(f.LastSuccess), lastErr)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(failing) > 0 {
+		fmt.Fprintf(w, "last fee sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
+	}
+	return nil
 }
 
 // writeUnknownWords names the types and statuses of stored operations that

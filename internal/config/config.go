@@ -43,6 +43,7 @@ type Config struct {
 	Schedules []Schedule `toml:"schedule"`
 	Daemon    Daemon     `toml:"daemon"`
 	Limits    Limits     `toml:"limits"`
+	Fees      Fees       `toml:"fees"`
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
@@ -209,6 +210,13 @@ type Daemon struct {
 	// Metrics is a loopback host:port for /metrics (Prometheus) and
 	// /healthz; "" serves neither.
 	Metrics string `toml:"metrics"`
+}
+
+// Fees is [fees]: the fees ECommPay charges.
+type Fees struct {
+	// Sync: a sync also pulls /financial-reporting/operations and stores
+	// the fee charged on each operation, with a watermark of its own.
+	Sync bool `toml:"sync"`
 }
 
 // Limits is [limits]: how much work one command may make, so that one

@@ -21,8 +21,25 @@ type SyncState struct {
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 
+	// Fees is the fee sync's own progress (/financial-reporting/operations),
+	// kept as the operations' is.
+	Fees FeeSyncState `json:"fees,omitzero"`
+
 	Counts `json:"-"` // from the counts bucket
 }
+
+// FeeSyncState is how far the fees of a project are synced, with the
+// same meanings as SyncState's fields.
+type FeeSyncState struct {
+	Watermark   time.Time `json:"watermark,omitzero"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+}
+
+// Failing reports whether the last fee sync attempt failed.
+func (s FeeSyncState) Failing() bool { return s.LastError != "" && s.LastErrorAt.After(s.LastSuccess) }
 
 // Failing reports whether the project's last sync attempt failed: an
 // error newer than the last success.
@@ -87,6 +104,29 @@ func (l *Ledger) RecordSync(projects []int64, at time.Time, syncErr error) error
 		}
 		s.LastError = syncErr.Error()
 		s.LastErrorAt = at.UTC()
+	})
+}
+
+// AdvanceFeeWatermark is AdvanceWatermark of the fee sync.
+func (l *Ledger) AdvanceFeeWatermark(projects []int64, t time.Time) error {
+	return l.updateSync(projects, func(s *SyncState) {
+		if t.After(s.Fees.Watermark) {
+			s.Fees.Watermark = t.UTC()
+		}
+	})
+}
+
+// RecordFeeSync is RecordSync of the fee sync.
+func (l *Ledger) RecordFeeSync(projects []int64, at time.Time, syncErr error) error {
+	return l.updateSync(projects, func(s *SyncState) {
+		f := &s.Fees
+		f.LastAttempt = at.UTC()
+		if syncErr == nil {
+			f.LastSuccess = at.UTC()
+			return
+		}
+		f.LastError = syncErr.Error()
+		f.LastErrorAt = at.UTC()
 	})
 }
 

@@ -50,6 +50,10 @@ type Syncer struct {
 	// Progress, if set, is called after every stored page with the totals
 	// so far.
 	Progress func(Result)
+	// Fees: a run also pulls /financial-reporting/operations and stores
+	// the fee of each operation (config fees.sync), with a watermark of
+	// its own, after the operations.
+	Fees bool
 }
 
 // Options narrow one run.
@@ -74,6 +78,73 @@ type Result struct {
 	// operations of the words past those.
 	Unknown      map[ledger.WordKey]int
 	UnknownOther int
+	// Fees is what the fee sync did (Syncer.Fees).
+	Fees FeeResult
+}
+
+// FeeResult sums up the fee sync of a run.
+type FeeResult struct {
+	Pages, Records int
+	ledger.FeeStats
+}
+
+// stream is what a run pulls into the ledger: the operations, or their
+// fees. Both page, sign, retry, keep a watermark and look back alike.
+type stream struct {
+	name      string
+	watermark func(ledger.SyncState) time.Time
+	fetch     func(ctx context.Context, q dataapi.Query, fn func(*dataapi.Page) error) error
+	store     func(p *dataapi.Page, res *Result) error
+	advance   func(projects []int64, t time.Time) error
+	record    func(projects []int64, at time.Time, err error) error
+}
+
+func (s *Syncer) operations() stream {
+	return stream{
+		name:      "operations",
+		watermark: func(st ledger.SyncState) time.Time { return st.Watermark },
+		fetch:     s.Client.Operations,
+		store: func(p *dataapi.Page, res *Result) error {
+			st, err := s.Ledger.UpsertPage(p.Operations, s.Now())
+			if err != nil {
+				return err
+			}
+			res.Pages++
+			res.Operations += len(p.Operations)
+			s.note(res, p)
+			res.Bytes += int64(p.Bytes)
+			res.PageStats.Add(st)
+			s.Logger.Debug("page stored", "projects", p.Projects, "offset", p.Offset, "rows", len(p.Operations),
+				"new", st.New, "updated", st.Updated, "unchanged", st.Unchanged)
+			return nil
+		},
+		advance: s.Ledger.AdvanceWatermark,
+		record:  s.Ledger.RecordSync,
+	}
+}
+
+func (s *Syncer) fees() stream {
+	return stream{
+		name:      "fees",
+		watermark: func(st ledger.SyncState) time.Time { return st.Fees.Watermark },
+		fetch:     s.Client.FinancialOperations,
+		store: func(p *dataapi.Page, res *Result) error {
+			st, err := s.Ledger.UpsertFees(p.Operations, s.Now())
+			if err != nil {
+				return err
+			}
+			f := &res.Fees
+			f.Pages++
+			f.Records += len(p.Operations)
+			f.New, f.Updated, f.Unchanged, f.Unreported = f.New+st.New, f.Updated+st.Updated, f.Unchanged+st.Unchanged, f.Unreported+st.Unreported
+			res.Bytes += int64(p.Bytes)
+			s.Logger.Debug("fees stored", "projects", p.Projects, "offset", p.Offset, "rows", len(p.Operations),
+				"new", st.New, "updated", st.Updated, "unchanged", st.Unchanged, "unreported", st.Unreported)
+			return nil
+		},
+		advance: s.Ledger.AdvanceFeeWatermark,
+		record:  s.Ledger.RecordFeeSync,
+	}
 }
 
 // MaxUnknownWords bounds the words a Result tells apart: a broken upstream
@@ -103,7 +174,19 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 	if len(projects) == 0 {
 		return Result{}, errors.New("no projects to sync")
 	}
+	var res Result
 	begin := time.Now()
+	err := s.run(ctx, o, projects, s.operations(), &res, begin)
+	if s.Fees && ctx.Err() == nil {
+		err = errors.Join(err, s.run(ctx, o, projects, s.fees(), &res, begin))
+	}
+	res.Elapsed = time.Since(begin)
+	s.warn(&res)
+	return res, err
+}
+
+// run pulls one stream for projects.
+func (s *Syncer) run(ctx context.Context, o Options, projects []int64, st stream, res *Result, begin time.Time) error {
 	now := s.Now().UTC().Truncate(time.Second)
 	to := now
 	if !o.To.IsZero() && o.To.Before(now) {
@@ -121,26 +204,26 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 	groups := map[time.Time][]int64{}
 	covered := map[int64]time.Time{} // where each project's coverage ends
 	for _, p := range projects {
-		st, err := s.Ledger.SyncState(p)
+		state, err := s.Ledger.SyncState(p)
 		if err != nil {
-			return Result{}, err
+			return err
 		}
-		covered[p] = st.Watermark
-		if st.Watermark.IsZero() {
+		mark := st.watermark(state)
+		covered[p] = mark
+		if mark.IsZero() {
 			covered[p] = firstStart
 		}
 		from := o.From.UTC()
 		switch {
 		case !o.From.IsZero():
-		case !st.Watermark.IsZero():
-			from = st.Watermark.Add(-s.Lookback)
+		case !mark.IsZero():
+			from = mark.Add(-s.Lookback)
 		default:
 			from = firstStart
 		}
 		groups[from] = append(groups[from], p)
 	}
 
-	var res Result
 	var errs []error
 	for _, from := range slices.SortedFunc(maps.Keys(groups), time.Time.Compare) {
 		group := groups[from]
@@ -157,13 +240,13 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 				s.Logger.Warn("the window starts after what is synced: the watermark stays", "project", p, "synced_to", covered[p], "from", from)
 			}
 		}
-		s.Logger.Info("sync window", "projects", group, "from", from, "to", to, "moves_watermark", advance)
-		err := s.pullGroup(ctx, group, from, to, advance, &res, begin)
+		s.Logger.Info("sync window", "of", st.name, "projects", group, "from", from, "to", to, "moves_watermark", advance)
+		err := s.pullGroup(ctx, st, group, from, to, advance, res, begin)
 		// A sync stopped by SIGTERM or Ctrl-C did not fail: it is not
 		// recorded as the projects' last error (status, the report's sync
 		// health); what it stored is kept and the watermark says how far.
 		if !Stopped(ctx, err) {
-			if rerr := s.Ledger.RecordSync(group, s.Now(), err); rerr != nil && err == nil {
+			if rerr := st.record(group, s.Now(), err); rerr != nil && err == nil {
 				err = rerr
 			}
 		}
@@ -176,7 +259,11 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 			// API must not stop the rest).
 		}
 	}
-	res.Elapsed = time.Since(begin)
+	return errors.Join(errs...)
+}
+
+// warn logs what a run met that is worth a warning.
+func (s *Syncer) warn(res *Result) {
 	for path, n := range res.Missing {
 		s.Logger.Warn("operations came without a parameter that was asked for: stored empty", "field", path, "operations", n,
 			"hint", "the Data API did not send what data_api.fields asks for")
@@ -193,7 +280,9 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 		s.Logger.Warn("ECommPay sent a word reconciled does not know: stored as it came, read as not final",
 			"field", w.Field.String(), "word", domain.Shorten(w.Word), "operations", res.Unknown[w], "hint", "give it a meaning in [reconcile] (see config.example.toml)")
 	}
-	return res, errors.Join(errs...)
+	if n := res.Fees.Unreported; n > 0 {
+		s.Logger.Warn("records of /financial-reporting/operations came without a fee: none stored for them", "records", n)
+	}
 }
 
 // Stopped reports whether err is ctx's cancellation: a stop (SIGTERM,
@@ -231,18 +320,18 @@ func (s *Syncer) note(res *Result, p *dataapi.Page) {
 	}
 }
 
-func (s *Syncer) pullGroup(ctx context.Context, group []int64, from, to time.Time, advance bool, res *Result, begin time.Time) error {
+func (s *Syncer) pullGroup(ctx context.Context, st stream, group []int64, from, to time.Time, advance bool, res *Result, begin time.Time) error {
 	for c := from; c.Before(to); c = c.Add(s.Chunk) {
 		end := c.Add(s.Chunk)
 		if end.After(to) {
 			end = to
 		}
 		s.Logger.Debug("sync window", "projects", group, "from", c, "to", end)
-		if err := s.pullWindow(ctx, dataapi.Query{Projects: group, From: c, To: end}, res, begin); err != nil {
+		if err := s.pullWindow(ctx, st, dataapi.Query{Projects: group, From: c, To: end}, res, begin); err != nil {
 			return err
 		}
 		if advance {
-			if err := s.Ledger.AdvanceWatermark(group, end); err != nil {
+			if err := st.advance(group, end); err != nil {
 				return err
 			}
 		}
@@ -252,14 +341,14 @@ func (s *Syncer) pullGroup(ctx context.Context, group []int64, from, to time.Tim
 
 // pullWindow fetches the pages of q in one goroutine and stores them in
 // this one, one transaction per page.
-func (s *Syncer) pullWindow(ctx context.Context, q dataapi.Query, res *Result, begin time.Time) error {
+func (s *Syncer) pullWindow(ctx context.Context, st stream, q dataapi.Query, res *Result, begin time.Time) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan *dataapi.Page, 2)
 	fetchErr := make(chan error, 1)
 	go func() {
 		defer close(pages)
-		fetchErr <- s.Client.Operations(ctx, q, func(p *dataapi.Page) error {
+		fetchErr <- st.fetch(ctx, q, func(p *dataapi.Page) error {
 			select {
 			case pages <- p:
 				return nil
@@ -273,19 +362,11 @@ func (s *Syncer) pullWindow(ctx context.Context, q dataapi.Query, res *Result, b
 		if storeErr != nil {
 			continue // drain so the fetcher can finish
 		}
-		st, err := s.Ledger.UpsertPage(p.Operations, s.Now())
-		if err != nil {
-			storeErr = fmt.Errorf("projects %v, offset %d: %w", p.Projects, p.Offset, err)
+		if err := st.store(p, res); err != nil {
+			storeErr = fmt.Errorf("%s of projects %v, offset %d: %w", st.name, p.Projects, p.Offset, err)
 			cancel()
 			continue
 		}
-		res.Pages++
-		res.Operations += len(p.Operations)
-		s.note(res, p)
-		res.Bytes += int64(p.Bytes)
-		res.PageStats.Add(st)
-		s.Logger.Debug("page stored", "projects", p.Projects, "offset", p.Offset, "rows", len(p.Operations),
-			"new", st.New, "updated", st.Updated, "unchanged", st.Unchanged)
 		if s.Progress != nil {
 			r := *res
 			r.Elapsed = time.Since(begin)
