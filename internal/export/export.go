@@ -33,7 +33,7 @@ var OperationColumns = []string{
 	"project_id", "payment_id", "payment_type", "payment_status", "operation_id", "operation_type",
 	"operation_status", "payment_method", "amount", "currency", "converted_amount", "converted_currency",
 	"account_number", "customer_id", "provider_id", "provider_payment_id", "code", "message",
-	"created_at", "completed_at",
+	"created_at", "completed_at", "fee_amount", "fee_currency",
 }
 
 // TimeLayout is how times are written: the Dashboard's and the Data API's.

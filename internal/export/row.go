@@ -50,6 +50,8 @@ func (r *registerRow) format(op *domain.Operation) []string {
 	e[5] = len(b)
 	b = r.clock.append(b, op.CompletedAt)
 	e[6] = len(b)
+	b = r.exp.appendMajor(b, op.Fee)
+	e[7] = len(b)
 	r.buf = b
 	s := string(b)
 	c := r.cells
@@ -73,6 +75,8 @@ func (r *registerRow) format(op *domain.Operation) []string {
 	c[17] = Neutralize(domain.MaskCardNumbers(op.Message))
 	c[18] = s[e[4]:e[5]]
 	c[19] = s[e[5]:e[6]]
+	c[20] = s[e[6]:e[7]]
+	c[21] = op.Fee.Currency
 	return c
 }
 

@@ -308,7 +308,7 @@ func (b *book) operationValues(row []any, op *domain.Operation, clock *wallClock
 		op.ProjectID, op.PaymentID, op.PaymentType, op.PaymentStatus, b.idText(op.OperationID), op.OperationType,
 		op.OperationStatus, op.PaymentMethod, b.money(op.SumInitial), op.SumInitial.Currency, b.money(op.SumConverted),
 		op.SumConverted.Currency, domain.MaskAccount(op.AccountNumber), op.CustomerID, optionalNum(op.ProviderID), op.ProviderPaymentID,
-		op.Code, domain.MaskCardNumbers(op.Message), date(op.CreatedAt), date(op.CompletedAt))
+		op.Code, domain.MaskCardNumbers(op.Message), date(op.CreatedAt), date(op.CompletedAt), b.money(op.Fee), op.Fee.Currency)
 }
 
 // ReconciliationXLSX writes the reconciled items as one sheet.

@@ -25,6 +25,7 @@ func openXLSX(t *testing.T, data []byte) *excelize.File {
 func TestOperationsXLSX(t *testing.T) {
 	tash, _ := time.LoadLocation("Asia/Tashkent")
 	list := ops()
+	list[0].Fee = domain.Money{Amount: 2550, Currency: "UAH"}
 	big := list[0]
 	big.OperationID, big.SumInitial = 3, domain.Money{Amount: math.MaxInt64, Currency: "EUR"} // 19 digits: no double holds them
 	list = append(list, big)
@@ -45,7 +46,10 @@ func TestOperationsXLSX(t *testing.T) {
 			}
 			return v
 		}
-		for cell, want := range map[string]string{"A1": "project_id", "I1": "amount", "T1": "completed_at"} {
+		if get("U2", true) != "25.5" || get("U2", false) != "25.50" || get("V2", false) != "UAH" || get("U3", false) != "" || get("V3", false) != "" {
+			t.Errorf("fee: %q (%q) %q; none: %q %q", get("U2", true), get("U2", false), get("V2", false), get("U3", false), get("V3", false))
+		}
+		for cell, want := range map[string]string{"A1": "project_id", "I1": "amount", "T1": "completed_at", "U1": "fee_amount", "V1": "fee_currency"} {
 			if got := get(cell, false); got != want {
 				t.Errorf("%s = %q, want %q", cell, got, want)
 			}
@@ -90,7 +94,7 @@ func TestOperationsXLSX(t *testing.T) {
 		if p, _ := f.GetPanes("Operations"); !p.Freeze || p.YSplit != 1 {
 			t.Errorf("panes %+v", p)
 		}
-		if tables, _ := f.GetTables("Operations"); len(tables) != 1 || tables[0].Range != "A1:T4" {
+		if tables, _ := f.GetTables("Operations"); len(tables) != 1 || tables[0].Range != "A1:V4" {
 			t.Errorf("tables %+v", tables)
 		}
 		if w, _ := f.GetColWidth("Operations", "M"); w < 30 {
