@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -319,5 +320,115 @@ func TestFullWriteUnitEntries(t *testing.T) {
 		if len(got) != len(want) {
 			t.Errorf("chunk %d: %d unit entries, want %d", chunk, len(got), len(want))
 		}
+	}
+}
+
+// A full write whose chunk transactions fail (another full write took
+// its staging) ends its goroutines wherever the failure surfaces: in
+// Finish's last hand-over of items (the committer had failed a chunk Add
+// handed it), or in a transaction of the units' entries. A committer left
+// waiting for chunks that never come keeps the writer, and every unit's
+// keys and ids, for the process's life (the daemon's).
+func TestAFailedFullWriteLeavesNoGoroutine(t *testing.T) {
+	defer func(n int) { fullChunk = n }(fullChunk)
+	fullChunk = 512
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := writeFull(t, l, 20, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	steal := func() {
+		other, err := l.BeginFull() // deletes the staging of the one begun before
+		if err != nil {
+			t.Fatal(err)
+		}
+		other.Abort()
+	}
+	add := func(fw *FullWriter, i int, items bool) error {
+		u := domain.PaymentUnit(fmt.Sprintf("q-%06d", i))
+		if !items {
+			return fw.Add(u, nil, nil, []uint64{uint64(i + 1)})
+		}
+		it := domain.Item{Result: domain.ResultMatched, PaymentID: string(u[1:]), Reason: strings.Repeat("x", 40)}
+		return fw.Add(u, []domain.Item{it}, []domain.Place{{Key: fmt.Sprintf("g%08d", i), Owner: u}}, nil)
+	}
+	// The items: Add hands a first chunk over, which fails; a second
+	// hand-over waits for the committer, which has failed by then (it
+	// gives the chunk back only after it said so), so that Finish is
+	// where the failure is seen. Add may see it first (the committer was
+	// quicker than the engine): then again.
+	seen := false
+	for round := 0; round < 50 && !seen; round++ {
+		fw, err := l.BeginFull()
+		if err != nil {
+			t.Fatal(err)
+		}
+		steal()
+		flushes := 0
+		for i := 0; flushes < 2 && err == nil; i++ {
+			if err = add(fw, i, true); err == nil && len(fw.pending) == 0 {
+				flushes++
+			}
+		}
+		if err != nil {
+			fw.Abort()
+			continue
+		}
+		add(fw, 1_000_000, true) // something left for Finish to hand over
+		if _, err := fw.Finish(ResultWrite{At: t0}); err == nil || !strings.Contains(err.Error(), "gone") {
+			t.Fatalf("round %d: a full write whose staging went: %v", round, err)
+		}
+		seen = true
+	}
+	if !seen {
+		t.Fatal("in 50 rounds Add always saw the failure first")
+	}
+	noWriterGoroutine(t, "a failure seen by Finish's hand-over of the items")
+	// The units' entries: no item to hand over, the entries' first
+	// transaction fails; the encoder must not be left waiting to send.
+	fw, err := l.BeginFull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		if err := add(fw, i, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steal()
+	if _, err := fw.Finish(ResultWrite{At: t0}); err == nil || !strings.Contains(err.Error(), "gone") {
+		t.Fatalf("a full write whose staging went before its units: %v", err)
+	}
+	noWriterGoroutine(t, "a failure in the units' entries")
+	if st, ok, err := l.Result(); err != nil || !ok || st.Items != 20 {
+		t.Fatalf("the stored result after them: %+v %v %v", st, ok, err)
+	}
+}
+
+// noWriterGoroutine fails if a FullWriter's committer or encoder is
+// parked for good; it waits for those still running to end (a goroutine
+// that was told to stop ends; one left waiting never does, and parks).
+func noWriterGoroutine(t *testing.T, after string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		live := false
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			if !strings.Contains(g, "(*FullWriter).commit(") && !strings.Contains(g, "(*FullWriter).encodeUnits(") {
+				continue
+			}
+			live = true
+			if head, _, _ := strings.Cut(g, "\n"); strings.Contains(head, "chan receive") || strings.Contains(head, "chan send") {
+				t.Fatalf("after %s, a writer goroutine is left waiting:\n%s", after, g)
+			}
+		}
+		if !live {
+			return
+		}
+		runtime.Gosched()
 	}
 }
