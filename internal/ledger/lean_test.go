@@ -3,8 +3,10 @@ package ledger
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -139,5 +141,47 @@ func TestASyncedFreeListOnOverflowPagesIsNotDamage(t *testing.T) {
 			t.Fatalf("%d free pages written out, check: %v", free, err)
 		}
 		l.Close()
+	}
+}
+
+// A record whose stored value is damaged past its first sighting (its
+// status time, its earlier statuses, bytes after them) is damage to the
+// lean read as to the full one: the full recompute reads only the lean
+// one, and would reconcile the books of a damaged file without a word.
+func TestALeanReadReportsDamageInARecordsTail(t *testing.T) {
+	for name, damage := range map[string]func(v []byte) []byte{
+		"a byte after it":               func(v []byte) []byte { return append(v, 1) },
+		"earlier statuses that are cut": func(v []byte) []byte { return append(v[:len(v)-1], 3) },
+		"its status time cut":           func(v []byte) []byte { return v[:len(v)-2] },
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			var recs []domain.Record
+			for i := range 5 {
+				recs = append(recs, rec(fmt.Sprintf("pay-%d", i), "purchase", "paid", int64(100+i), fmt.Sprintf("a.csv:%d", i+2)))
+			}
+			if _, err := l.ImportRecords(recs, Import{File: "a.csv"}, t0); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.update(func(tx *bolt.Tx) error {
+				b := root(tx).Bucket(bucketRecords)
+				k, v := b.Cursor().First()
+				k = append([]byte(nil), k...)
+				return b.Put(k, damage(append([]byte(nil), v...)))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var d *DamagedError
+			if err := l.ForEachRecord(func(*StoredRecord) error { return nil }); !errors.As(err, &d) {
+				t.Fatalf("the full read: %v, want damage", err)
+			}
+			if err := l.ForEachRecordLean(func(*StoredRecord) error { return nil }); !errors.As(err, &d) || !strings.Contains(d.What, "merchant record") {
+				t.Fatalf("the lean read: %v, want damage named as the full read names it", err)
+			}
+		})
 	}
 }
