@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -183,5 +185,80 @@ func TestALeanReadReportsDamageInARecordsTail(t *testing.T) {
 				t.Fatalf("the lean read: %v, want damage named as the full read names it", err)
 			}
 		})
+	}
+}
+
+// Whatever damage a stored operation or record takes (a byte changed,
+// the value cut or grown), the lean read calls it damage exactly when the
+// full one does, and never panics.
+func TestLeanAndFullReadsCallTheSameValuesDamaged(t *testing.T) {
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	op := sale(20000000000000001, "pay-1", "success")
+	op.AccountNumber, op.CustomerID, op.ProviderPaymentID, op.Message = "4111 11** **** 1111", "cust-1", "prov-1", "a message of its own"
+	if _, err := l.UpsertPage([]domain.Operation{op}, t0); err != nil {
+		t.Fatal(err)
+	}
+	op.OperationStatus = "decline" // an earlier status in its tail
+	if _, err := l.UpsertPage([]domain.Operation{op}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r := rec("pay-1", "purchase", "paid", 100, "a.csv:2")
+	r.CustomerID, r.ProviderPaymentID, r.Method = "cust", "prov-1", "card"
+	if _, err := l.ImportRecords([]domain.Record{r}, Import{File: "a.csv"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	r.Status = "failed" // an earlier status in its tail
+	if _, err := l.ImportRecords([]domain.Record{r}, Import{File: "a.csv"}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	reads := map[string][2]func() error{
+		string(bucketOps): {
+			func() error { return l.ForEachByID(ctx, func(*domain.Operation) error { return nil }) },
+			func() error { return l.ForEachByIDLean(ctx, func(*domain.Operation) error { return nil }) }},
+		string(bucketRecords): {
+			func() error { return l.ForEachRecord(func(*StoredRecord) error { return nil }) },
+			func() error { return l.ForEachRecordLean(func(*StoredRecord) error { return nil }) }},
+	}
+	rnd := rand.New(rand.NewPCG(7, 13))
+	for bucket, read := range reads {
+		var key, orig []byte
+		l.view(func(tx *bolt.Tx) error {
+			k, v := root(tx).Bucket([]byte(bucket)).Cursor().First()
+			key, orig = append([]byte(nil), k...), append([]byte(nil), v...)
+			return nil
+		})
+		damaged := 0
+		for i := range 600 {
+			v := append([]byte(nil), orig...)
+			switch i % 3 {
+			case 0:
+				v[rnd.IntN(len(v))] ^= byte(1 + rnd.IntN(255))
+			case 1:
+				v = v[:rnd.IntN(len(v))]
+			default:
+				v = append(v, byte(rnd.IntN(256)))
+			}
+			if err := l.update(func(tx *bolt.Tx) error { return root(tx).Bucket([]byte(bucket)).Put(key, v) }); err != nil {
+				t.Fatal(err)
+			}
+			full, lean := read[0](), read[1]()
+			if (full == nil) != (lean == nil) {
+				t.Fatalf("%s, value %x: the full read says %v, the lean one %v", bucket, v, full, lean)
+			}
+			if full != nil {
+				damaged++
+			}
+		}
+		if damaged < 300 {
+			t.Fatalf("%s: only %d of 600 damaged values called damage", bucket, damaged)
+		}
+		if err := l.update(func(tx *bolt.Tx) error { return root(tx).Bucket([]byte(bucket)).Put(key, orig) }); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
