@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -259,6 +260,136 @@ func TestLeanAndFullReadsCallTheSameValuesDamaged(t *testing.T) {
 		}
 		if err := l.update(func(tx *bolt.Tx) error { return root(tx).Bucket([]byte(bucket)).Put(key, orig) }); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// syncedFreeList is a closed database whose free list bbolt wrote out,
+// of at least frees pages, and its header.
+func syncedFreeList(t *testing.T, frees int) (string, header) {
+	t.Helper()
+	path, _ := filled(t)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{PageSize: 16 << 10, FreelistType: bolt.FreelistArrayType})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 9000) // a page each
+	for from := 0; from < 2*frees; from += 5000 {
+		if err := db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("scratch"))
+			if err != nil {
+				return err
+			}
+			for i := from; i < from+5000 && i < 2*frees; i++ {
+				if err := b.Put(binary.BigEndian.AppendUint64(nil, uint64(i)), big); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket([]byte("scratch")).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if binary.BigEndian.Uint64(k)%2 == 0 { // one page in two: not one run
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(*bolt.Tx) error { return nil })
+	db.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	h, problem := readHeader(f, fi.Size())
+	if problem != "" || h.freelist == noFreelist {
+		t.Fatalf("header: %s, free list at %d", problem, h.freelist)
+	}
+	return path, h
+}
+
+// A free list bbolt wrote out that is damaged is damage, whichever way:
+// bbolt reads its count and its page ids as they are (past the pages, a
+// count that overflows int panics) and hands the ids out for new pages
+// (page 1 panics; a page past the end, one in use or one named twice is
+// written over: the header, live data).
+func TestADamagedFreeListIsDamage(t *testing.T) {
+	for _, frees := range []int{300, 3000} { // on one page; over overflow pages (past 0xFFFF ids not reached)
+		made, h := syncedFreeList(t, frees)
+		file, err := os.ReadFile(made)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			name   string
+			damage func(p []byte, h header, count int)
+		}{
+			{"a count past its pages", func(p []byte, h header, count int) {
+				native.PutUint16(p[10:], uint16(min(0xFFFE, (len(p)-pageHeaderSize)/8+1)))
+			}},
+			{"0xFFFF ids and a first element that overflows int", func(p []byte, h header, count int) {
+				native.PutUint16(p[10:], 0xFFFF)
+				native.PutUint64(p[pageHeaderSize:], 1<<63+5)
+			}},
+			{"0xFFFF ids and a first element past its pages", func(p []byte, h header, count int) {
+				native.PutUint16(p[10:], 0xFFFF)
+				native.PutUint64(p[pageHeaderSize:], uint64(len(p)-pageHeaderSize)/8)
+			}},
+			{"page 1", func(p []byte, h header, count int) { native.PutUint64(p[pageHeaderSize+8*(count/2):], 1) }},
+			{"page 0", func(p []byte, h header, count int) { native.PutUint64(p[pageHeaderSize:], 0) }},
+			{"a page past the end", func(p []byte, h header, count int) {
+				native.PutUint64(p[pageHeaderSize+8*(count-1):], h.pgid+3)
+			}},
+			{"a page in use", func(p []byte, h header, count int) { native.PutUint64(p[pageHeaderSize+8*(count/3):], h.root) }},
+			{"its own page", func(p []byte, h header, count int) { native.PutUint64(p[pageHeaderSize+8*(count/3):], h.freelist) }},
+			{"a page twice", func(p []byte, h header, count int) {
+				native.PutUint64(p[pageHeaderSize+8*(count/2):], native.Uint64(p[pageHeaderSize+8*(count/2-1):]))
+			}},
+		}
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%d %s", frees, c.name), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "r.db")
+				if err := os.WriteFile(path, file, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				f, err := os.OpenFile(path, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				head := make([]byte, pageHeaderSize)
+				f.ReadAt(head, int64(h.freelist)*h.pageSize)
+				count, overflow := int(native.Uint16(head[10:])), native.Uint32(head[12:])
+				if count == 0xFFFF || count < frees || frees > 1000 && overflow == 0 {
+					t.Fatalf("the free list counts %d ids over %d pages", count, overflow+1)
+				}
+				p := make([]byte, int64(overflow+1)*h.pageSize)
+				f.ReadAt(p, int64(h.freelist)*h.pageSize)
+				c.damage(p, h, count)
+				if _, err := f.WriteAt(p, int64(h.freelist)*h.pageSize); err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+				for _, ro := range []bool{true, false} {
+					l, err := Open(path, Options{ReadOnly: ro})
+					var d *DamagedError
+					if !errors.As(err, &d) {
+						if err == nil {
+							l.Close()
+						}
+						t.Fatalf("open (read-only %v): %v, want damage", ro, err)
+					}
+				}
+			})
 		}
 	}
 }
