@@ -1,10 +1,13 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -430,5 +433,164 @@ func noWriterGoroutine(t *testing.T, after string) {
 			return
 		}
 		runtime.Gosched()
+	}
+}
+
+// oldUnitEntries are the units' entries as Finish made them before it
+// encoded them on a goroutine of its own (3f0a8a4): the reference the
+// test below holds the new encoding to, byte for byte.
+func oldUnitEntries(f *FullWriter, w ResultWrite) [][2]string {
+	order := make([]int32, len(f.parts))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(f.parts[a].unit, f.parts[b].unit) })
+	extra := map[domain.Unit]*unitEntry{}
+	get := func(u domain.Unit) *unitEntry {
+		if extra[u] == nil {
+			extra[u] = &unitEntry{}
+		}
+		return extra[u]
+	}
+	for _, l := range w.Links {
+		get(l[0]).links = append(get(l[0]).links, l[1])
+		get(l[1]).links = append(get(l[1]).links, l[0])
+	}
+	for _, fb := range w.Fallbacks {
+		get(fb.Owner).vias = append(get(fb.Owner).vias, fb.Via)
+	}
+	var entries [][2]string
+	var e unitEntry
+	emit := func(u domain.Unit) {
+		if x := extra[u]; x != nil {
+			e.links, e.vias = slices.Clone(x.links), slices.Clone(x.vias)
+			delete(extra, u)
+		}
+		for _, us := range []*[]domain.Unit{&e.links, &e.vias} {
+			slices.Sort(*us)
+			*us = slices.Compact(*us)
+		}
+		slices.Sort(e.ops)
+		e.ops = slices.Compact(e.ops)
+		if !e.empty() {
+			entries = append(entries, [2]string{string(u), string(appendUnit(nil, &e))})
+		}
+		e = unitEntry{}
+	}
+	for i, pi := range order {
+		p := &f.parts[pi]
+		r := reader{b: f.keys[p.keyFrom:p.keyTo]}
+		for len(r.b) > 0 && r.err == nil {
+			e.items = append(e.items, r.string())
+		}
+		e.ops = append(e.ops, f.ops[p.opFrom:p.opTo]...)
+		if i+1 == len(order) || f.parts[order[i+1]].unit != p.unit {
+			emit(p.unit)
+		}
+	}
+	if len(extra) > 0 {
+		rest := make([]domain.Unit, 0, len(extra))
+		for u := range extra {
+			rest = append(rest, u)
+		}
+		slices.Sort(rest)
+		sorted := entries
+		entries = nil
+		for _, u := range rest {
+			emit(u)
+		}
+		more := entries
+		entries = nil
+		for len(sorted) > 0 || len(more) > 0 {
+			if len(more) == 0 || len(sorted) > 0 && sorted[0][0] < more[0][0] {
+				entries, sorted = append(entries, sorted[0]), sorted[1:]
+			} else {
+				entries, more = append(entries, more[0]), more[1:]
+			}
+		}
+	}
+	return entries
+}
+
+// The units' entries Finish writes are those the code before it wrote,
+// byte for byte, on random writes: many parts per unit, parts with
+// operations only, links and fallbacks to units with parts and without,
+// and chunks small enough that both the items and the entries take many.
+func TestFullWriteUnitEntriesAreTheOldOnes(t *testing.T) {
+	defer func(n int) { fullChunk = n }(fullChunk)
+	rnd := rand.New(rand.NewPCG(3, 13))
+	var pool []domain.Unit
+	for i := range 12 {
+		pool = append(pool, domain.PaymentUnit(fmt.Sprintf("p-%d", i)), domain.ProviderUnit(fmt.Sprintf("v-%d", i%4)), domain.OperationUnit(uint64(100+i)))
+	}
+	loners := []domain.Unit{domain.PaymentUnit("a-first"), domain.PaymentUnit("p-5x"), domain.ProviderUnit("zz"), domain.OperationUnit(7)} // never a part
+	pick := func() domain.Unit {
+		if rnd.IntN(5) == 0 {
+			return loners[rnd.IntN(len(loners))]
+		}
+		return pool[rnd.IntN(len(pool))]
+	}
+	for round := range 40 {
+		fullChunk = []int{64, 300, 16 << 20}[round%3]
+		l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw, err := l.BeginFull()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for range 1 + rnd.IntN(300) {
+			u := pool[rnd.IntN(len(pool))]
+			var its []domain.Item
+			var ps []domain.Place
+			for range rnd.IntN(4) {
+				n++
+				its = append(its, domain.Item{Result: domain.ResultMatched, Code: domain.ResultMatched, PaymentID: "x", Type: domain.RecordPurchase})
+				ps = append(ps, domain.Place{Key: fmt.Sprintf("g%06d%s", n, strings.Repeat("k", rnd.IntN(150))), Owner: u})
+			}
+			var ops []uint64
+			for range rnd.IntN(5) {
+				ops = append(ops, uint64(1+rnd.IntN(40)))
+			}
+			if err := fw.Add(u, its, ps, ops); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var w ResultWrite
+		for range rnd.IntN(30) {
+			w.Links = append(w.Links, [2]domain.Unit{pick(), pick()})
+		}
+		for range rnd.IntN(30) {
+			w.Fallbacks = append(w.Fallbacks, domain.Fallback{Via: pick(), Owner: pick()})
+		}
+		w.At, w.Config = t0, "c"
+		want := oldUnitEntries(fw, w)
+		if _, err := fw.Finish(w); err != nil {
+			t.Fatal(err)
+		}
+		var got [][2]string
+		l.view(func(tx *bolt.Tx) error {
+			return root(tx).Bucket(bucketResult).Bucket(resultUnits).ForEach(func(k, v []byte) error {
+				got = append(got, [2]string{string(k), string(v)})
+				return nil
+			})
+		})
+		l.Close()
+		if !slices.Equal(got, want) {
+			for i := range max(len(got), len(want)) {
+				var g, w [2]string
+				if i < len(got) {
+					g = got[i]
+				}
+				if i < len(want) {
+					w = want[i]
+				}
+				if g != w {
+					t.Fatalf("round %d (chunk %d): entry %d is %q %x, the old code's %q %x (%d entries, %d before)", round, fullChunk, i, g[0], g[1], w[0], w[1], len(got), len(want))
+				}
+			}
+		}
 	}
 }
