@@ -594,3 +594,121 @@ func TestFullWriteUnitEntriesAreTheOldOnes(t *testing.T) {
 		}
 	}
 }
+
+// Every writer writes a bulk mark past the limit, and lists its units
+// under it; a mark written while a full recompute computes (after
+// BeginFull), bulk or listed, stays for the next run, and the marks
+// before it go.
+func TestBulkMarksOfEveryWriterAndDuringAFullRecompute(t *testing.T) {
+	defer func(n int) { bulkMark = n }(bulkMark)
+	bulkMark = 4
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := writeFull(t, l, 3, "x"); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	page := func(k int) []domain.Operation {
+		var p []domain.Operation
+		for range k {
+			n++
+			p = append(p, sale(30000000000000000+uint64(n), fmt.Sprintf("n-%d", n), "success"))
+		}
+		return p
+	}
+	books := func(k int) []domain.Record {
+		var rs []domain.Record
+		for range k {
+			n++
+			rs = append(rs, rec(fmt.Sprintf("b-%d", n), "purchase", "paid", 100, fmt.Sprintf("b.csv:%d", n)))
+		}
+		return rs
+	}
+	resolutions := func(k int) []domain.Resolution {
+		var rs []domain.Resolution
+		for range k {
+			n++
+			rs = append(rs, domain.Resolution{ID: fmt.Sprintf("r-%d", n), Type: domain.RecordPurchase, Code: domain.ResultMissingInRecords})
+		}
+		return rs
+	}
+	marks := func() (kinds string) {
+		l.view(func(tx *bolt.Tx) error {
+			return root(tx).Bucket(bucketDirty).ForEach(func(k, v []byte) error {
+				units := 0
+				if err := eachMark(k, v, func(domain.Unit, []uint64) error { units++; return nil }); err != nil {
+					return err
+				}
+				if isBulkMark(v) {
+					kinds += "B"
+				} else {
+					kinds += fmt.Sprint(units)
+				}
+				return nil
+			})
+		})
+		return kinds
+	}
+	write := func(what string, f func() error) {
+		t.Helper()
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	write("a page of 4", func() error { _, err := l.UpsertPage(page(4), t0); return err })
+	write("a page of 5", func() error { _, err := l.UpsertPage(page(5), t0); return err })
+	write("books of 3", func() error { _, err := l.ImportRecords(books(3), Import{File: "b.csv"}, t0); return err })
+	write("books of 9", func() error { _, err := l.ImportRecords(books(9), Import{File: "c.csv"}, t0); return err })
+	rs := resolutions(3) // each names a payment id only: one unit each
+	write("3 resolutions", func() error { return l.SaveResolutions(rs, nil) })
+	more := resolutions(6)
+	write("6 resolutions", func() error { return l.SaveResolutions(more, nil) })
+	var keys []domain.ResolutionKey
+	for _, r := range more {
+		keys = append(keys, r.Key())
+	}
+	write("6 taken back", func() error { return l.DeleteResolutions(keys, nil) })
+	write("2 taken back", func() error { return l.DeleteResolutions([]domain.ResolutionKey{rs[0].Key(), rs[1].Key()}, nil) })
+	if got, want := marks(), "4B3B3BB2"; got != want {
+		t.Fatalf("marks %s, want %s (a number: the units listed; B: a bulk mark)", got, want)
+	}
+	all := func(*domain.Operation) bool { return true }
+	if g, err := l.Gather(t0, nil, all, 1000); err != nil || !g.TooMany {
+		t.Fatalf("listed marks with bulk ones between: TooMany %v, %v", g.TooMany, err)
+	}
+	if b, err := l.Behind(t0); err != nil || !b.Bulk || b.Changed != 4+3+3 { // the 2 taken back are of the 3
+		t.Fatalf("Behind %+v, %v: want Bulk and the %d units listed", b, err, 4+3+3)
+	}
+	if err := l.Check(); err != nil {
+		t.Fatal(err)
+	}
+	// A full recompute; a listed mark and a bulk one land while it computes.
+	fw, err := l.BeginFull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("a page of 2 during", func() error { _, err := l.UpsertPage(page(2), t0); return err })
+	write("books of 7 during", func() error { _, err := l.ImportRecords(books(7), Import{File: "d.csv"}, t0); return err })
+	u := domain.PaymentUnit("p-0")
+	if err := fw.Add(u, []domain.Item{{Result: domain.ResultMatched, PaymentID: "p-0"}}, []domain.Place{{Key: "g1", Owner: u}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Finish(ResultWrite{At: t0, Config: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := marks(), "2B"; got != want {
+		t.Fatalf("after the full recompute, marks %s, want %s: those written while it computed", got, want)
+	}
+	if g, err := l.Gather(t0, nil, all, 1000); err != nil || !g.TooMany {
+		t.Fatalf("the bulk mark kept: TooMany %v, %v", g.TooMany, err)
+	}
+	if _, err := writeFull(t, l, 3, "y"); err != nil {
+		t.Fatal(err)
+	}
+	if got := marks(); got != "" {
+		t.Fatalf("after the next full recompute, marks %s", got)
+	}
+}
