@@ -682,8 +682,12 @@ func TestBulkMarksOfEveryWriterAndDuringAFullRecompute(t *testing.T) {
 	if b, err := l.Behind(t0); err != nil || !b.Bulk || b.Changed != 4+3+3 { // the 2 taken back are of the 3
 		t.Fatalf("Behind %+v, %v: want Bulk and the %d units listed", b, err, 4+3+3)
 	}
-	if err := l.Check(); err != nil {
-		t.Fatal(err)
+	rep, err := l.Verify(context.Background(), false)
+	if err != nil || !rep.OK() {
+		t.Fatalf("check with bulk marks: %v %v", rep.Problems, err)
+	}
+	if line := strings.Join(rep.Checked, "\n"); !strings.Contains(line, fmt.Sprintf("more than %d payments marked changed since", BulkMark)) {
+		t.Fatalf("check with bulk marks says:\n%s", line)
 	}
 	// A full recompute; a listed mark and a bulk one land while it computes.
 	fw, err := l.BeginFull()
