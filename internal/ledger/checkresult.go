@@ -162,10 +162,12 @@ func (c *resultCheck) marks(dirty *bolt.Bucket) (string, error) {
 	}
 	seq := dirty.Sequence()
 	units := map[domain.Unit]bool{}
+	bulk := false
 	err := dirty.ForEach(func(k, v []byte) error {
 		if err := c.row(); err != nil {
 			return err
 		}
+		bulk = bulk || isBulkMark(v)
 		if err := eachMark(k, v, func(u domain.Unit, _ []uint64) error { units[u] = true; return nil }); err != nil {
 			var d *DamagedError
 			errors.As(err, &d)
@@ -175,6 +177,9 @@ func (c *resultCheck) marks(dirty *bolt.Bucket) (string, error) {
 		}
 		return nil
 	})
+	if bulk { // a new book: too many to list (Behind says it so too)
+		return fmt.Sprintf("more than %d payments marked changed since: each mark decodes", BulkMark), err
+	}
 	return fmt.Sprintf("%d payments marked changed since: each mark decodes", len(units)), err
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math/bits"
 	"os"
 	"strings"
 	"time"
@@ -149,6 +150,7 @@ type pageWalker struct {
 	r     io.ReaderAt
 	h     header
 	seen  []uint64 // bitset of the pages reached
+	free  []uint64 // bitset of the pages a free list bbolt wrote out names
 	buf   []byte
 	pages int // pages reached, overflow included
 }
@@ -172,6 +174,11 @@ func walkTree(r io.ReaderAt, h header) (*pageWalker, string) {
 	}
 	if _, p := w.page(h.root, "the root", nil, nil); p != "" {
 		return w, p
+	}
+	for i, f := range w.free {
+		if used := f & w.seen[i]; used != 0 {
+			return w, fmt.Sprintf("the free list (page %d) names page %d, which is in use", h.freelist, uint64(i)*64+uint64(bits.TrailingZeros64(used)))
+		}
 	}
 	return w, ""
 }
@@ -262,6 +269,30 @@ func (w *pageWalker) freelist(id uint64) string {
 	}
 	if p.flags != flagFreelist {
 		return fmt.Sprintf("page %d should be the free list and is %s", id, pageType(p.flags))
+	}
+	// bbolt hands its ids out for new pages as they are: one of a header
+	// page, past the end, named twice or in use (walkTree) would have
+	// the next write put a page over the header or over live data.
+	b, err := w.read(id, pageHeaderSize+int64(p.count)*8)
+	if err != nil {
+		return err.Error()
+	}
+	ids := b[pageHeaderSize:]
+	if native.Uint16(b[10:]) == 0xFFFF {
+		ids = ids[8:] // the first is the count
+	}
+	w.free = make([]uint64, len(w.seen))
+	for i := 0; i+8 <= len(ids); i += 8 {
+		f := native.Uint64(ids[i:])
+		switch {
+		case f < 2:
+			return fmt.Sprintf("the free list (page %d) names page %d, a header page", id, f)
+		case f >= w.h.pgid:
+			return fmt.Sprintf("the free list (page %d) names page %d, outside the %d pages of the file", id, f, w.h.pgid)
+		case w.free[f/64]&(1<<(f%64)) != 0:
+			return fmt.Sprintf("the free list (page %d) names page %d twice", id, f)
+		}
+		w.free[f/64] |= 1 << (f % 64)
 	}
 	return ""
 }

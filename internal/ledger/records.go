@@ -185,6 +185,25 @@ func readRecordFields(r reader, source string, rec *domain.Record) error {
 	return nil
 }
 
+// checkRecordTail checks what follows a stored record's first sighting
+// (its status time, its earlier statuses) as decodeStoredRecord reads it,
+// without keeping it: a lean read skips decoding, not checking.
+func checkRecordTail(r reader) error {
+	r.seen()
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		return errCorrupt
+	}
+	for range n {
+		r.seen()
+		r.skip()
+	}
+	if r.err == nil && len(r.b) != 0 {
+		return errCorrupt
+	}
+	return r.err
+}
+
 // sourceOf reads the source out of a records key.
 func sourceOf(k []byte) (string, error) {
 	b, err := sourceBytes(k)
@@ -501,8 +520,9 @@ func (l *Ledger) ForEachRecord(fn func(r *StoredRecord) error) error {
 
 // ForEachRecordLean is ForEachRecord with what the reconciliation reads:
 // the record without its customer id, its origin and first sighting (no
-// earlier statuses, no status time), its strings copied into blocks shared
-// by many records instead of each record's stored bytes kept whole. fn
+// earlier statuses, no status time: checked, not kept), its strings copied
+// into blocks shared by many records instead of each record's stored bytes
+// kept whole. A value ForEachRecord calls damaged is damage here too. fn
 // must not keep r, but may keep its strings.
 func (l *Ledger) ForEachRecordLean(fn func(r *StoredRecord) error) error {
 	return l.view(func(tx *bolt.Tx) error {
@@ -528,7 +548,7 @@ func (l *Ledger) ForEachRecordLean(fn func(r *StoredRecord) error) error {
 			t := reader{b: rest, a: a}
 			r.Origin = t.string()
 			r.FirstSeen = t.seen()
-			if t.err != nil {
+			if t.err != nil || checkRecordTail(t) != nil {
 				return corruptRecord(k)
 			}
 			return fn(&r)

@@ -1008,6 +1008,15 @@ const BulkMark = 200_000
 
 var bulkMark = BulkMark // a variable for the tests
 
+// SetBulkMarkForTests lowers the units past which a transaction writes a
+// bulk mark, until the returned func: for the tests of other packages
+// (internal/app's property test), which cannot write 200,000 units a step.
+func SetBulkMarkForTests(n int) (restore func()) {
+	prev := bulkMark
+	bulkMark = n
+	return func() { bulkMark = prev }
+}
+
 // bulkMarkValue is the value of a bulk mark: no listed mark starts with
 // a zero byte (the length of a unit, never empty).
 var bulkMarkValue = []byte{0}

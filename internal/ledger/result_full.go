@@ -244,19 +244,29 @@ func (f *FullWriter) commit(chunks <-chan chunk, spent chan<- chunk, done chan<-
 }
 
 // drain hands the last items over and waits for every chunk's commit.
+// The committer ends whatever happens: a failure flush reports (one it
+// saw in a chunk handed over before) would otherwise leave it waiting
+// for chunks, holding the writer, for the process's life.
 func (f *FullWriter) drain() error {
-	if err := f.flush(); err != nil {
+	err := f.flush()
+	f.stop()
+	if err != nil {
 		return err
 	}
+	return f.err
+}
+
+// stop tells the committer no chunk follows and waits for the commit of
+// the last one handed over, unless it stopped at an error already.
+func (f *FullWriter) stop() {
 	if f.chunks == nil {
-		return nil
+		return
 	}
 	close(f.chunks)
-	if f.err != nil {
-		return f.err
+	f.chunks = nil
+	if f.err == nil {
+		f.err = <-f.done
 	}
-	f.err = <-f.done
-	return f.err
 }
 
 // Finish writes the units' entries and the indexes, and makes the new
@@ -514,12 +524,6 @@ func askValue(it *domain.Item) []byte {
 // Abort gives a full write up: the old result stays; result.new/ goes at
 // the next full write. It waits for the chunk being committed.
 func (f *FullWriter) Abort() {
-	if f.chunks != nil {
-		close(f.chunks)
-		if f.err == nil {
-			<-f.done
-		}
-		f.chunks = nil
-	}
+	f.stop()
 	f.pending, f.parts = nil, nil
 }

@@ -1,9 +1,13 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -319,5 +323,396 @@ func TestFullWriteUnitEntries(t *testing.T) {
 		if len(got) != len(want) {
 			t.Errorf("chunk %d: %d unit entries, want %d", chunk, len(got), len(want))
 		}
+	}
+}
+
+// A full write whose chunk transactions fail (another full write took
+// its staging) ends its goroutines wherever the failure surfaces: in
+// Finish's last hand-over of items (the committer had failed a chunk Add
+// handed it), or in a transaction of the units' entries. A committer left
+// waiting for chunks that never come keeps the writer, and every unit's
+// keys and ids, for the process's life (the daemon's).
+func TestAFailedFullWriteLeavesNoGoroutine(t *testing.T) {
+	defer func(n int) { fullChunk = n }(fullChunk)
+	fullChunk = 512
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := writeFull(t, l, 20, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	steal := func() {
+		other, err := l.BeginFull() // deletes the staging of the one begun before
+		if err != nil {
+			t.Fatal(err)
+		}
+		other.Abort()
+	}
+	add := func(fw *FullWriter, i int, items bool) error {
+		u := domain.PaymentUnit(fmt.Sprintf("q-%06d", i))
+		if !items {
+			return fw.Add(u, nil, nil, []uint64{uint64(i + 1)})
+		}
+		it := domain.Item{Result: domain.ResultMatched, PaymentID: string(u[1:]), Reason: strings.Repeat("x", 40)}
+		return fw.Add(u, []domain.Item{it}, []domain.Place{{Key: fmt.Sprintf("g%08d", i), Owner: u}}, nil)
+	}
+	// The items: Add hands a first chunk over, which fails; a second
+	// hand-over waits for the committer, which has failed by then (it
+	// gives the chunk back only after it said so), so that Finish is
+	// where the failure is seen. Add may see it first (the committer was
+	// quicker than the engine): then again.
+	seen := false
+	for round := 0; round < 50 && !seen; round++ {
+		fw, err := l.BeginFull()
+		if err != nil {
+			t.Fatal(err)
+		}
+		steal()
+		flushes := 0
+		for i := 0; flushes < 2 && err == nil; i++ {
+			if err = add(fw, i, true); err == nil && len(fw.pending) == 0 {
+				flushes++
+			}
+		}
+		if err != nil {
+			fw.Abort()
+			continue
+		}
+		add(fw, 1_000_000, true) // something left for Finish to hand over
+		if _, err := fw.Finish(ResultWrite{At: t0}); err == nil || !strings.Contains(err.Error(), "gone") {
+			t.Fatalf("round %d: a full write whose staging went: %v", round, err)
+		}
+		seen = true
+	}
+	if !seen {
+		t.Fatal("in 50 rounds Add always saw the failure first")
+	}
+	noWriterGoroutine(t, "a failure seen by Finish's hand-over of the items")
+	// The units' entries: no item to hand over, the entries' first
+	// transaction fails; the encoder must not be left waiting to send.
+	fw, err := l.BeginFull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		if err := add(fw, i, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steal()
+	if _, err := fw.Finish(ResultWrite{At: t0}); err == nil || !strings.Contains(err.Error(), "gone") {
+		t.Fatalf("a full write whose staging went before its units: %v", err)
+	}
+	noWriterGoroutine(t, "a failure in the units' entries")
+	if st, ok, err := l.Result(); err != nil || !ok || st.Items != 20 {
+		t.Fatalf("the stored result after them: %+v %v %v", st, ok, err)
+	}
+}
+
+// noWriterGoroutine fails if a FullWriter's committer or encoder is
+// parked for good; it waits for those still running to end (a goroutine
+// that was told to stop ends; one left waiting never does, and parks).
+func noWriterGoroutine(t *testing.T, after string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		live := false
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			if !strings.Contains(g, "(*FullWriter).commit(") && !strings.Contains(g, "(*FullWriter).encodeUnits(") {
+				continue
+			}
+			live = true
+			if head, _, _ := strings.Cut(g, "\n"); strings.Contains(head, "chan receive") || strings.Contains(head, "chan send") {
+				t.Fatalf("after %s, a writer goroutine is left waiting:\n%s", after, g)
+			}
+		}
+		if !live {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// oldUnitEntries are the units' entries as Finish made them before it
+// encoded them on a goroutine of its own (3f0a8a4): the reference the
+// test below holds the new encoding to, byte for byte.
+func oldUnitEntries(f *FullWriter, w ResultWrite) [][2]string {
+	order := make([]int32, len(f.parts))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(f.parts[a].unit, f.parts[b].unit) })
+	extra := map[domain.Unit]*unitEntry{}
+	get := func(u domain.Unit) *unitEntry {
+		if extra[u] == nil {
+			extra[u] = &unitEntry{}
+		}
+		return extra[u]
+	}
+	for _, l := range w.Links {
+		get(l[0]).links = append(get(l[0]).links, l[1])
+		get(l[1]).links = append(get(l[1]).links, l[0])
+	}
+	for _, fb := range w.Fallbacks {
+		get(fb.Owner).vias = append(get(fb.Owner).vias, fb.Via)
+	}
+	var entries [][2]string
+	var e unitEntry
+	emit := func(u domain.Unit) {
+		if x := extra[u]; x != nil {
+			e.links, e.vias = slices.Clone(x.links), slices.Clone(x.vias)
+			delete(extra, u)
+		}
+		for _, us := range []*[]domain.Unit{&e.links, &e.vias} {
+			slices.Sort(*us)
+			*us = slices.Compact(*us)
+		}
+		slices.Sort(e.ops)
+		e.ops = slices.Compact(e.ops)
+		if !e.empty() {
+			entries = append(entries, [2]string{string(u), string(appendUnit(nil, &e))})
+		}
+		e = unitEntry{}
+	}
+	for i, pi := range order {
+		p := &f.parts[pi]
+		r := reader{b: f.keys[p.keyFrom:p.keyTo]}
+		for len(r.b) > 0 && r.err == nil {
+			e.items = append(e.items, r.string())
+		}
+		e.ops = append(e.ops, f.ops[p.opFrom:p.opTo]...)
+		if i+1 == len(order) || f.parts[order[i+1]].unit != p.unit {
+			emit(p.unit)
+		}
+	}
+	if len(extra) > 0 {
+		rest := make([]domain.Unit, 0, len(extra))
+		for u := range extra {
+			rest = append(rest, u)
+		}
+		slices.Sort(rest)
+		sorted := entries
+		entries = nil
+		for _, u := range rest {
+			emit(u)
+		}
+		more := entries
+		entries = nil
+		for len(sorted) > 0 || len(more) > 0 {
+			if len(more) == 0 || len(sorted) > 0 && sorted[0][0] < more[0][0] {
+				entries, sorted = append(entries, sorted[0]), sorted[1:]
+			} else {
+				entries, more = append(entries, more[0]), more[1:]
+			}
+		}
+	}
+	return entries
+}
+
+// The units' entries Finish writes are those the code before it wrote,
+// byte for byte, on random writes: many parts per unit, parts with
+// operations only, links and fallbacks to units with parts and without,
+// and chunks small enough that both the items and the entries take many.
+func TestFullWriteUnitEntriesAreTheOldOnes(t *testing.T) {
+	defer func(n int) { fullChunk = n }(fullChunk)
+	rnd := rand.New(rand.NewPCG(3, 13))
+	var pool []domain.Unit
+	for i := range 12 {
+		pool = append(pool, domain.PaymentUnit(fmt.Sprintf("p-%d", i)), domain.ProviderUnit(fmt.Sprintf("v-%d", i%4)), domain.OperationUnit(uint64(100+i)))
+	}
+	loners := []domain.Unit{domain.PaymentUnit("a-first"), domain.PaymentUnit("p-5x"), domain.ProviderUnit("zz"), domain.OperationUnit(7)} // never a part
+	pick := func() domain.Unit {
+		if rnd.IntN(5) == 0 {
+			return loners[rnd.IntN(len(loners))]
+		}
+		return pool[rnd.IntN(len(pool))]
+	}
+	for round := range 40 {
+		fullChunk = []int{64, 300, 16 << 20}[round%3]
+		l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw, err := l.BeginFull()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for range 1 + rnd.IntN(300) {
+			u := pool[rnd.IntN(len(pool))]
+			var its []domain.Item
+			var ps []domain.Place
+			for range rnd.IntN(4) {
+				n++
+				its = append(its, domain.Item{Result: domain.ResultMatched, Code: domain.ResultMatched, PaymentID: "x", Type: domain.RecordPurchase})
+				ps = append(ps, domain.Place{Key: fmt.Sprintf("g%06d%s", n, strings.Repeat("k", rnd.IntN(150))), Owner: u})
+			}
+			var ops []uint64
+			for range rnd.IntN(5) {
+				ops = append(ops, uint64(1+rnd.IntN(40)))
+			}
+			if err := fw.Add(u, its, ps, ops); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var w ResultWrite
+		for range rnd.IntN(30) {
+			w.Links = append(w.Links, [2]domain.Unit{pick(), pick()})
+		}
+		for range rnd.IntN(30) {
+			w.Fallbacks = append(w.Fallbacks, domain.Fallback{Via: pick(), Owner: pick()})
+		}
+		w.At, w.Config = t0, "c"
+		want := oldUnitEntries(fw, w)
+		if _, err := fw.Finish(w); err != nil {
+			t.Fatal(err)
+		}
+		var got [][2]string
+		l.view(func(tx *bolt.Tx) error {
+			return root(tx).Bucket(bucketResult).Bucket(resultUnits).ForEach(func(k, v []byte) error {
+				got = append(got, [2]string{string(k), string(v)})
+				return nil
+			})
+		})
+		l.Close()
+		if !slices.Equal(got, want) {
+			for i := range max(len(got), len(want)) {
+				var g, w [2]string
+				if i < len(got) {
+					g = got[i]
+				}
+				if i < len(want) {
+					w = want[i]
+				}
+				if g != w {
+					t.Fatalf("round %d (chunk %d): entry %d is %q %x, the old code's %q %x (%d entries, %d before)", round, fullChunk, i, g[0], g[1], w[0], w[1], len(got), len(want))
+				}
+			}
+		}
+	}
+}
+
+// Every writer writes a bulk mark past the limit, and lists its units
+// under it; a mark written while a full recompute computes (after
+// BeginFull), bulk or listed, stays for the next run, and the marks
+// before it go.
+func TestBulkMarksOfEveryWriterAndDuringAFullRecompute(t *testing.T) {
+	defer func(n int) { bulkMark = n }(bulkMark)
+	bulkMark = 4
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := writeFull(t, l, 3, "x"); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	page := func(k int) []domain.Operation {
+		var p []domain.Operation
+		for range k {
+			n++
+			p = append(p, sale(30000000000000000+uint64(n), fmt.Sprintf("n-%d", n), "success"))
+		}
+		return p
+	}
+	books := func(k int) []domain.Record {
+		var rs []domain.Record
+		for range k {
+			n++
+			rs = append(rs, rec(fmt.Sprintf("b-%d", n), "purchase", "paid", 100, fmt.Sprintf("b.csv:%d", n)))
+		}
+		return rs
+	}
+	resolutions := func(k int) []domain.Resolution {
+		var rs []domain.Resolution
+		for range k {
+			n++
+			rs = append(rs, domain.Resolution{ID: fmt.Sprintf("r-%d", n), Type: domain.RecordPurchase, Code: domain.ResultMissingInRecords})
+		}
+		return rs
+	}
+	marks := func() (kinds string) {
+		l.view(func(tx *bolt.Tx) error {
+			return root(tx).Bucket(bucketDirty).ForEach(func(k, v []byte) error {
+				units := 0
+				if err := eachMark(k, v, func(domain.Unit, []uint64) error { units++; return nil }); err != nil {
+					return err
+				}
+				if isBulkMark(v) {
+					kinds += "B"
+				} else {
+					kinds += fmt.Sprint(units)
+				}
+				return nil
+			})
+		})
+		return kinds
+	}
+	write := func(what string, f func() error) {
+		t.Helper()
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	write("a page of 4", func() error { _, err := l.UpsertPage(page(4), t0); return err })
+	write("a page of 5", func() error { _, err := l.UpsertPage(page(5), t0); return err })
+	write("books of 3", func() error { _, err := l.ImportRecords(books(3), Import{File: "b.csv"}, t0); return err })
+	write("books of 9", func() error { _, err := l.ImportRecords(books(9), Import{File: "c.csv"}, t0); return err })
+	rs := resolutions(3) // each names a payment id only: one unit each
+	write("3 resolutions", func() error { return l.SaveResolutions(rs, nil) })
+	more := resolutions(6)
+	write("6 resolutions", func() error { return l.SaveResolutions(more, nil) })
+	var keys []domain.ResolutionKey
+	for _, r := range more {
+		keys = append(keys, r.Key())
+	}
+	write("6 taken back", func() error { return l.DeleteResolutions(keys, nil) })
+	write("2 taken back", func() error { return l.DeleteResolutions([]domain.ResolutionKey{rs[0].Key(), rs[1].Key()}, nil) })
+	if got, want := marks(), "4B3B3BB2"; got != want {
+		t.Fatalf("marks %s, want %s (a number: the units listed; B: a bulk mark)", got, want)
+	}
+	all := func(*domain.Operation) bool { return true }
+	if g, err := l.Gather(t0, nil, all, 1000); err != nil || !g.TooMany {
+		t.Fatalf("listed marks with bulk ones between: TooMany %v, %v", g.TooMany, err)
+	}
+	if b, err := l.Behind(t0); err != nil || !b.Bulk || b.Changed != 4+3+3 { // the 2 taken back are of the 3
+		t.Fatalf("Behind %+v, %v: want Bulk and the %d units listed", b, err, 4+3+3)
+	}
+	rep, err := l.Verify(context.Background(), false)
+	if err != nil || !rep.OK() {
+		t.Fatalf("check with bulk marks: %v %v", rep.Problems, err)
+	}
+	if line := strings.Join(rep.Checked, "\n"); !strings.Contains(line, fmt.Sprintf("more than %d payments marked changed since", BulkMark)) {
+		t.Fatalf("check with bulk marks says:\n%s", line)
+	}
+	// A full recompute; a listed mark and a bulk one land while it computes.
+	fw, err := l.BeginFull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("a page of 2 during", func() error { _, err := l.UpsertPage(page(2), t0); return err })
+	write("books of 7 during", func() error { _, err := l.ImportRecords(books(7), Import{File: "d.csv"}, t0); return err })
+	u := domain.PaymentUnit("p-0")
+	if err := fw.Add(u, []domain.Item{{Result: domain.ResultMatched, PaymentID: "p-0"}}, []domain.Place{{Key: "g1", Owner: u}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Finish(ResultWrite{At: t0, Config: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := marks(), "2B"; got != want {
+		t.Fatalf("after the full recompute, marks %s, want %s: those written while it computed", got, want)
+	}
+	if g, err := l.Gather(t0, nil, all, 1000); err != nil || !g.TooMany {
+		t.Fatalf("the bulk mark kept: TooMany %v, %v", g.TooMany, err)
+	}
+	if _, err := writeFull(t, l, 3, "y"); err != nil {
+		t.Fatal(err)
+	}
+	if got := marks(); got != "" {
+		t.Fatalf("after the next full recompute, marks %s", got)
 	}
 }

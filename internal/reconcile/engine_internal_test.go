@@ -1,10 +1,13 @@
 package reconcile
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -88,5 +91,56 @@ func TestIDIndexAnswersAsTheMapsDid(t *testing.T) {
 	}
 	if got, _ := y.operation(8); got != 3 {
 		t.Errorf("sorted input, operation 8: %d, want 3", got)
+	}
+}
+
+// On random inputs, in random order and in id order, the index answers
+// every provider id and operation id as the two maps it replaced did
+// (engine.go before 078e1cc): provider ids sharing their first eight
+// bytes, ending in zero bytes, empty; operation ids repeated.
+func TestIDIndexAnswersAsTheMapsDidOnRandomInputs(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 13))
+	pps := []string{"", "", "a", "a\x00", "a\x00\x00", "abcdefgh", "abcdefgh1", "abcdefgh2", "abcdefg", "abcdefgi",
+		"\x00", "\xff\xff\xff\xff\xff\xff\xff\xff", "\xff\xff\xff\xff\xff\xff\xff\xff\x00", "zzzzzzzzzzzzzzzzzzzzzz"}
+	for round := range 300 {
+		ops := make([]domain.Operation, rnd.IntN(60))
+		for i := range ops {
+			ops[i] = domain.Operation{OperationID: uint64(rnd.IntN(25)), ProviderPaymentID: pps[rnd.IntN(len(pps))]}
+		}
+		if round%2 == 1 {
+			slices.SortStableFunc(ops, func(a, b domain.Operation) int { return cmp.Compare(a.OperationID, b.OperationID) })
+		}
+		skip := make([]bool, len(ops))
+		for i := range skip {
+			skip[i] = rnd.IntN(4) == 0
+		}
+		counts := func(i int) bool { return !skip[i] }
+		// The maps, as they were.
+		byProviderID := map[string]int32{}
+		byOperationID := map[uint64]int32{}
+		for i := range ops {
+			if !counts(i) {
+				continue
+			}
+			if pp := ops[i].ProviderPaymentID; pp != "" {
+				if j, ok := byProviderID[pp]; !ok || ops[i].OperationID < ops[j].OperationID {
+					byProviderID[pp] = int32(i)
+				}
+			}
+			byOperationID[ops[i].OperationID] = int32(i)
+		}
+		x := newIDIndex(ops, counts)
+		for _, pp := range append(pps, "b", "abcdefgh0") {
+			want, wok := byProviderID[pp]
+			if got, ok := x.provider(pp); ok != wok || ok && got != want {
+				t.Fatalf("round %d, provider %q: %d %v, the maps %d %v", round, pp, got, ok, want, wok)
+			}
+		}
+		for id := range uint64(27) {
+			want, wok := byOperationID[id]
+			if got, ok := x.operation(id); ok != wok || ok && got != want {
+				t.Fatalf("round %d, operation %d: %d %v, the maps %d %v", round, id, got, ok, want, wok)
+			}
+		}
 	}
 }
