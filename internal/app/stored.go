@@ -96,15 +96,16 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 	if err != nil {
 		return r, err
 	}
+	// Abort after Finish does nothing; after a panic in the engine (the
+	// daemon's jobs recover) it ends the committing goroutine.
+	defer fw.Abort()
 	in, err := LoadInput(ctx, a.Ledger)
 	if err != nil {
-		fw.Abort()
 		return r, err
 	}
 	defer paceHeap()()
 	out, err := reconcile.Stream(in, cfg, fw.Add)
 	if err != nil {
-		fw.Abort()
 		return r, err
 	}
 	// The million operations and records go before the units' entries are
