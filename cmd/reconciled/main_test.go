@@ -120,7 +120,11 @@ func (w *world) run(t *testing.T, args ...string) (code int, stdout, stderr stri
 }
 
 // mirror asserts the database holds exactly the fake's operations.
-func (w *world) mirror(t *testing.T) {
+func (w *world) mirror(t *testing.T) { t.Helper(); w.mirrorWith(t, false) }
+
+// mirrorWith is mirror, with the fee of each operation when fees (the
+// fake's, fees.sync).
+func (w *world) mirrorWith(t *testing.T, fees bool) {
 	t.Helper()
 	l, err := ledger.Open(w.db, ledger.Options{ReadOnly: true})
 	if err != nil {
@@ -133,6 +137,9 @@ func (w *world) mirror(t *testing.T) {
 	want := map[uint64]domain.Operation{}
 	for _, op := range w.fake.Operations(w.now) {
 		op.AccountNumber = domain.MaskAccount(op.AccountNumber)
+		if fees {
+			op.Fee = fakeapi.FeeOf(&op)
+		}
 		want[op.OperationID] = op
 	}
 	n := 0

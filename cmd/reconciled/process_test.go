@@ -147,3 +147,80 @@ func TestInterruptedExportLeavesNoPartialFile(t *testing.T) {
 		}
 	}
 }
+
+// TestFeeSyncKilledAnywhereLosesNothing is the kill test with fees.sync:
+// killed anywhere in either stream (or let finish, when the run is shorter
+// than the point drawn), the runs after store every fee once and the
+// database stays consistent.
+func TestFeeSyncKilledAnywhereLosesNothing(t *testing.T) {
+	w := newWorld(t, 8000, 30*time.Second, "page_size = 250\nlookback = \"1h\"\n")
+	appendConfig(t, w, "[fees]\nsync = true\n")
+	w.setNow(time.Now())
+	w.fake.SetFaults(fakeapi.Faults{Delay: 5 * time.Millisecond})
+	rng := rand.New(rand.NewPCG(3, 4))
+	killed := 0
+	killedInFees := 0
+	for kill := 1; kill <= 8; kill++ {
+		cmd, out := w.child(t, "sync")
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		target := w.fake.Served() + 250 + rng.IntN(5000) // operations or fees: both count
+		var err error
+	wait:
+		for {
+			select {
+			case err = <-done:
+				break wait
+			case <-time.After(time.Millisecond):
+				if w.fake.Served() >= target {
+					time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond) // anywhere: a fetch, a decode, a commit
+					cmd.Process.Signal(syscall.SIGKILL)
+					err = <-done
+					break wait
+				}
+			}
+		}
+		ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		wasKilled := ok && ws.Signaled()
+		if wasKilled {
+			killed++
+		} else if err != nil {
+			t.Fatalf("run %d failed: %v\n%s", kill, err, out)
+		}
+		l, err := ledger.Open(w.db, ledger.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("after run %d: %v", kill, err)
+		}
+		if err := l.Check(); err != nil {
+			t.Fatalf("after run %d the database is inconsistent: %v", kill, err)
+		}
+		st, _ := l.SyncState(580)
+		if wasKilled && st.Watermark.After(w.now.Add(-time.Hour)) {
+			killedInFees++ // the operations were done: it died in the fees
+		}
+		l.Close()
+	}
+	if killed < 4 || killedInFees == 0 {
+		t.Fatalf("%d of 8 runs were killed, %d of them in the fees: the test did not test", killed, killedInFees)
+	}
+	cmd, out := w.child(t, "sync")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("final sync: %v\n%s", err, out)
+	}
+	l, err := ledger.Open(w.db, ledger.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range w.fake.Operations(w.now) {
+		fee, _, ok, err := l.Fee(op.OperationID)
+		if err != nil || !ok || fee != fakeapi.FeeOf(&op) {
+			t.Fatalf("operation %d: fee %+v %v %v, want %+v", op.OperationID, fee, ok, err, fakeapi.FeeOf(&op))
+		}
+	}
+	l.Close()
+	w.mirrorWith(t, true)
+	cmd, out = w.child(t, "sync")
+	if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), "records: 0 new, 0 updated") {
+		t.Fatalf("sync after the full one: %v\n%s", err, out)
+	}
+}

@@ -103,3 +103,24 @@ func TestARefusedFeeSyncIsTheFeesError(t *testing.T) {
 		}
 	}
 }
+
+// The fee sync rides the same retries as the operations': through 5xx,
+// 429 and a row repeated across pages, every fee arrives once.
+func TestFeeSyncSurvivesFaults(t *testing.T) {
+	e := newEnv(t, 2000, time.Minute)
+	e.syncer.Fees = true
+	e.fake.SetFaults(fakeapi.Faults{ServerErrorEvery: 3, RateLimitEvery: 7, RepeatRow: true})
+	res, err := e.syncer.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fees.New != 2000 {
+		t.Fatalf("fees stored: %+v", res.Fees)
+	}
+	for _, op := range e.fake.Operations(e.clock.Now()) {
+		fee, _, ok, err := e.ledger.Fee(op.OperationID)
+		if err != nil || !ok || fee != fakeapi.FeeOf(&op) {
+			t.Fatalf("operation %d: fee %+v %v %v, want %+v", op.OperationID, fee, ok, err, fakeapi.FeeOf(&op))
+		}
+	}
+}
