@@ -43,7 +43,8 @@ var imports = map[string][]string{
 	"internal/mail/mailtest": {"internal/mail"},
 	"internal/outbox":        {"internal/config", "internal/ledger", "internal/mail"}, // like syncer: wires adapters for one use
 	"internal/syncer":        {"internal/dataapi", "internal/domain", "internal/ledger"},
-	"internal/config":        {"internal/dataapi", "internal/domain", "internal/redact", "internal/schedule"},
+	"internal/config":        {"internal/dataapi", "internal/domain", "internal/fees", "internal/redact", "internal/schedule"},
+	"internal/fees":          {"internal/domain"},
 	"internal/control":       {"internal/scratch"},
 	"internal/fakeapi":       {"internal/dataapi", "internal/domain"},
 	"internal/app":           {"internal/analytics", "internal/config", "internal/dataapi", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/reconcile", "internal/records", "internal/report", "internal/syncer"}, // the use cases: they wire adapters, as the front door did

@@ -28,6 +28,7 @@ import (
 
 	"reconciled/internal/dataapi"
 	"reconciled/internal/domain"
+	"reconciled/internal/fees"
 	"reconciled/internal/schedule"
 )
 
@@ -53,6 +54,7 @@ type Config struct {
 	resolved Need                // the credentials resolved and checked
 	zones    zones               // data_api.tz and records.tz, resolved by Validate
 	vocab    *domain.Vocabulary  // the meanings of ECommPay's words, built by Validate
+	contract *fees.Contract      // [[fees.tariff]], built by Validate
 }
 
 // zones are the config's time zones, loaded once by Validate (each with
@@ -212,11 +214,90 @@ type Daemon struct {
 	Metrics string `toml:"metrics"`
 }
 
-// Fees is [fees]: the fees ECommPay charges.
+// Fees is [fees]: the fees ECommPay charges, and the merchant's contract.
 type Fees struct {
 	// Sync: a sync also pulls /financial-reporting/operations and stores
 	// the fee charged on each operation, with a watermark of its own.
 	Sync bool `toml:"sync"`
+	// Tolerance: minor units by which a charged fee may differ from its
+	// tariff's before it is a fee_mismatch.
+	Tolerance int64 `toml:"tolerance"`
+	// Tariffs are [[fees.tariff]]: fee = max(min, min(max, amount ×
+	// percent + fixed)) for one method's operations of one record type,
+	// in one currency or any (internal/fees).
+	Tariffs []Tariff `toml:"tariff"`
+}
+
+// Tariff is one [[fees.tariff]].
+type Tariff struct {
+	Method   string `toml:"method"`
+	Type     string `toml:"type"`     // purchase, payout or refund
+	Currency string `toml:"currency"` // "" any
+	Percent  string `toml:"percent"`  // an exact decimal: "2.5"
+	Fixed    int64  `toml:"fixed"`    // minor units
+	Min      int64  `toml:"min"`      // minor units; 0 none
+	Max      int64  `toml:"max"`      // minor units; 0 none
+}
+
+// Contract is [[fees.tariff]] as Validate checked it (nil before).
+func (c *Config) Contract() *fees.Contract { return c.contract }
+
+// validateFees checks [fees] and builds the contract.
+func (c *Config) validateFees(bad func(key, format string, args ...any)) {
+	f := &c.Fees
+	if f.Tolerance < 0 {
+		bad("fees.tolerance", "%d is negative: give the minor units a fee may be off, 0 for none", f.Tolerance)
+	}
+	var ts []fees.Tariff
+	ok := true
+	for i, t := range f.Tariffs {
+		key := fmt.Sprintf("fees.tariff[%d]", i+1)
+		if strings.TrimSpace(t.Method) == "" {
+			bad(key+".method", "is empty: the payment method as ECommPay names it, e.g. \"advcash\"")
+			ok = false
+		}
+		if !slices.Contains([]string{domain.RecordPurchase, domain.RecordPayout, domain.RecordRefund}, t.Type) {
+			bad(key+".type", "%q: use purchase, payout or refund", t.Type)
+			ok = false
+		}
+		if t.Currency != "" {
+			if _, err := domain.Exponent(strings.ToUpper(t.Currency)); err != nil {
+				bad(key+".currency", "%q is not an ISO 4217 code; leave it out for any currency", t.Currency)
+				ok = false
+			}
+		}
+		p, err := fees.ParsePercent(t.Percent)
+		if t.Percent == "" {
+			p, err = 0, nil // a fixed fee only
+		}
+		if err != nil {
+			bad(key+".percent", "%v", err)
+			ok = false
+		}
+		for _, v := range []struct {
+			name string
+			n    int64
+		}{{"fixed", t.Fixed}, {"min", t.Min}, {"max", t.Max}} {
+			if v.n < 0 {
+				bad(key+"."+v.name, "%d is negative: minor units, 0 for none", v.n)
+				ok = false
+			}
+		}
+		if t.Max > 0 && t.Max < t.Min {
+			bad(key+".max", "%d is below min %d", t.Max, t.Min)
+			ok = false
+		}
+		ts = append(ts, fees.Tariff{Method: t.Method, Type: t.Type, Currency: strings.ToUpper(t.Currency), Percent: p, Fixed: t.Fixed, Min: t.Min, Max: t.Max})
+	}
+	if !ok {
+		return
+	}
+	contract, at, err := fees.NewContract(ts)
+	if err != nil {
+		bad(fmt.Sprintf("fees.tariff[%d]", at+1), "%v (method %q, type %q, currency %q)", err, ts[at].Method, ts[at].Type, ts[at].Currency)
+		return
+	}
+	c.contract = contract
 }
 
 // Limits is [limits]: how much work one command may make, so that one
@@ -699,6 +780,7 @@ func (c *Config) Validate() error {
 			bad(key+".to", "exports are mailed: set [mail] host")
 		}
 	}
+	c.validateFees(bad)
 	if len(ps) > 0 {
 		return ps
 	}
