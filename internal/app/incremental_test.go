@@ -73,7 +73,11 @@ func incrementalWorld(t *testing.T, seed uint64, steps int) {
 	loose.Reconcile.AmountTolerance = 150
 	loose.Reconcile.DefaultLimit.Duration = 6 * time.Hour
 	loose.Reconcile.DefaultBase.Duration = time.Hour
-	w.configs = []*config.Config{strict, &loose}
+	charged := *strict // and the fees compared with a contract
+	charged.Fees.Tolerance = 1
+	charged.Fees.Tariffs = []config.Tariff{{Method: "card", Type: "purchase", Percent: "2.5", Min: 20},
+		{Method: "card", Type: "refund", Currency: "EUR", Fixed: 10}}
+	w.configs = []*config.Config{strict, &loose, &charged}
 	w.use(0)
 	ctx := context.Background()
 	for step := range steps {
@@ -82,6 +86,8 @@ func incrementalWorld(t *testing.T, seed uint64, steps int) {
 			w.sync()
 		case k < 6:
 			w.importBooks()
+		case k < 7 && w.r.IntN(3) == 0:
+			w.chargeFees()
 		case k < 7:
 			w.resolve(ctx)
 		case k < 8:
@@ -169,6 +175,47 @@ func (w *randWorld) sync() {
 		w.t.Fatal(err)
 	}
 	w.log = append(w.log, fmt.Sprintf("sync %d", len(page)))
+}
+
+// chargeFees stores fees of some known operations, as the fee sync does:
+// the tariff's, one or two minor units off, in another currency, or none;
+// and of an operation not synced yet.
+func (w *randWorld) chargeFees() {
+	ids := make([]uint64, 0, len(w.ops))
+	for id := range w.ops {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var page []domain.Operation
+	for range 1 + w.r.IntN(5) {
+		var op domain.Operation
+		if len(ids) == 0 || w.r.IntN(6) == 0 {
+			op = sale(w.nextOp+uint64(w.r.IntN(3)), w.pick(pickPayments), w.clock, 1000) // its operation comes later, or never
+		} else {
+			op = w.ops[ids[w.r.IntN(len(ids))]]
+		}
+		fee := max(op.SumInitial.Amount*25/1000, 20)
+		switch w.r.IntN(5) {
+		case 0:
+			fee++ // within the tolerance
+		case 1:
+			fee += 2
+		case 2:
+			fee -= 5
+		}
+		op.Fee = domain.Money{Amount: fee, Currency: "EUR"}
+		if w.r.IntN(8) == 0 {
+			op.Fee.Currency = "USD"
+		}
+		if w.r.IntN(8) == 0 {
+			op.Fee = domain.Money{} // a record without a fee
+		}
+		page = append(page, op)
+	}
+	if _, err := w.l.UpsertFees(page, w.clock); err != nil {
+		w.t.Fatal(err)
+	}
+	w.log = append(w.log, fmt.Sprintf("fees %d", len(page)))
 }
 
 // importBooks imports a file of records: by payment id mostly, some by

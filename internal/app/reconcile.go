@@ -23,6 +23,8 @@ func engineConfig(cfg *config.Config) (reconcile.Config, string) {
 		StatusMap:       r.StatusMap,
 		Vocabulary:      cfg.Vocabulary(),
 		Limits:          reconcile.NewLimits(base, extra),
+		Fees:            cfg.Contract(),
+		FeeTolerance:    cfg.Fees.Tolerance,
 	}
 	return c, verdictKey(c, extra, base)
 }

@@ -39,6 +39,9 @@ func verdictKey(c reconcile.Config, limits []reconcile.Limit, base reconcile.Lim
 		v = domain.Builtin
 	}
 	s := fmt.Sprintf("tolerance %d\nstatus map %v\nlimits %v %v\nvocabulary %+v\n", c.AmountTolerance, c.StatusMap, base, limits, *v)
+	if c.Fees != nil && c.Fees.Len() > 0 { // a key of before fees, for a config without tariffs
+		s += fmt.Sprintf("fees %d\n%s", c.FeeTolerance, c.Fees.Fingerprint())
+	}
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:12])
 }
@@ -51,8 +54,12 @@ type Refreshed struct {
 	// resolution), Due had a deadline passed.
 	Units, Changed, Due int
 	Items               int // items the recomputation made
-	State               ledger.ResultState
-	Reopened            []domain.Resolution // found re-opened by this run (the data changed since)
+	// FeesChecked and FeesUnchecked count the successful operations
+	// recomputed that carry a charged fee: compared with their tariff, or
+	// with none to compare with (counted, not flagged).
+	FeesChecked, FeesUnchecked int
+	State                      ledger.ResultState
+	Reopened                   []domain.Resolution // found re-opened by this run (the data changed since)
 }
 
 // refresh brings the stored result up to date at the time at (full: all
@@ -85,6 +92,7 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 				w.Items, w.Places, w.Links, w.Fallbacks = out.Items, out.Places, out.Links, out.Fallbacks
 				w.Ops, w.Records = in.Operations, in.Records
 				r.Items = len(out.Items)
+				r.FeesChecked, r.FeesUnchecked = out.FeesChecked, out.FeesUnchecked
 				w.Reopened, w.Events = reopenings(out.Reopened, at, user)
 				r.Reopened = w.Reopened
 			}
@@ -113,7 +121,7 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 	in = reconcile.Input{}
 	debug.FreeOSMemory()
 	w := ledger.ResultWrite{Links: out.Links, Fallbacks: out.Fallbacks, At: at, Config: key, Run: saveRun}
-	r = Refreshed{Full: true}
+	r = Refreshed{Full: true, FeesChecked: out.FeesChecked, FeesUnchecked: out.FeesUnchecked}
 	w.Reopened, w.Events = reopenings(out.Reopened, at, user)
 	r.Reopened = w.Reopened
 	r.State, err = fw.Finish(w)

@@ -73,6 +73,9 @@ func WriteRun(w io.Writer, res RunResult) {
 		fmt.Fprintf(w, "\nrecomputed %d payments changed since the last reconcile (%d marked changed, %d with a deadline passed): %d items\n",
 			res.Units, res.Changed, res.Due, res.Items)
 	}
+	if res.FeesChecked+res.FeesUnchecked > 0 {
+		fmt.Fprintf(w, "fees: %d charged fees compared with their tariffs, %d without a tariff (not checked)\n", res.FeesChecked, res.FeesUnchecked)
+	}
 	if rc := res.Recheck; rc.Asked > 0 {
 		fmt.Fprintf(w, "\nre-checked %d payments at the Data API: %d found, %d new and %d updated operations stored, %d failed\n",
 			rc.Asked, rc.Found, rc.New, rc.Updated, rc.Failed)

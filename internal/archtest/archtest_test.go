@@ -35,7 +35,7 @@ var imports = map[string][]string{
 	"internal/dataapi":       {"internal/domain", "internal/redact"},
 	"internal/ledger":        {"internal/domain"},
 	"internal/records":       {"internal/domain", "internal/scratch"},
-	"internal/reconcile":     {"internal/domain"},
+	"internal/reconcile":     {"internal/domain", "internal/fees"},
 	"internal/analytics":     {"internal/domain"},
 	"internal/report":        {"internal/domain"},
 	"internal/export":        {"internal/domain", "internal/scratch", "internal/report", "internal/analytics"},

@@ -239,8 +239,20 @@ type Tariff struct {
 	Max      int64  `toml:"max"`      // minor units; 0 none
 }
 
-// Contract is [[fees.tariff]] as Validate checked it (nil before).
-func (c *Config) Contract() *fees.Contract { return c.contract }
+// Contract is [[fees.tariff]] as Validate checked it; a config made in
+// code has its tariffs read now (nil when they do not hold).
+func (c *Config) Contract() *fees.Contract {
+	if c.contract != nil || len(c.Fees.Tariffs) == 0 {
+		return c.contract
+	}
+	var ps Problems
+	built := *c
+	built.validateFees(func(key, format string, args ...any) { ps = append(ps, Problem{Key: key}) })
+	if len(ps) > 0 {
+		return nil
+	}
+	return built.contract
+}
 
 // validateFees checks [fees] and builds the contract.
 func (c *Config) validateFees(bad func(key, format string, args ...any)) {

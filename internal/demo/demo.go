@@ -184,6 +184,9 @@ func (d *demo) run(ctx context.Context) error {
 	// The seeds give no times for card purchases; the demo sets a day.
 	cfg.Reconcile.Limits = append(cfg.Reconcile.Limits, cardPurchaseLimit)
 	cfg.Reconcile.RecheckInterval.Duration = 10 * time.Millisecond // the fake is local
+	// The fees too, against the fake's own contract: its deliberate wrong
+	// charges are the demo's fee mismatches.
+	cfg.Fees.Sync, cfg.Fees.Tariffs = true, demoTariffs
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -381,6 +384,16 @@ func printIndented(w io.Writer, print func(io.Writer)) {
 	}
 }
 
+// demoTariffs is the fake's contract (fakeapi.Tariffs) as [[fees.tariff]]
+// entries: by record type (a card partner's sale and capture are both a
+// purchase, charged alike).
+var demoTariffs = []config.Tariff{
+	{Method: fakeapi.MethodADVCash, Type: domain.RecordPurchase, Percent: "2.5", Min: 50},
+	{Method: fakeapi.MethodADVCash, Type: domain.RecordPayout, Percent: "1", Fixed: 30},
+	{Method: fakeapi.MethodCardPartner, Type: domain.RecordPurchase, Percent: "1.8", Fixed: 50000},
+	{Method: fakeapi.MethodCardPartner, Type: domain.RecordPayout, Percent: "1.2"},
+}
+
 // writeConfig leaves a config beside the demo database so that status,
 // reconcile, export and import work on it. Its Data API is the demo's fake,
 // which is gone when the demo ends: sync against it fails.
@@ -409,6 +422,10 @@ projects = [580, 579]
 	table("records.types", reconciled.DemoTypes)
 	l := cardPurchaseLimit
 	fmt.Fprintf(&b, "\n[[reconcile.limit]]\nmethod = %q\ntype = %q\nbase = %q\nlimit = %q\n", l.Method, l.Type, l.Base.Duration, l.Limit.Duration)
+	b.WriteString("\n[fees]\nsync = true\n")
+	for _, t := range demoTariffs {
+		fmt.Fprintf(&b, "\n[[fees.tariff]]\nmethod = %q\ntype = %q\npercent = %q\nfixed = %d\nmin = %d\nmax = %d\n", t.Method, t.Type, t.Percent, t.Fixed, t.Min, t.Max)
+	}
 	return export.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err

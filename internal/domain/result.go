@@ -14,13 +14,17 @@ const (
 	ResultPending           = "pending"
 	ResultOverdue           = "overdue"
 	ResultResolved          = "resolved"
+	// ResultFeeMismatch is an item of its own, beside its payment's: the
+	// fee ECommPay charged on a successful operation is not its tariff's
+	// ([[fees.tariff]], beyond fees.tolerance).
+	ResultFeeMismatch = "fee_mismatch"
 )
 
 // Results lists the result codes in the order summaries show them.
 var Results = []string{
 	ResultMatched, ResultAmountMismatch, ResultCurrencyMismatch, ResultStatusMismatch,
 	ResultMissingAtProvider, ResultMissingInRecords, ResultDuplicate, ResultPending,
-	ResultOverdue, ResultResolved,
+	ResultOverdue, ResultFeeMismatch, ResultResolved,
 }
 
 // IsException reports whether a result needs a person: everything but

@@ -42,6 +42,9 @@ func (l *Ledger) UpsertFees(ops []domain.Operation, at time.Time) (FeeStats, err
 	err := l.update(func(tx *bolt.Tx) error {
 		st = FeeStats{}
 		b := root(tx).Bucket(bucketFees)
+		// A new or changed fee may change its payment's verdict
+		// (fee_mismatch): marked like an operation's change.
+		marks := newMarker(tx)
 		var key [8]byte
 		var val []byte
 		for i := range ops {
@@ -69,8 +72,11 @@ func (l *Ledger) UpsertFees(ops []domain.Operation, at time.Time) (FeeStats, err
 			if err := b.Put(bytes.Clone(k), appendSeen(bytes.Clone(val), at)); err != nil {
 				return err
 			}
+			if op.PaymentID != "" {
+				marks.op(domain.PaymentUnit(op.PaymentID), op.OperationID)
+			}
 		}
-		return nil
+		return marks.flush()
 	})
 	return st, err
 }

@@ -648,6 +648,15 @@ func (l *Ledger) forEachByID(ctx context.Context, lean bool, fn func(op *domain.
 		if lean {
 			a = &arena{}
 		}
+		// The fees (fees.go), in the same id order: a merge of two cursors.
+		var fc *bolt.Cursor
+		var fk, fv []byte
+		if b := root(tx).Bucket(bucketFees); b != nil {
+			fc = b.Cursor()
+			if fk, fv = fc.First(); fk == nil {
+				fc = nil
+			}
+		}
 		n := 0
 		return root(tx).Bucket(bucketOps).ForEach(func(k, v []byte) error {
 			if n++; n%4096 == 0 && ctx.Err() != nil {
@@ -663,6 +672,15 @@ func (l *Ledger) forEachByID(ctx context.Context, lean bool, fn func(op *domain.
 			if err != nil || checkTail(rest) != nil {
 				return corruptOp(beUint64(k))
 			}
+			var fee domain.Money
+			for fc != nil && fk != nil && bytes.Compare(fk, k) < 0 {
+				fk, fv = fc.Next()
+			}
+			if fc != nil && bytes.Equal(fk, k) {
+				if fee, _, err = decodeFee(fv); err != nil {
+					return corrupt("the fee of operation %d does not decode", beUint64(k))
+				}
+			}
 			var r reader
 			if lean {
 				r = reader{b: enc, a: a, lean: true}
@@ -672,6 +690,7 @@ func (l *Ledger) forEachByID(ctx context.Context, lean bool, fn func(op *domain.
 			if err := r.op(beUint64(k), &op); err != nil {
 				return corruptOp(beUint64(k))
 			}
+			op.Fee = fee
 			return fn(&op)
 		})
 	})

@@ -299,7 +299,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		g.ConfigSeen, g.Gen = st.Config, resultGen(res)
 		dirty := r.Bucket(bucketDirty)
 		g.Seq = dirty.Sequence()
-		c := &closure{tx: tx, ops: r.Bucket(bucketOps), recs: r.Bucket(bucketRecords), units: res.Bucket(resultUnits),
+		c := &closure{tx: tx, ops: r.Bucket(bucketOps), fees: r.Bucket(bucketFees), recs: r.Bucket(bucketRecords), units: res.Bucket(resultUnits),
 			fallback: res.Bucket(resultFallback), idxProvider: r.Bucket(bucketIdxProvider),
 			seen: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
 		c.has = map[byte]bool{}
@@ -377,6 +377,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 type closure struct {
 	tx                                      *bolt.Tx
 	ops, recs, units, fallback, idxProvider *bolt.Bucket
+	fees                                    *bolt.Bucket // nil in a database made before fees
 	seen                                    map[domain.Unit]bool
 	opSeen                                  map[uint64]int
 	extraOps                                map[domain.Unit][]uint64
@@ -409,8 +410,11 @@ func (c *closure) visit(u domain.Unit) error {
 	var mine []*domain.Operation // this unit's operations
 	for _, id := range append(e.ops, c.extraOps[u]...) {
 		op, err := c.op(id)
-		if err != nil || op == nil {
+		if err != nil {
 			return err
+		}
+		if op == nil {
+			continue // marked and not stored (a fee before its operation): the unit's records still count
 		}
 		if domain.PaymentUnit(op.PaymentID) != u {
 			c.add(domain.PaymentUnit(op.PaymentID))
@@ -435,9 +439,17 @@ func (c *closure) visit(u domain.Unit) error {
 	})
 }
 
-// op reads an operation of the closure once, and follows what it carries:
-// the records that name it by provider payment id or operation id, and
-// those that fell back to either at the last run.
+// feeOf is the stored fee of operation id (fees/), nil for none.
+func (c *closure) feeOf(id uint64) []byte {
+	if c.fees == nil {
+		return nil
+	}
+	return c.fees.Get(be64(nil, id))
+}
+
+// op reads an operation of the closure once, with its fee, and follows
+// what it carries: the records that name it by provider payment id or
+// operation id, and those that fell back to either at the last run.
 func (c *closure) op(id uint64) (*domain.Operation, error) {
 	if i, ok := c.opSeen[id]; ok {
 		return &c.opList[i], nil
@@ -449,6 +461,13 @@ func (c *closure) op(id uint64) (*domain.Operation, error) {
 	var rec Record
 	if err := decodeRecord(v, id, &rec); err != nil {
 		return nil, corruptOp(id)
+	}
+	if f := c.feeOf(id); f != nil { // the fee charged on it (fees.go)
+		fee, _, err := decodeFee(f)
+		if err != nil {
+			return nil, corrupt("the fee of operation %d does not decode", id)
+		}
+		rec.Operation.Fee = fee
 	}
 	c.opSeen[id] = len(c.opList)
 	c.opList = append(c.opList, rec.Operation)

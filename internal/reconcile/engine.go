@@ -64,6 +64,7 @@ import (
 	"time"
 
 	"reconciled/internal/domain"
+	"reconciled/internal/fees"
 )
 
 // Config tunes the engine.
@@ -77,6 +78,12 @@ type Config struct {
 	Vocabulary *domain.Vocabulary // what ECommPay's words mean; nil: domain.Builtin
 	Limits     Limits
 	Now        time.Time
+	// Fees is the merchant's contract ([[fees.tariff]]): a successful
+	// operation whose charged fee (Operation.Fee) differs from its
+	// tariff's by more than FeeTolerance minor units is a fee_mismatch
+	// item of its own. Nil or empty: fees are not checked.
+	Fees         *fees.Contract
+	FeeTolerance int64
 }
 
 // DefaultAgreement is the outcome of ECommPay's side that agrees with each
@@ -125,6 +132,10 @@ type Output struct {
 	// provider payment id or operation id (found or not): an operation with
 	// that id, new or changed, may change their items.
 	Fallbacks []Fallback
+	// FeesUnchecked counts the successful operations with a charged fee
+	// that no tariff covers (counted, not flagged), FeesChecked those
+	// compared with their tariff.
+	FeesUnchecked, FeesChecked int
 }
 
 // Place and Fallback live in domain: the ledger stores them.
@@ -357,6 +368,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 			payment := &ops[g.latest]
 			from := len(out.Items)
 			out.Items = e.emit(out.Items, g.project, domain.RecordTypes[ti], payment, opBuf, recBuf)
+			out.Items = e.feeItems(out.Items, &out, domain.RecordTypes[ti], opBuf)
 			keyBuf = append(binary.BigEndian.AppendUint64(append(keyBuf[:0], 'g'), g.firstOp), byte(n))
 			out.Places = appendPlaces(out.Places, keyBuf, owner, len(out.Items)-from)
 		}
