@@ -17,7 +17,7 @@ import (
 type ResolveRequest struct {
 	// ID is the payment id, or "provider:ID" / "operation:ID" for items
 	// without one (operation:ID also names one refund of a payment
-	// refunded in parts).
+	// refunded in parts), or "fee:ID" for one operation's fee_mismatch.
 	ID string
 	// Reason is a short code (CheckReason), Note free
 	// text for the audit trail; both unused by Unresolve.
@@ -177,7 +177,7 @@ func (a *App) unitsNamed(id string) ([]domain.Unit, error) {
 	for _, op := range ops {
 		us = append(us, domain.PaymentUnit(op.PaymentID))
 	}
-	if n, err := strconv.ParseUint(strings.TrimPrefix(id, "operation:"), 10, 64); err == nil {
+	if n, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(id, "fee:"), "operation:"), 10, 64); err == nil {
 		us = append(us, domain.OperationUnit(n))
 		op, ok, err := a.Ledger.Get(n)
 		if err != nil {
@@ -191,8 +191,12 @@ func (a *App) unitsNamed(id string) ([]domain.Unit, error) {
 }
 
 // idMatches says whether an item is the one a user named: by payment id,
-// or by "provider:ID" / "operation:ID" for items without one.
+// or by "provider:ID" / "operation:ID" for items without one, or
+// "fee:ID" for the fee_mismatch of operation ID alone.
 func idMatches(it *domain.Item, id string) bool {
+	if strings.HasPrefix(id, "fee:") { // the fee_mismatch of one operation, and nothing else
+		return it.Part == id
+	}
 	return reconcile.KeyOf(it).ID == id || it.PaymentID == id ||
 		(it.ProviderPaymentID != "" && it.ProviderPaymentID == strings.TrimPrefix(id, "provider:")) ||
 		(it.OperationID != 0 && strconv.FormatUint(it.OperationID, 10) == strings.TrimPrefix(id, "operation:"))

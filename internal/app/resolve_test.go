@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"reconciled/internal/config"
 	"reconciled/internal/domain"
 )
 
@@ -83,5 +84,39 @@ func TestResolveRefusesAReasonThatIsNoCode(t *testing.T) {
 	}
 	if audit, err := a.Ledger.Audit(); err != nil || len(audit) != 0 {
 		t.Fatalf("%d audit events (%v)", len(audit), err)
+	}
+}
+
+// "fee:ID" resolves the fee_mismatch of one operation and nothing else of
+// its payment; the payment id resolves both.
+func TestResolveAFeeMismatchAlone(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(1, "p-short", at, 1000)}, []domain.Record{paid("p-short", at, 900)})
+	cfg := *a.Config
+	cfg.Fees.Tariffs = []config.Tariff{{Method: "card", Type: domain.RecordPurchase, Percent: "2.5"}}
+	a = a.On(&cfg)
+	charged := sale(1, "p-short", at, 1000)
+	charged.Fee = domain.Money{Amount: 30, Currency: "EUR"} // the tariff: 25
+	if _, err := a.Ledger.UpsertFees([]domain.Operation{charged}, now); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rs, err := a.Resolve(ctx, ResolveRequest{ID: "fee:1", Reason: "fee-disputed", User: "tester"})
+	if err != nil || len(rs) != 1 || rs[0].Code != domain.ResultFeeMismatch || rs[0].Part != "fee:1" {
+		t.Fatalf("resolve fee:1: %+v, %v", rs, err)
+	}
+	out, err := a.Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, it := range out.Items {
+		got[it.Code] = it.Result
+	}
+	if got[domain.ResultFeeMismatch] != domain.ResultResolved || got[domain.ResultAmountMismatch] != domain.ResultAmountMismatch {
+		t.Fatalf("after resolving the fee alone: %v", got)
+	}
+	if _, err := a.Resolve(ctx, ResolveRequest{ID: "fee:2", Reason: "fee-disputed", User: "tester"}); err == nil {
+		t.Fatal("fee:2, which has no item, was resolved")
 	}
 }
