@@ -68,11 +68,21 @@ var benchSyncOps = flag.Int("sync.ops", 1_000_000, "operations in BenchmarkSyncC
 // database: 1,000,000 operations by default. It reports the child's
 // throughput and its peak resident memory (getrusage ru_maxrss), the two
 // figures of BENCHMARKS.md.
-func BenchmarkSyncCommand(b *testing.B) {
+func BenchmarkSyncCommand(b *testing.B) { benchSync(b, false) }
+
+// BenchmarkSyncCommandWithFees is BenchmarkSyncCommand with fees.sync:
+// the operations, then their fees from /financial-reporting/operations
+// (issue 14's target: within 1.5 times the sync without fees).
+func BenchmarkSyncCommandWithFees(b *testing.B) { benchSync(b, true) }
+
+func benchSync(b *testing.B, fees bool) {
 	n := *benchSyncOps
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		w := newWorld(b, n, time.Second, "")
+		if fees {
+			appendConfig(b, w, "[fees]\nsync = true\n")
+		}
 		w.setNow(time.Now())
 		b.StartTimer()
 		elapsed, rss := w.measure(b, "sync")

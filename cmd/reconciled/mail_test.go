@@ -285,7 +285,7 @@ func inProcessApp(t *testing.T, w *world) (*app.App, *ledger.Ledger) {
 }
 
 // appendConfig writes the world's config with extra after its own text.
-func appendConfig(t *testing.T, w *world, extra string) {
+func appendConfig(t testing.TB, w *world, extra string) {
 	t.Helper()
 	data, err := os.ReadFile(w.config)
 	if err != nil {
