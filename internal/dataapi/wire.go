@@ -404,6 +404,10 @@ var neededSlots, nonEmptySlots = func() (uint32, uint32) {
 type opDecoder struct {
 	loc   *time.Location
 	asked ParamSet // what the request asked for
+	// fees: records of /financial-reporting/operations asked for their
+	// fee alone: only the required parameters must come, and a record is
+	// checked as a fee's (ids, the fee's currency), not as an operation.
+	fees bool
 	// missing counts, per parameter, the records that lack one that was
 	// asked for but is not needed (stored empty).
 	missing map[string]int
@@ -550,10 +554,18 @@ func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
 		if err := bad[i]; err != nil {
 			return nil, fmt.Errorf("%s: %w; nothing of this page is stored", who(i, &ops[i]), err)
 		}
-		if lack := neededSlots &^ seen[i]; lack != 0 {
+		must := neededSlots
+		if d.fees {
+			must = requiredSlots
+		}
+		if lack := must &^ seen[i]; lack != 0 {
 			return nil, d.lacking(i, &ops[i], lack)
 		}
-		if err := ops[i].Validate(); err != nil {
+		if d.fees {
+			if err := validFee(&ops[i]); err != nil {
+				return nil, fmt.Errorf("operations[%d]: %w", i, err)
+			}
+		} else if err := ops[i].Validate(); err != nil {
 			return nil, fmt.Errorf("operations[%d]: %w", i, err)
 		}
 		if all := uint32(1)<<len(recordFields) - 1; seen[i] != all {
@@ -568,6 +580,36 @@ func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
 		}
 	}
 	return ops, nil
+}
+
+// requiredSlots are the recordFields of the required parameters.
+var requiredSlots = func() uint32 {
+	var s uint32
+	for i := range recordFields {
+		if Parameters[recordParams[i]].Required {
+			s |= 1 << i
+		}
+	}
+	return s
+}()
+
+// validFee checks a record of /financial-reporting/operations asked for
+// its fee: the ids it is stored by, and the fee's currency.
+func validFee(op *domain.Operation) error {
+	switch {
+	case op.OperationID == 0:
+		return fmt.Errorf("fee record has no operation_id")
+	case op.ProjectID <= 0:
+		return fmt.Errorf("operation %d: project_id %d is not positive", op.OperationID, op.ProjectID)
+	case op.PaymentID == "":
+		return fmt.Errorf("operation %d: no payment_id", op.OperationID)
+	}
+	if op.Fee.Currency != "" {
+		if _, err := domain.Exponent(op.Fee.Currency); err != nil {
+			return fmt.Errorf("operation %d: fee: %w", op.OperationID, err)
+		}
+	}
+	return nil
 }
 
 // lacking explains a record without a parameter it must have.
