@@ -23,7 +23,7 @@ type exportRequest struct {
 }
 
 func parseExport(p *cli.Program, args []string) (door.Request, error) {
-	fs := p.FlagSet("export", "--what operations|reconciliation|summary|audit --format csv|xlsx [-o FILE] [filters]", `  reconciled export --what operations --format xlsx -o register.xlsx
+	fs := p.FlagSet("export", "--what operations|reconciliation|summary|settlement|audit --format csv|xlsx [-o FILE] [filters]", `  reconciled export --what operations --format xlsx -o register.xlsx
   reconciled export --what operations --format csv --from 2026-11-01 --to 2026-11-02 --method advcash
   reconciled export --what reconciliation --format csv --result amount_mismatch --result status_mismatch
   reconciled export --what summary --format xlsx --from 2026-11-01 -o november.xlsx
@@ -34,7 +34,7 @@ func parseExport(p *cli.Program, args []string) (door.Request, error) {
 	var r exportRequest
 	projects := cli.Int64s{Noun: "project id"}
 	var methods, statuses, types, currencies, results cli.List
-	fs.StringVar(&r.req.What, "what", "operations", "operations (the payment register), reconciliation, summary (the analytics) or audit (the resolutions' trail)")
+	fs.StringVar(&r.req.What, "what", "operations", "operations (the payment register), reconciliation, summary (the analytics), settlement (net per day, project and currency) or audit (the resolutions' trail)")
 	fs.StringVar(&r.req.Format, "format", "csv", "csv or xlsx")
 	fs.StringVar(&r.out, "o", "", "output file; written whole or not at all (CSV may go to standard output)")
 	fs.BoolVar(&r.req.BOM, "bom", false, "CSV: start with a UTF-8 byte order mark (for Excel)")

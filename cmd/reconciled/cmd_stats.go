@@ -18,14 +18,14 @@ type statsRequest struct {
 }
 
 func parseStats(p *cli.Program, args []string) (door.Request, error) {
-	fs := p.FlagSet("stats", "[--from T --to T] [--by day|method|status|currency|project] [filters]", `  reconciled stats
+	fs := p.FlagSet("stats", "[--from T --to T] [--by day|method|status|currency|project|settlement] [filters]", `  reconciled stats
   reconciled stats --from 2026-11-01 --to 2026-12-01 --by method
   reconciled stats --by currency --method advcash
 `)
 	var r statsRequest
 	projects := cli.Int64s{Noun: "project id"}
 	var methods, currencies cli.List
-	fs.StringVar(&r.by, "by", "day", "the grouped table: day, method, status, currency or project")
+	fs.StringVar(&r.by, "by", "day", "the grouped table: day, method, status, currency or project; or settlement (net per day, project and currency)")
 	fs.Var(&r.from, "from", "operations created at or after (in data_api.tz)")
 	fs.Var(&r.to, "to", "operations created before")
 	fs.Var(&projects, "project", "project id(s)")
@@ -34,7 +34,7 @@ func parseStats(p *cli.Program, args []string) (door.Request, error) {
 	if err := p.Parse(fs, args); err != nil {
 		return nil, err
 	}
-	if err := app.CheckSummaryTable(r.by); err != nil {
+	if err := app.CheckStatsTable(r.by); err != nil {
 		return nil, requestUsage(err, nil)
 	}
 	r.filter = export.Filter{Projects: projects.List, Methods: methods, Currencies: currencies}

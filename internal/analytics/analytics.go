@@ -103,6 +103,31 @@ type Summary struct {
 	Declines    []Decline  // most frequent first
 	Volume      []Volume   // by currency
 	TimeToFinal []TimeToFinal
+	Settlement  []Settlement // by day, project, currency
+}
+
+// Settlement is what moved on one day (of creation, in the builder's
+// zone) in one project and currency, in minor units: the gross of the
+// successful purchases, refunds (less refunds taken back) and payouts,
+// the fees ECommPay charged (the stored fee of each operation, whatever
+// its status, and commission operations), chargebacks, and the net owed
+// to the merchant: purchases - refunds - payouts - fees - chargebacks.
+// Never summed across currencies.
+type Settlement struct {
+	Day                 string
+	Project             int64
+	Currency            string
+	Purchases, Refunds  int64
+	Payouts, Fees       int64
+	Chargebacks         int64 // none are synced yet
+	Net                 int64
+	Operations, Charged int // the operations that moved money; those a fee was charged on
+}
+
+type settlementKey struct {
+	day      string
+	project  int64
+	currency string
 }
 
 // Builder accumulates operations.
@@ -114,6 +139,7 @@ type Builder struct {
 	declines  map[string]*declineAcc
 	volume    map[string]*Volume
 	durations map[string][]int64 // seconds, by method
+	settle    map[settlementKey]*Settlement
 }
 
 type declineAcc struct {
@@ -135,7 +161,7 @@ func NewBuilder(loc *time.Location) *Builder {
 		loc = time.UTC
 	}
 	b := &Builder{loc: loc, approval: map[[2]string]*Totals{}, declines: map[string]*declineAcc{},
-		volume: map[string]*Volume{}, durations: map[string][]int64{}}
+		volume: map[string]*Volume{}, durations: map[string][]int64{}, settle: map[settlementKey]*Settlement{}}
 	for i := range b.groups {
 		b.groups[i] = map[string]*Totals{}
 	}
@@ -190,8 +216,44 @@ func (b *Builder) Add(op *domain.Operation) {
 			v.Refunds -= op.SumInitial.Amount
 		}
 	}
+	b.settlement(op, day)
 	if op.Final() && !op.CompletedAt.IsZero() && !op.CompletedAt.Before(op.CreatedAt) {
 		b.durations[op.PaymentMethod] = append(b.durations[op.PaymentMethod], int64(op.CompletedAt.Sub(op.CreatedAt)/time.Second))
+	}
+}
+
+// settlement counts op in its day's settlement: its amount if it moved
+// money, its fee in the fee's currency.
+func (b *Builder) settlement(op *domain.Operation, day string) {
+	row := func(currency string) *Settlement {
+		k := settlementKey{day, op.ProjectID, currency}
+		r := b.settle[k]
+		if r == nil {
+			r = &Settlement{Day: day, Project: op.ProjectID, Currency: currency}
+			b.settle[k] = r
+		}
+		return r
+	}
+	if kind := domain.Builtin.Type(op.OperationType).Kind; domain.Builtin.Outcome(op) == domain.OutcomeSuccess && kind.MovesMoney() {
+		r := row(op.SumInitial.Currency)
+		r.Operations++
+		switch a := op.SumInitial.Amount; kind {
+		case domain.KindPurchase:
+			r.Purchases += a
+		case domain.KindRefund:
+			r.Refunds += a
+		case domain.KindRefundReverse:
+			r.Refunds -= a // taken back: the merchant's again
+		case domain.KindPayout:
+			r.Payouts += a
+		case domain.KindFee:
+			r.Fees += a // a commission charged as an operation of its own
+		}
+	}
+	if op.Fee.Currency != "" {
+		r := row(op.Fee.Currency)
+		r.Fees += op.Fee.Amount
+		r.Charged++
 	}
 }
 
@@ -231,6 +293,13 @@ func (b *Builder) Summary(from, to time.Time) *Summary {
 	slices.SortFunc(s.Declines, func(x, y Decline) int { return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Code, y.Code)) })
 	for _, cur := range slices.Sorted(maps.Keys(b.volume)) {
 		s.Volume = append(s.Volume, *b.volume[cur])
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(b.settle), func(x, y settlementKey) int {
+		return cmp.Or(cmp.Compare(x.day, y.day), cmp.Compare(x.project, y.project), cmp.Compare(x.currency, y.currency))
+	}) {
+		r := *b.settle[k]
+		r.Net = r.Purchases - r.Refunds - r.Payouts - r.Fees - r.Chargebacks
+		s.Settlement = append(s.Settlement, r)
 	}
 	for _, method := range slices.Sorted(maps.Keys(b.durations)) {
 		d := b.durations[method]

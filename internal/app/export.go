@@ -17,7 +17,7 @@ import (
 // ExportRequest says what an export writes. Times are read and written in
 // data_api.tz.
 type ExportRequest struct {
-	What   string // operations, reconciliation, summary or audit
+	What   string // operations, reconciliation, summary, settlement or audit
 	Format string // csv or xlsx; audit is csv only
 	// From and To bound the creation time, [From, To); zero is open. They
 	// and Filter do not apply to audit, the whole trail.
@@ -38,7 +38,9 @@ type ExportRequest struct {
 }
 
 // exportWhats are what an export writes.
-func exportWhats() []string { return []string{"operations", "reconciliation", "summary", "audit"} }
+func exportWhats() []string {
+	return []string{"operations", "reconciliation", "summary", "settlement", "audit"}
+}
 
 // Check refuses an export that makes no sense (a *RequestError, the first
 // fault in this order): what and format unknown, an audit trail as XLSX or
@@ -48,7 +50,7 @@ func exportWhats() []string { return []string{"operations", "reconciliation", "s
 // starts.
 func (r ExportRequest) Check() error {
 	if !slices.Contains(exportWhats(), r.What) {
-		return refuse("what", r.What, "{what} {%q}: use operations, reconciliation, summary or audit")
+		return refuse("what", r.What, "{what} {%q}: use operations, reconciliation, summary, settlement or audit")
 	}
 	if r.Format != "csv" && r.Format != "xlsx" {
 		return refuse("format", r.Format, "{format} {%q}: use csv or xlsx")
@@ -105,6 +107,22 @@ func (r ExportRequest) narrowing() []string {
 		}
 	}
 	return given
+}
+
+// StatsSettlement is stats --by settlement: the net settlement table in
+// place of a grouped one.
+const StatsSettlement = "settlement"
+
+// CheckStatsTable refuses a stats table that is neither a summary table
+// nor the settlement (a *RequestError naming by).
+func CheckStatsTable(by string) error {
+	if by == StatsSettlement {
+		return nil
+	}
+	if !slices.Contains(export.SummaryTables, by) {
+		return refuse("by", by, "{by} {%q}: use "+strings.Join(append(slices.Clone(export.SummaryTables), StatsSettlement), ", "))
+	}
+	return nil
 }
 
 // CheckSummaryTable refuses a summary table by that export.SummaryTables
@@ -194,6 +212,15 @@ func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, 
 			by = "day"
 		}
 		return export.SummaryCSV(w, s, by, csvOpts)
+	case "settlement":
+		s, err := a.Summary(ctx, SummaryRequest{From: req.From, To: req.To, Filter: req.Filter, Progress: req.Progress})
+		if err != nil {
+			return 0, err
+		}
+		if xlsx {
+			return export.SettlementXLSX(w, s, xlsxOpts)
+		}
+		return export.SettlementCSV(w, s, csvOpts)
 	default: // audit, as csv (Check)
 		events, err := a.Ledger.Audit()
 		if err != nil {

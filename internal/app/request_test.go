@@ -51,9 +51,9 @@ func TestExportRequestCheck(t *testing.T) {
 		field string
 		want  string // Text(flagged)
 	}{
-		{ExportRequest{What: "nonsense", Format: "csv"}, "what", `--what "nonsense": use operations, reconciliation, summary or audit`},
+		{ExportRequest{What: "nonsense", Format: "csv"}, "what", `--what "nonsense": use operations, reconciliation, summary, settlement or audit`},
 		{ExportRequest{What: "operations", Format: "ods"}, "format", `--format "ods": use csv or xlsx`},
-		{ExportRequest{What: "nonsense", Format: "ods"}, "what", `--what "nonsense": use operations, reconciliation, summary or audit`},
+		{ExportRequest{What: "nonsense", Format: "ods"}, "what", `--what "nonsense": use operations, reconciliation, summary, settlement or audit`},
 		{ExportRequest{What: "audit", Format: "xlsx", By: "day"}, "format", `the audit trail exports as csv`},
 		{ExportRequest{What: "audit", Format: "csv", From: day, Filter: export.Filter{Types: []string{"sale"}}, Results: []string{"matched"}, By: "day"},
 			"what", `--what audit exports the whole trail: it takes no --by, --from, --result, --type`},

@@ -20,12 +20,22 @@ func WriteStats(w io.Writer, s *analytics.Summary, by string) {
 		t.Operations, t.Success, t.Decline, t.Pending, percent(t))
 	curs := export.Currencies(s)
 
-	rows, _ := export.SummaryRows(s, by)
-	table(w, "by "+by, []string{by, "operations", "success", "declined", "pending", "approval", "successful volume"}, func(add func(...string)) {
-		for _, r := range rows {
-			add(r.Key, itoa(r.Operations), itoa(r.Success), itoa(r.Decline), itoa(r.Pending), percent(r.Totals), volumes(r.Volume, curs))
-		}
-	})
+	if by == StatsSettlement {
+		table(w, "net settlement by day, project and currency", export.SettlementColumns, func(add func(...string)) {
+			for i := range s.Settlement {
+				r := &s.Settlement[i]
+				cells := export.SettlementCells(r)
+				add(cells...)
+			}
+		})
+	} else {
+		rows, _ := export.SummaryRows(s, by)
+		table(w, "by "+by, []string{by, "operations", "success", "declined", "pending", "approval", "successful volume"}, func(add func(...string)) {
+			for _, r := range rows {
+				add(r.Key, itoa(r.Operations), itoa(r.Success), itoa(r.Decline), itoa(r.Pending), percent(r.Totals), volumes(r.Volume, curs))
+			}
+		})
+	}
 	table(w, "approval by method and day", []string{"method", "day", "success", "declined", "approval"}, func(add func(...string)) {
 		for _, a := range s.Approval {
 			add(a.Method, a.Day, itoa(a.Success), itoa(a.Decline), percent(a.Totals))

@@ -348,7 +348,7 @@ type Schedule struct {
 	Cron   string   `toml:"cron"`   // e.g. "*/10 * * * *" or "CRON_TZ=Europe/Moscow 0 7 * * *"
 	To     []string `toml:"to"`     // report: recipients
 	Format string   `toml:"format"` // report, export: csv or xlsx
-	What   string   `toml:"what"`   // export: operations, reconciliation or summary
+	What   string   `toml:"what"`   // export: operations, reconciliation, summary or settlement
 	Dir    string   `toml:"dir"`    // report, export: folder for the files (default: beside the database)
 }
 
@@ -785,8 +785,8 @@ func (c *Config) Validate() error {
 		if s.Format != "" && s.Format != "csv" && s.Format != "xlsx" {
 			bad(key+".format", "%q: use csv or xlsx", s.Format)
 		}
-		if s.What != "" && (s.Job != "export" || !slices.Contains([]string{"operations", "reconciliation", "summary"}, s.What)) {
-			bad(key+".what", "%q: an export job takes operations, reconciliation or summary", s.What)
+		if s.What != "" && (s.Job != "export" || !slices.Contains([]string{"operations", "reconciliation", "summary", "settlement"}, s.What)) {
+			bad(key+".what", "%q: an export job takes operations, reconciliation, summary or settlement", s.What)
 		}
 		if s.Job == "export" && len(s.To) > 0 && m.Host == "" {
 			bad(key+".to", "exports are mailed: set [mail] host")

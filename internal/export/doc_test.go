@@ -151,6 +151,17 @@ func TestReferenceListsTheColumnsOfEveryExport(t *testing.T) {
 		}
 	})
 
+	t.Run("settlement", func(t *testing.T) {
+		want := docColumns(t, doc, "settlement")
+		s := fakeSummary(t)
+		got := csvHeader(t, func(w io.Writer) error { _, err := SettlementCSV(w, s, CSVOptions{}); return err })
+		if !slices.Equal(got, want) {
+			t.Errorf("docs/exports.md: the settlement's columns\n%q\nthe CSV writes\n%q", want, got)
+		}
+		sheets, headers := xlsxSheets(t, func(w io.Writer) error { _, err := SettlementXLSX(w, s, XLSXOptions{}); return err })
+		checkSheets(t, doc, "settlement.xlsx", sheets, headers, want, nil, "", nil)
+	})
+
 	t.Run("summary", func(t *testing.T) {
 		s := fakeSummary(t)
 		curs := Currencies(s)

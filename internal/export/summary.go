@@ -110,6 +110,9 @@ func SummaryXLSX(w io.Writer, s *analytics.Summary, o XLSXOptions) error {
 	if err := b.timeSheet(s.TimeToFinal); err != nil {
 		return fail(err)
 	}
+	if err := b.settlementSheet(s.Settlement); err != nil {
+		return fail(err)
+	}
 	if err := b.chartsSheet(len(s.ByDay)); err != nil {
 		return fail(err)
 	}

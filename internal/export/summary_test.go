@@ -34,7 +34,7 @@ func TestSummaryXLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := openXLSX(t, b.Bytes())
-	want := []string{"By day", "By method", "By status", "By currency", "By project", "Approval", "Declines", "Volume", "Time to final", "Charts"}
+	want := []string{"By day", "By method", "By status", "By currency", "By project", "Approval", "Declines", "Volume", "Time to final", "Settlement", "Charts"}
 	if got := f.GetSheetList(); len(got) != len(want) {
 		t.Fatalf("sheets %v", got)
 	}
