@@ -28,7 +28,7 @@ func TestSettlementSumsPerDayProjectAndCurrency(t *testing.T) {
 		op(4, "refund", "success", 3000, "EUR", day1, 30, "EUR"),
 		op(5, "refund reverse", "success", 1000, "EUR", day1, 0, "EUR"),
 		op(6, "payout", "success", 2000, "EUR", day1, 50, "USD"), // the fee in another currency
-		op(7, "auth", "success", 9999, "EUR", day1, 0, ""),        // a hold moves nothing
+		op(7, "auth", "success", 9999, "EUR", day1, 0, ""),       // a hold moves nothing
 		op(8, "sale", "processing", 9999, "EUR", day1, 0, ""),
 		op(9, "commission", "success", 40, "EUR", day1, 0, ""),
 		op(10, "sale", "success", 20000, "UAH", day1, 0, ""),
