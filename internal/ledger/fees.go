@@ -105,7 +105,11 @@ func (l *Ledger) Fee(id uint64) (domain.Money, time.Time, bool, error) {
 	var seen time.Time
 	var ok bool
 	err := l.view(func(tx *bolt.Tx) error {
-		v := root(tx).Bucket(bucketFees).Get(be64(nil, id))
+		b := root(tx).Bucket(bucketFees)
+		if b == nil { // a database from before fees, read-only
+			return nil
+		}
+		v := b.Get(be64(nil, id))
 		if v == nil {
 			return nil
 		}

@@ -105,3 +105,33 @@ func TestFeesAreStoredOnceAndJoinedToTheirOperations(t *testing.T) {
 		t.Fatalf("a damaged fee read: %v", err)
 	}
 }
+
+// A database made before fees has no fees/ bucket until a writable open
+// makes it: read-only, the register's reading and Fee find no fee, and
+// never call that damage.
+func TestADatabaseFromBeforeFeesReadsWithoutThem(t *testing.T) {
+	path, ids := filled(t)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return root(tx).DeleteBucket(bucketFees) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	l, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	n := 0
+	if err := l.ForEach(context.Background(), Range{}, func(op *domain.Operation) error { n++; return nil }); err != nil || n != len(ids) {
+		t.Fatalf("ForEach: %d operations, %v", n, err)
+	}
+	if _, _, ok, err := l.Fee(ids[0]); ok || err != nil {
+		t.Fatalf("Fee: %v %v", ok, err)
+	}
+	if err := l.ForEachByIDLean(context.Background(), func(*domain.Operation) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -481,8 +481,10 @@ func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operat
 			k, _ = c.Seek(binary.BigEndian.AppendUint32(nil, hour(r.From)))
 		}
 		h := hourBatch{ops: root(tx).Bucket(bucketOps).Cursor(), r: r}
-		if fc := root(tx).Bucket(bucketFees).Cursor(); func() bool { k, _ := fc.First(); return k != nil }() {
-			h.fees = fc // the fee of each, where one is stored (fees.go)
+		if fb := root(tx).Bucket(bucketFees); fb != nil { // nil: a database from before fees, read-only
+			if fc := fb.Cursor(); func() bool { k, _ := fc.First(); return k != nil }() {
+				h.fees = fc // the fee of each, where one is stored (fees.go)
+			}
 		}
 		var cur uint32
 		n := 0
