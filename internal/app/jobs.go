@@ -97,7 +97,11 @@ func (a *App) ReportJob(ctx context.Context, s config.Schedule) error {
 			}
 			data = &rd
 		}
-		if err := a.reportDay(ctx, s, data.report(day, loc, a.Now()), key); err != nil {
+		settle, err := a.settlementOf(ctx, day)
+		if err != nil {
+			return err
+		}
+		if err := a.reportDay(ctx, s, data.report(day, loc, a.Now(), settle), key); err != nil {
 			return err
 		}
 	}

@@ -77,9 +77,10 @@ func reportSync(states []ledger.SyncState) []report.SyncState {
 	return out
 }
 
-// report builds day's report from data.
-func (data reportData) report(day time.Time, loc *time.Location, now time.Time) *DailyReport {
-	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown, Basis: data.basis})
+// report builds day's report from data and the day's net settlement.
+func (data reportData) report(day time.Time, loc *time.Location, now time.Time, settle []report.SettlementRow) *DailyReport {
+	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown, Basis: data.basis,
+		Settlement: settle})
 	r.ListLimit = mailListLimit
 	return &DailyReport{Report: r, items: data.items, loc: loc}
 }
@@ -91,7 +92,28 @@ func (a *App) Report(ctx context.Context, day time.Time) (*DailyReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return data.report(day, a.Config.Zone(), a.Now()), nil
+	settle, err := a.settlementOf(ctx, day)
+	if err != nil {
+		return nil, err
+	}
+	return data.report(day, a.Config.Zone(), a.Now(), settle), nil
+}
+
+// settlementOf is the net settlement of the operations created on day (a
+// midnight in data_api.tz), per project and currency, as a report shows it.
+func (a *App) settlementOf(ctx context.Context, day time.Time) ([]report.SettlementRow, error) {
+	y, m, d := day.In(a.Config.Zone()).Date()
+	next := time.Date(y, m, d+1, 0, 0, 0, 0, a.Config.Zone()) // 23 or 25 hours on a DST change
+	s, err := a.Summary(ctx, SummaryRequest{From: day, To: next})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]report.SettlementRow, 0, len(s.Settlement))
+	for _, r := range s.Settlement {
+		out = append(out, report.SettlementRow{Project: r.Project, Currency: r.Currency, Purchases: r.Purchases, Refunds: r.Refunds,
+			Payouts: r.Payouts, Fees: r.Fees, Chargebacks: r.Chargebacks, Net: r.Net})
+	}
+	return out, nil
 }
 
 // Yesterday is the day a report is of by default: the one before today in

@@ -25,7 +25,7 @@ func ReportXLSX(w io.Writer, r *report.Report, o XLSXOptions) error {
 	if err != nil {
 		return err
 	}
-	sheets := []func(*report.Report) error{b.reportSummary, b.reportOpen, b.reportAgeing, b.reportOverdue, b.reportSync}
+	sheets := []func(*report.Report) error{b.reportSummary, b.reportOpen, b.reportAgeing, b.reportOverdue, b.reportSync, b.reportSettlement}
 	if len(r.Unknown) > 0 {
 		sheets = append(sheets, b.reportUnknown)
 	}
@@ -48,6 +48,22 @@ func (b *book) reportSummary(r *report.Report) error {
 	for _, c := range r.ByCode {
 		if err := s.write([]any{c.Code, c.Currency, c.Day.Count, b.money(domain.Money{Amount: c.Day.Amount, Currency: c.Currency}),
 			c.ToDate.Count, b.money(domain.Money{Amount: c.ToDate.Amount, Currency: c.Currency})}); err != nil {
+			return err
+		}
+	}
+	return s.finish()
+}
+
+// reportSettlement is the day's net settlement per project and currency.
+func (b *book) reportSettlement(r *report.Report) error {
+	s, err := b.sheet("Settlement", []column{{"project id", 12}, {"currency", 10}, {"purchases", 18}, {"refunds", 18}, {"payouts", 18},
+		{"fees", 16}, {"chargebacks", 16}, {"net", 18}})
+	if err != nil {
+		return err
+	}
+	for _, x := range r.Settlement {
+		m := func(a int64) any { return b.money(domain.Money{Amount: a, Currency: x.Currency}) }
+		if err := s.write([]any{x.Project, x.Currency, m(x.Purchases), m(x.Refunds), m(x.Payouts), m(x.Fees), m(x.Chargebacks), m(x.Net)}); err != nil {
 			return err
 		}
 	}

@@ -41,7 +41,7 @@ func TestReportXLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := openXLSX(t, b.Bytes())
-	if got, want := f.GetSheetList(), []string{"Summary", "Open exceptions", "Ageing", "Overdue by method", "Sync"}; !slices.Equal(got, want) {
+	if got, want := f.GetSheetList(), []string{"Summary", "Open exceptions", "Ageing", "Overdue by method", "Sync", "Settlement"}; !slices.Equal(got, want) {
 		t.Fatalf("sheets %q, want %q", got, want)
 	}
 	get := func(sheet, cell string, raw bool) string {
@@ -167,7 +167,7 @@ func TestReportXLSXEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := openXLSX(t, b.Bytes())
-	if got := len(f.GetSheetList()); got != 5 {
+	if got := len(f.GetSheetList()); got != 6 {
 		t.Errorf("%d sheets", got)
 	}
 	if rows, _ := f.GetRows("Open exceptions"); len(rows) != 1 || rows[0][0] != "created at" {

@@ -188,7 +188,7 @@ func (r *Report) lead() string {
 
 // tables lays out the report's tables; sep goes between thousands.
 func (r *Report) tables(sep string) []table {
-	tables := []table{r.summaryTable(sep), r.ageingTable(sep), r.overdueTable(sep), r.syncTable()}
+	tables := []table{r.summaryTable(sep), r.settlementTable(sep), r.ageingTable(sep), r.overdueTable(sep), r.syncTable()}
 	if len(r.Unknown) > 0 {
 		tables = append(tables, r.unknownTable())
 	}
@@ -226,6 +226,21 @@ func (r *Report) summaryTable(sep string) table {
 		t.Rows = append(t.Rows, row{{Text: "total", Total: true}, {Text: orNone(c.Currency, "—"), Total: true},
 			{Text: count(c.Day.Count), Num: true, Total: true}, {Text: amount(c.Day.Amount, c.Currency, sep), Num: true, Total: true},
 			{Text: count(c.ToDate.Count), Num: true, Total: true}, {Text: amount(c.ToDate.Amount, c.Currency, sep), Num: true, Total: true}})
+	}
+	return t
+}
+
+// settlementTable is the day's net settlement per project and currency.
+func (r *Report) settlementTable(sep string) table {
+	t := table{
+		Title: "Net settlement on " + r.Day(),
+		Cols: []column{{"project", true}, {"currency", false}, {"purchases", true}, {"refunds", true}, {"payouts", true},
+			{"fees", true}, {"chargebacks", true}, {"net", true}},
+	}
+	for _, s := range r.Settlement {
+		m := func(a int64) cell { return numCell(amount(a, s.Currency, sep)) }
+		t.Rows = append(t.Rows, row{numCell(strconv.FormatInt(s.Project, 10)), {Text: s.Currency}, m(s.Purchases), m(s.Refunds), m(s.Payouts),
+			m(s.Fees), m(s.Chargebacks), {Text: amount(s.Net, s.Currency, sep), Num: true, Alert: s.Net < 0}})
 	}
 	return t
 }

@@ -46,6 +46,18 @@ type Input struct {
 	// Basis says which stored reconciliation Items are, and what it does
 	// not show yet ("from the reconciliation of …"); "" says nothing.
 	Basis string
+	// Settlement is the net settlement of the report's day, per project
+	// and currency (the caller computes it from the stored operations).
+	Settlement []SettlementRow
+}
+
+// SettlementRow is one project's and currency's net settlement of a day,
+// in minor units (analytics.Settlement, which the report does not import).
+type SettlementRow struct {
+	Project                                        int64
+	Currency                                       string
+	Purchases, Refunds, Payouts, Fees, Chargebacks int64
+	Net                                            int64
 }
 
 // SyncState is what the report shows of one project's sync. The report
@@ -212,6 +224,8 @@ type Report struct {
 	Unknown     []domain.WordCount
 	UnknownMore int
 
+	Settlement []SettlementRow // Input.Settlement
+
 	// ListLimit caps the open exceptions HTML and Text list (0: all of
 	// them); they then say how many more the XLSX form holds.
 	ListLimit int
@@ -243,7 +257,7 @@ func Build(in Input) *Report {
 	d := day.In(loc)
 	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 	end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
-	r := &Report{Date: start, End: end, Location: loc, Now: now, Items: len(in.Items), Basis: in.Basis}
+	r := &Report{Date: start, End: end, Location: loc, Now: now, Items: len(in.Items), Basis: in.Basis, Settlement: in.Settlement}
 
 	type key struct{ code, currency string }
 	byCode := map[key]*CodeRow{}

@@ -483,11 +483,11 @@ func TestEmptySectionsSayNone(t *testing.T) {
 			t.Error("a table in an empty report")
 		}
 	}
-	if nones != 5 {
-		t.Errorf("%d sections say none, want 5", nones)
+	if nones != 6 {
+		t.Errorf("%d sections say none, want 6", nones)
 	}
-	if got := strings.Count(txt.String(), "\nnone\n"); got != 5 {
-		t.Errorf("%d text sections say none, want 5:\n%s", got, txt.String())
+	if got := strings.Count(txt.String(), "\nnone\n"); got != 6 {
+		t.Errorf("%d text sections say none, want 6:\n%s", got, txt.String())
 	}
 }
 
@@ -596,5 +596,26 @@ func TestReportListsTheMostFrequentUnknownWords(t *testing.T) {
 	r.Text(&text)
 	if !strings.Contains(text.String(), "480 more words") || !strings.Contains(text.String(), "500 words reconciled does not know") {
 		t.Errorf("the report does not say how many it left out:\n%s", text.String())
+	}
+}
+
+// The day's net settlement is a table of its own, per project and
+// currency, amounts with their currency's decimals, a negative net shown
+// as an alert.
+func TestReportShowsTheDaysSettlement(t *testing.T) {
+	day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	r := Build(Input{Date: day, Now: day.Add(30 * time.Hour), Settlement: []SettlementRow{
+		{Project: 580, Currency: "EUR", Purchases: 1000000, Refunds: 20000, Payouts: 50000, Fees: 2550, Net: 927450},
+		{Project: 580, Currency: "USD", Fees: 50, Net: -50},
+	}})
+	var txt bytes.Buffer
+	if err := r.Text(&txt); err != nil {
+		t.Fatal(err)
+	}
+	out := txt.String()
+	for _, want := range []string{"Net settlement on 2026-11-24", "10 000.00", "9 274.50", "-0.50"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the text lacks %q:\n%s", want, out)
+		}
 	}
 }
