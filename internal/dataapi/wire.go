@@ -596,13 +596,8 @@ var requiredSlots = func() uint32 {
 // validFee checks a record of /financial-reporting/operations asked for
 // its fee: the ids it is stored by, and the fee's currency.
 func validFee(op *domain.Operation) error {
-	switch {
-	case op.OperationID == 0:
-		return fmt.Errorf("fee record has no operation_id")
-	case op.ProjectID <= 0:
-		return fmt.Errorf("operation %d: project_id %d is not positive", op.OperationID, op.ProjectID)
-	case op.PaymentID == "":
-		return fmt.Errorf("operation %d: no payment_id", op.OperationID)
+	if err := op.ValidateIDs(); err != nil {
+		return err
 	}
 	if op.Fee.Currency != "" {
 		if _, err := domain.Exponent(op.Fee.Currency); err != nil {

@@ -43,9 +43,9 @@ const MaxUpstreamIDBytes = 1024
 // Final reports whether the operation has reached a final status.
 func (op *Operation) Final() bool { return IsFinalOperationStatus(op.OperationStatus) }
 
-// Validate checks what every stored operation must have: a positive project,
-// a non-zero id, a payment id, a type, a status and a known currency.
-func (op *Operation) Validate() error {
+// ValidateIDs checks the ids every record of an operation must have (a
+// fee's too): a non-zero id, a positive project, a payment id.
+func (op *Operation) ValidateIDs() error {
 	switch {
 	case op.OperationID == 0:
 		return fmt.Errorf("operation has no operation_id")
@@ -53,6 +53,17 @@ func (op *Operation) Validate() error {
 		return fmt.Errorf("operation %d: project_id %d is not positive", op.OperationID, op.ProjectID)
 	case op.PaymentID == "":
 		return fmt.Errorf("operation %d: no payment_id", op.OperationID)
+	}
+	return nil
+}
+
+// Validate checks what every stored operation must have: a positive project,
+// a non-zero id, a payment id, a type, a status and a known currency.
+func (op *Operation) Validate() error {
+	if err := op.ValidateIDs(); err != nil {
+		return err
+	}
+	switch {
 	case op.OperationType == "":
 		return fmt.Errorf("operation %d: no operation_type", op.OperationID)
 	case op.OperationStatus == "":
