@@ -220,6 +220,7 @@ type countingProgress struct {
 	total       int64
 	added, sets int
 	last        string
+	lastN       int64
 	done        int
 }
 
@@ -228,5 +229,6 @@ func (p *countingProgress) Add(k int)     { p.added += k }
 func (p *countingProgress) Set(n int64, what string) {
 	p.sets++
 	p.last = what
+	p.lastN = n
 }
 func (p *countingProgress) Done() { p.done++ }

@@ -61,7 +61,7 @@ func (a *App) Sync(ctx context.Context, req SyncRequest) (syncer.Result, error) 
 	}
 	if p := req.Progress; p != nil {
 		s.Progress = func(r syncer.Result) {
-			p.Set(int64(r.Operations), SyncProgress(r))
+			p.Set(int64(r.Operations+r.Fees.Records), SyncProgress(r)) // the fee pass moves it on too
 		}
 	}
 	if cfg.DataAPI.Start != "" {

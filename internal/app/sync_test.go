@@ -155,3 +155,20 @@ func TestSyncRefusedByTheDataAPIIsAnErrorAndStoresNothing(t *testing.T) {
 		t.Fatalf("stored %d operations", len(got))
 	}
 }
+
+// With fees.sync, the progress moves on through the fee pass too and
+// says so: a bar standing still for half the sync reads as a hang.
+func TestSyncProgressCountsTheFeePass(t *testing.T) {
+	w := newAPIWorld(t, 300, apiToken)
+	cfg := *w.app.Config
+	cfg.Fees.Sync = true
+	a := w.app.On(&cfg)
+	var p countingProgress
+	res, err := a.Sync(context.Background(), SyncRequest{Progress: &p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fees.Records != 300 || p.lastN != int64(res.Operations+res.Fees.Records) || !strings.Contains(p.last, "; fees: 300 records (new 300, updated 0)") {
+		t.Fatalf("fees %+v; progress at %d, %q", res.Fees, p.lastN, p.last)
+	}
+}

@@ -60,7 +60,11 @@ func SyncLine(r syncer.Result) string {
 // SyncProgress is a sync's totals so far as a progress bar shows them,
 // page by page: what Sync tells its SyncRequest.Progress.
 func SyncProgress(r syncer.Result) string {
-	return fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated)
+	s := fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated)
+	if f := r.Fees; f.Pages > 0 {
+		s += fmt.Sprintf("; fees: %d records (new %d, updated %d)", f.Records, f.New, f.Updated)
+	}
+	return s
 }
 
 // WriteRun writes what `reconcile` prints of a saved run: its summary, the
