@@ -192,10 +192,15 @@ func (a *App) unitsNamed(id string) ([]domain.Unit, error) {
 
 // idMatches says whether an item is the one a user named: by payment id,
 // or by "provider:ID" / "operation:ID" for items without one, or
-// "fee:ID" for the fee_mismatch of operation ID alone.
+// "fee:ID" for the fee_mismatch of operation ID alone. A fee_mismatch is
+// named by fee:ID or its payment, never by "operation:ID" or a provider
+// id: those are not what Unresolve takes it back by.
 func idMatches(it *domain.Item, id string) bool {
 	if strings.HasPrefix(id, "fee:") { // the fee_mismatch of one operation, and nothing else
 		return it.Part == id
+	}
+	if strings.HasPrefix(it.Part, "fee:") { // named by fee:ID or its payment, as Unresolve takes it back
+		return reconcile.KeyOf(it).ID == id || it.PaymentID == id
 	}
 	return reconcile.KeyOf(it).ID == id || it.PaymentID == id ||
 		(it.ProviderPaymentID != "" && it.ProviderPaymentID == strings.TrimPrefix(id, "provider:")) ||

@@ -562,6 +562,15 @@ func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
 			return nil, d.lacking(i, &ops[i], lack)
 		}
 		if d.fees {
+			// Half a fee is no fee of 0, nor none: refused, like a sum
+			// without its amount.
+			if amount, currency := seen[i]&(1<<feeAmountSlot) != 0, ops[i].Fee.Currency != ""; amount != currency {
+				half := "a currency but no amount"
+				if amount {
+					half = "an amount but no currency"
+				}
+				return nil, fmt.Errorf("%s: fee: has %s; nothing of this page is stored", who(i, &ops[i]), half)
+			}
 			if err := validFee(&ops[i]); err != nil {
 				return nil, fmt.Errorf("operations[%d]: %w", i, err)
 			}
@@ -581,6 +590,9 @@ func (d *opDecoder) decodeOperations(f *flatDoc) ([]domain.Operation, error) {
 	}
 	return ops, nil
 }
+
+// feeAmountSlot is the recordFields slot of fee:amount.
+var feeAmountSlot = operationFields["fee:amount"].slot
 
 // requiredSlots are the recordFields of the required parameters.
 var requiredSlots = func() uint32 {

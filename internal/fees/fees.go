@@ -17,6 +17,7 @@ package fees
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strings"
 
@@ -65,9 +66,16 @@ func FormatPercent(p int64) string {
 	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
-// Of is the fee the tariff sets on amount (minor units).
+// Of is the fee the tariff sets on amount (minor units). The fixed part
+// is added saturating (it is never negative): a sum past the largest
+// amount is the largest, not a wrap to a negative fee.
 func (t Tariff) Of(amount int64) int64 {
-	fee := percentOf(amount, t.Percent) + t.Fixed
+	fee := percentOf(amount, t.Percent)
+	if fee > 0 && t.Fixed > math.MaxInt64-fee {
+		fee = math.MaxInt64
+	} else {
+		fee += t.Fixed
+	}
 	if t.Max > 0 && fee > t.Max {
 		fee = t.Max
 	}

@@ -61,6 +61,9 @@ func TestTariffOf(t *testing.T) {
 		{"six decimals", Tariff{Percent: pct("0.000001")}, 100_000_000, 1},
 		{"100 % of the largest amount: no overflow", Tariff{Percent: pct("100")}, math.MaxInt64, math.MaxInt64},
 		{"99.999999 % of the largest amount", Tariff{Percent: pct("99.999999")}, math.MaxInt64, 9223371944621055438},
+		{"100 % of the largest amount plus fixed: the largest, not wrapped below zero", Tariff{Percent: pct("100"), Fixed: 10}, math.MaxInt64, math.MaxInt64},
+		{"the largest fixed on top of a percent: the largest", Tariff{Percent: pct("2.5"), Fixed: math.MaxInt64}, 10000, math.MaxInt64},
+		{"100 % of the smallest amount", Tariff{Percent: pct("100")}, math.MinInt64, math.MinInt64},
 	} {
 		if got := c.t.Of(c.amount); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)

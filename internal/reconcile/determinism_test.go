@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"reconciled/internal/domain"
+	"reconciled/internal/fees"
 )
 
 // itemText is every field of an item, the sides by what they say.
@@ -158,6 +159,54 @@ func testDeterminism(t *testing.T, shared bool) {
 				if got[i] != want[i] {
 					t.Fatalf("seed %d round %d: line %d differs\n got %s\nwant %s", seed, round, i, got[i], want[i])
 				}
+			}
+		}
+	}
+}
+
+// The fees charged, against a contract, in any order of arrival, give
+// byte-identical items too: the fee_mismatch items of a payment after its
+// type's, in operation id order, whatever order the operations came in.
+func TestDeterminismWithFees(t *testing.T) {
+	contract, _, err := fees.NewContract([]fees.Tariff{
+		{Method: "advcash", Type: domain.RecordPurchase, Percent: 2_500_000, Min: 50},
+		{Method: "ADVCASH", Type: domain.RecordRefund, Currency: "EUR", Fixed: 30},
+		{Method: "advcash", Type: domain.RecordRefund, Fixed: 40},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Now: now, Fees: contract, FeeTolerance: 1}
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		ops, recs := reviewData(rng, false)
+		flagged := 0
+		for i := range ops {
+			switch rng.IntN(4) {
+			case 0: // none reported
+			case 1:
+				ops[i].Fee = domain.Money{Amount: 30, Currency: "EUR"}
+			default:
+				ops[i].Fee = domain.Money{Amount: ops[i].SumInitial.Amount * 25 / 1000, Currency: "EUR"}
+			}
+		}
+		base := Run(Input{Operations: slices.Clone(ops), Records: slices.Clone(recs)}, cfg)
+		for _, it := range base.Items {
+			if it.Code == domain.ResultFeeMismatch {
+				flagged++
+			}
+		}
+		if flagged == 0 {
+			t.Fatalf("seed %d: no fee_mismatch: the test checks nothing", seed)
+		}
+		want := outputText(base)
+		for round := 0; round < 10; round++ {
+			o, r := slices.Clone(ops), slices.Clone(recs)
+			rng.Shuffle(len(o), func(i, j int) { o[i], o[j] = o[j], o[i] })
+			rng.Shuffle(len(r), func(i, j int) { r[i], r[j] = r[j], r[i] })
+			got := outputText(Run(Input{Operations: o, Records: r}, cfg))
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d round %d: the items differ with the order of arrival", seed, round)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
@@ -42,7 +43,7 @@ func (e *engine) feeItems(items []domain.Item, out *Output, typ string, opIdx []
 			continue
 		}
 		out.FeesChecked++
-		if op.Fee.Currency == want.Currency && abs(op.Fee.Amount-want.Amount) <= e.cfg.FeeTolerance {
+		if op.Fee.Currency == want.Currency && feeOff(op.Fee.Amount, want.Amount) <= uint64(max(e.cfg.FeeTolerance, 0)) {
 			continue
 		}
 		it := domain.Item{Result: domain.ResultFeeMismatch, Code: domain.ResultFeeMismatch, Type: typ,
@@ -76,9 +77,24 @@ func feeReason(op *domain.Operation, want domain.Money, t fees.Tariff, tol int64
 		return r + "; charged in another currency"
 	}
 	if tol > 0 {
-		r += fmt.Sprintf("; off by %s, more than the tolerance of %s", minor(abs(op.Fee.Amount-want.Amount)), minor(tol))
+		off := "off by "
+		d := feeOff(op.Fee.Amount, want.Amount)
+		if d > math.MaxInt64 {
+			off, d = "off by more than ", math.MaxInt64
+		}
+		r += fmt.Sprintf("; %s%s, more than the tolerance of %s", off, minor(int64(d)), minor(tol))
 	}
 	return r
+}
+
+// feeOff is how far a charged fee is from the tariff's, without the
+// wrap of a difference past int64 (a fee is what the Data API sends: any
+// int64), which would put a fee of -2^63 within every tolerance.
+func feeOff(a, b int64) uint64 {
+	if a >= b {
+		return uint64(a) - uint64(b)
+	}
+	return uint64(b) - uint64(a)
 }
 
 // feeFingerprint sums up what a fee_mismatch rests on: the operation and

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -88,4 +89,32 @@ func find(items []domain.Item, id uint64, code string) *domain.Item {
 		}
 	}
 	return nil
+}
+
+// The distance between a charged fee and its tariff's is taken without
+// wrapping: a charge of the smallest int64 against a tariff's 0, or of -1
+// against the largest, is far off, not within any tolerance.
+func TestFeeMismatchAtTheEdgesOfInt64(t *testing.T) {
+	contract, _, err := fees.NewContract([]fees.Tariff{{Method: "advcash", Type: domain.RecordPurchase, Percent: 100 * fees.PercentScale}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := now.Add(-2 * day)
+	smallest := op(1, "p-smallest", domain.OpSale, domain.StatusSuccess, 0, "EUR", at)
+	smallest.Fee = domain.Money{Amount: math.MinInt64, Currency: "EUR"}
+	largest := op(2, "p-largest", domain.OpSale, domain.StatusSuccess, math.MaxInt64, "EUR", at)
+	largest.Fee = domain.Money{Amount: -1, Currency: "EUR"}
+	out := Run(Input{Operations: []domain.Operation{smallest, largest}}, Config{Now: now, Fees: contract, FeeTolerance: 1})
+	var got []uint64
+	for _, it := range out.Items {
+		if it.Code == domain.ResultFeeMismatch {
+			got = append(got, it.OperationID)
+			if strings.Contains(it.Reason, "off by -") {
+				t.Errorf("a negative distance: %s", it.Reason)
+			}
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("fee_mismatch items of operations %v, want 1 and 2", got)
+	}
 }
