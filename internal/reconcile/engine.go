@@ -710,7 +710,7 @@ func (e *engine) judgeTime(it *domain.Item, method, typ string, since time.Time,
 // alsoDiffers notes an amount difference on an item whose code is about
 // something else.
 func (e *engine) alsoDiffers(op *domain.Operation, rec *domain.Record) string {
-	if d := abs(rec.Amount.Amount - op.SumInitial.Amount); d > e.cfg.AmountTolerance && rec.Amount.Currency == op.SumInitial.Currency {
+	if distance(rec.Amount.Amount, op.SumInitial.Amount) > uint64(max(e.cfg.AmountTolerance, 0)) && rec.Amount.Currency == op.SumInitial.Currency {
 		return "; amounts differ too: " + amountReason(rec, op, e.cfg.AmountTolerance)
 	}
 	return ""
@@ -876,13 +876,6 @@ func earliest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
-	}
-	return n
 }
 
 func stamp(t time.Time) string { return string(appendStamp(nil, t)) }

@@ -43,7 +43,7 @@ func (e *engine) feeItems(items []domain.Item, out *Output, typ string, opIdx []
 			continue
 		}
 		out.FeesChecked++
-		if op.Fee.Currency == want.Currency && feeOff(op.Fee.Amount, want.Amount) <= uint64(max(e.cfg.FeeTolerance, 0)) {
+		if op.Fee.Currency == want.Currency && distance(op.Fee.Amount, want.Amount) <= uint64(max(e.cfg.FeeTolerance, 0)) {
 			continue
 		}
 		it := domain.Item{Result: domain.ResultFeeMismatch, Code: domain.ResultFeeMismatch, Type: typ,
@@ -78,7 +78,7 @@ func feeReason(op *domain.Operation, want domain.Money, t fees.Tariff, tol int64
 	}
 	if tol > 0 {
 		off := "off by "
-		d := feeOff(op.Fee.Amount, want.Amount)
+		d := distance(op.Fee.Amount, want.Amount)
 		if d > math.MaxInt64 {
 			off, d = "off by more than ", math.MaxInt64
 		}
@@ -87,10 +87,10 @@ func feeReason(op *domain.Operation, want domain.Money, t fees.Tariff, tol int64
 	return r
 }
 
-// feeOff is how far a charged fee is from the tariff's, without the
-// wrap of a difference past int64 (a fee is what the Data API sends: any
-// int64), which would put a fee of -2^63 within every tolerance.
-func feeOff(a, b int64) uint64 {
+// distance is |a - b| without wrapping: the amounts of two sides (an
+// operation's and a record's, a charged fee and a tariff's) may be any
+// int64, and their difference need not fit one.
+func distance(a, b int64) uint64 {
 	if a >= b {
 		return uint64(a) - uint64(b)
 	}

@@ -118,3 +118,17 @@ func TestFeeMismatchAtTheEdgesOfInt64(t *testing.T) {
 		t.Fatalf("fee_mismatch items of operations %v, want 1 and 2", got)
 	}
 }
+
+// An amount's distance from the other side's is measured without
+// wrapping: -2^63 against 0 is as far as it gets, not "within tolerance".
+func TestAmountsAtTheEdgesOfInt64Differ(t *testing.T) {
+	at := now.Add(-2 * day)
+	for _, c := range []struct{ rec, op int64 }{{math.MinInt64, 0}, {-1, math.MaxInt64}, {math.MaxInt64, -1}} {
+		o := op(1, "p", domain.OpSale, domain.StatusSuccess, c.op, "EUR", at)
+		r := rec("p", domain.RecordPurchase, domain.RecordPaid, c.rec, "EUR", at)
+		out := Run(Input{Operations: []domain.Operation{o}, Records: []domain.Record{r}}, Config{Now: now, AmountTolerance: 5})
+		if len(out.Items) != 1 || out.Items[0].Code != domain.ResultAmountMismatch {
+			t.Errorf("record %d against %d: %+v", c.rec, c.op, out.Items)
+		}
+	}
+}

@@ -263,7 +263,7 @@ func (e *engine) judge(project int64, typ string, payment *domain.Operation, s s
 	case !e.statusAgrees(rec, s, typ, payment):
 		it.Result = domain.ResultStatusMismatch
 		it.Reason = fmt.Sprintf("status: merchant %s, ECommPay %s", rec.Status, e.describeStatus(s, payment)) + e.alsoDiffers(op, rec)
-	case abs(rec.Amount.Amount-op.SumInitial.Amount) > e.cfg.AmountTolerance:
+	case distance(rec.Amount.Amount, op.SumInitial.Amount) > uint64(max(e.cfg.AmountTolerance, 0)):
 		it.Result = domain.ResultAmountMismatch
 		it.Reason = amountReason(rec, op, e.cfg.AmountTolerance)
 	default:

@@ -254,7 +254,7 @@ func (e *engine) pair(parts []*part, left []*domain.Record, recBy map[*domain.Re
 	rest := left[:0]
 	for _, r := range left {
 		var best *part
-		var bestDiff int64
+		var bestDiff uint64
 		for _, p := range parts {
 			if len(p.recs) > 0 || !ok(r, p) {
 				continue
@@ -266,7 +266,7 @@ func (e *engine) pair(parts []*part, left []*domain.Record, recBy map[*domain.Re
 			if r.Amount.Currency != p.op.SumInitial.Currency {
 				continue
 			}
-			if d := abs(r.Amount.Amount - p.op.SumInitial.Amount); d <= e.cfg.AmountTolerance && (best == nil || d < bestDiff) {
+			if d := distance(r.Amount.Amount, p.op.SumInitial.Amount); d <= uint64(max(e.cfg.AmountTolerance, 0)) && (best == nil || d < bestDiff) {
 				best, bestDiff = p, d
 			}
 		}
