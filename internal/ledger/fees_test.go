@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -133,5 +134,23 @@ func TestADatabaseFromBeforeFeesReadsWithoutThem(t *testing.T) {
 	}
 	if err := l.ForEachByIDLean(context.Background(), func(*domain.Operation) error { return nil }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A sync state is stored as releases before fees wrote it (the
+// operations' fields at the top), with the fees' apart: each reads the
+// other's.
+func TestSyncStateKeepsItsStoredForm(t *testing.T) {
+	s := SyncState{Project: 5}
+	s.Watermark = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s.Fees.LastError = "x"
+	b, err := json.Marshal(s)
+	if err != nil || string(b) != `{"project":5,"watermark":"2026-01-02T03:04:05Z","fees":{"last_error":"x"}}` {
+		t.Fatalf("%s, %v", b, err)
+	}
+	var old SyncState
+	if err := json.Unmarshal([]byte(`{"project":5,"watermark":"2026-01-02T03:04:05Z","last_error":"e"}`), &old); err != nil ||
+		!old.Watermark.Equal(s.Watermark) || old.LastError != "e" || old.Fees != (Stream{}) {
+		t.Fatalf("an earlier release's state reads as %+v, %v", old, err)
 	}
 }

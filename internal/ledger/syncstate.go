@@ -10,9 +10,20 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// SyncState is the sync's progress for one project.
+// SyncState is the sync's progress for one project: the operations'
+// (its own fields, as stored before fees) and the fees'.
 type SyncState struct {
 	Project int64 `json:"project"`
+	Stream        // the operations: watermark, last attempt, success and error
+	// Fees is the fee sync's own progress (/financial-reporting/operations),
+	// kept as the operations' is.
+	Fees Stream `json:"fees,omitzero"`
+
+	Counts `json:"-"` // from the counts bucket
+}
+
+// Stream is how far one stream of a project's sync has come.
+type Stream struct {
 	// Watermark: every operation created up to here has been pulled at least
 	// once. The next sync starts at the watermark minus data_api.lookback.
 	Watermark   time.Time `json:"watermark,omitzero"`
@@ -20,30 +31,29 @@ type SyncState struct {
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
-
-	// Fees is the fee sync's own progress (/financial-reporting/operations),
-	// kept as the operations' is.
-	Fees FeeSyncState `json:"fees,omitzero"`
-
-	Counts `json:"-"` // from the counts bucket
 }
 
-// FeeSyncState is how far the fees of a project are synced, with the
-// same meanings as SyncState's fields.
-type FeeSyncState struct {
-	Watermark   time.Time `json:"watermark,omitzero"`
-	LastAttempt time.Time `json:"last_attempt,omitzero"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+// Failing reports whether the stream's last attempt failed: an error
+// newer than the last success.
+func (s Stream) Failing() bool { return s.LastError != "" && s.LastErrorAt.After(s.LastSuccess) }
+
+// advance moves the watermark forward to t, never back.
+func (s *Stream) advance(t time.Time) {
+	if t.After(s.Watermark) {
+		s.Watermark = t.UTC()
+	}
 }
 
-// Failing reports whether the last fee sync attempt failed.
-func (s FeeSyncState) Failing() bool { return s.LastError != "" && s.LastErrorAt.After(s.LastSuccess) }
-
-// Failing reports whether the project's last sync attempt failed: an
-// error newer than the last success.
-func (s SyncState) Failing() bool { return s.LastError != "" && s.LastErrorAt.After(s.LastSuccess) }
+// record notes the end of an attempt at: a success, or the error.
+func (s *Stream) record(at time.Time, err error) {
+	s.LastAttempt = at.UTC()
+	if err == nil {
+		s.LastSuccess = at.UTC()
+		return
+	}
+	s.LastError = err.Error()
+	s.LastErrorAt = at.UTC()
+}
 
 func getSync(b *bolt.Bucket, project int64) (SyncState, error) {
 	s := SyncState{Project: project}
@@ -86,48 +96,23 @@ func (l *Ledger) updateSync(projects []int64, fn func(*SyncState)) error {
 // AdvanceWatermark moves the watermark of projects forward to t; it never
 // moves it back.
 func (l *Ledger) AdvanceWatermark(projects []int64, t time.Time) error {
-	return l.updateSync(projects, func(s *SyncState) {
-		if t.After(s.Watermark) {
-			s.Watermark = t.UTC()
-		}
-	})
+	return l.updateSync(projects, func(s *SyncState) { s.advance(t) })
 }
 
 // RecordSync notes the end of a sync of projects at time at: a success, or
 // the error it ended with.
 func (l *Ledger) RecordSync(projects []int64, at time.Time, syncErr error) error {
-	return l.updateSync(projects, func(s *SyncState) {
-		s.LastAttempt = at.UTC()
-		if syncErr == nil {
-			s.LastSuccess = at.UTC()
-			return
-		}
-		s.LastError = syncErr.Error()
-		s.LastErrorAt = at.UTC()
-	})
+	return l.updateSync(projects, func(s *SyncState) { s.record(at, syncErr) })
 }
 
 // AdvanceFeeWatermark is AdvanceWatermark of the fee sync.
 func (l *Ledger) AdvanceFeeWatermark(projects []int64, t time.Time) error {
-	return l.updateSync(projects, func(s *SyncState) {
-		if t.After(s.Fees.Watermark) {
-			s.Fees.Watermark = t.UTC()
-		}
-	})
+	return l.updateSync(projects, func(s *SyncState) { s.Fees.advance(t) })
 }
 
 // RecordFeeSync is RecordSync of the fee sync.
 func (l *Ledger) RecordFeeSync(projects []int64, at time.Time, syncErr error) error {
-	return l.updateSync(projects, func(s *SyncState) {
-		f := &s.Fees
-		f.LastAttempt = at.UTC()
-		if syncErr == nil {
-			f.LastSuccess = at.UTC()
-			return
-		}
-		f.LastError = syncErr.Error()
-		f.LastErrorAt = at.UTC()
-	})
+	return l.updateSync(projects, func(s *SyncState) { s.Fees.record(at, syncErr) })
 }
 
 // SyncState returns one project's state.
