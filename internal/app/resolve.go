@@ -102,7 +102,7 @@ func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolut
 	}
 	if len(rs) == 0 {
 		if len(seen) == 0 {
-			return nil, fmt.Errorf("resolve: no item for payment %q (give the payment id, or provider:ID / operation:ID)", req.ID)
+			return nil, fmt.Errorf("resolve: no item for payment %q (give the payment id, or provider:ID / operation:ID, or fee:ID for one fee_mismatch)", req.ID)
 		}
 		return nil, fmt.Errorf("resolve: payment %q has no open exception: %s", req.ID, strings.Join(seen, "; "))
 	}
