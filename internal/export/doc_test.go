@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,12 +58,19 @@ func xlsxSheets(t *testing.T, write func(w io.Writer) error) ([]string, map[stri
 }
 
 // expand replaces the placeholders of a documented column: BY (the table
-// a summary groups by), DAY (the report's day), and CUR, which stands for
-// one column per currency.
-func expand(cols []string, by, day string, currencies []string) []string {
+// a summary groups by), DAY (the report's day), CUR, which stands for
+// one column per currency, and CUR with PROJECT, one column per line of
+// the net settlement (a currency in a project).
+func expand(cols []string, by, day string, currencies []string, lines ...netLine) []string {
 	var out []string
 	for _, c := range cols {
 		c = strings.ReplaceAll(strings.ReplaceAll(c, "BY", by), "DAY", day)
+		if strings.Contains(c, "PROJECT") {
+			for _, l := range lines {
+				out = append(out, strings.ReplaceAll(strings.ReplaceAll(c, "CUR", l.currency), "PROJECT", strconv.FormatInt(l.project, 10)))
+			}
+			continue
+		}
 		if !strings.Contains(c, "CUR") {
 			out = append(out, c)
 			continue
@@ -83,7 +92,7 @@ func docColumns(t *testing.T, doc, name string) []string {
 // ": " that explains them (a sheet documented without columns, such as
 // Charts, has no header to compare; one documented as "the columns above"
 // has those of csvCols).
-func checkSheets(t *testing.T, doc, name string, sheets []string, headers map[string][]string, csvCols []string, by func(sheet string) string, day string, curs []string) {
+func checkSheets(t *testing.T, doc, name string, sheets []string, headers map[string][]string, csvCols []string, by func(sheet string) string, day string, curs []string, lines ...netLine) {
 	t.Helper()
 	rows := doccheck.Table(t, doc, "sheets: "+name)
 	if got := doccheck.Column(rows, 0); !slices.Equal(got, sheets) {
@@ -104,7 +113,7 @@ func checkSheets(t *testing.T, doc, name string, sheets []string, headers map[st
 		if by != nil {
 			b = by(sheet)
 		}
-		if want = expand(want, b, day, curs); !slices.Equal(headers[sheet], want) {
+		if want = expand(want, b, day, curs, lines...); !slices.Equal(headers[sheet], want) {
 			t.Errorf("docs/exports.md: %s sheet %q has the columns\n%q\nthe writer writes\n%q", name, sheet, want, headers[sheet])
 		}
 	}
@@ -180,7 +189,10 @@ func TestReferenceListsTheColumnsOfEveryExport(t *testing.T) {
 		}
 		sheets, headers := xlsxSheets(t, func(w io.Writer) error { return SummaryXLSX(w, s, XLSXOptions{}) })
 		byOf := func(sheet string) string { return strings.ToLower(strings.TrimPrefix(sheet, "By ")) }
-		checkSheets(t, doc, "summary.xlsx", sheets, headers, nil, byOf, "", curs)
+		// The lines of the net settlement, from its rows.
+		_, net := expectedNet(s.Settlement)
+		lines := slices.SortedFunc(maps.Keys(net), compareLines)
+		checkSheets(t, doc, "summary.xlsx", sheets, headers, nil, byOf, "", curs, lines...)
 	})
 
 	t.Run("report", func(t *testing.T) {

@@ -15,6 +15,14 @@
 // and a workbook is compressed on every core (deflate.go). Its files are
 // pinned byte for byte (pin_test.go).
 //
+// The summary workbook charts the net settlement from a sheet of its own,
+// "Net per day" (the Settlement sheet interleaves currencies, and a series
+// is one range): one chart per currency, because one axis for EUR and UZS
+// draws every EUR line flat on zero, one line per project in it. At most
+// maxNetLines lines in all, the ones with the most operations (a count
+// compares across currencies, an amount does not); a note cell says when
+// some are left out, and every line stays on the sheet.
+//
 // A file's bytes depend on what it shows and nothing else: no time of
 // writing in a cell, and an XLSX keeps excelize's fixed document properties
 // (created 2006-09-16) and zip entries without a modification time.

@@ -81,7 +81,8 @@ func rate(t analytics.Totals) string {
 }
 
 // SummaryXLSX writes the whole summary, one sheet a table, and a sheet of
-// native charts: daily operations and the daily approval rate.
+// native charts: daily operations, the daily approval rate and the daily
+// net settlement.
 func SummaryXLSX(w io.Writer, s *analytics.Summary, o XLSXOptions) error {
 	b, err := newBook(o)
 	if err != nil {
@@ -113,7 +114,11 @@ func SummaryXLSX(w io.Writer, s *analytics.Summary, o XLSXOptions) error {
 	if err := b.settlementSheet(s.Settlement); err != nil {
 		return fail(err)
 	}
-	if err := b.chartsSheet(len(s.ByDay)); err != nil {
+	net := pivotNet(s.Settlement)
+	if err := b.netSheet(net); err != nil {
+		return fail(err)
+	}
+	if err := b.chartsSheet(len(s.ByDay), net); err != nil {
 		return fail(err)
 	}
 	return b.writeTo(w)
@@ -227,8 +232,9 @@ func (b *book) timeSheet(rows []analytics.TimeToFinal) error {
 	return s.finish()
 }
 
-// chartsSheet draws the "By day" sheet's operations and approval rate.
-func (b *book) chartsSheet(nDays int) error {
+// chartsSheet draws the "By day" sheet's operations and approval rate,
+// and below them the net settlement of the "Net per day" sheet.
+func (b *book) chartsSheet(nDays int, net *netTable) error {
 	if _, err := b.f.NewSheet("Charts"); err != nil {
 		return err
 	}
@@ -252,7 +258,7 @@ func (b *book) chartsSheet(nDays int) error {
 	}); err != nil {
 		return err
 	}
-	return b.f.AddChart("Charts", "A18", &excelize.Chart{
+	if err := b.f.AddChart("Charts", "A18", &excelize.Chart{
 		Type:      excelize.Line,
 		Series:    []excelize.ChartSeries{{Name: "'By day'!$F$1", Categories: cats, Values: fmt.Sprintf("'By day'!$F$2:$F$%d", last)}},
 		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Approval rate per day"}}},
@@ -261,5 +267,61 @@ func (b *book) chartsSheet(nDays int) error {
 		YAxis:     excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}, MajorGridLines: true},
 		Format:    excelize.GraphicOptions{OffsetX: 10, OffsetY: 10},
 		Dimension: excelize.ChartDimension{Width: 720, Height: 320},
-	})
+	}); err != nil {
+		return err
+	}
+	return b.netChart(net)
+}
+
+// netChart draws the net per day of the "Net per day" sheet below the
+// charts of "By day": one chart per currency, each on its own axis (a
+// shared one flattens EUR beside UZS), one line per project; lines are
+// never added up. A35 says why when it draws nothing or not every line.
+func (b *book) netChart(net *netTable) error {
+	if len(net.lines) == 0 {
+		return b.f.SetCellValue("Charts", "A35", "no settlement in the period: no chart of the net")
+	}
+	drawn := net.charted()
+	if len(drawn) < len(net.lines) {
+		note := fmt.Sprintf("The net settlement charts draw %d of the %d currency and project lines, those with the most operations; %q has them all.",
+			len(drawn), len(net.lines), netSheetName)
+		if err := b.f.SetCellValue("Charts", "A35", note); err != nil {
+			return err
+		}
+	}
+	// cells is a reference to rows from..to of a column of Net per day.
+	cells := func(col, from, to int) string {
+		a, _ := excelize.CoordinatesToCellName(col, from, true)
+		z, _ := excelize.CoordinatesToCellName(col, to, true)
+		if from == to {
+			return fmt.Sprintf("'%s'!%s", netSheetName, a)
+		}
+		return fmt.Sprintf("'%s'!%s:%s", netSheetName, a, z)
+	}
+	last := len(net.days) + 1
+	row := 36
+	for len(drawn) > 0 {
+		cur := net.lines[drawn[0]].currency
+		var series []excelize.ChartSeries
+		for len(drawn) > 0 && net.lines[drawn[0]].currency == cur { // lines are by currency
+			col := drawn[0] + 2 // A is the day
+			series = append(series, excelize.ChartSeries{Name: cells(col, 1, 1), Categories: cells(1, 2, last), Values: cells(col, 2, last)})
+			drawn = drawn[1:]
+		}
+		if err := b.f.AddChart("Charts", "A"+strconv.Itoa(row), &excelize.Chart{
+			Type:         excelize.Line,
+			Series:       series,
+			Title:        excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Net settlement per day, " + cur}}},
+			Legend:       excelize.ChartLegend{Position: "bottom"},
+			XAxis:        excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: "yyyy-mm-dd"}},
+			YAxis:        excelize.ChartAxis{MajorGridLines: true},
+			ShowBlanksAs: "zero",
+			Format:       excelize.GraphicOptions{OffsetX: 10, OffsetY: 10},
+			Dimension:    excelize.ChartDimension{Width: 720, Height: 320},
+		}); err != nil {
+			return err
+		}
+		row += 17 // 320 px and the offset, in rows of 20 px
+	}
+	return nil
 }

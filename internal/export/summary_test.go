@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,8 +35,8 @@ func TestSummaryXLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := openXLSX(t, b.Bytes())
-	want := []string{"By day", "By method", "By status", "By currency", "By project", "Approval", "Declines", "Volume", "Time to final", "Settlement", "Charts"}
-	if got := f.GetSheetList(); len(got) != len(want) {
+	want := []string{"By day", "By method", "By status", "By currency", "By project", "Approval", "Declines", "Volume", "Time to final", "Settlement", "Net per day", "Charts"}
+	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets %v", got)
 	}
 	rows, _ := f.GetRows("By day")
@@ -50,7 +51,8 @@ func TestSummaryXLSX(t *testing.T) {
 	if len(decl) < 3 || decl[1][0] != s.Declines[0].Code {
 		t.Errorf("declines %v", decl)
 	}
-	// Two native charts, drawn from the By day sheet.
+	// Native charts: two drawn from the By day sheet, one a currency from
+	// Net per day (chart_test.go).
 	z, err := zip.NewReader(bytes.NewReader(b.Bytes()), int64(b.Len()))
 	if err != nil {
 		t.Fatal(err)
@@ -61,8 +63,12 @@ func TestSummaryXLSX(t *testing.T) {
 			charts++
 		}
 	}
-	if charts != 2 {
-		t.Errorf("%d charts in the workbook, want 2", charts)
+	currencies := map[string]bool{}
+	for _, r := range s.Settlement {
+		currencies[r.Currency] = true
+	}
+	if want := 2 + len(currencies); charts != want {
+		t.Errorf("%d charts in the workbook, want %d", charts, want)
 	}
 }
 
