@@ -239,3 +239,26 @@ func (l *Ledger) ForEachChargeback(fn func(*StoredChargeback) error) error {
 		})
 	})
 }
+
+// Chargeback returns the stored chargeback id; false when none is.
+func (l *Ledger) Chargeback(id uint64) (StoredChargeback, bool, error) {
+	var sc StoredChargeback
+	var ok bool
+	err := l.view(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketChargebacks)
+		if b == nil {
+			return nil
+		}
+		v := b.Get(be64(nil, id))
+		if v == nil {
+			return nil
+		}
+		var err error
+		if sc, err = decodeChargeback(id, v); err != nil {
+			return corrupt("chargeback %d does not decode", id)
+		}
+		ok = true
+		return nil
+	})
+	return sc, ok, err
+}
