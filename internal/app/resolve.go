@@ -221,7 +221,9 @@ func idMatches(it *domain.Item, id string) bool {
 
 // ownPart says whether a part names an item apart from its payment's
 // verdict: a fee_mismatch ("fee:ID") or a chargeback ("chargeback:ID").
-func ownPart(p string) bool { return strings.HasPrefix(p, "fee:") || strings.HasPrefix(p, "chargeback:") }
+func ownPart(p string) bool {
+	return strings.HasPrefix(p, "fee:") || strings.HasPrefix(p, "chargeback:")
+}
 
 func describeProject(p int64) string {
 	if p == 0 {

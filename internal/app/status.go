@@ -36,7 +36,7 @@ type Status struct {
 	// Chargebacks are the stored chargebacks, as the report shows them.
 	Chargebacks []report.ChargebackRow
 	Schedules   map[string]ledger.JobRun // by the schedule's last-run key
-	Mail                []ledger.Mail            // the outbox, given-up and sent ones too
+	Mail        []ledger.Mail            // the outbox, given-up and sent ones too
 }
 
 // Status reads the state of the ledger. It changes nothing.

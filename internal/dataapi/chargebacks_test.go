@@ -62,7 +62,7 @@ func TestChargebacksRefused(t *testing.T) {
 	cb := `{"chargeback_id":5,"project_id":580,"payment_id":"p-1","amount":"1250","currency":"EUR","status":"open","created_at":"2026-11-01 10:00:00"}`
 	for _, tc := range []struct {
 		name, body, want string
-		sign           bool
+		sign             bool
 	}{
 		{"unsigned", `{"chargebacks":[` + cb + `]}`, "rejected", false},
 		{"no amount", `{"chargebacks":[` + strings.Replace(cb, `"amount":"1250",`, "", 1) + `]}`, `"amount"`, true},
