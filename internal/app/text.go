@@ -33,6 +33,9 @@ func SyncLine(r syncer.Result) string {
 			s += fmt.Sprintf(", %d without a fee", f.Unreported)
 		}
 	}
+	if c := r.Chargebacks; c.Pages > 0 {
+		s += fmt.Sprintf("; chargebacks: %d pages, %d records: %d new, %d updated, %d unchanged", c.Pages, c.Records, c.New, c.Updated, c.Unchanged)
+	}
 	s += " in " + r.Elapsed.Round(time.Millisecond).String()
 	var notes []string
 	var words []domain.WordCount
@@ -64,6 +67,9 @@ func SyncProgress(r syncer.Result) string {
 	s := fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated)
 	if f := r.Fees; f.Pages > 0 {
 		s += fmt.Sprintf("; fees: %d records (new %d, updated %d)", f.Records, f.New, f.Updated)
+	}
+	if c := r.Chargebacks; c.Pages > 0 {
+		s += fmt.Sprintf("; chargebacks: %d records (new %d, updated %d)", c.Records, c.New, c.Updated)
 	}
 	return s
 }
@@ -425,7 +431,16 @@ func rareCases() []rareCase {
 			return it.Provider != nil && it.Provider.OperationStatus == domain.StatusExpired
 		}},
 		{"unknown status", func(it *domain.Item, v *domain.Vocabulary) bool {
-			return it.Provider != nil && !v.Known(domain.FieldOperationStatus, it.Provider.OperationStatus)
+			return it.Provider != nil && it.Code != domain.ResultChargeback && !v.Known(domain.FieldOperationStatus, it.Provider.OperationStatus)
+		}},
+		{"fee overcharged", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Code == domain.ResultFeeMismatch
+		}},
+		{"chargeback open", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Code == domain.ResultChargeback && strings.Contains(it.Reason, "answer by")
+		}},
+		{"chargeback lost", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Code == domain.ResultChargeback && strings.Contains(it.Reason, ", lost")
 		}},
 	}
 }
@@ -456,4 +471,16 @@ func WriteRareCases(w io.Writer, items []domain.Item, words []domain.WordCount) 
 		}
 	}
 	return tw.Flush()
+}
+
+// WriteDaySettlement writes a day's net settlement (a report's) as a
+// table, one row per project and currency.
+func WriteDaySettlement(w io.Writer, rows []report.SettlementRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "project\tpurchases\trefunds\tpayouts\tfees\tchargebacks\tnet\t")
+	for _, r := range rows {
+		m := func(a int64) string { return GroupThousands(domain.Money{Amount: a, Currency: r.Currency}.String()) }
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Project, m(r.Purchases), m(r.Refunds), m(r.Payouts), m(r.Fees), m(r.Chargebacks), m(r.Net))
+	}
+	tw.Flush()
 }

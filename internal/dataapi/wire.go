@@ -913,6 +913,10 @@ const (
 	cbDeadline   = "deadline"      // the merchant's time to answer; optional
 )
 
+// chargebackMembers are the members reconciled reads, in the order the
+// fake writes them (docs/data-api.md lists them so).
+var chargebackMembers = []string{cbID, cbProject, cbPayment, cbOperation, cbAmount, cbCurrency, cbStatus, cbReasonCode, cbCreatedAt, cbUpdatedAt, cbDeadline}
+
 // cbRequired are the members a chargeback record cannot do without.
 var cbRequired = []string{cbID, cbProject, cbPayment, cbAmount, cbCurrency, cbStatus, cbCreatedAt}
 
