@@ -35,6 +35,7 @@ func parseResolve(p *cli.Program, args []string) (door.Request, error) {
   reconciled resolve provider:632441 --reason written-off --type payout
   reconciled resolve operation:10100000000001151 --reason booked-later   # one refund of a payment refunded in parts
   reconciled resolve fee:10100000000000079 --reason fee-disputed         # one operation's fee_mismatch alone
+  reconciled resolve chargeback:7010100000000001 --reason answered       # one chargeback alone
 `)
 	reason := fs.String("reason", "", "a short code for why it is accepted, e.g. bank-fee, written-off, known-duplicate")
 	note := fs.String("note", "", "free text for the audit trail")

@@ -110,16 +110,16 @@ type Summary struct {
 // zone) in one project and currency, in minor units: the gross of the
 // successful purchases, refunds (less refunds taken back) and payouts,
 // the fees ECommPay charged (the stored fee of each operation, whatever
-// its status, and commission operations), chargebacks, and the net owed
-// to the merchant: purchases - refunds - payouts - fees - chargebacks.
-// Never summed across currencies.
+// its status, and commission operations), chargebacks (AddChargeback),
+// and the net owed to the merchant: purchases - refunds - payouts - fees -
+// chargebacks. Never summed across currencies.
 type Settlement struct {
 	Day                 string
 	Project             int64
 	Currency            string
 	Purchases, Refunds  int64
 	Payouts, Fees       int64
-	Chargebacks         int64 // none are synced yet
+	Chargebacks         int64 // opened that day and not won (AddChargeback)
 	Net                 int64
 	Operations, Charged int // the operations that moved money; those a fee was charged on
 }
@@ -220,6 +220,24 @@ func (b *Builder) Add(op *domain.Operation) {
 	if op.Final() && !op.CompletedAt.IsZero() && !op.CompletedAt.Before(op.CreatedAt) {
 		b.durations[op.PaymentMethod] = append(b.durations[op.PaymentMethod], int64(op.CompletedAt.Sub(op.CreatedAt)/time.Second))
 	}
+}
+
+// AddChargeback counts a chargeback in the settlement of the day it was
+// opened: its amount is taken back from the merchant unless it is won (a
+// won one counts nothing, whenever it was decided: the settlement says
+// what is owed as the chargebacks stand now). The other tables count
+// operations only.
+func (b *Builder) AddChargeback(cb *domain.Chargeback) {
+	if s, _ := cb.State(); s == domain.ChargebackWon {
+		return
+	}
+	k := settlementKey{cb.CreatedAt.In(b.loc).Format(time.DateOnly), cb.ProjectID, cb.Amount.Currency}
+	r := b.settle[k]
+	if r == nil {
+		r = &Settlement{Day: k.day, Project: k.project, Currency: k.currency}
+		b.settle[k] = r
+	}
+	r.Chargebacks += cb.Amount.Amount
 }
 
 // settlement counts op in its day's settlement: its amount if it moved

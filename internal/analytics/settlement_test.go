@@ -53,3 +53,37 @@ func TestSettlementSumsPerDayProjectAndCurrency(t *testing.T) {
 		}
 	}
 }
+
+// Chargebacks count on the day they were opened, in their currency, while
+// open or lost; a won one counts nothing; each lowers the net of its own
+// day, project and currency only.
+func TestSettlementCountsChargebacksNotWon(t *testing.T) {
+	day1 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	day2 := day1.Add(24 * time.Hour)
+	b := NewBuilder(time.UTC)
+	b.Add(&domain.Operation{OperationID: 1, ProjectID: 579, OperationType: "sale", OperationStatus: "success", PaymentStatus: "success",
+		SumInitial: domain.Money{Amount: 100000, Currency: "UZS"}, CreatedAt: day1})
+	for _, cb := range []domain.Chargeback{
+		{ID: 1, ProjectID: 579, Amount: domain.Money{Amount: 30000, Currency: "UZS"}, Status: "open", CreatedAt: day1},
+		{ID: 2, ProjectID: 579, Amount: domain.Money{Amount: 20000, Currency: "UZS"}, Status: "lost", CreatedAt: day1},
+		{ID: 3, ProjectID: 579, Amount: domain.Money{Amount: 99999, Currency: "UZS"}, Status: "won", CreatedAt: day1},
+		{ID: 4, ProjectID: 579, Amount: domain.Money{Amount: 500, Currency: "EUR"}, Status: "odd", CreatedAt: day1}, // unknown: open
+		{ID: 5, ProjectID: 579, Amount: domain.Money{Amount: 7000, Currency: "UZS"}, Status: "open", CreatedAt: day2},
+	} {
+		b.AddChargeback(&cb)
+	}
+	got := b.Summary(time.Time{}, time.Time{}).Settlement
+	want := []Settlement{
+		{Day: "2026-11-20", Project: 579, Currency: "EUR", Chargebacks: 500, Net: -500},
+		{Day: "2026-11-20", Project: 579, Currency: "UZS", Purchases: 100000, Chargebacks: 50000, Net: 50000, Operations: 1},
+		{Day: "2026-11-21", Project: 579, Currency: "UZS", Chargebacks: 7000, Net: -7000},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows: %+v", len(got), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}

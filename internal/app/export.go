@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -179,6 +180,11 @@ func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, 
 		src := func(fn func(*domain.Operation) error) error {
 			return a.Ledger.ForEach(ctx, window, func(op *domain.Operation) error { add(req.Progress, 1); return fn(op) })
 		}
+		cbs, err := a.registerChargebacks()
+		if err != nil {
+			return 0, err
+		}
+		csvOpts.Chargebacks, xlsxOpts.Chargebacks = cbs, cbs
 		defer a.begin(req.Progress)()
 		if xlsx {
 			return export.OperationsXLSX(w, src, req.Filter, xlsxOpts, nil)
@@ -250,5 +256,42 @@ func (a *App) Summary(ctx context.Context, req SummaryRequest) (*analytics.Summa
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	// The chargebacks opened in the window, when the filter selects by
+	// project and currency alone: one by method, status or type selects
+	// operations, which a chargeback is not.
+	if f := req.Filter; len(f.Methods)+len(f.Statuses)+len(f.Types) == 0 {
+		err = a.Ledger.ForEachChargeback(func(sc *ledger.StoredChargeback) error {
+			cb := &sc.Chargeback
+			if window.From.IsZero() || !cb.CreatedAt.Before(window.From) {
+				if window.To.IsZero() || cb.CreatedAt.Before(window.To) {
+					if f.Match(&domain.Operation{ProjectID: cb.ProjectID, SumInitial: cb.Amount}) {
+						b.AddChargeback(cb)
+					}
+				}
+			}
+			return nil
+		})
+	}
 	return b.Summary(window.From, window.To), err
+}
+
+// registerChargebacks are the register's chargeback column: every stored
+// chargeback by payment id (they are few: a map read before the rows).
+func (a *App) registerChargebacks() (export.Chargebacks, error) {
+	var m export.Chargebacks
+	err := a.Ledger.ForEachChargeback(func(sc *ledger.StoredChargeback) error {
+		if m == nil {
+			m = export.Chargebacks{}
+		}
+		s := strconv.FormatUint(sc.ID, 10) + " " + sc.Status
+		if prev := m[sc.PaymentID]; prev != "" {
+			s = prev + "; " + s
+		}
+		m[sc.PaymentID] = s
+		return nil
+	})
+	return m, err
 }

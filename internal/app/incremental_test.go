@@ -58,6 +58,7 @@ type randWorld struct {
 	clock   time.Time
 	nextOp  uint64
 	ops     map[uint64]domain.Operation
+	cbs     []domain.Chargeback
 	configs []*config.Config
 	cfg     int
 	log     []string // the steps so far, for a failure's message
@@ -88,6 +89,8 @@ func incrementalWorld(t *testing.T, seed uint64, steps int) {
 			w.importBooks()
 		case k < 7 && w.r.IntN(3) == 0:
 			w.chargeFees()
+		case k < 7 && w.r.IntN(2) == 0:
+			w.chargeBack()
 		case k < 7:
 			w.resolve(ctx)
 		case k < 8:
@@ -176,6 +179,43 @@ func (w *randWorld) sync() {
 	}
 	w.log = append(w.log, fmt.Sprintf("sync %d", len(page)))
 }
+
+// chargeBack stores chargebacks as the chargeback sync does: new ones of
+// a payment (synced or not, in its project or another), and ones whose
+// status is decided, or whose payment id changes.
+func (w *randWorld) chargeBack() {
+	var page []domain.Chargeback
+	for range 1 + w.r.IntN(3) {
+		var cb domain.Chargeback
+		if len(w.cbs) > 0 && w.r.IntN(2) == 0 {
+			cb = w.cbs[w.r.IntN(len(w.cbs))]
+			if w.r.IntN(5) == 0 {
+				cb.PaymentID = w.pick(pickPayments)
+			} else {
+				cb.Status = w.pick(pickChargebackStatuses)
+			}
+		} else {
+			cb = domain.Chargeback{ID: uint64(100 + len(w.cbs)), ProjectID: int64(1 + w.r.IntN(2)), PaymentID: w.pick(append(pickPayments, "p-cb")),
+				Amount: domain.Money{Amount: int64(500 * (1 + w.r.IntN(4))), Currency: "EUR"}, Status: w.pick(pickChargebackStatuses),
+				ReasonCode: "4837", CreatedAt: w.clock.Add(-time.Hour)}
+			if w.r.IntN(2) == 0 {
+				cb.Deadline = w.clock.Add(240 * time.Hour)
+			}
+		}
+		page = append(page, cb)
+		if i := slices.IndexFunc(w.cbs, func(c domain.Chargeback) bool { return c.ID == cb.ID }); i >= 0 {
+			w.cbs[i] = cb
+		} else {
+			w.cbs = append(w.cbs, cb)
+		}
+	}
+	if _, err := w.l.UpsertChargebacks(page, w.clock); err != nil {
+		w.t.Fatal(err)
+	}
+	w.log = append(w.log, fmt.Sprintf("chargebacks %d", len(page)))
+}
+
+var pickChargebackStatuses = []string{"open", "open", "lost", "won", "pre_arbitration", "odd"}
 
 // chargeFees stores fees of some known operations, as the fee sync does:
 // the tariff's, one or two minor units off, in another currency, or none;

@@ -84,6 +84,12 @@ func LoadInput(ctx context.Context, l *ledger.Ledger) (reconcile.Input, error) {
 	if err != nil {
 		return in, err
 	}
+	if err := l.ForEachChargeback(func(sc *ledger.StoredChargeback) error {
+		in.Chargebacks = append(in.Chargebacks, sc.Chargeback)
+		return nil
+	}); err != nil {
+		return in, err
+	}
 	in.Resolutions, err = l.Resolutions()
 	return in, err
 }

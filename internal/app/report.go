@@ -49,6 +49,7 @@ type reportData struct {
 	states  []report.SyncState
 	unknown []domain.WordCount // ECommPay words no one gave a meaning
 	basis   string             // which stored reconciliation (Stored.Note)
+	cbs     []report.ChargebackRow
 }
 
 // reportData reads the stored reconciliation (as an export does) and the
@@ -63,8 +64,32 @@ func (a *App) reportData(ctx context.Context) (reportData, error) {
 		return reportData{}, err
 	}
 	words, err := a.Ledger.WordCounts()
+	if err != nil {
+		return reportData{}, err
+	}
+	cbs, err := a.reportChargebacks()
 	return reportData{items: items, states: reportSync(states), unknown: ledger.Unknown(words, a.engine.Vocabulary),
-		basis: stored.Note(a.Config.Zone())}, err
+		basis: stored.Note(a.Config.Zone()), cbs: cbs}, err
+}
+
+// reportChargebacks are the stored chargebacks as a report shows them.
+func (a *App) reportChargebacks() ([]report.ChargebackRow, error) {
+	var out []report.ChargebackRow
+	err := a.Ledger.ForEachChargeback(func(sc *ledger.StoredChargeback) error {
+		state, _ := sc.State()
+		c := report.ChargebackRow{ID: sc.ID, Project: sc.ProjectID, PaymentID: sc.PaymentID, Amount: sc.Amount, Status: sc.Status,
+			State: state, ReasonCode: sc.ReasonCode, Opened: sc.CreatedAt, Deadline: sc.Deadline}
+		if state != domain.ChargebackOpen {
+			// When ECommPay last changed it, else when it was seen so.
+			c.Decided = sc.UpdatedAt
+			if c.Decided.IsZero() && len(sc.History) > 0 {
+				c.Decided = sc.History[len(sc.History)-1].Seen
+			}
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
 }
 
 // reportSync is what a report shows of the ledger's sync states.
@@ -80,7 +105,7 @@ func reportSync(states []ledger.SyncState) []report.SyncState {
 // report builds day's report from data and the day's net settlement.
 func (data reportData) report(day time.Time, loc *time.Location, now time.Time, settle []report.SettlementRow) *DailyReport {
 	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown, Basis: data.basis,
-		Settlement: settle})
+		Settlement: settle, Chargebacks: data.cbs})
 	r.ListLimit = mailListLimit
 	return &DailyReport{Report: r, items: data.items, loc: loc}
 }

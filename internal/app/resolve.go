@@ -17,7 +17,8 @@ import (
 type ResolveRequest struct {
 	// ID is the payment id, or "provider:ID" / "operation:ID" for items
 	// without one (operation:ID also names one refund of a payment
-	// refunded in parts), or "fee:ID" for one operation's fee_mismatch.
+	// refunded in parts), or "fee:ID" for one operation's fee_mismatch,
+	// or "chargeback:ID" for one chargeback.
 	ID string
 	// Reason is a short code (CheckReason), Note free
 	// text for the audit trail; both unused by Unresolve.
@@ -102,7 +103,7 @@ func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolut
 	}
 	if len(rs) == 0 {
 		if len(seen) == 0 {
-			return nil, fmt.Errorf("resolve: no item for payment %q (give the payment id, or provider:ID / operation:ID, or fee:ID for one fee_mismatch)", req.ID)
+			return nil, fmt.Errorf("resolve: no item for payment %q (give the payment id, or provider:ID / operation:ID, or fee:ID for one fee_mismatch, or chargeback:ID for one chargeback)", req.ID)
 		}
 		return nil, fmt.Errorf("resolve: payment %q has no open exception: %s", req.ID, strings.Join(seen, "; "))
 	}
@@ -177,6 +178,16 @@ func (a *App) unitsNamed(id string) ([]domain.Unit, error) {
 	for _, op := range ops {
 		us = append(us, domain.PaymentUnit(op.PaymentID))
 	}
+	if n, err := strconv.ParseUint(strings.TrimPrefix(id, "chargeback:"), 10, 64); err == nil && strings.HasPrefix(id, "chargeback:") {
+		cb, ok, err := a.Ledger.Chargeback(n)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			us = append(us, domain.PaymentUnit(cb.PaymentID))
+		}
+		return us, nil
+	}
 	if n, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(id, "fee:"), "operation:"), 10, 64); err == nil {
 		us = append(us, domain.OperationUnit(n))
 		op, ok, err := a.Ledger.Get(n)
@@ -192,19 +203,26 @@ func (a *App) unitsNamed(id string) ([]domain.Unit, error) {
 
 // idMatches says whether an item is the one a user named: by payment id,
 // or by "provider:ID" / "operation:ID" for items without one, or
-// "fee:ID" for the fee_mismatch of operation ID alone. A fee_mismatch is
-// named by fee:ID or its payment, never by "operation:ID" or a provider
-// id: those are not what Unresolve takes it back by.
+// "fee:ID" for the fee_mismatch of operation ID alone, "chargeback:ID"
+// for one chargeback's item. Those are named by their part or their
+// payment, never by "operation:ID" or a provider id: those are not what
+// Unresolve takes them back by.
 func idMatches(it *domain.Item, id string) bool {
-	if strings.HasPrefix(id, "fee:") { // the fee_mismatch of one operation, and nothing else
+	if ownPart(id) { // the item of one fee or chargeback, and nothing else
 		return it.Part == id
 	}
-	if strings.HasPrefix(it.Part, "fee:") { // named by fee:ID or its payment, as Unresolve takes it back
+	if ownPart(it.Part) { // named by its part or its payment, as Unresolve takes it back
 		return reconcile.KeyOf(it).ID == id || it.PaymentID == id
 	}
 	return reconcile.KeyOf(it).ID == id || it.PaymentID == id ||
 		(it.ProviderPaymentID != "" && it.ProviderPaymentID == strings.TrimPrefix(id, "provider:")) ||
 		(it.OperationID != 0 && strconv.FormatUint(it.OperationID, 10) == strings.TrimPrefix(id, "operation:"))
+}
+
+// ownPart says whether a part names an item apart from its payment's
+// verdict: a fee_mismatch ("fee:ID") or a chargeback ("chargeback:ID").
+func ownPart(p string) bool {
+	return strings.HasPrefix(p, "fee:") || strings.HasPrefix(p, "chargeback:")
 }
 
 func describeProject(p int64) string {

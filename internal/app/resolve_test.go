@@ -120,3 +120,55 @@ func TestResolveAFeeMismatchAlone(t *testing.T) {
 		t.Fatal("fee:2, which has no item, was resolved")
 	}
 }
+
+// "chargeback:ID" resolves one chargeback's item and nothing else of its
+// payment, also a chargeback whose payment was never synced; neither
+// "operation:ID" of the disputed operation nor another chargeback's id
+// names it; unresolve takes it back by the same name.
+func TestResolveAChargebackAlone(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(1, "p-short", at, 1000)}, []domain.Record{paid("p-short", at, 900)})
+	cbs := []domain.Chargeback{
+		{ID: 501, ProjectID: 1, PaymentID: "p-short", OperationID: 1, Amount: domain.Money{Amount: 1000, Currency: "EUR"}, Status: "open", CreatedAt: at},
+		{ID: 502, ProjectID: 1, PaymentID: "p-never-synced", Amount: domain.Money{Amount: 700, Currency: "EUR"}, Status: "lost", CreatedAt: at},
+	}
+	if _, err := a.Ledger.UpsertChargebacks(cbs, now); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// operation:1 names the payment's own item (amount_mismatch), not the
+	// chargeback of that operation.
+	if rs, err := a.Resolve(ctx, ResolveRequest{ID: "operation:1", Reason: "x", User: "tester"}); err != nil || len(rs) != 1 || rs[0].Code != domain.ResultAmountMismatch {
+		t.Fatalf("operation:1: %+v %v", rs, err)
+	}
+	if _, err := a.Unresolve(ctx, ResolveRequest{ID: "p-short", User: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := a.Resolve(ctx, ResolveRequest{ID: "chargeback:501", Reason: "answered", User: "tester"})
+	if err != nil || len(rs) != 1 || rs[0].Code != domain.ResultChargeback || rs[0].Part != "chargeback:501" || rs[0].ID != "p-short" {
+		t.Fatalf("resolve chargeback:501: %+v, %v", rs, err)
+	}
+	rs, err = a.Resolve(ctx, ResolveRequest{ID: "chargeback:502", Reason: "booked", User: "tester"})
+	if err != nil || len(rs) != 1 || rs[0].Part != "chargeback:502" || rs[0].ID != "p-never-synced" {
+		t.Fatalf("resolve chargeback:502: %+v, %v", rs, err)
+	}
+	if _, err := a.Resolve(ctx, ResolveRequest{ID: "chargeback:503", Reason: "x", User: "tester"}); err == nil || !strings.Contains(err.Error(), "chargeback:ID") {
+		t.Fatalf("chargeback:503, which does not exist: %v", err)
+	}
+	out, err := a.Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, it := range out.Items {
+		got[it.Code+" "+it.Part] = it.Result
+	}
+	if got["chargeback chargeback:501"] != domain.ResultResolved || got["chargeback chargeback:502"] != domain.ResultResolved ||
+		got["amount_mismatch "] != domain.ResultAmountMismatch {
+		t.Fatalf("after resolving the chargebacks: %v", got)
+	}
+	keys, err := a.Unresolve(ctx, ResolveRequest{ID: "chargeback:501", User: "tester"})
+	if err != nil || len(keys) != 1 || keys[0].Part != "chargeback:501" {
+		t.Fatalf("unresolve: %+v %v", keys, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
+	"reconciled/internal/report"
 )
 
 // Status is what `status` shows: the database, each project's sync, the
@@ -32,8 +33,10 @@ type Status struct {
 	// ResultOtherSettings says it was computed with verdict settings
 	// other than the config's.
 	ResultOtherSettings bool
-	Schedules           map[string]ledger.JobRun // by the schedule's last-run key
-	Mail                []ledger.Mail            // the outbox, given-up and sent ones too
+	// Chargebacks are the stored chargebacks, as the report shows them.
+	Chargebacks []report.ChargebackRow
+	Schedules   map[string]ledger.JobRun // by the schedule's last-run key
+	Mail        []ledger.Mail            // the outbox, given-up and sent ones too
 }
 
 // Status reads the state of the ledger. It changes nothing.
@@ -81,6 +84,9 @@ func (a *App) Status(ctx context.Context) (*Status, error) {
 	}
 	if !stored.None {
 		s.Result, s.Behind, s.ResultOtherSettings = &stored.State, stored.Behind, stored.OtherSettings
+	}
+	if s.Chargebacks, err = a.reportChargebacks(); err != nil {
+		return nil, err
 	}
 	if s.Schedules, err = l.JobRuns(); err != nil {
 		return nil, err

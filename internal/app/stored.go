@@ -87,7 +87,7 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 				if err != nil {
 					return r, err
 				}
-				in := reconcile.Input{Operations: g.Ops, Records: inputRecords(g.Records), Resolutions: res}
+				in := reconcile.Input{Operations: g.Ops, Records: inputRecords(g.Records), Resolutions: res, Chargebacks: g.Chargebacks}
 				out := reconcile.Run(in, cfg)
 				w.Items, w.Places, w.Links, w.Fallbacks = out.Items, out.Places, out.Links, out.Fallbacks
 				w.Ops, w.Records = in.Operations, in.Records
@@ -315,7 +315,7 @@ func (a *App) itemsOf(ctx context.Context, us []domain.Unit, now time.Time) ([]d
 		if in.Resolutions, err = a.Ledger.Resolutions(); err != nil {
 			return nil, err
 		}
-		in.Operations, in.Records = g.Ops, inputRecords(g.Records)
+		in.Operations, in.Records, in.Chargebacks = g.Ops, inputRecords(g.Records), g.Chargebacks
 	}
 	return reconcile.Run(in, cfg).Items, nil
 }

@@ -56,8 +56,9 @@ func (a *App) Sync(ctx context.Context, req SyncRequest) (syncer.Result, error) 
 		Now:      a.Now,
 		Logger:   a.Logger,
 		// Words the config gives a meaning are not worth a warning.
-		Vocabulary: cfg.Vocabulary(),
-		Fees:       cfg.Fees.Sync,
+		Vocabulary:  cfg.Vocabulary(),
+		Fees:        cfg.Fees.Sync,
+		Chargebacks: cfg.Chargebacks.Sync, ChargebackLookback: cfg.Chargebacks.Lookback.Duration,
 	}
 	if p := req.Progress; p != nil {
 		s.Progress = func(r syncer.Result) {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -31,6 +32,9 @@ func SyncLine(r syncer.Result) string {
 		if f.Unreported > 0 {
 			s += fmt.Sprintf(", %d without a fee", f.Unreported)
 		}
+	}
+	if c := r.Chargebacks; c.Pages > 0 {
+		s += fmt.Sprintf("; chargebacks: %d pages, %d records: %d new, %d updated, %d unchanged", c.Pages, c.Records, c.New, c.Updated, c.Unchanged)
 	}
 	s += " in " + r.Elapsed.Round(time.Millisecond).String()
 	var notes []string
@@ -63,6 +67,9 @@ func SyncProgress(r syncer.Result) string {
 	s := fmt.Sprintf("sync: %d pages, %d operations (new %d, updated %d)", r.Pages, r.Operations, r.New, r.Updated)
 	if f := r.Fees; f.Pages > 0 {
 		s += fmt.Sprintf("; fees: %d records (new %d, updated %d)", f.Records, f.New, f.Updated)
+	}
+	if c := r.Chargebacks; c.Pages > 0 {
+		s += fmt.Sprintf("; chargebacks: %d records (new %d, updated %d)", c.Records, c.New, c.Updated)
 	}
 	return s
 }
@@ -180,7 +187,13 @@ func WriteStatus(w io.Writer, st *Status) error {
 	if len(failing) > 0 {
 		fmt.Fprintf(w, "\nlast sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
 	}
-	if err := writeFeeSync(w, st.Projects); err != nil {
+	if err := writeStreamSync(w, st.Projects, "fees (/financial-reporting/operations)", "fee", func(s ledger.SyncState) ledger.Stream { return s.Fees }); err != nil {
+		return err
+	}
+	if err := writeStreamSync(w, st.Projects, "chargebacks (/chargeback/list)", "chargeback", func(s ledger.SyncState) ledger.Stream { return s.Chargebacks }); err != nil {
+		return err
+	}
+	if err := writeChargebacks(w, st.Chargebacks); err != nil {
 		return err
 	}
 	writeUnknownWords(w, st.Unknown)
@@ -188,22 +201,22 @@ func WriteStatus(w io.Writer, st *Status) error {
 	return writeDaemonStatus(w, st)
 }
 
-// writeFeeSync shows how far the fees are synced (fees.sync), once a fee
-// sync ran.
-func writeFeeSync(w io.Writer, projects []ledger.SyncState) error {
+// writeStreamSync shows how far a stream of the sync other than the
+// operations' is (fees.sync, chargebacks.sync), once it ran.
+func writeStreamSync(w io.Writer, projects []ledger.SyncState, title, what string, of func(ledger.SyncState) ledger.Stream) error {
 	ran := false
 	for _, s := range projects {
-		ran = ran || !s.Fees.LastAttempt.IsZero()
+		ran = ran || !of(s).LastAttempt.IsZero()
 	}
 	if !ran {
 		return nil
 	}
-	fmt.Fprintln(w, "\nfees (/financial-reporting/operations)")
+	fmt.Fprintln(w, "\n"+title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "project\twatermark (UTC)\tlast success\tlast error")
 	var failing []string
 	for _, s := range projects {
-		f := s.Fees
+		f := of(s)
 		lastErr := "-"
 		if f.Failing() {
 			lastErr = orDash(f.LastErrorAt) + " (below)"
@@ -215,7 +228,72 @@ func writeFeeSync(w io.Writer, projects []ledger.SyncState) error {
 		return err
 	}
 	if len(failing) > 0 {
-		fmt.Fprintf(w, "last fee sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
+		fmt.Fprintf(w, "last %s sync errors (not followed by a success):\n%s\n", what, strings.Join(failing, "\n"))
+	}
+	return nil
+}
+
+// statusDeadlines is how many open chargebacks status lists by deadline.
+const statusDeadlines = 5
+
+// writeChargebacks counts the chargebacks by state and currency and
+// lists the open ones whose deadline comes first.
+func writeChargebacks(w io.Writer, cbs []report.ChargebackRow) error {
+	if len(cbs) == 0 {
+		return nil
+	}
+	type key struct {
+		state    domain.ChargebackState
+		currency string
+	}
+	sums := map[key]report.Tally{}
+	var open []report.ChargebackRow
+	for _, c := range cbs {
+		k := key{c.State, c.Amount.Currency}
+		t := sums[k]
+		t.Count++
+		t.Amount += c.Amount.Amount
+		sums[k] = t
+		if c.State == domain.ChargebackOpen {
+			open = append(open, c)
+		}
+	}
+	fmt.Fprintln(w, "\nchargebacks")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "state\tcurrency\tchargebacks\tamount")
+	for _, k := range slices.SortedFunc(maps.Keys(sums), func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.state, b.state), cmp.Compare(a.currency, b.currency))
+	}) {
+		t := sums[k]
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", k.state, k.currency, t.Count, GroupThousands(domain.Money{Amount: t.Amount, Currency: k.currency}.String()))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	// Those with a deadline, the nearest first; then those without.
+	slices.SortFunc(open, func(a, b report.ChargebackRow) int {
+		if a.Deadline.IsZero() != b.Deadline.IsZero() {
+			if a.Deadline.IsZero() {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(a.Deadline.Compare(b.Deadline), a.Opened.Compare(b.Opened), cmp.Compare(a.ID, b.ID))
+	})
+	fmt.Fprintf(w, "open, the nearest deadline first (reconciled export --what reconciliation --result chargeback lists them all):\n")
+	for i, c := range open {
+		if i == statusDeadlines {
+			fmt.Fprintf(w, "  and %d more open\n", len(open)-i)
+			break
+		}
+		by := "no deadline given"
+		if !c.Deadline.IsZero() {
+			by = "answer by " + c.Deadline.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		fmt.Fprintf(w, "  %d  payment %s  %s  %s\n", c.ID, domain.CleanName(domain.Shorten(c.PaymentID)), GroupThousands(c.Amount.String()), by)
 	}
 	return nil
 }
@@ -353,7 +431,16 @@ func rareCases() []rareCase {
 			return it.Provider != nil && it.Provider.OperationStatus == domain.StatusExpired
 		}},
 		{"unknown status", func(it *domain.Item, v *domain.Vocabulary) bool {
-			return it.Provider != nil && !v.Known(domain.FieldOperationStatus, it.Provider.OperationStatus)
+			return it.Provider != nil && it.Code != domain.ResultChargeback && !v.Known(domain.FieldOperationStatus, it.Provider.OperationStatus)
+		}},
+		{"fee overcharged", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Code == domain.ResultFeeMismatch
+		}},
+		{"chargeback open", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Code == domain.ResultChargeback && strings.Contains(it.Reason, "answer by")
+		}},
+		{"chargeback lost", func(it *domain.Item, _ *domain.Vocabulary) bool {
+			return it.Code == domain.ResultChargeback && strings.Contains(it.Reason, ", lost")
 		}},
 	}
 }
@@ -384,4 +471,16 @@ func WriteRareCases(w io.Writer, items []domain.Item, words []domain.WordCount) 
 		}
 	}
 	return tw.Flush()
+}
+
+// WriteDaySettlement writes a day's net settlement (a report's) as a
+// table, one row per project and currency.
+func WriteDaySettlement(w io.Writer, rows []report.SettlementRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "project\tpurchases\trefunds\tpayouts\tfees\tchargebacks\tnet\t")
+	for _, r := range rows {
+		m := func(a int64) string { return GroupThousands(domain.Money{Amount: a, Currency: r.Currency}.String()) }
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Project, m(r.Purchases), m(r.Refunds), m(r.Payouts), m(r.Fees), m(r.Chargebacks), m(r.Net))
+	}
+	tw.Flush()
 }

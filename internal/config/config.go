@@ -45,6 +45,8 @@ type Config struct {
 	Daemon    Daemon     `toml:"daemon"`
 	Limits    Limits     `toml:"limits"`
 	Fees      Fees       `toml:"fees"`
+	// Chargebacks is [chargebacks]: disputes from /chargeback/list.
+	Chargebacks Chargebacks `toml:"chargebacks"`
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
@@ -228,6 +230,21 @@ type Fees struct {
 	Tariffs []Tariff `toml:"tariff"`
 }
 
+// Chargebacks is [chargebacks].
+type Chargebacks struct {
+	// Sync: a sync also pulls /chargeback/list and stores each
+	// chargeback, with a watermark of its own.
+	Sync bool `toml:"sync"`
+	// Lookback: how far before its watermark the chargeback sync pulls
+	// again, so that a status decided weeks after the dispute opened is
+	// seen whichever time the API's interval selects on.
+	Lookback Duration `toml:"lookback"`
+}
+
+// MaxChargebackLookback bounds chargebacks.lookback: a year and a half
+// covers every card scheme's dispute cycle.
+const MaxChargebackLookback = 540 * 24 * time.Hour
+
 // Tariff is one [[fees.tariff]].
 type Tariff struct {
 	Method   string `toml:"method"`
@@ -398,7 +415,8 @@ func Default() *Config {
 		},
 		Mail: Mail{Port: 587, TLS: "starttls", ZipAbove: 5 << 20, MaxAge: Duration{72 * time.Hour},
 			RetryMin: Duration{time.Minute}, RetryMax: Duration{time.Hour}},
-		Log: Log{Level: "info", Format: "text"},
+		Log:         Log{Level: "info", Format: "text"},
+		Chargebacks: Chargebacks{Lookback: Duration{120 * 24 * time.Hour}},
 		// An honest file of a million lines is about 200 MB as CSV, 60 MB
 		// as XLSX unzipping to about 700 MB.
 		Limits: Limits{MaxImportBytes: 256 << 20, MaxUnzippedBytes: 1 << 30, MaxCommands: 2, MaxQueued: 16},
@@ -793,6 +811,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateFees(bad)
+	if lb := c.Chargebacks.Lookback.Duration; lb < 0 || lb > MaxChargebackLookback {
+		bad("chargebacks.lookback", "%s is not in 0..%s: give how far back a chargeback's status may still change, e.g. \"2880h\" (120 days)", lb, MaxChargebackLookback)
+	}
 	if len(ps) > 0 {
 		return ps
 	}

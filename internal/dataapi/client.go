@@ -153,6 +153,8 @@ type Page struct {
 	// Missing counts the records that lack a parameter that was asked
 	// for and is not needed (it is stored empty), by field path.
 	Missing map[string]int
+	// Chargebacks are a page of /chargeback/list (Operations stays empty).
+	Chargebacks []domain.Chargeback
 }
 
 // Operations pages through /operations/get for q and calls fn with every
@@ -193,14 +195,25 @@ func (c *Client) operations(ctx context.Context, path string, fields []string, a
 			OperationType: q.OperationType,
 			Fields:        fields,
 		}
-		if err := c.pages(ctx, path, asked, req, fn); err != nil {
+		decode := func(body []byte, p *Page) (int, error) {
+			ops, missing, err := c.decode(path, asked, body)
+			if err == nil {
+				err = checkProjects(ops, req.ProjectID)
+			}
+			p.Operations, p.Missing = ops, missing
+			return len(ops), err
+		}
+		if err := c.pages(ctx, path, req, decode, fn); err != nil {
 			return fmt.Errorf("projects %v: %w", group, err)
 		}
 	}
 	return nil
 }
 
-func (c *Client) pages(ctx context.Context, path string, asked ParamSet, req OperationsRequest, fn func(*Page) error) error {
+// pages requests the pages of req from path and hands each to fn once
+// decode has read it (verified its signature, filled the page) and said
+// how many records it held.
+func (c *Client) pages(ctx context.Context, path string, req OperationsRequest, decode func(body []byte, p *Page) (int, error), fn func(*Page) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var inflight sync.WaitGroup
 	defer inflight.Wait() // a request made for a page after the last is over when we return
@@ -227,18 +240,16 @@ func (c *Client) pages(ctx context.Context, path string, asked ParamSet, req Ope
 			return fmt.Errorf("offset %d: %w", offset, r.err)
 		}
 		next := request(offset + c.pageSize)
-		ops, missing, err := c.decode(path, asked, r.body)
+		p := &Page{Projects: req.ProjectID, Offset: offset, Bytes: len(r.body)}
+		n, err := decode(r.body, p)
 		if err != nil {
 			return fmt.Errorf("offset %d: %w", offset, err)
 		}
-		if len(ops) > c.pageSize {
+		if n > c.pageSize {
 			// Offsets would no longer line up with what was received.
-			return fmt.Errorf("offset %d: %s sent %d operations for a limit of %d", offset, path, len(ops), c.pageSize)
+			return fmt.Errorf("offset %d: %s sent %d records for a limit of %d", offset, path, n, c.pageSize)
 		}
-		if err := checkProjects(ops, req.ProjectID); err != nil {
-			return fmt.Errorf("offset %d: %w", offset, err)
-		}
-		p := &Page{Projects: req.ProjectID, Offset: offset, Operations: ops, Bytes: len(r.body), Last: len(ops) < c.pageSize, Missing: missing}
+		p.Last = n < c.pageSize
 		if err := fn(p); err != nil {
 			return err
 		}
@@ -248,6 +259,59 @@ func (c *Client) pages(ctx context.Context, path string, asked ParamSet, req Ope
 		offset += c.pageSize
 		cur = next
 	}
+}
+
+// Chargebacks pages through /chargeback/list for q (its interval and
+// projects) and calls fn with every page (Page.Chargebacks), in order, each
+// only after its signature is verified.
+func (c *Client) Chargebacks(ctx context.Context, q Query, fn func(*Page) error) error {
+	if len(q.Projects) == 0 {
+		return errors.New("dataapi: no project ids")
+	}
+	for start := 0; start < len(q.Projects); start += MaxSignedArray {
+		group := q.Projects[start:min(start+MaxSignedArray, len(q.Projects))]
+		req := OperationsRequest{
+			Token:     c.token,
+			ProjectID: group,
+			Interval:  &Interval{From: q.From.UTC().Format(TimeLayout), To: q.To.UTC().Format(TimeLayout)},
+			TZ:        WireTZ,
+			Limit:     c.pageSize,
+		}
+		decode := func(body []byte, p *Page) (int, error) {
+			cbs, err := c.decodeChargebacks(body)
+			if err == nil {
+				for i := range cbs {
+					if !slices.Contains(group, cbs[i].ProjectID) {
+						err = fmt.Errorf("the response holds chargeback %d of project %d, which was not asked for", cbs[i].ID, cbs[i].ProjectID)
+						break
+					}
+				}
+			}
+			p.Chargebacks = cbs
+			return len(cbs), err
+		}
+		if err := c.pages(ctx, PathChargebacks, req, decode, fn); err != nil {
+			return fmt.Errorf("projects %v: %w", group, err)
+		}
+	}
+	return nil
+}
+
+// decodeChargebacks verifies an answer of /chargeback/list and reads it.
+func (c *Client) decodeChargebacks(resp []byte) ([]domain.Chargeback, error) {
+	f := getFlat()
+	defer putFlat(f)
+	if err := f.flatten(resp); err != nil {
+		return nil, fmt.Errorf("%s: malformed response: %w", PathChargebacks, err)
+	}
+	if err := verifyAnyArrayOrder(f, resp, c.secret); err != nil {
+		return nil, fmt.Errorf("%s: response rejected, nothing from it is used: %w (check data_api.secret; if it is right, the response was changed on the way)", PathChargebacks, err)
+	}
+	cbs, err := decodeChargebacks(f)
+	if err != nil {
+		return nil, redact.Err(fmt.Errorf("%s: %w", PathChargebacks, err), c.credentials()...)
+	}
+	return cbs, nil
 }
 
 // checkProjects refuses operations of projects that were not asked for: a

@@ -46,8 +46,17 @@ func jsonMembers(t reflect.Type, prefix string) []string {
 
 func TestReferenceRequestsAndEndpoints(t *testing.T) {
 	doc := doccheck.Read(t, "data-api.md")
-	if got, want := doccheck.Column(doccheck.Table(t, doc, "endpoints"), 0), []string{PathOperations, PathOperationsByPayment, PathFinancialOperations}; !slices.Equal(got, want) {
+	if got, want := doccheck.Column(doccheck.Table(t, doc, "endpoints"), 0), []string{PathOperations, PathOperationsByPayment, PathFinancialOperations, PathChargebacks}; !slices.Equal(got, want) {
 		t.Errorf("docs/data-api.md: endpoints %v, the client calls %v", got, want)
+	}
+	cb := doccheck.Table(t, doc, "chargeback record")
+	if got := doccheck.Column(cb, 0); !slices.Equal(got, chargebackMembers) {
+		t.Errorf("docs/data-api.md: chargeback members %v, wire.go reads %v", got, chargebackMembers)
+	}
+	for _, r := range cb {
+		if req := slices.Contains(cbRequired, strings.Trim(r[0], "`")); req != (r[1] == "required") {
+			t.Errorf("docs/data-api.md: chargeback member %s is %q, wire.go requires it: %v", r[0], r[1], req)
+		}
 	}
 	for _, tt := range []struct {
 		marker string

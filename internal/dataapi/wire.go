@@ -1,6 +1,7 @@
 package dataapi
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha512"
 	"encoding/base64"
@@ -883,4 +884,203 @@ func AppendSignedOperationsResponse(dst, secret []byte, ops []domain.Operation, 
 	mac.Write(buf)
 	out, _ := appendMember(dst, "signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	return out
+}
+
+// Chargebacks: /chargeback/list. Its shapes are not readable in the
+// reference (docs/data-api.md): the request is assumed to page and select
+// like /operations/get (token, project_id, interval, tz, limit, offset; no
+// fields), the answer to be {"chargebacks": [record, …], "signature"},
+// one flat record per chargeback with the names below. Which time the
+// interval selects on is not stated either: the sync looks back far
+// enough for a status change to be seen either way (chargebacks.lookback).
+const (
+	PathChargebacks = "/chargeback/list"
+	keyChargebacks  = "chargebacks"
+)
+
+// Chargeback record members (assumed names).
+const (
+	cbID         = "chargeback_id" // required
+	cbProject    = "project_id"    // required
+	cbPayment    = "payment_id"    // required
+	cbOperation  = "operation_id"  // the operation disputed; optional
+	cbAmount     = "amount"        // minor units, number or string; required
+	cbCurrency   = "currency"      // ISO 4217; required
+	cbStatus     = "status"        // required
+	cbReasonCode = "reason_code"   // optional
+	cbCreatedAt  = "created_at"    // TimeLayout in the request's tz; required
+	cbUpdatedAt  = "updated_at"    // optional
+	cbDeadline   = "deadline"      // the merchant's time to answer; optional
+)
+
+// chargebackMembers are the members reconciled reads, in the order the
+// fake writes them (docs/data-api.md lists them so).
+var chargebackMembers = []string{cbID, cbProject, cbPayment, cbOperation, cbAmount, cbCurrency, cbStatus, cbReasonCode, cbCreatedAt, cbUpdatedAt, cbDeadline}
+
+// cbRequired are the members a chargeback record cannot do without.
+var cbRequired = []string{cbID, cbProject, cbPayment, cbAmount, cbCurrency, cbStatus, cbCreatedAt}
+
+// decodeChargebacks reads the chargebacks of a flattened, verified answer.
+// A record that lacks a required member, or carries a value that does not
+// read, fails the whole answer: nothing of it is stored.
+func decodeChargebacks(f *flatDoc) ([]domain.Chargeback, error) {
+	if !f.hasRootKey(keyChargebacks) {
+		return nil, errors.New(`response has no "chargebacks" array`)
+	}
+	prefix := keyChargebacks + ":"
+	var out []domain.Chargeback
+	var seen []map[string]bool
+	d := opDecoder{loc: time.UTC}
+	cur := -1
+	for _, it := range f.items {
+		path := f.pathOf(it)
+		if len(path) <= len(prefix) || string(path[:len(prefix)]) != prefix {
+			continue
+		}
+		rest := path[len(prefix):]
+		colon := bytes.IndexByte(rest, ':')
+		if colon < 0 {
+			return nil, fmt.Errorf("chargebacks: item %q is not an object member", path)
+		}
+		idx, err := strconv.Atoi(string(rest[:colon]))
+		if err != nil {
+			return nil, fmt.Errorf("chargebacks: item %q is not an object member", path)
+		}
+		if idx != cur {
+			if idx != len(out) {
+				return nil, fmt.Errorf("chargebacks: item %d out of order", idx)
+			}
+			out = append(out, domain.Chargeback{})
+			seen = append(seen, map[string]bool{})
+			cur = idx
+		}
+		field, v := string(rest[colon+1:]), f.valueOf(it)
+		if len(v) == 0 || it.kind == 't' || it.kind == 'f' {
+			if it.kind == 't' || it.kind == 'f' {
+				return nil, fmt.Errorf("chargebacks[%d]: %s is not a value reconciled reads; nothing of this page is stored", idx, field)
+			}
+			continue // null or "": as if it were not there
+		}
+		cb := &out[idx]
+		switch field {
+		case cbID:
+			cb.ID, err = parseUint(v)
+		case cbProject:
+			cb.ProjectID, err = parseInt(v)
+		case cbPayment:
+			if err = idLength(v); err == nil {
+				cb.PaymentID = string(v)
+			}
+		case cbOperation:
+			cb.OperationID, err = parseUint(v)
+		case cbAmount:
+			cb.Amount.Amount, err = parseAmount(v)
+		case cbCurrency:
+			cb.Amount.Currency = d.str(v)
+		case cbStatus:
+			cb.Status = string(v)
+		case cbReasonCode:
+			cb.ReasonCode = string(v)
+		case cbCreatedAt:
+			cb.CreatedAt, err = d.time(v)
+		case cbUpdatedAt:
+			cb.UpdatedAt, err = d.time(v)
+		case cbDeadline:
+			cb.Deadline, err = d.time(v)
+		default:
+			continue // a member reconciled does not read
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w; nothing of this page is stored", cbWho(idx, cb), field, err)
+		}
+		seen[idx][field] = true
+	}
+	for i := range out {
+		for _, m := range cbRequired {
+			if !seen[i][m] {
+				return nil, fmt.Errorf("%s: %w: %q; nothing of this page is stored", cbWho(i, &out[i]), ErrMissingField, m)
+			}
+		}
+		if _, err := domain.Exponent(out[i].Amount.Currency); err != nil {
+			return nil, fmt.Errorf("%s: currency: %w; nothing of this page is stored", cbWho(i, &out[i]), err)
+		}
+		if out[i].ID == 0 {
+			return nil, fmt.Errorf("chargebacks[%d]: chargeback_id is 0; nothing of this page is stored", i)
+		}
+	}
+	return out, nil
+}
+
+func cbWho(i int, cb *domain.Chargeback) string {
+	if cb.ID == 0 {
+		return fmt.Sprintf("chargebacks[%d]", i)
+	}
+	return fmt.Sprintf("chargeback %d", cb.ID)
+}
+
+// AppendSignedChargebacksResponse appends the signed answer of
+// /chargeback/list holding cbs, times in loc: what the fake sends.
+func AppendSignedChargebacksResponse(dst, secret []byte, cbs []domain.Chargeback, loc *time.Location) []byte {
+	doc := AppendChargebacksResponse(nil, cbs, loc)
+	signed, err := AppendSigned(secret, doc)
+	if err != nil {
+		panic("dataapi: the chargebacks answer is not JSON: " + err.Error()) // built here: a bug
+	}
+	return append(dst, signed...)
+}
+
+// AppendChargebacksResponse is AppendSignedChargebacksResponse unsigned,
+// with wire.go's names. Amounts of odd ids go as strings (the API may
+// send either).
+func AppendChargebacksResponse(dst []byte, cbs []domain.Chargeback, loc *time.Location) []byte {
+	doc := append(dst, `{"`+keyChargebacks+`":[`...)
+	for i := range cbs {
+		cb := &cbs[i]
+		if i > 0 {
+			doc = append(doc, ',')
+		}
+		doc = append(doc, '{')
+		member := func(name string) {
+			if doc[len(doc)-1] != '{' {
+				doc = append(doc, ',')
+			}
+			doc = append(doc, '"')
+			doc = append(doc, name...)
+			doc = append(doc, `":`...)
+		}
+		str := func(name, v string) {
+			member(name)
+			doc, _ = jsontext.AppendQuote(doc, v)
+		}
+		when := func(name string, t time.Time) {
+			if !t.IsZero() {
+				str(name, t.In(loc).Format(TimeLayout))
+			}
+		}
+		member(cbID)
+		doc = strconv.AppendUint(doc, cb.ID, 10)
+		member(cbProject)
+		doc = strconv.AppendInt(doc, cb.ProjectID, 10)
+		str(cbPayment, cb.PaymentID)
+		if cb.OperationID != 0 {
+			member(cbOperation)
+			doc = strconv.AppendUint(doc, cb.OperationID, 10)
+		}
+		if cb.ID%2 == 1 {
+			str(cbAmount, strconv.FormatInt(cb.Amount.Amount, 10))
+		} else {
+			member(cbAmount)
+			doc = strconv.AppendInt(doc, cb.Amount.Amount, 10)
+		}
+		str(cbCurrency, cb.Amount.Currency)
+		str(cbStatus, cb.Status)
+		if cb.ReasonCode != "" {
+			str(cbReasonCode, cb.ReasonCode)
+		}
+		when(cbCreatedAt, cb.CreatedAt)
+		when(cbUpdatedAt, cb.UpdatedAt)
+		when(cbDeadline, cb.Deadline)
+		doc = append(doc, '}')
+	}
+	return append(doc, "]}"...)
 }

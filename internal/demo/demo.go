@@ -187,6 +187,8 @@ func (d *demo) run(ctx context.Context) error {
 	// The fees too, against the fake's own contract: its deliberate wrong
 	// charges are the demo's fee mismatches.
 	cfg.Fees.Sync, cfg.Fees.Tariffs = true, demoTariffs
+	// And the chargebacks the fake disputes: some open, some lost or won.
+	cfg.Chargebacks.Sync = true
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -307,7 +309,10 @@ func (d *demo) run(ctx context.Context) error {
 		}
 		reportFiles = append(reportFiles, path)
 	}
-	fmt.Fprintf(out, "7. the daily report: %s\n   written to %s\n   and %s\n\n", dr.Subject(), reportFiles[0], reportFiles[1])
+	fmt.Fprintf(out, "7. the daily report: %s\n   written to %s\n   and %s\n", dr.Subject(), reportFiles[0], reportFiles[1])
+	fmt.Fprintf(out, "   its net settlement of %s (purchases - refunds - payouts - fees - chargebacks not won, per project and currency):\n", dr.Day())
+	printIndented(out, func(w io.Writer) { app.WriteDaySettlement(w, dr.Settlement) })
+	fmt.Fprintln(out)
 
 	if err := writeConfig(cfg.File, dbPath); err != nil {
 		return err
@@ -422,6 +427,7 @@ projects = [580, 579]
 	table("records.types", reconciled.DemoTypes)
 	l := cardPurchaseLimit
 	fmt.Fprintf(&b, "\n[[reconcile.limit]]\nmethod = %q\ntype = %q\nbase = %q\nlimit = %q\n", l.Method, l.Type, l.Base.Duration, l.Limit.Duration)
+	b.WriteString("\n[chargebacks]\nsync = true\n")
 	b.WriteString("\n[fees]\nsync = true\n")
 	for _, t := range demoTariffs {
 		fmt.Fprintf(&b, "\n[[fees.tariff]]\nmethod = %q\ntype = %q\npercent = %q\nfixed = %d\nmin = %d\nmax = %d\n", t.Method, t.Type, t.Percent, t.Fixed, t.Min, t.Max)

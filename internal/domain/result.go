@@ -18,13 +18,16 @@ const (
 	// fee ECommPay charged on a successful operation is not its tariff's
 	// ([[fees.tariff]], beyond fees.tolerance).
 	ResultFeeMismatch = "fee_mismatch"
+	// ResultChargeback is an item of its own, beside its payment's: a
+	// chargeback open, or lost and not yet resolved (chargeback.go).
+	ResultChargeback = "chargeback"
 )
 
 // Results lists the result codes in the order summaries show them.
 var Results = []string{
 	ResultMatched, ResultAmountMismatch, ResultCurrencyMismatch, ResultStatusMismatch,
 	ResultMissingAtProvider, ResultMissingInRecords, ResultDuplicate, ResultPending,
-	ResultOverdue, ResultFeeMismatch, ResultResolved,
+	ResultOverdue, ResultFeeMismatch, ResultChargeback, ResultResolved,
 }
 
 // IsException reports whether a result needs a person: everything but

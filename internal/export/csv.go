@@ -14,6 +14,8 @@ type CSVOptions struct {
 	Delimiter rune           // default ','
 	BOM       bool           // start with a UTF-8 byte order mark, for Excel
 	Location  *time.Location // zone of the times; default UTC
+	// Chargebacks fill the register's chargeback column.
+	Chargebacks Chargebacks
 }
 
 func (o *CSVOptions) defaults() {
@@ -36,6 +38,7 @@ type Source func(fn func(op *domain.Operation) error) error
 func OperationsCSV(w io.Writer, src Source, f Filter, o CSVOptions) (int, error) {
 	o.defaults()
 	row := newRegisterRow(o.Location)
+	row.chargebacks = o.Chargebacks
 	return pipelinedCSV(w, OperationColumns, o, src, func(cells []string, op *domain.Operation) ([]string, bool) {
 		if !f.Match(op) {
 			return cells, false

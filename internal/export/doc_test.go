@@ -200,7 +200,9 @@ func TestReferenceListsTheColumnsOfEveryExport(t *testing.T) {
 		r := report.Build(report.Input{Date: day, Now: day.Add(30 * time.Hour),
 			Items:   []domain.Item{{Result: domain.ResultOverdue, PaymentID: "p1", Type: domain.RecordPurchase, CreatedAt: day}},
 			Sync:    []report.SyncState{{Project: 580}},
-			Unknown: []domain.WordCount{{Field: domain.FieldOperationStatus, Word: "awaiting review", Count: 2}}})
+			Unknown: []domain.WordCount{{Field: domain.FieldOperationStatus, Word: "awaiting review", Count: 2}},
+			Chargebacks: []report.ChargebackRow{{ID: 5, Project: 579, PaymentID: "p1", Amount: domain.Money{Amount: 100, Currency: "UZS"},
+				Status: "open", Opened: day}}})
 		sheets, headers := xlsxSheets(t, func(w io.Writer) error { return ReportXLSX(w, r, XLSXOptions{}) })
 		checkSheets(t, doc, "report.xlsx", sheets, headers, nil, nil, r.Day(), nil)
 	})

@@ -41,8 +41,13 @@ var OperationColumns = []string{
 	"project_id", "payment_id", "payment_type", "payment_status", "operation_id", "operation_type",
 	"operation_status", "payment_method", "amount", "currency", "converted_amount", "converted_currency",
 	"account_number", "customer_id", "provider_id", "provider_payment_id", "code", "message",
-	"created_at", "completed_at", "fee_amount", "fee_currency",
+	"created_at", "completed_at", "fee_amount", "fee_currency", "chargeback",
 }
+
+// Chargebacks say, for the register, the chargebacks of each payment that
+// has any: payment id → "ID status", several joined by "; " in id order
+// (the chargeback column).
+type Chargebacks map[string]string
 
 // TimeLayout is how times are written: the Dashboard's and the Data API's.
 const TimeLayout = "2006-01-02 15:04:05"

@@ -55,12 +55,12 @@ func TestOperationsCSV(t *testing.T) {
 	tash, _ := time.LoadLocation("Asia/Tashkent")
 	withFee := ops()
 	withFee[0].Fee = domain.Money{Amount: 2550, Currency: "UAH"} // 25.50 UAH charged
-	n, err := OperationsCSV(&b, source(withFee), Filter{}, CSVOptions{Location: tash})
+	n, err := OperationsCSV(&b, source(withFee), Filter{}, CSVOptions{Location: tash, Chargebacks: Chargebacks{"order-1": "7 open; 9 lost"}})
 	if err != nil || n != 2 {
 		t.Fatalf("n=%d err=%v", n, err)
 	}
 	recs := readCSV(t, b.Bytes(), ',')
-	if strings.Join(recs[0], ",") != "project_id,payment_id,payment_type,payment_status,operation_id,operation_type,operation_status,payment_method,amount,currency,converted_amount,converted_currency,account_number,customer_id,provider_id,provider_payment_id,code,message,created_at,completed_at,fee_amount,fee_currency" {
+	if strings.Join(recs[0], ",") != "project_id,payment_id,payment_type,payment_status,operation_id,operation_type,operation_status,payment_method,amount,currency,converted_amount,converted_currency,account_number,customer_id,provider_id,provider_payment_id,code,message,created_at,completed_at,fee_amount,fee_currency,chargeback" {
 		t.Fatalf("header %v", recs[0])
 	}
 	row := map[string]string{}
@@ -70,7 +70,7 @@ func TestOperationsCSV(t *testing.T) {
 	want := map[string]string{
 		"operation_id": "12345678901234567", "amount": "1000.00", "currency": "UAH", "converted_amount": "23.00",
 		"created_at": "2026-11-20 15:00:00", "completed_at": "2026-11-20 15:02:00", "provider_id": "1203",
-		"fee_amount": "25.50", "fee_currency": "UAH",
+		"fee_amount": "25.50", "fee_currency": "UAH", "chargeback": "7 open; 9 lost",
 	}
 	for k, v := range want {
 		if row[k] != v {
@@ -81,7 +81,7 @@ func TestOperationsCSV(t *testing.T) {
 	if second[1] != `'=HYPERLINK("http://x")` || second[13] != "'-1+2" {
 		t.Errorf("formula not neutralised: %q %q", second[1], second[13])
 	}
-	if second[8] != "200" || second[10] != "-150.155" || second[19] != "" || second[14] != "" || second[20] != "" || second[21] != "" {
+	if second[8] != "200" || second[10] != "-150.155" || second[19] != "" || second[14] != "" || second[20] != "" || second[21] != "" || second[22] != "" {
 		t.Errorf("amounts or empty cells: %q", second)
 	}
 }

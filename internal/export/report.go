@@ -26,6 +26,9 @@ func ReportXLSX(w io.Writer, r *report.Report, o XLSXOptions) error {
 		return err
 	}
 	sheets := []func(*report.Report) error{b.reportSummary, b.reportOpen, b.reportAgeing, b.reportOverdue, b.reportSync, b.reportSettlement}
+	if len(r.ChargebackTotals) > 0 {
+		sheets = append(sheets, b.reportChargebacks)
+	}
 	if len(r.Unknown) > 0 {
 		sheets = append(sheets, b.reportUnknown)
 	}
@@ -165,6 +168,23 @@ func (b *book) reportUnknown(r *report.Report) error {
 	}
 	for _, w := range r.Unknown {
 		if err := s.write([]any{w.Field.String(), domain.Shorten(w.Word), w.Count, "not final", report.UnknownKey(w.Field)}); err != nil {
+			return err
+		}
+	}
+	return s.finish()
+}
+
+// reportChargebacks lists the open chargebacks and those decided on the
+// report's day, as the report's tables do, every one of them.
+func (b *book) reportChargebacks(r *report.Report) error {
+	s, err := b.sheet("Chargebacks", []column{{"opened at", 20}, {"chargeback id", 20}, {"payment id", 22}, {"project id", 12},
+		{"amount", 18}, {"currency", 10}, {"reason code", 12}, {"status", 16}, {"state", 8}, {"answer by", 20}, {"decided at", 20}})
+	if err != nil {
+		return err
+	}
+	for _, c := range r.ChargebackList {
+		if err := s.write([]any{b.dateCell(c.Opened), b.idText(c.ID), c.PaymentID, c.Project, b.money(c.Amount), c.Amount.Currency,
+			c.ReasonCode, c.Status, c.State.String(), b.dateCell(c.Deadline), b.dateCell(c.Decided)}); err != nil {
 			return err
 		}
 	}

@@ -22,6 +22,8 @@ type registerRow struct {
 	buf   []byte
 	ends  [8]int // where each formatted cell ends in buf
 	cells []string
+	// chargebacks fill the chargeback column (CSVOptions.Chargebacks).
+	chargebacks Chargebacks
 }
 
 func newRegisterRow(loc *time.Location) *registerRow {
@@ -77,6 +79,7 @@ func (r *registerRow) format(op *domain.Operation) []string {
 	c[19] = s[e[5]:e[6]]
 	c[20] = s[e[6]:e[7]]
 	c[21] = op.Fee.Currency
+	c[22] = Neutralize(r.chargebacks[op.PaymentID])
 	return c
 }
 

@@ -37,6 +37,8 @@ import (
 // XLSXOptions shape an XLSX file.
 type XLSXOptions struct {
 	Location *time.Location // zone of the times; default UTC
+	// Chargebacks fill the register's chargeback column.
+	Chargebacks Chargebacks
 	// BufferedZip builds the archive in memory as excelize does by itself;
 	// it exists to measure the difference (BENCHMARKS.md).
 	BufferedZip bool
@@ -282,6 +284,11 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 			progress(n)
 		}
 		row = b.operationValues(row[:0], op, &clock)
+		if cb := o.Chargebacks[op.PaymentID]; cb != "" {
+			row = append(row, cb)
+		} else {
+			row = append(row, nil)
+		}
 		return s.write(row)
 	})
 	if err != nil {

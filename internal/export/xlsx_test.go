@@ -94,7 +94,7 @@ func TestOperationsXLSX(t *testing.T) {
 		if p, _ := f.GetPanes("Operations"); !p.Freeze || p.YSplit != 1 {
 			t.Errorf("panes %+v", p)
 		}
-		if tables, _ := f.GetTables("Operations"); len(tables) != 1 || tables[0].Range != "A1:V4" {
+		if tables, _ := f.GetTables("Operations"); len(tables) != 1 || tables[0].Range != "A1:W4" {
 			t.Errorf("tables %+v", tables)
 		}
 		if w, _ := f.GetColWidth("Operations", "M"); w < 30 {

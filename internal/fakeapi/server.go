@@ -1,7 +1,9 @@
 // Package fakeapi is a fake ECommPay Data API for tests, benchmarks and the
 // demo. It serves /operations/get, /operations/get-by-payment and
 // /financial-reporting/operations (the same records with the fee of each,
-// from a tariff with some deliberate errors: fees.go) on 127.0.0.1, checks request signatures, signs its responses, pages by
+// from a tariff with some deliberate errors: fees.go) and /chargeback/list
+// (disputes of some card purchases that open and are decided on the fake's
+// clock: chargebacks.go) on 127.0.0.1, checks request signatures, signs its responses, pages by
 // limit/offset and filters by project and interval, exactly as the client in
 // internal/dataapi expects (it encodes with that package's wire.go).
 //
@@ -97,6 +99,8 @@ type Server struct {
 	served   atomic.Int64 // operations sent
 	ln       net.Listener
 	srv      *http.Server
+	cbOnce   sync.Once          // chargebacks.go
+	cbOps    []domain.Operation // the operations it disputes
 }
 
 type cachedQuery struct {
@@ -207,6 +211,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+dataapi.PathOperations, func(w http.ResponseWriter, r *http.Request) { s.handleOperations(w, r, false) })
 	mux.HandleFunc("POST "+dataapi.PathFinancialOperations, func(w http.ResponseWriter, r *http.Request) { s.handleOperations(w, r, true) })
 	mux.HandleFunc("POST "+dataapi.PathOperationsByPayment, s.handleByPayment)
+	mux.HandleFunc("POST "+dataapi.PathChargebacks, s.handleChargebacks)
 	return mux
 }
 

@@ -109,7 +109,7 @@ var (
 
 var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketWords, bucketSync,
 	bucketRecords, bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketRechecks,
-	bucketJobs, bucketReports, bucketOutbox, bucketDirty, bucketFees}
+	bucketJobs, bucketReports, bucketOutbox, bucketDirty, bucketFees, bucketChargebacks, bucketCBByPayment}
 
 // ErrLocked means another process has the database open.
 var ErrLocked = errors.New("the database is held by another reconciled process")

@@ -262,17 +262,19 @@ var errTooMany = errors.New("too many units changed")
 
 // Gathered is the data of the units an incremental reconcile recomputes.
 type Gathered struct {
-	Units      []domain.Unit // every unit of the closure, sorted
-	Held       int           // units of it that hold an operation, a record or stored items (the rest are ids read to find none)
-	Ops        []domain.Operation
-	Records    []StoredRecord
-	Seq        uint64 // the marks it covers are those at or below Seq
-	Gen        uint64 // the stored result's generation it read (ResultWrite.Gen)
-	Changed    int    // units marked changed
-	Due        int    // units whose deadline passed
-	TooMany    bool   // the closure passed the limit: recompute everything instead
-	NoResult   bool   // there is no stored result, or none of these settings
-	ConfigSeen string // the settings the stored result was computed with
+	Units   []domain.Unit // every unit of the closure, sorted
+	Held    int           // units of it that hold an operation, a record or stored items (the rest are ids read to find none)
+	Ops     []domain.Operation
+	Records []StoredRecord
+	// Chargebacks are those of the payments of the closure.
+	Chargebacks []domain.Chargeback
+	Seq         uint64 // the marks it covers are those at or below Seq
+	Gen         uint64 // the stored result's generation it read (ResultWrite.Gen)
+	Changed     int    // units marked changed
+	Due         int    // units whose deadline passed
+	TooMany     bool   // the closure passed the limit: recompute everything instead
+	NoResult    bool   // there is no stored result, or none of these settings
+	ConfigSeen  string // the settings the stored result was computed with
 }
 
 // Gather reads what an incremental reconcile at now needs: the marked
@@ -367,7 +369,7 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			g.Units = append(g.Units, u)
 		}
 		slices.Sort(g.Units)
-		g.Ops, g.Records, g.Held = c.opList, c.recList, c.held
+		g.Ops, g.Records, g.Held, g.Chargebacks = c.opList, c.recList, c.held, c.cbList
 		return nil
 	})
 	return g, err
@@ -384,6 +386,7 @@ type closure struct {
 	queue                                   []domain.Unit
 	opList                                  []domain.Operation
 	recList                                 []StoredRecord
+	cbList                                  []domain.Chargeback
 	groups                                  func(*domain.Operation) bool
 	providerSeen                            map[string]bool
 	has                                     map[byte]bool // record key kinds the records bucket holds
@@ -431,6 +434,16 @@ func (c *closure) visit(u domain.Unit) error {
 	// The records of this unit.
 	if len(u) == 0 {
 		return nil
+	}
+	// A payment's chargebacks (chargebacks.go): their items are its.
+	if u[0] == domain.UnitPayment {
+		if err := chargebacksOf(c.tx, string(u[1:]), func(sc *StoredChargeback) error {
+			held = true
+			c.cbList = append(c.cbList, sc.Chargeback)
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	return eachRecordOf(c.recs.Cursor(), recordPrefix(u), func(sr *StoredRecord) error {
 		held = true

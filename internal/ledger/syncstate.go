@@ -18,6 +18,8 @@ type SyncState struct {
 	// Fees is the fee sync's own progress (/financial-reporting/operations),
 	// kept as the operations' is.
 	Fees Stream `json:"fees,omitzero"`
+	// Chargebacks is the chargeback sync's (/chargeback/list).
+	Chargebacks Stream `json:"chargebacks,omitzero"`
 
 	Counts `json:"-"` // from the counts bucket
 }
@@ -158,4 +160,14 @@ func (l *Ledger) SyncStates() ([]SyncState, error) {
 	})
 	slices.SortFunc(out, func(a, b SyncState) int { return cmp.Compare(a.Project, b.Project) })
 	return out, err
+}
+
+// AdvanceChargebackWatermark is AdvanceWatermark of the chargeback sync.
+func (l *Ledger) AdvanceChargebackWatermark(projects []int64, t time.Time) error {
+	return l.updateSync(projects, func(s *SyncState) { s.Chargebacks.advance(t) })
+}
+
+// RecordChargebackSync is RecordSync of the chargeback sync.
+func (l *Ledger) RecordChargebackSync(projects []int64, at time.Time, syncErr error) error {
+	return l.updateSync(projects, func(s *SyncState) { s.Chargebacks.record(at, syncErr) })
 }

@@ -109,6 +109,8 @@ type Input struct {
 	Operations  []domain.Operation
 	Records     []domain.Record // a zero CreatedAt is filled by the caller (first seen)
 	Resolutions map[ResolutionKey]Resolution
+	// Chargebacks are items of their payment's (chargebacks.go).
+	Chargebacks []domain.Chargeback
 }
 
 // Output is the engine's verdict.
@@ -311,6 +313,28 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		groups[g].recHead[ti] = int32(i)
 	}
 
+	// The chargebacks of each payment (of one project): with its group,
+	// or, when no operation of it is an item's, after everything.
+	cbIdx := chargebackIndex(in.Chargebacks)
+	var cbOfGroup map[int32][]int32
+	var cbOrphans [][]int32
+	for start := 0; start < len(cbIdx); {
+		c0 := &in.Chargebacks[cbIdx[start]]
+		end := start + 1
+		for end < len(cbIdx) && in.Chargebacks[cbIdx[end]].PaymentID == c0.PaymentID && in.Chargebacks[cbIdx[end]].ProjectID == c0.ProjectID {
+			end++
+		}
+		if g := findGroup(c0.PaymentID, c0.ProjectID); g >= 0 && groups[g].project == c0.ProjectID {
+			if cbOfGroup == nil {
+				cbOfGroup = map[int32][]int32{}
+			}
+			cbOfGroup[g] = cbIdx[start:end]
+		} else {
+			cbOrphans = append(cbOrphans, cbIdx[start:end])
+		}
+		start = end
+	}
+
 	// Items in a stable order that does not depend on the order of the
 	// input: payments by their first operation id (about the order they
 	// happened in), types by name, then the records that found no
@@ -372,6 +396,12 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 			keyBuf = append(binary.BigEndian.AppendUint64(append(keyBuf[:0], 'g'), g.firstOp), byte(n))
 			out.Places = appendPlaces(out.Places, keyBuf, owner, len(out.Items)-from)
 		}
+		if run := cbOfGroup[gi]; len(run) > 0 {
+			from := len(out.Items)
+			out.Items = e.chargebackItems(out.Items, run, &ops[g.latest])
+			keyBuf = append(binary.BigEndian.AppendUint64(append(keyBuf[:0], 'g'), g.firstOp), byte(len(byTypeName)))
+			out.Places = appendPlaces(out.Places, keyBuf, owner, len(out.Items)-from)
+		}
 		if err := flush(owner); err != nil {
 			return out, err
 		}
@@ -385,6 +415,19 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		keyBuf = appendEscaped(appendEscaped(keyBuf, k.typ), k.id)
 		out.Places = appendPlaces(out.Places, keyBuf, r.Unit(), len(out.Items)-from)
 		if err := flush(r.Unit()); err != nil {
+			return out, err
+		}
+	}
+	for _, run := range cbOrphans {
+		cb := &in.Chargebacks[run[0]]
+		from := len(out.Items)
+		if out.Items = e.chargebackItems(out.Items, run, nil); len(out.Items) == from {
+			continue // won, every one
+		}
+		owner := domain.PaymentUnit(cb.PaymentID)
+		keyBuf = orphanChargebackKey(keyBuf, cb)
+		out.Places = appendPlaces(out.Places, keyBuf, owner, len(out.Items)-from)
+		if err := flush(owner); err != nil {
 			return out, err
 		}
 	}

@@ -49,6 +49,8 @@ type Input struct {
 	// Settlement is the net settlement of the report's day, per project
 	// and currency (the caller computes it from the stored operations).
 	Settlement []SettlementRow
+	// Chargebacks are every stored chargeback (chargebacks.go).
+	Chargebacks []ChargebackRow
 }
 
 // SettlementRow is one project's and currency's net settlement of a day,
@@ -226,6 +228,12 @@ type Report struct {
 
 	Settlement []SettlementRow // Input.Settlement
 
+	// ChargebackTotals count the chargebacks by state and currency;
+	// ChargebackList holds the open ones, nearest deadline first, then
+	// those decided on the report's day.
+	ChargebackTotals []ChargebackTotal
+	ChargebackList   []ChargebackRow
+
 	// ListLimit caps the open exceptions HTML and Text list (0: all of
 	// them); they then say how many more the XLSX form holds.
 	ListLimit int
@@ -258,6 +266,7 @@ func Build(in Input) *Report {
 	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 	end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
 	r := &Report{Date: start, End: end, Location: loc, Now: now, Items: len(in.Items), Basis: in.Basis, Settlement: in.Settlement}
+	r.chargebacks(in.Chargebacks)
 
 	type key struct{ code, currency string }
 	byCode := map[key]*CodeRow{}

@@ -173,7 +173,7 @@ func TestBuildOpenExceptions(t *testing.T) {
 }
 
 func TestOnlyExceptionsAreOpen(t *testing.T) {
-	open := []string{"amount_mismatch", "currency_mismatch", "status_mismatch", "missing_at_provider", "missing_in_records", "duplicate", "overdue", "fee_mismatch"}
+	open := []string{"amount_mismatch", "currency_mismatch", "status_mismatch", "missing_at_provider", "missing_in_records", "duplicate", "overdue", "fee_mismatch", "chargeback"}
 	now := time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
 	for _, code := range domain.Results {
 		t.Run(code, func(t *testing.T) {

@@ -54,7 +54,17 @@ type Syncer struct {
 	// the fee of each operation (config fees.sync), with a watermark of
 	// its own, after the operations.
 	Fees bool
+	// Chargebacks: a run also pulls /chargeback/list (config
+	// chargebacks.sync), with a watermark of its own, looking back
+	// ChargebackLookback (a dispute changes status weeks after it opened,
+	// and which time the API's interval selects on is not stated).
+	Chargebacks        bool
+	ChargebackLookback time.Duration
 }
+
+// ChargebackChunk is how much of the window one request of the chargeback
+// sync covers: chargebacks are few, and their lookback is long.
+const ChargebackChunk = 31 * 24 * time.Hour
 
 // Options narrow one run.
 type Options struct {
@@ -80,6 +90,14 @@ type Result struct {
 	UnknownOther int
 	// Fees is what the fee sync did (Syncer.Fees).
 	Fees FeeResult
+	// Chargebacks is what the chargeback sync did (Syncer.Chargebacks).
+	Chargebacks ChargebackResult
+}
+
+// ChargebackResult sums up the chargeback sync of a run.
+type ChargebackResult struct {
+	Pages, Records int
+	ledger.ChargebackStats
 }
 
 // FeeResult sums up the fee sync of a run.
@@ -97,6 +115,8 @@ type stream struct {
 	store     func(p *dataapi.Page, res *Result) error
 	advance   func(projects []int64, t time.Time) error
 	record    func(projects []int64, at time.Time, err error) error
+	lookback  time.Duration // zero: Syncer.Lookback
+	chunk     time.Duration // zero: Syncer.Chunk
 }
 
 func (s *Syncer) operations() stream {
@@ -147,6 +167,32 @@ func (s *Syncer) fees() stream {
 	}
 }
 
+func (s *Syncer) chargebacks() stream {
+	return stream{
+		name:      "chargebacks",
+		watermark: func(st ledger.SyncState) time.Time { return st.Chargebacks.Watermark },
+		fetch:     s.Client.Chargebacks,
+		store: func(p *dataapi.Page, res *Result) error {
+			st, err := s.Ledger.UpsertChargebacks(p.Chargebacks, s.Now())
+			if err != nil {
+				return err
+			}
+			c := &res.Chargebacks
+			c.Pages++
+			c.Records += len(p.Chargebacks)
+			c.New, c.Updated, c.Unchanged = c.New+st.New, c.Updated+st.Updated, c.Unchanged+st.Unchanged
+			res.Bytes += int64(p.Bytes)
+			s.Logger.Debug("chargebacks stored", "projects", p.Projects, "offset", p.Offset, "rows", len(p.Chargebacks),
+				"new", st.New, "updated", st.Updated, "unchanged", st.Unchanged)
+			return nil
+		},
+		advance:  s.Ledger.AdvanceChargebackWatermark,
+		record:   s.Ledger.RecordChargebackSync,
+		lookback: max(s.ChargebackLookback, s.Lookback),
+		chunk:    max(ChargebackChunk, s.Chunk),
+	}
+}
+
 // MaxUnknownWords bounds the words a Result tells apart: a broken upstream
 // could send a new one with every operation.
 const MaxUnknownWords = 1000
@@ -180,6 +226,9 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 	if s.Fees && ctx.Err() == nil {
 		err = errors.Join(err, s.run(ctx, o, projects, s.fees(), &res, begin))
 	}
+	if s.Chargebacks && ctx.Err() == nil {
+		err = errors.Join(err, s.run(ctx, o, projects, s.chargebacks(), &res, begin))
+	}
 	res.Elapsed = time.Since(begin)
 	s.warn(&res)
 	return res, err
@@ -195,9 +244,10 @@ func (s *Syncer) run(ctx context.Context, o Options, projects []int64, st stream
 		to = o.To.UTC().Truncate(time.Second)
 	}
 
+	lookback, chunk := cmp.Or(st.lookback, s.Lookback), cmp.Or(st.chunk, s.Chunk)
 	// Projects that start at the same time are pulled together. A project
-	// never synced starts at Start, or now - Lookback.
-	firstStart := now.Add(-s.Lookback)
+	// never synced starts at Start, or now - lookback.
+	firstStart := now.Add(-lookback)
 	if !s.Start.IsZero() {
 		firstStart = s.Start.UTC()
 	}
@@ -217,7 +267,7 @@ func (s *Syncer) run(ctx context.Context, o Options, projects []int64, st stream
 		switch {
 		case !o.From.IsZero():
 		case !mark.IsZero():
-			from = mark.Add(-s.Lookback)
+			from = mark.Add(-lookback)
 		default:
 			from = firstStart
 		}
@@ -241,7 +291,7 @@ func (s *Syncer) run(ctx context.Context, o Options, projects []int64, st stream
 			}
 		}
 		s.Logger.Info("sync window", "of", st.name, "projects", group, "from", from, "to", to, "moves_watermark", advance)
-		err := s.pullGroup(ctx, st, group, from, to, advance, res, begin)
+		err := s.pullGroup(ctx, st, group, from, to, chunk, advance, res, begin)
 		// A sync stopped by SIGTERM or Ctrl-C did not fail: it is not
 		// recorded as the projects' last error (status, the report's sync
 		// health); what it stored is kept and the watermark says how far.
@@ -320,9 +370,9 @@ func (s *Syncer) note(res *Result, p *dataapi.Page) {
 	}
 }
 
-func (s *Syncer) pullGroup(ctx context.Context, st stream, group []int64, from, to time.Time, advance bool, res *Result, begin time.Time) error {
-	for c := from; c.Before(to); c = c.Add(s.Chunk) {
-		end := c.Add(s.Chunk)
+func (s *Syncer) pullGroup(ctx context.Context, st stream, group []int64, from, to time.Time, chunk time.Duration, advance bool, res *Result, begin time.Time) error {
+	for c := from; c.Before(to); c = c.Add(chunk) {
+		end := c.Add(chunk)
 		if end.After(to) {
 			end = to
 		}
