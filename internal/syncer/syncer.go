@@ -12,6 +12,10 @@
 //
 // Fetching and storing overlap: the next page is fetched (and its signature
 // checked) while the previous one is written.
+//
+// After the operations (and the fees), a run with Balances reads each
+// project's balances (balances.go): a failed read is recorded beside the
+// last reading and does not fail the run.
 package syncer
 
 import (
@@ -54,6 +58,9 @@ type Syncer struct {
 	// the fee of each operation (config fees.sync), with a watermark of
 	// its own, after the operations.
 	Fees bool
+	// Balances: a run then reads each project's balances from
+	// /balance/get and stores them (config balances.sync; balances.go).
+	Balances bool
 }
 
 // Options narrow one run.
@@ -80,6 +87,8 @@ type Result struct {
 	UnknownOther int
 	// Fees is what the fee sync did (Syncer.Fees).
 	Fees FeeResult
+	// Balances is what the balance reads did (Syncer.Balances).
+	Balances BalanceResult
 }
 
 // FeeResult sums up the fee sync of a run.
@@ -179,6 +188,9 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 	err := s.run(ctx, o, projects, s.operations(), &res, begin)
 	if s.Fees && ctx.Err() == nil {
 		err = errors.Join(err, s.run(ctx, o, projects, s.fees(), &res, begin))
+	}
+	if s.Balances && ctx.Err() == nil {
+		err = errors.Join(err, s.readBalances(ctx, projects, &res))
 	}
 	res.Elapsed = time.Since(begin)
 	s.warn(&res)
