@@ -58,6 +58,7 @@ func (a *App) Sync(ctx context.Context, req SyncRequest) (syncer.Result, error) 
 		// Words the config gives a meaning are not worth a warning.
 		Vocabulary: cfg.Vocabulary(),
 		Fees:       cfg.Fees.Sync,
+		Balances:   cfg.Balances.Sync,
 	}
 	if p := req.Progress; p != nil {
 		s.Progress = func(r syncer.Result) {
