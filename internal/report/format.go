@@ -188,7 +188,11 @@ func (r *Report) lead() string {
 
 // tables lays out the report's tables; sep goes between thousands.
 func (r *Report) tables(sep string) []table {
-	tables := []table{r.summaryTable(sep), r.settlementTable(sep), r.ageingTable(sep), r.overdueTable(sep), r.syncTable()}
+	tables := []table{r.summaryTable(sep), r.settlementTable(sep)}
+	if len(r.Balances) > 0 {
+		tables = append(tables, r.balancesTable(sep))
+	}
+	tables = append(tables, r.ageingTable(sep), r.overdueTable(sep), r.syncTable())
 	if len(r.Unknown) > 0 {
 		tables = append(tables, r.unknownTable())
 	}

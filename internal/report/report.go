@@ -49,6 +49,9 @@ type Input struct {
 	// Settlement is the net settlement of the report's day, per project
 	// and currency (the caller computes it from the stored operations).
 	Settlement []SettlementRow
+	// Balances are each project's latest balances from /balance/get
+	// (balances.go); none: the report has no balances table.
+	Balances []BalanceReading
 }
 
 // SettlementRow is one project's and currency's net settlement of a day,
@@ -226,6 +229,9 @@ type Report struct {
 
 	Settlement []SettlementRow // Input.Settlement
 
+	// Balances are Input.Balances, by project.
+	Balances []BalanceReading
+
 	// ListLimit caps the open exceptions HTML and Text list (0: all of
 	// them); they then say how many more the XLSX form holds.
 	ListLimit int
@@ -258,6 +264,7 @@ func Build(in Input) *Report {
 	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
 	end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
 	r := &Report{Date: start, End: end, Location: loc, Now: now, Items: len(in.Items), Basis: in.Basis, Settlement: in.Settlement}
+	r.Balances = sortedBalances(in.Balances)
 
 	type key struct{ code, currency string }
 	byCode := map[key]*CodeRow{}
