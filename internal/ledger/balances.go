@@ -35,9 +35,15 @@ type BalanceReading struct {
 	// name and currency.
 	Balances []domain.Balance
 	// Stream holds the last attempt, the last success and the last error
-	// (its Watermark is not used).
+	// (its Watermark is not used). A success clears the error.
 	Stream
 }
+
+// Failing reports whether the last read failed: there is an error, and a
+// success clears it. Not Stream's rule (an error newer than the last
+// success): a read that fails within the clock's resolution of the one
+// before, or under a clock that stands still, is a failure all the same.
+func (r BalanceReading) Failing() bool { return r.LastError != "" }
 
 // storedReading is a BalanceReading as balances/ stores it.
 type storedReading struct {
@@ -96,6 +102,7 @@ func (l *Ledger) StoreBalances(project int64, bs []domain.Balance, at time.Time)
 	return l.updateReading(project, func(s *storedReading) {
 		s.ReadAt, s.Balances = at.UTC(), stored
 		s.record(at, nil)
+		s.LastError, s.LastErrorAt = "", time.Time{}
 	})
 }
 

@@ -146,3 +146,27 @@ func TestADamagedBalanceReadingIsDamage(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// A read that fails at the very time of the last success (a clock that
+// stands still, or two reads within its resolution) is still a failure;
+// the next success clears it.
+func TestABalanceReadFailingAtTheTimeOfTheLastSuccessFails(t *testing.T) {
+	l := openTemp(t)
+	if err := l.StoreBalances(580, []domain.Balance{balance("OUT", true, 1, "EUR")}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RecordBalanceError(580, t0, errors.New("HTTP 503")); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := l.Balances()
+	if !rs[0].Failing() {
+		t.Fatalf("not failing: %+v", rs[0])
+	}
+	if err := l.StoreBalances(580, []domain.Balance{balance("OUT", true, 2, "EUR")}, t0); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ = l.Balances()
+	if rs[0].Failing() || rs[0].LastError != "" {
+		t.Fatalf("still failing after a success: %+v", rs[0])
+	}
+}
