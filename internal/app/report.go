@@ -49,6 +49,8 @@ type reportData struct {
 	states  []report.SyncState
 	unknown []domain.WordCount // ECommPay words no one gave a meaning
 	basis   string             // which stored reconciliation (Stored.Note)
+
+	balances []report.BalanceReading // each project's latest balances
 }
 
 // reportData reads the stored reconciliation (as an export does) and the
@@ -63,8 +65,12 @@ func (a *App) reportData(ctx context.Context) (reportData, error) {
 		return reportData{}, err
 	}
 	words, err := a.Ledger.WordCounts()
+	if err != nil {
+		return reportData{}, err
+	}
+	balances, err := a.Ledger.Balances()
 	return reportData{items: items, states: reportSync(states), unknown: ledger.Unknown(words, a.engine.Vocabulary),
-		basis: stored.Note(a.Config.Zone())}, err
+		basis: stored.Note(a.Config.Zone()), balances: reportBalances(balances)}, err
 }
 
 // reportSync is what a report shows of the ledger's sync states.
@@ -80,7 +86,7 @@ func reportSync(states []ledger.SyncState) []report.SyncState {
 // report builds day's report from data and the day's net settlement.
 func (data reportData) report(day time.Time, loc *time.Location, now time.Time, settle []report.SettlementRow) *DailyReport {
 	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown, Basis: data.basis,
-		Settlement: settle})
+		Settlement: settle, Balances: data.balances})
 	r.ListLimit = mailListLimit
 	return &DailyReport{Report: r, items: data.items, loc: loc}
 }

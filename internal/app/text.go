@@ -32,6 +32,7 @@ func SyncLine(r syncer.Result) string {
 			s += fmt.Sprintf(", %d without a fee", f.Unreported)
 		}
 	}
+	s += balancesNote(r.Balances) // balances.go
 	s += " in " + r.Elapsed.Round(time.Millisecond).String()
 	var notes []string
 	var words []domain.WordCount
@@ -181,6 +182,9 @@ func WriteStatus(w io.Writer, st *Status) error {
 		fmt.Fprintf(w, "\nlast sync errors (not followed by a success):\n%s\n", strings.Join(failing, "\n"))
 	}
 	if err := writeFeeSync(w, st.Projects); err != nil {
+		return err
+	}
+	if err := writeBalancesStatus(w, st.Balances, st.BalancesSync); err != nil { // balances.go
 		return err
 	}
 	writeUnknownWords(w, st.Unknown)
