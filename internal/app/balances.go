@@ -25,15 +25,18 @@ func balancesNote(r syncer.BalanceResult) string {
 	if len(r.Read)+len(r.Failed) == 0 {
 		return ""
 	}
-	s := "; balances of " + projectsText(len(r.Read)) + " read"
-	if len(r.Failed) > 0 {
-		ids := make([]string, len(r.Failed))
-		for i, p := range r.Failed {
-			ids[i] = strconv.FormatInt(p, 10)
-		}
-		s += fmt.Sprintf(", not of %s (the last reading stays; status shows why)", strings.Join(ids, ", "))
+	if len(r.Failed) == 0 {
+		return "; balances of " + projectsText(len(r.Read)) + " read"
 	}
-	return s
+	ids := make([]string, len(r.Failed))
+	for i, p := range r.Failed {
+		ids[i] = strconv.FormatInt(p, 10)
+	}
+	s := "; balances"
+	if len(r.Read) > 0 {
+		s += " of " + projectsText(len(r.Read)) + " read,"
+	}
+	return s + fmt.Sprintf(" not read for %s (the last reading stays; status shows why)", strings.Join(ids, ", "))
 }
 
 func projectsText(n int) string {

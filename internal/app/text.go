@@ -32,8 +32,8 @@ func SyncLine(r syncer.Result) string {
 			s += fmt.Sprintf(", %d without a fee", f.Unreported)
 		}
 	}
-	s += balancesNote(r.Balances) // balances.go
 	s += " in " + r.Elapsed.Round(time.Millisecond).String()
+	s += balancesNote(r.Balances) // balances.go
 	var notes []string
 	var words []domain.WordCount
 	for w, n := range r.Unknown {
