@@ -55,10 +55,15 @@ func (c *Client) decodeBalances(resp []byte) ([]domain.Balance, error) {
 	if err := verifyAnyArrayOrder(f, resp, c.secret); err != nil {
 		return nil, fmt.Errorf("%s: response rejected, nothing from it is used: %w (check data_api.secret; if it is right, the response was changed on the way)", PathBalance, err)
 	}
+	creds := c.credentials()
 	bs, err := readBalances(resp)
 	if err != nil {
 		// A value quoted from the answer: upstream text.
-		return nil, redact.Err(fmt.Errorf("%s: %w; nothing of the answer is used", PathBalance, err), c.credentials()...)
+		return nil, redact.Err(fmt.Errorf("%s: %w; nothing of the answer is used", PathBalance, err), creds...)
+	}
+	for i := range bs {
+		// Names are stored and shown: upstream text, as a message is.
+		bs[i].Name = domain.MaskCardNumbers(redact.Text(bs[i].Name, creds...))
 	}
 	return bs, nil
 }

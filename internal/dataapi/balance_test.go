@@ -201,3 +201,18 @@ func TestBalancesOfTooManyProjectsAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A name is upstream text that is stored and shown: a credential or a
+// card number in it does not survive.
+func TestBalanceNamesLoseCredentialsAndCardNumbers(t *testing.T) {
+	bs, _, err := serveBalances(t, `{"balance":[{"name":"OUT `+token+`","EUR":"1"},{"name":"card 4111111111111111","EUR":"2"}]}`, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 2 || strings.Contains(bs[0].Name, token) || !strings.Contains(bs[0].Name, "<redacted>") || !bs[0].Out {
+		t.Errorf("%+v", bs)
+	}
+	if len(bs) == 2 && bs[1].Name != "card 411111******1111" {
+		t.Errorf("%q %q", bs[1].Name, bs[0].Name)
+	}
+}
