@@ -45,11 +45,12 @@ type DailyReport struct {
 // reportData is what reports are built from: the reconciliation of what
 // is stored now and the sync state of every project.
 type reportData struct {
-	items   []domain.Item
-	states  []report.SyncState
-	unknown []domain.WordCount // ECommPay words no one gave a meaning
-	basis   string             // which stored reconciliation (Stored.Note)
-	cbs     []report.ChargebackRow
+	items    []domain.Item
+	states   []report.SyncState
+	unknown  []domain.WordCount // ECommPay words no one gave a meaning
+	basis    string             // which stored reconciliation (Stored.Note)
+	cbs      []report.ChargebackRow
+	balances []report.BalanceReading // each project's latest balances
 }
 
 // reportData reads the stored reconciliation (as an export does) and the
@@ -68,8 +69,12 @@ func (a *App) reportData(ctx context.Context) (reportData, error) {
 		return reportData{}, err
 	}
 	cbs, err := a.reportChargebacks()
+	if err != nil {
+		return reportData{}, err
+	}
+	balances, err := a.Ledger.Balances()
 	return reportData{items: items, states: reportSync(states), unknown: ledger.Unknown(words, a.engine.Vocabulary),
-		basis: stored.Note(a.Config.Zone()), cbs: cbs}, err
+		basis: stored.Note(a.Config.Zone()), cbs: cbs, balances: reportBalances(balances)}, err
 }
 
 // reportChargebacks are the stored chargebacks as a report shows them.
@@ -105,7 +110,7 @@ func reportSync(states []ledger.SyncState) []report.SyncState {
 // report builds day's report from data and the day's net settlement.
 func (data reportData) report(day time.Time, loc *time.Location, now time.Time, settle []report.SettlementRow) *DailyReport {
 	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown, Basis: data.basis,
-		Settlement: settle, Chargebacks: data.cbs})
+		Settlement: settle, Chargebacks: data.cbs, Balances: data.balances})
 	r.ListLimit = mailListLimit
 	return &DailyReport{Report: r, items: data.items, loc: loc}
 }

@@ -37,6 +37,11 @@ type Status struct {
 	Chargebacks []report.ChargebackRow
 	Schedules   map[string]ledger.JobRun // by the schedule's last-run key
 	Mail        []ledger.Mail            // the outbox, given-up and sent ones too
+
+	// Balances are each project's latest balances (/balance/get);
+	// BalancesSync is balances.sync.
+	Balances     []ledger.BalanceReading
+	BalancesSync bool
 }
 
 // Status reads the state of the ledger. It changes nothing.
@@ -94,5 +99,9 @@ func (a *App) Status(ctx context.Context) (*Status, error) {
 	if s.Mail, err = l.Outbox(false); err != nil {
 		return nil, err
 	}
+	if s.Balances, err = l.Balances(); err != nil {
+		return nil, err
+	}
+	s.BalancesSync = a.Config.Balances.Sync
 	return s, nil
 }

@@ -59,6 +59,7 @@ func (a *App) Sync(ctx context.Context, req SyncRequest) (syncer.Result, error) 
 		Vocabulary:  cfg.Vocabulary(),
 		Fees:        cfg.Fees.Sync,
 		Chargebacks: cfg.Chargebacks.Sync, ChargebackLookback: cfg.Chargebacks.Lookback.Duration,
+		Balances: cfg.Balances.Sync,
 	}
 	if p := req.Progress; p != nil {
 		s.Progress = func(r syncer.Result) {

@@ -37,6 +37,7 @@ func SyncLine(r syncer.Result) string {
 		s += fmt.Sprintf("; chargebacks: %d pages, %d records: %d new, %d updated, %d unchanged", c.Pages, c.Records, c.New, c.Updated, c.Unchanged)
 	}
 	s += " in " + r.Elapsed.Round(time.Millisecond).String()
+	s += balancesNote(r.Balances) // balances.go
 	var notes []string
 	var words []domain.WordCount
 	for w, n := range r.Unknown {
@@ -194,6 +195,9 @@ func WriteStatus(w io.Writer, st *Status) error {
 		return err
 	}
 	if err := writeChargebacks(w, st.Chargebacks); err != nil {
+		return err
+	}
+	if err := writeBalancesStatus(w, st.Balances, st.BalancesSync); err != nil { // balances.go
 		return err
 	}
 	writeUnknownWords(w, st.Unknown)

@@ -47,6 +47,7 @@ type Config struct {
 	Fees      Fees       `toml:"fees"`
 	// Chargebacks is [chargebacks]: disputes from /chargeback/list.
 	Chargebacks Chargebacks `toml:"chargebacks"`
+	Balances    Balances    `toml:"balances"` // balances.go
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
@@ -420,6 +421,8 @@ func Default() *Config {
 		// An honest file of a million lines is about 200 MB as CSV, 60 MB
 		// as XLSX unzipping to about 700 MB.
 		Limits: Limits{MaxImportBytes: 256 << 20, MaxUnzippedBytes: 1 << 30, MaxCommands: 2, MaxQueued: 16},
+
+		Balances: Balances{Sync: true},
 	}
 }
 

@@ -1,6 +1,8 @@
 // Package dataapi is the client of ECommPay's Data API: signed JSON requests
 // to /operations/get and /operations/get-by-payment, paged by limit/offset,
-// with every response signature verified before anything is returned.
+// /financial-reporting/operations (the fees) and /balance/get (the
+// balances, balance.go), with every response signature verified before
+// anything is returned.
 //
 // Every wire name lives in wire.go. The signature algorithm is in
 // signature.go; its golden tests are ECommPay's published vectors V1–V6.

@@ -46,7 +46,7 @@ func jsonMembers(t reflect.Type, prefix string) []string {
 
 func TestReferenceRequestsAndEndpoints(t *testing.T) {
 	doc := doccheck.Read(t, "data-api.md")
-	if got, want := doccheck.Column(doccheck.Table(t, doc, "endpoints"), 0), []string{PathOperations, PathOperationsByPayment, PathFinancialOperations, PathChargebacks}; !slices.Equal(got, want) {
+	if got, want := doccheck.Column(doccheck.Table(t, doc, "endpoints"), 0), []string{PathOperations, PathOperationsByPayment, PathFinancialOperations, PathChargebacks, PathBalance}; !slices.Equal(got, want) {
 		t.Errorf("docs/data-api.md: endpoints %v, the client calls %v", got, want)
 	}
 	cb := doccheck.Table(t, doc, "chargeback record")
@@ -64,6 +64,7 @@ func TestReferenceRequestsAndEndpoints(t *testing.T) {
 	}{
 		{"request: " + PathOperations, reflect.TypeOf(OperationsRequest{})},
 		{"request: " + PathOperationsByPayment, reflect.TypeOf(PaymentRequest{})},
+		{"request: " + PathBalance, reflect.TypeOf(BalanceRequest{})},
 		{"error body", reflect.TypeOf(ErrorBody{})},
 	} {
 		got := doccheck.Column(doccheck.Table(t, doc, tt.marker), 0)

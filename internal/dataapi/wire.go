@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -30,6 +31,8 @@ const (
 	// PathFinancialOperations is /operations/get's records with the fee
 	// charged on each (request as /operations/get).
 	PathFinancialOperations = "/financial-reporting/operations"
+	// PathBalance is the account's balances (request assumed; balance.go).
+	PathBalance = "/balance/get"
 )
 
 // TimeLayout is how the Data API writes times, in the request's tz.
@@ -89,6 +92,38 @@ type ErrorBody struct {
 
 // keyOperations is the response's array of operations (assumed wrapper).
 const keyOperations = "operations"
+
+// BalanceRequest is the body of /balance/get (assumed: the token, and the
+// projects as /operations/get names them).
+type BalanceRequest struct {
+	Token     string  `json:"token"`
+	ProjectID []int64 `json:"project_id,omitempty"` // assumed; none: every project of the token
+	Signature string  `json:"signature,omitempty"`
+}
+
+// The answer of /balance/get, from ECommPay's docs example
+// {"balance":[{"name":"…","AUD":"1010750"}],"signature":"…"}: an array of
+// entries (keyBalance), each with its name (keyBalanceName) and one member
+// per currency, an ISO 4217 code whose value is the amount. That amounts
+// are minor units (1010750 AUD = 10107.50) is assumed, as is outWord.
+const (
+	keyBalance     = "balance"
+	keyBalanceName = "name"
+)
+
+// outWord is the word that makes a balance's name that of a payout ("OUT")
+// balance (assumed): see IsOutBalance.
+const outWord = "OUT"
+
+// IsOutBalance says whether a balance called name is a payout ("OUT")
+// balance: the name holds outWord as a word of its own, in any case ("OUT",
+// "out", "Balance OUT", "OUT_EUR"; not "payout" or "OUTGOING"). What a name
+// that is not recognised stands for is not guessed: it is shown with its
+// name, never added to another.
+func IsOutBalance(name string) bool {
+	words := strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	return slices.ContainsFunc(words, func(w string) bool { return strings.EqualFold(w, outWord) })
+}
 
 // Parameters are the parameters of an operation record that reconciled
 // stores, in the reference's order (the order values come back in, whatever

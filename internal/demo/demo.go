@@ -1,7 +1,8 @@
 // Package demo is `reconciled demo`: the whole pipeline against a fake
 // Data API on loopback, into a folder of its own. Run starts the fake
 // (internal/fakeapi: the demo's peer, as the real Data API is the
-// daemon's), syncs twice, imports the embedded sample books, reconciles
+// daemon's), syncs twice (the operations, their fees and the balances)
+// and shows the balances read, imports the embedded sample books, reconciles
 // with the re-checks, resolves one exception, reconciles again, exports
 // the register, the reconciliation and the analytics, writes the daily
 // report as HTML and XLSX, and leaves a config in the folder to explore
@@ -216,6 +217,9 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(out, "   %s\n", app.SyncLine(res))
+	if err := d.balances(l); err != nil {
+		return err
+	}
 
 	// 3. The merchant's books: sample records from testdata/.
 	recordsPath := filepath.Join(abs, "merchant-records.csv")
@@ -326,6 +330,19 @@ func (d *demo) run(ctx context.Context) error {
 		"  %s --config %s report --date %s\n",
 		abs, self, cfg.File, self, cfg.File, self, cfg.File, self, cfg.File, self, cfg.File, dr.Day())
 	return nil
+}
+
+// balances prints the balances the syncs read (/balance/get), as status
+// shows them.
+func (d *demo) balances(l *ledger.Ledger) error {
+	rs, err := l.Balances()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(d.Out, "   the balances ECommPay reports, read by the sync (each by its name, never added together):")
+	var werr error
+	printIndented(d.Out, func(w io.Writer) { werr = app.WriteBalances(w, rs) })
+	return werr
 }
 
 // sync runs one sync of a, telling the progress hook.

@@ -13,7 +13,8 @@ import (
 // ReportXLSX writes the daily reconciliation report as a workbook, one
 // sheet a table: "Summary" (by result code and currency, the day and to
 // date), "Open exceptions" (every one, with both sides), "Ageing",
-// "Overdue by method", "Sync", and "Unknown words" when ECommPay sent a type
+// "Overdue by method", "Sync", "Settlement", "Balances" when balances were
+// read, and "Unknown words" when ECommPay sent a type
 // or status reconciled does not know. Times are shown in o.Location, else in
 // the report's zone. Totals are left to the spreadsheet: a total row
 // inside a filtered table would be counted twice by a SUM.
@@ -28,6 +29,9 @@ func ReportXLSX(w io.Writer, r *report.Report, o XLSXOptions) error {
 	sheets := []func(*report.Report) error{b.reportSummary, b.reportOpen, b.reportAgeing, b.reportOverdue, b.reportSync, b.reportSettlement}
 	if len(r.ChargebackTotals) > 0 {
 		sheets = append(sheets, b.reportChargebacks)
+	}
+	if len(r.Balances) > 0 {
+		sheets = append(sheets, b.reportBalances) // report_balances.go
 	}
 	if len(r.Unknown) > 0 {
 		sheets = append(sheets, b.reportUnknown)

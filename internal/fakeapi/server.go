@@ -1,9 +1,10 @@
 // Package fakeapi is a fake ECommPay Data API for tests, benchmarks and the
-// demo. It serves /operations/get, /operations/get-by-payment and
+// demo. It serves /operations/get, /operations/get-by-payment,
 // /financial-reporting/operations (the same records with the fee of each,
-// from a tariff with some deliberate errors: fees.go) and /chargeback/list
+// from a tariff with some deliberate errors: fees.go), /chargeback/list
 // (disputes of some card purchases that open and are decided on the fake's
-// clock: chargebacks.go) on 127.0.0.1, checks request signatures, signs its responses, pages by
+// clock: chargebacks.go) and /balance/get (balances derived from the
+// operations: balances.go) on 127.0.0.1, checks request signatures, signs its responses, pages by
 // limit/offset and filters by project and interval, exactly as the client in
 // internal/dataapi expects (it encodes with that package's wire.go).
 //
@@ -212,6 +213,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+dataapi.PathFinancialOperations, func(w http.ResponseWriter, r *http.Request) { s.handleOperations(w, r, true) })
 	mux.HandleFunc("POST "+dataapi.PathOperationsByPayment, s.handleByPayment)
 	mux.HandleFunc("POST "+dataapi.PathChargebacks, s.handleChargebacks)
+	mux.HandleFunc("POST "+dataapi.PathBalance, s.handleBalance) // balances.go
 	return mux
 }
 

@@ -437,6 +437,7 @@ func (l *Ledger) checkValues(ctx context.Context, tx *bolt.Tx, r *bolt.Bucket, r
 		{bucketJobs, "job runs", asJSON[JobRun]},
 		{bucketReports, "reports made", asJSON[Produced]},
 		{bucketOutbox, "messages in the outbox", asJSON[Mail]},
+		{bucketBalances, "balance readings", asJSON[storedReading]},
 		{bucketFees, "fees", func(k, v []byte) error {
 			if len(k) != 8 {
 				return errCorrupt

@@ -25,6 +25,7 @@
 //	├── reports/                 day | schedule key → Produced as JSON: a report made and queued
 //	├── outbox/                  Message-ID → Mail as JSON: a message, its attempts, sent or not
 //	├── fees/                    operation id (8) → the fee charged on it: amount, currency, when stored (fees.go)
+//	├── balances/                project id (8) → its latest balances (/balance/get) with the time read, and the last error (balances.go)
 //	├── dirty/                   sequence (8) → the units a transaction changed since the stored result, their operation ids
 //	└── result/                  the last reconciliation's items and their indexes (result.go)
 //
@@ -109,7 +110,7 @@ var (
 
 var allBuckets = [][]byte{bucketMeta, bucketOps, bucketIdxPayment, bucketIdxProvider, bucketCounts, bucketWords, bucketSync,
 	bucketRecords, bucketImports, bucketResolutions, bucketAudit, bucketRuns, bucketRechecks,
-	bucketJobs, bucketReports, bucketOutbox, bucketDirty, bucketFees, bucketChargebacks, bucketCBByPayment}
+	bucketJobs, bucketReports, bucketOutbox, bucketDirty, bucketFees, bucketChargebacks, bucketCBByPayment, bucketBalances}
 
 // ErrLocked means another process has the database open.
 var ErrLocked = errors.New("the database is held by another reconciled process")

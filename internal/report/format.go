@@ -190,6 +190,9 @@ func (r *Report) lead() string {
 func (r *Report) tables(sep string) []table {
 	tables := []table{r.summaryTable(sep), r.settlementTable(sep)}
 	tables = append(tables, r.chargebackTables(sep)...)
+	if len(r.Balances) > 0 {
+		tables = append(tables, r.balancesTable(sep))
+	}
 	tables = append(tables, r.ageingTable(sep), r.overdueTable(sep), r.syncTable())
 	if len(r.Unknown) > 0 {
 		tables = append(tables, r.unknownTable())

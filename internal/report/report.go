@@ -51,6 +51,9 @@ type Input struct {
 	Settlement []SettlementRow
 	// Chargebacks are every stored chargeback (chargebacks.go).
 	Chargebacks []ChargebackRow
+	// Balances are each project's latest balances from /balance/get
+	// (balances.go); none: the report has no balances table.
+	Balances []BalanceReading
 }
 
 // SettlementRow is one project's and currency's net settlement of a day,
@@ -233,6 +236,8 @@ type Report struct {
 	// those decided on the report's day.
 	ChargebackTotals []ChargebackTotal
 	ChargebackList   []ChargebackRow
+	// Balances are Input.Balances, by project.
+	Balances []BalanceReading
 
 	// ListLimit caps the open exceptions HTML and Text list (0: all of
 	// them); they then say how many more the XLSX form holds.
@@ -267,6 +272,7 @@ func Build(in Input) *Report {
 	end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
 	r := &Report{Date: start, End: end, Location: loc, Now: now, Items: len(in.Items), Basis: in.Basis, Settlement: in.Settlement}
 	r.chargebacks(in.Chargebacks)
+	r.Balances = sortedBalances(in.Balances)
 
 	type key struct{ code, currency string }
 	byCode := map[key]*CodeRow{}

@@ -12,6 +12,10 @@
 //
 // Fetching and storing overlap: the next page is fetched (and its signature
 // checked) while the previous one is written.
+//
+// After the operations (and the fees), a run with Balances reads each
+// project's balances (balances.go): a failed read is recorded beside the
+// last reading and does not fail the run.
 package syncer
 
 import (
@@ -60,6 +64,9 @@ type Syncer struct {
 	// and which time the API's interval selects on is not stated).
 	Chargebacks        bool
 	ChargebackLookback time.Duration
+	// Balances: a run then reads each project's balances from
+	// /balance/get and stores them (config balances.sync; balances.go).
+	Balances bool
 }
 
 // ChargebackChunk is how much of the window one request of the chargeback
@@ -92,6 +99,8 @@ type Result struct {
 	Fees FeeResult
 	// Chargebacks is what the chargeback sync did (Syncer.Chargebacks).
 	Chargebacks ChargebackResult
+	// Balances is what the balance reads did (Syncer.Balances).
+	Balances BalanceResult
 }
 
 // ChargebackResult sums up the chargeback sync of a run.
@@ -228,6 +237,9 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 	}
 	if s.Chargebacks && ctx.Err() == nil {
 		err = errors.Join(err, s.run(ctx, o, projects, s.chargebacks(), &res, begin))
+	}
+	if s.Balances && ctx.Err() == nil {
+		err = errors.Join(err, s.readBalances(ctx, projects, &res))
 	}
 	res.Elapsed = time.Since(begin)
 	s.warn(&res)
