@@ -1,7 +1,10 @@
 package ledger
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +100,77 @@ func TestADatabaseFromBeforeChargebacksReadsWithoutThem(t *testing.T) {
 	if err := l.ForEachChargeback(func(*StoredChargeback) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A chargeback that does not decode, one without its index entry, an
+// index entry naming a chargeback not stored and one under another
+// payment than the chargeback's are each named by Verify (check); every
+// read that meets the first names it too, and a sync does not write over
+// it. Without its index entry a chargeback is missing from every
+// incremental reconcile of its payment, silently: check is what says so.
+func TestChargebackDamageIsNamed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := func(id uint64, payment string) domain.Chargeback {
+		return domain.Chargeback{ID: id, ProjectID: 580, PaymentID: payment, Amount: domain.Money{Amount: 100, Currency: "EUR"}, Status: "open", CreatedAt: t0}
+	}
+	if _, err := l.UpsertChargebacks([]domain.Chargeback{cb(7, "p-1"), cb(8, "p-2"), cb(9, "p-3"), cb(10, "p-4")}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Check(); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	corruptStored(t, path, bucketChargebacks, be64(nil, 7), []byte{9, 9, 9})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		idx := root(tx).Bucket(bucketCBByPayment)
+		return errors.Join(idx.Delete(cbPaymentKey("p-2", 8)), idx.Put(cbPaymentKey("p-5", 11), nil),
+			idx.Delete(cbPaymentKey("p-4", 10)), idx.Put(cbPaymentKey("p-9", 10), nil))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	l, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rep, err := l.Verify(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(rep.Problems, "\n")
+	for _, want := range []string{
+		"chargeback 7: its stored value does not decode",
+		"chargeback 8 has no entry in chargeback_payments",
+		"chargeback_payments names chargeback 11, which is not stored",
+		"chargeback 10 has no entry in chargeback_payments",
+		"chargeback_payments names chargeback 10 under another payment than its own",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("Verify lacks %q:\n%s", want, all)
+		}
+	}
+	names := "chargeback 7: its stored value does not decode"
+	_, err = l.ChargebacksOf("p-1")
+	wantDamaged(t, err, path, names)
+	wantDamaged(t, l.ForEachChargeback(func(*StoredChargeback) error { return nil }), path, names)
+	_, _, err = l.Chargeback(7)
+	wantDamaged(t, err, path, names)
+	_, err = l.UpsertChargebacks([]domain.Chargeback{cb(7, "p-1")}, t0)
+	wantDamaged(t, err, path, names)
+	if got, _, err := l.Chargeback(9); err != nil || got.PaymentID != "p-3" {
+		t.Fatalf("another chargeback: %+v %v", got, err)
+	}
+	_, err = l.ChargebacksOf("p-5")
+	wantDamaged(t, err, path, "chargeback_payments names chargeback 11, which is not stored")
+	_, err = l.ChargebacksOf("p-9")
+	wantDamaged(t, err, path, "chargeback_payments names chargeback 10 under another payment than its own")
 }
