@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"reconciled/internal/domain"
+	"reconciled/internal/report"
 )
 
 // status and the daily report show the chargebacks: totals by state and
@@ -118,5 +119,22 @@ func TestChargebacksShownInStatusReportRegisterAndSettlement(t *testing.T) {
 	}
 	if len(s.Settlement) != 1 || s.Settlement[0].Chargebacks != 15100 || s.Settlement[0].Net != 60000-15100 {
 		t.Errorf("settlement %+v", s.Settlement)
+	}
+}
+
+// status's chargeback totals stop at the int64 limit instead of wrapping
+// (10,000 lost ones at their bound are not a negative total).
+func TestStatusChargebackTotalsDoNotWrap(t *testing.T) {
+	var rows []report.ChargebackRow
+	for i := range 10000 {
+		rows = append(rows, report.ChargebackRow{ID: uint64(i + 1), PaymentID: "p", Amount: domain.Money{Amount: domain.MaxChargebackAmount, Currency: "EUR"},
+			Status: "lost", State: domain.ChargebackLost})
+	}
+	var b bytes.Buffer
+	if err := writeChargebacks(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "10000") || !strings.Contains(out, "758.07 EUR") || strings.Contains(out, "-") {
+		t.Fatalf("status:\n%s", b.String())
 	}
 }

@@ -68,6 +68,9 @@ func (l *Ledger) UpsertChargebacks(cbs []domain.Chargeback, at time.Time) (Charg
 		if _, err := domain.Exponent(cb.Amount.Currency); err != nil {
 			return st, fmt.Errorf("chargeback %d: %w", cb.ID, err)
 		}
+		if err := cb.CheckAmount(); err != nil {
+			return st, err
+		}
 	}
 	err := l.update(func(tx *bolt.Tx) error {
 		st = ChargebackStats{}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,6 +57,13 @@ func TestChargebacksAreStoredOnceWithTheirHistory(t *testing.T) {
 	odd.Amount.Currency = "XXQ"
 	if _, err := l.UpsertChargebacks([]domain.Chargeback{bad, odd}, t0); err == nil {
 		t.Fatal("a chargeback in XXQ was stored")
+	}
+	for _, amount := range []int64{-1, domain.MaxChargebackAmount + 1, math.MaxInt64} {
+		big := bad
+		big.Amount.Amount = amount
+		if _, err := l.UpsertChargebacks([]domain.Chargeback{big}, t0); err == nil || !strings.Contains(err.Error(), "chargeback 7: amount") {
+			t.Fatalf("a chargeback of %d minor units: %v", amount, err)
+		}
 	}
 	n := 0
 	if err := l.ForEachChargeback(func(sc *StoredChargeback) error {
