@@ -3,16 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"reconciled/internal/domain"
+	"reconciled/internal/fakeapi"
 	"reconciled/internal/ledger"
 )
 
@@ -186,5 +189,108 @@ func TestADamagedChargebackIsNamed(t *testing.T) {
 	code, out, errOut := w.run(t, "check")
 	if code != 1 || !strings.Contains(out+errOut, "chargeback "+strconv.FormatUint(id, 10)+" has no entry in chargeback_payments") {
 		t.Errorf("check of a chargeback without its index entry: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestChargebackSyncKilledAnywhereLosesNothing kills syncs (SIGKILL) at
+// random pages of the chargeback stream (two chargebacks a page), while
+// chargebacks are new and again once the fake has decided them: after
+// every kill the database is consistent (check, the index included); the
+// runs after store every chargeback once, as the fake has it; and the
+// incremental reconcile after them is the full one (the marks were
+// written with the pages they mark).
+func TestChargebackSyncKilledAnywhereLosesNothing(t *testing.T) {
+	w := newWorld(t, 8000, 2*time.Minute, "page_size = 1000\nlookback = \"1h\"\n")
+	end := w.now
+	w.now = end.Add(7 * time.Hour) // some opened, none decided
+	w.mustRun(t, "sync")
+	w.mustRun(t, "import", w.recordsFor(t, "books.csv", nil))
+	w.mustRun(t, "reconcile", "--no-recheck") // from now on writers mark
+	text, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(w.config, bytes.Replace(text, []byte("page_size = 1000"), []byte("page_size = 2"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	appendConfig(t, w, "\n[chargebacks]\nsync = true\n")
+	w.fake.SetFaults(fakeapi.Faults{Delay: 5 * time.Millisecond})
+	rng := rand.New(rand.NewPCG(5, 6))
+	killed := 0
+	for run := 1; run <= 10; run++ {
+		if run == 6 {
+			w.setNow(end.Add(72 * time.Hour)) // every one decided: the pages now update
+		}
+		pages := (len(w.fake.Chargebacks(w.now)) + 1) / 2
+		target := w.fake.Requests() + 2 + rng.IntN(pages) // past the operations' one short page each
+		cmd, out := w.childAt(t, w.now, "sync")
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+	wait:
+		for {
+			select {
+			case err = <-done:
+				break wait
+			case <-time.After(time.Millisecond):
+				if w.fake.Requests() >= target {
+					time.Sleep(time.Duration(rng.IntN(5000)) * time.Microsecond) // a fetch, a decode or a commit
+					cmd.Process.Signal(syscall.SIGKILL)
+					err = <-done
+					break wait
+				}
+			}
+		}
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			killed++
+		} else if err != nil {
+			t.Fatalf("run %d failed: %v\n%s", run, err, out)
+		}
+		l, err := ledger.Open(w.db, ledger.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("after run %d: %v", run, err)
+		}
+		if err := l.Check(); err != nil {
+			t.Fatalf("after run %d the database is inconsistent: %v", run, err)
+		}
+		l.Close()
+	}
+	if killed < 6 {
+		t.Fatalf("%d of 10 runs were killed: the test did not test", killed)
+	}
+	cmd, out := w.childAt(t, w.now, "sync")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("final sync: %v\n%s", err, out)
+	}
+	l, err := ledger.Open(w.db, ledger.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint64]domain.Chargeback{}
+	for _, cb := range w.fake.Chargebacks(w.now) {
+		want[cb.ID] = cb
+	}
+	n := 0
+	if err := l.ForEachChargeback(func(sc *ledger.StoredChargeback) error {
+		n++
+		if sc.Chargeback != want[sc.ID] {
+			t.Errorf("chargeback %d: stored %+v, the API has %+v", sc.ID, sc.Chargeback, want[sc.ID])
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if n != len(want) {
+		t.Fatalf("%d chargebacks stored, the API has %d", n, len(want))
+	}
+	cmd, out = w.childAt(t, w.now, "sync")
+	if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), "chargebacks: ") || !strings.Contains(out.String(), " 0 new, 0 updated") {
+		t.Fatalf("sync after the full one: %v\n%s", err, out)
+	}
+	w.mustRun(t, "reconcile", "--no-recheck")
+	incremental := w.mustRun(t, "export", "--what", "reconciliation", "--format", "csv")
+	w.mustRun(t, "reconcile", "--full", "--no-recheck")
+	if full := w.mustRun(t, "export", "--what", "reconciliation", "--format", "csv"); full != incremental {
+		t.Fatalf("after the killed syncs the incremental reconcile differs from the full one")
 	}
 }
