@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/csv"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -293,4 +294,85 @@ func TestChargebackSyncKilledAnywhereLosesNothing(t *testing.T) {
 	if full := w.mustRun(t, "export", "--what", "reconciliation", "--format", "csv"); full != incremental {
 		t.Fatalf("after the killed syncs the incremental reconcile differs from the full one")
 	}
+}
+
+// Hostile chargeback words: a status and a reason code with escape
+// sequences, HTML, a leading formula character and 20,000 bytes, on a
+// payment whose id holds the same. status and the report's text hold no
+// raw escape and no endless line, its HTML no tag of upstream's, every
+// CSV cell that starts with a formula character is defused, and resolve
+// and its output stay on the terminal's side.
+func TestHostileChargebackWords(t *testing.T) {
+	w := damagedWorld(t)
+	hostile := "=HYPERLINK(\"http://x\")\x1b[2J\x1b]0;title\x07<script>alert(1)</script>\u202e"
+	l, err := ledger.Open(w.db, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := start.Add(time.Hour)
+	cbs := []domain.Chargeback{
+		{ID: 1, ProjectID: 580, PaymentID: "-p" + hostile, Amount: domain.Money{Amount: 100, Currency: "EUR"}, Status: hostile + strings.Repeat("L", 20000),
+			ReasonCode: "+" + hostile + strings.Repeat("R", 20000), CreatedAt: at, Deadline: at.Add(240 * time.Hour)},
+		{ID: 2, ProjectID: 580, PaymentID: "@p", Amount: domain.Money{Amount: 200, Currency: "EUR"}, Status: "lost", ReasonCode: "-" + hostile, CreatedAt: at, UpdatedAt: at},
+	}
+	if _, err := l.UpsertChargebacks(cbs, at); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	w.mustRun(t, "reconcile", "--no-recheck")
+	clean := func(what, s string) {
+		t.Helper()
+		if strings.ContainsAny(s, "\x1b\x07\u202e") {
+			t.Errorf("%s holds a raw escape, bell or bidi override", what)
+		}
+		for _, line := range strings.Split(s, "\n") {
+			if len(line) > 2000 {
+				t.Errorf("%s has a line of %d bytes: a word is not shortened", what, len(line))
+				break
+			}
+		}
+	}
+	clean("status", w.mustRun(t, "status"))
+	dir := t.TempDir()
+	for _, form := range []string{"txt", "html"} {
+		path := filepath.Join(dir, "report."+form)
+		w.mustRun(t, "report", "--date", at.Format(time.DateOnly), "-o", path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if form == "txt" {
+			clean("the report's text", string(b))
+			if !strings.Contains(string(b), "Chargebacks open") {
+				t.Errorf("the report lists no chargeback:\n%s", b)
+			}
+		} else if strings.Contains(string(b), "<script>") {
+			t.Errorf("the report's HTML holds upstream's tag")
+		}
+	}
+	for _, what := range []string{"reconciliation", "operations"} {
+		out := w.mustRun(t, "export", "--what", what, "--format", "csv")
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			for _, cell := range row {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) && !isNumber(cell) {
+					t.Errorf("%s: a cell starts with a formula character: %.60q", what, cell)
+				}
+			}
+		}
+	}
+	out := w.mustRun(t, "resolve", "chargeback:1", "--reason", "answered")
+	clean("resolve", out)
+	if !strings.Contains(out, "chargeback:1") {
+		t.Errorf("resolve says:\n%s", out)
+	}
+}
+
+// isNumber says whether a CSV cell is an amount (a minus is its sign).
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
