@@ -138,3 +138,28 @@ func TestStatusChargebackTotalsDoNotWrap(t *testing.T) {
 		t.Fatalf("status:\n%s", b.String())
 	}
 }
+
+// The register's chargeback column names the chargebacks of the row's
+// payment in the row's project: a payment id is unique within a project
+// only, and the engine ties a chargeback to its payment there (a
+// chargeback of project 8 is no item of project 7's payment of that id).
+func TestRegisterChargebacksAreOfTheRowsProject(t *testing.T) {
+	at := time.Date(2026, 11, 19, 10, 0, 0, 0, time.UTC)
+	other := sale(2, "p-1", at, 5000)
+	other.ProjectID = 8
+	a := testApp(t, []domain.Operation{sale(1, "p-1", at, 10000), other}, nil)
+	cb := domain.Chargeback{ID: 901, ProjectID: 8, PaymentID: "p-1", Amount: domain.Money{Amount: 5000, Currency: "EUR"}, Status: "open", CreatedAt: at}
+	if _, err := a.Ledger.UpsertChargebacks([]domain.Chargeback{cb}, now); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := a.Export(context.Background(), ExportRequest{What: "operations", Format: "csv"}, &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n")[1:] {
+		project, _, _ := strings.Cut(line, ",")
+		if want := map[string]string{"7": ",", "8": ",901 open"}[project]; !strings.HasSuffix(line, want) || project == "7" && strings.HasSuffix(line, "901 open") {
+			t.Errorf("project %s's row: %s", project, line)
+		}
+	}
+}
