@@ -182,3 +182,35 @@ func TestChargebackDamageIsNamed(t *testing.T) {
 	_, err = l.ChargebacksOf("p-9")
 	wantDamaged(t, err, path, "chargeback_payments names chargeback 10 under another payment than its own")
 }
+
+// A chargeback whose status flips more often than maxChargebackStates
+// keeps the status it was first seen in and the latest ones, and still
+// decodes and checks: a broken upstream flipping one forever neither
+// grows its value without bound nor makes it unreadable.
+func TestChargebackHistoryIsBounded(t *testing.T) {
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cb := domain.Chargeback{ID: 7, ProjectID: 579, PaymentID: "p-1", Amount: domain.Money{Amount: 1250, Currency: "UZS"}, Status: "new", CreatedAt: t0}
+	for i := range 3 * maxChargebackStates {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		if _, err := l.UpsertChargebacks([]domain.Chargeback{cb}, at); err != nil {
+			t.Fatal(err)
+		}
+		cb.Status = []string{"open", "pre_arbitration"}[i%2]
+	}
+	got, err := l.ChargebacksOf("p-1")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	h := got[0].History
+	if len(h) != maxChargebackStates || h[0] != (ChargebackChange{"new", t0}) || h[len(h)-1].Status != got[0].Status ||
+		!h[len(h)-1].Seen.Equal(t0.Add(time.Duration(3*maxChargebackStates-1)*time.Hour)) {
+		t.Fatalf("%d statuses kept: first %+v, last %+v, status %q", len(h), h[0], h[len(h)-1], got[0].Status)
+	}
+	if err := l.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
