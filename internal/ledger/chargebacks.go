@@ -175,7 +175,13 @@ func decodeChargeback(id uint64, v []byte) (StoredChargeback, error) {
 		}
 		sc.History = append(sc.History, ChargebackChange{Status: r.word(), Seen: r.seen()})
 	}
-	if r.err != nil || len(r.b) != 0 || cb.PaymentID == "" || cb.Amount.Currency == "" {
+	if r.err != nil || len(r.b) != 0 || cb.PaymentID == "" {
+		return sc, errCorrupt
+	}
+	// Held to what UpsertChargebacks stores (no release stored others): a
+	// damaged byte of the currency or the amount is damage, not an amount
+	// in "EUQ" or a negative chargeback added to the merchant's net.
+	if _, err := domain.Exponent(cb.Amount.Currency); err != nil || cb.CheckAmount() != nil {
 		return sc, errCorrupt
 	}
 	return sc, nil

@@ -125,7 +125,7 @@ func TestChargebackDamageIsNamed(t *testing.T) {
 	cb := func(id uint64, payment string) domain.Chargeback {
 		return domain.Chargeback{ID: id, ProjectID: 580, PaymentID: payment, Amount: domain.Money{Amount: 100, Currency: "EUR"}, Status: "open", CreatedAt: t0}
 	}
-	if _, err := l.UpsertChargebacks([]domain.Chargeback{cb(7, "p-1"), cb(8, "p-2"), cb(9, "p-3"), cb(10, "p-4")}, t0); err != nil {
+	if _, err := l.UpsertChargebacks([]domain.Chargeback{cb(7, "p-1"), cb(8, "p-2"), cb(9, "p-3"), cb(10, "p-4"), cb(12, "p-6"), cb(13, "p-7")}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Check(); err != nil {
@@ -133,6 +133,12 @@ func TestChargebackDamageIsNamed(t *testing.T) {
 	}
 	l.Close()
 	corruptStored(t, path, bucketChargebacks, be64(nil, 7), []byte{9, 9, 9})
+	// Values that read but hold what no chargeback is stored with: the
+	// damage of a byte in its currency or its amount.
+	negative, odd := StoredChargeback{Chargeback: cb(12, "p-6")}, StoredChargeback{Chargeback: cb(13, "p-7")}
+	negative.Amount.Amount, odd.Amount.Currency = -100, "EUQ"
+	corruptStored(t, path, bucketChargebacks, be64(nil, 12), appendChargeback(nil, &negative))
+	corruptStored(t, path, bucketChargebacks, be64(nil, 13), appendChargeback(nil, &odd))
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +167,8 @@ func TestChargebackDamageIsNamed(t *testing.T) {
 		"chargeback_payments names chargeback 11, which is not stored",
 		"chargeback 10 has no entry in chargeback_payments",
 		"chargeback_payments names chargeback 10 under another payment than its own",
+		"chargeback 12: its stored value does not decode",
+		"chargeback 13: its stored value does not decode",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("Verify lacks %q:\n%s", want, all)
