@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
 	bolt "go.etcd.io/bbolt"
 
 	"reconciled/internal/domain"
@@ -363,6 +364,30 @@ func TestHostileChargebackWords(t *testing.T) {
 				}
 			}
 		}
+	}
+	// A workbook's text cells are strings, never formulas: the report's
+	// Chargebacks sheet and the register's chargeback column.
+	reportBook, opsBook := filepath.Join(dir, "report.xlsx"), filepath.Join(dir, "ops.xlsx")
+	w.mustRun(t, "report", "--date", at.Format(time.DateOnly), "-o", reportBook)
+	w.mustRun(t, "export", "--what", "operations", "--format", "xlsx", "-o", opsBook)
+	for path, sheet := range map[string]string{reportBook: "Chargebacks", opsBook: "Operations"} {
+		f, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := f.GetRows(sheet)
+		if err != nil || len(rows) < 2 {
+			t.Fatalf("%s: %d rows, %v", sheet, len(rows), err)
+		}
+		for r, row := range rows {
+			for c := range row {
+				cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				if formula, _ := f.GetCellFormula(sheet, cell); formula != "" {
+					t.Errorf("%s!%s is a formula: %.60q", sheet, cell, formula)
+				}
+			}
+		}
+		f.Close()
 	}
 	out := w.mustRun(t, "resolve", "chargeback:1", "--reason", "answered")
 	clean("resolve", out)
