@@ -6,6 +6,7 @@ import (
 
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
+	"reconciled/internal/domain"
 	"reconciled/internal/door"
 )
 
@@ -72,7 +73,9 @@ func (r *resolveRequest) Run(ctx context.Context, e door.Env) error {
 		return requestUsage(err, nil)
 	}
 	for _, r := range rs {
-		fmt.Fprintf(e.Stdout(), "resolved %s %s%s (was %s) as %s, by %s\n", r.ID, r.Type, partText(r.Part), r.Code, r.Reason, r.User)
+		// The id is the payment's as upstream sent it (chargeback:ID names
+		// one the user never typed): shown cleaned, as status shows ids.
+		fmt.Fprintf(e.Stdout(), "resolved %s %s%s (was %s) as %s, by %s\n", domain.CleanName(r.ID), r.Type, partText(r.Part), r.Code, r.Reason, r.User)
 	}
 	return nil
 }
@@ -108,7 +111,7 @@ func (r *unresolveRequest) Run(ctx context.Context, e door.Env) error {
 		return requestUsage(err, nil)
 	}
 	for _, k := range keys {
-		fmt.Fprintf(e.Stdout(), "unresolved %s %s%s\n", k.ID, k.Type, partText(k.Part))
+		fmt.Fprintf(e.Stdout(), "unresolved %s %s%s\n", domain.CleanName(k.ID), k.Type, partText(k.Part))
 	}
 	return nil
 }

@@ -237,7 +237,7 @@ func (b *Builder) AddChargeback(cb *domain.Chargeback) {
 		r = &Settlement{Day: k.day, Project: k.project, Currency: k.currency}
 		b.settle[k] = r
 	}
-	r.Chargebacks += cb.Amount.Amount
+	r.Chargebacks = domain.AddAmounts(r.Chargebacks, cb.Amount.Amount)
 }
 
 // settlement counts op in its day's settlement: its amount if it moved
@@ -257,20 +257,20 @@ func (b *Builder) settlement(op *domain.Operation, day string) {
 		r.Operations++
 		switch a := op.SumInitial.Amount; kind {
 		case domain.KindPurchase:
-			r.Purchases += a
+			r.Purchases = domain.AddAmounts(r.Purchases, a)
 		case domain.KindRefund:
-			r.Refunds += a
+			r.Refunds = domain.AddAmounts(r.Refunds, a)
 		case domain.KindRefundReverse:
-			r.Refunds -= a // taken back: the merchant's again
+			r.Refunds = domain.SubAmounts(r.Refunds, a) // taken back: the merchant's again
 		case domain.KindPayout:
-			r.Payouts += a
+			r.Payouts = domain.AddAmounts(r.Payouts, a)
 		case domain.KindFee:
-			r.Fees += a // a commission charged as an operation of its own
+			r.Fees = domain.AddAmounts(r.Fees, a) // a commission charged as an operation of its own
 		}
 	}
 	if op.Fee.Currency != "" {
 		r := row(op.Fee.Currency)
-		r.Fees += op.Fee.Amount
+		r.Fees = domain.AddAmounts(r.Fees, op.Fee.Amount)
 		r.Charged++
 	}
 }
@@ -316,7 +316,10 @@ func (b *Builder) Summary(from, to time.Time) *Summary {
 		return cmp.Or(cmp.Compare(x.day, y.day), cmp.Compare(x.project, y.project), cmp.Compare(x.currency, y.currency))
 	}) {
 		r := *b.settle[k]
-		r.Net = r.Purchases - r.Refunds - r.Payouts - r.Fees - r.Chargebacks
+		r.Net = r.Purchases
+		for _, out := range []int64{r.Refunds, r.Payouts, r.Fees, r.Chargebacks} {
+			r.Net = domain.SubAmounts(r.Net, out) // stops at the limits (AddAmounts): never a net of the wrong sign
+		}
 		s.Settlement = append(s.Settlement, r)
 	}
 	for _, method := range slices.Sorted(maps.Keys(b.durations)) {

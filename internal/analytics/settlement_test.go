@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -85,5 +86,26 @@ func TestSettlementCountsChargebacksNotWon(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("row %d:\n got %+v\nwant %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// Sums stop at the int64 limits instead of wrapping: 10,000 chargebacks
+// at their bound (domain.MaxChargebackAmount) and purchases near 2^63
+// are not a small or positive number, nor a net of the wrong sign.
+func TestSettlementSumsDoNotWrap(t *testing.T) {
+	day := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	b := NewBuilder(time.UTC)
+	for i := range 10000 {
+		b.AddChargeback(&domain.Chargeback{ID: uint64(i + 1), ProjectID: 579, Amount: domain.Money{Amount: domain.MaxChargebackAmount, Currency: "EUR"},
+			Status: "lost", CreatedAt: day})
+	}
+	for i := range 2 {
+		b.Add(&domain.Operation{OperationID: uint64(i + 1), ProjectID: 580, OperationType: "sale", OperationStatus: "success", PaymentStatus: "success",
+			SumInitial: domain.Money{Amount: math.MaxInt64/2 + 1, Currency: "EUR"}, CreatedAt: day})
+	}
+	got := b.Summary(time.Time{}, time.Time{}).Settlement
+	if len(got) != 2 || got[0].Chargebacks != math.MaxInt64 || got[0].Net != -math.MaxInt64 ||
+		got[1].Purchases != math.MaxInt64 || got[1].Net != math.MaxInt64 {
+		t.Fatalf("%+v", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"reconciled/internal/domain"
+	"reconciled/internal/report"
 )
 
 // status and the daily report show the chargebacks: totals by state and
@@ -118,5 +119,47 @@ func TestChargebacksShownInStatusReportRegisterAndSettlement(t *testing.T) {
 	}
 	if len(s.Settlement) != 1 || s.Settlement[0].Chargebacks != 15100 || s.Settlement[0].Net != 60000-15100 {
 		t.Errorf("settlement %+v", s.Settlement)
+	}
+}
+
+// status's chargeback totals stop at the int64 limit instead of wrapping
+// (10,000 lost ones at their bound are not a negative total).
+func TestStatusChargebackTotalsDoNotWrap(t *testing.T) {
+	var rows []report.ChargebackRow
+	for i := range 10000 {
+		rows = append(rows, report.ChargebackRow{ID: uint64(i + 1), PaymentID: "p", Amount: domain.Money{Amount: domain.MaxChargebackAmount, Currency: "EUR"},
+			Status: "lost", State: domain.ChargebackLost})
+	}
+	var b bytes.Buffer
+	if err := writeChargebacks(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "10000") || !strings.Contains(out, "758.07 EUR") || strings.Contains(out, "-") {
+		t.Fatalf("status:\n%s", b.String())
+	}
+}
+
+// The register's chargeback column names the chargebacks of the row's
+// payment in the row's project: a payment id is unique within a project
+// only, and the engine ties a chargeback to its payment there (a
+// chargeback of project 8 is no item of project 7's payment of that id).
+func TestRegisterChargebacksAreOfTheRowsProject(t *testing.T) {
+	at := time.Date(2026, 11, 19, 10, 0, 0, 0, time.UTC)
+	other := sale(2, "p-1", at, 5000)
+	other.ProjectID = 8
+	a := testApp(t, []domain.Operation{sale(1, "p-1", at, 10000), other}, nil)
+	cb := domain.Chargeback{ID: 901, ProjectID: 8, PaymentID: "p-1", Amount: domain.Money{Amount: 5000, Currency: "EUR"}, Status: "open", CreatedAt: at}
+	if _, err := a.Ledger.UpsertChargebacks([]domain.Chargeback{cb}, now); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := a.Export(context.Background(), ExportRequest{What: "operations", Format: "csv"}, &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n")[1:] {
+		project, _, _ := strings.Cut(line, ",")
+		if want := map[string]string{"7": ",", "8": ",901 open"}[project]; !strings.HasSuffix(line, want) || project == "7" && strings.HasSuffix(line, "901 open") {
+			t.Errorf("project %s's row: %s", project, line)
+		}
 	}
 }

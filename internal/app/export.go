@@ -279,18 +279,20 @@ func (a *App) Summary(ctx context.Context, req SummaryRequest) (*analytics.Summa
 }
 
 // registerChargebacks are the register's chargeback column: every stored
-// chargeback by payment id (they are few: a map read before the rows).
+// chargeback by project and payment id (they are few: a map read before
+// the rows).
 func (a *App) registerChargebacks() (export.Chargebacks, error) {
 	var m export.Chargebacks
 	err := a.Ledger.ForEachChargeback(func(sc *ledger.StoredChargeback) error {
 		if m == nil {
 			m = export.Chargebacks{}
 		}
+		k := export.PaymentKey{Project: sc.ProjectID, Payment: sc.PaymentID}
 		s := strconv.FormatUint(sc.ID, 10) + " " + sc.Status
-		if prev := m[sc.PaymentID]; prev != "" {
+		if prev := m[k]; prev != "" {
 			s = prev + "; " + s
 		}
-		m[sc.PaymentID] = s
+		m[k] = s
 		return nil
 	})
 	return m, err

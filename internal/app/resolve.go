@@ -68,6 +68,22 @@ func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolut
 		return nil, err
 	}
 	now := a.Now().UTC()
+	cbID, isCB := chargebackID(req.ID)
+	if isCB {
+		// One chargeback's item, of its payment's unit: said so when it
+		// is none, without a run over everything to find nothing.
+		req.ID = domain.ChargebackPart(cbID)
+		cb, ok, err := a.Ledger.Chargeback(cbID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("resolve: no chargeback %d is stored", cbID)
+		}
+		if s, _ := cb.State(); s == domain.ChargebackWon { // a known word: safe to show
+			return nil, fmt.Errorf("resolve: chargeback %d is won (status %s): no exception to resolve", cbID, cb.Status)
+		}
+	}
 	us, err := a.unitsNamed(req.ID)
 	if err != nil {
 		return nil, err
@@ -76,7 +92,7 @@ func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolut
 	if err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(items, func(it domain.Item) bool { return idMatches(&it, req.ID) }) {
+	if !isCB && !slices.ContainsFunc(items, func(it domain.Item) bool { return idMatches(&it, req.ID) }) {
 		// An id only a record of another payment carries: read everything.
 		if items, err = a.itemsOf(ctx, nil, now); err != nil {
 			return nil, err
@@ -127,6 +143,9 @@ func (a *App) Unresolve(ctx context.Context, req ResolveRequest) ([]domain.Resol
 	}
 	now := a.Now().UTC()
 	id := req.ID
+	if n, ok := chargebackID(id); ok {
+		id = domain.ChargebackPart(n) // as its part is written
+	}
 	// A payment id names every resolution of the payment; "operation:ID"
 	// also names the one refund part it was made for, and a refund
 	// resolution of its payment made before parts had keys (which holds
@@ -178,7 +197,7 @@ func (a *App) unitsNamed(id string) ([]domain.Unit, error) {
 	for _, op := range ops {
 		us = append(us, domain.PaymentUnit(op.PaymentID))
 	}
-	if n, err := strconv.ParseUint(strings.TrimPrefix(id, "chargeback:"), 10, 64); err == nil && strings.HasPrefix(id, "chargeback:") {
+	if n, ok := chargebackID(id); ok {
 		cb, ok, err := a.Ledger.Chargeback(n)
 		if err != nil {
 			return nil, err
@@ -217,6 +236,17 @@ func idMatches(it *domain.Item, id string) bool {
 	return reconcile.KeyOf(it).ID == id || it.PaymentID == id ||
 		(it.ProviderPaymentID != "" && it.ProviderPaymentID == strings.TrimPrefix(id, "provider:")) ||
 		(it.OperationID != 0 && strconv.FormatUint(it.OperationID, 10) == strings.TrimPrefix(id, "operation:"))
+}
+
+// chargebackID reads "chargeback:ID" (leading zeros too: the part is
+// then written without them).
+func chargebackID(id string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(id, "chargeback:")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return n, err == nil
 }
 
 // ownPart says whether a part names an item apart from its payment's

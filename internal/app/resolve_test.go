@@ -152,7 +152,7 @@ func TestResolveAChargebackAlone(t *testing.T) {
 	if err != nil || len(rs) != 1 || rs[0].Part != "chargeback:502" || rs[0].ID != "p-never-synced" {
 		t.Fatalf("resolve chargeback:502: %+v, %v", rs, err)
 	}
-	if _, err := a.Resolve(ctx, ResolveRequest{ID: "chargeback:503", Reason: "x", User: "tester"}); err == nil || !strings.Contains(err.Error(), "chargeback:ID") {
+	if _, err := a.Resolve(ctx, ResolveRequest{ID: "chargeback:503", Reason: "x", User: "tester"}); err == nil || !strings.Contains(err.Error(), "no chargeback 503 is stored") {
 		t.Fatalf("chargeback:503, which does not exist: %v", err)
 	}
 	out, err := a.Reconcile(ctx)
@@ -170,5 +170,38 @@ func TestResolveAChargebackAlone(t *testing.T) {
 	keys, err := a.Unresolve(ctx, ResolveRequest{ID: "chargeback:501", User: "tester"})
 	if err != nil || len(keys) != 1 || keys[0].Part != "chargeback:501" {
 		t.Fatalf("unresolve: %+v %v", keys, err)
+	}
+}
+
+// resolve chargeback:ID of a chargeback that is no item says why: it is
+// won, or none of that id is stored; not "no item for payment", which
+// told the user to give chargeback:ID. Written with leading zeros it
+// names the same chargeback, for resolve and unresolve.
+func TestResolveAChargebackThatIsNoItem(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(1, "p-short", at, 1000)}, []domain.Record{paid("p-short", at, 1000)})
+	cbs := []domain.Chargeback{
+		{ID: 501, ProjectID: 7, PaymentID: "p-short", OperationID: 1, Amount: domain.Money{Amount: 1000, Currency: "EUR"}, Status: "won", CreatedAt: at},
+		{ID: 502, ProjectID: 7, PaymentID: "p-short", Amount: domain.Money{Amount: 700, Currency: "EUR"}, Status: "lost", CreatedAt: at},
+	}
+	if _, err := a.Ledger.UpsertChargebacks(cbs, now); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for id, want := range map[string]string{
+		"chargeback:501": "resolve: chargeback 501 is won (status won): no exception to resolve",
+		"chargeback:999": "resolve: no chargeback 999 is stored",
+	} {
+		if _, err := a.Resolve(ctx, ResolveRequest{ID: id, Reason: "x", User: "tester"}); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %q", id, err, want)
+		}
+	}
+	rs, err := a.Resolve(ctx, ResolveRequest{ID: "chargeback:0502", Reason: "booked", User: "tester"})
+	if err != nil || len(rs) != 1 || rs[0].Part != "chargeback:502" {
+		t.Fatalf("chargeback:0502: %+v %v", rs, err)
+	}
+	keys, err := a.Unresolve(ctx, ResolveRequest{ID: "chargeback:00502", User: "tester"})
+	if err != nil || len(keys) != 1 || keys[0].Part != "chargeback:502" {
+		t.Fatalf("unresolve chargeback:00502: %+v %v", keys, err)
 	}
 }

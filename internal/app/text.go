@@ -256,7 +256,7 @@ func writeChargebacks(w io.Writer, cbs []report.ChargebackRow) error {
 		k := key{c.State, c.Amount.Currency}
 		t := sums[k]
 		t.Count++
-		t.Amount += c.Amount.Amount
+		t.Amount = domain.AddAmounts(t.Amount, c.Amount.Amount)
 		sums[k] = t
 		if c.State == domain.ChargebackOpen {
 			open = append(open, c)

@@ -72,6 +72,10 @@ func TestChargebacksRefused(t *testing.T) {
 		{"no array", `{"items":[]}`, `no "chargebacks"`, true},
 		{"another project", `{"chargebacks":[` + strings.Replace(cb, `580`, `1`, 1) + `]}`, "not asked for", true},
 		{"boolean id", `{"chargebacks":[` + strings.Replace(cb, `5,`, `true,`, 1) + `]}`, "chargeback_id", true},
+		// A chargeback takes money back: a negative one would add to the
+		// settlement's net, and one near 2^63 makes every sum wrap.
+		{"negative amount", `{"chargebacks":[` + strings.Replace(cb, `"1250"`, `"-1250"`, 1) + `]}`, "chargeback 5: amount -1250", true},
+		{"huge amount", `{"chargebacks":[` + strings.Replace(cb, `"1250"`, `9223372036854775807`, 1) + `]}`, "chargeback 5: amount 9223372036854775807", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := []byte(tc.body)

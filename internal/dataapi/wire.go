@@ -1042,6 +1042,9 @@ func decodeChargebacks(f *flatDoc) ([]domain.Chargeback, error) {
 		if out[i].ID == 0 {
 			return nil, fmt.Errorf("chargebacks[%d]: chargeback_id is 0; nothing of this page is stored", i)
 		}
+		if err := out[i].CheckAmount(); err != nil {
+			return nil, fmt.Errorf("%w; nothing of this page is stored", err)
+		}
 	}
 	return out, nil
 }

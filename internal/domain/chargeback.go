@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -19,6 +20,22 @@ type Chargeback struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time // zero: not sent
 	Deadline    time.Time // the merchant's time to answer; zero: none given
+}
+
+// MaxChargebackAmount bounds a chargeback's amount, in minor units: 10^15
+// (ten trillion of a currency with two decimals). A chargeback takes its
+// amount back, so a negative one would add to the merchant's net, and
+// one near 2^63 makes every sum of them (the settlement, the totals of
+// status and the report, the stored result's amounts) wrap. Under the
+// bound, 9,223 of them fit in an int64 sum.
+const MaxChargebackAmount = 1_000_000_000_000_000
+
+// CheckAmount refuses an amount below 0 or above MaxChargebackAmount.
+func (c *Chargeback) CheckAmount() error {
+	if a := c.Amount.Amount; a < 0 || a > MaxChargebackAmount {
+		return fmt.Errorf("chargeback %d: amount %d is not in 0..%d minor units", c.ID, a, int64(MaxChargebackAmount))
+	}
+	return nil
 }
 
 // Part is how items, resolutions and the audit trail name a chargeback:

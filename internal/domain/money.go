@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,4 +154,32 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// AddAmounts is a + b in minor units, stopping at the int64 limits
+// instead of wrapping: a sum shown as 92 233 720 368 547 758.07 is at
+// least that, never a small or negative number made of large ones. For
+// totals that are shown (the settlement, the chargeback totals), not for
+// ones that are taken apart again (the stored result's amounts subtract
+// what they added: wrapping is what keeps those exact).
+func AddAmounts(a, b int64) int64 {
+	s := a + b
+	switch {
+	case a > 0 && b > 0 && s < 0:
+		return math.MaxInt64
+	case a < 0 && b < 0 && s >= 0:
+		return math.MinInt64
+	}
+	return s
+}
+
+// SubAmounts is a - b as AddAmounts adds.
+func SubAmounts(a, b int64) int64 {
+	if b == math.MinInt64 {
+		if a >= 0 {
+			return math.MaxInt64
+		}
+		return a - b // a < 0: a + 2^63 fits
+	}
+	return AddAmounts(a, -b)
 }

@@ -45,9 +45,24 @@ var OperationColumns = []string{
 }
 
 // Chargebacks say, for the register, the chargebacks of each payment that
-// has any: payment id → "ID status", several joined by "; " in id order
-// (the chargeback column).
-type Chargebacks map[string]string
+// has any: its project and payment id → "ID status", several joined by
+// "; " in id order (the chargeback column). By project too: a payment id
+// is unique within its project only, as the engine groups them.
+type Chargebacks map[PaymentKey]string
+
+// PaymentKey names one payment: its project and payment id.
+type PaymentKey struct {
+	Project int64
+	Payment string
+}
+
+// of is the chargeback column of op's row.
+func (c Chargebacks) of(op *domain.Operation) string {
+	if len(c) == 0 {
+		return ""
+	}
+	return c[PaymentKey{op.ProjectID, op.PaymentID}]
+}
 
 // TimeLayout is how times are written: the Dashboard's and the Data API's.
 const TimeLayout = "2006-01-02 15:04:05"

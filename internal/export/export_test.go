@@ -55,7 +55,7 @@ func TestOperationsCSV(t *testing.T) {
 	tash, _ := time.LoadLocation("Asia/Tashkent")
 	withFee := ops()
 	withFee[0].Fee = domain.Money{Amount: 2550, Currency: "UAH"} // 25.50 UAH charged
-	n, err := OperationsCSV(&b, source(withFee), Filter{}, CSVOptions{Location: tash, Chargebacks: Chargebacks{"order-1": "7 open; 9 lost"}})
+	n, err := OperationsCSV(&b, source(withFee), Filter{}, CSVOptions{Location: tash, Chargebacks: Chargebacks{{580, "order-1"}: "7 open; 9 lost", {579, "order-1"}: "8 open"}})
 	if err != nil || n != 2 {
 		t.Fatalf("n=%d err=%v", n, err)
 	}

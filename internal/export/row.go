@@ -79,7 +79,7 @@ func (r *registerRow) format(op *domain.Operation) []string {
 	c[19] = s[e[5]:e[6]]
 	c[20] = s[e[6]:e[7]]
 	c[21] = op.Fee.Currency
-	c[22] = Neutralize(r.chargebacks[op.PaymentID])
+	c[22] = Neutralize(r.chargebacks.of(op))
 	return c
 }
 

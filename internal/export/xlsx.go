@@ -284,7 +284,7 @@ func OperationsXLSX(w io.Writer, src Source, f Filter, o XLSXOptions, progress f
 			progress(n)
 		}
 		row = b.operationValues(row[:0], op, &clock)
-		if cb := o.Chargebacks[op.PaymentID]; cb != "" {
+		if cb := o.Chargebacks.of(op); cb != "" {
 			row = append(row, cb)
 		} else {
 			row = append(row, nil)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -67,6 +68,9 @@ func (l *Ledger) UpsertChargebacks(cbs []domain.Chargeback, at time.Time) (Charg
 		if _, err := domain.Exponent(cb.Amount.Currency); err != nil {
 			return st, fmt.Errorf("chargeback %d: %w", cb.ID, err)
 		}
+		if err := cb.CheckAmount(); err != nil {
+			return st, err
+		}
 	}
 	err := l.update(func(tx *bolt.Tx) error {
 		st = ChargebackStats{}
@@ -80,7 +84,7 @@ func (l *Ledger) UpsertChargebacks(cbs []domain.Chargeback, at time.Time) (Charg
 			if v := b.Get(k); v != nil {
 				old, err := decodeChargeback(cb.ID, v)
 				if err != nil {
-					return corrupt("chargeback %d does not decode", cb.ID)
+					return corruptChargeback(cb.ID)
 				}
 				if old.Chargeback == *cb {
 					st.Unchanged++
@@ -171,7 +175,13 @@ func decodeChargeback(id uint64, v []byte) (StoredChargeback, error) {
 		}
 		sc.History = append(sc.History, ChargebackChange{Status: r.word(), Seen: r.seen()})
 	}
-	if r.err != nil || len(r.b) != 0 || cb.PaymentID == "" || cb.Amount.Currency == "" {
+	if r.err != nil || len(r.b) != 0 || cb.PaymentID == "" {
+		return sc, errCorrupt
+	}
+	// Held to what UpsertChargebacks stores (no release stored others): a
+	// damaged byte of the currency or the amount is damage, not an amount
+	// in "EUQ" or a negative chargeback added to the merchant's net.
+	if _, err := domain.Exponent(cb.Amount.Currency); err != nil || cb.CheckAmount() != nil {
 		return sc, errCorrupt
 	}
 	return sc, nil
@@ -198,8 +208,11 @@ func chargebacksOf(tx *bolt.Tx, payment string, fn func(*StoredChargeback) error
 			return corrupt("%s names chargeback %d, which is not stored", bucketCBByPayment, id)
 		}
 		sc, err := decodeChargeback(id, v)
-		if err != nil || sc.PaymentID != payment {
-			return corrupt("chargeback %d does not decode, or is not of the payment its index names", id)
+		if err != nil {
+			return corruptChargeback(id)
+		}
+		if sc.PaymentID != payment {
+			return corrupt("%s names chargeback %d under another payment than its own", bucketCBByPayment, id)
 		}
 		if err := fn(&sc); err != nil {
 			return err
@@ -233,7 +246,7 @@ func (l *Ledger) ForEachChargeback(fn func(*StoredChargeback) error) error {
 			}
 			sc, err := decodeChargeback(binary.BigEndian.Uint64(k), v)
 			if err != nil {
-				return corrupt("chargeback %d does not decode", binary.BigEndian.Uint64(k))
+				return corruptChargeback(binary.BigEndian.Uint64(k))
 			}
 			return fn(&sc)
 		})
@@ -255,10 +268,70 @@ func (l *Ledger) Chargeback(id uint64) (StoredChargeback, bool, error) {
 		}
 		var err error
 		if sc, err = decodeChargeback(id, v); err != nil {
-			return corrupt("chargeback %d does not decode", id)
+			return corruptChargeback(id)
 		}
 		ok = true
 		return nil
 	})
 	return sc, ok, err
+}
+
+// corruptChargeback names a chargeback whose stored value does not decode.
+func corruptChargeback(id uint64) *DamagedError {
+	return corrupt("chargeback %d: its stored value does not decode", id)
+}
+
+// checkChargebacks holds the chargebacks and their index to each other:
+// every value decodes and has its entry under its own payment, every
+// entry names a stored chargeback of that payment. A chargeback without
+// its entry is left out of every incremental reconcile of its payment
+// (Gather reads a payment's by the index), which nothing else would show.
+// Lookups, no set of the keys: chargebacks are few, but so it stays flat.
+func checkChargebacks(ctx context.Context, r *bolt.Bucket, rep *Report) (n, entries int, err error) {
+	b, idx := r.Bucket(bucketChargebacks), r.Bucket(bucketCBByPayment)
+	if b == nil || idx == nil { // a database from before chargebacks, read only
+		return 0, 0, nil
+	}
+	err = b.ForEach(func(k, v []byte) error {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if len(k) != 8 {
+			rep.problem("%s: the key %x is not a chargeback id", bucketChargebacks, k)
+			return nil
+		}
+		id := binary.BigEndian.Uint64(k)
+		sc, err := decodeChargeback(id, v)
+		if err != nil {
+			rep.problem("%s", corruptChargeback(id).What)
+			return nil
+		}
+		if idx.Get(cbPaymentKey(sc.PaymentID, id)) == nil {
+			rep.problem("chargeback %d has no entry in %s: incremental reconciles of its payment leave it out", id, bucketCBByPayment)
+		}
+		return nil
+	})
+	if err != nil {
+		return n, entries, err
+	}
+	err = idx.ForEach(func(k, v []byte) error {
+		if entries++; entries%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if len(k) < 10 || len(k) != 2+int(binary.BigEndian.Uint16(k))+8 || len(v) != 0 {
+			rep.problem("%s: the entry %x is not a payment id and a chargeback id", bucketCBByPayment, k)
+			return nil
+		}
+		id := binary.BigEndian.Uint64(k[len(k)-8:])
+		cv := b.Get(k[len(k)-8:])
+		if cv == nil {
+			rep.problem("%s names chargeback %d, which is not stored", bucketCBByPayment, id)
+			return nil
+		}
+		if sc, err := decodeChargeback(id, cv); err == nil && !bytes.Equal(cbPaymentPrefix(sc.PaymentID), k[:len(k)-8]) {
+			rep.problem("%s names chargeback %d under another payment than its own", bucketCBByPayment, id)
+		}
+		return nil
+	})
+	return n, entries, err
 }

@@ -445,19 +445,6 @@ func (l *Ledger) checkValues(ctx context.Context, tx *bolt.Tx, r *bolt.Bucket, r
 			_, _, err := decodeFee(v)
 			return err
 		}},
-		{bucketChargebacks, "chargebacks", func(k, v []byte) error {
-			if len(k) != 8 {
-				return errCorrupt
-			}
-			_, err := decodeChargeback(binary.BigEndian.Uint64(k), v)
-			return err
-		}},
-		{bucketCBByPayment, "chargebacks by payment", func(k, v []byte) error {
-			if len(k) < 10 || len(k) != 2+int(binary.BigEndian.Uint16(k))+8 || len(v) != 0 {
-				return errCorrupt
-			}
-			return nil
-		}},
 	} {
 		bucket := r.Bucket(b.bucket)
 		if bucket == nil {
@@ -476,6 +463,11 @@ func (l *Ledger) checkValues(ctx context.Context, tx *bolt.Tx, r *bolt.Bucket, r
 		}
 		counts = append(counts, fmt.Sprintf("%d %s", n, b.what))
 	}
+	cbs, entries, err := checkChargebacks(ctx, r, rep)
+	if err != nil {
+		return err
+	}
+	counts = append(counts, fmt.Sprintf("%d chargebacks (%d index entries)", cbs, entries))
 	rep.checked("%s: each decodes", strings.Join(counts, ", "))
 	return nil
 }

@@ -207,6 +207,11 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) err
 	if prev.PaymentID != op.PaymentID {
 		w.marks.op(domain.PaymentUnit(prev.PaymentID))
 	}
+	if prev.ProviderPaymentID != "" && prev.ProviderPaymentID != op.ProviderPaymentID {
+		// The records that fell back to the id it gave up may now find
+		// another operation carrying it (Gather follows the mark).
+		w.marks.op(domain.ProviderUnit(prev.ProviderPaymentID))
+	}
 	st.Updated++
 	return nil
 }

@@ -56,8 +56,9 @@ import (
 // closure may fall back to by provider payment id or operation id (and
 // every other operation with that provider id, which may take it), the
 // records that fell back to an id an operation of the closure carries
-// (fallback/), and the units linked with one in the closure at the last
-// run (units/: a record found elsewhere). The engine run on that subset
+// (fallback/) or one an operation gave up (UpsertPage marks the provider
+// unit of the id it replaced), and the units linked with one in the
+// closure at the last run (units/: a record found elsewhere). The engine run on that subset
 // gives, for those units, the items a run over everything gives: the
 // property test of internal/app checks it byte for byte.
 
@@ -409,6 +410,13 @@ func (c *closure) visit(u domain.Unit) error {
 	}
 	for _, l := range e.links {
 		c.add(l)
+	}
+	if len(u) > 0 && u[0] == domain.UnitProvider && c.hasFallbacks {
+		// A provider id an operation gave up (UpsertPage marks it): the
+		// records that fell back to it may find another operation now.
+		if err := c.fallbacksOf(u); err != nil {
+			return err
+		}
 	}
 	var mine []*domain.Operation // this unit's operations
 	for _, id := range append(e.ops, c.extraOps[u]...) {

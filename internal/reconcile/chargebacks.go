@@ -76,8 +76,8 @@ func (e *engine) chargebackItems(items []domain.Item, idx []int32, payment *doma
 func chargebackReason(cb *domain.Chargeback, state domain.ChargebackState, known bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "chargeback %d", cb.ID)
-	if cb.ReasonCode != "" {
-		fmt.Fprintf(&b, " (reason code %s)", cb.ReasonCode)
+	if cb.ReasonCode != "" { // upstream's: 80 characters at most, as unknown words are shown
+		fmt.Fprintf(&b, " (reason code %s)", domain.Shorten(cb.ReasonCode))
 	}
 	fmt.Fprintf(&b, " of %s", cb.Amount)
 	if cb.OperationID != 0 {

@@ -92,7 +92,7 @@ type Tally struct {
 
 func (t *Tally) add(amount int64) {
 	t.Count++
-	t.Amount += amount
+	t.Amount = domain.AddAmounts(t.Amount, amount) // shown, never taken apart: stops at the limits
 }
 
 // Sum is a Tally in a named currency.

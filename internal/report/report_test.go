@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -617,5 +618,20 @@ func TestReportShowsTheDaysSettlement(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the text lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The chargeback totals stop at the int64 limit instead of wrapping:
+// 10,000 lost chargebacks at their bound are not a negative total.
+func TestChargebackTotalsDoNotWrap(t *testing.T) {
+	day := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	var rows []ChargebackRow
+	for i := range 10000 {
+		rows = append(rows, ChargebackRow{ID: uint64(i + 1), Project: 1, PaymentID: "p", Amount: domain.Money{Amount: domain.MaxChargebackAmount, Currency: "EUR"},
+			Status: "lost", State: domain.ChargebackLost, Opened: day})
+	}
+	r := Build(Input{Date: day, Location: time.UTC, Now: day.Add(30 * time.Hour), Chargebacks: rows})
+	if len(r.ChargebackTotals) != 1 || r.ChargebackTotals[0].Count != 10000 || r.ChargebackTotals[0].Amount != math.MaxInt64 {
+		t.Fatalf("%+v", r.ChargebackTotals)
 	}
 }

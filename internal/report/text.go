@@ -6,8 +6,9 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"unicode"
 	"unicode/utf8"
+
+	"reconciled/internal/domain"
 )
 
 // Text writes the report as plain text with aligned tables: the
@@ -69,14 +70,8 @@ func writeTable(w io.Writer, t table) {
 }
 
 // plain makes a cell one line of valid UTF-8 without tabs or other
-// control characters, which would break the table (a reason or a payment
-// id comes from outside).
-func plain(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// control characters, which would break the table, and without escape
+// sequences and bidirectional overrides, which a terminal would obey (a
+// reason, a payment id or a chargeback's words come from outside):
+// domain.CleanName.
+func plain(s string) string { return domain.CleanName(s) }
