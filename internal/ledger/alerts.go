@@ -75,7 +75,7 @@ type AlertStatus struct {
 	// Waiting: a check has something to look at (units noted, a full
 	// recompute, or the baseline to take).
 	Waiting bool
-	Units   int  // units noted
+	Noted   bool // units noted (read without counting them: a wake of the daemon's loop reads this)
 	All     bool // a full recompute noted: every unit
 }
 
@@ -138,11 +138,11 @@ func (l *Ledger) Alerts() (AlertStatus, error) {
 		if err != nil {
 			return err
 		}
-		s.Units = todo.Stats().KeyN
-		s.All = a.Get(keyAlertsAll) != nil
+		k, _ := todo.Cursor().First()
+		s.Noted, s.All = k != nil, a.Get(keyAlertsAll) != nil
 		res := r.Bucket(bucketResult)
 		stored := res != nil && res.Get(keyState) != nil
-		s.Waiting = stored && (s.Units > 0 || s.All || s.State.Baseline.IsZero())
+		s.Waiting = stored && (s.Noted || s.All || s.State.Baseline.IsZero())
 		return nil
 	})
 	return s, err

@@ -347,3 +347,76 @@ func alertKillChild(path string) {
 	fmt.Println("not killed:", err)
 	os.Exit(1)
 }
+
+// BenchmarkAlertCheck is what an alert check costs after an incremental
+// reconcile of two payments, with a million items stored (a tenth of them
+// exceptions, known): one iteration is the result write of the two
+// payments (which notes them) and the check (which reads their two units,
+// compares, and mails one new exception). The million are written once,
+// by a full write, and taken as the baseline before the timer starts.
+//
+//	go test ./internal/ledger -run '^$' -bench BenchmarkAlertCheck -benchtime 200x
+func BenchmarkAlertCheck(b *testing.B) { alertCheckRuns(b, 1_000_000, b.N, b.ResetTimer) }
+
+// TestAlertCheckRuns is BenchmarkAlertCheck's work, small: what the
+// benchmark measures holds (each check reads two units, finds one new).
+func TestAlertCheckRuns(t *testing.T) { alertCheckRuns(t, 5000, 20, func() {}) }
+
+// alertCheckRuns stores n items by a full write, takes the baseline, calls
+// start, and makes runs incremental writes of two payments, each followed
+// by a check that must read those two units and find one new exception.
+func alertCheckRuns(tb testing.TB, n, runs int, start func()) {
+	l, err := Open(filepath.Join(tb.TempDir(), "alerts.db"), Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.StartAlerts(t0); err != nil {
+		tb.Fatal(err)
+	}
+	fw, err := l.BeginFull()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	name := func(i int) string { return fmt.Sprintf("p%07d", i) }
+	for i := range n {
+		r := domain.ResultMatched
+		if i%10 == 0 {
+			r = domain.ResultAmountMismatch
+		}
+		it := alertItem(name(i), r, "")
+		if err := fw.Add(domain.PaymentUnit(it.PaymentID), []domain.Item{it}, []domain.Place{{Key: "k" + it.PaymentID, Owner: domain.PaymentUnit(it.PaymentID)}}, []uint64{uint64(i + 1)}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if _, err := fw.Finish(ResultWrite{At: t0, Config: "bench"}); err != nil {
+		tb.Fatal(err)
+	}
+	check := AlertCheck{At: t0, Max: 50, Alert: domain.IsException, Mail: testAlertMail}
+	if res, err := l.CheckAlerts(check); err != nil || !res.Baseline || res.Units != n {
+		tb.Fatalf("the baseline: %+v %v", res, err)
+	}
+	start()
+	for i := range runs {
+		// Two payments recomputed: one turns status_mismatch (new), one
+		// is matched.
+		_, gen, err := l.MarkAll()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		a, c := name(2*i+1), name(2*i+2)
+		items := []domain.Item{alertItem(a, domain.ResultStatusMismatch, ""), alertItem(c, domain.ResultMatched, "")}
+		w := ResultWrite{Gen: gen, At: t0, Config: "bench", Items: items, Units: []domain.Unit{domain.PaymentUnit(a), domain.PaymentUnit(c)}}
+		for _, it := range items {
+			w.Places = append(w.Places, domain.Place{Key: "k" + it.PaymentID, Owner: domain.PaymentUnit(it.PaymentID)})
+		}
+		if _, err := l.WriteResult(w); err != nil {
+			tb.Fatal(err)
+		}
+		check.At = t0.Add(time.Duration(i+1) * time.Second)
+		res, err := l.CheckAlerts(check)
+		if err != nil || res.Units != 2 || res.New != 1 || res.Mail == nil {
+			tb.Fatalf("check %d: %+v %v", i, res, err)
+		}
+	}
+}
