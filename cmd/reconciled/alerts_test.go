@@ -100,3 +100,21 @@ cron = "@every 1s"
 		}
 	}
 }
+
+// check-config says where alerts go and of what, and refuses an alert of
+// a code that needs no person, naming the key (exit 2).
+func TestCheckConfigShowsTheAlerts(t *testing.T) {
+	w := newWorld(t, 10, time.Minute, "")
+	srv := mailtest.NewServer(t, mailtest.Options{})
+	appendConfig(t, w, mailSection(t, srv)+"[alerts]\nto = [\"finance@example.test\"]\nresults = [\"status_mismatch\", \"overdue\"]\n")
+	code, out, errOut := w.run(t, "check-config")
+	want := "  alerts     to finance@example.test of status_mismatch, overdue: at most one mail every 15m, 50 listed\n"
+	if code != 0 || !strings.Contains(out, want) {
+		t.Errorf("exit %d, want 0 and %q in\n%s\n%s", code, want, out, errOut)
+	}
+	appendConfig(t, w, mailSection(t, srv)+"[alerts]\nto = [\"finance@example.test\"]\nresults = [\"matched\"]\n")
+	code, out, errOut = w.run(t, "check-config")
+	if code != 2 || !strings.Contains(errOut, `alerts.results: "matched" is no exception`) {
+		t.Errorf("an alert of matched: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

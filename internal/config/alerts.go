@@ -3,6 +3,7 @@ package config
 import (
 	"net/mail"
 	"slices"
+	"strings"
 	"time"
 
 	"reconciled/internal/domain"
@@ -94,4 +95,16 @@ func (c *Config) validateAlerts(bad func(key, format string, args ...any)) {
 	if a.MaxItems < 1 || a.MaxItems > MaxAlertItems {
 		bad("alerts.max_items", "%d is not in 1..%d", a.MaxItems, MaxAlertItems)
 	}
+}
+
+// Short writes d as a config does: "15m", "1h30m", "90s" (not "15m0s").
+func (d Duration) Short() string {
+	s := d.Duration.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -80,3 +80,11 @@ func TestAlertsRefusals(t *testing.T) {
 		})
 	}
 }
+
+func TestDurationShort(t *testing.T) {
+	for d, want := range map[time.Duration]string{15 * time.Minute: "15m", time.Hour: "1h", 90 * time.Minute: "1h30m", 90 * time.Second: "1m30s", 24 * time.Hour: "24h"} {
+		if got := (Duration{d}).Short(); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
+	}
+}
