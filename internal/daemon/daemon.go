@@ -1,9 +1,9 @@
 // Package daemon is `reconciled run`: it holds the database and runs the
 // [[schedule]] jobs, the mail outbox's delivery loop, the alerts' loop
 // (alerts.go), the control socket and the metrics server until it is
-// stopped. A job calls the use case of
-// internal/app its command calls: a scheduled sync is the App.Sync of
-// `reconciled sync`, what the command prints going to the log (logLines).
+// stopped. A job calls the use case of internal/app its command calls: a
+// scheduled sync is the App.Sync of `reconciled sync`, what the command
+// prints going to the log (logLines).
 // The commands that come through the control socket are the front door's
 // to run (Options.Serve): the daemon hands each an App on its config,
 // database and outbox whose logger writes to the client.
