@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"reconciled/internal/cli"
 	"reconciled/internal/door"
@@ -29,6 +30,10 @@ func (m *Main) checkConfig(ctx context.Context) error {
 	fmt.Fprintf(m.Stdout, "  token      %s, secret %s\n", d.Token, d.Secret)
 	if cfg.Mail.Host != "" {
 		fmt.Fprintf(m.Stdout, "  mail       %s:%d (%s) from %s\n", cfg.Mail.Host, cfg.Mail.Port, cfg.Mail.TLS, cfg.Mail.From)
+	}
+	if a := cfg.Alerts; a.On() {
+		fmt.Fprintf(m.Stdout, "  alerts     to %s of %s: at most one mail every %s, %d listed\n", strings.Join(a.To, ", "),
+			strings.Join(a.Codes(), ", "), a.Interval.Short(), a.MaxItems)
 	}
 	for i, s := range cfg.Schedules {
 		fmt.Fprintf(m.Stdout, "  schedule %d %s at %q\n", i+1, s.Job, s.Cron)

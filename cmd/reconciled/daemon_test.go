@@ -104,11 +104,13 @@ func (n *notifySocket) count(state string) int {
 }
 
 // daemonChild starts `reconciled run` as its own process under a fake
-// systemd (NOTIFY_SOCKET, WATCHDOG_USEC).
-func (w *world) daemonChild(t *testing.T, sd *notifySocket) (*exec.Cmd, *lockedBuffer) {
+// systemd (NOTIFY_SOCKET, WATCHDOG_USEC), with env added to its
+// environment (RECONCILED_TEST_NOW: a fixed clock).
+func (w *world) daemonChild(t *testing.T, sd *notifySocket, env ...string) (*exec.Cmd, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "--config", w.config, "run")
 	cmd.Env = append(os.Environ(), "RECONCILED_TEST_CHILD=1", "NOTIFY_SOCKET="+sd.path, "WATCHDOG_USEC=300000")
+	cmd.Env = append(cmd.Env, env...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

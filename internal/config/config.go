@@ -48,6 +48,7 @@ type Config struct {
 	// Chargebacks is [chargebacks]: disputes from /chargeback/list.
 	Chargebacks Chargebacks `toml:"chargebacks"`
 	Balances    Balances    `toml:"balances"` // balances.go
+	Alerts      Alerts      `toml:"alerts"`   // alerts.go
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
@@ -423,6 +424,7 @@ func Default() *Config {
 		Limits: Limits{MaxImportBytes: 256 << 20, MaxUnzippedBytes: 1 << 30, MaxCommands: 2, MaxQueued: 16},
 
 		Balances: Balances{Sync: true},
+		Alerts:   defaultAlerts(),
 	}
 }
 
@@ -814,6 +816,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateFees(bad)
+	c.validateAlerts(bad)
 	if lb := c.Chargebacks.Lookback.Duration; lb < 0 || lb > MaxChargebackLookback {
 		bad("chargebacks.lookback", "%s is not in 0..%s: give how far back a chargeback's status may still change, e.g. \"2880h\" (120 days)", lb, MaxChargebackLookback)
 	}

@@ -1,8 +1,9 @@
 // Package daemon is `reconciled run`: it holds the database and runs the
-// [[schedule]] jobs, the mail outbox's delivery loop, the control socket
-// and the metrics server until it is stopped. A job calls the use case of
-// internal/app its command calls: a scheduled sync is the App.Sync of
-// `reconciled sync`, what the command prints going to the log (logLines).
+// [[schedule]] jobs, the mail outbox's delivery loop, the alerts' loop
+// (alerts.go), the control socket and the metrics server until it is
+// stopped. A job calls the use case of internal/app its command calls: a
+// scheduled sync is the App.Sync of `reconciled sync`, what the command
+// prints going to the log (logLines).
 // The commands that come through the control socket are the front door's
 // to run (Options.Serve): the daemon hands each an App on its config,
 // database and outbox whose logger writes to the client.
@@ -83,8 +84,10 @@ type Daemon struct {
 	app *app.App // built once for cfg; jobs and commands get copies (With)
 
 	outbox     *outbox.Outbox // one for the process: the loop, the jobs and the socket's commands
-	delivering sync.WaitGroup // the outbox's loop
+	delivering sync.WaitGroup // the outbox's loop and the alerts' (alerts.go)
 	srv        *control.Server
+
+	alertsReload chan struct{} // a reload for the alerts' loop
 }
 
 // New is the daemon of o. A nil Now is time.Now, a nil Getenv os.Getenv,
@@ -102,7 +105,7 @@ func New(o Options) *Daemon {
 	if o.SetLog == nil {
 		o.SetLog = func(config.Log) {}
 	}
-	d := &Daemon{o: o, l: o.Ledger, cfg: o.Config}
+	d := &Daemon{o: o, l: o.Ledger, cfg: o.Config, alertsReload: make(chan struct{}, 1)}
 	d.outbox = outbox.New(d.l, outbox.Options{Mail: func() config.Mail { return d.config().Mail }, Now: o.Now, Log: o.Log})
 	d.app = d.newApp(o.Config)
 	return d
@@ -164,6 +167,8 @@ func (d *Daemon) Run(parent context.Context) error {
 	d.sweep()
 	d.delivering.Add(1)
 	go func() { defer d.delivering.Done(); d.outbox.Run(ctx) }()
+	d.delivering.Add(1)
+	go func() { defer d.delivering.Done(); d.alerts(ctx) }()
 	defer d.delivering.Wait()
 	caught := d.runner.CatchUp()
 	log.Info("reconciled is running", "database", d.l.Path(), "socket", cfg.SocketPath(), "schedules", len(cfg.Schedules), "caught_up", len(caught), "pid", os.Getpid())
@@ -327,6 +332,7 @@ func (d *Daemon) reload() {
 	d.mu.Unlock()
 	d.srv.SetLimits(socketLimits(cfg))
 	d.o.SetLog(cfg.Log)
+	d.reloadAlerts()
 	log.Info("config reloaded", "config", d.o.ConfigPath, "schedules", len(cfg.Schedules))
 }
 

@@ -126,9 +126,20 @@ type guard struct {
 	mu     sync.Mutex
 	err    *DamagedError
 	done   chan struct{} // closed with err set
+	// alerts is signalled when a result write noted units for the
+	// alerts (AlertsNoted), whichever handle wrote it.
+	alerts chan struct{}
 }
 
-func newGuard() *guard { return &guard{done: make(chan struct{})} }
+func newGuard() *guard { return &guard{done: make(chan struct{}), alerts: make(chan struct{}, 1)} }
+
+// alertsNoted signals AlertsNoted without blocking.
+func (g *guard) alertsNoted() {
+	select {
+	case g.alerts <- struct{}{}:
+	default:
+	}
+}
 
 func (g *guard) failed() error {
 	g.mu.Lock()

@@ -19,8 +19,12 @@ import (
 )
 
 // TestMain lets the test binary act as a second process that holds the
-// database, for TestOpenFailsWhileAnotherProcessHoldsIt.
+// database, for TestOpenFailsWhileAnotherProcessHoldsIt, or that dies in
+// an alert check, for TestAKillBetweenQueuedAndMarkedSendsOnce.
 func TestMain(m *testing.M) {
+	if path := os.Getenv("LEDGER_TEST_ALERT_KILL"); path != "" {
+		alertKillChild(path)
+	}
 	if path := os.Getenv("LEDGER_TEST_HOLD"); path != "" {
 		l, err := Open(path, Options{})
 		if err != nil {

@@ -691,6 +691,7 @@ func decodeUnit(v []byte) (unitEntry, error) {
 // or, on an error (or a kill), none, the previous result intact.
 func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 	var st ResultState
+	var noted bool
 	err := l.update(func(tx *bolt.Tx) error {
 		r := root(tx)
 		if err := r.Bucket(bucketMeta).Put(keyMarking, []byte{1}); err != nil {
@@ -768,10 +769,17 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 		if err := res.SetSequence(gen + 1); err != nil {
 			return err
 		}
+		var err error
+		if noted, err = noteAlerts(r, &w); err != nil { // alerts.go
+			return err
+		}
 		return putState(tx, res, st, &w)
 	})
 	if err != nil {
 		return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
+	}
+	if noted {
+		l.g.alertsNoted()
 	}
 	return st, nil
 }

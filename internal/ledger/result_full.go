@@ -328,6 +328,7 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 	slices.SortFunc(f.times, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
 	st := f.st
 	st.At, st.Config, st.Full = w.At, w.Config, w.At
+	var noted bool
 	err = f.l.update(func(tx *bolt.Tx) error {
 		r := root(tx)
 		if f.staged(tx) == nil {
@@ -380,10 +381,17 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 		if err := consumeMarks(r.Bucket(bucketDirty), ResultWrite{Full: true, Seq: f.Seq}); err != nil {
 			return err
 		}
+		var err error
+		if noted, err = noteAlertsAll(r); err != nil { // alerts.go
+			return err
+		}
 		return putState(tx, res, st, &w)
 	})
 	if err != nil {
 		return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
+	}
+	if noted {
+		f.l.g.alertsNoted()
 	}
 	// The old result's pages go free in a transaction of their own: the
 	// new one is stored whatever happens to it.

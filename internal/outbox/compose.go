@@ -13,8 +13,8 @@ import (
 	"reconciled/internal/mail"
 )
 
-// Letter is what a message of reconciled says: one attachment, a text
-// body and optionally an HTML one.
+// Letter is what a message of reconciled says: a text body, optionally
+// an HTML one, and one attachment, or none (File "": an alert).
 type Letter struct {
 	// Key names the message: the same key gives the same Message-ID (a
 	// scheduled report's produced key; a new one for each report --send).
@@ -22,7 +22,7 @@ type Letter struct {
 	To         []string
 	Subject    string
 	Text, HTML string
-	File       string // the attachment's name; its content type follows the extension
+	File       string // the attachment's name; its content type follows the extension; "": none
 	Data       []byte
 }
 
@@ -39,14 +39,16 @@ var contentTypes = map[string]string{
 func (o *Outbox) Compose(lt Letter, now time.Time) (*ledger.Mail, error) {
 	c := o.opts.Mail()
 	msg := mail.Message{
-		ID:          messageID(lt.Key, c.From),
-		From:        c.From,
-		To:          lt.To,
-		Subject:     lt.Subject,
-		Text:        lt.Text,
-		HTML:        lt.HTML,
-		Attachments: []mail.Attachment{{Name: lt.File, ContentType: contentTypes[filepath.Ext(lt.File)], Data: lt.Data}},
-		Date:        now.Truncate(time.Second),
+		ID:      messageID(lt.Key, c.From),
+		From:    c.From,
+		To:      lt.To,
+		Subject: lt.Subject,
+		Text:    lt.Text,
+		HTML:    lt.HTML,
+		Date:    now.Truncate(time.Second),
+	}
+	if lt.File != "" {
+		msg.Attachments = []mail.Attachment{{Name: lt.File, ContentType: contentTypes[filepath.Ext(lt.File)], Data: lt.Data}}
 	}
 	if err := msg.ZipAttachments(c.ZipAbove); err != nil {
 		return nil, err

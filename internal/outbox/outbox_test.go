@@ -352,3 +352,18 @@ func TestComposeNamesTheMessageByKey(t *testing.T) {
 		t.Errorf("queued %v; message %.400s", a.Queued, a.Message)
 	}
 }
+
+// TestComposeWithoutAFileAttachesNothing: a letter without a file (an
+// alert) is a message with its bodies alone, not one with an unnamed
+// attachment.
+func TestComposeWithoutAFileAttachesNothing(t *testing.T) {
+	c := config.Mail{From: "reports@shop.example"}
+	ob := outbox.New(newLedger(t), outbox.Options{Mail: func() config.Mail { return c }})
+	ml, err := ob.Compose(outbox.Letter{Key: "alert 1", To: []string{"a@example.test"}, Subject: "s", Text: "t", HTML: "<p>t</p>"}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(ml.Message), `"Name"`) {
+		t.Errorf("the message has an attachment: %.400s", ml.Message)
+	}
+}

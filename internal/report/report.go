@@ -5,7 +5,9 @@
 //
 // Build computes the content from the current reconciliation; HTML, Text
 // and Subject render it for a mail (export.ReportXLSX writes the attached
-// workbook). Amounts are int64 minor units per ISO 4217 currency, as
+// workbook). Alert (alerts.go) is the other mail drawn the same way: the
+// new exceptions one alert check found ([alerts]). Amounts are int64
+// minor units per ISO 4217 currency, as
 // everywhere in reconciled: they are never summed across currencies and
 // never pass through a float.
 //
