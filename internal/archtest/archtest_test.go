@@ -47,6 +47,7 @@ var imports = map[string][]string{
 	"internal/fees":          {"internal/domain"},
 	"internal/control":       {"internal/scratch"},
 	"internal/fakeapi":       {"internal/dataapi", "internal/domain"},
+	"internal/callback":      {"internal/dataapi", "internal/domain"},                                                                                                                                                                                   // ECommPay's callbacks, signed as the Data API's answers are
 	"internal/app":           {"internal/analytics", "internal/config", "internal/dataapi", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/reconcile", "internal/records", "internal/report", "internal/syncer"}, // the use cases: they wire adapters, as the front door did
 	"internal/daemon":        {"internal/app", "internal/config", "internal/control", "internal/export", "internal/ledger", "internal/outbox", "internal/schedule", "internal/scratch"},                                                                 // run: schedules the use cases, holds the socket and the outbox loop
 	// Where a parsed command runs, here or in the daemon, and the control socket's two ends: the
