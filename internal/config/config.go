@@ -47,7 +47,8 @@ type Config struct {
 	Fees      Fees       `toml:"fees"`
 	// Chargebacks is [chargebacks]: disputes from /chargeback/list.
 	Chargebacks Chargebacks `toml:"chargebacks"`
-	Balances    Balances    `toml:"balances"` // balances.go
+	Balances    Balances    `toml:"balances"`  // balances.go
+	Callbacks   Callbacks   `toml:"callbacks"` // callbacks.go
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
@@ -422,7 +423,8 @@ func Default() *Config {
 		// as XLSX unzipping to about 700 MB.
 		Limits: Limits{MaxImportBytes: 256 << 20, MaxUnzippedBytes: 1 << 30, MaxCommands: 2, MaxQueued: 16},
 
-		Balances: Balances{Sync: true},
+		Balances:  Balances{Sync: true},
+		Callbacks: Callbacks{Path: DefaultCallbackPath, MaxBodyBytes: DefaultCallbackMaxBodyBytes, MaxConnections: DefaultCallbackMaxConnections},
 	}
 }
 
@@ -633,6 +635,7 @@ func (c *Config) Warnings() Problems {
 	if u, err := url.Parse(c.DataAPI.BaseURL); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		ps = append(ps, Problem{Key: "data_api.base_url", Msg: fmt.Sprintf("plain http to %s, which is not this host: the token and every operation travel unencrypted; use https", u.Hostname())})
 	}
+	ps = append(ps, c.callbackWarnings()...)
 	for i := range ps {
 		ps[i].File, ps[i].Line = c.File, c.lines.find(ps[i].Key)
 	}
@@ -658,7 +661,8 @@ func isSecretKey(key string) bool {
 	case "data_api.token", "data_api.secret", "mail.password":
 		return true
 	}
-	return false
+	// callbacks.project[2].secret, or the decoder's callbacks.project.secret
+	return strings.HasPrefix(key, "callbacks.project") && strings.HasSuffix(key, ".secret")
 }
 
 var reDecodeError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
@@ -814,6 +818,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateFees(bad)
+	c.validateCallbacks(bad)
 	if lb := c.Chargebacks.Lookback.Duration; lb < 0 || lb > MaxChargebackLookback {
 		bad("chargebacks.lookback", "%s is not in 0..%s: give how far back a chargeback's status may still change, e.g. \"2880h\" (120 days)", lb, MaxChargebackLookback)
 	}
