@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -73,7 +74,8 @@ func Read(body []byte, secretOf func(project int64) ([]byte, bool)) (Callback, e
 	cb := Callback{ProjectID: project}
 	secret, ok := secretOf(project)
 	if !ok {
-		return cb, fmt.Errorf("%w: no callback secret is configured for project %d", ErrUnknownProject, project)
+		// The id is the sender's: a card number's digits stay masked.
+		return cb, fmt.Errorf("%w: no callback secret is configured for project %s", ErrUnknownProject, domain.MaskCardNumbers(strconv.FormatInt(project, 10)))
 	}
 	if err := Verify(body, secret); err != nil {
 		return cb, err

@@ -9,6 +9,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"reconciled/internal/dataapi"
 	"reconciled/internal/domain"
 )
 
@@ -373,4 +374,17 @@ func appendSum(b []byte, m domain.Money) []byte {
 	b = append(b, `,"currency":`...)
 	b, _ = jsontext.AppendQuote(b, m.Currency)
 	return append(b, '}')
+}
+
+// Sign returns body, a JSON object without a signature, with the
+// signature ECommPay would give it with secret (the project's).
+func Sign(secret, body []byte) ([]byte, error) { return dataapi.AppendSigned(secret, body) }
+
+// Signed is op's callback (Append) signed with secret.
+func Signed(secret []byte, op *domain.Operation) []byte {
+	b, err := Sign(secret, Append(nil, op))
+	if err != nil {
+		panic("callback: Append wrote no JSON object: " + err.Error())
+	}
+	return b
 }
