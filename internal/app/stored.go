@@ -324,9 +324,21 @@ func (a *App) itemsOf(ctx context.Context, us []domain.Unit, now time.Time) ([]d
 // changed (resolve, unresolve: the user means to see it), as a reconcile
 // would; with none stored, the next reconcile makes one.
 func (a *App) keepCurrent(ctx context.Context, user string) error {
-	if _, ok, err := a.Ledger.Result(); err != nil || !ok {
-		return err
-	}
-	_, err := a.refresh(ctx, false, a.Now().UTC(), user, nil)
+	_, _, err := a.ReconcileChanged(ctx, user)
 	return err
+}
+
+// ReconcileChanged brings the stored result up to date with what changed
+// since it was stored (the units writers marked, the deadlines passed),
+// as resolve does and as a reconcile would, without re-checks and
+// without a run summary: what the daemon does soon after callbacks stored
+// operations, so that status, export and the report see their verdicts.
+// With no result stored it does nothing (false): the first reconcile
+// makes one. user is who the audit trail names for a re-opening.
+func (a *App) ReconcileChanged(ctx context.Context, user string) (Refreshed, bool, error) {
+	if _, ok, err := a.Ledger.Result(); err != nil || !ok {
+		return Refreshed{}, false, err
+	}
+	r, err := a.refresh(ctx, false, a.Now().UTC(), user, nil)
+	return r, err == nil, err
 }

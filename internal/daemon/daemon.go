@@ -85,6 +85,8 @@ type Daemon struct {
 	outbox     *outbox.Outbox // one for the process: the loop, the jobs and the socket's commands
 	delivering sync.WaitGroup // the outbox's loop
 	srv        *control.Server
+
+	reconcileAsked chan struct{} // callbacks stored something: reconcile soon (callbacks.go)
 }
 
 // New is the daemon of o. A nil Now is time.Now, a nil Getenv os.Getenv,
@@ -102,7 +104,7 @@ func New(o Options) *Daemon {
 	if o.SetLog == nil {
 		o.SetLog = func(config.Log) {}
 	}
-	d := &Daemon{o: o, l: o.Ledger, cfg: o.Config}
+	d := &Daemon{o: o, l: o.Ledger, cfg: o.Config, reconcileAsked: make(chan struct{}, 1)}
 	d.outbox = outbox.New(d.l, outbox.Options{Mail: func() config.Mail { return d.config().Mail }, Now: o.Now, Log: o.Log})
 	d.app = d.newApp(o.Config)
 	return d
@@ -161,12 +163,23 @@ func (d *Daemon) Run(parent context.Context) error {
 	served := make(chan struct{})
 	go func() { d.srv.Serve(parent, ln); close(served) }()
 
+	cbs, err := d.startCallbacks(ctx)
+	if err != nil {
+		ln.Close()
+		d.runner.Stop(context.Background())
+		return err
+	}
+	defer cbs.wait() // after cancel: the loop ends with ctx
 	d.sweep()
 	d.delivering.Add(1)
 	go func() { defer d.delivering.Done(); d.outbox.Run(ctx) }()
 	defer d.delivering.Wait()
 	caught := d.runner.CatchUp()
-	log.Info("reconciled is running", "database", d.l.Path(), "socket", cfg.SocketPath(), "schedules", len(cfg.Schedules), "caught_up", len(caught), "pid", os.Getpid())
+	running := []any{"database", d.l.Path(), "socket", cfg.SocketPath(), "schedules", len(cfg.Schedules), "caught_up", len(caught), "pid", os.Getpid()}
+	if cbs != nil {
+		running = append(running, "callbacks", cbs.srv.Addr().String()+cfg.Callbacks.Path)
+	}
+	log.Info("reconciled is running", running...)
 	notify(log, sd.SdNotifyReady, "STATUS=scheduling "+fmt.Sprint(len(cfg.Schedules))+" jobs")
 
 	var watchdog <-chan time.Time
@@ -188,6 +201,7 @@ func (d *Daemon) Run(parent context.Context) error {
 		case <-parent.Done():
 			notify(log, sd.SdNotifyStopping)
 			log.Info("stopping: letting running jobs finish", "within", stopTimeout)
+			cbs.stop()
 			if err := d.stop(served); err != nil {
 				return err
 			}
@@ -199,6 +213,7 @@ func (d *Daemon) Run(parent context.Context) error {
 			notify(log, sd.SdNotifyStopping)
 			log.Error("stopping: the database is damaged", "database", d.l.Path(), "err", d.l.Err())
 			ln.Close() // no new commands
+			cbs.stop()
 			cancel()
 			d.stop(served)
 			return d.l.Err()
@@ -315,6 +330,10 @@ func (d *Daemon) reload() {
 	}
 	if cfg.Storage.Path != old.Storage.Path {
 		log.Error("reload refused: storage.path changed; restart to move the database", "old", old.Storage.Path, "new", cfg.Storage.Path)
+		return
+	}
+	if !cfg.Callbacks.SameListener(&old.Callbacks) {
+		log.Error("reload refused: [callbacks] listen, path, TLS or limits changed; restart to serve callbacks so (new secrets and projects alone reload)")
 		return
 	}
 	a := d.newApp(cfg)

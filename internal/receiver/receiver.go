@@ -48,9 +48,9 @@ type Options struct {
 	// callbacks are not taken. It is asked at every callback, so that a
 	// reload's secrets take effect at once.
 	SecretOf func(project int64) ([]byte, bool)
-	MaxBody  int64            // a larger body is 413, unread
-	Now      func() time.Time // dates the status history; nil: time.Now
-	Log      *slog.Logger     // nil: discards
+	MaxBody  int64               // a larger body is 413, unread
+	Now      func() time.Time    // dates the status history; nil: time.Now
+	Log      func() *slog.Logger // the current logger (a reload may replace it); nil: discards
 	// Stored, if set, is called after a group that changed stored
 	// operations was committed, on the writer's goroutine: it must not
 	// block (the daemon's trigger of a reconcile).
@@ -89,7 +89,8 @@ func New(o Options) *Receiver {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+		discard := slog.New(slog.DiscardHandler)
+		o.Log = func() *slog.Logger { return discard }
 	}
 	if o.MaxGroup <= 0 {
 		o.MaxGroup = 1000
@@ -148,14 +149,14 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case errors.Is(err, callback.ErrInvalid):
 		// Signed by ECommPay and still not readable: a person must
 		// look (ECommPay sends it again meanwhile, for 11 days).
-		r.o.Log.Error("callback refused", r.who(req, http.StatusBadRequest, cb.ProjectID, err.Error())...)
+		r.o.Log().Error("callback refused", r.who(req, http.StatusBadRequest, cb.ProjectID, err.Error())...)
 		http.Error(w, "callback not usable", http.StatusBadRequest)
 		return
 	case err != nil:
 		r.refuse(w, req, http.StatusBadRequest, cb.ProjectID, err.Error())
 		return
 	case !cb.HasOperation:
-		r.o.Log.Info("callback without an operation: nothing to store", "project", cb.ProjectID)
+		r.o.Log().Info("callback without an operation: nothing to store", "project", cb.ProjectID)
 		answer(w)
 		return
 	}
@@ -169,11 +170,11 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	op := &cb.Operation
 	if res.err != nil {
-		r.o.Log.Error("callback not stored", "project", op.ProjectID, "operation_id", op.OperationID, "err", res.err)
+		r.o.Log().Error("callback not stored", "project", op.ProjectID, "operation_id", op.OperationID, "err", res.err)
 		http.Error(w, "not stored", http.StatusInternalServerError)
 		return
 	}
-	r.o.Log.Info("callback", "project", op.ProjectID, "payment_id", domain.MaskCardNumbers(op.PaymentID), "operation_id", op.OperationID,
+	r.o.Log().Info("callback", "project", op.ProjectID, "payment_id", domain.MaskCardNumbers(op.PaymentID), "operation_id", op.OperationID,
 		"type", op.OperationType, "status", op.OperationStatus, "outcome", res.outcome.String())
 	answer(w)
 }
@@ -212,7 +213,7 @@ func (r *Receiver) store(ctx context.Context, op domain.Operation) (result, erro
 
 // refuse answers a callback that is not taken, and says why in the log.
 func (r *Receiver) refuse(w http.ResponseWriter, req *http.Request, status int, project int64, reason string) {
-	r.o.Log.Warn("callback refused", r.who(req, status, project, reason)...)
+	r.o.Log().Warn("callback refused", r.who(req, status, project, reason)...)
 	http.Error(w, http.StatusText(status), status)
 }
 

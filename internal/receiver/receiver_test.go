@@ -72,7 +72,7 @@ func newRig(t *testing.T, so ServerOptions) *rig {
 	}
 	g := &rig{l: l, log: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(g.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	g.r = New(Options{Ledger: l, SecretOf: secrets, MaxBody: 64 << 10, Now: func() time.Time { return t0 }, Log: log,
+	g.r = New(Options{Ledger: l, SecretOf: secrets, MaxBody: 64 << 10, Now: func() time.Time { return t0 }, Log: func() *slog.Logger { return log },
 		Stored: func() { g.stored.Add(1) }})
 	if so.Listen == "" {
 		so.Listen = "127.0.0.1:0"
