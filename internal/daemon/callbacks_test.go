@@ -20,7 +20,7 @@ import (
 )
 
 // freePort is a loopback address with a port free a moment ago.
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
