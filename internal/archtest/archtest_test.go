@@ -59,7 +59,7 @@ var imports = map[string][]string{
 	"internal/receiver": {"internal/callback", "internal/domain", "internal/ledger"},
 	// A front door like a command: the use cases against the fake (its peer, as the Data API is
 	// the daemon's); "" for the sample books embedded at the root.
-	"internal/demo": {"", "internal/app", "internal/config", "internal/domain", "internal/export", "internal/fakeapi", "internal/ledger", "internal/records", "internal/syncer"},
+	"internal/demo": {"", "internal/app", "internal/callback", "internal/config", "internal/domain", "internal/export", "internal/fakeapi", "internal/ledger", "internal/receiver", "internal/records", "internal/syncer"},
 }
 
 const any = "*"
