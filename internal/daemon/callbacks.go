@@ -3,9 +3,12 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
+	"reconciled/internal/domain"
 	"reconciled/internal/receiver"
 )
 
@@ -90,14 +93,31 @@ func (c *callbacks) wait() {
 	}
 }
 
-// reconcileSoon asks the reconcile loop for a reconcile of what callbacks
-// stored (the receiver's Stored: it never blocks; a request already
-// waiting covers this one).
-func (d *Daemon) reconcileSoon() {
+// reconcileSoon asks the reconcile loop for a reconcile of the payments
+// callbacks changed (the receiver's Stored: it never blocks; a request
+// already waiting takes these payments too).
+func (d *Daemon) reconcileSoon(units []domain.Unit) {
+	d.pendingMu.Lock()
+	if d.pending == nil {
+		d.pending = map[domain.Unit]bool{}
+	}
+	for _, u := range units {
+		d.pending[u] = true
+	}
+	d.pendingMu.Unlock()
 	select {
 	case d.reconcileAsked <- struct{}{}:
 	default:
 	}
+}
+
+// takePending is the payments asked for since the last take, sorted.
+func (d *Daemon) takePending() []domain.Unit {
+	d.pendingMu.Lock()
+	defer d.pendingMu.Unlock()
+	us := slices.Sorted(maps.Keys(d.pending))
+	d.pending = nil
+	return us
 }
 
 // reconcileLoop runs reconcileCallbacks reconcileSettle after each ask,
@@ -119,10 +139,13 @@ func (d *Daemon) reconcileLoop(ctx context.Context) {
 }
 
 // reconcileCallbacks is the reconcile a callback triggers: the stored
-// result brought up to date for the payments marked changed
-// (app.ReconcileChanged), on the App in force, logged. A failure is
-// logged and waits for the next callback or the scheduled reconcile.
+// result brought up to date for the payments callbacks changed and those
+// their verdicts depend on (app.ReconcileUnits: not the rest of what a
+// running sync has marked, which the next reconcile takes), on the App
+// in force, logged. A failure is logged; the payments stay marked for the
+// scheduled reconcile.
 func (d *Daemon) reconcileCallbacks(ctx context.Context) {
+	units := d.takePending()
 	_, a := d.current()
 	a = a.With(d.o.Log().With("job", "callbacks"))
 	defer func() {
@@ -130,13 +153,13 @@ func (d *Daemon) reconcileCallbacks(ctx context.Context) {
 			a.Logger.Error("the reconcile after callbacks panicked", "panic", fmt.Sprint(p))
 		}
 	}()
-	r, ok, err := a.ReconcileChanged(ctx, "callbacks")
+	r, ok, err := a.ReconcileUnits(ctx, units, "callbacks")
 	switch {
 	case err != nil:
-		a.Logger.Error("the reconcile after callbacks failed; the next callback or the scheduled reconcile tries again", "err", err)
+		a.Logger.Error("the reconcile after callbacks failed; the scheduled reconcile takes their payments", "err", err, "payments", len(units))
 	case !ok:
-		a.Logger.Info("callbacks stored, not reconciled: no reconciliation is stored yet (the first reconcile makes it)")
+		a.Logger.Info("callbacks stored, not reconciled now: no reconciliation is stored yet, or of other settings, or too much depends on them; the next reconcile takes them", "payments", len(units))
 	default:
-		a.Logger.Info("reconciled what callbacks changed", "payments", r.Units, "items", r.Items, "full", r.Full, "reopened", len(r.Reopened))
+		a.Logger.Info("reconciled what callbacks changed", "payments", len(units), "recomputed", r.Units, "items", r.Items, "reopened", len(r.Reopened))
 	}
 }

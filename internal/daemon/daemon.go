@@ -46,6 +46,7 @@ import (
 	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/control"
+	"reconciled/internal/domain"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
 	"reconciled/internal/outbox"
@@ -87,6 +88,8 @@ type Daemon struct {
 	srv        *control.Server
 
 	reconcileAsked chan struct{} // callbacks stored something: reconcile soon (callbacks.go)
+	pendingMu      sync.Mutex
+	pending        map[domain.Unit]bool // the payments callbacks changed, not reconciled yet
 }
 
 // New is the daemon of o. A nil Now is time.Now, a nil Getenv os.Getenv,

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"reconciled/internal/app"
@@ -54,9 +55,14 @@ func (d *demo) callbacks(ctx context.Context, a *app.App, l *ledger.Ledger) erro
 		rand.Read(k)
 		keys[p] = []byte(hex.EncodeToString(k))
 	}
+	// The payments the callbacks changed, as the daemon collects them
+	// (told before each answer).
+	var mu sync.Mutex
+	var changedUnits []domain.Unit
 	r := receiver.New(receiver.Options{Ledger: l, MaxBody: config.DefaultCallbackMaxBodyBytes, Now: d.Now,
 		SecretOf: func(p int64) ([]byte, bool) { k, ok := keys[p]; return k, ok },
-		Log:      func() *slog.Logger { return d.Logger }})
+		Log:      func() *slog.Logger { return d.Logger },
+		Stored:   func(us []domain.Unit) { mu.Lock(); changedUnits = append(changedUnits, us...); mu.Unlock() }})
 	srv, err := receiver.Listen(r, receiver.ServerOptions{Listen: "127.0.0.1:0", Path: config.DefaultCallbackPath, MaxConnections: 8, Log: d.Logger})
 	if err != nil {
 		r.Close()
@@ -109,7 +115,10 @@ func (d *demo) callbacks(ctx context.Context, a *app.App, l *ledger.Ledger) erro
 	}
 	fmt.Fprintf(out, "   the same signed with another key: %d, nothing stored\n", status)
 
-	res, ok, err := a.ReconcileChanged(ctx, d.User)
+	mu.Lock()
+	units := changedUnits
+	mu.Unlock()
+	res, ok, err := a.ReconcileUnits(ctx, units, d.User)
 	if err != nil {
 		return err
 	}

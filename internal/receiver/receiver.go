@@ -52,9 +52,10 @@ type Options struct {
 	Now      func() time.Time    // dates the status history; nil: time.Now
 	Log      func() *slog.Logger // the current logger (a reload may replace it); nil: discards
 	// Stored, if set, is called after a group that changed stored
-	// operations was committed, on the writer's goroutine: it must not
-	// block (the daemon's trigger of a reconcile).
-	Stored func()
+	// operations was committed, with the payments (units) it changed, on
+	// the writer's goroutine: it must not block (the daemon's trigger of
+	// a reconcile of those payments).
+	Stored func(units []domain.Unit)
 	// MaxGroup bounds the callbacks of one transaction (default 1000).
 	MaxGroup int
 }
@@ -273,35 +274,44 @@ func (r *Receiver) write() {
 
 // commit stores a group in one transaction and answers each of it; a group
 // the ledger refuses is stored again one by one (unless the database is
-// damaged: then each hears the damage).
+// damaged: then each hears the damage). Stored is told before anyone is
+// answered: a callback answered has its reconcile asked for.
 func (r *Receiver) commit(group []*job) {
 	ops := make([]domain.Operation, len(group))
 	for i, j := range group {
 		ops[i] = j.op
 	}
+	results := make([]result, len(group))
 	outcomes, err := r.o.Ledger.UpsertCallbacks(ops, r.o.Now())
-	changed := false
-	if err == nil {
-		for i, j := range group {
-			j.result <- result{outcome: outcomes[i]}
-			changed = changed || outcomes[i] == ledger.OutcomeNew || outcomes[i] == ledger.OutcomeUpdated
+	switch {
+	case err == nil:
+		for i := range group {
+			results[i].outcome = outcomes[i]
 		}
-	} else if len(group) == 1 || errors.Is(err, ledger.ErrDamaged) {
-		for _, j := range group {
-			j.result <- result{err: err}
+	case len(group) == 1 || errors.Is(err, ledger.ErrDamaged):
+		for i := range group {
+			results[i].err = err
 		}
-	} else {
-		for i, j := range group {
+	default:
+		for i := range group {
 			out, err := r.o.Ledger.UpsertCallbacks(ops[i:i+1], r.o.Now())
 			if err != nil {
-				j.result <- result{err: err}
+				results[i].err = err
 				continue
 			}
-			j.result <- result{outcome: out[0]}
-			changed = changed || out[0] == ledger.OutcomeNew || out[0] == ledger.OutcomeUpdated
+			results[i].outcome = out[0]
 		}
 	}
-	if changed && r.o.Stored != nil {
-		r.o.Stored()
+	var changed []domain.Unit
+	for i, res := range results {
+		if res.err == nil && (res.outcome == ledger.OutcomeNew || res.outcome == ledger.OutcomeUpdated) {
+			changed = append(changed, domain.PaymentUnit(ops[i].PaymentID))
+		}
+	}
+	if len(changed) > 0 && r.o.Stored != nil {
+		r.o.Stored(changed)
+	}
+	for i, j := range group {
+		j.result <- results[i]
 	}
 }

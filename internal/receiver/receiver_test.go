@@ -73,7 +73,7 @@ func newRig(t *testing.T, so ServerOptions) *rig {
 	g := &rig{l: l, log: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(g.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g.r = New(Options{Ledger: l, SecretOf: secrets, MaxBody: 64 << 10, Now: func() time.Time { return t0 }, Log: func() *slog.Logger { return log },
-		Stored: func() { g.stored.Add(1) }})
+		Stored: func(us []domain.Unit) { g.stored.Add(int32(len(us))) }})
 	if so.Listen == "" {
 		so.Listen = "127.0.0.1:0"
 	}
@@ -187,7 +187,7 @@ func TestAnswers(t *testing.T) {
 		t.Errorf("the malformed seed's reason is not logged:\n%s", g.log.String())
 	}
 	if n := g.stored.Load(); n != 1 {
-		t.Errorf("Stored called %d times, want once (the one new operation)", n)
+		t.Errorf("Stored told of %d payments, want one (the one new operation)", n)
 	}
 
 	// Only POST, only at the path.
