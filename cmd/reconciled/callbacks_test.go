@@ -172,3 +172,16 @@ func TestDaemonKilledInACallbackStreamLosesNoAnsweredCallback(t *testing.T) {
 		t.Errorf("the daemon's log:\n%s", log)
 	}
 }
+
+// check-config shows where callbacks are received and for which projects,
+// never a secret.
+func TestCheckConfigShowsCallbacks(t *testing.T) {
+	w := newWorld(t, 10, time.Minute, "[callbacks]\nlisten = \"127.0.0.1:8089\"\n[[callbacks.project]]\nid = 580\nsecret = \""+callbackKey+"\"\n")
+	code, out, errOut := w.run(t, "check-config")
+	if code != 0 || !strings.Contains(out, "  callbacks  http://127.0.0.1:8089/ecommpay/callback, projects [580], secrets <redacted>\n") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, callbackKey) {
+		t.Errorf("check-config shows the callback secret:\n%s%s", out, errOut)
+	}
+}
