@@ -75,9 +75,10 @@ func (c *Callbacks) SecretOf(project int64) ([]byte, bool) {
 func (c *Callbacks) Certificate() *tls.Certificate { return c.cert }
 
 // SameListener reports whether o would be served by the same listener:
-// what a reload cannot change.
+// what a reload cannot change (the address, the path, the limits, TLS on
+// or off; the TLS pair itself, the projects and their secrets may).
 func (c *Callbacks) SameListener(o *Callbacks) bool {
-	return c.Listen == o.Listen && c.Path == o.Path && c.TLSCertFile == o.TLSCertFile && c.TLSKeyFile == o.TLSKeyFile &&
+	return c.Listen == o.Listen && c.Path == o.Path && (c.TLSCertFile == "") == (o.TLSCertFile == "") &&
 		c.MaxBodyBytes == o.MaxBodyBytes && c.MaxConnections == o.MaxConnections
 }
 

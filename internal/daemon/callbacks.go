@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"slices"
@@ -18,9 +19,10 @@ import (
 // it calls reconcileSoon, and within reconcileSettle the reconcile loop
 // brings the stored result up to date (reconcileCallbacks), so that
 // status, export and the report see the new verdicts before any sync.
-// The secrets are read from the config in force at every callback: a
-// reload that changes them takes effect at once. What serves them (the
-// listener's keys) needs a restart.
+// The secrets are read from the config in force at every callback, and
+// the TLS pair at every handshake: a reload that changes them (a renewed
+// certificate) takes effect at once. The listener's address, path and
+// limits, and TLS on or off, need a restart.
 
 // reconcileSettle is how long the loop waits after the first callback
 // that changed something before it reconciles: what else arrives
@@ -56,8 +58,12 @@ func (d *Daemon) startCallbacks(ctx context.Context) (*callbacks, error) {
 		Log:      d.o.Log,
 		Stored:   d.reconcileSoon,
 	})
-	srv, err := receiver.Listen(r, receiver.ServerOptions{Listen: cb.Listen, Path: cb.Path, Certificate: cb.Certificate(),
-		MaxConnections: cb.MaxConnections, Log: d.o.Log()})
+	so := receiver.ServerOptions{Listen: cb.Listen, Path: cb.Path, MaxConnections: cb.MaxConnections, Log: d.o.Log()}
+	if cb.Certificate() != nil {
+		// The pair of the config in force: a reload reads it again.
+		so.Certificate = func() *tls.Certificate { return d.config().Callbacks.Certificate() }
+	}
+	srv, err := receiver.Listen(r, so)
 	if err != nil {
 		r.Close()
 		return nil, err

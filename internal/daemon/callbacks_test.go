@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +106,23 @@ func TestACallbackReconcilesItsPayment(t *testing.T) {
 	}
 	waitLog(t, log, "reconciled what callbacks changed")
 
+	// A reload takes a new secret at once; one that moves the listener is
+	// refused, and the old one goes on.
+	writeConfig(t, path, db, fmt.Sprintf("[callbacks]\nlisten = %q\n[[callbacks.project]]\nid = 580\nsecret = \"new-key\"\n", addr))
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitLog(t, log, "config reloaded")
+	later := declined
+	later.OperationID, later.PaymentID = 10000000000000002, "order-2"
+	if s := postCB(t, addr, callback.Signed([]byte("cb-key"), &later)); s != 403 {
+		t.Errorf("with the old key after the reload: %d", s)
+	}
+	if s := postCB(t, addr, callback.Signed([]byte("new-key"), &later)); s != 200 {
+		t.Errorf("with the new key after the reload: %d", s)
+	}
+	writeConfig(t, path, db, fmt.Sprintf("[callbacks]\nlisten = %q\npath = \"/elsewhere\"\n[[callbacks.project]]\nid = 580\nsecret = \"new-key\"\n", addr))
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitLog(t, log, "reload refused: [callbacks]")
+
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("stop: %v", err)
@@ -112,6 +130,16 @@ func TestACallbackReconcilesItsPayment(t *testing.T) {
 	if _, err := http.Post("http://"+addr+config.DefaultCallbackPath, "application/json", nil); err == nil {
 		t.Error("the receiver still answers after the daemon stopped")
 	}
+}
+
+func postCB(t *testing.T, addr string, body []byte) int {
+	t.Helper()
+	resp, err := http.Post("http://"+addr+config.DefaultCallbackPath, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // resultOf is the stored result code of a payment's item.

@@ -336,7 +336,7 @@ func (d *Daemon) reload() {
 		return
 	}
 	if !cfg.Callbacks.SameListener(&old.Callbacks) {
-		log.Error("reload refused: [callbacks] listen, path, TLS or limits changed; restart to serve callbacks so (new secrets and projects alone reload)")
+		log.Error("reload refused: [callbacks] listen, path, limits or TLS on/off changed; restart to serve callbacks so (secrets, projects and a renewed certificate reload)")
 		return
 	}
 	a := d.newApp(cfg)

@@ -331,7 +331,7 @@ func TestSlowClientsAreCut(t *testing.T) {
 // With a certificate the receiver speaks TLS only.
 func TestTLS(t *testing.T) {
 	cert, pool := selfSigned(t)
-	g := newRig(t, ServerOptions{Certificate: &cert})
+	g := newRig(t, ServerOptions{Certificate: func() *tls.Certificate { return &cert }})
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
 	resp, err := client.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000012, "order-12", "success"))))
 	if err != nil {

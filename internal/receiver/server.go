@@ -17,8 +17,10 @@ import (
 type ServerOptions struct {
 	Listen string // host:port; port 0 picks one (Addr says which)
 	Path   string // the one path served; any other is 404
-	// Certificate, if set, serves TLS (1.2 or later) with it.
-	Certificate *tls.Certificate
+	// Certificate, if set, serves TLS (1.2 or later) with what it returns
+	// at each handshake: the daemon's is the config in force, so that a
+	// reload takes a renewed certificate.
+	Certificate func() *tls.Certificate
 	// MaxConnections are served at once; more wait in the kernel's
 	// accept queue.
 	MaxConnections int
@@ -83,7 +85,14 @@ func Listen(r *Receiver, o ServerOptions) (*Server, error) {
 	}
 	s := &Server{ln: netutil.LimitListener(ln, o.MaxConnections), srv: srv}
 	if o.Certificate != nil {
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*o.Certificate}, MinVersion: tls.VersionTLS12}
+		get := o.Certificate
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12,
+			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+				if c := get(); c != nil {
+					return c, nil
+				}
+				return nil, errors.New("no certificate")
+			}}
 		s.tls = true
 	}
 	return s, nil
