@@ -28,6 +28,16 @@ func (m *Main) checkConfig(ctx context.Context) error {
 	fmt.Fprintf(m.Stdout, "  database   %s\n", cfg.Storage.Path)
 	fmt.Fprintf(m.Stdout, "  data api   %s, projects %v, tz %s, pages of %d, lookback %s\n", d.BaseURLRedacted(), d.Projects, d.TZ, d.PageSize, d.Lookback.Duration)
 	fmt.Fprintf(m.Stdout, "  token      %s, secret %s\n", d.Token, d.Secret)
+	if cb := &cfg.Callbacks; cb.Enabled() {
+		scheme, ids := "http", make([]int64, len(cb.Projects))
+		if cb.Certificate() != nil {
+			scheme = "https"
+		}
+		for i, p := range cb.Projects {
+			ids[i] = p.ID
+		}
+		fmt.Fprintf(m.Stdout, "  callbacks  %s://%s%s, projects %v, secrets <redacted>\n", scheme, cb.Listen, cb.Path, ids)
+	}
 	if cfg.Mail.Host != "" {
 		fmt.Fprintf(m.Stdout, "  mail       %s:%d (%s) from %s\n", cfg.Mail.Host, cfg.Mail.Port, cfg.Mail.TLS, cfg.Mail.From)
 	}

@@ -324,9 +324,60 @@ func (a *App) itemsOf(ctx context.Context, us []domain.Unit, now time.Time) ([]d
 // changed (resolve, unresolve: the user means to see it), as a reconcile
 // would; with none stored, the next reconcile makes one.
 func (a *App) keepCurrent(ctx context.Context, user string) error {
-	if _, ok, err := a.Ledger.Result(); err != nil || !ok {
-		return err
-	}
-	_, err := a.refresh(ctx, false, a.Now().UTC(), user, nil)
+	_, _, err := a.ReconcileChanged(ctx, user)
 	return err
+}
+
+// ReconcileUnits brings the stored result up to date for units and the
+// payments their verdicts depend on, and nothing else: what else changed
+// stays marked for the next reconcile, and the marks of writes that
+// changed only these are consumed. It is what the daemon runs after
+// callbacks stored operations (the units they changed), so that status,
+// export and the report see their verdicts within seconds without
+// recomputing a sync's pages at every callback. It never recomputes
+// everything: with no result stored, one of other settings, or a closure
+// past the incremental limit, it does nothing (false), and the next
+// reconcile does it. user is who the audit trail names for a re-opening.
+func (a *App) ReconcileUnits(ctx context.Context, units []domain.Unit, user string) (Refreshed, bool, error) {
+	if len(units) == 0 {
+		return Refreshed{}, false, nil
+	}
+	defer a.Ledger.LockResult()()
+	at := a.Now().UTC()
+	cfg := a.engine
+	cfg.Now = at
+	g, err := a.Ledger.GatherUnits(at, units, reconcile.FormsGroup(cfg.Vocabulary), incrementalLimit)
+	if err != nil || g.NoResult || g.TooMany || g.ConfigSeen != a.verdictKey {
+		return Refreshed{}, false, err
+	}
+	r := Refreshed{Units: g.Held, Changed: len(units)}
+	res, err := a.Ledger.Resolutions()
+	if err != nil {
+		return r, false, err
+	}
+	in := reconcile.Input{Operations: g.Ops, Records: inputRecords(g.Records), Resolutions: res, Chargebacks: g.Chargebacks}
+	out := reconcile.Run(in, cfg)
+	w := ledger.ResultWrite{Units: g.Units, Marks: g.Marks, Gen: g.Gen, At: at, Config: a.verdictKey,
+		Items: out.Items, Places: out.Places, Links: out.Links, Fallbacks: out.Fallbacks, Ops: in.Operations, Records: in.Records}
+	r.Items = len(out.Items)
+	r.FeesChecked, r.FeesUnchecked = out.FeesChecked, out.FeesUnchecked
+	w.Reopened, w.Events = reopenings(out.Reopened, at, user)
+	r.Reopened = w.Reopened
+	r.State, err = a.Ledger.WriteResult(w)
+	return r, err == nil, err
+}
+
+// ReconcileChanged brings the stored result up to date with what changed
+// since it was stored (the units writers marked, the deadlines passed),
+// as resolve does and as a reconcile would, without re-checks and
+// without a run summary: what the daemon does soon after callbacks stored
+// operations, so that status, export and the report see their verdicts.
+// With no result stored it does nothing (false): the first reconcile
+// makes one. user is who the audit trail names for a re-opening.
+func (a *App) ReconcileChanged(ctx context.Context, user string) (Refreshed, bool, error) {
+	if _, ok, err := a.Ledger.Result(); err != nil || !ok {
+		return Refreshed{}, false, err
+	}
+	r, err := a.refresh(ctx, false, a.Now().UTC(), user, nil)
+	return r, err == nil, err
 }

@@ -48,14 +48,18 @@ var imports = map[string][]string{
 	"internal/control":       {"internal/scratch"},
 	"internal/fakeapi":       {"internal/dataapi", "internal/domain"},
 	"internal/app":           {"internal/analytics", "internal/config", "internal/dataapi", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/reconcile", "internal/records", "internal/report", "internal/syncer"}, // the use cases: they wire adapters, as the front door did
-	"internal/daemon":        {"internal/app", "internal/config", "internal/control", "internal/export", "internal/ledger", "internal/outbox", "internal/schedule", "internal/scratch"},                                                                 // run: schedules the use cases, holds the socket and the outbox loop
+	"internal/daemon":        {"internal/app", "internal/config", "internal/control", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/receiver", "internal/schedule", "internal/scratch"},                         // run: schedules the use cases, holds the socket and the outbox loop
 	// Where a parsed command runs, here or in the daemon, and the control socket's two ends: the
 	// envs open the ledger and the outbox as a command's App needs them, the client sends the
 	// import file through records' check; no command of ours (their table is handed in).
 	"internal/door": {"internal/app", "internal/cli", "internal/config", "internal/control", "internal/export", "internal/ledger", "internal/outbox", "internal/records"},
+	// ECommPay's callbacks, signed as the Data API's answers are.
+	"internal/callback": {"internal/dataapi", "internal/domain"},
+	// The front door of callbacks: ECommPay's requests, read by callback, into the ledger.
+	"internal/receiver": {"internal/callback", "internal/domain", "internal/ledger"},
 	// A front door like a command: the use cases against the fake (its peer, as the Data API is
 	// the daemon's); "" for the sample books embedded at the root.
-	"internal/demo": {"", "internal/app", "internal/config", "internal/domain", "internal/export", "internal/fakeapi", "internal/ledger", "internal/records", "internal/syncer"},
+	"internal/demo": {"", "internal/app", "internal/callback", "internal/config", "internal/domain", "internal/export", "internal/fakeapi", "internal/ledger", "internal/receiver", "internal/records", "internal/syncer"},
 }
 
 const any = "*"
@@ -67,8 +71,9 @@ var testPeers = []string{"internal/fakeapi", "internal/mail/mailtest", "internal
 
 // testImports are further imports of one package's tests.
 var testImports = map[string][]string{
-	"internal/schedule": {"internal/ledger"},  // the runner against the real Store
-	"internal/door":     {"internal/scratch"}, // TestMain removes the scratch folder received files went to, as main does
+	"internal/schedule": {"internal/ledger"},   // the runner against the real Store
+	"internal/door":     {"internal/scratch"},  // TestMain removes the scratch folder received files went to, as main does
+	"internal/daemon":   {"internal/callback"}, // a signed callback of an operation, posted at the daemon
 }
 
 // adapters talk to one outside thing each (the Data API, the database, the

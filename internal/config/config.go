@@ -47,8 +47,9 @@ type Config struct {
 	Fees      Fees       `toml:"fees"`
 	// Chargebacks is [chargebacks]: disputes from /chargeback/list.
 	Chargebacks Chargebacks `toml:"chargebacks"`
-	Balances    Balances    `toml:"balances"` // balances.go
-	Alerts      Alerts      `toml:"alerts"`   // alerts.go
+	Balances    Balances    `toml:"balances"`  // balances.go
+	Alerts      Alerts      `toml:"alerts"`    // alerts.go
+	Callbacks   Callbacks   `toml:"callbacks"` // callbacks.go
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
@@ -423,8 +424,9 @@ func Default() *Config {
 		// as XLSX unzipping to about 700 MB.
 		Limits: Limits{MaxImportBytes: 256 << 20, MaxUnzippedBytes: 1 << 30, MaxCommands: 2, MaxQueued: 16},
 
-		Balances: Balances{Sync: true},
-		Alerts:   defaultAlerts(),
+		Balances:  Balances{Sync: true},
+		Alerts:    defaultAlerts(),
+		Callbacks: Callbacks{Path: DefaultCallbackPath, MaxBodyBytes: DefaultCallbackMaxBodyBytes, MaxConnections: DefaultCallbackMaxConnections},
 	}
 }
 
@@ -635,6 +637,7 @@ func (c *Config) Warnings() Problems {
 	if u, err := url.Parse(c.DataAPI.BaseURL); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		ps = append(ps, Problem{Key: "data_api.base_url", Msg: fmt.Sprintf("plain http to %s, which is not this host: the token and every operation travel unencrypted; use https", u.Hostname())})
 	}
+	ps = append(ps, c.callbackWarnings()...)
 	for i := range ps {
 		ps[i].File, ps[i].Line = c.File, c.lines.find(ps[i].Key)
 	}
@@ -660,7 +663,8 @@ func isSecretKey(key string) bool {
 	case "data_api.token", "data_api.secret", "mail.password":
 		return true
 	}
-	return false
+	// callbacks.project[2].secret, or the decoder's callbacks.project.secret
+	return strings.HasPrefix(key, "callbacks.project") && strings.HasSuffix(key, ".secret")
 }
 
 var reDecodeError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
@@ -817,6 +821,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateFees(bad)
 	c.validateAlerts(bad)
+	c.validateCallbacks(bad)
 	if lb := c.Chargebacks.Lookback.Duration; lb < 0 || lb > MaxChargebackLookback {
 		bad("chargebacks.lookback", "%s is not in 0..%s: give how far back a chargeback's status may still change, e.g. \"2880h\" (120 days)", lb, MaxChargebackLookback)
 	}

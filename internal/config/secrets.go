@@ -20,9 +20,13 @@ const (
 	NeedDataAPI Need = 1 << iota
 	// NeedMail is mail.password, when mail.username is set: sending mail.
 	NeedMail
+	// NeedCallbacks is each [[callbacks.project]]'s secret and the TLS
+	// pair of [callbacks], when callbacks.listen is set: receiving
+	// callbacks (the daemon).
+	NeedCallbacks
 	// NeedAll is every credential: check-config, and the daemon, which
 	// runs every command.
-	NeedAll = NeedDataAPI | NeedMail
+	NeedAll = NeedDataAPI | NeedMail | NeedCallbacks
 )
 
 // WithSecrets returns the config with the credentials of need resolved,
@@ -66,10 +70,16 @@ func (c *Config) withSecrets(need Need) (*Config, Problems) {
 			bad("mail.password", "missing for mail.username: set password, password_file or %s", EnvMailPassword)
 		}
 	}
+	if need&NeedCallbacks != 0 {
+		r.resolveCallbacks(bad)
+	}
 	for i := range ps {
 		ps[i].File, ps[i].Line = c.File, c.lines.find(ps[i].Key)
 		if ps[i].Line == 0 && ps[i].Key == "mail.password" {
 			ps[i].Line = c.lines.find("mail.username") // "missing for mail.username"
+		}
+		if ps[i].Line == 0 {
+			ps[i].Line = c.lines.find(tableOf(ps[i].Key)) // a secret not written: its [[callbacks.project]]
 		}
 	}
 	if len(ps) > 0 {

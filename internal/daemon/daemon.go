@@ -47,6 +47,7 @@ import (
 	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/control"
+	"reconciled/internal/domain"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
 	"reconciled/internal/outbox"
@@ -87,7 +88,10 @@ type Daemon struct {
 	delivering sync.WaitGroup // the outbox's loop and the alerts' (alerts.go)
 	srv        *control.Server
 
-	alertsReload chan struct{} // a reload for the alerts' loop
+	alertsReload   chan struct{} // a reload for the alerts' loop
+	reconcileAsked chan struct{} // callbacks stored something: reconcile soon (callbacks.go)
+	pendingMu      sync.Mutex
+	pending        map[domain.Unit]bool // the payments callbacks changed, not reconciled yet
 }
 
 // New is the daemon of o. A nil Now is time.Now, a nil Getenv os.Getenv,
@@ -105,7 +109,7 @@ func New(o Options) *Daemon {
 	if o.SetLog == nil {
 		o.SetLog = func(config.Log) {}
 	}
-	d := &Daemon{o: o, l: o.Ledger, cfg: o.Config, alertsReload: make(chan struct{}, 1)}
+	d := &Daemon{o: o, l: o.Ledger, cfg: o.Config, alertsReload: make(chan struct{}, 1), reconcileAsked: make(chan struct{}, 1)}
 	d.outbox = outbox.New(d.l, outbox.Options{Mail: func() config.Mail { return d.config().Mail }, Now: o.Now, Log: o.Log})
 	d.app = d.newApp(o.Config)
 	return d
@@ -164,6 +168,13 @@ func (d *Daemon) Run(parent context.Context) error {
 	served := make(chan struct{})
 	go func() { d.srv.Serve(parent, ln); close(served) }()
 
+	cbs, err := d.startCallbacks(ctx)
+	if err != nil {
+		ln.Close()
+		d.runner.Stop(context.Background())
+		return err
+	}
+	defer cbs.wait() // after cancel: the loop ends with ctx
 	d.sweep()
 	d.delivering.Add(1)
 	go func() { defer d.delivering.Done(); d.outbox.Run(ctx) }()
@@ -171,7 +182,11 @@ func (d *Daemon) Run(parent context.Context) error {
 	go func() { defer d.delivering.Done(); d.alerts(ctx) }()
 	defer d.delivering.Wait()
 	caught := d.runner.CatchUp()
-	log.Info("reconciled is running", "database", d.l.Path(), "socket", cfg.SocketPath(), "schedules", len(cfg.Schedules), "caught_up", len(caught), "pid", os.Getpid())
+	running := []any{"database", d.l.Path(), "socket", cfg.SocketPath(), "schedules", len(cfg.Schedules), "caught_up", len(caught), "pid", os.Getpid()}
+	if cbs != nil {
+		running = append(running, "callbacks", cbs.srv.Addr().String()+cfg.Callbacks.Path)
+	}
+	log.Info("reconciled is running", running...)
 	notify(log, sd.SdNotifyReady, "STATUS=scheduling "+fmt.Sprint(len(cfg.Schedules))+" jobs")
 
 	var watchdog <-chan time.Time
@@ -193,6 +208,7 @@ func (d *Daemon) Run(parent context.Context) error {
 		case <-parent.Done():
 			notify(log, sd.SdNotifyStopping)
 			log.Info("stopping: letting running jobs finish", "within", stopTimeout)
+			cbs.stop()
 			if err := d.stop(served); err != nil {
 				return err
 			}
@@ -204,6 +220,7 @@ func (d *Daemon) Run(parent context.Context) error {
 			notify(log, sd.SdNotifyStopping)
 			log.Error("stopping: the database is damaged", "database", d.l.Path(), "err", d.l.Err())
 			ln.Close() // no new commands
+			cbs.stop()
 			cancel()
 			d.stop(served)
 			return d.l.Err()
@@ -320,6 +337,10 @@ func (d *Daemon) reload() {
 	}
 	if cfg.Storage.Path != old.Storage.Path {
 		log.Error("reload refused: storage.path changed; restart to move the database", "old", old.Storage.Path, "new", cfg.Storage.Path)
+		return
+	}
+	if !cfg.Callbacks.SameListener(&old.Callbacks) {
+		log.Error("reload refused: [callbacks] listen, path, limits or TLS on/off changed; restart to serve callbacks so (secrets, projects and a renewed certificate reload)")
 		return
 	}
 	a := d.newApp(cfg)

@@ -272,7 +272,13 @@ func (d *demo) run(ctx context.Context) error {
 		break
 	}
 
-	// 6. Export the payment register and the reconciliation (the demo's
+	// 6. ECommPay's callbacks, before any sync: a payment the books call
+	// paid is declined, and reconciled at once.
+	if err := d.callbacks(ctx, a, l); err != nil {
+		return err
+	}
+
+	// 7. Export the payment register and the reconciliation (the demo's
 	// data_api.tz is UTC), and the analytics.
 	opsPath := filepath.Join(abs, "operations.csv")
 	n, err := d.export(ctx, opsPath, func(w io.Writer) (int, error) {
@@ -297,9 +303,9 @@ func (d *demo) run(ctx context.Context) error {
 	if _, err := d.export(ctx, sumPath, func(w io.Writer) (int, error) { return 0, export.SummaryXLSX(w, summary, export.XLSXOptions{}) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "6. exported %d operations to %s,\n   %d reconciled items to %s\n   and the analytics (with charts) to %s\n", n, opsPath, k, recPath, sumPath)
+	fmt.Fprintf(out, "7. exported %d operations to %s,\n   %d reconciled items to %s\n   and the analytics (with charts) to %s\n", n, opsPath, k, recPath, sumPath)
 
-	// 7. The daily report of yesterday, as the daemon mails it: HTML body
+	// 8. The daily report of yesterday, as the daemon mails it: HTML body
 	// and the XLSX attachment.
 	dr, err := a.Report(ctx, a.Yesterday())
 	if err != nil {
@@ -313,7 +319,7 @@ func (d *demo) run(ctx context.Context) error {
 		}
 		reportFiles = append(reportFiles, path)
 	}
-	fmt.Fprintf(out, "7. the daily report: %s\n   written to %s\n   and %s\n", dr.Subject(), reportFiles[0], reportFiles[1])
+	fmt.Fprintf(out, "8. the daily report: %s\n   written to %s\n   and %s\n", dr.Subject(), reportFiles[0], reportFiles[1])
 	fmt.Fprintf(out, "   its net settlement of %s (purchases - refunds - payouts - fees - chargebacks not won, per project and currency):\n", dr.Day())
 	printIndented(out, func(w io.Writer) { app.WriteDaySettlement(w, dr.Settlement) })
 	fmt.Fprintln(out)

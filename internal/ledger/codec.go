@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -11,11 +12,18 @@ import (
 
 // The stored record of an operation:
 //
-//	version byte (recordVersion)
+//	version byte (recordVersion, or recordVersionSources)
 //	uvarint length, then the operation (appendOp)
 //	first seen, milliseconds
 //	status since: when the current statuses were first seen, milliseconds
-//	uvarint count, then that many earlier statuses (appendChange), oldest first
+//	version 2 only: one byte, the current statuses' Sources
+//	uvarint count, then that many earlier statuses (appendChange), oldest first;
+//	  in version 2 each followed by its Sources byte
+//
+// Version 1 is every record whose statuses all came from the Data API
+// (schema 3 and before knew no other source): a sync-only database keeps
+// the bytes it had, and bytes per operation stay what ingest speed was
+// measured with. A record a callback touched is version 2 (schema 4).
 //
 // The operation comes first and whole, so that an unchanged operation is
 // found by comparing bytes, without decoding. The current statuses are not
@@ -27,7 +35,48 @@ import (
 // Hence times as seconds + nanoseconds varints and the dictionary below for
 // the few dozen strings that fill most fields.
 
-const recordVersion = 1
+const (
+	recordVersion        = 1
+	recordVersionSources = 2
+)
+
+// Sources says who reported a status: the Data API (a sync or a
+// re-check), a callback, or both. A status brought by a callback and then
+// confirmed by the sync is both; the order is not kept.
+type Sources uint8
+
+const (
+	// SourceSync is the Data API: a sync or a re-check.
+	SourceSync Sources = 1 << iota
+	// SourceCallback is one of ECommPay's callbacks.
+	SourceCallback
+
+	allSources = SourceSync | SourceCallback
+)
+
+// orSync is s, or SourceSync for none: a status recorded without a source
+// is the sync's.
+func (s Sources) orSync() Sources {
+	if s == 0 {
+		return SourceSync
+	}
+	return s
+}
+
+// String is "sync", "callback" or "sync, callback".
+func (s Sources) String() string {
+	var parts []string
+	if s&SourceSync != 0 {
+		parts = append(parts, "sync")
+	}
+	if s&SourceCallback != 0 {
+		parts = append(parts, "callback")
+	}
+	if s&^allSources != 0 || s == 0 {
+		parts = append(parts, fmt.Sprintf("unknown %#x", uint8(s)))
+	}
+	return strings.Join(parts, ", ")
+}
 
 var errCorrupt = errors.New("ledger: corrupt record")
 
@@ -67,8 +116,8 @@ var dictIndex = func() map[string]uint64 {
 	return m
 }()
 
-// StatusChange is one entry of an operation's status history: what the
-// Data API said, and when reconciled first saw it.
+// StatusChange is one entry of an operation's status history: what
+// ECommPay said, when reconciled first saw it, and who said it.
 type StatusChange struct {
 	SeenAt          time.Time
 	OperationStatus string
@@ -76,8 +125,11 @@ type StatusChange struct {
 	Code            string
 	Message         string
 	CompletedAt     time.Time
+	Sources         Sources
 }
 
+// changeOf is op's statuses as an entry of the history: from the sync
+// (a caller that knows better sets Sources).
 func changeOf(op *domain.Operation, seen time.Time) StatusChange {
 	return StatusChange{
 		SeenAt:          seen,
@@ -86,6 +138,7 @@ func changeOf(op *domain.Operation, seen time.Time) StatusChange {
 		Code:            op.Code,
 		Message:         op.Message,
 		CompletedAt:     op.CompletedAt,
+		Sources:         SourceSync,
 	}
 }
 
@@ -155,39 +208,98 @@ func appendOp(b []byte, op *domain.Operation) []byte {
 	return b
 }
 
-func appendChange(b []byte, c *StatusChange) []byte {
+func appendChange(b []byte, c *StatusChange, sources bool) []byte {
 	b = appendSeen(b, c.SeenAt)
 	b = appendWord(b, c.OperationStatus)
 	b = appendWord(b, c.PaymentStatus)
 	b = appendWord(b, c.Code)
 	b = appendWord(b, c.Message)
-	return appendTime(b, c.CompletedAt)
-}
-
-// appendRecord appends a whole record whose operation is already encoded.
-func appendRecord(b, opBytes []byte, firstSeen, statusSince time.Time, earlier []StatusChange) []byte {
-	b = append(b, recordVersion)
-	b = binary.AppendUvarint(b, uint64(len(opBytes)))
-	b = append(b, opBytes...)
-	b = appendSeen(b, firstSeen)
-	b = appendSeen(b, statusSince)
-	b = binary.AppendUvarint(b, uint64(len(earlier)))
-	for i := range earlier {
-		b = appendChange(b, &earlier[i])
+	b = appendTime(b, c.CompletedAt)
+	if sources {
+		b = append(b, byte(c.Sources.orSync()))
 	}
 	return b
 }
 
-// opSection returns the encoded operation inside a record, and the rest.
+// appendRecord appends a whole record whose operation is already encoded
+// and whose statuses all came from the sync.
+func appendRecord(b, opBytes []byte, firstSeen, statusSince time.Time, earlier []StatusChange) []byte {
+	return appendRecordFrom(b, opBytes, firstSeen, statusSince, SourceSync, earlier)
+}
+
+// appendRecordFrom appends a whole record whose operation is already
+// encoded, its current statuses reported by current: version 1 when every
+// status came from the sync alone, else version 2. No source (0) is the
+// sync's, as every status was before callbacks.
+func appendRecordFrom(b, opBytes []byte, firstSeen, statusSince time.Time, current Sources, earlier []StatusChange) []byte {
+	current = current.orSync()
+	sources := current != SourceSync
+	for i := range earlier {
+		sources = sources || earlier[i].Sources.orSync() != SourceSync
+	}
+	if sources {
+		b = append(b, recordVersionSources)
+	} else {
+		b = append(b, recordVersion)
+	}
+	b = binary.AppendUvarint(b, uint64(len(opBytes)))
+	b = append(b, opBytes...)
+	b = appendSeen(b, firstSeen)
+	b = appendSeen(b, statusSince)
+	if sources {
+		b = append(b, byte(current))
+	}
+	b = binary.AppendUvarint(b, uint64(len(earlier)))
+	for i := range earlier {
+		b = appendChange(b, &earlier[i], sources)
+	}
+	return b
+}
+
+// opSection returns the encoded fields inside a merchant record (the
+// framing of an operation's record of version 1), and the rest.
 func opSection(rec []byte) (op, rest []byte, err error) {
 	if len(rec) == 0 || rec[0] != recordVersion {
 		return nil, nil, errCorrupt
 	}
+	return frame(rec)
+}
+
+// opRecord returns the encoded operation inside an operation's record,
+// the rest, and the record's version (1 or 2).
+func opRecord(rec []byte) (op, rest []byte, version byte, err error) {
+	if len(rec) == 0 || rec[0] != recordVersion && rec[0] != recordVersionSources {
+		return nil, nil, 0, errCorrupt
+	}
+	op, rest, err = frame(rec)
+	return op, rest, rec[0], err
+}
+
+// frame splits a record after its version byte: the length-prefixed
+// section, and what follows it.
+func frame(rec []byte) (section, rest []byte, err error) {
 	n, k := binary.Uvarint(rec[1:])
 	if k <= 0 || uint64(len(rec)-1-k) < n {
 		return nil, nil, errCorrupt
 	}
 	return rec[1+k : 1+k+int(n)], rec[1+k+int(n):], nil
+}
+
+// sources reads a Sources byte: at least one known source, no other bit.
+func (r *reader) sources() Sources {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) == 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	s := Sources(r.b[0])
+	r.b = r.b[1:]
+	if s == 0 || s&^allSources != 0 {
+		r.err = errCorrupt
+	}
+	return s
 }
 
 // reader decodes what the append functions wrote. The first error sticks;
@@ -373,13 +485,16 @@ func (r *reader) op(id uint64, op *domain.Operation) error {
 	return r.err
 }
 
-// checkTail checks what follows the operation in a stored record (first
-// seen, status since, the earlier statuses) without keeping it: an
-// unchanged operation skips decoding, not checking.
-func checkTail(rest []byte) error {
+// checkTail checks what follows the operation in a stored record of
+// version v (first seen, status since, the earlier statuses) without
+// keeping it: an unchanged operation skips decoding, not checking.
+func checkTail(rest []byte, v byte) error {
 	r := reader{b: rest}
 	r.seen()
 	r.seen()
+	if v == recordVersionSources {
+		r.sources()
+	}
 	n := r.uvarint()
 	if r.err != nil || n > uint64(len(r.b)) {
 		return errCorrupt
@@ -393,6 +508,9 @@ func checkTail(rest []byte) error {
 		r.varint()
 		if r.uvarint() >= 1e9 {
 			return errCorrupt
+		}
+		if v == recordVersionSources {
+			r.sources()
 		}
 	}
 	if r.err == nil && len(r.b) != 0 {
@@ -420,21 +538,24 @@ func (r *reader) skipWord() {
 // Record is a stored operation with what the ledger knows about it.
 type Record struct {
 	domain.Operation
-	FirstSeen   time.Time
-	StatusSince time.Time      // when the current statuses were first seen
-	Earlier     []StatusChange // statuses before the current ones, oldest first
+	FirstSeen     time.Time
+	StatusSince   time.Time      // when the current statuses were first seen
+	StatusSources Sources        // who reported the current statuses
+	Earlier       []StatusChange // statuses before the current ones, oldest first
 }
 
 // History is every status the operation has been seen in, oldest first,
 // ending with the current one.
 func (r *Record) History() []StatusChange {
 	h := append([]StatusChange(nil), r.Earlier...)
-	return append(h, changeOf(&r.Operation, r.StatusSince))
+	c := changeOf(&r.Operation, r.StatusSince)
+	c.Sources = r.StatusSources
+	return append(h, c)
 }
 
 // decodeRecord reads the record stored under the key id.
 func decodeRecord(rec []byte, id uint64, out *Record) error {
-	opb, rest, err := opSection(rec)
+	opb, rest, v, err := opRecord(rec)
 	if err != nil {
 		return err
 	}
@@ -444,6 +565,10 @@ func decodeRecord(rec []byte, id uint64, out *Record) error {
 	r := reader{b: rest}
 	out.FirstSeen = r.seen()
 	out.StatusSince = r.seen()
+	out.StatusSources = SourceSync
+	if v == recordVersionSources {
+		out.StatusSources = r.sources()
+	}
 	n := r.uvarint()
 	if r.err != nil || n > uint64(len(r.b)) {
 		return errCorrupt
@@ -460,6 +585,10 @@ func decodeRecord(rec []byte, id uint64, out *Record) error {
 		c.Code = r.word()
 		c.Message = r.word()
 		c.CompletedAt = r.time()
+		c.Sources = SourceSync
+		if v == recordVersionSources {
+			c.Sources = r.sources()
+		}
 	}
 	if r.err == nil && len(r.b) != 0 {
 		return errCorrupt

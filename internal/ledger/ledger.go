@@ -36,6 +36,13 @@
 // the same page twice changes nothing — and a status change is appended to
 // the operation's history instead of overwriting it.
 //
+// ECommPay's callbacks are stored the same way (UpsertCallbacks: a group of
+// them per transaction), each status in the history with who reported it
+// (Sources: the sync, a callback, or both; schema 4). The sync is the source
+// of truth: it replaces what a callback said, the history keeping both, and
+// a callback never changes a final status the sync stored, nor takes any
+// final status back.
+//
 // The payment and provider indexes start with the creation hour (hours since
 // 1970) so that ingest touches few of their pages (see paymentKey); the
 // payment index is therefore also the time index (see ForEach).
@@ -43,6 +50,7 @@
 // Schema versions move forward by the migrations of migrate.go, run when a
 // database is opened for writing: in the opening transaction, or (schema 3)
 // batch by batch, restartable, with the free pages overwritten after.
+// Schema 4 rewrites nothing: a record without sources is the sync's.
 //
 // No card number is stored in full (schema 3). The client masks account
 // numbers and messages as records arrive (domain.MaskAccount,
@@ -86,7 +94,7 @@ import (
 
 // SchemaVersion is the layout this code writes; migrate.go brings older
 // databases to it.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var (
 	bucketRoot        = []byte("v1")

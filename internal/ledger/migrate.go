@@ -60,6 +60,12 @@ var migrations = []migration{
 			{bucketAudit, maskJSONReason("detail")},
 		},
 		scrub: true},
+	// Records of version 2 (codec.go) say who reported each status, the
+	// sync or a callback; a record of version 1 is the sync's, as every
+	// record was before, so nothing is rewritten. The version moves only
+	// so that a release before callbacks refuses the database ("schema
+	// version 4") instead of calling a version 2 record damage.
+	{version: 4, what: "keep who reported each status (the sync or a callback); nothing to rewrite", run: func(*bolt.Tx) error { return nil }},
 }
 
 // keyScrub, in meta/, says that free pages may hold values a migration
@@ -256,7 +262,7 @@ func maskStoredOperation(k, v []byte) ([]byte, error) {
 	if !changed {
 		return nil, nil
 	}
-	return appendRecord(nil, appendOp(nil, &rec.Operation), rec.FirstSeen, rec.StatusSince, rec.Earlier), nil
+	return appendRecordFrom(nil, appendOp(nil, &rec.Operation), rec.FirstSeen, rec.StatusSince, rec.StatusSources, rec.Earlier), nil
 }
 
 // maskOperation returns op with its account number and message masked

@@ -38,8 +38,58 @@ func (s *PageStats) Add(o PageStats) {
 // operation from a final status back to a non-final one is an older view
 // (a page fetched before the change) and is ignored. Every change of
 // operation status, payment status or code is appended to the history.
+// The page is the Data API's (SourceSync): it wins over what a callback
+// said (UpsertCallbacks), and a status a callback brought that the page
+// confirms is noted as seen by both.
 func (l *Ledger) UpsertPage(ops []domain.Operation, seen time.Time) (PageStats, error) {
+	st, _, err := l.upsert(ops, seen, SourceSync)
+	return st, err
+}
+
+// Outcome is what storing one callback's operation did.
+type Outcome uint8
+
+const (
+	// OutcomeUnchanged: stored exactly so already (the same callback
+	// again), or a callback agreeing with the sync's final status (noted
+	// as seen by both, the sync's fields kept).
+	OutcomeUnchanged Outcome = iota
+	// OutcomeNew: the operation was not stored before.
+	OutcomeNew
+	// OutcomeUpdated: the stored operation changed.
+	OutcomeUpdated
+	// OutcomeOlder: the operation is final and the callback says it is
+	// not: an older view, ignored.
+	OutcomeOlder
+	// OutcomeSyncStands: the sync stored a final status and the callback
+	// says otherwise: the sync is the source of truth, the callback is
+	// ignored.
+	OutcomeSyncStands
+)
+
+var outcomeNames = [...]string{"unchanged", "new", "updated", "older", "sync stands"}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome %d", o)
+}
+
+// UpsertCallbacks stores the operations of callbacks in one write
+// transaction, as UpsertPage stores a page, with these differences: the
+// statuses are the callback's (SourceCallback); a final status the sync
+// stored stands against a callback that says otherwise; and what happened
+// to each operation is returned, in order. The same callback twice
+// changes nothing. seen dates the status history.
+func (l *Ledger) UpsertCallbacks(ops []domain.Operation, seen time.Time) ([]Outcome, error) {
+	_, out, err := l.upsert(ops, seen, SourceCallback)
+	return out, err
+}
+
+func (l *Ledger) upsert(ops []domain.Operation, seen time.Time, source Sources) (PageStats, []Outcome, error) {
 	var st PageStats
+	var outcomes []Outcome
 	arena := arenas.Get().(*[]byte)
 	defer func() {
 		// bbolt has copied every key and value into its pages by the
@@ -50,11 +100,19 @@ func (l *Ledger) UpsertPage(ops []domain.Operation, seen time.Time) (PageStats, 
 	}()
 	err := l.update(func(tx *bolt.Tx) error {
 		st = PageStats{}
+		if source == SourceCallback {
+			outcomes = make([]Outcome, len(ops))
+		}
 		w := newWriter(tx, (*arena)[:0], len(ops))
+		w.source = source
 		defer func() { *arena = w.arena[:0] }()
 		for i := range ops {
-			if err := w.upsert(&ops[i], seen.UTC(), &st); err != nil {
+			o, err := w.upsert(&ops[i], seen.UTC(), &st)
+			if err != nil {
 				return err
+			}
+			if outcomes != nil {
+				outcomes[i] = o
 			}
 		}
 		if err := w.flushPending(); err != nil {
@@ -66,9 +124,13 @@ func (l *Ledger) UpsertPage(ops []domain.Operation, seen time.Time) (PageStats, 
 		return w.flushCounts()
 	})
 	if err != nil {
-		return PageStats{}, fmt.Errorf("store page: %w", err)
+		what := "store page"
+		if source == SourceCallback {
+			what = "store callbacks"
+		}
+		return PageStats{}, nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return st, nil
+	return st, outcomes, nil
 }
 
 // writer is the state of one UpsertPage transaction.
@@ -89,6 +151,8 @@ type writer struct {
 	// (or put since): a larger id is new without a lookup. Operation ids
 	// mostly grow, so most new operations skip a B-tree search.
 	maxID uint64
+	// source is who reports the operations: the sync or a callback.
+	source Sources
 }
 
 type countDelta struct{ ops, notFinal int64 }
@@ -106,6 +170,7 @@ func newWriter(tx *bolt.Tx, arena []byte, n int) *writer {
 		counts:      r.Bucket(bucketCounts),
 		words:       r.Bucket(bucketWords),
 		arena:       slices.Grow(arena[:0], n*450),
+		source:      SourceSync,
 		delta:       map[int64]*countDelta{},
 		wordDelta:   map[WordKey]int64{},
 		marks:       newMarker(tx),
@@ -124,16 +189,16 @@ func newWriter(tx *bolt.Tx, arena []byte, n int) *writer {
 // take returns arena[start:] as a slice that later appends cannot touch.
 func (w *writer) take(start int) []byte { return w.arena[start:len(w.arena):len(w.arena)] }
 
-func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) error {
+func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) (Outcome, error) {
 	if err := op.Validate(); err != nil {
-		return err
+		return 0, err
 	}
 	// The ids are index key parts (a 16-bit length; bbolt refuses keys over
 	// 32 KiB): the client refuses longer ones as they arrive, and so does
 	// the ledger, naming the operation rather than bbolt's "key too large".
 	for _, id := range [...]struct{ field, v string }{{"payment_id", op.PaymentID}, {"provider_payment_id", op.ProviderPaymentID}} {
 		if len(id.v) > domain.MaxUpstreamIDBytes {
-			return fmt.Errorf("operation %d: its %s is %d bytes long, at most %d are stored", op.OperationID, id.field, len(id.v), domain.MaxUpstreamIDBytes)
+			return 0, fmt.Errorf("operation %d: its %s is %d bytes long, at most %d are stored", op.OperationID, id.field, len(id.v), domain.MaxUpstreamIDBytes)
 		}
 	}
 	// The client masks card numbers as records arrive; whoever else calls,
@@ -153,53 +218,76 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) err
 	if old == nil {
 		w.maxID = max(w.maxID, op.OperationID)
 		start = len(w.arena)
-		w.arena = appendRecord(w.arena, enc, seen, seen, nil)
+		w.arena = appendRecordFrom(w.arena, enc, seen, seen, w.source, nil)
 		if err := w.ops.Put(key, w.take(start)); err != nil {
-			return err
+			return 0, err
 		}
 		if err := w.index(op, nil); err != nil {
-			return err
+			return 0, err
 		}
 		w.count(op, 1)
 		w.marks.op(domain.PaymentUnit(op.PaymentID), op.OperationID)
 		st.New++
-		return nil
+		return OutcomeNew, nil
 	}
-	oldEnc, rest, err := opSection(old)
+	oldEnc, rest, ver, err := opRecord(old)
 	if err != nil {
-		return corruptOp(op.OperationID)
+		return 0, corruptOp(op.OperationID)
 	}
-	if bytes.Equal(oldEnc, enc) {
+	if bytes.Equal(oldEnc, enc) && (ver == recordVersion && w.source == SourceSync) {
 		// Unchanged, if the rest of the stored record is whole: a
-		// damaged one must be named, not passed over.
-		if checkTail(rest) != nil {
-			return corruptOp(op.OperationID)
+		// damaged one must be named, not passed over. (A sync-only
+		// record: the fast way of every page of a sync.)
+		if checkTail(rest, ver) != nil {
+			return 0, corruptOp(op.OperationID)
 		}
 		st.Unchanged++
-		return nil
+		return OutcomeUnchanged, nil
 	}
 	var prev Record
 	if err := decodeRecord(old, op.OperationID, &prev); err != nil {
-		return corruptOp(op.OperationID)
+		return 0, corruptOp(op.OperationID)
+	}
+	same := bytes.Equal(oldEnc, enc)
+	if same || sameStatus(&prev.Operation, op) && w.source == SourceCallback && prev.Final() && prev.StatusSources&SourceSync != 0 {
+		// The statuses stand; only who reported them may be new. A
+		// callback that agrees with the sync's final status keeps the
+		// sync's fields (the source of truth).
+		st.Unchanged++
+		if prev.StatusSources&w.source == 0 {
+			return OutcomeUnchanged, w.putTail(key, oldEnc, &prev, prev.StatusSources|w.source)
+		}
+		return OutcomeUnchanged, nil
 	}
 	if prev.Final() && !op.Final() && domain.Builtin.Known(domain.FieldOperationStatus, op.OperationStatus) {
 		// An older view. A status the table does not know is stored
 		// whatever came before: it must be seen and counted, not dropped.
 		st.Unchanged++
-		return nil
+		if w.source == SourceCallback {
+			return OutcomeOlder, nil
+		}
+		return OutcomeUnchanged, nil
 	}
-	earlier, since := prev.Earlier, prev.StatusSince
+	if w.source == SourceCallback && prev.Final() && prev.StatusSources&SourceSync != 0 {
+		// The sync's final word stands: a callback is news before the
+		// sync, never a correction of it.
+		st.Unchanged++
+		return OutcomeSyncStands, nil
+	}
+	earlier, since, sources := prev.Earlier, prev.StatusSince, prev.StatusSources|w.source
 	if !sameStatus(&prev.Operation, op) {
-		earlier = append(earlier, changeOf(&prev.Operation, prev.StatusSince))
-		since = seen
+		c := changeOf(&prev.Operation, prev.StatusSince)
+		c.Sources = prev.StatusSources
+		earlier = append(earlier, c)
+		since, sources = seen, w.source
 	}
 	start = len(w.arena)
-	w.arena = appendRecord(w.arena, enc, prev.FirstSeen, since, earlier)
+	w.arena = appendRecordFrom(w.arena, enc, prev.FirstSeen, since, sources, earlier)
 	if err := w.ops.Put(key, w.take(start)); err != nil {
-		return err
+		return 0, err
 	}
 	if err := w.index(op, &prev.Operation); err != nil {
-		return err
+		return 0, err
 	}
 	w.count(&prev.Operation, -1)
 	w.count(op, 1)
@@ -213,7 +301,16 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) err
 		w.marks.op(domain.ProviderUnit(prev.ProviderPaymentID))
 	}
 	st.Updated++
-	return nil
+	return OutcomeUpdated, nil
+}
+
+// putTail stores prev again, its operation (enc) as it was, with the
+// current statuses reported by sources: nothing the reconciliation reads
+// changes, so nothing is marked or counted.
+func (w *writer) putTail(key, enc []byte, prev *Record, sources Sources) error {
+	start := len(w.arena)
+	w.arena = appendRecordFrom(w.arena, enc, prev.FirstSeen, prev.StatusSince, sources, prev.Earlier)
+	return w.ops.Put(key, w.take(start))
 }
 
 // index puts op's index entries, removing prev's where they differ.
@@ -568,8 +665,8 @@ func (h *hourBatch) flush(fn func(op *domain.Operation) error) error {
 		if k == nil || !bytes.Equal(k, key) {
 			return corrupt("the payment index points at operation %d, which is not stored", id)
 		}
-		enc, rest, err := opSection(v)
-		if err != nil || checkTail(rest) != nil {
+		enc, rest, ver, err := opRecord(v)
+		if err != nil || checkTail(rest, ver) != nil {
 			return corruptOp(id)
 		}
 		h.batch = append(h.batch, domain.Operation{})
@@ -675,8 +772,8 @@ func (l *Ledger) forEachByID(ctx context.Context, lean bool, fn func(op *domain.
 			if len(k) != 8 {
 				return corrupt("operation key %x is not 8 bytes", k)
 			}
-			enc, rest, err := opSection(v)
-			if err != nil || checkTail(rest) != nil {
+			enc, rest, ver, err := opRecord(v)
+			if err != nil || checkTail(rest, ver) != nil {
 				return corruptOp(beUint64(k))
 			}
 			var fee domain.Money

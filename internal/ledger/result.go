@@ -276,6 +276,10 @@ type Gathered struct {
 	TooMany     bool   // the closure passed the limit: recompute everything instead
 	NoResult    bool   // there is no stored result, or none of these settings
 	ConfigSeen  string // the settings the stored result was computed with
+	// Marks are the keys of the marks every unit of which is in Units
+	// (GatherUnits, whose Seq is 0): a write of these units consumes
+	// them (ResultWrite.Marks), and leaves every other mark.
+	Marks [][]byte
 }
 
 // Gather reads what an incremental reconcile at now needs: the marked
@@ -284,6 +288,19 @@ type Gathered struct {
 // operation makes a payment the engine matches records with (a type that
 // stands for a record type). It stops at limit units (TooMany).
 func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.Operation) bool, limit int) (Gathered, error) {
+	return l.gather(now, extra, groups, limit, true)
+}
+
+// GatherUnits is Gather of units alone, closed as Gather closes them: no
+// marked unit and no deadline is added. Its Seq is 0 (no mark is covered
+// by number); Marks lists the marks whose units it holds every one of,
+// which a write of it may consume. The daemon reconciles what callbacks
+// changed so, without recomputing a running sync's pages each time.
+func (l *Ledger) GatherUnits(now time.Time, units []domain.Unit, groups func(*domain.Operation) bool, limit int) (Gathered, error) {
+	return l.gather(now, units, groups, limit, false)
+}
+
+func (l *Ledger) gather(now time.Time, extra []domain.Unit, groups func(*domain.Operation) bool, limit int, marked bool) (Gathered, error) {
 	var g Gathered
 	err := l.view(func(tx *bolt.Tx) error {
 		r := root(tx)
@@ -301,7 +318,9 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		}
 		g.ConfigSeen, g.Gen = st.Config, resultGen(res)
 		dirty := r.Bucket(bucketDirty)
-		g.Seq = dirty.Sequence()
+		if marked {
+			g.Seq = dirty.Sequence()
+		}
 		c := &closure{tx: tx, ops: r.Bucket(bucketOps), fees: r.Bucket(bucketFees), recs: r.Bucket(bucketRecords), units: res.Bucket(resultUnits),
 			fallback: res.Bucket(resultFallback), idxProvider: r.Bucket(bucketIdxProvider),
 			seen: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
@@ -319,6 +338,9 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		// mark) stops at the limit, even inside a mark: the rest would
 		// be read only to be thrown away.
 		err := dirty.ForEach(func(k, v []byte) error {
+			if !marked {
+				return nil
+			}
 			if isBulkMark(v) {
 				return errTooMany
 			}
@@ -342,7 +364,11 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			return err
 		}
 		dc := res.Bucket(resultDue).Cursor()
-		for k, v := dc.First(); k != nil && (len(k) < 8 || timeOfKey(k) < now.UnixNano()); k, v = dc.Next() {
+		k, v := dc.First()
+		if !marked {
+			k = nil // deadlines are the next reconcile's
+		}
+		for ; k != nil && (len(k) < 8 || timeOfKey(k) < now.UnixNano()); k, v = dc.Next() {
 			if len(k) < 8 { // else the deadlines after it would never come
 				return corruptResult("%s/%s: the entry %x is too short", bucketResult, resultDue, k)
 			}
@@ -371,6 +397,23 @@ func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		}
 		slices.Sort(g.Units)
 		g.Ops, g.Records, g.Held, g.Chargebacks = c.opList, c.recList, c.held, c.cbList
+		if !marked {
+			// The marks this closure covers whole: seen in this view, so
+			// their data is in it too.
+			return dirty.ForEach(func(k, v []byte) error {
+				if isBulkMark(v) {
+					return nil
+				}
+				all := true
+				if err := eachMark(k, v, func(u domain.Unit, _ []uint64) error { all = all && c.seen[u]; return nil }); err != nil {
+					return err
+				}
+				if all {
+					g.Marks = append(g.Marks, bytes.Clone(k))
+				}
+				return nil
+			})
+		}
 		return nil
 	})
 	return g, err
@@ -605,8 +648,10 @@ type ResultWrite struct {
 	Links     [][2]domain.Unit
 	Fallbacks []domain.Fallback
 	Seq       uint64 // marks of Units (of all units, when Full) at or below it are consumed
-	At        time.Time
-	Config    string
+	// Marks are further marks consumed, by key (GatherUnits' Marks).
+	Marks  [][]byte
+	At     time.Time
+	Config string
 	// Run, when set, is saved as the last run (SaveRun) in the same
 	// transaction, with the new state's items, counts and amounts.
 	Run *Run
@@ -811,8 +856,12 @@ func consumeMarks(dirty *bolt.Bucket, w ResultWrite) error {
 	last := dirty.Sequence()
 	var gone [][]byte
 	c := dirty.Cursor()
+	named := map[string]bool{}
+	for _, k := range w.Marks {
+		named[string(k)] = true
+	}
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		covered := len(k) == 8 && beUint64(k) <= w.Seq
+		covered := len(k) == 8 && beUint64(k) <= w.Seq || named[string(k)]
 		if !covered && w.Full {
 			// Every unit was recomputed: a mark that does not decode, or
 			// of a sequence number no writer gave out, goes too (damage
