@@ -17,7 +17,7 @@ import (
 // and returns what happened to each.
 func mustCallback(t testing.TB, l *Ledger, seen time.Time, ops ...domain.Operation) []Outcome {
 	t.Helper()
-	out, err := l.UpsertCallbacks(ops, seen)
+	out, _, err := l.UpsertCallbacks(ops, seen)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,10 +52,12 @@ type Options struct {
 	Now      func() time.Time    // dates the status history; nil: time.Now
 	Log      func() *slog.Logger // the current logger (a reload may replace it); nil: discards
 	// Stored, if set, is called after a group that changed stored
-	// operations was committed, with the payments (units) it changed, on
-	// the writer's goroutine: it must not block (the daemon's trigger of
-	// a reconcile of those payments).
-	Stored func(units []domain.Unit)
+	// operations was committed, with the units it changed and their
+	// operations that changed (what a reconcile of them must read: a new
+	// operation is listed by no stored unit), on the writer's goroutine:
+	// it must not block (the daemon's trigger of a reconcile of those
+	// payments).
+	Stored func(changes ledger.Changes)
 	// MaxGroup bounds the callbacks of one transaction (default 1000).
 	MaxGroup int
 }
@@ -282,7 +284,7 @@ func (r *Receiver) commit(group []*job) {
 		ops[i] = j.op
 	}
 	results := make([]result, len(group))
-	outcomes, err := r.o.Ledger.UpsertCallbacks(ops, r.o.Now())
+	outcomes, changed, err := r.o.Ledger.UpsertCallbacks(ops, r.o.Now())
 	switch {
 	case err == nil:
 		for i := range group {
@@ -293,19 +295,15 @@ func (r *Receiver) commit(group []*job) {
 			results[i].err = err
 		}
 	default:
+		changed = ledger.Changes{}
 		for i := range group {
-			out, err := r.o.Ledger.UpsertCallbacks(ops[i:i+1], r.o.Now())
+			out, ch, err := r.o.Ledger.UpsertCallbacks(ops[i:i+1], r.o.Now())
 			if err != nil {
 				results[i].err = err
 				continue
 			}
 			results[i].outcome = out[0]
-		}
-	}
-	var changed []domain.Unit
-	for i, res := range results {
-		if res.err == nil && (res.outcome == ledger.OutcomeNew || res.outcome == ledger.OutcomeUpdated) {
-			changed = append(changed, domain.PaymentUnit(ops[i].PaymentID))
+			changed.Add(ch)
 		}
 	}
 	if len(changed) > 0 && r.o.Stored != nil {

@@ -73,7 +73,7 @@ func newRig(t *testing.T, so ServerOptions) *rig {
 	g := &rig{l: l, log: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(g.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g.r = New(Options{Ledger: l, SecretOf: secrets, MaxBody: 64 << 10, Now: func() time.Time { return t0 }, Log: func() *slog.Logger { return log },
-		Stored: func(us []domain.Unit) { g.stored.Add(int32(len(us))) }})
+		Stored: func(ch ledger.Changes) { g.stored.Add(int32(len(ch))) }})
 	if so.Listen == "" {
 		so.Listen = "127.0.0.1:0"
 	}
