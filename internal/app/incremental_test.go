@@ -197,8 +197,9 @@ func (w *randWorld) sync() {
 // (ReconcileUnits): new operations (of a payment the books or the sync
 // know, or of none), and known ones in another status, under another
 // payment id (which the sync will contradict or confirm), or with another
-// provider id. What it leaves marked, and what it consumed, must keep the
-// next reconcile's result the run from scratch.
+// provider id, or in the other project (which changes nothing). What it
+// leaves marked, and what it consumed, must keep the next reconcile's
+// result the run from scratch.
 func (w *randWorld) callbacks(ctx context.Context) {
 	var group []domain.Operation
 	for range 1 + w.r.IntN(3) {
@@ -210,14 +211,17 @@ func (w *randWorld) callbacks(ctx context.Context) {
 			}
 			slices.Sort(ids)
 			op = w.ops[ids[w.r.IntN(len(ids))]]
-			switch w.r.IntN(4) {
+			switch w.r.IntN(5) {
 			case 0, 1:
 				op.OperationStatus = w.pick(pickStatuses)
 				op.PaymentStatus = op.OperationStatus
 			case 2:
 				op.PaymentID = w.pick(pickPayments)
-			default:
+			case 3:
 				op.ProviderPaymentID = w.pick(pickProviders)
+			default: // signed by the other project's key: changes nothing
+				op.ProjectID = 3 - op.ProjectID
+				op.OperationStatus = w.pick(pickStatuses)
 			}
 		} else {
 			id := w.nextOp

@@ -65,9 +65,14 @@ const (
 	// says otherwise: the sync is the source of truth, the callback is
 	// ignored.
 	OutcomeSyncStands
+	// OutcomeOtherProject: the ledger holds the operation under another
+	// project. Operation ids are ECommPay's, unique across projects: a
+	// callback signed with one project's key does not take another's
+	// operation (the sync, which asks each project for its own, does).
+	OutcomeOtherProject
 )
 
-var outcomeNames = [...]string{"unchanged", "new", "updated", "older", "sync stands"}
+var outcomeNames = [...]string{"unchanged", "new", "updated", "older", "sync stands", "another project's"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -94,9 +99,10 @@ func (ch Changes) Add(c Changes) {
 // UpsertCallbacks stores the operations of callbacks in one write
 // transaction, as UpsertPage stores a page, with these differences: the
 // statuses are the callback's (SourceCallback); a final status the sync
-// stored stands against a callback that says otherwise; and what happened
-// to each operation is returned, in order, with the units the
-// transaction changed. The same
+// stored stands against a callback that says otherwise; an operation the
+// ledger holds under another project is left as it is
+// (OutcomeOtherProject); and what happened to each operation is
+// returned, in order, with the units the transaction changed. The same
 // callback twice changes nothing. seen dates the status history.
 func (l *Ledger) UpsertCallbacks(ops []domain.Operation, seen time.Time) ([]Outcome, Changes, error) {
 	_, out, ch, err := l.upsert(ops, seen, SourceCallback)
@@ -277,6 +283,10 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) (Ou
 	var prev Record
 	if err := decodeRecord(old, op.OperationID, &prev); err != nil {
 		return 0, corruptOp(op.OperationID)
+	}
+	if w.source == SourceCallback && prev.ProjectID != op.ProjectID {
+		st.Unchanged++
+		return OutcomeOtherProject, nil
 	}
 	same := bytes.Equal(oldEnc, enc)
 	if same || sameStatus(&prev.Operation, op) && w.source == SourceCallback && prev.Final() && prev.StatusSources&SourceSync != 0 {

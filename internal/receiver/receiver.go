@@ -29,6 +29,7 @@ package receiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -175,6 +176,19 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if res.err != nil {
 		r.o.Log().Error("callback not stored", "project", op.ProjectID, "operation_id", op.OperationID, "err", res.err)
 		http.Error(w, "not stored", http.StatusInternalServerError)
+		return
+	}
+	if res.outcome == ledger.OutcomeOtherProject {
+		// Signed with this project's key, about an operation of another:
+		// ECommPay's ids are one space, so a person must look (a key
+		// shared by two projects, or one in the wrong hands).
+		other := "another project"
+		if rec, ok, err := r.o.Ledger.Get(op.OperationID); err == nil && ok {
+			other = "project " + strconv.FormatInt(rec.ProjectID, 10)
+		}
+		reason := fmt.Sprintf("operation %d is stored under %s; a callback signed with project %d's key does not change it", op.OperationID, other, op.ProjectID)
+		r.o.Log().Error("callback refused", r.who(req, http.StatusBadRequest, op.ProjectID, reason)...)
+		http.Error(w, "callback not usable", http.StatusBadRequest)
 		return
 	}
 	r.o.Log().Info("callback", "project", op.ProjectID, "payment_id", domain.MaskCardNumbers(op.PaymentID), "operation_id", op.OperationID,

@@ -244,6 +244,37 @@ func TestAnsweredMeansStored(t *testing.T) {
 	}
 }
 
+// A callback signed with one project's key that names an operation the
+// ledger holds under another project is refused (400, at ERROR: signed,
+// so it is ECommPay's or a key's holder's, and a person must look), and
+// the other project's operation stays as the sync stored it.
+func TestAnotherProjectsOperationIsRefused(t *testing.T) {
+	g := newRig(t, ServerOptions{})
+	theirs := op(10000000000000030, "order-of-581", "processing")
+	theirs.ProjectID = 581
+	if _, err := g.l.UpsertPage([]domain.Operation{theirs}, t0); err != nil {
+		t.Fatal(err)
+	}
+	forged := op(10000000000000030, "order-30", "success") // project 580's key
+	if status, _ := post(t, g.url, signed(t, forged)); status != 400 {
+		t.Errorf("status %d, want 400", status)
+	}
+	rec, _, err := g.l.Get(theirs.OperationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.ProjectID != 581 || rec.PaymentID != "order-of-581" || rec.OperationStatus != "processing" {
+		t.Errorf("the other project's operation became %d %s %s", rec.ProjectID, rec.PaymentID, rec.OperationStatus)
+	}
+	if want := `level=ERROR msg="callback refused" status=400 project=580`; !strings.Contains(g.log.String(), want) ||
+		!strings.Contains(g.log.String(), "operation 10000000000000030 is stored under project 581") {
+		t.Errorf("log:\n%s\nwant %s and the projects", g.log.String(), want)
+	}
+	if n := g.stored.Load(); n != 0 {
+		t.Errorf("Stored told of %d units", n)
+	}
+}
+
 // A store that fails answers 500, so that ECommPay sends the callback
 // again; nothing is said to be stored.
 func TestStoreFailureIs500(t *testing.T) {
