@@ -15,8 +15,9 @@
 // fsync per group, not per callback.
 //
 // Listen serves a Receiver on an address with the limits that keep slow
-// or half-open clients from exhausting it: a connection limit
-// (netutil.LimitListener), time limits for headers, body, answer and idle
+// or half-open clients from exhausting it: a connection limit that takes
+// the slot of the connection idle longest for a new one (slots.go), time
+// limits for headers, body, answer and idle
 // connections, a header size limit, and TLS when given a certificate.
 //
 // What is logged of a callback: its project, payment and operation ids,

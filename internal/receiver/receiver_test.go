@@ -359,6 +359,54 @@ func TestSlowClientsAreCut(t *testing.T) {
 	}
 }
 
+// Connections that hold a slot and send nothing cannot keep a callback
+// out: with every slot taken by a client idle between requests
+// (keep-alive) and one that connected and said nothing, and time limits
+// far longer than the test, a real callback gets in at once — the
+// connection that has waited longest for a request gives its slot up.
+// Before, it waited for the idle limit (60 s by default), and 10,000
+// such connections, renewed once a minute, kept ECommPay out for good.
+func TestIdleConnectionsGiveTheirSlotToACallback(t *testing.T) {
+	g := newRig(t, ServerOptions{MaxConnections: 2, HeaderTimeout: time.Hour, BodyTimeout: time.Hour, IdleTimeout: time.Hour})
+	addr := g.srv.Addr().String()
+	idle := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	defer idle.CloseIdleConnections()
+	resp, err := idle.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000040, "order-40", "success"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close() // kept open, idle, by the transport
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+
+	done := make(chan int, 1)
+	go func() {
+		fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := fresh.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000041, "order-41", "success"))))
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case s := <-done:
+		if s != 200 {
+			t.Errorf("the callback: %d", s)
+		}
+	case <-time.After(20 * time.Second): // a guard for a failing test, not a measure
+		t.Fatal("two connections that send nothing kept a callback out")
+	}
+	if !g.has(t, 10000000000000041) {
+		t.Error("not stored")
+	}
+}
+
 // With a certificate the receiver speaks TLS only.
 func TestTLS(t *testing.T) {
 	cert, pool := selfSigned(t)

@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"golang.org/x/net/netutil"
 )
 
 // ServerOptions are how a Receiver is served.
@@ -22,11 +20,15 @@ type ServerOptions struct {
 	// reload takes a renewed certificate.
 	Certificate func() *tls.Certificate
 	// MaxConnections are served at once; more wait in the kernel's
-	// accept queue.
+	// accept queue, and one that waits makes the connection that has
+	// waited longest for a request give its slot up (slots.go).
 	MaxConnections int
 	Log            *slog.Logger
 	// The time limits of a connection; zero: the defaults below.
 	HeaderTimeout, BodyTimeout, AnswerTimeout, IdleTimeout time.Duration
+	// SlotGrace is how long a connection may wait for a request before
+	// a new one waiting for a slot takes its slot; zero: the default.
+	SlotGrace time.Duration
 }
 
 // The default time limits. A callback is a few kilobytes sent at once:
@@ -39,7 +41,10 @@ const (
 	DefaultBodyTimeout   = 10 * time.Second
 	DefaultAnswerTimeout = 30 * time.Second
 	DefaultIdleTimeout   = 60 * time.Second
-	maxHeaderBytes       = 16 << 10
+	// DefaultSlotGrace: a connection idle (or silent) this long gives its
+	// slot to a new one when every slot is taken.
+	DefaultSlotGrace = time.Second
+	maxHeaderBytes   = 16 << 10
 )
 
 // Server is a Receiver served on an address.
@@ -63,6 +68,7 @@ func Listen(r *Receiver, o ServerOptions) (*Server, error) {
 	def(&o.BodyTimeout, DefaultBodyTimeout)
 	def(&o.AnswerTimeout, DefaultAnswerTimeout)
 	def(&o.IdleTimeout, DefaultIdleTimeout)
+	def(&o.SlotGrace, DefaultSlotGrace)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -83,7 +89,9 @@ func Listen(r *Receiver, o ServerOptions) (*Server, error) {
 		// client that spoke no HTTP) say nothing of a callback.
 		ErrorLog: slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
 	}
-	s := &Server{ln: netutil.LimitListener(ln, o.MaxConnections), srv: srv}
+	slots := newSlots(o.MaxConnections, o.SlotGrace)
+	srv.ConnState = slots.state
+	s := &Server{ln: &slotListener{Listener: ln, s: slots}, srv: srv}
 	if o.Certificate != nil {
 		get := o.Certificate
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12,
