@@ -204,6 +204,25 @@ func TestAnswers(t *testing.T) {
 	}
 }
 
+// A chunked body (no Content-Length to refuse it by) is cut at the
+// limit: 413, nothing stored, whatever it would have said.
+func TestAChunkedBodyPastTheLimitIs413(t *testing.T) {
+	g := newRig(t, ServerOptions{})
+	good := signed(t, op(10000000000000050, "order-50", "success"))
+	body := append(good[:len(good)-1:len(good)-1], []byte(`,"pad":"`+strings.Repeat("x", 70<<10)+`"}`)...)
+	resp, err := http.Post(g.url, "application/json", io.MultiReader(bytes.NewReader(body))) // not a bytes.Reader: sent chunked
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	if g.has(t, 10000000000000050) {
+		t.Error("stored")
+	}
+}
+
 // 200 means committed: every operation a 200 answered is in the ledger the
 // moment the answer arrives, many callbacks at once (each group one
 // transaction).
