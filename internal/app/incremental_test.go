@@ -143,7 +143,8 @@ var (
 func (w *randWorld) pick(s []string) string { return s[w.r.IntN(len(s))] }
 
 // sync stores a page: new operations, and changed ones (status, provider
-// id, amount), some with a lower id than payments already hold.
+// id, payment id, amount), some with a lower id than payments already
+// hold.
 func (w *randWorld) sync() {
 	var page []domain.Operation
 	for range 1 + w.r.IntN(6) {
@@ -155,11 +156,15 @@ func (w *randWorld) sync() {
 			}
 			slices.Sort(ids)
 			op = w.ops[ids[w.r.IntN(len(ids))]]
-			switch w.r.IntN(3) {
+			switch w.r.IntN(4) {
 			case 0:
 				op.OperationStatus = w.pick(pickStatuses)
 			case 1:
 				op.ProviderPaymentID = w.pick(pickProviders)
+			case 2:
+				// Under another payment id than a callback (or the last
+				// page) said: the sync's stands.
+				op.PaymentID = w.pick(pickPayments)
 			default:
 				op.SumInitial.Amount += int64(w.r.IntN(300)) - 150
 			}
