@@ -448,6 +448,25 @@ func TestTLS(t *testing.T) {
 	}
 }
 
+// Over TLS the receiver speaks HTTP/1.1 only, also to a client that
+// offers HTTP/2: one HTTP/2 connection carries up to 250 requests at
+// once, each a body of up to max_body_bytes read into memory, so
+// max_connections would bound nothing (128 connections, 32,000 bodies);
+// and the connection limit's idle rule reads HTTP/1's states.
+func TestTLSIsHTTP1Only(t *testing.T) {
+	cert, pool := selfSigned(t)
+	g := newRig(t, ServerOptions{Certificate: func() *tls.Certificate { return &cert }})
+	client := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+	resp, err := client.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000060, "order-60", "success"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 1 {
+		t.Errorf("%d over %s, want 200 over HTTP/1.1", resp.StatusCode, resp.Proto)
+	}
+}
+
 func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -89,6 +89,11 @@ func Listen(r *Receiver, o ServerOptions) (*Server, error) {
 		// client that spoke no HTTP) say nothing of a callback.
 		ErrorLog: slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
 	}
+	// HTTP/1.1 only, over TLS too: an HTTP/2 connection carries up to
+	// 250 requests at once, each a body read into memory, which
+	// max_connections would not bound; callbacks need none of it.
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
 	slots := newSlots(o.MaxConnections, o.SlotGrace)
 	srv.ConnState = slots.state
 	s := &Server{ln: &slotListener{Listener: ln, s: slots}, srv: srv}
