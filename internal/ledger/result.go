@@ -278,8 +278,9 @@ type Gathered struct {
 	NoResult    bool   // there is no stored result, or none of these settings
 	ConfigSeen  string // the settings the stored result was computed with
 	// Marks are the keys of the marks every unit of which is in Units
-	// (GatherUnits, whose Seq is 0): a write of these units consumes
-	// them (ResultWrite.Marks), and leaves every other mark.
+	// and every operation of which was read (GatherUnits, whose Seq is
+	// 0): a write of these units consumes them (ResultWrite.Marks), and
+	// leaves every other mark.
 	Marks [][]byte
 }
 
