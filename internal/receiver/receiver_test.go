@@ -426,6 +426,27 @@ func TestIdleConnectionsGiveTheirSlotToACallback(t *testing.T) {
 	}
 }
 
+// callbacks.path is a path, not a ServeMux pattern: braces are
+// characters (a pattern's wildcard, or a panic at start for an unclosed
+// one, which check-config let through), and only the path itself is
+// served.
+func TestThePathIsTakenAsWritten(t *testing.T) {
+	g := newRig(t, ServerOptions{Path: "/cb/{project"})
+	if s, _ := post(t, g.url, signed(t, op(10000000000000070, "order-70", "success"))); s != 200 {
+		t.Errorf("at the path: %d", s)
+	}
+	g2 := newRig(t, ServerOptions{Path: "/cb/{project}/"})
+	base := strings.TrimSuffix(g2.url, "/cb/{project}/")
+	for _, other := range []string{"/cb/580/", "/cb/{project}/more", "/cb/%7Bproject%7D/x"} {
+		if s, _ := post(t, base+other, signed(t, op(10000000000000071, "order-71", "success"))); s != 404 {
+			t.Errorf("%s: %d, want 404", other, s)
+		}
+	}
+	if g2.has(t, 10000000000000071) {
+		t.Error("stored from another path")
+	}
+}
+
 // With a certificate the receiver speaks TLS only.
 func TestTLS(t *testing.T) {
 	cert, pool := selfSigned(t)

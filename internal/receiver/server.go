@@ -76,10 +76,18 @@ func Listen(r *Receiver, o ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("callbacks: listen on %s: %w", o.Listen, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(o.Path, r)
+	// The one path, compared as written: not a ServeMux pattern, whose
+	// braces are wildcards (an unclosed one panics) and whose trailing
+	// slash takes a whole subtree.
+	path := o.Path
 	srv := &http.Server{
-		Handler:           mux,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.URL.Path != path {
+				http.NotFound(w, req)
+				return
+			}
+			r.ServeHTTP(w, req)
+		}),
 		ReadHeaderTimeout: o.HeaderTimeout,
 		ReadTimeout:       o.HeaderTimeout + o.BodyTimeout,
 		WriteTimeout:      o.HeaderTimeout + o.BodyTimeout + o.AnswerTimeout,
