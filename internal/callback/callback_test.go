@@ -334,6 +334,7 @@ func TestTheProjectThatPicksTheKeyIsTheOperations(t *testing.T) {
 		{"negative", signed(580, `{"project_id":-580,`+rest+`}`), 0, ErrMalformed},
 		{"past 64 bits", signed(580, `{"project_id":18446744073709552196,`+rest+`}`), 0, ErrMalformed},
 		{"a float", signed(580, `{"project_id":5.8e2,`+rest+`}`), 0, ErrMalformed},
+		{"a sign", signed(580, `{"project_id":"+580",`+rest+`}`), 0, ErrMalformed},
 		{"signature twice", bytes.Replace(signed(580, `{"project_id":580,`+rest+`}`), []byte(`"signature":`), []byte(`"signature":"x","signature":`), 1), 0, ErrMalformed},
 		{"a payment id too long", signed(580, `{"project_id":580,`+strings.Replace(rest, `"o1"`, `"`+strings.Repeat("9", domain.MaxUpstreamIDBytes+1)+`"`, 1)+`}`), 0, ErrInvalid},
 	} {
