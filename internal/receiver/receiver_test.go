@@ -447,6 +447,42 @@ func TestThePathIsTakenAsWritten(t *testing.T) {
 	}
 }
 
+// Over TLS too: an idle TLS connection gives its slot up (its socket is
+// closed, without waiting on a close_notify to a peer that reads
+// nothing).
+func TestAnIdleTLSConnectionGivesItsSlotUp(t *testing.T) {
+	cert, pool := selfSigned(t)
+	g := newRig(t, ServerOptions{MaxConnections: 1, IdleTimeout: time.Hour, Certificate: func() *tls.Certificate { return &cert }})
+	tlsConf := &tls.Config{RootCAs: pool, ServerName: "localhost"}
+	idle := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf}}
+	defer idle.CloseIdleConnections()
+	resp, err := idle.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000080, "order-80", "success"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	done := make(chan int, 1)
+	go func() {
+		fresh := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf, DisableKeepAlives: true}}
+		resp, err := fresh.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000081, "order-81", "success"))))
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case s := <-done:
+		if s != 200 {
+			t.Errorf("the callback: %d", s)
+		}
+	case <-time.After(20 * time.Second): // a guard for a failing test, not a measure
+		t.Fatal("an idle TLS connection kept a callback out")
+	}
+}
+
 // With a certificate the receiver speaks TLS only.
 func TestTLS(t *testing.T) {
 	cert, pool := selfSigned(t)

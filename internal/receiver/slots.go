@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -59,6 +60,11 @@ func (s *slots) acquire() bool {
 		}
 		s.mu.Unlock()
 		if victim != nil {
+			if tc, ok := victim.(*tls.Conn); ok {
+				// The socket itself: tls.Conn.Close first writes a
+				// close_notify, for up to 5 s to a peer that reads nothing.
+				victim = tc.NetConn()
+			}
 			victim.Close() // its slot comes back through slotConn.Close
 		}
 		select {
