@@ -24,12 +24,12 @@ type slots struct {
 	n, open int
 	grace   time.Duration
 	waiting map[net.Conn]time.Time // connections waiting for a request, since when
-	freed   chan struct{}          // a slot was given back (buffered: one signal waits)
+	changed chan struct{}          // a slot was given back, or a connection began to wait (one signal waits)
 	closed  chan struct{}          // the listener closed
 }
 
 func newSlots(n int, grace time.Duration) *slots {
-	return &slots{n: n, grace: grace, waiting: map[net.Conn]time.Time{}, freed: make(chan struct{}, 1), closed: make(chan struct{})}
+	return &slots{n: n, grace: grace, waiting: map[net.Conn]time.Time{}, changed: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
 // acquire takes a slot, closing the connection that has waited longest
@@ -68,7 +68,7 @@ func (s *slots) acquire() bool {
 			victim.Close() // its slot comes back through slotConn.Close
 		}
 		select {
-		case <-s.freed:
+		case <-s.changed:
 		case <-wait:
 		case <-s.closed:
 			return false
@@ -80,10 +80,7 @@ func (s *slots) release() {
 	s.mu.Lock()
 	s.open--
 	s.mu.Unlock()
-	select {
-	case s.freed <- struct{}{}:
-	default:
-	}
+	s.wake()
 }
 
 // state is the server's ConnState hook: it keeps the connections that
@@ -94,8 +91,17 @@ func (s *slots) state(c net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateNew, http.StateIdle:
 		s.waiting[c] = time.Now()
+		s.wake() // one may now give its slot up
 	default:
 		delete(s.waiting, c)
+	}
+}
+
+// wake tells acquire to look again; never blocking.
+func (s *slots) wake() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
 	}
 }
 
