@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -183,5 +184,112 @@ func TestCheckConfigShowsCallbacks(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, callbackKey) {
 		t.Errorf("check-config shows the callback secret:\n%s%s", out, errOut)
+	}
+}
+
+// A stream of callbacks through reloads and a stop: each SIGHUP (the
+// config written again, a second project's key added and taken away)
+// answers every callback with the key in force on both sides of it
+// (never a 403, a 500), and SIGTERM in the middle of the stream answers
+// those under way, refuses the rest (503, or no connection: ECommPay
+// sends them again) and exits 0 with every callback answered 200 stored.
+func TestCallbackStreamThroughReloadsAndAStop(t *testing.T) {
+	addr := freeLoopbackAddr(t)
+	one := fmt.Sprintf("[callbacks]\nlisten = %q\n[[callbacks.project]]\nid = 580\nsecret = %q\n", addr, callbackKey)
+	two := one + "[[callbacks.project]]\nid = 579\nsecret = \"project-579-callback-key\"\n"
+	w := newWorld(t, 10, time.Minute, one)
+	base, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + addr + "/ecommpay/callback"
+	sd := newNotifySocket(t)
+	cmd, out := w.daemonChild(t, sd)
+	waitFor(t, "READY=1", out, func() bool { return sd.count("READY=1") == 1 })
+
+	var mu sync.Mutex
+	answered := map[int]int{} // callback → its last status (0: no answer)
+	ids := make(chan int)
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 30 * time.Second}
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ids {
+				op := callbackOp(i)
+				status := 0
+				if resp, err := client.Post(url, "application/json", bytes.NewReader(callback.Signed([]byte(callbackKey), &op))); err == nil {
+					status = resp.StatusCode
+					resp.Body.Close()
+				}
+				mu.Lock()
+				answered[i] = status
+				mu.Unlock()
+			}
+		}()
+	}
+	acked := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, s := range answered {
+			if s == 200 {
+				n++
+			}
+		}
+		return n
+	}
+	stop := make(chan struct{})
+	go func() {
+		defer close(ids)
+		for i := 0; ; i++ {
+			select {
+			case ids <- i:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for reload := 1; reload <= 4; reload++ {
+		at := acked() + 100
+		waitFor(t, fmt.Sprintf("%d answers", at), out, func() bool { return acked() >= at })
+		text := string(base)
+		if reload%2 == 1 {
+			text = strings.Replace(text, one, two, 1)
+		}
+		if err := os.WriteFile(w.config, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Process.Signal(syscall.SIGHUP)
+		waitFor(t, "the reload", out, func() bool { return strings.Count(out.String(), "config reloaded") == reload })
+	}
+	at := acked() + 100
+	waitFor(t, fmt.Sprintf("%d answers", at), out, func() bool { return acked() >= at })
+	stopDaemon(t, cmd, out)
+	close(stop)
+	wg.Wait()
+
+	l, err := ledger.Open(w.db, ledger.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Check(); err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[int]int{}
+	for i, s := range answered {
+		statuses[s]++
+		if s != 200 && s != 503 && s != 0 {
+			t.Errorf("callback %d: %d", i, s)
+		}
+		if _, ok, err := l.Get(callbackOp(i).OperationID); s == 200 && (err != nil || !ok) {
+			t.Errorf("callback %d was answered 200 and is not stored", i)
+		}
+	}
+	t.Logf("answers %v", statuses)
+	if log := out.String(); strings.Contains(log, "panic") || strings.Contains(log, callbackKey) || strings.Contains(log, "reload refused") {
+		t.Errorf("the daemon's log:\n%s", log)
 	}
 }

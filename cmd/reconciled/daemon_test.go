@@ -198,6 +198,9 @@ func TestDaemonReloadsOnSIGHUPAndStopsOnSIGTERM(t *testing.T) {
 	waitFor(t, "a scheduled reconcile", out, func() bool { return strings.Contains(out.String(), `msg="job done" job=reconcile`) })
 
 	stopDaemon(t, cmd, out)
+	// The datagram was queued before the exit; the reader may not have
+	// taken it yet (on a loaded machine the count was 0).
+	waitFor(t, "STOPPING=1", out, func() bool { return sd.count("STOPPING=1") >= 1 })
 	if sd.count("STOPPING=1") != 1 {
 		t.Errorf("%d STOPPING notifications", sd.count("STOPPING=1"))
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -255,5 +256,64 @@ func TestAlertsOfCodesNotChosenMailNothing(t *testing.T) {
 	}
 	if st, _ := w.a.Ledger.Alerts(); st.On {
 		t.Errorf("still on: %+v", st)
+	}
+}
+
+// Callbacks feed the alerts as any reconcile does: a burst of 1,000
+// callbacks declining payments the books call paid, reconciled as the
+// daemon reconciles callbacks, is one mail that lists alerts.max_items
+// of them and counts the rest; a code added to alerts.results by a
+// reload mails only exceptions new from then on, not one seen before it.
+func TestCallbacksFeedTheAlertsOneMailForABurst(t *testing.T) {
+	w := newAlertWorld(t, domain.ResultOverdue)
+	at := time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)
+	w.reconcile(false) // the baseline
+	op, rec := declined(10, "p-declined", at)
+	w.store([]domain.Operation{op}, rec)
+	w.now = w.now.Add(time.Minute)
+	if res := w.reconcile(false); res.Checked.Mail != nil {
+		t.Fatalf("a status_mismatch with only overdue alerted: %+v", res)
+	}
+
+	cfg := *w.cfg // a reload: status_mismatch alerted too
+	cfg.Alerts.Results = []string{domain.ResultOverdue, domain.ResultStatusMismatch}
+	w.cfg = &cfg
+	w.open(w.a.Ledger)
+	var ops []domain.Operation
+	var recs []domain.Record
+	for i := range 1000 {
+		op, rec := declined(uint64(1000+i), fmt.Sprintf("p-burst-%04d", i), at)
+		ops, recs = append(ops, op), append(recs, rec)
+	}
+	w.store(nil, recs...)
+	w.now = w.now.Add(time.Minute)
+	if res := w.reconcile(false); res.Checked.Mail != nil {
+		t.Fatalf("the books' records alone (pending): %+v", res)
+	}
+	out, changes, err := w.a.Ledger.UpsertCallbacks(ops, w.now)
+	if err != nil || out[0] != ledger.OutcomeNew {
+		t.Fatalf("callbacks: %v %v", out[:1], err)
+	}
+	w.now = w.now.Add(time.Second)
+	if _, ok, err := w.a.ReconcileUnits(w.t.Context(), changes, "callbacks"); err != nil || !ok {
+		t.Fatalf("the callbacks' reconcile: %v %v", ok, err)
+	}
+	res := w.alerts()
+	if res.Checked.New != 1000 || res.Checked.Mail == nil {
+		t.Fatalf("the alerts after the burst: %+v", res.Checked)
+	}
+	if n := w.srv.Count(); n != 1 {
+		t.Fatalf("%d mails, want one", n)
+	}
+	subject, text, _ := w.received(0)
+	if subject != "reconciled: 1000 new exceptions (1000 status_mismatch)" {
+		t.Errorf("subject %q", subject)
+	}
+	if strings.Contains(text, "p-declined") || strings.Count(text, "p-burst-") != 50 || !strings.Contains(text, "and 950 more new exceptions") {
+		t.Errorf("the mail lists %d, mentions p-declined %v:\n%s", strings.Count(text, "p-burst-"), strings.Contains(text, "p-declined"), text)
+	}
+	w.now = w.now.Add(2 * time.Hour)
+	if res := w.alerts(); res.Checked.Mail != nil || w.srv.Count() != 1 {
+		t.Errorf("a second pass: %+v, %d mails", res.Checked, w.srv.Count())
 	}
 }

@@ -81,7 +81,7 @@ func WriteBalances(w io.Writer, readings []ledger.BalanceReading) error {
 		}
 		if r.Failing() {
 			readAt += " (below)"
-			failing = append(failing, fmt.Sprintf("  %d, %s: %s", r.Project, orDash(r.LastErrorAt), r.LastError))
+			failing = append(failing, fmt.Sprintf("  %d, %s: %s", r.Project, orDash(r.LastErrorAt), domain.CleanName(r.LastError)))
 		}
 		if len(r.Balances) == 0 {
 			lines = append(lines, line{p, "-", "", "", readAt})

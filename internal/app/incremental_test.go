@@ -19,8 +19,9 @@ import (
 )
 
 // TestIncrementalReconcileIsTheRunFromScratch applies random sequences of
-// syncs, imports, resolutions, config changes and clock advances to one
-// ledger and, after each step, reconciles (incrementally, when nothing
+// syncs, callbacks (each followed by the reconcile of what they changed,
+// as the daemon runs it), imports, resolutions, config changes and clock
+// advances to one ledger and, after each step, reconciles (incrementally, when nothing
 // forces a full run) and compares the stored result with a run of the
 // engine from scratch on the same data at the same time: the exports of
 // both, byte for byte, the summary, and the payments wanted re-checked.
@@ -91,9 +92,11 @@ func incrementalWorld(t *testing.T, seed uint64, steps int) {
 	w.use(0)
 	ctx := context.Background()
 	for step := range steps {
-		switch k := w.r.IntN(12); {
+		switch k := w.r.IntN(14); {
 		case k < 3:
 			w.sync()
+		case k >= 12:
+			w.callbacks(ctx)
 		case k < 6:
 			w.importBooks()
 		case k < 7:
@@ -140,7 +143,8 @@ var (
 func (w *randWorld) pick(s []string) string { return s[w.r.IntN(len(s))] }
 
 // sync stores a page: new operations, and changed ones (status, provider
-// id, amount), some with a lower id than payments already hold.
+// id, payment id, amount), some with a lower id than payments already
+// hold.
 func (w *randWorld) sync() {
 	var page []domain.Operation
 	for range 1 + w.r.IntN(6) {
@@ -152,11 +156,15 @@ func (w *randWorld) sync() {
 			}
 			slices.Sort(ids)
 			op = w.ops[ids[w.r.IntN(len(ids))]]
-			switch w.r.IntN(3) {
+			switch w.r.IntN(4) {
 			case 0:
 				op.OperationStatus = w.pick(pickStatuses)
 			case 1:
 				op.ProviderPaymentID = w.pick(pickProviders)
+			case 2:
+				// Under another payment id than a callback (or the last
+				// page) said: the sync's stands.
+				op.PaymentID = w.pick(pickPayments)
 			default:
 				op.SumInitial.Amount += int64(w.r.IntN(300)) - 150
 			}
@@ -187,6 +195,72 @@ func (w *randWorld) sync() {
 		w.t.Fatal(err)
 	}
 	w.log = append(w.log, fmt.Sprintf("sync %d", len(page)))
+}
+
+// callbacks stores a group of callbacks as the receiver does, and then
+// reconciles what they changed as the daemon does after them
+// (ReconcileUnits): new operations (of a payment the books or the sync
+// know, or of none), and known ones in another status, under another
+// payment id (which the sync will contradict or confirm), or with another
+// provider id, or in the other project (which changes nothing). What it
+// leaves marked, and what it consumed, must keep the next reconcile's
+// result the run from scratch.
+func (w *randWorld) callbacks(ctx context.Context) {
+	var group []domain.Operation
+	for range 1 + w.r.IntN(3) {
+		var op domain.Operation
+		if len(w.ops) > 0 && w.r.IntN(2) == 0 {
+			ids := make([]uint64, 0, len(w.ops))
+			for id := range w.ops {
+				ids = append(ids, id)
+			}
+			slices.Sort(ids)
+			op = w.ops[ids[w.r.IntN(len(ids))]]
+			switch w.r.IntN(5) {
+			case 0, 1:
+				op.OperationStatus = w.pick(pickStatuses)
+				op.PaymentStatus = op.OperationStatus
+			case 2:
+				op.PaymentID = w.pick(pickPayments)
+			case 3:
+				op.ProviderPaymentID = w.pick(pickProviders)
+			default: // signed by the other project's key: changes nothing
+				op.ProjectID = 3 - op.ProjectID
+				op.OperationStatus = w.pick(pickStatuses)
+			}
+		} else {
+			id := w.nextOp
+			w.nextOp++
+			op = sale(id, w.pick(pickPayments), w.clock.Add(-time.Duration(w.r.IntN(72))*time.Hour), 1000*int64(1+w.r.IntN(3)))
+			op.ProjectID = int64(1 + w.r.IntN(2))
+			op.OperationType = w.pick(pickTypes[:7])
+			op.OperationStatus = w.pick(pickStatuses)
+			op.PaymentStatus = op.OperationStatus
+			op.ProviderPaymentID = w.pick(pickProviders)
+		}
+		if !op.Final() {
+			op.CompletedAt = time.Time{}
+		} else if op.CompletedAt.IsZero() {
+			op.CompletedAt = op.CreatedAt
+		}
+		group = append(group, op)
+	}
+	out, changes, err := w.l.UpsertCallbacks(group, w.clock)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for i, o := range out {
+		if o == ledger.OutcomeNew || o == ledger.OutcomeUpdated {
+			w.ops[group[i].OperationID] = group[i]
+		}
+	}
+	w.log = append(w.log, fmt.Sprintf("callbacks %d (%v)", len(group), out))
+	if _, _, err := w.a.ReconcileUnits(ctx, changes, "callbacks"); err != nil {
+		w.t.Fatalf("after %s: the callbacks' reconcile: %v", strings.Join(w.log, "; "), err)
+	}
+	if err := w.l.Check(); err != nil {
+		w.t.Fatalf("after %s: %v", strings.Join(w.log, "; "), err)
+	}
 }
 
 // chargeBack stores chargebacks as the chargeback sync does: new ones of

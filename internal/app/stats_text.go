@@ -75,6 +75,12 @@ func table(w io.Writer, title string, header []string, rows func(add func(...str
 	n := 0
 	rows(func(cells ...string) {
 		n++
+		for i, c := range cells {
+			// Codes, messages, methods are the sender's text (a page, a
+			// callback): no escape reaches the terminal, no tab moves a
+			// column.
+			cells[i] = domain.CleanName(c)
+		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	})
 	if n == 0 {

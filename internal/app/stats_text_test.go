@@ -35,3 +35,27 @@ func TestWriteStatsPrintsTheTotalsAndTheTables(t *testing.T) {
 		t.Errorf("stats:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// What a callback or a page brings is the sender's text: a decline
+// message, a code or a method holding terminal escapes (a title set, the
+// clipboard written, the screen cleared), a NUL or a tab reaches `stats`
+// on a person's terminal as text only, in its column.
+func TestWriteStatsPrintsNoControlCharacter(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	b := analytics.NewBuilder(time.UTC)
+	eur := domain.Money{Amount: 100, Currency: "EUR"}
+	b.Add(&domain.Operation{ProjectID: 7, OperationID: 1, PaymentID: "p1", PaymentType: "purchase", PaymentStatus: "decline",
+		OperationType: "sale", OperationStatus: "decline", PaymentMethod: "card\x1b[2J", CreatedAt: at, CompletedAt: at.Add(time.Minute),
+		SumInitial: eur, SumConverted: eur, Code: "1\x00", Message: "\x1b]52;c;ZXZpbA==\x07declined\tby the bank\x1b]0;owned\x07"})
+	var w strings.Builder
+	WriteStats(&w, b.Summary(time.Time{}, time.Time{}), "method")
+	got := w.String()
+	for _, r := range got {
+		if r != '\n' && (r < ' ' || r == 0x7f || r >= 0x80 && r < 0xa0) {
+			t.Fatalf("stats prints %q:\n%q", r, got)
+		}
+	}
+	if !strings.Contains(got, "declined by the bank") || !strings.Contains(got, "card ") {
+		t.Errorf("the text is gone:\n%s", got)
+	}
+}

@@ -328,29 +328,31 @@ func (a *App) keepCurrent(ctx context.Context, user string) error {
 	return err
 }
 
-// ReconcileUnits brings the stored result up to date for units and the
-// payments their verdicts depend on, and nothing else: what else changed
-// stays marked for the next reconcile, and the marks of writes that
-// changed only these are consumed. It is what the daemon runs after
-// callbacks stored operations (the units they changed), so that status,
-// export and the report see their verdicts within seconds without
-// recomputing a sync's pages at every callback. It never recomputes
-// everything: with no result stored, one of other settings, or a closure
-// past the incremental limit, it does nothing (false), and the next
-// reconcile does it. user is who the audit trail names for a re-opening.
-func (a *App) ReconcileUnits(ctx context.Context, units []domain.Unit, user string) (Refreshed, bool, error) {
-	if len(units) == 0 {
+// ReconcileUnits brings the stored result up to date for the units
+// changes names (with the operations of each that changed: what
+// UpsertCallbacks returns) and the payments their verdicts depend on,
+// and nothing else: what else changed stays marked for the next
+// reconcile, and the marks of writes that changed only these are
+// consumed. It is what the daemon runs after callbacks stored operations,
+// so that status, export and the report see their verdicts within
+// seconds without recomputing a sync's pages at every callback. It never
+// recomputes everything: with no result stored, one of other settings, or
+// a closure past the incremental limit, it does nothing (false), and the
+// next reconcile does it. user is who the audit trail names for a
+// re-opening.
+func (a *App) ReconcileUnits(ctx context.Context, changes ledger.Changes, user string) (Refreshed, bool, error) {
+	if len(changes) == 0 {
 		return Refreshed{}, false, nil
 	}
 	defer a.Ledger.LockResult()()
 	at := a.Now().UTC()
 	cfg := a.engine
 	cfg.Now = at
-	g, err := a.Ledger.GatherUnits(at, units, reconcile.FormsGroup(cfg.Vocabulary), incrementalLimit)
+	g, err := a.Ledger.GatherUnits(at, changes, reconcile.FormsGroup(cfg.Vocabulary), incrementalLimit)
 	if err != nil || g.NoResult || g.TooMany || g.ConfigSeen != a.verdictKey {
 		return Refreshed{}, false, err
 	}
-	r := Refreshed{Units: g.Held, Changed: len(units)}
+	r := Refreshed{Units: g.Held, Changed: len(changes)}
 	res, err := a.Ledger.Resolutions()
 	if err != nil {
 		return r, false, err

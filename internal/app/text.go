@@ -177,7 +177,7 @@ func WriteStatus(w io.Writer, st *Status) error {
 		lastErr := "-"
 		if s.Failing() {
 			lastErr = orDash(s.LastErrorAt) + " (below)"
-			failing = append(failing, fmt.Sprintf("  %d, %s: %s", s.Project, orDash(s.LastErrorAt), s.LastError))
+			failing = append(failing, fmt.Sprintf("  %d, %s: %s", s.Project, orDash(s.LastErrorAt), domain.CleanName(s.LastError)))
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\n", s.Project, orDash(s.Watermark), orDash(s.LastSuccess), lastErr, s.Operations, s.NotFinal)
 	}
@@ -224,7 +224,7 @@ func writeStreamSync(w io.Writer, projects []ledger.SyncState, title, what strin
 		lastErr := "-"
 		if f.Failing() {
 			lastErr = orDash(f.LastErrorAt) + " (below)"
-			failing = append(failing, fmt.Sprintf("  %d, %s: %s", s.Project, orDash(f.LastErrorAt), f.LastError))
+			failing = append(failing, fmt.Sprintf("  %d, %s: %s", s.Project, orDash(f.LastErrorAt), domain.CleanName(f.LastError)))
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Project, orDash(f.Watermark), orDash(f.LastSuccess), lastErr)
 	}
@@ -327,7 +327,7 @@ func writeDaemonStatus(w io.Writer, st *Status) error {
 			r := st.Schedules[k]
 			outcome := "ok"
 			if r.Error != "" {
-				outcome = "failed: " + r.Error
+				outcome = "failed: " + domain.CleanName(r.Error)
 			}
 			fmt.Fprintf(tw, "  %s	%s	%s	%s\n", k, orDash(r.Started), r.Duration.Round(time.Millisecond), outcome)
 		}
@@ -362,11 +362,13 @@ func writeDaemonStatus(w io.Writer, st *Status) error {
 	return nil
 }
 
+// orText is s, or "-" for none; an SMTP server's or another program's
+// text, so cleaned of what a terminal would act on.
 func orText(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return domain.CleanName(s)
 }
 
 // writeBooksStatus shows the merchant records and the last reconciliation.

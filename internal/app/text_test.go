@@ -41,3 +41,31 @@ func TestWriteSummaryListsEachResultWithItsAmounts(t *testing.T) {
 		}
 	}
 }
+
+// Errors quoted by status are other programs' text (a Data API answer, a
+// proxy's page, an SMTP reply): no escape sequence, NUL or tab of theirs
+// reaches a person's terminal through status.
+func TestWriteStatusPrintsNoControlCharacter(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	bad := "\x1b]0;owned\x07HTTP 502\x00: \x1b[2Jgateway\tdown"
+	failing := ledger.Stream{LastAttempt: at, LastError: bad, LastErrorAt: at}
+	st := &Status{Database: "reconciled.db",
+		Projects: []ledger.SyncState{{Project: 7, Stream: failing, Fees: failing, Chargebacks: failing}},
+		Balances: []ledger.BalanceReading{{Project: 7, Stream: failing}}, BalancesSync: true,
+		Schedules: map[string]ledger.JobRun{"sync": {Started: at, Error: bad}},
+		Mail:      []ledger.Mail{{ID: "m1", Subject: "report", To: []string{"a@example.com"}, Queued: at, Attempts: 1, LastError: bad}},
+	}
+	var b strings.Builder
+	if err := WriteStatus(&b, st); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, r := range got {
+		if r != '\n' && (r < ' ' || r == 0x7f || r >= 0x80 && r < 0xa0) {
+			t.Fatalf("status prints %q:\n%q", r, got)
+		}
+	}
+	if n := strings.Count(got, "HTTP 502"); n < 5 {
+		t.Errorf("the errors are not shown (%d):\n%s", n, got)
+	}
+}

@@ -48,7 +48,7 @@ var imports = map[string][]string{
 	"internal/control":       {"internal/scratch"},
 	"internal/fakeapi":       {"internal/dataapi", "internal/domain"},
 	"internal/app":           {"internal/analytics", "internal/config", "internal/dataapi", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/reconcile", "internal/records", "internal/report", "internal/syncer"}, // the use cases: they wire adapters, as the front door did
-	"internal/daemon":        {"internal/app", "internal/config", "internal/control", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/receiver", "internal/schedule", "internal/scratch"},                         // run: schedules the use cases, holds the socket and the outbox loop
+	"internal/daemon":        {"internal/app", "internal/config", "internal/control", "internal/export", "internal/ledger", "internal/outbox", "internal/receiver", "internal/schedule", "internal/scratch"},                                            // run: schedules the use cases, holds the socket and the outbox loop
 	// Where a parsed command runs, here or in the daemon, and the control socket's two ends: the
 	// envs open the ledger and the outbox as a command's App needs them, the client sends the
 	// import file through records' check; no command of ours (their table is handed in).
@@ -71,9 +71,9 @@ var testPeers = []string{"internal/fakeapi", "internal/mail/mailtest", "internal
 
 // testImports are further imports of one package's tests.
 var testImports = map[string][]string{
-	"internal/schedule": {"internal/ledger"},   // the runner against the real Store
-	"internal/door":     {"internal/scratch"},  // TestMain removes the scratch folder received files went to, as main does
-	"internal/daemon":   {"internal/callback"}, // a signed callback of an operation, posted at the daemon
+	"internal/schedule": {"internal/ledger"},                      // the runner against the real Store
+	"internal/door":     {"internal/scratch"},                     // TestMain removes the scratch folder received files went to, as main does
+	"internal/daemon":   {"internal/callback", "internal/domain"}, // a signed callback of an operation (a domain one), posted at the daemon
 }
 
 // adapters talk to one outside thing each (the Data API, the database, the

@@ -100,7 +100,8 @@ func ProjectOf(body []byte) (int64, error) {
 		return 0, fmt.Errorf("%w: no project_id (at the root or in general)", ErrMalformed)
 	}
 	n, ok, err := integer(v)
-	if err != nil || !ok || n <= 0 {
+	if lit, _ := literal(v); err != nil || !ok || n <= 0 || lit[0] == '+' {
+		// Digits only, as docs/data-api.md says: strconv takes a sign.
 		return 0, fmt.Errorf("%w: %s is %s, not a positive integer", ErrMalformed, where, kindOf(v))
 	}
 	return n, nil

@@ -299,3 +299,56 @@ func TestAppendReadsBackAsTheSyncStores(t *testing.T) {
 		}
 	}
 }
+
+// The project_id that chooses the key is the project the operation is
+// stored under, whichever of the root's and general's is there: a body
+// with both is read by the root's, signed with that project's key or
+// refused; a key of one project never signs for another. A project that
+// is negative, past 64 bits, or a signature given twice at one place is
+// malformed before any key is tried; a payment id longer than the ledger
+// stores is refused signed.
+func TestTheProjectThatPicksTheKeyIsTheOperations(t *testing.T) {
+	keys := map[int64][]byte{580: []byte("key-of-580"), 581: []byte("key-of-581")}
+	secretOf := func(p int64) ([]byte, bool) { k, ok := keys[p]; return k, ok }
+	rest := `"payment":{"id":"o1"},"operation":{"id":1,"type":"sale","status":"success","created_date":"2026-11-20T10:00:00+0000",` +
+		`"date":"2026-11-20T10:00:00+0000","sum_initial":{"amount":100,"currency":"EUR"}}`
+	signed := func(project int64, body string) []byte {
+		b, err := Sign(keys[project], []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name    string
+		body    []byte
+		project int64 // of the operation read; 0: refused
+		err     error
+	}{
+		{"root", signed(580, `{"project_id":580,`+rest+`}`), 580, nil},
+		{"a string of digits", signed(580, `{"project_id":"580",`+rest+`}`), 580, nil},
+		{"general alone", signed(581, `{"general":{"project_id":581},`+rest+`}`), 581, nil},
+		{"both, the root's key", signed(580, `{"project_id":580,"general":{"project_id":581},`+rest+`}`), 580, nil},
+		{"both, general's key", signed(581, `{"project_id":580,"general":{"project_id":581},`+rest+`}`), 0, ErrSignature},
+		{"another project's key", signed(581, `{"project_id":580,`+rest+`}`), 0, ErrSignature},
+		{"negative", signed(580, `{"project_id":-580,`+rest+`}`), 0, ErrMalformed},
+		{"past 64 bits", signed(580, `{"project_id":18446744073709552196,`+rest+`}`), 0, ErrMalformed},
+		{"a float", signed(580, `{"project_id":5.8e2,`+rest+`}`), 0, ErrMalformed},
+		{"a sign", signed(580, `{"project_id":"+580",`+rest+`}`), 0, ErrMalformed},
+		{"signature twice", bytes.Replace(signed(580, `{"project_id":580,`+rest+`}`), []byte(`"signature":`), []byte(`"signature":"x","signature":`), 1), 0, ErrMalformed},
+		{"a payment id too long", signed(580, `{"project_id":580,`+strings.Replace(rest, `"o1"`, `"`+strings.Repeat("9", domain.MaxUpstreamIDBytes+1)+`"`, 1)+`}`), 0, ErrInvalid},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cb, err := Read(c.body, secretOf)
+			if c.err != nil {
+				if !errors.Is(err, c.err) {
+					t.Errorf("err %v, want %v", err, c.err)
+				}
+				return
+			}
+			if err != nil || !cb.HasOperation || cb.Operation.ProjectID != c.project || cb.ProjectID != c.project {
+				t.Errorf("read project %d, operation's %d (%v), want %d", cb.ProjectID, cb.Operation.ProjectID, err, c.project)
+			}
+		})
+	}
+}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
-	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
 	"reconciled/internal/receiver"
 )
 
@@ -102,14 +100,12 @@ func (c *callbacks) wait() {
 // reconcileSoon asks the reconcile loop for a reconcile of the payments
 // callbacks changed (the receiver's Stored: it never blocks; a request
 // already waiting takes these payments too).
-func (d *Daemon) reconcileSoon(units []domain.Unit) {
+func (d *Daemon) reconcileSoon(changes ledger.Changes) {
 	d.pendingMu.Lock()
 	if d.pending == nil {
-		d.pending = map[domain.Unit]bool{}
+		d.pending = ledger.Changes{}
 	}
-	for _, u := range units {
-		d.pending[u] = true
-	}
+	d.pending.Add(changes)
 	d.pendingMu.Unlock()
 	select {
 	case d.reconcileAsked <- struct{}{}:
@@ -117,13 +113,13 @@ func (d *Daemon) reconcileSoon(units []domain.Unit) {
 	}
 }
 
-// takePending is the payments asked for since the last take, sorted.
-func (d *Daemon) takePending() []domain.Unit {
+// takePending is what was asked for since the last take.
+func (d *Daemon) takePending() ledger.Changes {
 	d.pendingMu.Lock()
 	defer d.pendingMu.Unlock()
-	us := slices.Sorted(maps.Keys(d.pending))
+	ch := d.pending
 	d.pending = nil
-	return us
+	return ch
 }
 
 // reconcileLoop runs reconcileCallbacks reconcileSettle after each ask,

@@ -47,7 +47,6 @@ import (
 	"reconciled/internal/app"
 	"reconciled/internal/config"
 	"reconciled/internal/control"
-	"reconciled/internal/domain"
 	"reconciled/internal/export"
 	"reconciled/internal/ledger"
 	"reconciled/internal/outbox"
@@ -91,7 +90,7 @@ type Daemon struct {
 	alertsReload   chan struct{} // a reload for the alerts' loop
 	reconcileAsked chan struct{} // callbacks stored something: reconcile soon (callbacks.go)
 	pendingMu      sync.Mutex
-	pending        map[domain.Unit]bool // the payments callbacks changed, not reconciled yet
+	pending        ledger.Changes // the units callbacks changed, not reconciled yet
 }
 
 // New is the daemon of o. A nil Now is time.Now, a nil Getenv os.Getenv,

@@ -58,11 +58,11 @@ func (d *demo) callbacks(ctx context.Context, a *app.App, l *ledger.Ledger) erro
 	// The payments the callbacks changed, as the daemon collects them
 	// (told before each answer).
 	var mu sync.Mutex
-	var changedUnits []domain.Unit
+	changes := ledger.Changes{}
 	r := receiver.New(receiver.Options{Ledger: l, MaxBody: config.DefaultCallbackMaxBodyBytes, Now: d.Now,
 		SecretOf: func(p int64) ([]byte, bool) { k, ok := keys[p]; return k, ok },
 		Log:      func() *slog.Logger { return d.Logger },
-		Stored:   func(us []domain.Unit) { mu.Lock(); changedUnits = append(changedUnits, us...); mu.Unlock() }})
+		Stored:   func(ch ledger.Changes) { mu.Lock(); changes.Add(ch); mu.Unlock() }})
 	srv, err := receiver.Listen(r, receiver.ServerOptions{Listen: "127.0.0.1:0", Path: config.DefaultCallbackPath, MaxConnections: 8, Log: d.Logger})
 	if err != nil {
 		r.Close()
@@ -116,7 +116,7 @@ func (d *demo) callbacks(ctx context.Context, a *app.App, l *ledger.Ledger) erro
 	fmt.Fprintf(out, "   the same signed with another key: %d, nothing stored\n", status)
 
 	mu.Lock()
-	units := changedUnits
+	units := changes
 	mu.Unlock()
 	res, ok, err := a.ReconcileUnits(ctx, units, d.User)
 	if err != nil {

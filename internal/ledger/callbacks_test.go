@@ -17,7 +17,7 @@ import (
 // and returns what happened to each.
 func mustCallback(t testing.TB, l *Ledger, seen time.Time, ops ...domain.Operation) []Outcome {
 	t.Helper()
-	out, err := l.UpsertCallbacks(ops, seen)
+	out, _, err := l.UpsertCallbacks(ops, seen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +120,43 @@ func TestSyncWinsOverACallbackAndTheHistoryShowsBoth(t *testing.T) {
 	}
 	if got := history(mustGet(t, l, id)); got != "processing(sync)@0s decline(callback)@1m0s success(sync)@1h0m0s" {
 		t.Errorf("history after the late callback: %s", got)
+	}
+}
+
+// A callback signed with one project's key that names an operation the
+// ledger holds under another project changes nothing of it: not its
+// project, status or payment, not the counts, and nothing is marked.
+// Operation ids are ECommPay's, one space for every project; a key of
+// one project (a test project's, handled with less care) must not
+// rewrite another's books.
+func TestACallbackDoesNotTakeAnotherProjectsOperation(t *testing.T) {
+	for _, status := range []string{"processing", "success"} {
+		t.Run("the sync's "+status, func(t *testing.T) {
+			l := openTemp(t)
+			id := uint64(10000000000000021)
+			theirs := sale(id, "p21", status)
+			theirs.ProjectID = 581
+			mustUpsert(t, l, theirs)
+			before := mustGet(t, l, id)
+			forged := sale(id, "mine", "decline") // project 580's callback
+			out, changes, err := l.UpsertCallbacks([]domain.Operation{forged}, t0.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out[0] != OutcomeOtherProject || len(changes) != 0 {
+				t.Errorf("outcome %v, changes %v; want another project's, none", out, changes)
+			}
+			after := mustGet(t, l, id)
+			if after.Operation != before.Operation || history(after) != history(before) {
+				t.Errorf("stored %+v\nhistory %s; was %+v, %s", after.Operation, history(after), before.Operation, history(before))
+			}
+			if c, _ := l.Counts(); c[580].Operations != 0 || c[581].Operations != 1 {
+				t.Errorf("counts %+v", c)
+			}
+			if err := l.Check(); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }
 

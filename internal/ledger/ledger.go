@@ -41,7 +41,8 @@
 // (Sources: the sync, a callback, or both; schema 4). The sync is the source
 // of truth: it replaces what a callback said, the history keeping both, and
 // a callback never changes a final status the sync stored, nor takes any
-// final status back.
+// final status back, nor touches an operation stored under another
+// project.
 //
 // The payment and provider indexes start with the creation hour (hours since
 // 1970) so that ingest touches few of their pages (see paymentKey); the

@@ -42,7 +42,7 @@ func (s *PageStats) Add(o PageStats) {
 // said (UpsertCallbacks), and a status a callback brought that the page
 // confirms is noted as seen by both.
 func (l *Ledger) UpsertPage(ops []domain.Operation, seen time.Time) (PageStats, error) {
-	st, _, err := l.upsert(ops, seen, SourceSync)
+	st, _, _, err := l.upsert(ops, seen, SourceSync)
 	return st, err
 }
 
@@ -65,9 +65,14 @@ const (
 	// says otherwise: the sync is the source of truth, the callback is
 	// ignored.
 	OutcomeSyncStands
+	// OutcomeOtherProject: the ledger holds the operation under another
+	// project. Operation ids are ECommPay's, unique across projects: a
+	// callback signed with one project's key does not take another's
+	// operation (the sync, which asks each project for its own, does).
+	OutcomeOtherProject
 )
 
-var outcomeNames = [...]string{"unchanged", "new", "updated", "older", "sync stands"}
+var outcomeNames = [...]string{"unchanged", "new", "updated", "older", "sync stands", "another project's"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -76,20 +81,38 @@ func (o Outcome) String() string {
 	return fmt.Sprintf("outcome %d", o)
 }
 
+// Changes are the units a write of operations changed, each with the ids
+// of its operations that changed (none for a unit an operation left: a
+// payment id or a provider id it gave up): what it marked for the stored
+// reconciliation, and what GatherUnits recomputes. A new operation is
+// listed by no stored unit, so a reconcile of its payment must be handed
+// its id.
+type Changes map[domain.Unit][]uint64
+
+// Add adds c's units and ids to ch.
+func (ch Changes) Add(c Changes) {
+	for u, ids := range c {
+		ch[u] = append(ch[u], ids...)
+	}
+}
+
 // UpsertCallbacks stores the operations of callbacks in one write
 // transaction, as UpsertPage stores a page, with these differences: the
 // statuses are the callback's (SourceCallback); a final status the sync
-// stored stands against a callback that says otherwise; and what happened
-// to each operation is returned, in order. The same callback twice
-// changes nothing. seen dates the status history.
-func (l *Ledger) UpsertCallbacks(ops []domain.Operation, seen time.Time) ([]Outcome, error) {
-	_, out, err := l.upsert(ops, seen, SourceCallback)
-	return out, err
+// stored stands against a callback that says otherwise; an operation the
+// ledger holds under another project is left as it is
+// (OutcomeOtherProject); and what happened to each operation is
+// returned, in order, with the units the transaction changed. The same
+// callback twice changes nothing. seen dates the status history.
+func (l *Ledger) UpsertCallbacks(ops []domain.Operation, seen time.Time) ([]Outcome, Changes, error) {
+	_, out, ch, err := l.upsert(ops, seen, SourceCallback)
+	return out, ch, err
 }
 
-func (l *Ledger) upsert(ops []domain.Operation, seen time.Time, source Sources) (PageStats, []Outcome, error) {
+func (l *Ledger) upsert(ops []domain.Operation, seen time.Time, source Sources) (PageStats, []Outcome, Changes, error) {
 	var st PageStats
 	var outcomes []Outcome
+	var changes Changes
 	arena := arenas.Get().(*[]byte)
 	defer func() {
 		// bbolt has copied every key and value into its pages by the
@@ -100,11 +123,13 @@ func (l *Ledger) upsert(ops []domain.Operation, seen time.Time, source Sources) 
 	}()
 	err := l.update(func(tx *bolt.Tx) error {
 		st = PageStats{}
-		if source == SourceCallback {
-			outcomes = make([]Outcome, len(ops))
-		}
 		w := newWriter(tx, (*arena)[:0], len(ops))
 		w.source = source
+		if source == SourceCallback {
+			outcomes = make([]Outcome, len(ops))
+			changes = Changes{}
+			w.changes = changes
+		}
 		defer func() { *arena = w.arena[:0] }()
 		for i := range ops {
 			o, err := w.upsert(&ops[i], seen.UTC(), &st)
@@ -128,9 +153,9 @@ func (l *Ledger) upsert(ops []domain.Operation, seen time.Time, source Sources) 
 		if source == SourceCallback {
 			what = "store callbacks"
 		}
-		return PageStats{}, nil, fmt.Errorf("%s: %w", what, err)
+		return PageStats{}, nil, nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return st, outcomes, nil
+	return st, outcomes, changes, nil
 }
 
 // writer is the state of one UpsertPage transaction.
@@ -153,6 +178,17 @@ type writer struct {
 	maxID uint64
 	// source is who reports the operations: the sync or a callback.
 	source Sources
+	// changes, if not nil, gets every unit marked (UpsertCallbacks),
+	// also while nothing is marked (no result stored yet).
+	changes Changes
+}
+
+// mark marks unit u changed, ids being operations of it that changed.
+func (w *writer) mark(u domain.Unit, ids ...uint64) {
+	w.marks.op(u, ids...)
+	if w.changes != nil && u != "" {
+		w.changes[u] = append(w.changes[u], ids...)
+	}
 }
 
 type countDelta struct{ ops, notFinal int64 }
@@ -226,7 +262,7 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) (Ou
 			return 0, err
 		}
 		w.count(op, 1)
-		w.marks.op(domain.PaymentUnit(op.PaymentID), op.OperationID)
+		w.mark(domain.PaymentUnit(op.PaymentID), op.OperationID)
 		st.New++
 		return OutcomeNew, nil
 	}
@@ -247,6 +283,10 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) (Ou
 	var prev Record
 	if err := decodeRecord(old, op.OperationID, &prev); err != nil {
 		return 0, corruptOp(op.OperationID)
+	}
+	if w.source == SourceCallback && prev.ProjectID != op.ProjectID {
+		st.Unchanged++
+		return OutcomeOtherProject, nil
 	}
 	same := bytes.Equal(oldEnc, enc)
 	if same || sameStatus(&prev.Operation, op) && w.source == SourceCallback && prev.Final() && prev.StatusSources&SourceSync != 0 {
@@ -291,14 +331,14 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) (Ou
 	}
 	w.count(&prev.Operation, -1)
 	w.count(op, 1)
-	w.marks.op(domain.PaymentUnit(op.PaymentID), op.OperationID)
+	w.mark(domain.PaymentUnit(op.PaymentID), op.OperationID)
 	if prev.PaymentID != op.PaymentID {
-		w.marks.op(domain.PaymentUnit(prev.PaymentID))
+		w.mark(domain.PaymentUnit(prev.PaymentID))
 	}
 	if prev.ProviderPaymentID != "" && prev.ProviderPaymentID != op.ProviderPaymentID {
 		// The records that fell back to the id it gave up may now find
 		// another operation carrying it (Gather follows the mark).
-		w.marks.op(domain.ProviderUnit(prev.ProviderPaymentID))
+		w.mark(domain.ProviderUnit(prev.ProviderPaymentID))
 	}
 	st.Updated++
 	return OutcomeUpdated, nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -277,8 +278,9 @@ type Gathered struct {
 	NoResult    bool   // there is no stored result, or none of these settings
 	ConfigSeen  string // the settings the stored result was computed with
 	// Marks are the keys of the marks every unit of which is in Units
-	// (GatherUnits, whose Seq is 0): a write of these units consumes
-	// them (ResultWrite.Marks), and leaves every other mark.
+	// and every operation of which was read (GatherUnits, whose Seq is
+	// 0): a write of these units consumes them (ResultWrite.Marks), and
+	// leaves every other mark.
 	Marks [][]byte
 }
 
@@ -288,19 +290,27 @@ type Gathered struct {
 // operation makes a payment the engine matches records with (a type that
 // stands for a record type). It stops at limit units (TooMany).
 func (l *Ledger) Gather(now time.Time, extra []domain.Unit, groups func(*domain.Operation) bool, limit int) (Gathered, error) {
-	return l.gather(now, extra, groups, limit, true)
+	changes := make(Changes, len(extra))
+	for _, u := range extra {
+		changes[u] = nil
+	}
+	return l.gather(now, changes, groups, limit, true)
 }
 
-// GatherUnits is Gather of units alone, closed as Gather closes them: no
-// marked unit and no deadline is added. Its Seq is 0 (no mark is covered
-// by number); Marks lists the marks whose units it holds every one of,
-// which a write of it may consume. The daemon reconciles what callbacks
-// changed so, without recomputing a running sync's pages each time.
-func (l *Ledger) GatherUnits(now time.Time, units []domain.Unit, groups func(*domain.Operation) bool, limit int) (Gathered, error) {
-	return l.gather(now, units, groups, limit, false)
+// GatherUnits is Gather of the units changes names alone, closed as
+// Gather closes them: no marked unit and no deadline is added. Each
+// unit's operations are those the stored result lists and the ids changes
+// gives it (an operation new since, which no stored unit lists: what
+// UpsertCallbacks returns). Its Seq is 0 (no mark is covered by number);
+// Marks lists the marks whose units it holds every one of and whose
+// operations it read, which a write of it may consume. The daemon
+// reconciles what callbacks changed so, without recomputing a running
+// sync's pages each time.
+func (l *Ledger) GatherUnits(now time.Time, changes Changes, groups func(*domain.Operation) bool, limit int) (Gathered, error) {
+	return l.gather(now, changes, groups, limit, false)
 }
 
-func (l *Ledger) gather(now time.Time, extra []domain.Unit, groups func(*domain.Operation) bool, limit int, marked bool) (Gathered, error) {
+func (l *Ledger) gather(now time.Time, changes Changes, groups func(*domain.Operation) bool, limit int, marked bool) (Gathered, error) {
 	var g Gathered
 	err := l.view(func(tx *bolt.Tx) error {
 		r := root(tx)
@@ -377,7 +387,8 @@ func (l *Ledger) gather(now time.Time, extra []domain.Unit, groups func(*domain.
 			}
 			c.add(domain.Unit(v))
 		}
-		for _, u := range extra {
+		for _, u := range slices.Sorted(maps.Keys(changes)) {
+			c.extraOps[u] = append(c.extraOps[u], changes[u]...)
 			c.add(u)
 		}
 		for len(c.queue) > 0 {
@@ -399,13 +410,23 @@ func (l *Ledger) gather(now time.Time, extra []domain.Unit, groups func(*domain.
 		g.Ops, g.Records, g.Held, g.Chargebacks = c.opList, c.recList, c.held, c.cbList
 		if !marked {
 			// The marks this closure covers whole: seen in this view, so
-			// their data is in it too.
+			// their data is in it too — if their operations were read. A
+			// new operation is listed by no stored unit: a mark of it
+			// (a sync's page) whose unit a callback's closure holds
+			// stays for the next reconcile, unless the closure read it.
 			return dirty.ForEach(func(k, v []byte) error {
 				if isBulkMark(v) {
 					return nil
 				}
 				all := true
-				if err := eachMark(k, v, func(u domain.Unit, _ []uint64) error { all = all && c.seen[u]; return nil }); err != nil {
+				if err := eachMark(k, v, func(u domain.Unit, ids []uint64) error {
+					all = all && c.seen[u]
+					for _, id := range ids {
+						_, read := c.opSeen[id]
+						all = all && read
+					}
+					return nil
+				}); err != nil {
 					return err
 				}
 				if all {

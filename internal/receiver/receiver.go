@@ -15,8 +15,9 @@
 // fsync per group, not per callback.
 //
 // Listen serves a Receiver on an address with the limits that keep slow
-// or half-open clients from exhausting it: a connection limit
-// (netutil.LimitListener), time limits for headers, body, answer and idle
+// or half-open clients from exhausting it: a connection limit that takes
+// the slot of the connection idle longest for a new one (slots.go), time
+// limits for headers, body, answer and idle
 // connections, a header size limit, and TLS when given a certificate.
 //
 // What is logged of a callback: its project, payment and operation ids,
@@ -29,6 +30,7 @@ package receiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,10 +54,12 @@ type Options struct {
 	Now      func() time.Time    // dates the status history; nil: time.Now
 	Log      func() *slog.Logger // the current logger (a reload may replace it); nil: discards
 	// Stored, if set, is called after a group that changed stored
-	// operations was committed, with the payments (units) it changed, on
-	// the writer's goroutine: it must not block (the daemon's trigger of
-	// a reconcile of those payments).
-	Stored func(units []domain.Unit)
+	// operations was committed, with the units it changed and their
+	// operations that changed (what a reconcile of them must read: a new
+	// operation is listed by no stored unit), on the writer's goroutine:
+	// it must not block (the daemon's trigger of a reconcile of those
+	// payments).
+	Stored func(changes ledger.Changes)
 	// MaxGroup bounds the callbacks of one transaction (default 1000).
 	MaxGroup int
 }
@@ -175,6 +179,19 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "not stored", http.StatusInternalServerError)
 		return
 	}
+	if res.outcome == ledger.OutcomeOtherProject {
+		// Signed with this project's key, about an operation of another:
+		// ECommPay's ids are one space, so a person must look (a key
+		// shared by two projects, or one in the wrong hands).
+		other := "another project"
+		if rec, ok, err := r.o.Ledger.Get(op.OperationID); err == nil && ok {
+			other = "project " + strconv.FormatInt(rec.ProjectID, 10)
+		}
+		reason := fmt.Sprintf("operation %d is stored under %s; a callback signed with project %d's key does not change it", op.OperationID, other, op.ProjectID)
+		r.o.Log().Error("callback refused", r.who(req, http.StatusBadRequest, op.ProjectID, reason)...)
+		http.Error(w, "callback not usable", http.StatusBadRequest)
+		return
+	}
 	r.o.Log().Info("callback", "project", op.ProjectID, "payment_id", domain.MaskCardNumbers(op.PaymentID), "operation_id", op.OperationID,
 		"type", op.OperationType, "status", op.OperationStatus, "outcome", res.outcome.String())
 	answer(w)
@@ -282,7 +299,7 @@ func (r *Receiver) commit(group []*job) {
 		ops[i] = j.op
 	}
 	results := make([]result, len(group))
-	outcomes, err := r.o.Ledger.UpsertCallbacks(ops, r.o.Now())
+	outcomes, changed, err := r.o.Ledger.UpsertCallbacks(ops, r.o.Now())
 	switch {
 	case err == nil:
 		for i := range group {
@@ -293,19 +310,15 @@ func (r *Receiver) commit(group []*job) {
 			results[i].err = err
 		}
 	default:
+		changed = ledger.Changes{}
 		for i := range group {
-			out, err := r.o.Ledger.UpsertCallbacks(ops[i:i+1], r.o.Now())
+			out, ch, err := r.o.Ledger.UpsertCallbacks(ops[i:i+1], r.o.Now())
 			if err != nil {
 				results[i].err = err
 				continue
 			}
 			results[i].outcome = out[0]
-		}
-	}
-	var changed []domain.Unit
-	for i, res := range results {
-		if res.err == nil && (res.outcome == ledger.OutcomeNew || res.outcome == ledger.OutcomeUpdated) {
-			changed = append(changed, domain.PaymentUnit(ops[i].PaymentID))
+			changed.Add(ch)
 		}
 	}
 	if len(changed) > 0 && r.o.Stored != nil {

@@ -73,7 +73,7 @@ func newRig(t *testing.T, so ServerOptions) *rig {
 	g := &rig{l: l, log: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(g.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	g.r = New(Options{Ledger: l, SecretOf: secrets, MaxBody: 64 << 10, Now: func() time.Time { return t0 }, Log: func() *slog.Logger { return log },
-		Stored: func(us []domain.Unit) { g.stored.Add(int32(len(us))) }})
+		Stored: func(ch ledger.Changes) { g.stored.Add(int32(len(ch))) }})
 	if so.Listen == "" {
 		so.Listen = "127.0.0.1:0"
 	}
@@ -204,6 +204,25 @@ func TestAnswers(t *testing.T) {
 	}
 }
 
+// A chunked body (no Content-Length to refuse it by) is cut at the
+// limit: 413, nothing stored, whatever it would have said.
+func TestAChunkedBodyPastTheLimitIs413(t *testing.T) {
+	g := newRig(t, ServerOptions{})
+	good := signed(t, op(10000000000000050, "order-50", "success"))
+	body := append(good[:len(good)-1:len(good)-1], []byte(`,"pad":"`+strings.Repeat("x", 70<<10)+`"}`)...)
+	resp, err := http.Post(g.url, "application/json", io.MultiReader(bytes.NewReader(body))) // not a bytes.Reader: sent chunked
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	if g.has(t, 10000000000000050) {
+		t.Error("stored")
+	}
+}
+
 // 200 means committed: every operation a 200 answered is in the ledger the
 // moment the answer arrives, many callbacks at once (each group one
 // transaction).
@@ -241,6 +260,37 @@ func TestAnsweredMeansStored(t *testing.T) {
 	}
 	if err := g.l.Check(); err != nil {
 		t.Error(err)
+	}
+}
+
+// A callback signed with one project's key that names an operation the
+// ledger holds under another project is refused (400, at ERROR: signed,
+// so it is ECommPay's or a key's holder's, and a person must look), and
+// the other project's operation stays as the sync stored it.
+func TestAnotherProjectsOperationIsRefused(t *testing.T) {
+	g := newRig(t, ServerOptions{})
+	theirs := op(10000000000000030, "order-of-581", "processing")
+	theirs.ProjectID = 581
+	if _, err := g.l.UpsertPage([]domain.Operation{theirs}, t0); err != nil {
+		t.Fatal(err)
+	}
+	forged := op(10000000000000030, "order-30", "success") // project 580's key
+	if status, _ := post(t, g.url, signed(t, forged)); status != 400 {
+		t.Errorf("status %d, want 400", status)
+	}
+	rec, _, err := g.l.Get(theirs.OperationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.ProjectID != 581 || rec.PaymentID != "order-of-581" || rec.OperationStatus != "processing" {
+		t.Errorf("the other project's operation became %d %s %s", rec.ProjectID, rec.PaymentID, rec.OperationStatus)
+	}
+	if want := `level=ERROR msg="callback refused" status=400 project=580`; !strings.Contains(g.log.String(), want) ||
+		!strings.Contains(g.log.String(), "operation 10000000000000030 is stored under project 581") {
+		t.Errorf("log:\n%s\nwant %s and the projects", g.log.String(), want)
+	}
+	if n := g.stored.Load(); n != 0 {
+		t.Errorf("Stored told of %d units", n)
 	}
 }
 
@@ -328,6 +378,111 @@ func TestSlowClientsAreCut(t *testing.T) {
 	}
 }
 
+// Connections that hold a slot and send nothing cannot keep a callback
+// out: with every slot taken by a client idle between requests
+// (keep-alive) and one that connected and said nothing, and time limits
+// far longer than the test, a real callback gets in at once — the
+// connection that has waited longest for a request gives its slot up.
+// Before, it waited for the idle limit (60 s by default), and 10,000
+// such connections, renewed once a minute, kept ECommPay out for good.
+func TestIdleConnectionsGiveTheirSlotToACallback(t *testing.T) {
+	g := newRig(t, ServerOptions{MaxConnections: 2, HeaderTimeout: time.Hour, BodyTimeout: time.Hour, IdleTimeout: time.Hour})
+	addr := g.srv.Addr().String()
+	idle := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	defer idle.CloseIdleConnections()
+	resp, err := idle.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000040, "order-40", "success"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close() // kept open, idle, by the transport
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+
+	done := make(chan int, 1)
+	go func() {
+		fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := fresh.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000041, "order-41", "success"))))
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case s := <-done:
+		if s != 200 {
+			t.Errorf("the callback: %d", s)
+		}
+	case <-time.After(20 * time.Second): // a guard for a failing test, not a measure
+		t.Fatal("two connections that send nothing kept a callback out")
+	}
+	if !g.has(t, 10000000000000041) {
+		t.Error("not stored")
+	}
+}
+
+// callbacks.path is a path, not a ServeMux pattern: braces are
+// characters (a pattern's wildcard, or a panic at start for an unclosed
+// one, which check-config let through), and only the path itself is
+// served.
+func TestThePathIsTakenAsWritten(t *testing.T) {
+	g := newRig(t, ServerOptions{Path: "/cb/{project"})
+	if s, _ := post(t, g.url, signed(t, op(10000000000000070, "order-70", "success"))); s != 200 {
+		t.Errorf("at the path: %d", s)
+	}
+	g2 := newRig(t, ServerOptions{Path: "/cb/{project}/"})
+	base := strings.TrimSuffix(g2.url, "/cb/{project}/")
+	for _, other := range []string{"/cb/580/", "/cb/{project}/more", "/cb/%7Bproject%7D/x"} {
+		if s, _ := post(t, base+other, signed(t, op(10000000000000071, "order-71", "success"))); s != 404 {
+			t.Errorf("%s: %d, want 404", other, s)
+		}
+	}
+	if g2.has(t, 10000000000000071) {
+		t.Error("stored from another path")
+	}
+}
+
+// Over TLS too: an idle TLS connection gives its slot up (its socket is
+// closed, without waiting on a close_notify to a peer that reads
+// nothing).
+func TestAnIdleTLSConnectionGivesItsSlotUp(t *testing.T) {
+	cert, pool := selfSigned(t)
+	g := newRig(t, ServerOptions{MaxConnections: 1, IdleTimeout: time.Hour, Certificate: func() *tls.Certificate { return &cert }})
+	tlsConf := &tls.Config{RootCAs: pool, ServerName: "localhost"}
+	idle := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf}}
+	defer idle.CloseIdleConnections()
+	resp, err := idle.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000080, "order-80", "success"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	done := make(chan int, 1)
+	go func() {
+		fresh := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf, DisableKeepAlives: true}}
+		resp, err := fresh.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000081, "order-81", "success"))))
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case s := <-done:
+		if s != 200 {
+			t.Errorf("the callback: %d", s)
+		}
+	case <-time.After(20 * time.Second): // a guard for a failing test, not a measure
+		t.Fatal("an idle TLS connection kept a callback out")
+	}
+}
+
 // With a certificate the receiver speaks TLS only.
 func TestTLS(t *testing.T) {
 	cert, pool := selfSigned(t)
@@ -347,6 +502,25 @@ func TestTLS(t *testing.T) {
 		if resp.StatusCode == 200 || g.has(t, 10000000000000013) {
 			t.Errorf("plain HTTP to the TLS listener: %d", resp.StatusCode)
 		}
+	}
+}
+
+// Over TLS the receiver speaks HTTP/1.1 only, also to a client that
+// offers HTTP/2: one HTTP/2 connection carries up to 250 requests at
+// once, each a body of up to max_body_bytes read into memory, so
+// max_connections would bound nothing (128 connections, 32,000 bodies);
+// and the connection limit's idle rule reads HTTP/1's states.
+func TestTLSIsHTTP1Only(t *testing.T) {
+	cert, pool := selfSigned(t)
+	g := newRig(t, ServerOptions{Certificate: func() *tls.Certificate { return &cert }})
+	client := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+	resp, err := client.Post(g.url, "application/json", bytes.NewReader(signed(t, op(10000000000000060, "order-60", "success"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 1 {
+		t.Errorf("%d over %s, want 200 over HTTP/1.1", resp.StatusCode, resp.Proto)
 	}
 }
 

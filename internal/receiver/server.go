@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"golang.org/x/net/netutil"
 )
 
 // ServerOptions are how a Receiver is served.
@@ -22,11 +20,15 @@ type ServerOptions struct {
 	// reload takes a renewed certificate.
 	Certificate func() *tls.Certificate
 	// MaxConnections are served at once; more wait in the kernel's
-	// accept queue.
+	// accept queue, and one that waits makes the connection that has
+	// waited longest for a request give its slot up (slots.go).
 	MaxConnections int
 	Log            *slog.Logger
 	// The time limits of a connection; zero: the defaults below.
 	HeaderTimeout, BodyTimeout, AnswerTimeout, IdleTimeout time.Duration
+	// SlotGrace is how long a connection may wait for a request before
+	// a new one waiting for a slot takes its slot; zero: the default.
+	SlotGrace time.Duration
 }
 
 // The default time limits. A callback is a few kilobytes sent at once:
@@ -39,7 +41,10 @@ const (
 	DefaultBodyTimeout   = 10 * time.Second
 	DefaultAnswerTimeout = 30 * time.Second
 	DefaultIdleTimeout   = 60 * time.Second
-	maxHeaderBytes       = 16 << 10
+	// DefaultSlotGrace: a connection idle (or silent) this long gives its
+	// slot to a new one when every slot is taken.
+	DefaultSlotGrace = time.Second
+	maxHeaderBytes   = 16 << 10
 )
 
 // Server is a Receiver served on an address.
@@ -63,6 +68,7 @@ func Listen(r *Receiver, o ServerOptions) (*Server, error) {
 	def(&o.BodyTimeout, DefaultBodyTimeout)
 	def(&o.AnswerTimeout, DefaultAnswerTimeout)
 	def(&o.IdleTimeout, DefaultIdleTimeout)
+	def(&o.SlotGrace, DefaultSlotGrace)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -70,10 +76,18 @@ func Listen(r *Receiver, o ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("callbacks: listen on %s: %w", o.Listen, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(o.Path, r)
+	// The one path, compared as written: not a ServeMux pattern, whose
+	// braces are wildcards (an unclosed one panics) and whose trailing
+	// slash takes a whole subtree.
+	path := o.Path
 	srv := &http.Server{
-		Handler:           mux,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.URL.Path != path {
+				http.NotFound(w, req)
+				return
+			}
+			r.ServeHTTP(w, req)
+		}),
 		ReadHeaderTimeout: o.HeaderTimeout,
 		ReadTimeout:       o.HeaderTimeout + o.BodyTimeout,
 		WriteTimeout:      o.HeaderTimeout + o.BodyTimeout + o.AnswerTimeout,
@@ -83,7 +97,14 @@ func Listen(r *Receiver, o ServerOptions) (*Server, error) {
 		// client that spoke no HTTP) say nothing of a callback.
 		ErrorLog: slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
 	}
-	s := &Server{ln: netutil.LimitListener(ln, o.MaxConnections), srv: srv}
+	// HTTP/1.1 only, over TLS too: an HTTP/2 connection carries up to
+	// 250 requests at once, each a body read into memory, which
+	// max_connections would not bound; callbacks need none of it.
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	slots := newSlots(o.MaxConnections, o.SlotGrace)
+	srv.ConnState = slots.state
+	s := &Server{ln: &slotListener{Listener: ln, s: slots}, srv: srv}
 	if o.Certificate != nil {
 		get := o.Certificate
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12,
