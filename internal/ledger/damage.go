@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -123,9 +124,12 @@ type guard struct {
 	// result lets one reconcile at a time compute and store the result
 	// (LockResult), whichever handle it came through.
 	result sync.Mutex
-	mu     sync.Mutex
-	err    *DamagedError
-	done   chan struct{} // closed with err set
+	// callbacks counts the callbacks received and not committed yet
+	// (CallbacksWaiting), whichever handle they came through.
+	callbacks atomic.Int64
+	mu        sync.Mutex
+	err       *DamagedError
+	done      chan struct{} // closed with err set
 	// alerts is signalled when a result write noted units for the
 	// alerts (AlertsNoted), whichever handle wrote it.
 	alerts chan struct{}

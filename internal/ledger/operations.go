@@ -42,6 +42,7 @@ func (s *PageStats) Add(o PageStats) {
 // said (UpsertCallbacks), and a status a callback brought that the page
 // confirms is noted as seen by both.
 func (l *Ledger) UpsertPage(ops []domain.Operation, seen time.Time) (PageStats, error) {
+	l.yieldToCallbacks()
 	st, _, _, err := l.upsert(ops, seen, SourceSync)
 	return st, err
 }
@@ -853,4 +854,22 @@ func (l *Ledger) Counts() (map[int64]Counts, error) {
 		})
 	})
 	return out, err
+}
+
+// maxYield bounds how long a sync's page waits for the callbacks before it
+// begins its transaction.
+const maxYield = 20 * time.Millisecond
+
+// CallbacksWaiting counts callbacks received and not committed yet (n may
+// be negative): while there are any, a sync's next page waits for them
+// (up to maxYield), so that a callback's 200 does not wait behind it.
+func (l *Ledger) CallbacksWaiting(n int) { l.g.callbacks.Add(int64(n)) }
+
+// CallbacksPending is how many callbacks are counted as waiting.
+func (l *Ledger) CallbacksPending() int64 { return l.g.callbacks.Load() }
+
+func (l *Ledger) yieldToCallbacks() {
+	for start := time.Now(); l.g.callbacks.Load() > 0 && time.Since(start) < maxYield; {
+		time.Sleep(200 * time.Microsecond)
+	}
 }

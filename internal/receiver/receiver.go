@@ -218,7 +218,8 @@ func (r *Receiver) store(ctx context.Context, op domain.Operation) (result, erro
 	r.mu.RUnlock()
 	defer r.inflight.Done()
 	j := &job{op: op, result: make(chan result, 1)}
-	r.queue <- j // the writer runs until every handler in flight is done
+	r.o.Ledger.CallbacksWaiting(1) // a sync's next page waits for it (ledger.YieldToCallbacks)
+	r.queue <- j                   // the writer runs until every handler in flight is done
 	select {
 	case res := <-j.result:
 		return res, nil
@@ -321,6 +322,7 @@ func (r *Receiver) commit(group []*job) {
 			changed.Add(ch)
 		}
 	}
+	r.o.Ledger.CallbacksWaiting(-len(group))
 	if len(changed) > 0 && r.o.Stored != nil {
 		r.o.Stored(changed)
 	}

@@ -261,6 +261,11 @@ func TestAnsweredMeansStored(t *testing.T) {
 	if err := g.l.Check(); err != nil {
 		t.Error(err)
 	}
+	// Every callback counted as waiting was counted off once committed:
+	// a count left above zero would hold every sync page back for good.
+	if n := g.l.CallbacksPending(); n != 0 {
+		t.Errorf("%d callbacks still counted as waiting", n)
+	}
 }
 
 // A callback signed with one project's key that names an operation the
