@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"errors"
 	"net/http"
 	"sort"
 	"time"
@@ -99,29 +100,16 @@ func (s *Server) Chargebacks(now time.Time) []domain.Chargeback {
 }
 
 func (s *Server) handleChargebacks(w http.ResponseWriter, r *http.Request) {
-	body, f, n, ok := s.precheck(w, r)
+	req, wd, ok := s.windowRequest(w, r, func(req *dataapi.OperationsRequest) error {
+		if len(req.Fields) > 0 || req.OperationType != "" {
+			return errors.New("fields and operation_type are not parameters of " + dataapi.PathChargebacks)
+		}
+		return nil
+	})
 	if !ok {
 		return
 	}
-	var req dataapi.OperationsRequest
-	if err := strictUnmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-		return
-	}
-	if len(req.Fields) > 0 || req.OperationType != "" {
-		writeError(w, http.StatusBadRequest, "bad_request", "fields and operation_type are not parameters of "+dataapi.PathChargebacks)
-		return
-	}
-	loc, from, to, err := s.checkRequest(&req)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-		return
-	}
-	projects, err := s.projectSet(req.ProjectID)
-	if err != nil {
-		writeError(w, http.StatusForbidden, "forbidden", err.Error())
-		return
-	}
+	f, n, loc, from, to, projects := wd.faults, wd.n, wd.loc, wd.from, wd.to, wd.projects
 	var sel []domain.Chargeback
 	for _, cb := range s.Chargebacks(s.cfg.Now()) {
 		if projects[cb.ProjectID] && !cb.CreatedAt.Before(from) && !cb.CreatedAt.After(to) {

@@ -271,30 +271,15 @@ func (s *Server) precheck(w http.ResponseWriter, r *http.Request) ([]byte, Fault
 // /financial-reporting/operations: the same records, with the fee of
 // each when asked for ("fee").
 func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request, financial bool) {
-	body, f, n, ok := s.precheck(w, r)
+	var fields dataapi.ParamSet
+	req, wd, ok := s.windowRequest(w, r, func(req *dataapi.OperationsRequest) (err error) {
+		fields, err = dataapi.ParseFieldsLenient(req.Fields, financial)
+		return err
+	})
 	if !ok {
 		return
 	}
-	var req dataapi.OperationsRequest
-	if err := strictUnmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-		return
-	}
-	loc, from, to, err := s.checkRequest(&req)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-		return
-	}
-	fields, err := dataapi.ParseFieldsLenient(req.Fields, financial)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-		return
-	}
-	projects, err := s.projectSet(req.ProjectID)
-	if err != nil {
-		writeError(w, http.StatusForbidden, "forbidden", err.Error())
-		return
-	}
+	f, n, loc, from, to, projects := wd.faults, wd.n, wd.loc, wd.from, wd.to, wd.projects
 	now := s.cfg.Now()
 	if now.Before(to) {
 		to = now
@@ -320,6 +305,45 @@ func (s *Server) handleOperations(w http.ResponseWriter, r *http.Request, financ
 		}
 	}
 	s.respond(w, ops, loc, fields, f, n)
+}
+
+// window is what a paged request of /operations/get's shape selects, and
+// the faults in force for it.
+type window struct {
+	faults   Faults
+	n        int // the request's number at its endpoint
+	loc      *time.Location
+	from, to time.Time
+	projects map[int64]bool
+}
+
+// windowRequest reads a request of /operations/get's shape (faults,
+// signature, token, limit, offset, tz, interval, then check, then the
+// projects) and answers it with the error when one does not hold.
+func (s *Server) windowRequest(w http.ResponseWriter, r *http.Request, check func(*dataapi.OperationsRequest) error) (dataapi.OperationsRequest, window, bool) {
+	var req dataapi.OperationsRequest
+	body, f, n, ok := s.precheck(w, r)
+	if !ok {
+		return req, window{}, false
+	}
+	if err := strictUnmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return req, window{}, false
+	}
+	loc, from, to, err := s.checkRequest(&req)
+	if err == nil {
+		err = check(&req)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return req, window{}, false
+	}
+	projects, err := s.projectSet(req.ProjectID)
+	if err != nil {
+		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+		return req, window{}, false
+	}
+	return req, window{faults: f, n: n, loc: loc, from: from, to: to, projects: projects}, true
 }
 
 func (s *Server) handleByPayment(w http.ResponseWriter, r *http.Request) {
