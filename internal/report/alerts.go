@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"fmt"
-	"html/template"
 	"io"
 	"slices"
 	"strconv"
@@ -150,9 +149,7 @@ func (a *Alert) Text(w io.Writer) error {
 	return bw.Flush()
 }
 
-var alertPage = template.Must(template.New("alert").Funcs(template.FuncMap{
-	"thStyle": thStyle, "tdStyle": tdStyle,
-}).Parse(`<!DOCTYPE html>
+var alertPage = pageTemplate("alert", `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -162,19 +159,11 @@ var alertPage = template.Must(template.New("alert").Funcs(template.FuncMap{
 <body style="{{.Style.Body}}">
 <h1 style="{{.Style.H1}}">{{.Subject}}</h1>
 <p style="{{.Style.None}}">{{.Lead}}</p>
-<table cellpadding="4" cellspacing="0" border="1" style="{{.Style.Table}}">
-<tr>{{range .Table.Cols}}<th{{if .Num}} align="right"{{else}} align="left"{{end}} style="{{thStyle .}}">{{.Name}}</th>{{end}}</tr>
-{{- range .Table.Rows}}
-<tr valign="top">{{range .}}<td{{if .Num}} align="right"{{end}} style="{{tdStyle .}}">{{.Text}}</td>{{end}}</tr>
-{{- end}}
-</table>
-{{- with .Table.More}}
-<p style="{{$.Style.None}}">{{.}}</p>
-{{- end}}
+{{template "table" .Table}}
 <p style="{{.Style.Footnote}}">{{.Footnote}}</p>
 </body>
 </html>
-`))
+`)
 
 // HTML writes the alert as a standalone HTML document for a mail body:
 // inline styles, nothing fetched, every value escaped by html/template.
@@ -192,7 +181,7 @@ func (a *Alert) HTML(w io.Writer) error {
 		Style                   htmlStyle
 	}{
 		Subject: a.Subject(), Lead: a.lead(), Footnote: a.footnote(), Table: t,
-		Style: htmlStyle{Body: styleBody, Table: styleTable, None: styleNone, H1: styleH1, H2: styleH2, Footnote: styleFootnote},
+		Style: mailStyle,
 	}); err != nil {
 		return err
 	}

@@ -56,9 +56,29 @@ func tdStyle(c cell) template.CSS {
 	return template.CSS(s)
 }
 
-var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"thStyle": thStyle, "tdStyle": tdStyle,
-}).Parse(`<!DOCTYPE html>
+// tableHTML draws one table, and what it left out: the report's and the
+// alert's.
+const tableHTML = `{{define "table"}}<table cellpadding="4" cellspacing="0" border="1" style="{{tableStyle}}">
+<tr>{{range .Cols}}<th{{if .Num}} align="right"{{else}} align="left"{{end}} style="{{thStyle .}}">{{.Name}}</th>{{end}}</tr>
+{{- range .Rows}}
+<tr valign="top">{{range .}}<td{{if .Num}} align="right"{{end}} style="{{tdStyle .}}">{{.Text}}</td>{{end}}</tr>
+{{- end}}
+</table>
+{{- with .More}}
+<p style="{{noneStyle}}">{{.}}</p>
+{{- end}}{{end}}`
+
+// pageTemplate is a page of the mail's HTML: the funcs and the table it
+// draws tables with, then its own text.
+func pageTemplate(name, text string) *template.Template {
+	return template.Must(template.Must(template.New(name).Funcs(template.FuncMap{
+		"thStyle": thStyle, "tdStyle": tdStyle,
+		"tableStyle": func() template.CSS { return styleTable },
+		"noneStyle":  func() template.CSS { return styleNone },
+	}).Parse(tableHTML)).Parse(text))
+}
+
+var page = pageTemplate("report", `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -71,15 +91,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 {{- range .Tables}}
 <h2 style="{{$.Style.H2}}">{{.Title}}</h2>
 {{- if .Rows}}
-<table cellpadding="4" cellspacing="0" border="1" style="{{$.Style.Table}}">
-<tr>{{range .Cols}}<th{{if .Num}} align="right"{{else}} align="left"{{end}} style="{{thStyle .}}">{{.Name}}</th>{{end}}</tr>
-{{- range .Rows}}
-<tr valign="top">{{range .}}<td{{if .Num}} align="right"{{end}} style="{{tdStyle .}}">{{.Text}}</td>{{end}}</tr>
-{{- end}}
-</table>
-{{- with .More}}
-<p style="{{$.Style.None}}">{{.}}</p>
-{{- end}}
+{{template "table" .}}
 {{- else}}
 <p style="{{$.Style.None}}">none</p>
 {{- end}}
@@ -87,9 +99,12 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 <p style="{{.Style.Footnote}}">Amounts are in each currency's own units, never added across currencies. An item counts ECommPay's amount where it has an operation, else the merchant's. Ages are measured to the time the report was made; the XLSX form of this report has every column.</p>
 </body>
 </html>
-`))
+`)
 
-type htmlStyle struct{ Body, Table, None, H1, H2, Footnote template.CSS }
+type htmlStyle struct{ Body, None, H1, H2, Footnote template.CSS }
+
+// mailStyle is the styles a page uses beside its tables'.
+var mailStyle = htmlStyle{Body: styleBody, None: styleNone, H1: styleH1, H2: styleH2, Footnote: styleFootnote}
 
 // HTML writes the report as a standalone HTML document for a mail body.
 func (r *Report) HTML(w io.Writer) error {
@@ -108,7 +123,7 @@ func (r *Report) HTML(w io.Writer) error {
 		Style              htmlStyle
 	}{
 		Subject: r.Subject(), Day: r.Day(), Lead: r.lead(), Tables: tables,
-		Style: htmlStyle{Body: styleBody, Table: styleTable, None: styleNone, H1: styleH1, H2: styleH2, Footnote: styleFootnote},
+		Style: mailStyle,
 	}); err != nil {
 		return err
 	}
