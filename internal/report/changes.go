@@ -232,7 +232,11 @@ func (r *Report) closedTable(sep string) table {
 		if c.Key.ProjectID != 0 {
 			project = strconv.FormatInt(c.Key.ProjectID, 10)
 		}
-		t.Rows = append(t.Rows, row{{Text: c.Change()}, {Text: orNone(c.Now, "no longer an item")}, {Text: c.Code}, {Text: c.Ref()},
+		now := orNone(c.Now, "no longer an item")
+		if c.Now == domain.ResultResolved {
+			now = "resolved by hand"
+		}
+		t.Rows = append(t.Rows, row{{Text: c.Change()}, {Text: now}, {Text: c.Code}, {Text: c.Ref()},
 			{Text: c.Key.Type}, numCell(project), {Text: r.when(c.CreatedAt, "—")}, numCell(money(c.Amount, sep))})
 	}
 	return t

@@ -68,7 +68,7 @@ func TestChangesSinceThePreviousReport(t *testing.T) {
 	lead := "Since the previous report (of 2026-11-22, made 2026-11-23 07:00): 8 new, 1 still open, 3 resolved, 1 back to pending."
 	out := strings.Join(strings.Fields(txt.String()), " ")
 	for _, want := range []string{lead, "resolved UAH 3 2 264.56", "resolved no longer an item overdue gone-1 purchase 580 2026-11-23 07:00 1 234.56 UAH",
-		"resolved resolved amount_mismatch p04 purchase 580 2026-11-23 07:00 31.00 UAH"} {
+		"resolved resolved by hand amount_mismatch p04 purchase 580 2026-11-23 07:00 31.00 UAH"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the text lacks %q:\n%s", want, out)
 		}
@@ -78,7 +78,7 @@ func TestChangesSinceThePreviousReport(t *testing.T) {
 	if !slices.Contains(changes, "resolved|UAH|3|2\u00a0264.56") || !slices.Contains(changes, "new|JPY|2|1\u00a0299") {
 		t.Errorf("the HTML's changes: %q", changes)
 	}
-	if got := tables["Resolved since the previous report"]; len(got) != 4 || !strings.HasPrefix(got[3], "resolved|resolved|amount_mismatch|p04|") {
+	if got := tables["Resolved since the previous report"]; len(got) != 4 || !strings.HasPrefix(got[3], "resolved|resolved by hand|amount_mismatch|p04|") {
 		t.Errorf("the HTML's resolved list: %q", got)
 	}
 	// What changed comes first, then what needs a person, then the totals.
