@@ -307,6 +307,15 @@ func Build(in Input) *Report {
 		results = make(map[domain.ResolutionKey]string, len(seen))
 	}
 
+	// Sized first: grown by append, the list of a million items' open
+	// exceptions was most of what Build allocates.
+	open := 0
+	for i := range in.Items {
+		if domain.IsException(in.Items[i].Result) {
+			open++
+		}
+	}
+	r.Open = make([]Exception, 0, open)
 	for i := range in.Items {
 		it := &in.Items[i]
 		m := it.Amount()
