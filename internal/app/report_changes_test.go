@@ -133,3 +133,32 @@ func TestTheScheduledReportSaysWhatChangedSinceThePreviousOne(t *testing.T) {
 		t.Errorf("check: %q, problems %q", rep.Checked, rep.Problems)
 	}
 }
+
+// Days caught up in one run compare each with the one made before it:
+// the second of them has nothing new, and the schedule's baseline is the
+// last day's.
+func TestCaughtUpReportsCompareWithTheDayBefore(t *testing.T) {
+	a, s, _ := twoReports(t)
+	clk := time.Date(2026, 11, 25, 7, 0, 0, 0, time.UTC) // 2026-11-22 and -23 were missed
+	a.Now = func() time.Time { return clk }
+	if err := a.ReportJob(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	for day, want := range map[string]string{
+		"2026-11-22": "Since the previous report (of 2026-11-21, made 2026-11-22 08:00): 0 new, 2 still open, 0 resolved.",
+		"2026-11-23": "Since the previous report (of 2026-11-22, made 2026-11-25 08:00): 0 new, 2 still open, 0 resolved.",
+		"2026-11-24": "Since the previous report (of 2026-11-23, made 2026-11-25 08:00): 0 new, 2 still open, 0 resolved.",
+	} {
+		body, err := os.ReadFile(filepath.Join(s.Dir, "report-"+day+".html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(body), want) {
+			t.Errorf("report of %s lacks %q", day, want)
+		}
+	}
+	_, prefix := ScheduleKeys(s)
+	if b, err := a.Ledger.ReportBaselineOf(prefix); err != nil || b.Day != "2026-11-24" {
+		t.Errorf("baseline %+v, %v; want the last day's", b, err)
+	}
+}
