@@ -1,7 +1,9 @@
-// Package report builds the daily reconciliation report: what the day's
-// reconciliation looks like by result code and currency, every open
-// exception with its reason and age, the overdue operations by payment
-// method and the health of the sync per project.
+// Package report builds the daily reconciliation report: what changed
+// since the previous report and the open exceptions that need a person
+// first (changes.go), what the day's reconciliation looks like by result
+// code and currency, every open exception with its reason and age, the
+// overdue operations by payment method and the health of the sync per
+// project.
 //
 // Build computes the content from the current reconciliation; HTML, Text
 // and Subject render it for a mail (export.ReportXLSX writes the attached
