@@ -16,6 +16,7 @@ import (
 	"reconciled/internal/config"
 	"reconciled/internal/ledger"
 	"reconciled/internal/outbox"
+	"reconciled/internal/report"
 )
 
 // The daemon's two jobs that produce files once a day: the scheduled
@@ -78,6 +79,14 @@ func (a *App) ReportJob(ctx context.Context, s config.Schedule) error {
 		return err
 	}
 	var data *reportData // reconciled once, for the first day not made yet
+	prev, err := a.Ledger.ReportBaselineOf(prefix)
+	if err != nil {
+		return err
+	}
+	var previous *report.Previous // what the schedule's last report saw; a day made here is the next day's
+	if prev != nil {
+		previous = previousOf(prev, loc)
+	}
 	for _, day := range days {
 		key := prefix + day.Format(time.DateOnly)
 		_, done, err := a.Ledger.WasProduced(key)
@@ -101,8 +110,13 @@ func (a *App) ReportJob(ctx context.Context, s config.Schedule) error {
 		if err != nil {
 			return err
 		}
-		if err := a.reportDay(ctx, s, data.report(day, loc, a.Now(), settle), key); err != nil {
+		dr := data.report(day, loc, a.Now(), settle, previous)
+		made, err := a.reportDay(ctx, s, dr, key, prefix)
+		if err != nil {
 			return err
+		}
+		if made {
+			previous = &report.Previous{Day: dr.Date, At: dr.Now, Open: dr.Seen()}
 		}
 	}
 	return nil
@@ -134,20 +148,22 @@ func (a *App) dueDays(prefix string, last time.Time, loc *time.Location) ([]time
 
 // reportDay writes dr's files (streamed, not held in memory) and records
 // the day as produced under key, with its mail queued when the schedule
-// has recipients: the mail carries the files just written.
-func (a *App) reportDay(ctx context.Context, s config.Schedule, dr *DailyReport, key string) error {
+// has recipients (the mail carries the files just written) and what dr
+// saw open as the baseline of the schedule's next report (prefix): made
+// is false when the day was recorded already.
+func (a *App) reportDay(ctx context.Context, s config.Schedule, dr *DailyReport, key, prefix string) (bool, error) {
 	dir := JobDir(a.Config, s)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
+		return false, err
 	}
 	htmlPath := filepath.Join(dir, "report-"+dr.Day()+".html")
 	attPath := filepath.Join(dir, dr.attachmentName(s.Format))
 	for _, path := range []string{htmlPath, attPath} {
 		if err := a.writeFile(path, func(w io.Writer) error { return dr.WriteAs(StopWriter(ctx, w), filepath.Ext(path)) }); err != nil {
-			return fmt.Errorf("report: %w", err)
+			return false, fmt.Errorf("report: %w", err)
 		}
 	}
-	made, mailed, err := a.produce(s, key, htmlPath, func() (outbox.Letter, error) {
+	made, mailed, err := a.produce(s, key, htmlPath, baselineOf(dr, prefix), func() (outbox.Letter, error) {
 		html, err := os.ReadFile(htmlPath)
 		if err != nil {
 			return outbox.Letter{}, err
@@ -163,20 +179,22 @@ func (a *App) reportDay(ctx context.Context, s config.Schedule, dr *DailyReport,
 		return outbox.Letter{Subject: dr.Subject(), Text: text.String(), HTML: string(html), File: filepath.Base(attPath), Data: att}, nil
 	})
 	if err != nil || !made {
-		return err
+		return false, err
 	}
-	a.Logger.Info("report produced", "day", dr.Day(), "open_exceptions", len(dr.Open), "files", dir, "mail", mailed)
-	return nil
+	a.Logger.Info("report produced", "day", dr.Day(), "open_exceptions", len(dr.Open), "new", dr.ChangeCount(report.ChangeNew),
+		"resolved", dr.ChangeCount(report.ChangeResolved), "files", dir, "mail", mailed)
+	return true, nil
 }
 
 // produce records the day of schedule s as made under key (file: what it
 // made), with its mail queued in the same transaction when s has
 // recipients and [mail] a server: letter gives the message (its Key and To
-// are s's). made is false when the day was recorded already (by a run at
-// the same moment: nothing is queued twice).
-func (a *App) produce(s config.Schedule, key, file string, letter func() (outbox.Letter, error)) (made, mailed bool, err error) {
+// are s's), and baseline (if not nil) stored as what the schedule's last
+// report saw. made is false when the day was recorded already (by a run
+// at the same moment: nothing is queued twice).
+func (a *App) produce(s config.Schedule, key, file string, baseline *ledger.ReportBaseline, letter func() (outbox.Letter, error)) (made, mailed bool, err error) {
 	now := a.Now()
-	p := ledger.Produced{Key: key, At: now.UTC(), File: file}
+	p := ledger.Produced{Key: key, At: now.UTC(), File: file, Baseline: baseline}
 	var ml *ledger.Mail
 	if len(s.To) > 0 && a.Config.Mail.Host != "" {
 		lt, err := letter()
@@ -254,7 +272,7 @@ func (a *App) exportDay(ctx context.Context, s config.Schedule, day time.Time, k
 	if _, done, err := a.Ledger.WasProduced(key); err != nil || done {
 		return err
 	}
-	_, _, err := a.produce(s, key, path, func() (outbox.Letter, error) {
+	_, _, err := a.produce(s, key, path, nil, func() (outbox.Letter, error) {
 		data, err := os.ReadFile(path)
 		return outbox.Letter{
 			Subject: fmt.Sprintf("reconciled: %s export for %s", what, day.Format(time.DateOnly)),

@@ -107,16 +107,19 @@ func reportSync(states []ledger.SyncState) []report.SyncState {
 	return out
 }
 
-// report builds day's report from data and the day's net settlement.
-func (data reportData) report(day time.Time, loc *time.Location, now time.Time, settle []report.SettlementRow) *DailyReport {
+// report builds day's report from data and the day's net settlement,
+// saying what changed since prev (nil: the first report).
+func (data reportData) report(day time.Time, loc *time.Location, now time.Time, settle []report.SettlementRow, prev *report.Previous) *DailyReport {
 	r := report.Build(report.Input{Date: day, Location: loc, Now: now, Items: data.items, Sync: data.states, Unknown: data.unknown, Basis: data.basis,
-		Settlement: settle, Chargebacks: data.cbs, Balances: data.balances})
+		Settlement: settle, Chargebacks: data.cbs, Balances: data.balances, Previous: prev})
 	r.ListLimit = mailListLimit
 	return &DailyReport{Report: r, items: data.items, loc: loc}
 }
 
 // Report builds the daily report of day (midnight in data_api.tz) from
 // the reconciliation of what is stored now, asking the Data API nothing.
+// It says what changed since the last report a schedule recorded (any
+// schedule's: ledger.LatestReportBaseline), and records nothing itself.
 func (a *App) Report(ctx context.Context, day time.Time) (*DailyReport, error) {
 	data, err := a.reportData(ctx)
 	if err != nil {
@@ -126,7 +129,39 @@ func (a *App) Report(ctx context.Context, day time.Time) (*DailyReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return data.report(day, a.Config.Zone(), a.Now(), settle), nil
+	b, err := a.Ledger.LatestReportBaseline()
+	if err != nil {
+		return nil, err
+	}
+	return data.report(day, a.Config.Zone(), a.Now(), settle, previousOf(b, a.Config.Zone())), nil
+}
+
+// previousOf is what a report compares with, from what the ledger keeps
+// of the previous one (nil: none).
+func previousOf(b *ledger.ReportBaseline, loc *time.Location) *report.Previous {
+	if b == nil {
+		return nil
+	}
+	p := &report.Previous{At: b.At, Open: make([]report.Seen, len(b.Open))}
+	if d, err := time.ParseInLocation(time.DateOnly, b.Day, loc); err == nil {
+		p.Day = d
+	}
+	for i, s := range b.Open {
+		p.Open[i] = report.Seen{Key: s.Key(), Code: s.Code, Amount: domain.Money{Amount: s.Amount, Currency: s.Currency}, CreatedAt: s.CreatedAt}
+	}
+	return p
+}
+
+// baselineOf is what the ledger keeps of dr for the next report of
+// schedule (its produced prefix).
+func baselineOf(dr *DailyReport, schedule string) *ledger.ReportBaseline {
+	seen := dr.Seen()
+	b := &ledger.ReportBaseline{Schedule: schedule, Day: dr.Day(), At: dr.Now.UTC(), Open: make([]ledger.ReportSeen, len(seen))}
+	for i, s := range seen {
+		b.Open[i] = ledger.ReportSeen{ProjectID: s.Key.ProjectID, ID: s.Key.ID, Type: s.Key.Type, Part: s.Key.Part, Code: s.Code,
+			Amount: s.Amount.Amount, Currency: s.Amount.Currency, CreatedAt: s.CreatedAt.UTC()}
+	}
+	return b
 }
 
 // settlementOf is the net settlement of the operations created on day (a

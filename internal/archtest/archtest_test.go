@@ -32,6 +32,7 @@ var imports = map[string][]string{
 	"internal/doccheck":      nil,
 	"internal/progress":      nil, // a bar on a terminal: schollz/progressbar's, not ours
 	"internal/cli":           nil, // the command line's plumbing: flag sets, usage, flag values; no command of ours
+	"internal/browsertest":   nil, // tests only: a headless chromium (chromedp) for the pages and the mailed report
 	"internal/dataapi":       {"internal/domain", "internal/redact"},
 	"internal/ledger":        {"internal/domain"},
 	"internal/records":       {"internal/domain", "internal/scratch"},
@@ -67,7 +68,7 @@ const any = "*"
 // testPeers are what any package's tests may import besides what the
 // package itself may: the fakes and checks tests run against, and the
 // package under test (an external _test package).
-var testPeers = []string{"internal/fakeapi", "internal/mail/mailtest", "internal/doccheck"}
+var testPeers = []string{"internal/fakeapi", "internal/mail/mailtest", "internal/doccheck", "internal/browsertest"}
 
 // testImports are further imports of one package's tests.
 var testImports = map[string][]string{
@@ -101,6 +102,7 @@ var neverLinks = []struct {
 	{"internal/report", []string{module + "/internal/ledger", "go.etcd.io/bbolt"}, "the report is built from plain values the caller reads"},
 	{"internal/export", []string{module + "/internal/ledger", "go.etcd.io/bbolt"}, "an export writes values it is handed; it opens no database"},
 	{"internal/mail", []string{module + "/internal/config"}, "mail takes its own options; the caller converts the config"},
+	{"cmd/reconciled", []string{module + "/internal/browsertest", "github.com/chromedp"}, "the browser is the tests' peer: the binary links no chromedp"},
 }
 
 type pkg struct {

@@ -469,7 +469,8 @@ func (l *Ledger) checkValues(ctx context.Context, tx *bolt.Tx, r *bolt.Bucket, r
 	}
 	counts = append(counts, fmt.Sprintf("%d chargebacks (%d index entries)", cbs, entries))
 	rep.checked("%s: each decodes", strings.Join(counts, ", "))
-	checkAlerts(r, rep) // alerts.go
+	checkAlerts(r, rep)     // alerts.go
+	checkReportSeen(r, rep) // reportseen.go
 	return nil
 }
 

@@ -95,6 +95,9 @@ type Produced struct {
 	At        time.Time `json:"at"`
 	MessageID string    `json:"message_id,omitempty"`
 	File      string    `json:"file,omitempty"`
+	// Baseline, when not nil, replaces what its schedule's last report saw
+	// (reportseen.go) in the same transaction; it is not part of the record.
+	Baseline *ReportBaseline `json:"-"`
 }
 
 // ErrProduced means the report was produced already.
@@ -115,6 +118,11 @@ func (l *Ledger) SaveProduced(p Produced, m *Mail) error {
 		}
 		if err := reports.Put([]byte(p.Key), data); err != nil {
 			return err
+		}
+		if p.Baseline != nil {
+			if err := putReportBaseline(tx, p.Baseline); err != nil {
+				return err
+			}
 		}
 		if m == nil {
 			return nil

@@ -26,6 +26,7 @@
 //	├── outbox/                  Message-ID → Mail as JSON: a message, its attempts, sent or not
 //	├── fees/                    operation id (8) → the fee charged on it: amount, currency, when stored (fees.go)
 //	├── balances/                project id (8) → its latest balances (/balance/get) with the time read, and the last error (balances.go)
+//	├── report_seen/             per report schedule: the open exceptions its last report saw (reportseen.go)
 //	├── alerts/                  while [alerts] are on: the units result writes recomputed since the last alert check,
 //	│                              and the open exceptions it saw (alerts.go)
 //	├── dirty/                   sequence (8) → the units a transaction changed since the stored result, their operation ids

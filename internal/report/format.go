@@ -171,7 +171,7 @@ func (r *Report) lead() string {
 	if n := r.OverdueCount(); n > 0 {
 		fmt.Fprintf(&b, ", %d of them overdue", n)
 	}
-	fmt.Fprintf(&b, ". %d items created on %s; %d items in the whole reconciliation.", r.DayItems, r.Day(), r.Items)
+	fmt.Fprintf(&b, ". %d items created on %s; %d items in the whole reconciliation. %s", r.DayItems, r.Day(), r.Items, r.changesLead())
 	switch n := len(r.Unknown) + r.UnknownMore; {
 	case n == 0:
 	case n <= 3:
@@ -188,7 +188,13 @@ func (r *Report) lead() string {
 
 // tables lays out the report's tables; sep goes between thousands.
 func (r *Report) tables(sep string) []table {
-	tables := []table{r.summaryTable(sep), r.settlementTable(sep)}
+	// What changed and what needs a person come first, then the totals
+	// (non-zero rows only), then the rest as before.
+	tables := []table{r.changesTable(sep)}
+	if r.Previous != nil {
+		tables = append(tables, r.closedTable(sep))
+	}
+	tables = append(tables, r.attentionTable(sep), r.dayTable(sep), r.summaryTable(sep), r.settlementTable(sep))
 	tables = append(tables, r.chargebackTables(sep)...)
 	if len(r.Balances) > 0 {
 		tables = append(tables, r.balancesTable(sep))
@@ -216,21 +222,34 @@ func (r *Report) unknownTable() table {
 	return t
 }
 
+// dayTable counts the items created on the report's day by result code
+// and currency: only the codes and currencies that have some.
+func (r *Report) dayTable(sep string) table {
+	return r.codeTable("Created on "+r.Day()+", by result", sep, func(c CodeRow) Tally { return c.Day })
+}
+
+// summaryTable counts the whole reconciliation by result code and
+// currency: only the codes and currencies that have some.
 func (r *Report) summaryTable(sep string) table {
-	t := table{
-		Title: "Results on " + r.Day() + " and to date",
-		Cols: []column{{"result", false}, {"currency", false}, {"items on " + r.Day(), true}, {"amount on " + r.Day(), true},
-			{"items to date", true}, {"amount to date", true}},
-	}
+	return r.codeTable("The whole reconciliation, by result", sep, func(c CodeRow) Tally { return c.ToDate })
+}
+
+// codeTable is a count by code and currency, then the totals per
+// currency, of the tally of each row that pick gives; a row counting no
+// item is left out.
+func (r *Report) codeTable(title, sep string, pick func(CodeRow) Tally) table {
+	t := table{Title: title, Cols: []column{{"result", false}, {"currency", false}, {"items", true}, {"amount", true}}}
 	for _, c := range r.ByCode {
-		t.Rows = append(t.Rows, row{{Text: c.Code, Alert: domain.IsException(c.Code)}, {Text: orNone(c.Currency, "—")},
-			numCell(count(c.Day.Count)), numCell(amount(c.Day.Amount, c.Currency, sep)),
-			numCell(count(c.ToDate.Count)), numCell(amount(c.ToDate.Amount, c.Currency, sep))})
+		if n := pick(c); n.Count > 0 {
+			t.Rows = append(t.Rows, row{{Text: c.Code, Alert: domain.IsException(c.Code)}, {Text: orNone(c.Currency, "—")},
+				numCell(count(n.Count)), numCell(amount(n.Amount, c.Currency, sep))})
+		}
 	}
 	for _, c := range r.Totals {
-		t.Rows = append(t.Rows, row{{Text: "total", Total: true}, {Text: orNone(c.Currency, "—"), Total: true},
-			{Text: count(c.Day.Count), Num: true, Total: true}, {Text: amount(c.Day.Amount, c.Currency, sep), Num: true, Total: true},
-			{Text: count(c.ToDate.Count), Num: true, Total: true}, {Text: amount(c.ToDate.Amount, c.Currency, sep), Num: true, Total: true}})
+		if n := pick(c); n.Count > 0 {
+			t.Rows = append(t.Rows, row{{Text: "total", Total: true}, {Text: orNone(c.Currency, "—"), Total: true},
+				{Text: count(n.Count), Num: true, Total: true}, {Text: amount(n.Amount, c.Currency, sep), Num: true, Total: true}})
+		}
 	}
 	return t
 }
@@ -258,10 +277,7 @@ func (r *Report) ageingTable(sep string) table {
 	if len(r.Open) == 0 {
 		return t
 	}
-	for _, b := range r.Ageing {
-		if len(b.Sums) == 0 {
-			t.Rows = append(t.Rows, row{{Text: b.Label}, {Text: "—"}, numCell("0"), numCell("")})
-		}
+	for _, b := range r.Ageing { // an empty bucket has no row
 		for _, s := range b.Sums {
 			t.Rows = append(t.Rows, row{{Text: b.Label}, {Text: orNone(s.Currency, "—")}, numCell(count(s.Count)),
 				numCell(amount(s.Amount, s.Currency, sep))})

@@ -1,7 +1,9 @@
-// Package report builds the daily reconciliation report: what the day's
-// reconciliation looks like by result code and currency, every open
-// exception with its reason and age, the overdue operations by payment
-// method and the health of the sync per project.
+// Package report builds the daily reconciliation report: what changed
+// since the previous report and the open exceptions that need a person
+// first (changes.go), what the day's reconciliation looks like by result
+// code and currency, every open exception with its reason and age, the
+// overdue operations by payment method and the health of the sync per
+// project.
 //
 // Build computes the content from the current reconciliation; HTML, Text
 // and Subject render it for a mail (export.ReportXLSX writes the attached
@@ -56,6 +58,9 @@ type Input struct {
 	// Balances are each project's latest balances from /balance/get
 	// (balances.go); none: the report has no balances table.
 	Balances []BalanceReading
+	// Previous is what the previous report saw (changes.go); nil: this is
+	// the first report, and every open exception counts as new.
+	Previous *Previous
 }
 
 // SettlementRow is one project's and currency's net settlement of a day,
@@ -135,6 +140,8 @@ type Exception struct {
 	Merchant          *Side         // nil when the merchant has no record
 	Provider          *Side         // nil when ECommPay has no operation
 	Reason            string
+	Key               domain.ResolutionKey // domain.KeyOf: what the next report knows it by
+	New               bool                 // not open with this code at the previous report (changes.go)
 }
 
 // Ref names the exception's payment: its payment id, else
@@ -244,6 +251,14 @@ type Report struct {
 	// ListLimit caps the open exceptions HTML and Text list (0: all of
 	// them); they then say how many more the XLSX form holds.
 	ListLimit int
+
+	// What changed since the previous report (changes.go): Previous is
+	// its day and time (no Open; nil for the first report), Changes the
+	// counts per kind and currency, Closed the exceptions it saw that are
+	// not open now, the largest first per currency.
+	Previous *Previous
+	Changes  []ChangeRow
+	Closed   []Closed
 }
 
 // OverdueCount is the number of open exceptions that are overdue.
@@ -284,10 +299,33 @@ func Build(in Input) *Report {
 		buckets[i] = map[string]*Tally{}
 	}
 	overdue := map[string]map[string]*Tally{}
+	var seen map[domain.ResolutionKey]Seen // what the previous report saw open
+	var results map[domain.ResolutionKey]string
+	if in.Previous != nil {
+		seen = make(map[domain.ResolutionKey]Seen, len(in.Previous.Open))
+		for _, s := range in.Previous.Open {
+			seen[s.Key] = s
+		}
+		results = make(map[domain.ResolutionKey]string, len(seen))
+	}
 
+	// Sized first: grown by append, the list of a million items' open
+	// exceptions was most of what Build allocates.
+	open := 0
+	for i := range in.Items {
+		if domain.IsException(in.Items[i].Result) {
+			open++
+		}
+	}
+	r.Open = make([]Exception, 0, open)
 	for i := range in.Items {
 		it := &in.Items[i]
 		m := it.Amount()
+		if len(seen) > 0 {
+			if k := domain.KeyOf(it); hasKey(seen, k) {
+				results[k] = it.Result
+			}
+		}
 		onDay := !it.CreatedAt.Before(start) && it.CreatedAt.Before(end)
 		k := key{it.Result, m.Currency}
 		row := byCode[k]
@@ -368,6 +406,7 @@ func Build(in Input) *Report {
 	}
 	slices.SortStableFunc(r.Sync, func(a, b SyncRow) int { return cmp.Compare(a.Project, b.Project) })
 	r.Unknown, r.UnknownMore = TopUnknown(in.Unknown)
+	r.changes(in.Previous, seen, results)
 	return r
 }
 
@@ -420,7 +459,7 @@ func exception(it *domain.Item, m domain.Money, now time.Time) Exception {
 	e := Exception{
 		Result: it.Result, PaymentID: it.PaymentID, Type: it.Type, ProjectID: it.ProjectID, OperationID: it.OperationID,
 		ProviderPaymentID: it.ProviderPaymentID, Method: it.Method, CreatedAt: it.CreatedAt, Age: age, Bucket: bucketOf(age),
-		Amount: m, Reason: it.Reason,
+		Amount: m, Reason: it.Reason, Key: domain.KeyOf(it),
 	}
 	if rec := it.Merchant; rec != nil {
 		e.Merchant = &Side{Amount: rec.Amount, Status: rec.Status}
@@ -429,6 +468,11 @@ func exception(it *domain.Item, m domain.Money, now time.Time) Exception {
 		e.Provider = &Side{Amount: op.SumInitial, Status: op.OperationStatus}
 	}
 	return e
+}
+
+func hasKey(m map[domain.ResolutionKey]Seen, k domain.ResolutionKey) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func tally(byCur map[string]*Tally, m domain.Money) *Tally {
