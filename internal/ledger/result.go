@@ -1361,3 +1361,41 @@ func unitOfKey(k []byte) domain.Unit {
 	}
 	return domain.Unit(string(k[0]) + string(k[3:3+n]))
 }
+
+// UnitItems returns the stored items of one unit (a payment id's, say),
+// in the engine's order, each its own copy, and the unit's operation ids
+// as last stored; none when no result is stored or the unit has none.
+// The web view's payment page reads them: one key, not the whole result.
+func (l *Ledger) UnitItems(u domain.Unit) ([]domain.Item, []uint64, error) {
+	var items []domain.Item
+	var ops []uint64
+	err := l.view(func(tx *bolt.Tx) error {
+		res := root(tx).Bucket(bucketResult)
+		if res == nil || res.Get(keyState) == nil {
+			return nil
+		}
+		if err := wholeResult(res); err != nil {
+			return err
+		}
+		e, err := decodeUnit(res.Bucket(resultUnits).Get([]byte(u)))
+		if err != nil {
+			return corruptResult("the stored reconciliation: the entry of %q does not decode", string(u))
+		}
+		ops = e.ops
+		ib := res.Bucket(resultItems)
+		for _, k := range e.items {
+			v := ib.Get([]byte(k))
+			if v == nil {
+				continue
+			}
+			var it domain.Item
+			rec, op := new(domain.Record), new(domain.Operation)
+			if err := decodeItem(v, &it, rec, op); err != nil {
+				return corruptResult("the stored reconciliation: %s does not decode", describePlace([]byte(k)))
+			}
+			items = append(items, it)
+		}
+		return nil
+	})
+	return items, ops, err
+}
