@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"html/template"
 	"maps"
@@ -18,31 +19,63 @@ import (
 // summaries kept (by window and database generation).
 const keptSummaries = 4
 
-// summary is the analytics of [from, to), from the cache when the
-// database has not changed since.
-func (s *Server) summary(r *http.Request, a *app.App, from, to time.Time) (*analytics.Summary, error) {
+// summary is the analytics of [from, to): made now the first time a
+// window is asked for; then from the cache, as long as the database has
+// not changed since (its generation); after a change, the cached one
+// again, stale (true, with when it was made), while a new one is made in
+// the background, once. Any write moves the generation on (a sync page,
+// a job's note, the outbox), and a summary of a million operations takes
+// about 2 s (BENCHMARKS.md).
+func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*analytics.Summary, time.Time, bool, error) {
 	gen, err := a.Ledger.Generation()
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, false, err
 	}
-	key := fmt.Sprintf("%d %d %d %s", from.UnixNano(), to.UnixNano(), gen, a.Config.Zone())
+	window := fmt.Sprintf("%d %d %s", from.UnixNano(), to.UnixNano(), a.Config.Zone())
 	s.sumMu.Lock()
-	defer s.sumMu.Unlock() // one summary made at a time: two tabs asking the same wait for one
 	for i, c := range s.sums {
-		if c.key == key {
-			s.sums = append(append(s.sums[:i:i], s.sums[i+1:]...), c)
-			return c.s, nil
+		if c.window != window {
+			continue
 		}
+		s.sums = append(slices.Delete(s.sums, i, i+1), c) // the most recent last
+		if c.gen != gen && !c.refreshing {
+			c.refreshing = true
+			go s.refreshSummary(a, c, from, to)
+		}
+		s.sumMu.Unlock()
+		return c.s, c.made, c.gen != gen, nil
 	}
-	sum, err := a.Summary(r.Context(), app.SummaryRequest{From: from, To: to})
+	s.sumMu.Unlock()
+	made := time.Now()
+	sum, err := a.Summary(ctx, app.SummaryRequest{From: from, To: to})
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, false, err
 	}
-	s.sums = append(s.sums, cachedSummary{key, sum})
+	s.sumMu.Lock()
+	s.sums = append(s.sums, &cachedSummary{window: window, gen: gen, s: sum, made: made})
 	if len(s.sums) > keptSummaries {
 		s.sums = slices.Delete(s.sums, 0, len(s.sums)-keptSummaries)
 	}
-	return sum, nil
+	s.sumMu.Unlock()
+	return sum, made, false, nil
+}
+
+// refreshSummary makes c's summary again, of the database as it is now.
+func (s *Server) refreshSummary(a *app.App, c *cachedSummary, from, to time.Time) {
+	gen, err := a.Ledger.Generation()
+	made := time.Now()
+	var sum *analytics.Summary
+	if err == nil {
+		sum, err = a.Summary(context.Background(), app.SummaryRequest{From: from, To: to})
+	}
+	s.sumMu.Lock()
+	defer s.sumMu.Unlock()
+	c.refreshing = false
+	if err != nil {
+		s.o.Log.Error("web: the analytics could not be made", "err", err)
+		return
+	}
+	c.s, c.gen, c.made = sum, gen, made
 }
 
 type analyticsPage struct {
@@ -107,10 +140,15 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
 	loc := a.Config.Zone()
 	v := r.URL.Query()
 	from, to, fromDay, toDay := parseWindow(v.Get("from"), v.Get("to"), s.now(a), loc)
-	sum, err := s.summary(r, a, from, to)
+	sum, made, stale, err := s.summary(r.Context(), a, from, to)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	note := ""
+	if stale {
+		note = "Of the data as it was at " + made.In(loc).Format("2006-01-02 15:04:05 MST") +
+			"; the data changed since, and is being summed again: reload in a few seconds."
 	}
 	p := analyticsPage{From: fromDay, To: toDay, S: sum,
 		Totals:   totalsOf([]analytics.Row{{Key: "all", Totals: sum.Total}}),
@@ -124,7 +162,7 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
 	days := dayList(from, to)
 	p.VolumeCharts = volumeCharts(sum, days)
 	p.Approval = approvalChart(sum, days)
-	s.render(w, r, http.StatusOK, "analytics.html", view{Title: "Analytics", Nav: "analytics", Zone: loc.String(), Page: p})
+	s.render(w, r, http.StatusOK, "analytics.html", view{Title: "Analytics", Nav: "analytics", Zone: loc.String(), Note: note, Page: p})
 }
 
 // dayList is every day of [from, to) as the summaries key them.

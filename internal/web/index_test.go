@@ -134,3 +134,58 @@ func cmpInt(a, b int64) int {
 	}
 	return 0
 }
+
+// millionExceptions are 1,000,000 open exceptions: the index's worst
+// case (a real result holds far fewer: 2 % of the benchmark books').
+func millionExceptions() []domain.Item {
+	items := randomItems(rand.New(rand.NewPCG(3, 4)), 1_000_000)
+	codes := exceptionCodes()
+	for i := range items {
+		items[i].Result = codes[i%len(codes)]
+	}
+	return items
+}
+
+// BenchmarkIndexBuild is the index of 1,000,000 open exceptions made
+// from their items (the first exceptions page after a reconcile also
+// reads them from the database: BenchmarkWebPages in cmd/reconciled).
+func BenchmarkIndexBuild(b *testing.B) {
+	items := millionExceptions()
+	var ix *index
+	for b.Loop() {
+		bl := newBuilder("k")
+		for i := range items {
+			bl.add(&items[i])
+		}
+		ix = bl.done(time.Now())
+	}
+	b.ReportMetric(float64(ix.Size())/1e6, "index-MB")
+}
+
+// BenchmarkIndexPage is one page of 1,000,000 open exceptions, per
+// filter: the one pass over the index every exceptions page makes.
+func BenchmarkIndexPage(b *testing.B) {
+	items := millionExceptions()
+	bl := newBuilder("k")
+	for i := range items {
+		bl.add(&items[i])
+	}
+	ix := bl.done(time.Now())
+	items = nil
+	for _, c := range []struct {
+		name string
+		q    Query
+	}{
+		{"all", Query{Per: 50, Page: 1}},
+		{"code-currency-method", Query{Codes: []string{domain.ResultAmountMismatch}, Currencies: []string{"EUR"}, Methods: []string{"card"}, Sort: SortAmount, Per: 50, Page: 3}},
+		{"window-newest", Query{From: time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Sort: SortNewest, Per: 100, Page: 2}},
+		{"text", Query{Text: "p-99", Per: 50, Page: 1}},
+		{"last-page", Query{Per: 500, Page: 2000}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				ix.page(&c.q)
+			}
+		})
+	}
+}

@@ -87,25 +87,45 @@ func resultKey(st ledger.ResultState) string {
 	return fmt.Sprintf("%d/%s/%d/%d", st.At.UnixNano(), st.Config, st.Items, st.Recomputed)
 }
 
-// index is the index of the stored result in force, built now if the one
-// held is of another (nil, with no result stored).
-func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, error) {
+// index is the index of the stored result in force. With none held it
+// is built now (the request waits). With one of an older result held,
+// that one is returned, stale (true), and the new one is built in the
+// background, once: the page says so, and the next one after it is
+// built shows it. A reconcile of a million items would otherwise cost
+// its first page the whole build (0.6 s, BENCHMARKS.md).
+func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, bool, error) {
 	st, err := a.StoredResult()
 	if err != nil || st.None {
-		return nil, st, err
+		return nil, st, false, err
 	}
 	key := resultKey(st.State)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.used = time.Now()
 	if s.ix != nil && s.ix.key == key {
-		return s.ix, st, nil
+		return s.ix, st, false, nil
 	}
-	s.ix = nil // the old one goes before the new one is built
+	if s.ix != nil {
+		if s.building != key {
+			s.building = key
+			go s.rebuild(a, key)
+		}
+		return s.ix, st, true, nil
+	}
+	ix, err := s.build(ctx, a, key, st.State.At)
+	if err != nil {
+		return nil, st, false, err
+	}
+	s.hold(ix)
+	return ix, st, false, nil
+}
+
+// build reads the stored items into a new index.
+func (s *Server) build(ctx context.Context, a *app.App, key string, at time.Time) (*index, error) {
 	begin := time.Now()
 	b := newBuilder(key)
 	n := 0
-	err = a.Ledger.ForEachItem(func(it *domain.Item) error {
+	err := a.Ledger.ForEachItem(func(it *domain.Item) error {
 		b.add(it)
 		if n++; n%65536 == 0 {
 			return ctx.Err()
@@ -113,17 +133,49 @@ func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, err
 		return nil
 	})
 	if err != nil {
-		return nil, st, err
+		return nil, err
 	}
-	s.ix = b.done(time.Now())
-	s.o.Log.Info("web: indexed the open exceptions", "items", n, "exceptions", len(s.ix.entries),
-		"bytes", s.ix.Size(), "took", time.Since(begin).Round(time.Millisecond))
+	ix := b.done(time.Now())
+	ix.of = at
+	s.o.Log.Info("web: indexed the open exceptions", "items", n, "exceptions", len(ix.entries),
+		"bytes", ix.Size(), "took", time.Since(begin).Round(time.Millisecond))
+	return ix, nil
+}
+
+// hold keeps ix (s.mu held) and starts the idle drop's clock.
+func (s *Server) hold(ix *index) {
+	s.ix = ix
 	if s.timer == nil {
 		s.timer = time.AfterFunc(s.o.IdleDrop, s.idle)
 	} else {
 		s.timer.Reset(s.o.IdleDrop)
 	}
-	return s.ix, st, nil
+}
+
+// rebuild builds the index of key in the background and holds it, unless
+// it was dropped meanwhile (idle, or the server stopping).
+func (s *Server) rebuild(a *app.App, key string) {
+	st, err := a.StoredResult()
+	var ix *index
+	if err == nil && !st.None {
+		ix, err = s.build(context.Background(), a, key, st.State.At)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.building = ""
+	if err != nil {
+		s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
+		return
+	}
+	if s.ix != nil && ix != nil {
+		s.hold(ix)
+	}
+}
+
+// staleNote says a page shows an older result than the one stored.
+func staleNote(ix *index, loc *time.Location) string {
+	return "These rows are of the reconciliation of " + ix.of.In(loc).Format("2006-01-02 15:04:05 MST") +
+		"; the newer one is being indexed: reload in a few seconds (the downloads are of the newer one already)."
 }
 
 // idle drops the index once nobody asked for it for IdleDrop.
@@ -166,6 +218,7 @@ type resultRow struct {
 }
 
 type overviewPage struct {
+	Stale   string
 	Status  *app.Status
 	When    func(time.Time) string
 	Results []resultRow
@@ -229,10 +282,13 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	ix, stored, err := s.index(r.Context(), a)
+	ix, stored, stale, err := s.index(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if stale {
+		p.Stale = staleNote(ix, loc)
 	}
 	if ix != nil {
 		for _, b := range ix.ages(s.now(a)) {
@@ -251,6 +307,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 // --- exceptions
 
 type exceptionsPage struct {
+	Stale               string // the index is of an older result (staleNote)
 	Q                   *Query
 	Total, From, Last   int
 	Pages               int
@@ -372,12 +429,17 @@ func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) {
 	a := s.o.App()
 	loc := a.Config.Zone()
 	q, from, to := parseQuery(r.URL.Query(), loc)
-	ix, st, err := s.index(r.Context(), a)
+	ix, st, stale, err := s.index(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p := exceptionsPage{Q: q, FromDay: from, ToDay: to, Sorts: []string{SortAge, SortNewest, SortAmount}, Pers: []int{50, 100, 500},
+	p := exceptionsPage{Q: q, Stale: func() string {
+		if stale {
+			return staleNote(ix, loc)
+		}
+		return ""
+	}(), FromDay: from, ToDay: to, Sorts: []string{SortAge, SortNewest, SortAmount}, Pers: []int{50, 100, 500},
 		Codes: exceptionCodes()}
 	first := func(l []string) string {
 		if len(l) > 0 {
@@ -403,7 +465,7 @@ func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) {
 		p.Last = (q.Page-1)*q.Per + len(page.Rows)
 		now := s.now(a).UnixNano()
 		for _, e := range page.Rows {
-			row := exceptionRow{Code: ix.codes[e.code], PaymentID: ix.str(e.id), Type: ix.types[e.typ], Method: ix.methods[e.method],
+			row := exceptionRow{Code: ix.codes[e.code], PaymentID: ix.idOf(e), Type: ix.types[e.typ], Method: ix.methods[e.method],
 				Reason: ix.str(e.reason), Project: ix.projectName(e.project)}
 			if e.created != minTime {
 				t := time.Unix(0, e.created).In(loc)
@@ -524,3 +586,13 @@ func (s *Server) payment(w http.ResponseWriter, r *http.Request) {
 // maskedAccount is an account number as shown: masked again, whatever
 // was stored (stored ones are masked already).
 func maskedAccount(s string) string { return domain.MaskAccount(s) }
+
+// IndexBytes is about how many bytes the held index takes (0: none).
+func (s *Server) IndexBytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ix == nil {
+		return 0
+	}
+	return s.ix.Size()
+}

@@ -340,13 +340,64 @@ func TestIndexFollowsTheResultAndIsDroppedWhenIdle(t *testing.T) {
 	if _, err := a.RunReconcile(context.Background(), app.RunRequest{User: "tester"}); err != nil {
 		t.Fatal(err)
 	}
-	_, after := get(t, "GET", ts.URL+"/exceptions?q=p-a")
-	if strings.Contains(after, `data-payment-id="p-a"`) {
-		t.Errorf("p-a still shows after its books were fixed:\n%s", after)
+	// The first page after it shows the index held, and says it is of
+	// the older result; the newer one is built meanwhile.
+	_, stale := get(t, "GET", ts.URL+"/exceptions?q=p-a")
+	if !strings.Contains(stale, `id="stale"`) || !strings.Contains(stale, `data-payment-id="p-a"`) {
+		t.Errorf("the first page after the reconcile does not say it is of the older result:\n%s", stale)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, after := get(t, "GET", ts.URL+"/exceptions?q=p-a")
+		if !strings.Contains(after, `id="stale"`) {
+			if strings.Contains(after, `data-payment-id="p-a"`) {
+				t.Errorf("p-a still shows after its books were fixed:\n%s", after)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the newer index never came:\n%s", after)
+		}
 	}
 	for deadline := time.Now().Add(10 * time.Second); s.Indexed(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the index was not dropped")
+		}
+	}
+}
+
+// The analytics come from the cache until the database changes; then the
+// cached ones, saying so, while the new ones are made.
+func TestAnalyticsFollowTheData(t *testing.T) {
+	a := world(t)
+	_, ts := serve(t, a, web.Options{})
+	page := "/analytics?from=2026-11-01&to=2026-11-30"
+	total := func(body string) string {
+		_, rest, _ := strings.Cut(body, `<section id="totals">`)
+		_, rest, _ = strings.Cut(rest, "<td>all</td><td class=\"n\">")
+		n, _, _ := strings.Cut(rest, "<")
+		return n
+	}
+	_, first := get(t, "GET", ts.URL+page)
+	if total(first) != "31" || strings.Contains(first, "being summed again") {
+		t.Fatalf("first: %q operations\n%s", total(first), first)
+	}
+	if _, err := a.Ledger.UpsertPage([]domain.Operation{sale(900, "p-new", "card", time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), 500, "EUR")}, now); err != nil {
+		t.Fatal(err)
+	}
+	_, stale := get(t, "GET", ts.URL+page)
+	if total(stale) != "31" || !strings.Contains(stale, "being summed again") {
+		t.Errorf("after a write: %q operations, and no word of the change\n%s", total(stale), stale)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, body := get(t, "GET", ts.URL+page)
+		if !strings.Contains(body, "being summed again") {
+			if total(body) != "32" {
+				t.Errorf("the new summary has %q operations", total(body))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new summary never came")
 		}
 	}
 }
