@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"reconciled/internal/app"
@@ -24,13 +25,17 @@ import (
 //go:embed templates/*.html style.css
 var files embed.FS
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"money":   money,
-	"moneyOf": func(m domain.Money) string { return money(m.Amount, m.Currency) },
-	"join":    strings.Join,
-	"add":     func(a, b int) int { return a + b },
-	"sub":     func(a, b int) int { return a - b },
-}).ParseFS(files, "templates/*.html"))
+// pages are the templates, parsed on first use: a command that never
+// serves the view does not pay for them.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"money":   money,
+		"moneyOf": func(m domain.Money) string { return money(m.Amount, m.Currency) },
+		"join":    strings.Join,
+		"add":     func(a, b int) int { return a + b },
+		"sub":     func(a, b int) int { return a - b },
+	}).ParseFS(files, "templates/*.html"))
+})
 
 // money is minor units as major ones with the currency, exactly (no float).
 func money(amount int64, cur string) string {
@@ -50,7 +55,7 @@ type view struct {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
+	if err := pages().ExecuteTemplate(&b, name, v); err != nil {
 		s.fail(w, r, err)
 		return
 	}
