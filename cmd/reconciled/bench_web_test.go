@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -103,4 +106,46 @@ func BenchmarkWebPages(b *testing.B) {
 			}
 		})
 	}
+	// The daemon's resident memory with the view on, before any page and
+	// after the first exceptions page and the first analytics page (the
+	// index and the summary held). Logged, once.
+	l.Close()
+	addr := freeWebPort(b)
+	f, err := os.OpenFile(w.config, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n[web]\nlisten = %q\n", addr)
+	f.Close()
+	cmd, logs := startDaemonChild(b, w)
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	fetch := func(path string) {
+		res, err := http.Get("http://" + addr + path)
+		if err != nil {
+			b.Fatalf("%s: %v\n%s", path, err, logs.String())
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			b.Fatalf("%s: %d", path, res.StatusCode)
+		}
+	}
+	time.Sleep(2 * time.Second) // the start's own work settles
+	rss0, _ := procStatus(b, cmd.Process.Pid)
+	fetch("/exceptions")
+	rss1, _ := procStatus(b, cmd.Process.Pid)
+	fetch(window)
+	rss2, _ := procStatus(b, cmd.Process.Pid)
+	b.Logf("daemon RSS: %.1f MB at start, %.1f MB after the first exceptions page, %.1f MB after the first analytics page",
+		float64(rss0)/1024, float64(rss1)/1024, float64(rss2)/1024)
+}
+
+// freeWebPort is a loopback address with a port free a moment ago.
+func freeWebPort(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

@@ -162,6 +162,17 @@ func (l *Ledger) ForEachItem(fn func(it *domain.Item) error) error {
 // ForEachItemIn is ForEachItem of the items created in [from, to) (zero
 // is open), read without decoding the others.
 func (l *Ledger) ForEachItemIn(from, to time.Time, fn func(it *domain.Item) error) error {
+	return l.forEachItem(from, to, nil, fn)
+}
+
+// ForEachItemWhere is ForEachItem of the items whose result keep accepts,
+// read without decoding the others (the web view's index of the open
+// exceptions: a few percent of the items).
+func (l *Ledger) ForEachItemWhere(keep func(result string) bool, fn func(it *domain.Item) error) error {
+	return l.forEachItem(time.Time{}, time.Time{}, keep, fn)
+}
+
+func (l *Ledger) forEachItem(from, to time.Time, keep func(string) bool, fn func(it *domain.Item) error) error {
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !from.IsZero() {
 		lo = from.UnixNano()
@@ -188,6 +199,12 @@ func (l *Ledger) ForEachItemIn(from, to time.Time, fn func(it *domain.Item) erro
 			if len(v) >= 9 {
 				if c := createdOf(v); c < lo || c >= hi {
 					return nil
+				}
+				if keep != nil {
+					r := reader{b: v[9:]}
+					if res := r.itemWord(); r.err == nil && !keep(res) {
+						return nil
+					}
 				}
 			}
 			if err := decodeItem(v, &it, &rec, &op); err != nil {

@@ -130,7 +130,8 @@ func (s *Server) build(ctx context.Context, a *app.App, key string, at time.Time
 	begin := time.Now()
 	b := newBuilder(key)
 	n := 0
-	err := a.Ledger.ForEachItem(func(it *domain.Item) error {
+	open := func(result string) bool { _, ok := b.codeOf[result]; return ok }
+	err := a.Ledger.ForEachItemWhere(open, func(it *domain.Item) error {
 		b.add(it)
 		if n++; n%65536 == 0 {
 			return ctx.Err()
@@ -142,7 +143,7 @@ func (s *Server) build(ctx context.Context, a *app.App, key string, at time.Time
 	}
 	ix := b.done(time.Now())
 	ix.of = at
-	s.o.Log.Info("web: indexed the open exceptions", "items", n, "exceptions", len(ix.entries),
+	s.o.Log.Info("web: indexed the open exceptions", "exceptions", len(ix.entries),
 		"bytes", ix.Size(), "took", time.Since(begin).Round(time.Millisecond))
 	return ix, nil
 }
