@@ -51,6 +51,7 @@ func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*
 	if err != nil {
 		return nil, time.Time{}, false, err
 	}
+	settle(a)
 	s.sumMu.Lock()
 	s.sums = append(s.sums, &cachedSummary{window: window, gen: gen, s: sum, made: made})
 	if len(s.sums) > keptSummaries {
@@ -67,6 +68,7 @@ func (s *Server) refreshSummary(a *app.App, c *cachedSummary, from, to time.Time
 	var sum *analytics.Summary
 	if err == nil {
 		sum, err = a.Summary(context.Background(), app.SummaryRequest{From: from, To: to})
+		settle(a)
 	}
 	s.sumMu.Lock()
 	defer s.sumMu.Unlock()

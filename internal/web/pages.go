@@ -143,9 +143,17 @@ func (s *Server) build(ctx context.Context, a *app.App, key string, at time.Time
 	}
 	ix := b.done(time.Now())
 	ix.of = at
+	settle(a)
 	s.o.Log.Info("web: indexed the open exceptions", "exceptions", len(ix.entries),
 		"bytes", ix.Size(), "took", time.Since(begin).Round(time.Millisecond))
 	return ix, nil
+}
+
+// settle gives back what a pass over the database left: its pages in
+// the resident set, the heap's garbage (as the daemon does after a job).
+func settle(a *app.App) {
+	a.Ledger.ReleaseMemory()
+	debug.FreeOSMemory()
 }
 
 // hold keeps ix (s.mu held) and starts the idle drop's clock.

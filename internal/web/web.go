@@ -35,6 +35,8 @@
 // Stable hooks for browser tests (ids unless said):
 //
 //	nav-overview, nav-exceptions, nav-analytics  the links of the menu
+//	note (which stored reconciliation, what it lacks), stale (the rows are
+//	  of an older one, a newer index being built)
 //	last-reconcile, results, ages, sync, outbox, unknown   overview's sections
 //	filters (the form), f-code, f-method, f-currency, f-project, f-from,
 //	  f-to, f-q, f-sort, f-per, f-apply            the exceptions' filters
