@@ -346,8 +346,11 @@ type exceptionRow struct {
 	Link                                        string
 }
 
-// Pages hold at most maxPer rows.
-const maxPer = 500
+// Pages hold at most maxPer rows; there are at most maxPage of them.
+const (
+	maxPer  = 500
+	maxPage = 1 << 24
+)
 
 // parseQuery reads the exceptions' form (a bad value is ignored: the
 // page shows what it understood in the form again).
@@ -385,7 +388,7 @@ func parseQuery(v url.Values, loc *time.Location) (*Query, string, string) {
 		q.Sort = s
 	}
 	if n, err := strconv.Atoi(v.Get("page")); err == nil && n > 0 {
-		q.Page = n
+		q.Page = min(n, maxPage) // (page-1)*per stays far from overflowing
 	}
 	if n, err := strconv.Atoi(v.Get("per")); err == nil && n > 0 {
 		q.Per = min(n, maxPer)

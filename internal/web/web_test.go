@@ -123,6 +123,7 @@ func TestPagesStatusAndHeaders(t *testing.T) {
 		{"GET", "/", 200, `id="results"`},
 		{"GET", "/exceptions", 200, `id="exceptions"`},
 		{"GET", "/exceptions?code=amount_mismatch&currency=usd&sort=amount&per=2&page=2", 200, `id="page-prev"`},
+		{"GET", "/exceptions?page=9223372036854775807&per=-3&sort=%3Cx%3E&from=yesterday", 200, `data-total="17"`},
 		{"GET", "/payment?id=p-a", 200, `data-payment-id="p-a"`},
 		{"GET", "/payment", 200, "Give a payment id"},
 		{"GET", "/payment?id=nothing-here", 404, "Nothing is stored"},
@@ -163,6 +164,17 @@ func TestPagesStatusAndHeaders(t *testing.T) {
 		if strings.Contains(body, "4111111111111111") {
 			t.Errorf("%s: a full card number", c.path)
 		}
+	}
+}
+
+// A page far past the end shows no row (no overflow of its offset), and
+// bad values are read as the defaults.
+func TestAPagePastTheEnd(t *testing.T) {
+	a := world(t)
+	_, ts := serve(t, a, web.Options{})
+	_, body := get(t, "GET", ts.URL+"/exceptions?page=9223372036854775807&per=500")
+	if !strings.Contains(body, `data-total="17"`) || strings.Contains(body, `class="exception"`) || strings.Contains(body, `id="page-next"`) {
+		t.Errorf("a page past the end:\n%s", body)
 	}
 }
 
