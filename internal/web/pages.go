@@ -97,7 +97,7 @@ func resultKey(st ledger.ResultState) string {
 // that one is returned, stale (true), and the new one is built in the
 // background, once: the page says so, and the next one after it is
 // built shows it. A reconcile of a million items would otherwise cost
-// its first page the whole build (0.6 s, BENCHMARKS.md).
+// its first page the whole build (0.15 s, BENCHMARKS.md).
 func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, bool, error) {
 	st, err := a.StoredResult()
 	if err != nil || st.None {
