@@ -92,3 +92,20 @@ func TestWebCommand(t *testing.T) {
 		t.Errorf("the download differs from the export:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// check-config reads the view's credentials files and says what guards
+// it, never what they hold; an empty one is refused, naming its key.
+func TestCheckConfigOfTheWebView(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	os.WriteFile(token, []byte("the-web-token\n"), 0o600)
+	w := newWorld(t, 10, time.Minute, "\n[web]\nlisten = \"0.0.0.0:8088\"\ntoken_file = \""+token+"\"\n")
+	code, out, errOut := w.run(t, "check-config")
+	if code != exitOK || !strings.Contains(out, "  web        http://0.0.0.0:8088/, a bearer token, <redacted>\n") || strings.Contains(out+errOut, "the-web-token") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	os.WriteFile(token, nil, 0o600)
+	if code, out, errOut := w.run(t, "check-config"); code != exitUsage || !strings.Contains(errOut, "web.token_file") {
+		t.Errorf("an empty token file: exit %d\n%s%s", code, out, errOut)
+	}
+}

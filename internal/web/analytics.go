@@ -85,7 +85,8 @@ type analyticsPage struct {
 	S                    *analytics.Summary
 	Totals               []totalsRow
 	ByMethod, ByCurrency []totalsRow
-	ByProject            []totalsRow
+	ByProject, ByStatus  []totalsRow
+	TimeToFinal          []analytics.TimeToFinal
 	Volumes              []volumeRow
 	Declines             []analytics.Decline
 	VolumeCharts         []chart
@@ -154,7 +155,8 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
 	}
 	p := analyticsPage{From: fromDay, To: toDay, S: sum,
 		Totals:   totalsOf([]analytics.Row{{Key: "all", Totals: sum.Total}}),
-		ByMethod: totalsOf(sum.ByMethod), ByCurrency: totalsOf(sum.ByCurrency), ByProject: totalsOf(sum.ByProject)}
+		ByMethod: totalsOf(sum.ByMethod), ByCurrency: totalsOf(sum.ByCurrency), ByProject: totalsOf(sum.ByProject),
+		ByStatus: totalsOf(sum.ByStatus), TimeToFinal: sum.TimeToFinal}
 	for _, vol := range sum.Volume {
 		p.Volumes = append(p.Volumes, volumeRow{Currency: vol.Currency, Purchases: money(vol.Purchases, vol.Currency),
 			Payouts: money(vol.Payouts, vol.Currency), Refunds: money(vol.Refunds, vol.Currency),

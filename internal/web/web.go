@@ -49,7 +49,7 @@
 //	  audit, chargebacks, dashboard-link, p-id (the form to open one), p-open
 //	window (the analytics' form), a-from, a-to, a-apply,
 //	  chart-volume-CUR, chart-approval, totals, by-method, by-currency,
-//	  by-project, volumes, declines
+//	  by-project, by-status, time-to-final, volumes, declines
 package web
 
 import (
