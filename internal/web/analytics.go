@@ -42,8 +42,9 @@ func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*
 			c.refreshing = true
 			go s.refreshSummary(a, c, from, to)
 		}
+		sum, made, stale := c.s, c.made, c.gen != gen
 		s.sumMu.Unlock()
-		return c.s, c.made, c.gen != gen, nil
+		return sum, made, stale, nil
 	}
 	s.sumMu.Unlock()
 	made := time.Now()

@@ -413,3 +413,35 @@ func TestAnalyticsFollowTheData(t *testing.T) {
 		}
 	}
 }
+
+// Pages read the cached summary while its refresh replaces it (run with
+// -race: a read of it after the cache's lock was let go raced the
+// refresh).
+func TestAnalyticsReadWhileRefreshed(t *testing.T) {
+	a := world(t)
+	_, ts := serve(t, a, web.Options{})
+	page := ts.URL + "/analytics?from=2026-11-01&to=2026-11-30"
+	get(t, "GET", page)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 30 {
+			op := sale(uint64(1000+i), "p-more-"+strconv.Itoa(i), "card", time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), 500, "EUR")
+			if _, err := a.Ledger.UpsertPage([]domain.Operation{op}, now); err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if res, _ := get(t, "GET", page); res.StatusCode != 200 {
+			t.Fatalf("%d", res.StatusCode)
+		}
+	}
+}
