@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"reconciled/internal/config"
@@ -66,6 +67,13 @@ func TestRunServesTheWebView(t *testing.T) {
 	}
 	if code, body := get("web-token"); code != 200 || !strings.Contains(body, `id="sync"`) {
 		t.Errorf("with the token: %d\n%s", code, body)
+	}
+	// A reload that moves the view is refused; the view goes on.
+	writeConfig(t, path, db, fmt.Sprintf("[web]\nlisten = %q\ntoken_file = %q\n", freePort(t), token))
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitLog(t, log, "reload refused: [web]")
+	if code, _ := get("web-token"); code != 200 {
+		t.Errorf("after a refused reload: %d", code)
 	}
 	cancel()
 	if err := <-done; err != nil {
