@@ -445,3 +445,29 @@ func TestAnalyticsReadWhileRefreshed(t *testing.T) {
 		}
 	}
 }
+
+// A resolution shows on its payment's page, with its audit event, and
+// the item leaves the open exceptions (after the new index is built).
+func TestAResolutionShowsOnItsPayment(t *testing.T) {
+	a := world(t)
+	_, ts := serve(t, a, web.Options{})
+	if _, err := a.Resolve(context.Background(), app.ResolveRequest{ID: "p-c", Reason: "rounding", Note: "agreed with " + hostile, User: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, "GET", ts.URL+"/payment?id=p-c")
+	_, res, _ := strings.Cut(body, `<section id="resolutions">`)
+	_, audit, _ := strings.Cut(body, `<section id="audit">`)
+	if !strings.Contains(res, "<td>anna</td>") || !strings.Contains(res, "rounding") || !strings.Contains(audit, "<td>resolve</td>") || !strings.Contains(audit, "&lt;script&gt;") {
+		t.Errorf("the resolution or its audit event is missing:\n%s", body)
+	}
+	if strings.Contains(body, "<script") {
+		t.Errorf("the note's markup is not escaped")
+	}
+	if !strings.Contains(body, `data-code="resolved"`) {
+		t.Errorf("the verdict is not resolved:\n%s", body)
+	}
+	_, page := get(t, "GET", ts.URL+"/exceptions?q=p-c")
+	if strings.Contains(page, `data-payment-id="p-c"`) {
+		t.Errorf("a resolved item is listed open:\n%s", page)
+	}
+}
