@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"slices"
-	"time"
 
 	"reconciled/internal/domain"
-	"reconciled/internal/export"
 	"reconciled/internal/ledger"
 )
 
@@ -16,14 +14,6 @@ import (
 // StoredResult says which stored reconciliation a reader gets (none, or
 // its state) and how far it is behind the data.
 func (a *App) StoredResult() (Stored, error) { return a.stored() }
-
-// EachItem streams every stored item in the engine's order (the item is
-// reused: copy what is kept) or, with none stored, a run's (not saved),
-// as the reconciliation export reads them.
-func (a *App) EachItem(ctx context.Context) (export.Items, Stored, error) {
-	each, s, err := a.eachItem(ctx, time.Time{}, time.Time{})
-	return export.Items(each), s, err
-}
 
 // Payment is everything stored about one payment id.
 type Payment struct {
