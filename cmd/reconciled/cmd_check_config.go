@@ -7,6 +7,7 @@ import (
 
 	"reconciled/internal/cli"
 	"reconciled/internal/door"
+	"reconciled/internal/web"
 )
 
 func parseCheckConfig(p *cli.Program, args []string) (door.Request, error) {
@@ -37,6 +38,22 @@ func (m *Main) checkConfig(ctx context.Context) error {
 			ids[i] = p.ID
 		}
 		fmt.Fprintf(m.Stdout, "  callbacks  %s://%s%s, projects %v, secrets <redacted>\n", scheme, cb.Listen, cb.Path, ids)
+	}
+	if wc := cfg.Web; wc.Enabled() {
+		var o web.Options // the files read as the view will read them, never shown
+		if err := web.Credentials(&o, wc.TokenFile, wc.BasicAuthFile, m.Getenv); err != nil {
+			return cli.Usagef("%v", err)
+		}
+		auth := "no credentials (loopback only)"
+		switch {
+		case o.Token != "" && o.User != "":
+			auth = "a bearer token or basic auth, <redacted>"
+		case o.Token != "":
+			auth = "a bearer token, <redacted>"
+		case o.User != "":
+			auth = "basic auth, <redacted>"
+		}
+		fmt.Fprintf(m.Stdout, "  web        http://%s/, %s\n", wc.Listen, auth)
 	}
 	if cfg.Mail.Host != "" {
 		fmt.Fprintf(m.Stdout, "  mail       %s:%d (%s) from %s\n", cfg.Mail.Host, cfg.Mail.Port, cfg.Mail.TLS, cfg.Mail.From)
