@@ -106,6 +106,7 @@ func commandList() []command {
 		{"report", "the daily reconciliation report: to the terminal, a file (-o) or by mail (--send)", parseReport, true},
 		{"backup", "write a consistent copy of the database", parseBackup, true},
 		{"check", "verify the database: bbolt's consistency check and the ledger's invariants", parseCheck, true},
+		{"web", "the read-only web view of a database no daemon holds, until SIGTERM", parseWeb, false},
 		{"run", "the daemon: run the [[schedule]] jobs until SIGTERM; SIGHUP reloads the config", parseRun, false},
 		{"demo", "the whole pipeline against a built-in fake Data API, into ./reconciled-demo", parseDemo, false},
 	}

@@ -25,7 +25,10 @@ type ExportRequest struct {
 	From, To time.Time
 	Filter   export.Filter
 	Results  []string // reconciliation: result codes; none is every one
-	By       string   // summary as CSV: the table (export.SummaryTables); "" is day, and not given
+	// IDContains, for the reconciliation: only the items whose payment id
+	// contains it (the web view's text filter).
+	IDContains string
+	By         string // summary as CSV: the table (export.SummaryTables); "" is day, and not given
 	// Delimiter and BOM are the CSV's: its field separator (0 is ',') and
 	// whether it starts with a UTF-8 byte order mark.
 	Delimiter rune
@@ -96,6 +99,7 @@ func (r ExportRequest) narrowing() []string {
 		{"by", r.By != ""},
 		{"currencies", len(r.Filter.Currencies) > 0},
 		{"from", !r.From.IsZero()},
+		{"id", r.IDContains != ""},
 		{"methods", len(r.Filter.Methods) > 0},
 		{"projects", len(r.Filter.Projects) > 0},
 		{"results", len(r.Results) > 0},
@@ -200,7 +204,7 @@ func (a *App) Export(ctx context.Context, req ExportRequest, w io.Writer) (int, 
 		}
 		f := req.Filter
 		items := export.ItemFilter{Results: req.Results, Projects: f.Projects, Methods: f.Methods, Types: f.Types,
-			Statuses: f.Statuses, Currencies: f.Currencies, From: req.From, To: req.To}
+			Statuses: f.Statuses, Currencies: f.Currencies, From: req.From, To: req.To, IDContains: req.IDContains}
 		if xlsx {
 			return export.ReconciliationXLSX(w, each, items, xlsxOpts)
 		}

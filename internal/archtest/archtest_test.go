@@ -49,7 +49,7 @@ var imports = map[string][]string{
 	"internal/control":       {"internal/scratch"},
 	"internal/fakeapi":       {"internal/dataapi", "internal/domain"},
 	"internal/app":           {"internal/analytics", "internal/config", "internal/dataapi", "internal/domain", "internal/export", "internal/ledger", "internal/outbox", "internal/reconcile", "internal/records", "internal/report", "internal/syncer"}, // the use cases: they wire adapters, as the front door did
-	"internal/daemon":        {"internal/app", "internal/config", "internal/control", "internal/export", "internal/ledger", "internal/outbox", "internal/receiver", "internal/schedule", "internal/scratch"},                                            // run: schedules the use cases, holds the socket and the outbox loop
+	"internal/daemon":        {"internal/app", "internal/config", "internal/control", "internal/export", "internal/ledger", "internal/outbox", "internal/receiver", "internal/schedule", "internal/scratch", "internal/web"},                            // run: schedules the use cases, holds the socket and the outbox loop
 	// Where a parsed command runs, here or in the daemon, and the control socket's two ends: the
 	// envs open the ledger and the outbox as a command's App needs them, the client sends the
 	// import file through records' check; no command of ours (their table is handed in).
@@ -60,6 +60,9 @@ var imports = map[string][]string{
 	"internal/receiver": {"internal/callback", "internal/domain", "internal/ledger"},
 	// A front door like a command: the use cases against the fake (its peer, as the Data API is
 	// the daemon's); "" for the sample books embedded at the root.
+	// The read-only web view: the use cases' results as pages; the ledger's values (and its
+	// Generation, the analytics' cache key), the export's filter of the download.
+	"internal/web":  {"internal/analytics", "internal/app", "internal/config", "internal/domain", "internal/export", "internal/ledger"},
 	"internal/demo": {"", "internal/app", "internal/callback", "internal/config", "internal/domain", "internal/export", "internal/fakeapi", "internal/ledger", "internal/receiver", "internal/records", "internal/syncer"},
 }
 

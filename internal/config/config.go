@@ -50,6 +50,7 @@ type Config struct {
 	Balances    Balances    `toml:"balances"`  // balances.go
 	Alerts      Alerts      `toml:"alerts"`    // alerts.go
 	Callbacks   Callbacks   `toml:"callbacks"` // callbacks.go
+	Web         Web         `toml:"web"`       // web.go
 
 	// File is the file the config was read from ("" for Default).
 	File string `toml:"-"`
@@ -822,6 +823,7 @@ func (c *Config) Validate() error {
 	c.validateFees(bad)
 	c.validateAlerts(bad)
 	c.validateCallbacks(bad)
+	c.validateWeb(bad)
 	if lb := c.Chargebacks.Lookback.Duration; lb < 0 || lb > MaxChargebackLookback {
 		bad("chargebacks.lookback", "%s is not in 0..%s: give how far back a chargeback's status may still change, e.g. \"2880h\" (120 days)", lb, MaxChargebackLookback)
 	}

@@ -174,6 +174,14 @@ func (d *Daemon) Run(parent context.Context) error {
 		return err
 	}
 	defer cbs.wait() // after cancel: the loop ends with ctx
+	ws, err := d.startWeb()
+	if err != nil {
+		ln.Close()
+		cbs.stop()
+		d.runner.Stop(context.Background())
+		return err
+	}
+	defer ws.stop()
 	d.sweep()
 	d.delivering.Add(1)
 	go func() { defer d.delivering.Done(); d.outbox.Run(ctx) }()
@@ -184,6 +192,9 @@ func (d *Daemon) Run(parent context.Context) error {
 	running := []any{"database", d.l.Path(), "socket", cfg.SocketPath(), "schedules", len(cfg.Schedules), "caught_up", len(caught), "pid", os.Getpid()}
 	if cbs != nil {
 		running = append(running, "callbacks", cbs.srv.Addr().String()+cfg.Callbacks.Path)
+	}
+	if ws != nil {
+		running = append(running, "web", "http://"+ws.ln.Addr().String()+"/")
 	}
 	log.Info("reconciled is running", running...)
 	notify(log, sd.SdNotifyReady, "STATUS=scheduling "+fmt.Sprint(len(cfg.Schedules))+" jobs")
@@ -336,6 +347,10 @@ func (d *Daemon) reload() {
 	}
 	if cfg.Storage.Path != old.Storage.Path {
 		log.Error("reload refused: storage.path changed; restart to move the database", "old", old.Storage.Path, "new", cfg.Storage.Path)
+		return
+	}
+	if w, o := cfg.Web, old.Web; w.Listen != o.Listen || w.TokenFile != o.TokenFile || w.BasicAuthFile != o.BasicAuthFile {
+		log.Error("reload refused: [web] listen, token_file or basic_auth_file changed; restart to serve the web view so (dashboard_url reloads)")
 		return
 	}
 	if !cfg.Callbacks.SameListener(&old.Callbacks) {

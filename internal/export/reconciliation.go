@@ -26,6 +26,9 @@ type ItemFilter struct {
 	Statuses   []string // merchant or ECommPay status
 	Currencies []string // merchant or ECommPay currency
 	From, To   time.Time
+	// IDContains, if set, selects the items whose payment id contains it
+	// (the web view's text filter).
+	IDContains string
 }
 
 // Match reports whether it passes f.
@@ -40,6 +43,8 @@ func (f *ItemFilter) Match(it *domain.Item) bool {
 	case len(f.Types) > 0 && !containsFold(f.Types, it.Type):
 		return false
 	case !f.From.IsZero() && it.CreatedAt.Before(f.From), !f.To.IsZero() && !it.CreatedAt.Before(f.To):
+		return false
+	case f.IDContains != "" && !strings.Contains(it.PaymentID, f.IDContains):
 		return false
 	}
 	var mStatus, pStatus, mCur, pCur string

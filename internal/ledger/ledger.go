@@ -318,3 +318,11 @@ func root(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket(bucketRoot) }
 func be64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
 
 func beUint64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+// Generation is the id of the database's last committed write
+// transaction: any write moves it on. The web view keys its caches by it.
+func (l *Ledger) Generation() (uint64, error) {
+	var g uint64
+	err := l.view(func(tx *bolt.Tx) error { g = uint64(tx.ID()); return nil })
+	return g, err
+}

@@ -162,6 +162,17 @@ func (l *Ledger) ForEachItem(fn func(it *domain.Item) error) error {
 // ForEachItemIn is ForEachItem of the items created in [from, to) (zero
 // is open), read without decoding the others.
 func (l *Ledger) ForEachItemIn(from, to time.Time, fn func(it *domain.Item) error) error {
+	return l.forEachItem(from, to, nil, fn)
+}
+
+// ForEachItemWhere is ForEachItem of the items whose result keep accepts,
+// read without decoding the others (the web view's index of the open
+// exceptions: a few percent of the items).
+func (l *Ledger) ForEachItemWhere(keep func(result string) bool, fn func(it *domain.Item) error) error {
+	return l.forEachItem(time.Time{}, time.Time{}, keep, fn)
+}
+
+func (l *Ledger) forEachItem(from, to time.Time, keep func(string) bool, fn func(it *domain.Item) error) error {
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !from.IsZero() {
 		lo = from.UnixNano()
@@ -188,6 +199,12 @@ func (l *Ledger) ForEachItemIn(from, to time.Time, fn func(it *domain.Item) erro
 			if len(v) >= 9 {
 				if c := createdOf(v); c < lo || c >= hi {
 					return nil
+				}
+				if keep != nil {
+					r := reader{b: v[9:]}
+					if res := r.itemWord(); r.err == nil && !keep(res) {
+						return nil
+					}
 				}
 			}
 			if err := decodeItem(v, &it, &rec, &op); err != nil {
@@ -1360,4 +1377,42 @@ func unitOfKey(k []byte) domain.Unit {
 		return ""
 	}
 	return domain.Unit(string(k[0]) + string(k[3:3+n]))
+}
+
+// UnitItems returns the stored items of one unit (a payment id's, say),
+// in the engine's order, each its own copy, and the unit's operation ids
+// as last stored; none when no result is stored or the unit has none.
+// The web view's payment page reads them: one key, not the whole result.
+func (l *Ledger) UnitItems(u domain.Unit) ([]domain.Item, []uint64, error) {
+	var items []domain.Item
+	var ops []uint64
+	err := l.view(func(tx *bolt.Tx) error {
+		res := root(tx).Bucket(bucketResult)
+		if res == nil || res.Get(keyState) == nil {
+			return nil
+		}
+		if err := wholeResult(res); err != nil {
+			return err
+		}
+		e, err := decodeUnit(res.Bucket(resultUnits).Get([]byte(u)))
+		if err != nil {
+			return corruptResult("the stored reconciliation: the entry of %q does not decode", string(u))
+		}
+		ops = e.ops
+		ib := res.Bucket(resultItems)
+		for _, k := range e.items {
+			v := ib.Get([]byte(k))
+			if v == nil {
+				continue
+			}
+			var it domain.Item
+			rec, op := new(domain.Record), new(domain.Operation)
+			if err := decodeItem(v, &it, rec, op); err != nil {
+				return corruptResult("the stored reconciliation: %s does not decode", describePlace([]byte(k)))
+			}
+			items = append(items, it)
+		}
+		return nil
+	})
+	return items, ops, err
 }

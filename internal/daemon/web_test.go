@@ -1,0 +1,77 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"reconciled/internal/config"
+	"reconciled/internal/ledger"
+)
+
+// `run` with [web] listen serves the web view on its open database, says
+// where at start, requires the token of web.token_file, and stops it
+// with itself.
+func TestRunServesTheWebView(t *testing.T) {
+	dir, err := os.MkdirTemp("", "d") // a short path: unix sockets stop at 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	addr := freePort(t)
+	token := filepath.Join(dir, "token")
+	os.WriteFile(token, []byte("web-token\n"), 0o600)
+	path, db := filepath.Join(dir, "reconciled.toml"), filepath.Join(dir, "reconciled.db")
+	writeConfig(t, path, db, fmt.Sprintf("[web]\nlisten = %q\ntoken_file = %q\n", addr, token))
+	cfg, err := config.LoadAll(path, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(db, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	log := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(log, nil))
+	d := New(Options{ConfigPath: path, Config: cfg, Ledger: l, Getenv: func(string) string { return "" }, Log: func() *slog.Logger { return logger }})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	waitLog(t, log, "reconciled is running")
+	if !strings.Contains(log.String(), "web=http://"+addr+"/") {
+		t.Errorf("the start line does not say where the web view is:\n%s", log.String())
+	}
+	get := func(tok string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, _ := get(""); code != 401 {
+		t.Errorf("without the token: %d", code)
+	}
+	if code, body := get("web-token"); code != 200 || !strings.Contains(body, `id="sync"`) {
+		t.Errorf("with the token: %d\n%s", code, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + addr + "/"); err == nil {
+		t.Error("the web view still answers after the daemon stopped")
+	}
+}

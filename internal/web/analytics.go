@@ -1,0 +1,293 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"html/template"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"reconciled/internal/analytics"
+	"reconciled/internal/app"
+)
+
+// summaries kept (by window and database generation).
+const keptSummaries = 4
+
+// summary is the analytics of [from, to): made now the first time a
+// window is asked for; then from the cache, as long as the database has
+// not changed since (its generation); after a change, the cached one
+// again, stale (true, with when it was made), while a new one is made in
+// the background, once. Any write moves the generation on (a sync page,
+// a job's note, the outbox), and a summary of a million operations takes
+// about 2 s (BENCHMARKS.md).
+func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*analytics.Summary, time.Time, bool, error) {
+	gen, err := a.Ledger.Generation()
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	window := fmt.Sprintf("%d %d %s", from.UnixNano(), to.UnixNano(), a.Config.Zone())
+	s.sumMu.Lock()
+	for i, c := range s.sums {
+		if c.window != window {
+			continue
+		}
+		s.sums = append(slices.Delete(s.sums, i, i+1), c) // the most recent last
+		if c.gen != gen && !c.refreshing {
+			c.refreshing = true
+			go s.refreshSummary(a, c, from, to)
+		}
+		s.sumMu.Unlock()
+		return c.s, c.made, c.gen != gen, nil
+	}
+	s.sumMu.Unlock()
+	made := time.Now()
+	sum, err := a.Summary(ctx, app.SummaryRequest{From: from, To: to})
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	settle(a)
+	s.sumMu.Lock()
+	s.sums = append(s.sums, &cachedSummary{window: window, gen: gen, s: sum, made: made})
+	if len(s.sums) > keptSummaries {
+		s.sums = slices.Delete(s.sums, 0, len(s.sums)-keptSummaries)
+	}
+	s.sumMu.Unlock()
+	return sum, made, false, nil
+}
+
+// refreshSummary makes c's summary again, of the database as it is now.
+func (s *Server) refreshSummary(a *app.App, c *cachedSummary, from, to time.Time) {
+	gen, err := a.Ledger.Generation()
+	made := time.Now()
+	var sum *analytics.Summary
+	if err == nil {
+		sum, err = a.Summary(context.Background(), app.SummaryRequest{From: from, To: to})
+		settle(a)
+	}
+	s.sumMu.Lock()
+	defer s.sumMu.Unlock()
+	c.refreshing = false
+	if err != nil {
+		s.o.Log.Error("web: the analytics could not be made", "err", err)
+		return
+	}
+	c.s, c.gen, c.made = sum, gen, made
+}
+
+type analyticsPage struct {
+	From, To             string
+	S                    *analytics.Summary
+	Totals               []totalsRow
+	ByMethod, ByCurrency []totalsRow
+	ByProject            []totalsRow
+	Volumes              []volumeRow
+	Declines             []analytics.Decline
+	VolumeCharts         []chart
+	Approval             chart
+}
+
+type totalsRow struct {
+	Key                                   string
+	Operations, Success, Decline, Pending int
+	Rate, Volume                          string
+}
+
+type volumeRow struct {
+	Currency                       string
+	Purchases, Payouts, Refunds    string
+	NPurchases, NPayouts, NRefunds int
+}
+
+func rateText(t analytics.Totals) string {
+	r, ok := t.ApprovalRate()
+	if !ok {
+		return "–"
+	}
+	return strconv.FormatFloat(100*r, 'f', 1, 64) + " %"
+}
+
+func totalsOf(rows []analytics.Row) []totalsRow {
+	out := make([]totalsRow, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, totalsRow{Key: r.Key, Operations: r.Operations, Success: r.Success, Decline: r.Decline, Pending: r.Pending,
+			Rate: rateText(r.Totals), Volume: amountsText(r.Volume)})
+	}
+	return out
+}
+
+// parseWindow reads the analytics' window: from and to as days
+// (inclusive) in zone; by default the 30 days up to today.
+func parseWindow(fromS, toS string, now time.Time, loc *time.Location) (from, to time.Time, fromDay, toDay string) {
+	y, m, d := now.In(loc).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	to = today.AddDate(0, 0, 1)
+	if t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(toS), loc); err == nil {
+		to = t.AddDate(0, 0, 1)
+	}
+	from = to.AddDate(0, 0, -30)
+	if t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(fromS), loc); err == nil && t.Before(to) {
+		from = t
+	}
+	return from, to, from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
+}
+
+func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
+	a := s.o.App()
+	loc := a.Config.Zone()
+	v := r.URL.Query()
+	from, to, fromDay, toDay := parseWindow(v.Get("from"), v.Get("to"), s.now(a), loc)
+	sum, made, stale, err := s.summary(r.Context(), a, from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	note := ""
+	if stale {
+		note = "Of the data as it was at " + made.In(loc).Format("2006-01-02 15:04:05 MST") +
+			"; the data changed since, and is being summed again: reload in a few seconds."
+	}
+	p := analyticsPage{From: fromDay, To: toDay, S: sum,
+		Totals:   totalsOf([]analytics.Row{{Key: "all", Totals: sum.Total}}),
+		ByMethod: totalsOf(sum.ByMethod), ByCurrency: totalsOf(sum.ByCurrency), ByProject: totalsOf(sum.ByProject)}
+	for _, vol := range sum.Volume {
+		p.Volumes = append(p.Volumes, volumeRow{Currency: vol.Currency, Purchases: money(vol.Purchases, vol.Currency),
+			Payouts: money(vol.Payouts, vol.Currency), Refunds: money(vol.Refunds, vol.Currency),
+			NPurchases: vol.NPurchases, NPayouts: vol.NPayouts, NRefunds: vol.NRefunds})
+	}
+	p.Declines = sum.Declines[:min(len(sum.Declines), 10)]
+	days := dayList(from, to)
+	p.VolumeCharts = volumeCharts(sum, days)
+	p.Approval = approvalChart(sum, days)
+	s.render(w, r, http.StatusOK, "analytics.html", view{Title: "Analytics", Nav: "analytics", Zone: loc.String(), Note: note, Page: p})
+}
+
+// dayList is every day of [from, to) as the summaries key them.
+func dayList(from, to time.Time) []string {
+	var out []string
+	for d := from; d.Before(to) && len(out) < 3660; d = d.AddDate(0, 0, 1) {
+		out = append(out, d.Format(time.DateOnly))
+	}
+	return out
+}
+
+// chart is a server-drawn SVG: bars or lines, drawn into template.HTML
+// from numbers only (every text in it is escaped here).
+type chart struct {
+	ID, Title string
+	SVG       template.HTML
+	Legend    []legend
+}
+
+type legend struct{ Name, Class string }
+
+const (
+	chartW, chartH = 720, 200
+	padL, padB     = 70, 24
+)
+
+// volumeCharts draw the successful volume per day, one chart per
+// currency (the three largest).
+func volumeCharts(sum *analytics.Summary, days []string) []chart {
+	totals := map[string]int64{}
+	byDay := map[string]map[string]int64{}
+	for _, r := range sum.ByDay {
+		byDay[r.Key] = r.Volume
+		for c, v := range r.Volume {
+			totals[c] += v
+		}
+	}
+	curs := slices.SortedFunc(maps.Keys(totals), func(x, y string) int { return cmp.Or(cmp.Compare(totals[y], totals[x]), cmp.Compare(x, y)) })
+	var out []chart
+	for _, cur := range curs[:min(len(curs), 3)] {
+		vals := make([]int64, len(days))
+		var top int64
+		for i, d := range days {
+			vals[i] = byDay[d][cur]
+			top = max(top, vals[i])
+		}
+		var b strings.Builder
+		svgOpen(&b, "Successful volume per day, "+cur)
+		axis(&b, days, money(top, cur), "0")
+		if top > 0 {
+			bw := float64(chartW-padL) / float64(len(days))
+			for i, v := range vals {
+				h := float64(chartH-padB-10) * float64(v) / float64(top)
+				fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %s</title></rect>`,
+					float64(padL)+float64(i)*bw+1, float64(chartH-padB)-h, max(bw-2, 1), h, template.HTMLEscapeString(days[i]), template.HTMLEscapeString(money(v, cur)))
+			}
+		}
+		b.WriteString("</svg>")
+		out = append(out, chart{ID: "chart-volume-" + cur, Title: "Volume per day, " + cur, SVG: template.HTML(b.String())})
+	}
+	return out
+}
+
+// approvalChart draws the approval rate per day of the six methods with
+// the most operations, a line each (a day without a final operation of
+// the method breaks its line).
+func approvalChart(sum *analytics.Summary, days []string) chart {
+	ops := map[string]int{}
+	rate := map[[2]string]float64{}
+	for _, ap := range sum.Approval {
+		ops[ap.Method] += ap.Operations
+		if r, ok := ap.ApprovalRate(); ok {
+			rate[[2]string{ap.Method, ap.Day}] = r
+		}
+	}
+	methods := slices.SortedFunc(maps.Keys(ops), func(x, y string) int { return cmp.Or(cmp.Compare(ops[y], ops[x]), cmp.Compare(x, y)) })
+	methods = methods[:min(len(methods), 6)]
+	c := chart{ID: "chart-approval", Title: "Approval rate per day by method"}
+	var b strings.Builder
+	svgOpen(&b, c.Title)
+	axis(&b, days, "100 %", "0 %")
+	step := float64(chartW-padL) / float64(max(len(days), 1))
+	for k, m := range methods {
+		class := "s" + strconv.Itoa(k)
+		c.Legend = append(c.Legend, legend{Name: m, Class: class})
+		var path strings.Builder
+		pen := "M"
+		for i, d := range days {
+			r, ok := rate[[2]string{m, d}]
+			if !ok {
+				pen = "M"
+				continue
+			}
+			x := float64(padL) + (float64(i)+0.5)*step
+			y := float64(chartH-padB) - float64(chartH-padB-10)*r
+			fmt.Fprintf(&path, "%s%.1f %.1f ", pen, x, y)
+			pen = "L"
+		}
+		if path.Len() > 0 {
+			fmt.Fprintf(&b, `<path class="line %s" d="%s"><title>%s</title></path>`, class, strings.TrimSpace(path.String()), template.HTMLEscapeString(m))
+		}
+	}
+	b.WriteString("</svg>")
+	c.SVG = template.HTML(b.String())
+	return c
+}
+
+func svgOpen(b *strings.Builder, label string) {
+	fmt.Fprintf(b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, chartH, template.HTMLEscapeString(label))
+}
+
+// axis draws the frame, the top and bottom labels and a few day labels.
+func axis(b *strings.Builder, days []string, top, bottom string) {
+	fmt.Fprintf(b, `<line class="axis" x1="%d" y1="10" x2="%d" y2="%d"/><line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`,
+		padL, padL, chartH-padB, padL, chartH-padB, chartW, chartH-padB)
+	fmt.Fprintf(b, `<text class="label" x="%d" y="16" text-anchor="end">%s</text><text class="label" x="%d" y="%d" text-anchor="end">%s</text>`,
+		padL-4, template.HTMLEscapeString(top), padL-4, chartH-padB, template.HTMLEscapeString(bottom))
+	if len(days) == 0 {
+		return
+	}
+	step := float64(chartW-padL) / float64(len(days))
+	every := max(1, len(days)/6)
+	for i := 0; i < len(days); i += every {
+		fmt.Fprintf(b, `<text class="label" x="%.1f" y="%d">%s</text>`, float64(padL)+float64(i)*step, chartH-6, template.HTMLEscapeString(days[i]))
+	}
+}

@@ -1,0 +1,615 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"reconciled/internal/app"
+	"reconciled/internal/config"
+	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
+)
+
+//go:embed templates/*.html style.css
+var files embed.FS
+
+// pages are the templates, parsed on first use: a command that never
+// serves the view does not pay for them.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"money":   money,
+		"moneyOf": func(m domain.Money) string { return money(m.Amount, m.Currency) },
+		"join":    strings.Join,
+		"add":     func(a, b int) int { return a + b },
+		"sub":     func(a, b int) int { return a - b },
+	}).ParseFS(files, "templates/*.html"))
+})
+
+// money is minor units as major ones with the currency, exactly (no float).
+func money(amount int64, cur string) string {
+	if s, err := domain.FormatMajor(amount, cur); err == nil {
+		return strings.TrimSpace(s + " " + cur)
+	}
+	return strings.TrimSpace(strconv.FormatInt(amount, 10) + " " + cur + " (minor units)")
+}
+
+// view is what every page's layout reads.
+type view struct {
+	Title, Nav string
+	Zone       string
+	Note       string // which stored reconciliation, what it lacks
+	Page       any
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	var b strings.Builder
+	if err := pages().ExecuteTemplate(&b, name, v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	io.WriteString(w, b.String())
+}
+
+// fail answers 500 and logs what went wrong (never shown to the browser).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.o.Log.Error("web: a page failed", "path", r.URL.Path, "err", err)
+	http.Error(w, "the page could not be made; the daemon's log says why", http.StatusInternalServerError)
+}
+
+func (s *Server) now(a *app.App) time.Time {
+	if s.o.Now != nil {
+		return s.o.Now()
+	}
+	return a.Now()
+}
+
+func (s *Server) style(w http.ResponseWriter, r *http.Request) {
+	b, _ := files.ReadFile("style.css")
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Write(b)
+}
+
+// resultKey names a stored result's state: any write of the result
+// changes its time.
+func resultKey(st ledger.ResultState) string {
+	return fmt.Sprintf("%d/%s/%d/%d", st.At.UnixNano(), st.Config, st.Items, st.Recomputed)
+}
+
+// index is the index of the stored result in force. With none held it
+// is built now (the request waits). With one of an older result held,
+// that one is returned, stale (true), and the new one is built in the
+// background, once: the page says so, and the next one after it is
+// built shows it. A reconcile of a million items would otherwise cost
+// its first page the whole build (0.15 s, BENCHMARKS.md).
+func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, bool, error) {
+	st, err := a.StoredResult()
+	if err != nil || st.None {
+		return nil, st, false, err
+	}
+	key := resultKey(st.State)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used = time.Now()
+	if s.ix != nil && s.ix.key == key {
+		return s.ix, st, false, nil
+	}
+	if s.ix != nil {
+		if s.building != key {
+			s.building = key
+			go s.rebuild(a, key)
+		}
+		return s.ix, st, true, nil
+	}
+	ix, err := s.build(ctx, a, key, st.State.At)
+	if err != nil {
+		return nil, st, false, err
+	}
+	s.hold(ix)
+	return ix, st, false, nil
+}
+
+// build reads the stored items into a new index.
+func (s *Server) build(ctx context.Context, a *app.App, key string, at time.Time) (*index, error) {
+	begin := time.Now()
+	b := newBuilder(key)
+	n := 0
+	open := func(result string) bool { _, ok := b.codeOf[result]; return ok }
+	err := a.Ledger.ForEachItemWhere(open, func(it *domain.Item) error {
+		b.add(it)
+		if n++; n%65536 == 0 {
+			return ctx.Err()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ix := b.done(time.Now())
+	ix.of = at
+	settle(a)
+	s.o.Log.Info("web: indexed the open exceptions", "exceptions", len(ix.entries),
+		"bytes", ix.Size(), "took", time.Since(begin).Round(time.Millisecond))
+	return ix, nil
+}
+
+// settle gives back what a pass over the database left: its pages in
+// the resident set, the heap's garbage (as the daemon does after a job).
+func settle(a *app.App) {
+	a.Ledger.ReleaseMemory()
+	debug.FreeOSMemory()
+}
+
+// hold keeps ix (s.mu held) and starts the idle drop's clock.
+func (s *Server) hold(ix *index) {
+	s.ix = ix
+	if s.timer == nil {
+		s.timer = time.AfterFunc(s.o.IdleDrop, s.idle)
+	} else {
+		s.timer.Reset(s.o.IdleDrop)
+	}
+}
+
+// rebuild builds the index of key in the background and holds it, unless
+// it was dropped meanwhile (idle, or the server stopping).
+func (s *Server) rebuild(a *app.App, key string) {
+	st, err := a.StoredResult()
+	var ix *index
+	if err == nil && !st.None {
+		ix, err = s.build(context.Background(), a, key, st.State.At)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.building = ""
+	if err != nil {
+		s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
+		return
+	}
+	if s.ix != nil && ix != nil {
+		s.hold(ix)
+	}
+}
+
+// staleNote says a page shows an older result than the one stored.
+func staleNote(ix *index, loc *time.Location) string {
+	return "These rows are of the reconciliation of " + ix.of.In(loc).Format("2006-01-02 15:04:05 MST") +
+		"; the newer one is being indexed: reload in a few seconds (the downloads are of the newer one already)."
+}
+
+// idle drops the index once nobody asked for it for IdleDrop.
+func (s *Server) idle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ix == nil {
+		return
+	}
+	if left := s.o.IdleDrop - time.Since(s.used); left > 0 {
+		s.timer.Reset(left)
+		return
+	}
+	s.ix = nil
+	debug.FreeOSMemory() // give the pages back: an idle daemon holds none of it
+	s.o.Log.Info("web: dropped the index of the open exceptions (idle)")
+}
+
+// Indexed reports whether an index is held (tests, the idle drop).
+func (s *Server) Indexed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ix != nil
+}
+
+func noteOf(a *app.App, st app.Stored) string {
+	if st.None {
+		return "No reconciliation is stored yet: run reconciled reconcile (or let the daemon's schedule do it)."
+	}
+	return st.Note(a.Config.Zone())
+}
+
+// --- overview
+
+type resultRow struct {
+	Code, Currency string
+	Count          int
+	Amount         string
+	Exception      bool
+}
+
+type overviewPage struct {
+	Stale   string
+	Status  *app.Status
+	When    func(time.Time) string
+	Results []resultRow
+	Ages    []ageRow
+	Open    int
+	Sync    []syncRow
+	Mail    []ledger.Mail
+	Unknown []domain.WordCount
+}
+
+type ageRow struct {
+	Name    string
+	Count   int
+	Amounts string
+}
+
+type syncRow struct {
+	Project                             int64
+	Watermark, LastSuccess, LastAttempt string
+	Failing                             bool
+	LastError                           string
+	Operations, NotFinal                int64
+}
+
+func amountsText(m map[string]int64) string {
+	curs := slices.Sorted(maps.Keys(m))
+	var parts []string
+	for _, c := range curs {
+		parts = append(parts, money(m[c], c))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func whenIn(loc *time.Location) func(time.Time) string {
+	return func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.In(loc).Format("2006-01-02 15:04:05 MST")
+	}
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
+	a := s.o.App()
+	st, err := a.Status(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	loc := a.Config.Zone()
+	p := overviewPage{Status: st, When: whenIn(loc), Mail: st.Mail, Unknown: st.Unknown}
+	if res := st.Result; res != nil {
+		for _, code := range domain.Results {
+			curs := res.PerCurrency[code]
+			for _, cur := range slices.Sorted(maps.Keys(curs)) {
+				if curs[cur] == 0 {
+					continue
+				}
+				p.Results = append(p.Results, resultRow{Code: code, Currency: cur, Count: curs[cur],
+					Amount: money(res.Amounts[code][cur], cur), Exception: domain.IsException(code)})
+			}
+		}
+	}
+	ix, stored, stale, err := s.index(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if stale {
+		p.Stale = staleNote(ix, loc)
+	}
+	if ix != nil {
+		for _, b := range ix.ages(s.now(a)) {
+			p.Ages = append(p.Ages, ageRow{Name: b.Name, Count: b.Count, Amounts: amountsText(b.Amounts)})
+			p.Open += b.Count
+		}
+	}
+	for _, ps := range st.Projects {
+		p.Sync = append(p.Sync, syncRow{Project: ps.Project, Watermark: p.When(ps.Watermark), LastSuccess: p.When(ps.LastSuccess),
+			LastAttempt: p.When(ps.LastAttempt), Failing: ps.Failing(), LastError: ps.LastError,
+			Operations: ps.Operations, NotFinal: ps.NotFinal})
+	}
+	s.render(w, r, http.StatusOK, "overview.html", view{Title: "Overview", Nav: "overview", Zone: loc.String(), Note: noteOf(a, stored), Page: p})
+}
+
+// --- exceptions
+
+type exceptionsPage struct {
+	Stale               string // the index is of an older result (staleNote)
+	Q                   *Query
+	Total, From, Last   int
+	Pages               int
+	Prev, Next          string // links, "" for none
+	CSV, XLSX           string
+	Rows                []exceptionRow
+	Sums                string
+	Codes, Methods      []string
+	Currencies          []string
+	Projects            []string
+	FromDay, ToDay      string
+	Sorts               []string
+	Pers                []int
+	Indexed             bool
+	SelCode, SelMethod  string
+	SelCurrency, SelPrj string
+}
+
+type exceptionRow struct {
+	Code, PaymentID, Type, Method, Created, Age string
+	Merchant, Provider, Reason, Project         string
+	Link                                        string
+}
+
+// Pages hold at most maxPer rows; there are at most maxPage of them.
+const (
+	maxPer  = 500
+	maxPage = 1 << 24
+)
+
+// parseQuery reads the exceptions' form (a bad value is ignored: the
+// page shows what it understood in the form again).
+func parseQuery(v url.Values, loc *time.Location) (*Query, string, string) {
+	q := &Query{Sort: SortAge, Page: 1, Per: 50}
+	list := func(name string) []string {
+		var out []string
+		for _, s := range v[name] {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	q.Codes = slices.DeleteFunc(list("code"), func(c string) bool { return !slices.Contains(exceptionCodes(), c) })
+	q.Methods, q.Currencies = list("method"), list("currency")
+	for _, p := range list("project") {
+		if n, err := strconv.ParseInt(p, 10, 64); err == nil {
+			q.Projects = append(q.Projects, n)
+		}
+	}
+	from, to := strings.TrimSpace(v.Get("from")), strings.TrimSpace(v.Get("to"))
+	if t, err := time.ParseInLocation(time.DateOnly, from, loc); err == nil {
+		q.From = t
+	} else {
+		from = ""
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, to, loc); err == nil {
+		q.To = t.AddDate(0, 0, 1) // the whole last day
+	} else {
+		to = ""
+	}
+	q.Text = strings.TrimSpace(v.Get("q"))
+	if s := v.Get("sort"); s == SortNewest || s == SortAmount {
+		q.Sort = s
+	}
+	if n, err := strconv.Atoi(v.Get("page")); err == nil && n > 0 {
+		q.Page = min(n, maxPage) // (page-1)*per stays far from overflowing
+	}
+	if n, err := strconv.Atoi(v.Get("per")); err == nil && n > 0 {
+		q.Per = min(n, maxPer)
+	}
+	return q, from, to
+}
+
+// values is q as the form's query string (page given).
+func values(q *Query, from, to string, page int) url.Values {
+	v := url.Values{}
+	for _, c := range q.Codes {
+		v.Add("code", c)
+	}
+	for _, m := range q.Methods {
+		v.Add("method", m)
+	}
+	for _, c := range q.Currencies {
+		v.Add("currency", c)
+	}
+	for _, p := range q.Projects {
+		v.Add("project", strconv.FormatInt(p, 10))
+	}
+	if from != "" {
+		v.Set("from", from)
+	}
+	if to != "" {
+		v.Set("to", to)
+	}
+	if q.Text != "" {
+		v.Set("q", q.Text)
+	}
+	if q.Sort != SortAge {
+		v.Set("sort", q.Sort)
+	}
+	if q.Per != 50 {
+		v.Set("per", strconv.Itoa(q.Per))
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return v
+}
+
+func ageText(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0h"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d.Hours())) + "h"
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + "d"
+}
+
+func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) {
+	a := s.o.App()
+	loc := a.Config.Zone()
+	q, from, to := parseQuery(r.URL.Query(), loc)
+	ix, st, stale, err := s.index(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := exceptionsPage{Q: q, Stale: func() string {
+		if stale {
+			return staleNote(ix, loc)
+		}
+		return ""
+	}(), FromDay: from, ToDay: to, Sorts: []string{SortAge, SortNewest, SortAmount}, Pers: []int{50, 100, 500},
+		Codes: exceptionCodes()}
+	first := func(l []string) string {
+		if len(l) > 0 {
+			return l[0]
+		}
+		return ""
+	}
+	p.SelCode, p.SelMethod, p.SelCurrency = first(q.Codes), first(q.Methods), first(q.Currencies)
+	if len(q.Projects) > 0 {
+		p.SelPrj = strconv.FormatInt(q.Projects[0], 10)
+	}
+	if ix != nil {
+		p.Indexed = true
+		p.Methods = slices.DeleteFunc(slices.Sorted(slices.Values(ix.methods)), func(s string) bool { return s == "" })
+		p.Currencies = slices.DeleteFunc(slices.Sorted(slices.Values(ix.currencies)), func(s string) bool { return s == "" })
+		for _, pr := range slices.Sorted(slices.Values(ix.projects)) {
+			p.Projects = append(p.Projects, strconv.FormatInt(pr, 10))
+		}
+		page := ix.page(q)
+		p.Total, p.Sums = page.Total, amountsText(page.Sums)
+		p.Pages = max(1, (page.Total+q.Per-1)/q.Per)
+		p.From = min((q.Page-1)*q.Per+1, page.Total)
+		p.Last = (q.Page-1)*q.Per + len(page.Rows)
+		now := s.now(a).UnixNano()
+		for _, e := range page.Rows {
+			row := exceptionRow{Code: ix.codes[e.code], PaymentID: ix.idOf(e), Type: ix.types[e.typ], Method: ix.methods[e.method],
+				Reason: ix.str(e.reason), Project: ix.projectName(e.project)}
+			if e.created != minTime {
+				t := time.Unix(0, e.created).In(loc)
+				row.Created, row.Age = t.Format("2006-01-02 15:04"), ageText(time.Duration(now-e.created))
+			}
+			if e.hasM {
+				row.Merchant = money(e.mAmount, ix.currencies[e.mCur])
+			}
+			if e.hasP {
+				row.Provider = money(e.pAmount, ix.currencies[e.pCur])
+			}
+			if row.PaymentID != "" {
+				row.Link = "payment?" + url.Values{"id": {row.PaymentID}}.Encode()
+			}
+			p.Rows = append(p.Rows, row)
+		}
+		if q.Page > 1 {
+			p.Prev = "exceptions?" + values(q, from, to, q.Page-1).Encode()
+		}
+		if q.Page < p.Pages {
+			p.Next = "exceptions?" + values(q, from, to, q.Page+1).Encode()
+		}
+		dl := values(q, from, to, 1)
+		dl.Del("sort")
+		dl.Del("per")
+		p.CSV, p.XLSX = "exceptions.csv?"+dl.Encode(), "exceptions.xlsx?"+dl.Encode()
+	}
+	s.render(w, r, http.StatusOK, "exceptions.html", view{Title: "Exceptions", Nav: "exceptions", Zone: loc.String(), Note: noteOf(a, st), Page: p})
+}
+
+const minTime = -1 << 63
+
+// download writes exactly the rows the filters select (every page of
+// them, in the engine's order) through the reconciliation export's
+// writers: the file `export --what reconciliation` writes with the same
+// filters.
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	a := s.o.App()
+	st, err := a.StoredResult()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if st.None {
+		http.Error(w, "no reconciliation is stored yet: run reconciled reconcile", http.StatusNotFound)
+		return
+	}
+	q, _, _ := parseQuery(r.URL.Query(), a.Config.Zone())
+	format, ctype := "csv", "text/csv; charset=utf-8"
+	if strings.HasSuffix(r.URL.Path, ".xlsx") {
+		format, ctype = "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	req := DownloadRequest(q, format)
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", `attachment; filename="exceptions.`+format+`"`)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if _, err := a.Export(r.Context(), req, w); err != nil {
+		// Part of the file may have gone: the connection is cut, so the
+		// browser reports a failed download rather than keep half a file.
+		s.o.Log.Error("web: a download failed", "path", r.URL.Path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// DownloadRequest is the export request of q's rows: `export --what
+// reconciliation` with q's results (every exception code when none), its
+// projects, methods, currencies, window and payment-id text.
+func DownloadRequest(q *Query, format string) app.ExportRequest {
+	f := q.Filter()
+	req := app.ExportRequest{What: "reconciliation", Format: format, From: f.From, To: f.To, Results: f.Results, IDContains: f.IDContains}
+	req.Filter.Projects, req.Filter.Methods, req.Filter.Currencies = f.Projects, f.Methods, f.Currencies
+	return req
+}
+
+// --- payment
+
+type paymentPage struct {
+	ID        string
+	P         *app.Payment
+	When      func(time.Time) string
+	Dashboard string
+	Found     bool
+}
+
+func dashboardLink(pattern, id string) string {
+	if pattern == "" || id == "" {
+		return ""
+	}
+	return strings.ReplaceAll(pattern, config.WebPaymentPlaceholder, url.QueryEscape(id))
+}
+
+func (s *Server) payment(w http.ResponseWriter, r *http.Request) {
+	a := s.o.App()
+	loc := a.Config.Zone()
+	id := strings.TrimSpace(r.URL.Query().Get("id"))
+	pg := paymentPage{ID: id, When: whenIn(loc)}
+	var note string
+	if id != "" {
+		p, err := a.Payment(r.Context(), id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		pg.P, pg.Found = p, p.Found()
+		note = noteOf(a, p.Stored)
+		pg.Dashboard = dashboardLink(a.Config.Web.DashboardURL, id)
+	}
+	status := http.StatusOK
+	if id != "" && !pg.Found {
+		status = http.StatusNotFound
+	}
+	s.render(w, r, status, "payment.html", view{Title: "Payment " + id, Nav: "payment", Zone: loc.String(), Note: note, Page: pg})
+}
+
+// maskedAccount is an account number as shown: masked again, whatever
+// was stored (stored ones are masked already).
+func maskedAccount(s string) string { return domain.MaskAccount(s) }
+
+// IndexBytes is about how many bytes the held index takes (0: none).
+func (s *Server) IndexBytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ix == nil {
+		return 0
+	}
+	return s.ix.Size()
+}

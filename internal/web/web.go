@@ -1,0 +1,282 @@
+// Package web is reconciled's read-only web view: server-rendered pages
+// (html/template, no script, no external resource) over the same App
+// calls as the commands — Status for the overview, the stored
+// reconciliation for the exceptions, Payment for one payment, Summary for
+// the analytics, Export for the downloads. `reconciled run` serves it at
+// [web] listen; `reconciled web` serves it on its own over a database it
+// opens read-only.
+//
+// Nothing here writes: every route is GET or HEAD (anything else is 405),
+// resolving stays in the command line with its audit of the OS user.
+// Every response carries a Content-Security-Policy of default-src 'none'
+// with only our own stylesheet allowed (no script at all, inline or not;
+// the charts are SVG drawn here), frame-ancestors 'none', nosniff and
+// no-referrer. A listen address other hosts can reach needs a bearer token
+// or basic-auth credentials from a file (refused at config load
+// otherwise); both are compared in constant time (of their SHA-256, so the
+// length does not show either).
+//
+// The exceptions page (and the overview's ages) read an in-memory index
+// of the open exceptions (index.go), built on the first request that
+// needs it and dropped after IdleDrop without a request, so an idle
+// daemon holds none. Building it is one pass over the stored items,
+// decoding only the exceptions' (0.15 s at a million items); a page is one
+// pass over the index (about 1 ms). After a
+// reconcile changed the stored result (its state: when it was made, by
+// which settings, how many items), the index held is still served, with
+// a note that says of which reconciliation it is, while the new one is
+// built in the background; the downloads always read the stored result.
+// The analytics keep their last few summaries by window, each of the
+// database at one transaction id (Ledger.Generation): after any write the
+// cached one is served, saying when it was made, while it is made again
+// in the background. With no reconciliation stored the pages say so; they
+// never run the engine (a run over everything is the reconcile command's,
+// and takes a gigabyte at a million operations).
+//
+// Stable hooks for browser tests (ids unless said):
+//
+//	nav-overview, nav-exceptions, nav-analytics  the links of the menu
+//	note (which stored reconciliation, what it lacks), stale (the rows are
+//	  of an older one, a newer index being built)
+//	last-reconcile, results, ages, sync, outbox, unknown   overview's sections
+//	filters (the form), f-code, f-method, f-currency, f-project, f-from,
+//	  f-to, f-q, f-sort, f-per, f-apply            the exceptions' filters
+//	exceptions (the table); each row tr.exception with data-payment-id,
+//	  data-code; its link a.payment-link
+//	match-count (data-total), page-prev, page-next, page-info
+//	download-csv, download-xlsx                   exactly the filtered rows
+//	payment (data-payment-id), operations, records, items, resolutions,
+//	  audit, chargebacks, dashboard-link, p-id (the form to open one), p-open
+//	window (the analytics' form), a-from, a-to, a-apply,
+//	  chart-volume-CUR, chart-approval, totals, by-method, by-currency,
+//	  by-project, volumes, declines
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"reconciled/internal/analytics"
+	"reconciled/internal/app"
+)
+
+// DefaultIdleDrop is how long the index of the exceptions stays without
+// a request for it.
+const DefaultIdleDrop = 10 * time.Minute
+
+// Options configure a Server.
+type Options struct {
+	// App is the App in force at each request (the daemon's changes at a
+	// reload; [web] dashboard_url is read from its config).
+	App func() *app.App
+	// Token and User/Password, when set, are required of every request
+	// (either will do when both are set).
+	Token          string
+	User, Password string
+	// IdleDrop: the index is dropped after this long without a request
+	// for it (DefaultIdleDrop when 0).
+	IdleDrop time.Duration
+	Log      *slog.Logger
+	Now      func() time.Time // a.Now when nil
+}
+
+// Server is the web view's handler, with its index and caches.
+type Server struct {
+	o   Options
+	mux *http.ServeMux
+
+	mu       sync.Mutex // the index: one build at a time
+	ix       *index
+	building string // the key of the index being built in the background
+	used     time.Time
+	timer    *time.Timer
+
+	sumMu sync.Mutex
+	sums  []*cachedSummary // most recent last
+}
+
+// cachedSummary is the analytics of one window, of the database at one
+// generation (sumMu guards it).
+type cachedSummary struct {
+	window     string
+	gen        uint64
+	s          *analytics.Summary
+	made       time.Time
+	refreshing bool
+}
+
+// New returns the web view of o.
+func New(o Options) *Server {
+	if o.IdleDrop <= 0 {
+		o.IdleDrop = DefaultIdleDrop
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{o: o, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /{$}", s.overview)
+	s.mux.HandleFunc("GET /exceptions", s.exceptions)
+	s.mux.HandleFunc("GET /exceptions.csv", s.download)
+	s.mux.HandleFunc("GET /exceptions.xlsx", s.download)
+	s.mux.HandleFunc("GET /payment", s.payment)
+	s.mux.HandleFunc("GET /analytics", s.analytics)
+	s.mux.HandleFunc("GET /style.css", s.style)
+	return s
+}
+
+// Credentials reads the token and the basic-auth pair from their files
+// (each one line; $CREDENTIALS_DIRECTORY is expanded, as systemd sets it),
+// into o. An empty or unreadable file is an error naming its key.
+func Credentials(o *Options, tokenFile, basicAuthFile string, getenv func(string) string) error {
+	read := func(key, file string) (string, error) {
+		path := os.Expand(file, func(name string) string {
+			if name == "CREDENTIALS_DIRECTORY" {
+				return getenv(name)
+			}
+			return "$" + name
+		})
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("web.%s: %w", key, err)
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" || strings.ContainsAny(v, "\r\n") {
+			return "", fmt.Errorf("web.%s: %s must hold one non-empty line", key, path)
+		}
+		return v, nil
+	}
+	if tokenFile != "" {
+		t, err := read("token_file", tokenFile)
+		if err != nil {
+			return err
+		}
+		o.Token = t
+	}
+	if basicAuthFile != "" {
+		v, err := read("basic_auth_file", basicAuthFile)
+		if err != nil {
+			return err
+		}
+		u, p, ok := strings.Cut(v, ":")
+		if !ok || u == "" || p == "" {
+			return fmt.Errorf("web.basic_auth_file: %s must hold user:password", basicAuthFile)
+		}
+		o.User, o.Password = u, p
+	}
+	return nil
+}
+
+// ServeHTTP answers one request: the method, then who asks, then the
+// page, with the security headers on every answer.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		http.Error(w, "read-only: GET or HEAD only", http.StatusMethodNotAllowed)
+		return
+	}
+	if !s.authorized(r) {
+		if s.o.User != "" {
+			h.Set("WWW-Authenticate", `Basic realm="reconciled", charset="UTF-8"`)
+		}
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// equal compares a and b in constant time, whatever their lengths.
+func equal(a, b string) bool {
+	x, y := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(x[:], y[:]) == 1
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.o.Token == "" && s.o.User == "" {
+		return true
+	}
+	ok := false
+	if s.o.Token != "" {
+		if t, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); found {
+			ok = equal(t, s.o.Token)
+		}
+	}
+	if s.o.User != "" {
+		if u, p, found := r.BasicAuth(); found {
+			// Both compared, always: no early exit on the user.
+			uok, pok := equal(u, s.o.User), equal(p, s.o.Password)
+			ok = ok || (uok && pok)
+		}
+	}
+	return ok
+}
+
+// Listener is a Server on an address.
+type Listener struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// Listen binds addr for s with the server's time limits: 5 s for the
+// headers, 30 s to read a request, 5 min to write an answer (a download
+// of a million rows), 2 min idle.
+func Listen(s *Server, addr string) (*Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("web.listen: %w", err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10,
+		ErrorLog: slog.NewLogLogger(s.o.Log.Handler(), slog.LevelWarn)}
+	return &Listener{srv: srv, ln: ln}, nil
+}
+
+// Addr is where it listens.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Serve serves until Shutdown (then nil).
+func (l *Listener) Serve() error {
+	if err := l.srv.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting, waits for the answers under way until ctx is
+// done, then cuts them.
+func (l *Listener) Shutdown(ctx context.Context) error {
+	err := l.srv.Shutdown(ctx)
+	if err != nil {
+		l.srv.Close()
+	}
+	return err
+}
+
+// Drop lets the index and the summaries go (a stopping server, a
+// benchmark of the first page).
+func (s *Server) Drop() {
+	s.mu.Lock()
+	s.ix = nil
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.mu.Unlock()
+	s.sumMu.Lock()
+	s.sums = nil
+	s.sumMu.Unlock()
+}
