@@ -527,6 +527,19 @@ func TestTheWebViewInABrowser(t *testing.T) {
 	if an.Volume == 0 || !an.Approval || an.Ops != "600" || an.Methods == 0 {
 		t.Errorf("analytics: %+v (want volume charts, the approval chart as SVG, 600 operations, rows by method)", an)
 	}
+	// Every text of a chart lies within the chart's box (a label cut
+	// off is a number nobody can read).
+	var cut []string
+	b.Eval(`Array.from(document.querySelectorAll("svg.chart")).flatMap(svg => {
+		const vb = svg.viewBox.baseVal;
+		return Array.from(svg.querySelectorAll("text")).filter(t => {
+			const r = t.getBBox();
+			return r.x < vb.x || r.y < vb.y || r.x + r.width > vb.x + vb.width || r.y + r.height > vb.y + vb.height;
+		}).map(t => svg.parentElement.id + ": " + t.textContent);
+	})`, &cut)
+	if len(cut) > 0 {
+		t.Errorf("chart labels cut off at the chart's edge: %q", cut)
+	}
 	for _, id := range []string{"totals", "by-method", "by-currency", "by-project", "volumes", "declines"} {
 		if !exists(t, b, "#"+id) {
 			t.Errorf("the analytics have no #%s", id)
