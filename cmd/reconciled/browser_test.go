@@ -392,34 +392,35 @@ func TestTheWebViewInABrowser(t *testing.T) {
 	}
 
 	// A filter set in the form and submitted by clicking.
-	do(t, b, "set the filter", chromedp.SetValue(chromedp.CSS("#f-code"), domain.ResultAmountMismatch),
-		chromedp.SetValue(chromedp.CSS("#f-currency"), "EUR"))
+	const fCode, fCur = domain.ResultStatusMismatch, "UZS"
+	do(t, b, "set the filter", chromedp.SetValue(chromedp.CSS("#f-code"), fCode),
+		chromedp.SetValue(chromedp.CSS("#f-currency"), fCur))
 	navigate(t, b, "apply the filter", chromedp.Click(chromedp.CSS("#f-apply"), chromedp.NodeVisible))
 	b.Screenshot("exceptions-filtered")
 	filtered := shownRows(t, b)
-	want := csvRows(t, exportFile(t, s.world, "csv", "--result", domain.ResultAmountMismatch, "--currency", "EUR"))[1:]
+	want := csvRows(t, exportFile(t, s.world, "csv", "--result", fCode, "--currency", fCur))[1:]
 	if len(want) == 0 {
-		t.Fatal("the export has no amount_mismatch in EUR: a vacuous comparison")
+		t.Fatalf("the export has no %s in %s: a vacuous comparison", fCode, fCur)
 	}
 	if n := matchCount(t, b); n != len(want) || len(filtered) != len(want) {
 		t.Errorf("filtered: match-count %d, %d rows; the export has %d", n, len(filtered), len(want))
 	}
 	for _, r := range filtered {
-		if r.Code != domain.ResultAmountMismatch || !strings.Contains(r.Merchant+r.Provider, "EUR") {
+		if r.Code != fCode || !strings.Contains(r.Merchant+r.Provider, fCur) {
 			t.Errorf("a row the filter should not let through: %+v", r)
 		}
 	}
 
 	// The filtered downloads are the export's files.
 	name, got := b.Download("#download-csv")
-	if wantCSV := exportFile(t, s.world, "csv", "--result", domain.ResultAmountMismatch, "--currency", "EUR"); !bytes.Equal(got, wantCSV) {
+	if wantCSV := exportFile(t, s.world, "csv", "--result", fCode, "--currency", fCur); !bytes.Equal(got, wantCSV) {
 		t.Errorf("the CSV download (%s) differs from the export:\n%s\nwant\n%s", name, got, wantCSV)
 	}
 	name, got = b.Download("#download-xlsx")
 	if name != "exceptions.xlsx" {
 		t.Errorf("the XLSX download is named %q", name)
 	}
-	wantXLSX := exportFile(t, s.world, "xlsx", "--result", domain.ResultAmountMismatch, "--currency", "EUR")
+	wantXLSX := exportFile(t, s.world, "xlsx", "--result", fCode, "--currency", fCur)
 	if gotRows, wantRows := xlsxRows(t, got), xlsxRows(t, wantXLSX); !slices.EqualFunc(gotRows, wantRows, slices.Equal) || len(gotRows) != len(want)+1 {
 		t.Errorf("the XLSX download's rows:\n%q\nwant (the export's, %d rows)\n%q", gotRows, len(want), wantRows)
 	}
@@ -558,15 +559,15 @@ func TestTheWebViewInABrowser(t *testing.T) {
 		t.Fatalf("JavaScript still runs: the title is %q", title)
 	}
 	navigate(t, b, "open the exceptions without JavaScript", chromedp.Navigate(base+"exceptions"))
-	do(t, b, "choose a result with the keyboard", chromedp.Focus(chromedp.CSS("#f-code")), chromedp.KeyEvent("status_mismatch"))
+	do(t, b, "choose a result with the keyboard", chromedp.Focus(chromedp.CSS("#f-code")), chromedp.KeyEvent(domain.ResultDuplicate))
 	navigate(t, b, "apply the filter without JavaScript", chromedp.Click(chromedp.CSS("#f-apply"), chromedp.NodeVisible))
 	b.Screenshot("exceptions-no-js")
 	rows := shownRows(t, b)
-	if len(rows) != s.counts[domain.ResultStatusMismatch] || matchCount(t, b) != len(rows) {
-		t.Errorf("without JavaScript: %d rows, match-count %d; %d status_mismatch stored", len(rows), matchCount(t, b), s.counts[domain.ResultStatusMismatch])
+	if len(rows) != s.counts[domain.ResultDuplicate] || matchCount(t, b) != len(rows) {
+		t.Errorf("without JavaScript: %d rows, match-count %d; %d duplicate stored", len(rows), matchCount(t, b), s.counts[domain.ResultDuplicate])
 	}
 	for _, r := range rows {
-		if r.Code != domain.ResultStatusMismatch {
+		if r.Code != domain.ResultDuplicate {
 			t.Errorf("without JavaScript, the filter let through %+v", r)
 		}
 	}
