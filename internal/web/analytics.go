@@ -189,9 +189,14 @@ type chart struct {
 
 type legend struct{ Name, Class string }
 
+// A chart's box: the plot is [padL, chartW] × [padT, chartH-padB]; the
+// top value is written above the plot, right of the axis (a value as
+// wide as "332316150.38 UZS" does not fit left of it), and a day's label
+// only where it ends inside the box.
 const (
-	chartW, chartH = 720, 200
-	padL, padB     = 70, 24
+	chartW, chartH   = 720, 200
+	padL, padB, padT = 70, 24, 20
+	dayLabelW        = 70 // room for "2026-11-01" at the label's size
 )
 
 // volumeCharts draw the successful volume per day, one chart per
@@ -220,7 +225,7 @@ func volumeCharts(sum *analytics.Summary, days []string) []chart {
 		if top > 0 {
 			bw := float64(chartW-padL) / float64(len(days))
 			for i, v := range vals {
-				h := float64(chartH-padB-10) * float64(v) / float64(top)
+				h := float64(chartH-padB-padT) * float64(v) / float64(top)
 				fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %s</title></rect>`,
 					float64(padL)+float64(i)*bw+1, float64(chartH-padB)-h, max(bw-2, 1), h, template.HTMLEscapeString(days[i]), template.HTMLEscapeString(money(v, cur)))
 			}
@@ -262,7 +267,7 @@ func approvalChart(sum *analytics.Summary, days []string) chart {
 				continue
 			}
 			x := float64(padL) + (float64(i)+0.5)*step
-			y := float64(chartH-padB) - float64(chartH-padB-10)*r
+			y := float64(chartH-padB) - float64(chartH-padB-padT)*r
 			fmt.Fprintf(&path, "%s%.1f %.1f ", pen, x, y)
 			pen = "L"
 		}
@@ -281,16 +286,16 @@ func svgOpen(b *strings.Builder, label string) {
 
 // axis draws the frame, the top and bottom labels and a few day labels.
 func axis(b *strings.Builder, days []string, top, bottom string) {
-	fmt.Fprintf(b, `<line class="axis" x1="%d" y1="10" x2="%d" y2="%d"/><line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`,
-		padL, padL, chartH-padB, padL, chartH-padB, chartW, chartH-padB)
-	fmt.Fprintf(b, `<text class="label" x="%d" y="16" text-anchor="end">%s</text><text class="label" x="%d" y="%d" text-anchor="end">%s</text>`,
-		padL-4, template.HTMLEscapeString(top), padL-4, chartH-padB, template.HTMLEscapeString(bottom))
+	fmt.Fprintf(b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/><line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`,
+		padL, padT, padL, chartH-padB, padL, chartH-padB, chartW, chartH-padB)
+	fmt.Fprintf(b, `<text class="label" x="%d" y="%d">%s</text><text class="label" x="%d" y="%d" text-anchor="end">%s</text>`,
+		padL+4, padT-6, template.HTMLEscapeString(top), padL-4, chartH-padB, template.HTMLEscapeString(bottom))
 	if len(days) == 0 {
 		return
 	}
 	step := float64(chartW-padL) / float64(len(days))
 	every := max(1, len(days)/6)
-	for i := 0; i < len(days); i += every {
+	for i := 0; i < len(days) && float64(padL)+float64(i)*step+dayLabelW <= chartW; i += every {
 		fmt.Fprintf(b, `<text class="label" x="%.1f" y="%d">%s</text>`, float64(padL)+float64(i)*step, chartH-6, template.HTMLEscapeString(days[i]))
 	}
 }
