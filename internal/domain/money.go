@@ -183,3 +183,26 @@ func SubAmounts(a, b int64) int64 {
 	}
 	return AddAmounts(a, -b)
 }
+
+// GroupThousands puts sep between the thousands of a decimal's integer
+// part: "-1234567.89" with " " is "-1 234 567.89".
+func GroupThousands(s, sep string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	var b strings.Builder
+	b.WriteString(sign)
+	for i := range len(intPart) {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteByte(intPart[i])
+	}
+	if hasDot {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String()
+}

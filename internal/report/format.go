@@ -46,30 +46,7 @@ func amount(minor int64, currency, sep string) string {
 	if err != nil {
 		return strconv.FormatInt(minor, 10) + " minor"
 	}
-	return groupThousands(s, sep)
-}
-
-// groupThousands puts sep between the thousands of a decimal's integer
-// part.
-func groupThousands(s, sep string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	intPart, frac, hasDot := strings.Cut(s, ".")
-	var b strings.Builder
-	b.WriteString(sign)
-	for i := range len(intPart) {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteByte(intPart[i])
-	}
-	if hasDot {
-		b.WriteByte('.')
-		b.WriteString(frac)
-	}
-	return b.String()
+	return domain.GroupThousands(s, sep)
 }
 
 // money is an amount with its currency: "1 000.00 UAH".

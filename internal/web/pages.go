@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"reconciled/internal/app"
 	"reconciled/internal/config"
@@ -29,20 +31,33 @@ var files embed.FS
 // serves the view does not pay for them.
 var pages = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("").Funcs(template.FuncMap{
-		"money":   money,
-		"moneyOf": func(m domain.Money) string { return money(m.Amount, m.Currency) },
-		"join":    strings.Join,
-		"add":     func(a, b int) int { return a + b },
-		"sub":     func(a, b int) int { return a - b },
+		"money":    money,
+		"sentence": sentence,
+		"moneyOf":  func(m domain.Money) string { return money(m.Amount, m.Currency) },
+		"join":     strings.Join,
+		"add":      func(a, b int) int { return a + b },
+		"sub":      func(a, b int) int { return a - b },
 	}).ParseFS(files, "templates/*.html"))
 })
 
-// money is minor units as major ones with the currency, exactly (no float).
+// money is minor units as major ones with the currency, exactly (no
+// float), thousands apart by a narrow no-break space (an amount never
+// wraps; the downloads carry plain numbers).
 func money(amount int64, cur string) string {
 	if s, err := domain.FormatMajor(amount, cur); err == nil {
-		return strings.TrimSpace(s + " " + cur)
+		return strings.TrimSpace(domain.GroupThousands(s, "\u202f") + " " + cur)
 	}
 	return strings.TrimSpace(strconv.FormatInt(amount, 10) + " " + cur + " (minor units)")
+}
+
+// sentence is s with its first letter upper case (the stored result's
+// note is written to follow other words on the command line).
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // view is what every page's layout reads.
