@@ -1,0 +1,265 @@
+package reconcile
+
+import (
+	"math"
+	"time"
+
+	"reconciled/internal/domain"
+)
+
+// The engine's input, held compactly. A full recompute reads a million
+// operations and a million records, and the engine groups them before it
+// judges any: held as domain.Operation (296 bytes) and domain.Record (192
+// bytes) they were most of its peak. Here an operation is a row of 144
+// bytes and a record one of 104: times as seconds and nanoseconds, every
+// word (types, statuses, methods, currencies, codes, messages, sources)
+// as a number into the table's list of words, and the ids that are not
+// words as strings (the ledger's lean reads put those in shared blocks).
+// Grouping reads the rows; a domain.Operation or domain.Record is made
+// only for the payment being judged, and given back (reused) once its
+// items have gone to the sink (Stream with a sink). Made from full
+// operations or records (NewOpTableOf, Input.Operations), a table points
+// at them instead: the items then point into the caller's slices, as
+// before the tables.
+
+// OpTable is the operations of an engine input (Input.OpTable).
+type OpTable struct {
+	rows  []opRow
+	words words
+	hints [opWords]uint32
+	src   []domain.Operation // when made of full operations: rows[i] is src[i]
+}
+
+// The words of an operation row, by index.
+const (
+	wPaymentType = iota
+	wPaymentStatus
+	wOpType
+	wOpStatus
+	wMethod
+	wCode
+	wMessage
+	wCurInitial
+	wCurConverted
+	wCurFee
+	opWords
+)
+
+type opRow struct {
+	id                           uint64
+	project                      int64
+	createdSec, completedSec     int64
+	createdNsec, completedNsec   uint32
+	sumInitial, sumConverted     int64
+	fee                          int64
+	providerID                   int64
+	paymentID, providerPaymentID string
+	w                            [opWords]uint32
+}
+
+// NewOpTable makes an empty table with room for n operations.
+func NewOpTable(n int) *OpTable {
+	return &OpTable{rows: make([]opRow, 0, n), words: newWords()}
+}
+
+// NewOpTableOf makes a table of ops that points at them.
+func NewOpTableOf(ops []domain.Operation) *OpTable {
+	t := NewOpTable(len(ops))
+	for i := range ops {
+		t.Add(&ops[i])
+	}
+	t.src = ops
+	return t
+}
+
+// Len is the number of operations.
+func (t *OpTable) Len() int { return len(t.rows) }
+
+// Add appends op, keeping its strings but no account number or customer
+// id (the engine reads neither). Times are kept to the nanosecond, in
+// UTC: the ledger's times.
+func (t *OpTable) Add(op *domain.Operation) {
+	r := opRow{id: op.OperationID, project: op.ProjectID, sumInitial: op.SumInitial.Amount,
+		sumConverted: op.SumConverted.Amount, fee: op.Fee.Amount, providerID: op.ProviderID,
+		paymentID: op.PaymentID, providerPaymentID: op.ProviderPaymentID}
+	r.createdSec, r.createdNsec = packTime(op.CreatedAt)
+	r.completedSec, r.completedNsec = packTime(op.CompletedAt)
+	for k, s := range [opWords]string{op.PaymentType, op.PaymentStatus, op.OperationType, op.OperationStatus,
+		op.PaymentMethod, op.Code, op.Message, op.SumInitial.Currency, op.SumConverted.Currency, op.Fee.Currency} {
+		r.w[k] = t.words.id(s, &t.hints[k])
+	}
+	t.rows = append(t.rows, r)
+}
+
+// word is row i's word k.
+func (t *OpTable) word(i int32, k int) string { return t.words.list[t.rows[i].w[k]] }
+
+// fill makes row i an operation.
+func (t *OpTable) fill(i int32, op *domain.Operation) {
+	r := &t.rows[i]
+	w := func(k int) string { return t.words.list[r.w[k]] }
+	*op = domain.Operation{ProjectID: r.project, OperationID: r.id, PaymentID: r.paymentID,
+		PaymentType: w(wPaymentType), PaymentStatus: w(wPaymentStatus), OperationType: w(wOpType),
+		OperationStatus: w(wOpStatus), PaymentMethod: w(wMethod),
+		CreatedAt: unpackTime(r.createdSec, r.createdNsec), CompletedAt: unpackTime(r.completedSec, r.completedNsec),
+		SumInitial:   domain.Money{Amount: r.sumInitial, Currency: w(wCurInitial)},
+		SumConverted: domain.Money{Amount: r.sumConverted, Currency: w(wCurConverted)},
+		ProviderID:   r.providerID, ProviderPaymentID: r.providerPaymentID, Code: w(wCode), Message: w(wMessage),
+		Fee: domain.Money{Amount: r.fee, Currency: w(wCurFee)}}
+}
+
+// laterRow orders rows as laterOp orders operations: by creation, then id.
+func laterRow(a, b *opRow) bool {
+	if a.createdSec != b.createdSec {
+		return a.createdSec > b.createdSec
+	}
+	if a.createdNsec != b.createdNsec {
+		return a.createdNsec > b.createdNsec
+	}
+	return a.id > b.id
+}
+
+// RecordTable is the records of an engine input (Input.RecordTable).
+type RecordTable struct {
+	rows  []recRow
+	words words
+	hints [recWords]uint32
+	src   []domain.Record
+}
+
+const (
+	wSource = iota
+	wType
+	wCurrency
+	wStatus
+	wRecMethod
+	recWords
+)
+
+type recRow struct {
+	amount                               int64
+	createdSec                           int64
+	operationID                          uint64
+	projectID                            int64
+	paymentID, providerPaymentID, origin string
+	createdNsec                          uint32
+	w                                    [recWords]uint32
+}
+
+// NewRecordTable makes an empty table with room for n records.
+func NewRecordTable(n int) *RecordTable {
+	return &RecordTable{rows: make([]recRow, 0, n), words: newWords()}
+}
+
+// NewRecordTableOf makes a table of recs that points at them.
+func NewRecordTableOf(recs []domain.Record) *RecordTable {
+	t := NewRecordTable(len(recs))
+	for i := range recs {
+		t.Add(&recs[i])
+	}
+	t.src = recs
+	return t
+}
+
+// Len is the number of records.
+func (t *RecordTable) Len() int { return len(t.rows) }
+
+// Add appends r, keeping its strings but no customer id (the engine reads
+// none). A zero CreatedAt stays zero: the caller fills it (Input.Records).
+func (t *RecordTable) Add(r *domain.Record) {
+	row := recRow{amount: r.Amount.Amount, operationID: r.OperationID, projectID: r.ProjectID,
+		paymentID: r.PaymentID, providerPaymentID: r.ProviderPaymentID, origin: r.Origin}
+	row.createdSec, row.createdNsec = packTime(r.CreatedAt)
+	for k, s := range [recWords]string{r.Source, r.Type, r.Amount.Currency, r.Status, r.Method} {
+		row.w[k] = t.words.id(s, &t.hints[k])
+	}
+	t.rows = append(t.rows, row)
+}
+
+func (t *RecordTable) word(i int32, k int) string { return t.words.list[t.rows[i].w[k]] }
+
+// fill makes row i a record.
+func (t *RecordTable) fill(i int32, rec *domain.Record) {
+	r := &t.rows[i]
+	w := func(k int) string { return t.words.list[r.w[k]] }
+	*rec = domain.Record{Source: w(wSource), PaymentID: r.paymentID, Type: w(wType),
+		Amount: domain.Money{Amount: r.amount, Currency: w(wCurrency)}, Status: w(wStatus),
+		CreatedAt: unpackTime(r.createdSec, r.createdNsec), ProviderPaymentID: r.providerPaymentID,
+		OperationID: r.operationID, ProjectID: r.projectID, Method: w(wRecMethod), Origin: r.origin}
+}
+
+// ids is row i as a record of only its ids (for Record.ID and Unit).
+func (t *RecordTable) ids(i int32) domain.Record {
+	r := &t.rows[i]
+	return domain.Record{PaymentID: r.paymentID, ProviderPaymentID: r.providerPaymentID, OperationID: r.operationID, ProjectID: r.projectID}
+}
+
+// words numbers the words of a table: a few dozen distinct ones across a
+// million rows. Each field remembers its last word, which the next row
+// most often repeats (comparing two strings of the same data is cheaper
+// than hashing one).
+type words struct {
+	list  []string
+	index map[string]uint32
+}
+
+func newWords() words { return words{list: []string{""}, index: map[string]uint32{"": 0}} }
+
+func (w *words) id(s string, hint *uint32) uint32 {
+	if h := *hint; w.list[h] == s {
+		return h
+	}
+	i, ok := w.index[s]
+	if !ok {
+		i = uint32(len(w.list))
+		w.list = append(w.list, s)
+		w.index[s] = i
+	}
+	*hint = i
+	return i
+}
+
+// zeroSec marks the zero time in a row.
+const zeroSec = math.MinInt64
+
+func packTime(t time.Time) (int64, uint32) {
+	if t.IsZero() {
+		return zeroSec, 0
+	}
+	return t.Unix(), uint32(t.Nanosecond())
+}
+
+// unpackTime is the time as the ledger reads it: UTC, no monotonic clock.
+func unpackTime(sec int64, nsec uint32) time.Time {
+	if sec == zeroSec {
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec)).UTC()
+}
+
+// slab hands out operations and records made from rows, from blocks it
+// reuses once reset (when nothing points at them any more).
+type slab struct {
+	ops  []domain.Operation
+	recs []domain.Record
+}
+
+const slabBlock = 64
+
+func (s *slab) op() *domain.Operation {
+	if len(s.ops) == cap(s.ops) {
+		s.ops = make([]domain.Operation, 0, slabBlock)
+	}
+	s.ops = s.ops[:len(s.ops)+1]
+	return &s.ops[len(s.ops)-1]
+}
+
+func (s *slab) rec() *domain.Record {
+	if len(s.recs) == cap(s.recs) {
+		s.recs = make([]domain.Record, 0, slabBlock)
+	}
+	s.recs = s.recs[:len(s.recs)+1]
+	return &s.recs[len(s.recs)-1]
+}
+
+func (s *slab) reset() { s.ops, s.recs = s.ops[:0], s.recs[:0] }
