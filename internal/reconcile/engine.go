@@ -166,8 +166,10 @@ type PaymentRef struct {
 
 // group is one payment: its operations and records by type, as singly
 // linked lists through opNext and recNext (-1 ends a list).
+//
+// A group holds no pointer (its payment id is its latest operation's), so
+// that the collector does not read a million of them.
 type group struct {
-	id         string
 	project    int64
 	firstOp    uint64 // the lowest operation id: groups come out in this order
 	nextSameID int32  // the group of the same payment id in another project
@@ -247,7 +249,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		if ti < 0 {
 			continue
 		}
-		g := e.groupOf(&groups, firstOfID, op.paymentID, op.project)
+		g := e.groupOf(&groups, firstOfID, e.ops.paymentID(int32(i)), op.project)
 		if f := &groups[g].firstOp; *f == 0 || op.id < *f {
 			*f = op.id
 		}
@@ -264,7 +266,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	var ids *idIndex
 	lazyIndexes := func() {
 		if ids == nil {
-			ids = newIDIndex(ops, func(i int) bool {
+			ids = newIDIndex(e.ops, func(i int) bool {
 				return typeIndex(e.recordTypeOf(e.ops.word(int32(i), wPaymentType), e.meta[i])) >= 0
 			})
 		}
@@ -299,16 +301,16 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		typ := e.recs.word(int32(i), wType)
 		ti := typeIndex(typ)
 		g, by := int32(-1), byNone
-		if r.paymentID != "" {
-			g, by = findGroup(r.paymentID, r.projectID), byPayment
+		if r.paymentID.n != 0 {
+			g, by = findGroup(e.recs.paymentID(int32(i)), r.projectID), byPayment
 		}
-		if g < 0 && (r.providerPaymentID != "" || r.operationID != 0) {
+		if g < 0 && (r.providerPaymentID.n != 0 || r.operationID != 0) {
 			lazyIndexes()
 			fellBack = append(fellBack, int32(i))
-			if oi, ok := ids.provider(r.providerPaymentID); ok && r.providerPaymentID != "" {
-				g, by = findGroup(ops[oi].paymentID, ops[oi].project), byProvider
+			if oi, ok := ids.provider(e.recs.providerPaymentID(int32(i))); ok && r.providerPaymentID.n != 0 {
+				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byProvider
 			} else if oi, ok := ids.operation(r.operationID); ok && r.operationID != 0 {
-				g, by = findGroup(ops[oi].paymentID, ops[oi].project), byOperation
+				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byOperation
 			}
 			if g >= 0 && r.projectID != 0 && groups[g].project != r.projectID {
 				g = -1
@@ -366,7 +368,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		okeys = append(okeys, k)
 	}
 	slices.SortFunc(okeys, func(a, b orphanKey) int {
-		return cmp.Or(strings.Compare(recs[orphans[a][0]].paymentID, recs[orphans[b][0]].paymentID),
+		return cmp.Or(strings.Compare(e.recs.paymentID(orphans[a][0]), e.recs.paymentID(orphans[b][0])),
 			cmp.Compare(a.project, b.project), strings.Compare(a.typ, b.typ), strings.Compare(a.id, b.id))
 	})
 	// Run holds every item; Stream one payment's at a time (sized for
@@ -390,7 +392,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	}
 	for _, gi := range order {
 		g := &groups[gi]
-		owner := domain.PaymentUnit(g.id)
+		owner := domain.PaymentUnit(e.ops.paymentID(g.latest))
 		var payment *domain.Operation // the payment's latest operation, made at its first use
 		for n, ti := range byTypeName {
 			opBuf, recBuf = opBuf[:0], recBuf[:0]
@@ -469,7 +471,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	}
 	for _, l := range linked {
 		r := e.recs.ids(l[0])
-		if a, b := r.Unit(), domain.PaymentUnit(groups[l[1]].id); a != b {
+		if a, b := r.Unit(), domain.PaymentUnit(e.ops.paymentID(groups[l[1]].latest)); a != b {
 			out.Links = append(out.Links, [2]domain.Unit{a, b})
 		}
 	}
@@ -485,7 +487,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 
 // idIndex finds operations by provider payment id and by operation id.
 type idIndex struct {
-	ops []opRow
+	ops *OpTable
 	// byOp are operation indexes in operation id order, equal ids in input
 	// order; byProvider are those with a provider id, by it (its first
 	// eight bytes first, so that most comparisons read no string), then
@@ -499,14 +501,15 @@ type providerEntry struct {
 	op     int32
 }
 
-func newIDIndex(ops []opRow, counts func(i int) bool) *idIndex {
-	x := &idIndex{ops: ops, byOp: make([]int32, 0, len(ops))}
+func newIDIndex(t *OpTable, counts func(i int) bool) *idIndex {
+	ops := t.rows
+	x := &idIndex{ops: t, byOp: make([]int32, 0, len(ops))}
 	for i := range ops {
 		if !counts(i) {
 			continue
 		}
 		x.byOp = append(x.byOp, int32(i))
-		if pp := ops[i].providerPaymentID; pp != "" {
+		if pp := t.providerPaymentID(int32(i)); pp != "" {
 			x.byProvider = append(x.byProvider, providerEntry{prefixOf(pp), int32(i)})
 		}
 	}
@@ -518,7 +521,7 @@ func newIDIndex(ops []opRow, counts func(i int) bool) *idIndex {
 		if a.prefix != b.prefix { // not cmp.Or: it would read both strings every time
 			return cmp.Compare(a.prefix, b.prefix)
 		}
-		return cmp.Or(strings.Compare(ops[a.op].providerPaymentID, ops[b.op].providerPaymentID),
+		return cmp.Or(strings.Compare(t.providerPaymentID(a.op), t.providerPaymentID(b.op)),
 			cmp.Compare(ops[a.op].id, ops[b.op].id), cmp.Compare(a.op, b.op))
 	})
 	return x
@@ -539,7 +542,7 @@ func (x *idIndex) provider(pp string) (int32, bool) {
 		if e.prefix != p {
 			return cmp.Compare(e.prefix, p)
 		}
-		return strings.Compare(x.ops[e.op].providerPaymentID, pp)
+		return strings.Compare(x.ops.providerPaymentID(e.op), pp)
 	})
 	if !ok {
 		return -1, false
@@ -552,14 +555,14 @@ func (x *idIndex) operation(id uint64) (int32, bool) {
 	// k: the first past id, so that k-1 is the last of its equals.
 	lo, hi := 0, len(x.byOp)
 	for lo < hi {
-		if m := int(uint(lo+hi) >> 1); x.ops[x.byOp[m]].id <= id {
+		if m := int(uint(lo+hi) >> 1); x.ops.rows[x.byOp[m]].id <= id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
 	k := lo
-	if k == 0 || x.ops[x.byOp[k-1]].id != id {
+	if k == 0 || x.ops.rows[x.byOp[k-1]].id != id {
 		return -1, false
 	}
 	return x.byOp[k-1], true
@@ -599,7 +602,7 @@ func (e *engine) groupOf(groups *[]group, firstOfID map[string]int32, id string,
 	} else {
 		first = -1
 	}
-	*groups = append(*groups, group{id: id, project: project, nextSameID: first, latest: -1,
+	*groups = append(*groups, group{project: project, nextSameID: first, latest: -1,
 		opHead: [3]int32{-1, -1, -1}, recHead: [3]int32{-1, -1, -1}})
 	g := int32(len(*groups) - 1)
 	firstOfID[id] = g

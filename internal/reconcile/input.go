@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"reconciled/internal/domain"
@@ -14,7 +15,9 @@ import (
 // bytes and a record one of 104: times as seconds and nanoseconds, every
 // word (types, statuses, methods, currencies, codes, messages, sources)
 // as a number into the table's list of words, and the ids that are not
-// words as strings (the ledger's lean reads put those in shared blocks).
+// words as places in blocks of bytes the table keeps. A row holds no
+// pointer, so the collector never reads the tables: with strings in the
+// rows, marking them was a fifth of a full recompute's CPU.
 // Grouping reads the rows; a domain.Operation or domain.Record is made
 // only for the payment being judged, and given back (reused) once its
 // items have gone to the sink (Stream with a sink). Made from full
@@ -25,6 +28,7 @@ import (
 // OpTable is the operations of an engine input (Input.OpTable).
 type OpTable struct {
 	rows  []opRow
+	str   blocks
 	words words
 	hints [opWords]uint32
 	src   []domain.Operation // when made of full operations: rows[i] is src[i]
@@ -53,7 +57,7 @@ type opRow struct {
 	sumInitial, sumConverted     int64
 	fee                          int64
 	providerID                   int64
-	paymentID, providerPaymentID string
+	paymentID, providerPaymentID sref
 	w                            [opWords]uint32
 }
 
@@ -81,7 +85,7 @@ func (t *OpTable) Len() int { return len(t.rows) }
 func (t *OpTable) Add(op *domain.Operation) {
 	r := opRow{id: op.OperationID, project: op.ProjectID, sumInitial: op.SumInitial.Amount,
 		sumConverted: op.SumConverted.Amount, fee: op.Fee.Amount, providerID: op.ProviderID,
-		paymentID: op.PaymentID, providerPaymentID: op.ProviderPaymentID}
+		paymentID: t.str.put(op.PaymentID), providerPaymentID: t.str.put(op.ProviderPaymentID)}
 	r.createdSec, r.createdNsec = packTime(op.CreatedAt)
 	r.completedSec, r.completedNsec = packTime(op.CompletedAt)
 	for k, s := range [opWords]string{op.PaymentType, op.PaymentStatus, op.OperationType, op.OperationStatus,
@@ -98,13 +102,13 @@ func (t *OpTable) word(i int32, k int) string { return t.words.list[t.rows[i].w[
 func (t *OpTable) fill(i int32, op *domain.Operation) {
 	r := &t.rows[i]
 	w := func(k int) string { return t.words.list[r.w[k]] }
-	*op = domain.Operation{ProjectID: r.project, OperationID: r.id, PaymentID: r.paymentID,
+	*op = domain.Operation{ProjectID: r.project, OperationID: r.id, PaymentID: t.str.get(r.paymentID),
 		PaymentType: w(wPaymentType), PaymentStatus: w(wPaymentStatus), OperationType: w(wOpType),
 		OperationStatus: w(wOpStatus), PaymentMethod: w(wMethod),
 		CreatedAt: unpackTime(r.createdSec, r.createdNsec), CompletedAt: unpackTime(r.completedSec, r.completedNsec),
 		SumInitial:   domain.Money{Amount: r.sumInitial, Currency: w(wCurInitial)},
 		SumConverted: domain.Money{Amount: r.sumConverted, Currency: w(wCurConverted)},
-		ProviderID:   r.providerID, ProviderPaymentID: r.providerPaymentID, Code: w(wCode), Message: w(wMessage),
+		ProviderID:   r.providerID, ProviderPaymentID: t.str.get(r.providerPaymentID), Code: w(wCode), Message: w(wMessage),
 		Fee: domain.Money{Amount: r.fee, Currency: w(wCurFee)}}
 }
 
@@ -122,6 +126,7 @@ func laterRow(a, b *opRow) bool {
 // RecordTable is the records of an engine input (Input.RecordTable).
 type RecordTable struct {
 	rows  []recRow
+	str   blocks
 	words words
 	hints [recWords]uint32
 	src   []domain.Record
@@ -141,7 +146,7 @@ type recRow struct {
 	createdSec                           int64
 	operationID                          uint64
 	projectID                            int64
-	paymentID, providerPaymentID, origin string
+	paymentID, providerPaymentID, origin sref
 	createdNsec                          uint32
 	w                                    [recWords]uint32
 }
@@ -168,7 +173,7 @@ func (t *RecordTable) Len() int { return len(t.rows) }
 // none). A zero CreatedAt stays zero: the caller fills it (Input.Records).
 func (t *RecordTable) Add(r *domain.Record) {
 	row := recRow{amount: r.Amount.Amount, operationID: r.OperationID, projectID: r.ProjectID,
-		paymentID: r.PaymentID, providerPaymentID: r.ProviderPaymentID, origin: r.Origin}
+		paymentID: t.str.put(r.PaymentID), providerPaymentID: t.str.put(r.ProviderPaymentID), origin: t.str.put(r.Origin)}
 	row.createdSec, row.createdNsec = packTime(r.CreatedAt)
 	for k, s := range [recWords]string{r.Source, r.Type, r.Amount.Currency, r.Status, r.Method} {
 		row.w[k] = t.words.id(s, &t.hints[k])
@@ -182,16 +187,56 @@ func (t *RecordTable) word(i int32, k int) string { return t.words.list[t.rows[i
 func (t *RecordTable) fill(i int32, rec *domain.Record) {
 	r := &t.rows[i]
 	w := func(k int) string { return t.words.list[r.w[k]] }
-	*rec = domain.Record{Source: w(wSource), PaymentID: r.paymentID, Type: w(wType),
+	*rec = domain.Record{Source: w(wSource), PaymentID: t.str.get(r.paymentID), Type: w(wType),
 		Amount: domain.Money{Amount: r.amount, Currency: w(wCurrency)}, Status: w(wStatus),
-		CreatedAt: unpackTime(r.createdSec, r.createdNsec), ProviderPaymentID: r.providerPaymentID,
-		OperationID: r.operationID, ProjectID: r.projectID, Method: w(wRecMethod), Origin: r.origin}
+		CreatedAt: unpackTime(r.createdSec, r.createdNsec), ProviderPaymentID: t.str.get(r.providerPaymentID),
+		OperationID: r.operationID, ProjectID: r.projectID, Method: w(wRecMethod), Origin: t.str.get(r.origin)}
 }
 
 // ids is row i as a record of only its ids (for Record.ID and Unit).
 func (t *RecordTable) ids(i int32) domain.Record {
 	r := &t.rows[i]
-	return domain.Record{PaymentID: r.paymentID, ProviderPaymentID: r.providerPaymentID, OperationID: r.operationID, ProjectID: r.projectID}
+	return domain.Record{PaymentID: t.str.get(r.paymentID), ProviderPaymentID: t.str.get(r.providerPaymentID), OperationID: r.operationID, ProjectID: r.projectID}
+}
+
+// paymentID and providerPaymentID are row i's.
+func (t *OpTable) paymentID(i int32) string         { return t.str.get(t.rows[i].paymentID) }
+func (t *OpTable) providerPaymentID(i int32) string { return t.str.get(t.rows[i].providerPaymentID) }
+func (t *RecordTable) paymentID(i int32) string     { return t.str.get(t.rows[i].paymentID) }
+func (t *RecordTable) providerPaymentID(i int32) string {
+	return t.str.get(t.rows[i].providerPaymentID)
+}
+
+// blocks keeps a table's strings, one after another, in blocks of
+// blockSize bytes that it only ever appends to: a string handed out
+// (a slice of its block) stays as it is.
+type blocks struct{ list []*strings.Builder }
+
+// sref is where a string is in its blocks; a zero n is "".
+type sref struct{ blk, off, n uint32 }
+
+const blockSize = 1 << 20
+
+func (b *blocks) put(s string) sref {
+	if s == "" {
+		return sref{}
+	}
+	if k := len(b.list); k == 0 || b.list[k-1].Cap()-b.list[k-1].Len() < len(s) {
+		nb := &strings.Builder{}
+		nb.Grow(max(blockSize, len(s)))
+		b.list = append(b.list, nb)
+	}
+	cur := b.list[len(b.list)-1]
+	r := sref{blk: uint32(len(b.list) - 1), off: uint32(cur.Len()), n: uint32(len(s))}
+	cur.WriteString(s)
+	return r
+}
+
+func (b *blocks) get(r sref) string {
+	if r.n == 0 {
+		return ""
+	}
+	return b.list[r.blk].String()[r.off : r.off+r.n]
 }
 
 // words numbers the words of a table: a few dozen distinct ones across a
