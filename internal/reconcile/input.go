@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"encoding/binary"
 	"math"
 	"strings"
 	"time"
@@ -11,11 +12,12 @@ import (
 // The engine's input, held compactly. A full recompute reads a million
 // operations and a million records, and the engine groups them before it
 // judges any: held as domain.Operation (296 bytes) and domain.Record (192
-// bytes) they were most of its peak. Here an operation is a row of 144
-// bytes and a record one of 104: times as seconds and nanoseconds, every
-// word (types, statuses, methods, currencies, codes, messages, sources)
-// as a number into the table's list of words, and the ids that are not
-// words as places in blocks of bytes the table keeps. A row holds no
+// bytes) they were most of its peak. Here an operation is a row of 80
+// bytes (what grouping reads) and about 25 bytes of varints for the rest,
+// a record a row of 96: times as seconds and nanoseconds, every word
+// (types, statuses, methods, currencies, codes, messages, sources) as a
+// number into the table's list of words, and the ids that are not words
+// as places in blocks of bytes the table keeps. A row holds no
 // pointer, so the collector never reads the tables: with strings in the
 // rows, marking them was a fifth of a full recompute's CPU.
 // Grouping reads the rows; a domain.Operation or domain.Record is made
@@ -29,36 +31,41 @@ import (
 type OpTable struct {
 	rows  []opRow
 	str   blocks
+	buf   []byte // Add's cold bytes
 	words words
 	hints [opWords]uint32
 	src   []domain.Operation // when made of full operations: rows[i] is src[i]
 }
 
-// The words of an operation row, by index.
+// The words of an operation row, by index: those grouping reads are in
+// the row, the others (from wPaymentStatus on) in its cold bytes.
 const (
-	wPaymentType = iota
-	wPaymentStatus
-	wOpType
+	wOpType = iota
 	wOpStatus
+	wPaymentType
+	wCurFee
+	hotWords
+	wPaymentStatus = iota - 1
 	wMethod
 	wCode
 	wMessage
 	wCurInitial
 	wCurConverted
-	wCurFee
 	opWords
 )
 
+// opRow is what grouping reads of an operation; the rest (its completion,
+// amounts, fee, provider, the other words) is in cold: varints in the
+// table's blocks, read back only for an operation being judged. 80 bytes
+// and about 25 of cold, against 136 with every field in the row.
 type opRow struct {
 	id                           uint64
 	project                      int64
-	createdSec, completedSec     int64
-	createdNsec, completedNsec   uint32
-	sumInitial, sumConverted     int64
-	fee                          int64
-	providerID                   int64
+	createdSec                   int64
+	createdNsec                  uint32
 	paymentID, providerPaymentID sref
-	w                            [opWords]uint32
+	cold                         sref
+	w                            [hotWords]uint32
 }
 
 // NewOpTable makes an empty table with room for n operations.
@@ -83,33 +90,80 @@ func (t *OpTable) Len() int { return len(t.rows) }
 // id (the engine reads neither). Times are kept to the nanosecond, in
 // UTC: the ledger's times.
 func (t *OpTable) Add(op *domain.Operation) {
-	r := opRow{id: op.OperationID, project: op.ProjectID, sumInitial: op.SumInitial.Amount,
-		sumConverted: op.SumConverted.Amount, fee: op.Fee.Amount, providerID: op.ProviderID,
+	r := opRow{id: op.OperationID, project: op.ProjectID,
 		paymentID: t.str.put(op.PaymentID), providerPaymentID: t.str.put(op.ProviderPaymentID)}
 	r.createdSec, r.createdNsec = packTime(op.CreatedAt)
-	r.completedSec, r.completedNsec = packTime(op.CompletedAt)
-	for k, s := range [opWords]string{op.PaymentType, op.PaymentStatus, op.OperationType, op.OperationStatus,
-		op.PaymentMethod, op.Code, op.Message, op.SumInitial.Currency, op.SumConverted.Currency, op.Fee.Currency} {
-		r.w[k] = t.words.id(s, &t.hints[k])
+	var w [opWords]uint32
+	for k, s := range [opWords]string{wOpType: op.OperationType, wOpStatus: op.OperationStatus, wPaymentType: op.PaymentType,
+		wCurFee: op.Fee.Currency, wPaymentStatus: op.PaymentStatus, wMethod: op.PaymentMethod, wCode: op.Code,
+		wMessage: op.Message, wCurInitial: op.SumInitial.Currency, wCurConverted: op.SumConverted.Currency} {
+		w[k] = t.words.id(s, &t.hints[k])
 	}
+	copy(r.w[:], w[:hotWords])
+	b := t.buf[:0]
+	sec, nsec := packTime(op.CompletedAt)
+	b = binary.AppendVarint(b, sec)
+	b = binary.AppendUvarint(b, uint64(nsec))
+	for _, v := range [...]int64{op.SumInitial.Amount, op.SumConverted.Amount, op.Fee.Amount, op.ProviderID} {
+		b = binary.AppendVarint(b, v)
+	}
+	for _, v := range w[hotWords:] {
+		b = binary.AppendUvarint(b, uint64(v))
+	}
+	t.buf = b
+	r.cold = t.str.putBytes(b)
 	t.rows = append(t.rows, r)
 }
 
-// word is row i's word k.
+// word is row i's word k (of the row's own: k < hotWords).
 func (t *OpTable) word(i int32, k int) string { return t.words.list[t.rows[i].w[k]] }
 
 // fill makes row i an operation.
 func (t *OpTable) fill(i int32, op *domain.Operation) {
 	r := &t.rows[i]
-	w := func(k int) string { return t.words.list[r.w[k]] }
+	c := coldReader{s: t.str.get(r.cold)}
+	completedSec, completedNsec := c.varint(), uint32(c.uvarint())
+	sumInitial, sumConverted, fee, providerID := c.varint(), c.varint(), c.varint(), c.varint()
+	var w [opWords]string
+	for k := range hotWords {
+		w[k] = t.words.list[r.w[k]]
+	}
+	for k := hotWords; k < opWords; k++ {
+		w[k] = t.words.list[c.uvarint()]
+	}
 	*op = domain.Operation{ProjectID: r.project, OperationID: r.id, PaymentID: t.str.get(r.paymentID),
-		PaymentType: w(wPaymentType), PaymentStatus: w(wPaymentStatus), OperationType: w(wOpType),
-		OperationStatus: w(wOpStatus), PaymentMethod: w(wMethod),
-		CreatedAt: unpackTime(r.createdSec, r.createdNsec), CompletedAt: unpackTime(r.completedSec, r.completedNsec),
-		SumInitial:   domain.Money{Amount: r.sumInitial, Currency: w(wCurInitial)},
-		SumConverted: domain.Money{Amount: r.sumConverted, Currency: w(wCurConverted)},
-		ProviderID:   r.providerID, ProviderPaymentID: t.str.get(r.providerPaymentID), Code: w(wCode), Message: w(wMessage),
-		Fee: domain.Money{Amount: r.fee, Currency: w(wCurFee)}}
+		PaymentType: w[wPaymentType], PaymentStatus: w[wPaymentStatus], OperationType: w[wOpType],
+		OperationStatus: w[wOpStatus], PaymentMethod: w[wMethod],
+		CreatedAt: unpackTime(r.createdSec, r.createdNsec), CompletedAt: unpackTime(completedSec, completedNsec),
+		SumInitial:   domain.Money{Amount: sumInitial, Currency: w[wCurInitial]},
+		SumConverted: domain.Money{Amount: sumConverted, Currency: w[wCurConverted]},
+		ProviderID:   providerID, ProviderPaymentID: t.str.get(r.providerPaymentID), Code: w[wCode], Message: w[wMessage],
+		Fee: domain.Money{Amount: fee, Currency: w[wCurFee]}}
+}
+
+// coldReader reads the varints Add wrote (binary's, read from a string).
+type coldReader struct{ s string }
+
+func (c *coldReader) uvarint() uint64 {
+	var v uint64
+	for shift := uint(0); len(c.s) > 0; shift += 7 {
+		b := c.s[0]
+		c.s = c.s[1:]
+		v |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			break
+		}
+	}
+	return v
+}
+
+func (c *coldReader) varint() int64 {
+	u := c.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
+	}
+	return v
 }
 
 // laterRow orders rows as laterOp orders operations: by creation, then id.
@@ -229,6 +283,22 @@ func (b *blocks) put(s string) sref {
 	cur := b.list[len(b.list)-1]
 	r := sref{blk: uint32(len(b.list) - 1), off: uint32(cur.Len()), n: uint32(len(s))}
 	cur.WriteString(s)
+	return r
+}
+
+// putBytes is put of p's bytes.
+func (b *blocks) putBytes(p []byte) sref {
+	if len(p) == 0 {
+		return sref{}
+	}
+	if k := len(b.list); k == 0 || b.list[k-1].Cap()-b.list[k-1].Len() < len(p) {
+		nb := &strings.Builder{}
+		nb.Grow(max(blockSize, len(p)))
+		b.list = append(b.list, nb)
+	}
+	cur := b.list[len(b.list)-1]
+	r := sref{blk: uint32(len(b.list) - 1), off: uint32(cur.Len()), n: uint32(len(p))}
+	cur.Write(p)
 	return r
 }
 
