@@ -155,7 +155,10 @@ func collectMore(percent int) (restore func()) {
 // At a million operations the peak went from 1.45 to 1.1 GB for no more
 // wall time (BENCHMARKS.md, issue 13). A soft limit: the heap may pass
 // it, collections then take no more than half the CPU. A lower limit
-// already set (GOMEMLIMIT) stays.
+// already set (GOMEMLIMIT) stays. Since the engine reads tables
+// (reconcile/input.go) the input is about 230 MB at that size, and what
+// the engine and the writer add is about as much again: the limit is then
+// near what is live, and collectMore's GOGC 50 does most of the pacing.
 func paceHeap() (restore func()) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -208,7 +208,9 @@ var byName = [...]string{byNone: "", byPayment: domain.ByPaymentID, byProvider: 
 // them, the items with their places, and the ids of the payment's
 // operations that items are made of (none for records without a payment;
 // a payment whose operations made no item yet comes with none). The
-// slices are reused when it returns.
+// slices are reused when it returns, and so are the operations and
+// records the items point at (Item.Provider, Item.Merchant) when the
+// input is tables of their own (input.go): a sink copies what it keeps.
 type Sink func(owner domain.Unit, items []domain.Item, places []Place, opIDs []uint64) error
 
 // Run reconciles.
