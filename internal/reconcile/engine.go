@@ -303,13 +303,14 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		typ := e.recs.word(int32(i), wType)
 		ti := typeIndex(typ)
 		g, by := int32(-1), byNone
-		if r.paymentID.n != 0 {
-			g, by = findGroup(e.recs.paymentID(int32(i)), r.projectID), byPayment
+		pid, ppid := e.recs.paymentID(int32(i)), e.recs.providerPaymentID(int32(i))
+		if pid != "" {
+			g, by = findGroup(pid, r.projectID), byPayment
 		}
-		if g < 0 && (r.providerPaymentID.n != 0 || r.operationID != 0) {
+		if g < 0 && (ppid != "" || r.operationID != 0) {
 			lazyIndexes()
 			fellBack = append(fellBack, int32(i))
-			if oi, ok := ids.provider(e.recs.providerPaymentID(int32(i))); ok && r.providerPaymentID.n != 0 {
+			if oi, ok := ids.provider(ppid); ok && ppid != "" {
 				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byProvider
 			} else if oi, ok := ids.operation(r.operationID); ok && r.operationID != 0 {
 				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byOperation

@@ -73,13 +73,15 @@ func NewOpTable(n int) *OpTable {
 	return &OpTable{rows: make([]opRow, 0, n), words: newWords()}
 }
 
-// NewOpTableOf makes a table of ops that points at them.
+// NewOpTableOf makes a table of ops that points at them: its rows hold
+// what grouping compares (ids, times, words), and its strings are read
+// from ops, not copied. It takes no Add.
 func NewOpTableOf(ops []domain.Operation) *OpTable {
 	t := NewOpTable(len(ops))
-	for i := range ops {
-		t.Add(&ops[i])
-	}
 	t.src = ops
+	for i := range ops {
+		t.add(&ops[i])
+	}
 	return t
 }
 
@@ -90,9 +92,24 @@ func (t *OpTable) Len() int { return len(t.rows) }
 // id (the engine reads neither). Times are kept to the nanosecond, in
 // UTC: the ledger's times.
 func (t *OpTable) Add(op *domain.Operation) {
-	r := opRow{id: op.OperationID, project: op.ProjectID,
-		paymentID: t.str.put(op.PaymentID), providerPaymentID: t.str.put(op.ProviderPaymentID)}
+	if t.src != nil {
+		panic("reconcile: Add to a table of operations made by NewOpTableOf")
+	}
+	t.add(op)
+}
+
+func (t *OpTable) add(op *domain.Operation) {
+	r := opRow{id: op.OperationID, project: op.ProjectID}
 	r.createdSec, r.createdNsec = packTime(op.CreatedAt)
+	if t.src != nil { // what grouping reads; the rest is read from src
+		for k, s := range [hotWords]string{wOpType: op.OperationType, wOpStatus: op.OperationStatus, wPaymentType: op.PaymentType,
+			wCurFee: op.Fee.Currency} {
+			r.w[k] = t.words.id(s, &t.hints[k])
+		}
+		t.rows = append(t.rows, r)
+		return
+	}
+	r.paymentID, r.providerPaymentID = t.str.put(op.PaymentID), t.str.put(op.ProviderPaymentID)
 	var w [opWords]uint32
 	for k, s := range [opWords]string{wOpType: op.OperationType, wOpStatus: op.OperationStatus, wPaymentType: op.PaymentType,
 		wCurFee: op.Fee.Currency, wPaymentStatus: op.PaymentStatus, wMethod: op.PaymentMethod, wCode: op.Code,
@@ -210,13 +227,14 @@ func NewRecordTable(n int) *RecordTable {
 	return &RecordTable{rows: make([]recRow, 0, n), words: newWords()}
 }
 
-// NewRecordTableOf makes a table of recs that points at them.
+// NewRecordTableOf makes a table of recs that points at them, as
+// NewOpTableOf does. It takes no Add.
 func NewRecordTableOf(recs []domain.Record) *RecordTable {
 	t := NewRecordTable(len(recs))
-	for i := range recs {
-		t.Add(&recs[i])
-	}
 	t.src = recs
+	for i := range recs {
+		t.add(&recs[i])
+	}
 	return t
 }
 
@@ -226,8 +244,17 @@ func (t *RecordTable) Len() int { return len(t.rows) }
 // Add appends r, keeping its strings but no customer id (the engine reads
 // none). A zero CreatedAt stays zero: the caller fills it (Input.Records).
 func (t *RecordTable) Add(r *domain.Record) {
-	row := recRow{amount: r.Amount.Amount, operationID: r.OperationID, projectID: r.ProjectID,
-		paymentID: t.str.put(r.PaymentID), providerPaymentID: t.str.put(r.ProviderPaymentID), origin: t.str.put(r.Origin)}
+	if t.src != nil {
+		panic("reconcile: Add to a table of records made by NewRecordTableOf")
+	}
+	t.add(r)
+}
+
+func (t *RecordTable) add(r *domain.Record) {
+	row := recRow{amount: r.Amount.Amount, operationID: r.OperationID, projectID: r.ProjectID}
+	if t.src == nil {
+		row.paymentID, row.providerPaymentID, row.origin = t.str.put(r.PaymentID), t.str.put(r.ProviderPaymentID), t.str.put(r.Origin)
+	}
 	row.createdSec, row.createdNsec = packTime(r.CreatedAt)
 	for k, s := range [recWords]string{r.Source, r.Type, r.Amount.Currency, r.Status, r.Method} {
 		row.w[k] = t.words.id(s, &t.hints[k])
@@ -249,15 +276,40 @@ func (t *RecordTable) fill(i int32, rec *domain.Record) {
 
 // ids is row i as a record of only its ids (for Record.ID and Unit).
 func (t *RecordTable) ids(i int32) domain.Record {
+	if t.src != nil {
+		s := &t.src[i]
+		return domain.Record{PaymentID: s.PaymentID, ProviderPaymentID: s.ProviderPaymentID, OperationID: s.OperationID, ProjectID: s.ProjectID}
+	}
 	r := &t.rows[i]
 	return domain.Record{PaymentID: t.str.get(r.paymentID), ProviderPaymentID: t.str.get(r.providerPaymentID), OperationID: r.operationID, ProjectID: r.projectID}
 }
 
 // paymentID and providerPaymentID are row i's.
-func (t *OpTable) paymentID(i int32) string         { return t.str.get(t.rows[i].paymentID) }
-func (t *OpTable) providerPaymentID(i int32) string { return t.str.get(t.rows[i].providerPaymentID) }
-func (t *RecordTable) paymentID(i int32) string     { return t.str.get(t.rows[i].paymentID) }
+func (t *OpTable) paymentID(i int32) string {
+	if t.src != nil {
+		return t.src[i].PaymentID
+	}
+	return t.str.get(t.rows[i].paymentID)
+}
+
+func (t *OpTable) providerPaymentID(i int32) string {
+	if t.src != nil {
+		return t.src[i].ProviderPaymentID
+	}
+	return t.str.get(t.rows[i].providerPaymentID)
+}
+
+func (t *RecordTable) paymentID(i int32) string {
+	if t.src != nil {
+		return t.src[i].PaymentID
+	}
+	return t.str.get(t.rows[i].paymentID)
+}
+
 func (t *RecordTable) providerPaymentID(i int32) string {
+	if t.src != nil {
+		return t.src[i].ProviderPaymentID
+	}
 	return t.str.get(t.rows[i].providerPaymentID)
 }
 
