@@ -62,8 +62,9 @@ func BenchmarkStoredReconciliation(b *testing.B) {
 		books := writeBooks(b, filepath.Join(w.dir, "books.csv"), booksOf(ops), func(op *domain.Operation) bool { return op.OperationID < fresh[0].OperationID })
 		dayBooks := writeBooks(b, filepath.Join(w.dir, "day.csv"), booksOf(ops), func(op *domain.Operation) bool { return op.OperationID >= fresh[0].OperationID })
 		run := func(name string, args ...string) time.Duration {
-			elapsed, rss := w.measure(b, args...)
+			elapsed, rss, cpu := w.measureCPU(b, args...)
 			b.ReportMetric(elapsed.Seconds(), name+"-s")
+			b.ReportMetric(cpu.Seconds(), name+"-cpu-s")
 			b.ReportMetric(rss, name+"-peak-RSS-MB")
 			return elapsed
 		}

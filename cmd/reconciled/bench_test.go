@@ -37,13 +37,22 @@ func runMeasured(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	fmt.Printf("maxrss-kb %d\n", cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	fmt.Printf("maxrss-kb %d cpu-ms %d\n", ru.Maxrss, cpu.Milliseconds())
 	return cmd.ProcessState.ExitCode()
 }
 
 // measure runs reconciled --config … args through the runner and returns
 // its time and peak RSS in MB.
 func (w *world) measure(b *testing.B, args ...string) (time.Duration, float64) {
+	b.Helper()
+	elapsed, rss, _ := w.measureCPU(b, args...)
+	return elapsed, rss
+}
+
+// measureCPU is measure with the command's CPU time (user and system).
+func (w *world) measureCPU(b *testing.B, args ...string) (time.Duration, float64, time.Duration) {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--config", w.config}, args...)...)
 	cmd.Env = append(os.Environ(), "RECONCILED_TEST_RUNNER=1")
@@ -55,10 +64,11 @@ func (w *world) measure(b *testing.B, args ...string) (time.Duration, float64) {
 	}
 	elapsed := time.Since(begin)
 	var kb float64
-	if _, err := fmt.Sscanf(stdout.String(), "maxrss-kb %f", &kb); err != nil {
+	var cpuMS int64
+	if _, err := fmt.Sscanf(stdout.String(), "maxrss-kb %f cpu-ms %d", &kb, &cpuMS); err != nil {
 		b.Fatalf("runner said %q", stdout.String())
 	}
-	return elapsed, kb / 1024
+	return elapsed, kb / 1024, time.Duration(cpuMS) * time.Millisecond
 }
 
 var benchSyncOps = flag.Int("sync.ops", 1_000_000, "operations in BenchmarkSyncCommand")

@@ -464,6 +464,17 @@ func (w *randWorld) compare(ctx context.Context, step int, res RunResult) {
 		t.Fatalf("step %d, after %s:\nstored result differs from a run from scratch:\n%s", step, strings.Join(w.log, "; "),
 			lineDiff(got.String(), want.String()))
 	}
+	// The engine's compact input (LoadInput's tables) against the
+	// operations and records themselves, as the engine read them before.
+	var fromSlices bytes.Buffer
+	olds := reconcile.Run(loadSlices(ctx, t, w.l), cfg)
+	if _, err := export.ReconciliationCSV(&fromSlices, export.ItemsOf(olds.Items), export.ItemFilter{}, export.CSVOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if fromSlices.String() != want.String() {
+		t.Fatalf("step %d, after %s:\nthe engine over its tables differs from the engine over the slices:\n%s", step, strings.Join(w.log, "; "),
+			lineDiff(want.String(), fromSlices.String()))
+	}
 	sum := newSummariser(res.Summary.At, time.Time{}, time.Time{})
 	for i := range fresh.Items {
 		sum.add(&fresh.Items[i])
@@ -541,4 +552,38 @@ func TestIncrementalFollowsTheProviderIDAnOperationGaveUp(t *testing.T) {
 func (w *randWorld) use0(cfg *config.Config) {
 	w.configs = []*config.Config{cfg}
 	w.use(0)
+}
+
+// loadSlices is LoadInput as it was before the engine's tables: the
+// operations and records as domain values.
+func loadSlices(ctx context.Context, t *testing.T, l *ledger.Ledger) reconcile.Input {
+	t.Helper()
+	var in reconcile.Input
+	err := l.ForEachByIDLean(ctx, func(op *domain.Operation) error {
+		in.Operations = append(in.Operations, *op)
+		return nil
+	})
+	if err == nil {
+		err = l.ForEachRecordLean(func(r *ledger.StoredRecord) error {
+			rec := r.Record
+			if rec.CreatedAt.IsZero() {
+				rec.CreatedAt = r.FirstSeen
+			}
+			in.Records = append(in.Records, rec)
+			return nil
+		})
+	}
+	if err == nil {
+		err = l.ForEachChargeback(func(sc *ledger.StoredChargeback) error {
+			in.Chargebacks = append(in.Chargebacks, sc.Chargeback)
+			return nil
+		})
+	}
+	if err == nil {
+		in.Resolutions, err = l.Resolutions()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }

@@ -50,32 +50,35 @@ func (a *App) Reconcile(ctx context.Context) (reconcile.Output, error) {
 // LoadInput reads everything the engine looks at from the ledger: the
 // operations and the records in two read transactions at once, without
 // what it never reads (account numbers, customer ids: the ledger's lean
-// reads), so that a million of each take less memory.
+// reads), into the engine's compact tables (reconcile.OpTable), so that
+// a million of each take less memory.
 func LoadInput(ctx context.Context, l *ledger.Ledger) (reconcile.Input, error) {
 	var in reconcile.Input
+	total := int64(0)
 	if n, err := l.Counts(); err == nil {
-		total := int64(0)
 		for _, c := range n {
 			total += c.Operations
 		}
-		in.Operations = make([]domain.Operation, 0, total)
 	}
+	in.OpTable = reconcile.NewOpTable(int(total))
 	opsErr := make(chan error, 1)
 	go func() {
 		opsErr <- l.ForEachByIDLean(ctx, func(op *domain.Operation) error {
-			in.Operations = append(in.Operations, *op)
+			in.OpTable.Add(op)
 			return nil
 		})
 	}()
-	if n, err := l.RecordCount(); err == nil {
-		in.Records = make([]domain.Record, 0, n)
+	n, err := l.RecordCount()
+	if err != nil {
+		n = 0
 	}
-	err := l.ForEachRecordLean(func(r *ledger.StoredRecord) error {
-		rec := r.Record
+	in.RecordTable = reconcile.NewRecordTable(n)
+	err = l.ForEachRecordLean(func(r *ledger.StoredRecord) error {
+		rec := &r.Record
 		if rec.CreatedAt.IsZero() {
 			rec.CreatedAt = r.FirstSeen // a record without a time counts from its import
 		}
-		in.Records = append(in.Records, rec)
+		in.RecordTable.Add(rec)
 		return nil
 	})
 	if err2 := <-opsErr; err == nil {

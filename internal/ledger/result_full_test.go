@@ -479,11 +479,11 @@ func oldUnitEntries(f *FullWriter, w ResultWrite) [][2]string {
 	}
 	for i, pi := range order {
 		p := &f.parts[pi]
-		r := reader{b: f.keys[p.keyFrom:p.keyTo]}
+		r := reader{b: f.keysOf(pi)}
 		for len(r.b) > 0 && r.err == nil {
 			e.items = append(e.items, r.string())
 		}
-		e.ops = append(e.ops, f.ops[p.opFrom:p.opTo]...)
+		e.ops = append(e.ops, f.opsOf(pi)...)
 		if i+1 == len(order) || f.parts[order[i+1]].unit != p.unit {
 			emit(p.unit)
 		}

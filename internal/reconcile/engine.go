@@ -111,6 +111,11 @@ type Input struct {
 	Resolutions map[ResolutionKey]Resolution
 	// Chargebacks are items of their payment's (chargebacks.go).
 	Chargebacks []domain.Chargeback
+	// OpTable and RecordTable, when set, are the operations and the
+	// records instead of Operations and Records, held compactly
+	// (input.go): a full recompute's million of each.
+	OpTable     *OpTable
+	RecordTable *RecordTable
 }
 
 // Output is the engine's verdict.
@@ -161,8 +166,10 @@ type PaymentRef struct {
 
 // group is one payment: its operations and records by type, as singly
 // linked lists through opNext and recNext (-1 ends a list).
+//
+// A group holds no pointer (its payment id is its latest operation's), so
+// that the collector does not read a million of them.
 type group struct {
-	id         string
 	project    int64
 	firstOp    uint64 // the lowest operation id: groups come out in this order
 	nextSameID int32  // the group of the same payment id in another project
@@ -201,7 +208,9 @@ var byName = [...]string{byNone: "", byPayment: domain.ByPaymentID, byProvider: 
 // them, the items with their places, and the ids of the payment's
 // operations that items are made of (none for records without a payment;
 // a payment whose operations made no item yet comes with none). The
-// slices are reused when it returns.
+// slices are reused when it returns, and so are the operations and
+// records the items point at (Item.Provider, Item.Merchant) when the
+// input is tables of their own (input.go): a sink copies what it keeps.
 type Sink func(owner domain.Unit, items []domain.Item, places []Place, opIDs []uint64) error
 
 // Run reconciles.
@@ -221,9 +230,15 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	if cfg.Limits.table == nil {
 		cfg.Limits = NewLimits(DefaultLimit, nil)
 	}
-	e := &engine{cfg: cfg, res: in.Resolutions, in: &in, vocab: cfg.Vocabulary}
+	e := &engine{cfg: cfg, res: in.Resolutions, in: &in, vocab: cfg.Vocabulary, ops: in.OpTable, recs: in.RecordTable}
+	if e.ops == nil {
+		e.ops = NewOpTableOf(in.Operations)
+	}
+	if e.recs == nil {
+		e.recs = NewRecordTableOf(in.Records)
+	}
 	e.initMemos()
-	ops, recs := in.Operations, in.Records
+	ops, recs := e.ops.rows, e.recs.rows
 
 	groups := make([]group, 0, len(ops))
 	firstOfID := make(map[string]int32, len(ops))
@@ -231,16 +246,16 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	e.meta = make([]opMeta, len(ops))
 	for i := range ops {
 		op := &ops[i]
-		e.meta[i] = e.metaOf(op)
-		ti := typeIndex(e.recordType(op, e.meta[i]))
+		e.meta[i] = opMeta{kindIdx: e.kindIdx.of(e.ops.word(int32(i), wOpType)), outcomeIdx: e.outcomeIdx.of(e.ops.word(int32(i), wOpStatus))}
+		ti := typeIndex(e.recordTypeOf(e.ops.word(int32(i), wPaymentType), e.meta[i]))
 		if ti < 0 {
 			continue
 		}
-		g := e.groupOf(&groups, firstOfID, op.PaymentID, op.ProjectID)
-		if f := &groups[g].firstOp; *f == 0 || op.OperationID < *f {
-			*f = op.OperationID
+		g := e.groupOf(&groups, firstOfID, e.ops.paymentID(int32(i)), op.project)
+		if f := &groups[g].firstOp; *f == 0 || op.id < *f {
+			*f = op.id
 		}
-		if l := groups[g].latest; l < 0 || laterOp(op, &ops[l]) {
+		if l := groups[g].latest; l < 0 || laterRow(op, &ops[l]) {
 			groups[g].latest = int32(i)
 		}
 		e.opNext[i] = groups[g].opHead[ti]
@@ -253,7 +268,9 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	var ids *idIndex
 	lazyIndexes := func() {
 		if ids == nil {
-			ids = newIDIndex(ops, func(i int) bool { return typeIndex(e.recordType(&ops[i], e.meta[i])) >= 0 })
+			ids = newIDIndex(e.ops, func(i int) bool {
+				return typeIndex(e.recordTypeOf(e.ops.word(int32(i), wPaymentType), e.meta[i])) >= 0
+			})
 		}
 	}
 	// findGroup returns the group of a payment id: in project, or the
@@ -283,25 +300,28 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	var linked [][2]int32 // records found so, and their group
 	for i := range recs {
 		r := &recs[i]
-		ti := typeIndex(r.Type)
+		typ := e.recs.word(int32(i), wType)
+		ti := typeIndex(typ)
 		g, by := int32(-1), byNone
-		if r.PaymentID != "" {
-			g, by = findGroup(r.PaymentID, r.ProjectID), byPayment
+		pid, ppid := e.recs.paymentID(int32(i)), e.recs.providerPaymentID(int32(i))
+		if pid != "" {
+			g, by = findGroup(pid, r.projectID), byPayment
 		}
-		if g < 0 && (r.ProviderPaymentID != "" || r.OperationID != 0) {
+		if g < 0 && (ppid != "" || r.operationID != 0) {
 			lazyIndexes()
 			fellBack = append(fellBack, int32(i))
-			if oi, ok := ids.provider(r.ProviderPaymentID); ok && r.ProviderPaymentID != "" {
-				g, by = findGroup(ops[oi].PaymentID, ops[oi].ProjectID), byProvider
-			} else if oi, ok := ids.operation(r.OperationID); ok && r.OperationID != 0 {
-				g, by = findGroup(ops[oi].PaymentID, ops[oi].ProjectID), byOperation
+			if oi, ok := ids.provider(ppid); ok && ppid != "" {
+				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byProvider
+			} else if oi, ok := ids.operation(r.operationID); ok && r.operationID != 0 {
+				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byOperation
 			}
-			if g >= 0 && r.ProjectID != 0 && groups[g].project != r.ProjectID {
+			if g >= 0 && r.projectID != 0 && groups[g].project != r.projectID {
 				g = -1
 			}
 		}
 		if g < 0 || ti < 0 {
-			k := orphanKey{r.ProjectID, r.ID(), r.Type}
+			idr := e.recs.ids(int32(i))
+			k := orphanKey{r.projectID, idr.ID(), typ}
 			orphans[k] = append(orphans[k], int32(i))
 			continue
 		}
@@ -351,7 +371,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		okeys = append(okeys, k)
 	}
 	slices.SortFunc(okeys, func(a, b orphanKey) int {
-		return cmp.Or(strings.Compare(orphanPaymentID(recs, orphans[a]), orphanPaymentID(recs, orphans[b])),
+		return cmp.Or(strings.Compare(e.recs.paymentID(orphans[a][0]), e.recs.paymentID(orphans[b][0])),
 			cmp.Compare(a.project, b.project), strings.Compare(a.typ, b.typ), strings.Compare(a.id, b.id))
 	})
 	// Run holds every item; Stream one payment's at a time (sized for
@@ -370,17 +390,19 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		}
 		err := sink(owner, out.Items, out.Places, groupOps)
 		out.Items, out.Places, groupOps = out.Items[:0], out.Places[:0], groupOps[:0]
+		e.slab.reset() // nothing points at the operations and records made for these items now
 		return err
 	}
 	for _, gi := range order {
 		g := &groups[gi]
-		owner := domain.PaymentUnit(g.id)
+		owner := domain.PaymentUnit(e.ops.paymentID(g.latest))
+		var payment *domain.Operation // the payment's latest operation, made at its first use
 		for n, ti := range byTypeName {
 			opBuf, recBuf = opBuf[:0], recBuf[:0]
 			for i := g.opHead[ti]; i >= 0; i = e.opNext[i] {
 				opBuf = append(opBuf, i)
 				if sink != nil {
-					groupOps = append(groupOps, ops[i].OperationID)
+					groupOps = append(groupOps, ops[i].id)
 				}
 			}
 			for i := g.recHead[ti]; i >= 0; i = e.recNext[i] {
@@ -389,7 +411,9 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 			if len(opBuf) == 0 && len(recBuf) == 0 {
 				continue
 			}
-			payment := &ops[g.latest]
+			if payment == nil {
+				payment = e.op(g.latest)
+			}
 			from := len(out.Items)
 			out.Items = e.emit(out.Items, g.project, domain.RecordTypes[ti], payment, opBuf, recBuf)
 			out.Items = e.feeItems(out.Items, &out, domain.RecordTypes[ti], opBuf)
@@ -398,7 +422,10 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		}
 		if run := cbOfGroup[gi]; len(run) > 0 {
 			from := len(out.Items)
-			out.Items = e.chargebackItems(out.Items, run, &ops[g.latest])
+			if payment == nil {
+				payment = e.op(g.latest)
+			}
+			out.Items = e.chargebackItems(out.Items, run, payment)
 			keyBuf = append(binary.BigEndian.AppendUint64(append(keyBuf[:0], 'g'), g.firstOp), byte(len(byTypeName)))
 			out.Places = appendPlaces(out.Places, keyBuf, owner, len(out.Items)-from)
 		}
@@ -409,7 +436,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	for _, k := range okeys {
 		from := len(out.Items)
 		out.Items = e.emit(out.Items, k.project, k.typ, nil, nil, orphans[k])
-		r := &recs[orphans[k][0]]
+		r := e.recs.ids(orphans[k][0])
 		keyBuf = appendEscaped(append(keyBuf[:0], 'o'), r.PaymentID)
 		keyBuf = binary.BigEndian.AppendUint64(keyBuf, uint64(k.project)^1<<63)
 		keyBuf = appendEscaped(appendEscaped(keyBuf, k.typ), k.id)
@@ -432,7 +459,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		}
 	}
 	for _, i := range fellBack {
-		r := &recs[i]
+		r := e.recs.ids(i)
 		own := r.Unit()
 		if r.ProviderPaymentID != "" {
 			if via := domain.ProviderUnit(r.ProviderPaymentID); via != own {
@@ -446,7 +473,8 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		}
 	}
 	for _, l := range linked {
-		if a, b := recs[l[0]].Unit(), domain.PaymentUnit(groups[l[1]].id); a != b {
+		r := e.recs.ids(l[0])
+		if a, b := r.Unit(), domain.PaymentUnit(e.ops.paymentID(groups[l[1]].latest)); a != b {
 			out.Links = append(out.Links, [2]domain.Unit{a, b})
 		}
 	}
@@ -462,7 +490,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 
 // idIndex finds operations by provider payment id and by operation id.
 type idIndex struct {
-	ops []domain.Operation
+	ops *OpTable
 	// byOp are operation indexes in operation id order, equal ids in input
 	// order; byProvider are those with a provider id, by it (its first
 	// eight bytes first, so that most comparisons read no string), then
@@ -476,18 +504,19 @@ type providerEntry struct {
 	op     int32
 }
 
-func newIDIndex(ops []domain.Operation, counts func(i int) bool) *idIndex {
-	x := &idIndex{ops: ops, byOp: make([]int32, 0, len(ops))}
+func newIDIndex(t *OpTable, counts func(i int) bool) *idIndex {
+	ops := t.rows
+	x := &idIndex{ops: t, byOp: make([]int32, 0, len(ops))}
 	for i := range ops {
 		if !counts(i) {
 			continue
 		}
 		x.byOp = append(x.byOp, int32(i))
-		if pp := ops[i].ProviderPaymentID; pp != "" {
+		if pp := t.providerPaymentID(int32(i)); pp != "" {
 			x.byProvider = append(x.byProvider, providerEntry{prefixOf(pp), int32(i)})
 		}
 	}
-	byID := func(a, b int32) int { return cmp.Compare(ops[a].OperationID, ops[b].OperationID) }
+	byID := func(a, b int32) int { return cmp.Compare(ops[a].id, ops[b].id) }
 	if !slices.IsSortedFunc(x.byOp, byID) { // the ledger reads them in id order
 		slices.SortStableFunc(x.byOp, byID)
 	}
@@ -495,8 +524,8 @@ func newIDIndex(ops []domain.Operation, counts func(i int) bool) *idIndex {
 		if a.prefix != b.prefix { // not cmp.Or: it would read both strings every time
 			return cmp.Compare(a.prefix, b.prefix)
 		}
-		return cmp.Or(strings.Compare(ops[a.op].ProviderPaymentID, ops[b.op].ProviderPaymentID),
-			cmp.Compare(ops[a.op].OperationID, ops[b.op].OperationID), cmp.Compare(a.op, b.op))
+		return cmp.Or(strings.Compare(t.providerPaymentID(a.op), t.providerPaymentID(b.op)),
+			cmp.Compare(ops[a.op].id, ops[b.op].id), cmp.Compare(a.op, b.op))
 	})
 	return x
 }
@@ -516,7 +545,7 @@ func (x *idIndex) provider(pp string) (int32, bool) {
 		if e.prefix != p {
 			return cmp.Compare(e.prefix, p)
 		}
-		return strings.Compare(x.ops[e.op].ProviderPaymentID, pp)
+		return strings.Compare(x.ops.providerPaymentID(e.op), pp)
 	})
 	if !ok {
 		return -1, false
@@ -529,14 +558,14 @@ func (x *idIndex) operation(id uint64) (int32, bool) {
 	// k: the first past id, so that k-1 is the last of its equals.
 	lo, hi := 0, len(x.byOp)
 	for lo < hi {
-		if m := int(uint(lo+hi) >> 1); x.ops[x.byOp[m]].OperationID <= id {
+		if m := int(uint(lo+hi) >> 1); x.ops.rows[x.byOp[m]].id <= id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
 	k := lo
-	if k == 0 || x.ops[x.byOp[k-1]].OperationID != id {
+	if k == 0 || x.ops.rows[x.byOp[k-1]].id != id {
 		return -1, false
 	}
 	return x.byOp[k-1], true
@@ -576,7 +605,7 @@ func (e *engine) groupOf(groups *[]group, firstOfID map[string]int32, id string,
 	} else {
 		first = -1
 	}
-	*groups = append(*groups, group{id: id, project: project, nextSameID: first, latest: -1,
+	*groups = append(*groups, group{project: project, nextSameID: first, latest: -1,
 		opHead: [3]int32{-1, -1, -1}, recHead: [3]int32{-1, -1, -1}})
 	g := int32(len(*groups) - 1)
 	firstOfID[id] = g
@@ -588,10 +617,15 @@ func (e *engine) groupOf(groups *[]group, firstOfID map[string]int32, id string,
 // that the item is not final until the type is given a meaning; one that
 // names nothing is left out (and counted by the ledger, shown by status).
 func (e *engine) recordType(op *domain.Operation, m opMeta) string {
+	return e.recordTypeOf(op.PaymentType, m)
+}
+
+// recordTypeOf is recordType of an operation of the payment type pt.
+func (e *engine) recordTypeOf(pt string, m opMeta) string {
 	if m.known() {
 		return m.kind().Record()
 	}
-	switch op.PaymentType {
+	switch pt {
 	case domain.PaymentPurchase, domain.PaymentRecurring, domain.PaymentInvoice:
 		return domain.RecordPurchase
 	case domain.PaymentPayout:
@@ -607,9 +641,6 @@ func laterOp(a, b *domain.Operation) bool {
 	}
 	return a.OperationID > b.OperationID
 }
-
-// orphanPaymentID is the payment id an orphan item shows: its records'.
-func orphanPaymentID(recs []domain.Record, idx []int32) string { return recs[idx[0]].PaymentID }
 
 // opMeta is what the vocabulary says of one operation, looked up once per
 // run (two map lookups per operation; every judgement reads it again):
@@ -692,6 +723,9 @@ type engine struct {
 	cfg        Config
 	res        map[ResolutionKey]Resolution
 	in         *Input
+	ops        *OpTable
+	recs       *RecordTable
+	slab       slab // the operations and records made for the payment being judged
 	opNext     []int32
 	recNext    []int32
 	recBy      []uint8
@@ -968,4 +1002,25 @@ func FormsGroup(v *domain.Vocabulary) func(op *domain.Operation) bool {
 	e := &engine{vocab: v}
 	e.initMemos()
 	return func(op *domain.Operation) bool { return typeIndex(e.recordType(op, e.metaOf(op))) >= 0 }
+}
+
+// op is operation i of the input: the caller's own when the table points
+// at them, else one made from its row (valid until the next flush).
+func (e *engine) op(i int32) *domain.Operation {
+	if e.ops.src != nil {
+		return &e.ops.src[i]
+	}
+	op := e.slab.op()
+	e.ops.fill(i, op)
+	return op
+}
+
+// rec is record i of the input, as op is operation i.
+func (e *engine) rec(i int32) *domain.Record {
+	if e.recs.src != nil {
+		return &e.recs.src[i]
+	}
+	r := e.slab.rec()
+	e.recs.fill(i, r)
+	return r
 }

@@ -66,7 +66,7 @@ func TestIDIndexAnswersAsTheMapsDid(t *testing.T) {
 	}
 	ops := []domain.Operation{op(5, "shared"), op(3, "shared"), op(3, "shared"), op(9, "own"), op(7, ""), op(7, "x"), op(math.MaxUint64, "max"), op(2, "skipped")}
 	counts := func(i int) bool { return ops[i].ProviderPaymentID != "skipped" }
-	x := newIDIndex(ops, counts)
+	x := newIDIndex(NewOpTableOf(ops), counts)
 	for _, c := range []struct {
 		pp   string
 		want int32
@@ -85,7 +85,7 @@ func TestIDIndexAnswersAsTheMapsDid(t *testing.T) {
 	}
 	// In id order (as the ledger reads them), the same answers by id.
 	sorted := []domain.Operation{op(2, "a"), op(3, "b"), op(3, "c"), op(8, "d")}
-	y := newIDIndex(sorted, func(int) bool { return true })
+	y := newIDIndex(NewOpTableOf(sorted), func(int) bool { return true })
 	if got, _ := y.operation(3); got != 2 {
 		t.Errorf("sorted input, operation 3: %d, want 2 (the last of equals)", got)
 	}
@@ -129,7 +129,7 @@ func TestIDIndexAnswersAsTheMapsDidOnRandomInputs(t *testing.T) {
 			}
 			byOperationID[ops[i].OperationID] = int32(i)
 		}
-		x := newIDIndex(ops, counts)
+		x := newIDIndex(NewOpTableOf(ops), counts)
 		for _, pp := range append(pps, "b", "abcdefgh0") {
 			want, wok := byProviderID[pp]
 			if got, ok := x.provider(pp); ok != wok || ok && got != want {

@@ -24,11 +24,13 @@ func (e *engine) feeItems(items []domain.Item, out *Output, typ string, opIdx []
 	if c == nil || c.Len() == 0 {
 		return items
 	}
-	ops := e.in.Operations
 	first := len(items)
 	for _, i := range opIdx {
-		op := &ops[i]
 		m := e.meta[i]
+		if e.ops.word(i, wCurFee) == "" || !m.statusKnown() || m.outcome() != domain.OutcomeSuccess {
+			continue
+		}
+		op := e.op(i)
 		if op.Fee.Currency == "" || !m.statusKnown() || m.outcome() != domain.OutcomeSuccess {
 			continue
 		}

@@ -37,13 +37,12 @@ type side struct {
 // operation (nil when no operation was found), whose payment status is the
 // newest.
 func (e *engine) emit(out []domain.Item, project int64, typ string, payment *domain.Operation, opIdx, recIdx []int32) []domain.Item {
-	allOps, allRecs := e.in.Operations, e.in.Records
 	// refs is reused from item to item: nothing keeps it (items point into
 	// the input), and a million items would make a million slices.
 	refs := e.refBuf[:0]
 	defer func() { e.refBuf = refs[:0] }()
 	for _, i := range opIdx {
-		refs = append(refs, opRef{&allOps[i], e.meta[i]})
+		refs = append(refs, opRef{e.op(i), e.meta[i]})
 	}
 	slices.SortFunc(refs, func(a, b opRef) int {
 		return cmp.Or(a.op.CreatedAt.Compare(b.op.CreatedAt), cmp.Compare(a.op.OperationID, b.op.OperationID))
@@ -52,19 +51,20 @@ func (e *engine) emit(out []domain.Item, project int64, typ string, payment *dom
 	defer func() { e.recBuf = recs[:0] }()
 	matched := byNone
 	for _, i := range recIdx {
-		recs = append(recs, &allRecs[i])
+		recs = append(recs, e.rec(i))
 		matched = max(matched, byBest(e.recBy[i]))
 	}
-	slices.SortFunc(recs, cmpRecord)
 	if typ == domain.RecordRefund {
 		// Each record is paired on its own: how it found the payment goes
 		// with it (a map, but refunds are few).
 		by := make(map[*domain.Record]uint8, len(recIdx))
-		for _, i := range recIdx {
-			by[&allRecs[i]] = e.recBy[i]
+		for k, i := range recIdx {
+			by[recs[k]] = e.recBy[i]
 		}
+		slices.SortFunc(recs, cmpRecord)
 		return e.refunds(out, project, payment, refs, recs, by)
 	}
+	slices.SortFunc(recs, cmpRecord)
 	s := e.chargeSide(refs)
 	ops := func() []*domain.Operation {
 		out := make([]*domain.Operation, len(refs))
