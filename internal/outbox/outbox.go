@@ -250,8 +250,7 @@ func (o *Outbox) DeliverDue(ctx context.Context) (sent, pending int, err error) 
 		switch {
 		case sendErr == nil:
 			ml.Sent, ml.LastError, ml.NextAttempt = o.opts.Now().UTC(), "", time.Time{}
-			sent++
-			log.Info("mail sent", "message_id", ml.ID, "subject", ml.Subject, "to", ml.To, "attempts", ml.Attempts, "server", sender.Addr())
+			sent++ // logged once recorded (below): whoever reads the log, then the outbox, finds it sent
 		case ctx.Err() != nil:
 			// Stopped: this attempt does not count against the message.
 			ml.Attempts--
@@ -268,8 +267,12 @@ func (o *Outbox) DeliverDue(ctx context.Context) (sent, pending int, err error) 
 		if err := o.store.UpdateMail(ml); err != nil {
 			if !ml.Sent.IsZero() {
 				o.unrecorded[ml.ID] = ml.Sent
+				log.Warn("mail sent, not recorded yet", "message_id", ml.ID, "subject", ml.Subject, "to", ml.To, "attempts", ml.Attempts, "server", sender.Addr(), "err", err)
 			}
 			return sent, pending, err
+		}
+		if sendErr == nil {
+			log.Info("mail sent", "message_id", ml.ID, "subject", ml.Subject, "to", ml.To, "attempts", ml.Attempts, "server", sender.Addr())
 		}
 	}
 	return sent, pending, nil

@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -365,5 +366,54 @@ func TestComposeWithoutAFileAttachesNothing(t *testing.T) {
 	}
 	if strings.Contains(string(ml.Message), `"Name"`) {
 		t.Errorf("the message has an attachment: %.400s", ml.Message)
+	}
+}
+
+// checkAtLog is a slog handler that runs at on every record logged (and
+// keeps nothing).
+type checkAtLog struct {
+	slog.Handler
+	at func(slog.Record)
+}
+
+func (h checkAtLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h checkAtLog) Handle(_ context.Context, r slog.Record) error {
+	h.at(r)
+	return nil
+}
+func (h checkAtLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h checkAtLog) WithGroup(string) slog.Handler      { return h }
+
+// TestMailSentIsLoggedOnceRecorded: "mail sent" is logged once the sent
+// state is committed, so whoever reads the log and then the outbox
+// (status, a test, a person) finds it sent.
+func TestMailSentIsLoggedOnceRecorded(t *testing.T) {
+	srv := mailtest.NewServer(t, mailtest.Options{Username: smtpUser, Password: smtpPassword})
+	l := newLedger(t)
+	c := mailConfig(t, srv)
+	clk := &clock{now: t0}
+	var ml *ledger.Mail
+	var logged atomic.Int32
+	var problem atomic.Value
+	log := slog.New(checkAtLog{at: func(r slog.Record) {
+		if r.Message != "mail sent" {
+			return
+		}
+		logged.Add(1)
+		if got, ok, err := l.MailByID(ml.ID); err != nil || !ok || got.State() != ledger.MailSent {
+			problem.Store(fmt.Sprintf("when it was logged, the outbox held it as %s (found %v, %v)", got.State(), ok, err))
+		}
+	}})
+	ob := outbox.New(l, outbox.Options{Mail: func() config.Mail { return c }, Now: clk.Now, Log: func() *slog.Logger { return log }})
+	ml = letter(t, ob, clk, "logged")
+	if err := ob.Queue(ml); err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, ob, 1, 0)
+	if logged.Load() != 1 {
+		t.Fatalf("logged %d times", logged.Load())
+	}
+	if p := problem.Load(); p != nil {
+		t.Error(p)
 	}
 }
