@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"reconciled/internal/config"
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
+	"reconciled/internal/scratch"
 )
 
 //go:embed templates/*.html style.css
@@ -537,17 +539,54 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	}
 	req := DownloadRequest(q, format)
 	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Content-Disposition", `attachment; filename="exceptions.`+format+`"`)
 	if r.Method == http.MethodHead {
+		h.Set("Content-Type", ctype)
+		h.Set("Content-Disposition", `attachment; filename="exceptions.`+format+`"`)
 		return
 	}
-	if _, err := a.Export(r.Context(), req, w); err != nil {
-		// Part of the file may have gone: the connection is cut, so the
-		// browser reports a failed download rather than keep half a file.
-		s.o.Log.Error("web: a download failed", "path", r.URL.Path, "err", err)
-		panic(http.ErrAbortHandler)
+	select {
+	case s.downloads <- struct{}{}:
+		defer func() { <-s.downloads }()
+	default:
+		h.Set("Retry-After", "30")
+		http.Error(w, fmt.Sprintf("%d downloads are being made: try again in a minute", MaxDownloads), http.StatusServiceUnavailable)
+		return
 	}
+	// The file is written in the scratch folder first, then sent: the
+	// export's read transaction ends before the client reads, so a client
+	// that stops reading holds no reader that bbolt's remap (a write
+	// growing the file) would wait for, with every reader behind it.
+	f, err := spool()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	if _, err := a.Export(r.Context(), req, f); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n, err := f.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", `attachment; filename="exceptions.`+format+`"`)
+	h.Set("Content-Length", strconv.FormatInt(n, 10)) // a cut download shows as one
+	io.Copy(w, f)
+}
+
+// spool is a new file in the process's scratch folder for a download.
+func spool() (*os.File, error) {
+	dir, err := scratch.Dir()
+	if err != nil {
+		return nil, err
+	}
+	return os.CreateTemp(dir, "download-*")
 }
 
 // DownloadRequest is the export request of q's rows: `export --what

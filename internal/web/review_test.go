@@ -13,8 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"reconciled/internal/app"
+	"reconciled/internal/config"
+	"reconciled/internal/domain"
+	"reconciled/internal/ledger"
 	"reconciled/internal/web"
 )
 
@@ -148,4 +154,125 @@ func TestReviewListenRefusesAnOpenAddressWithoutCredentials(t *testing.T) {
 		t.Fatalf("localhost: %v", err)
 	}
 	ln.Shutdown(context.Background())
+}
+
+// bigWorld is a stored reconciliation of n amount mismatches: a download
+// of them is megabytes, more than the sockets buffer.
+func bigWorld(t *testing.T, n int) *app.App {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataAPI.Projects = []int64{7}
+	cfg.Storage.Path = filepath.Join(t.TempDir(), "reconciled.db")
+	l, err := ledger.Open(cfg.Storage.Path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	var ops []domain.Operation
+	var recs []domain.Record
+	for i := range n {
+		id := fmt.Sprintf("payment-%08d-with-a-long-enough-id", i)
+		day := at.Add(time.Duration(i) * time.Second)
+		ops = append(ops, sale(uint64(1000+i), id, "card", day, 1000, "EUR"))
+		recs = append(recs, paid(id, "card", day, 1007, "EUR"))
+	}
+	for len(ops) > 0 {
+		k := min(len(ops), 5000)
+		if _, err := l.UpsertPage(ops[:k], now); err != nil {
+			t.Fatal(err)
+		}
+		ops = ops[k:]
+	}
+	if _, err := l.ImportRecords(recs, ledger.Import{At: now, User: "tester", File: "books.csv", Format: "csv", Lines: len(recs)}, now); err != nil {
+		t.Fatal(err)
+	}
+	a := app.New(app.App{Config: cfg, Ledger: l, Now: func() time.Time { return now }})
+	if _, err := a.RunReconcile(context.Background(), app.RunRequest{User: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// stall asks for path and reads only the status line, then stops
+// reading: a slow or hostile client. The returned func hangs up.
+func stall(t *testing.T, addr, path string) func() {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).SetReadBuffer(4096)
+	io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+	line, err := bufio.NewReaderSize(c, 16).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(line, " 200 ") {
+		t.Fatalf("%s: %q", path, line)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { c.Close() }) }
+}
+
+// A client that stops reading a download must not hold the database's
+// read transaction: bbolt's remap (a write that grows the file) waits
+// for every reader, and every reader that comes after waits behind it —
+// the daemon's syncs, its status, every page, until the server's write
+// timeout (5 minutes) cuts the client. The download is written to a
+// file first, and sent from there.
+func TestReviewAStalledDownloadDoesNotHoldTheDatabase(t *testing.T) {
+	a := bigWorld(t, 40000)
+	_, ts := serve(t, a, web.Options{})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	hangUp := stall(t, addr, "/exceptions.csv")
+	defer hangUp()
+	// Grow the file: new operations, page by page, as a sync writes them.
+	done := make(chan error, 1)
+	go func() {
+		at := time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)
+		for p := range 20 {
+			var ops []domain.Operation
+			for i := range 2000 {
+				n := p*2000 + i
+				ops = append(ops, sale(uint64(900000+n), fmt.Sprintf("later-%08d", n), "card", at.Add(time.Duration(n)*time.Second), 500, "EUR"))
+			}
+			if _, err := a.Ledger.UpsertPage(ops, now); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	// A guard against the hang, not a measure of speed: the writes take
+	// a second or two; held behind the stalled reader they never end.
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		hangUp()
+		<-done
+		t.Fatal("the writes waited for a client that stopped reading its download")
+	}
+}
+
+// Downloads are a pass over every stored item each: a few at a time,
+// the others are told to come back (503, Retry-After).
+func TestReviewDownloadsAreAFewAtATime(t *testing.T) {
+	a := bigWorld(t, 40000)
+	_, ts := serve(t, a, web.Options{})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	for range web.MaxDownloads {
+		defer stall(t, addr, "/exceptions.csv")()
+	}
+	res, body := get(t, "GET", ts.URL+"/exceptions.xlsx")
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("a download past %d at once: %d %v\n%.300s", web.MaxDownloads, res.StatusCode, res.Header, body)
+	}
+	// The pages still answer.
+	if res, _ := get(t, "GET", ts.URL+"/exceptions?per=10"); res.StatusCode != 200 {
+		t.Errorf("the exceptions page while downloads are under way: %d", res.StatusCode)
+	}
 }

@@ -17,7 +17,10 @@
 // in constant time (of their SHA-256, so the length does not show
 // either). Without credentials only a Host of localhost or a loopback IP
 // is answered (421 else): a page elsewhere that rebinds its own name to
-// 127.0.0.1 would otherwise read the view as its own origin.
+// 127.0.0.1 would otherwise read the view as its own origin. A download
+// is written to a scratch file, then sent, at most MaxDownloads at once:
+// the export's read transaction never waits on a client (bbolt's remap,
+// and every reader after it, would wait for it).
 //
 // The exceptions page (and the overview's ages) read an in-memory index
 // of the open exceptions (index.go), built on the first request that
@@ -79,6 +82,11 @@ import (
 // a request for it.
 const DefaultIdleDrop = 10 * time.Minute
 
+// MaxDownloads is how many downloads are made (and sent) at once;
+// another is answered 503 with Retry-After. Each is a pass over every
+// stored item and a file in the scratch folder.
+const MaxDownloads = 2
+
 // Options configure a Server.
 type Options struct {
 	// App is the App in force at each request (the daemon's changes at a
@@ -108,6 +116,8 @@ type Server struct {
 
 	sumMu sync.Mutex
 	sums  []*cachedSummary // most recent last
+
+	downloads chan struct{} // a slot per download under way (MaxDownloads)
 }
 
 // cachedSummary is the analytics of one window, of the database at one
@@ -128,7 +138,7 @@ func New(o Options) *Server {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{o: o, mux: http.NewServeMux()}
+	s := &Server{o: o, mux: http.NewServeMux(), downloads: make(chan struct{}, MaxDownloads)}
 	s.mux.HandleFunc("GET /{$}", s.overview)
 	s.mux.HandleFunc("GET /exceptions", s.exceptions)
 	s.mux.HandleFunc("GET /exceptions.csv", s.download)
