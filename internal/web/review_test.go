@@ -276,3 +276,22 @@ func TestReviewDownloadsAreAFewAtATime(t *testing.T) {
 		t.Errorf("the exceptions page while downloads are under way: %d", res.StatusCode)
 	}
 }
+
+// Thousands of filter values: the download compares every stored item
+// with each (a million items times 3,600 methods is a minute of CPU).
+// More than maxValues of one filter is refused (400), on the page and
+// the download alike.
+func TestReviewThousandsOfFilterValuesAreRefused(t *testing.T) {
+	a := world(t)
+	_, ts := serve(t, a, web.Options{})
+	q := strings.Repeat("method=m&", 3000) + "method=card"
+	for _, p := range []string{"/exceptions.csv?", "/exceptions.xlsx?", "/exceptions?"} {
+		res, body := get(t, "GET", ts.URL+p+q)
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "method") {
+			t.Errorf("%s 3001 methods: %d\n%.300s", p, res.StatusCode, body)
+		}
+	}
+	if res, _ := get(t, "GET", ts.URL+"/exceptions.csv?"+strings.Repeat("method=m&", 20)+"method=card"); res.StatusCode != 200 {
+		t.Errorf("21 methods: %d", res.StatusCode)
+	}
+}
