@@ -36,6 +36,9 @@ var pages = sync.OnceValue(func() *template.Template {
 		"join":    strings.Join,
 		"add":     func(a, b int) int { return a + b },
 		"sub":     func(a, b int) int { return a - b },
+		// mask is free text as shown: a card number in it masked, as the
+		// mailed report masks reasons (a merchant's column, a note).
+		"mask": domain.MaskCardNumbers,
 	}).ParseFS(files, "templates/*.html"))
 })
 

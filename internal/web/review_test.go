@@ -295,3 +295,38 @@ func TestReviewThousandsOfFilterValuesAreRefused(t *testing.T) {
 		t.Errorf("21 methods: %d", res.StatusCode)
 	}
 }
+
+// A card number the merchant's books put in a free-text column (the
+// method), or a person in a resolution's note, is masked on every page,
+// as the mailed report masks the reasons (domain.MaskCardNumbers). The
+// ids stay as they are: they are what one searches by.
+func TestReviewNoFullCardNumberFromMerchantText(t *testing.T) {
+	const pan = "4111 1111 1111 1111"
+	a := world(t)
+	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	rec := paid("books-only-card", "visa "+pan, at, 1234, "EUR")
+	if _, err := a.Ledger.ImportRecords([]domain.Record{rec}, ledger.Import{At: now, User: "tester", File: "more.csv", Format: "csv", Lines: 1}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Resolve(context.Background(), app.ResolveRequest{ID: "p-c", Reason: "rounding", Note: "customer's card " + pan, User: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.RunReconcile(context.Background(), app.RunRequest{User: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	_, ts := serve(t, a, web.Options{})
+	digits := strings.ReplaceAll(pan, " ", "")
+	for _, p := range []string{"/exceptions", "/exceptions?q=books-only", "/payment?id=books-only-card", "/payment?id=p-c", "/"} {
+		res, body := get(t, "GET", ts.URL+p)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d", p, res.StatusCode)
+		}
+		if strings.Contains(body, pan) || strings.Contains(body, digits) {
+			t.Errorf("%s: a full card number on the page:\n%s", p, body)
+		}
+	}
+	_, body := get(t, "GET", ts.URL+"/exceptions?q=books-only")
+	if !strings.Contains(body, `data-payment-id="books-only-card"`) || !strings.Contains(body, "visa ") {
+		t.Errorf("the row is not there to look at:\n%s", body)
+	}
+}

@@ -20,7 +20,10 @@
 // 127.0.0.1 would otherwise read the view as its own origin. A download
 // is written to a scratch file, then sent, at most MaxDownloads at once:
 // the export's read transaction never waits on a client (bbolt's remap,
-// and every reader after it, would wait for it).
+// and every reader after it, would wait for it). Free text from the
+// merchant's books or a person (a method, a reason, a note) is shown with
+// card numbers masked (domain.MaskCardNumbers), as the mailed report
+// shows reasons; ids are shown as they are (they are searched by).
 //
 // The exceptions page (and the overview's ages) read an in-memory index
 // of the open exceptions (index.go), built on the first request that
