@@ -330,3 +330,69 @@ func TestReviewNoFullCardNumberFromMerchantText(t *testing.T) {
 		t.Errorf("the row is not there to look at:\n%s", body)
 	}
 }
+
+// A dashboard_url with quotes and markup (config accepts it: it is an
+// https URL) stays inside its href; the id in it is escaped.
+func TestReviewDashboardURLStaysInItsAttribute(t *testing.T) {
+	a := world(t)
+	a.Config.Web.DashboardURL = `https://dashboard.example.com/?q={payment_id}" onclick="alert(1)"><script>x</script>`
+	_, ts := serve(t, a, web.Options{})
+	_, body := get(t, "GET", ts.URL+"/payment?id=p-a")
+	_, link, _ := strings.Cut(body, `id="dashboard-link"`)
+	link, _, _ = strings.Cut(link, ">")
+	if !strings.Contains(link, `href="https://dashboard.example.com/?q=p-a`) || strings.Contains(link, `onclick="`) || strings.Contains(body, "<script>") {
+		t.Errorf("the Dashboard link %s", link)
+	}
+}
+
+// Hostile paths, ids and methods: no file outside the routes, no stack
+// trace, no redirect off the host, every method but GET and HEAD 405.
+// (These held already; they stay held.)
+func TestReviewPathsIdsAndMethods(t *testing.T) {
+	a := world(t)
+	_, ts := serve(t, a, web.Options{})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/static/..%2F..%2Fetc/passwd", 404},
+		{"GET", "/.%5Cevil.com", 404},
+		{"GET", "/%2e%2e/%2e%2e/etc/passwd", 404},
+		{"GET", "/payment/x", 404},
+		{"GET", "/style.css/", 404},
+		{"GET", "/payment?id=a%2Fb", 404},
+		{"GET", "/payment?id=a%00b", 404},
+		{"GET", "/payment?id=" + strings.Repeat("9", 20000), 404},
+		{"GET", "/exceptions?per=99999999999999999999999&page=-1", 200},
+		{"GET", "/analytics?from=0001-01-01&to=9999-12-31", 200},
+		{"OPTIONS", "/", 405}, {"TRACE", "/", 405}, {"CONNECT", "/", 405}, {"PROPFIND", "/", 405}, {"get", "/", 405},
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, c.method+" "+c.path+" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		conn.Close()
+		if res.StatusCode != c.want || strings.Contains(string(b), "goroutine") || strings.Contains(string(b), "root:") {
+			t.Errorf("%s %.60s: %d, want %d\n%.300s", c.method, c.path, res.StatusCode, c.want, b)
+		}
+	}
+	for _, p := range []string{"//evil.example.com/", "/x/../\\evil.example.com", "/static/../"} {
+		conn, _ := net.Dial("tcp", addr)
+		io.WriteString(conn, "GET "+p+" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := res.Header.Get("Location"); strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, "/\\") || strings.Contains(loc, "://") {
+			t.Errorf("%s: redirected to %q", p, loc)
+		}
+	}
+}
