@@ -61,8 +61,9 @@ var imports = map[string][]string{
 	// A front door like a command: the use cases against the fake (its peer, as the Data API is
 	// the daemon's); "" for the sample books embedded at the root.
 	// The read-only web view: the use cases' results as pages; the ledger's values (and its
-	// Generation, the analytics' cache key), the export's filter of the download.
-	"internal/web":  {"internal/analytics", "internal/app", "internal/config", "internal/domain", "internal/export", "internal/ledger"},
+	// Generation, the analytics' cache key), the export's filter of the download; scratch for
+	// the download's file, written before it is sent (no read transaction waits on a client).
+	"internal/web":  {"internal/analytics", "internal/app", "internal/config", "internal/domain", "internal/export", "internal/ledger", "internal/scratch"},
 	"internal/demo": {"", "internal/app", "internal/callback", "internal/config", "internal/domain", "internal/export", "internal/fakeapi", "internal/ledger", "internal/receiver", "internal/records", "internal/syncer"},
 }
 

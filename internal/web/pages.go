@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 	"reconciled/internal/config"
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
+	"reconciled/internal/scratch"
 )
 
 //go:embed templates/*.html style.css
@@ -37,6 +39,9 @@ var pages = sync.OnceValue(func() *template.Template {
 		"join":     strings.Join,
 		"add":      func(a, b int) int { return a + b },
 		"sub":      func(a, b int) int { return a - b },
+		// mask is free text as shown: a card number in it masked, as the
+		// mailed report masks reasons (a merchant's column, a note).
+		"mask": domain.MaskCardNumbers,
 	}).ParseFS(files, "templates/*.html"))
 })
 
@@ -367,6 +372,21 @@ const (
 	maxPage = 1 << 24
 )
 
+// maxValues bounds the values of one filter: the download compares each
+// stored item with every one (a million items times the 3,600 values a
+// request's 32 KiB hold is a minute of CPU); the form sends one.
+const maxValues = 100
+
+// tooMany is the filter of v with more than maxValues values ("" if none).
+func tooMany(v url.Values) string {
+	for _, name := range []string{"code", "method", "currency", "project"} {
+		if len(v[name]) > maxValues {
+			return name
+		}
+	}
+	return ""
+}
+
 // parseQuery reads the exceptions' form (a bad value is ignored: the
 // page shows what it understood in the form again).
 func parseQuery(v url.Values, loc *time.Location) (*Query, string, string) {
@@ -460,6 +480,10 @@ func ageText(d time.Duration) string {
 func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) {
 	a := s.o.App()
 	loc := a.Config.Zone()
+	if name := tooMany(r.URL.Query()); name != "" {
+		http.Error(w, fmt.Sprintf("more than %d values of %s", maxValues, name), http.StatusBadRequest)
+		return
+	}
 	q, from, to := parseQuery(r.URL.Query(), loc)
 	ix, st, stale, err := s.index(r.Context(), a)
 	if err != nil {
@@ -545,6 +569,10 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no reconciliation is stored yet: run reconciled reconcile", http.StatusNotFound)
 		return
 	}
+	if name := tooMany(r.URL.Query()); name != "" {
+		http.Error(w, fmt.Sprintf("more than %d values of %s", maxValues, name), http.StatusBadRequest)
+		return
+	}
 	q, _, _ := parseQuery(r.URL.Query(), a.Config.Zone())
 	format, ctype := "csv", "text/csv; charset=utf-8"
 	if strings.HasSuffix(r.URL.Path, ".xlsx") {
@@ -552,17 +580,54 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	}
 	req := DownloadRequest(q, format)
 	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Content-Disposition", `attachment; filename="exceptions.`+format+`"`)
 	if r.Method == http.MethodHead {
+		h.Set("Content-Type", ctype)
+		h.Set("Content-Disposition", `attachment; filename="exceptions.`+format+`"`)
 		return
 	}
-	if _, err := a.Export(r.Context(), req, w); err != nil {
-		// Part of the file may have gone: the connection is cut, so the
-		// browser reports a failed download rather than keep half a file.
-		s.o.Log.Error("web: a download failed", "path", r.URL.Path, "err", err)
-		panic(http.ErrAbortHandler)
+	select {
+	case s.downloads <- struct{}{}:
+		defer func() { <-s.downloads }()
+	default:
+		h.Set("Retry-After", "30")
+		http.Error(w, fmt.Sprintf("%d downloads are being made: try again in a minute", MaxDownloads), http.StatusServiceUnavailable)
+		return
 	}
+	// The file is written in the scratch folder first, then sent: the
+	// export's read transaction ends before the client reads, so a client
+	// that stops reading holds no reader that bbolt's remap (a write
+	// growing the file) would wait for, with every reader behind it.
+	f, err := spool()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	if _, err := a.Export(r.Context(), req, f); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n, err := f.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", `attachment; filename="exceptions.`+format+`"`)
+	h.Set("Content-Length", strconv.FormatInt(n, 10)) // a cut download shows as one
+	io.Copy(w, f)
+}
+
+// spool is a new file in the process's scratch folder for a download.
+func spool() (*os.File, error) {
+	dir, err := scratch.Dir()
+	if err != nil {
+		return nil, err
+	}
+	return os.CreateTemp(dir, "download-*")
 }
 
 // DownloadRequest is the export request of q's rows: `export --what

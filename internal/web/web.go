@@ -13,8 +13,17 @@
 // the charts are SVG drawn here), frame-ancestors 'none', nosniff and
 // no-referrer. A listen address other hosts can reach needs a bearer token
 // or basic-auth credentials from a file (refused at config load
-// otherwise); both are compared in constant time (of their SHA-256, so the
-// length does not show either).
+// otherwise; a file others may read is refused too); both are compared
+// in constant time (of their SHA-256, so the length does not show
+// either). Without credentials only a Host of localhost or a loopback IP
+// is answered (421 else): a page elsewhere that rebinds its own name to
+// 127.0.0.1 would otherwise read the view as its own origin. A download
+// is written to a scratch file, then sent, at most MaxDownloads at once:
+// the export's read transaction never waits on a client (bbolt's remap,
+// and every reader after it, would wait for it). Free text from the
+// merchant's books or a person (a method, a reason, a note) is shown with
+// card numbers masked (domain.MaskCardNumbers), as the mailed report
+// shows reasons; ids are shown as they are (they are searched by).
 //
 // The exceptions page (and the overview's ages) read an in-memory index
 // of the open exceptions (index.go), built on the first request that
@@ -58,6 +67,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -68,11 +78,17 @@ import (
 
 	"reconciled/internal/analytics"
 	"reconciled/internal/app"
+	"reconciled/internal/config"
 )
 
 // DefaultIdleDrop is how long the index of the exceptions stays without
 // a request for it.
 const DefaultIdleDrop = 10 * time.Minute
+
+// MaxDownloads is how many downloads are made (and sent) at once;
+// another is answered 503 with Retry-After. Each is a pass over every
+// stored item and a file in the scratch folder.
+const MaxDownloads = 2
 
 // Options configure a Server.
 type Options struct {
@@ -103,6 +119,8 @@ type Server struct {
 
 	sumMu sync.Mutex
 	sums  []*cachedSummary // most recent last
+
+	downloads chan struct{} // a slot per download under way (MaxDownloads)
 }
 
 // cachedSummary is the analytics of one window, of the database at one
@@ -123,7 +141,7 @@ func New(o Options) *Server {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{o: o, mux: http.NewServeMux()}
+	s := &Server{o: o, mux: http.NewServeMux(), downloads: make(chan struct{}, MaxDownloads)}
 	s.mux.HandleFunc("GET /{$}", s.overview)
 	s.mux.HandleFunc("GET /exceptions", s.exceptions)
 	s.mux.HandleFunc("GET /exceptions.csv", s.download)
@@ -145,7 +163,19 @@ func Credentials(o *Options, tokenFile, basicAuthFile string, getenv func(string
 			}
 			return "$" + name
 		})
-		b, err := os.ReadFile(path)
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("web.%s: %w", key, err)
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return "", fmt.Errorf("web.%s: %w", key, err)
+		}
+		if m := fi.Mode().Perm(); m&0o004 != 0 {
+			return "", fmt.Errorf("web.%s: %s is readable by others (mode %04o): chmod o-r it", key, path, m)
+		}
+		b, err := io.ReadAll(f)
 		if err != nil {
 			return "", fmt.Errorf("web.%s: %w", key, err)
 		}
@@ -190,6 +220,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read-only: GET or HEAD only", http.StatusMethodNotAllowed)
 		return
 	}
+	if s.o.Token == "" && s.o.User == "" && !loopbackHost(r.Host) {
+		// Without credentials only a loopback name: a page elsewhere
+		// that rebinds its own name to 127.0.0.1 (DNS rebinding) would
+		// read the view as its own origin.
+		http.Error(w, "without web.token_file or web.basic_auth_file this view answers to 127.0.0.1, [::1] or localhost only", http.StatusMisdirectedRequest)
+		return
+	}
 	if !s.authorized(r) {
 		if s.o.User != "" {
 			h.Set("WWW-Authenticate", `Basic realm="reconciled", charset="UTF-8"`)
@@ -198,6 +235,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// loopbackHost reports whether a request's Host names this machine's
+// loopback: localhost or a loopback IP, with any port.
+func loopbackHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+	}
+	return strings.EqualFold(host, "localhost") || config.Loopback(host)
 }
 
 // equal compares a and b in constant time, whatever their lengths.
@@ -212,8 +259,9 @@ func (s *Server) authorized(r *http.Request) bool {
 	}
 	ok := false
 	if s.o.Token != "" {
-		if t, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); found {
-			ok = equal(t, s.o.Token)
+		// The scheme's name is case-insensitive (RFC 9110 11.1).
+		if h := r.Header.Get("Authorization"); len(h) > len("Bearer ") && strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
+			ok = equal(h[len("Bearer "):], s.o.Token)
 		}
 	}
 	if s.o.User != "" {
@@ -234,11 +282,17 @@ type Listener struct {
 
 // Listen binds addr for s with the server's time limits: 5 s for the
 // headers, 30 s to read a request, 5 min to write an answer (a download
-// of a million rows), 2 min idle.
+// of a million rows), 2 min idle. Without credentials the address bound
+// must be a loopback one, whatever the caller checked of addr's name
+// ("localhost" that /etc/hosts sends elsewhere).
 func Listen(s *Server, addr string) (*Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("web.listen: %w", err)
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); s.o.Token == "" && s.o.User == "" && (!ok || !tcp.IP.IsLoopback()) {
+		ln.Close()
+		return nil, fmt.Errorf("web.listen: %q is bound to %s, which other hosts can reach: set web.token_file or web.basic_auth_file, or listen on 127.0.0.1", addr, ln.Addr())
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10,
