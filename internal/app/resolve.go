@@ -67,6 +67,9 @@ func (a *App) Resolve(ctx context.Context, req ResolveRequest) ([]domain.Resolut
 	if err := CheckReason(req.Reason); err != nil {
 		return nil, err
 	}
+	// A person's note may quote a card number: stored (and shown in the
+	// resolved item's reason, the audit, every export) masked.
+	req.Note = domain.MaskCardNumbers(req.Note)
 	now := a.Now().UTC()
 	cbID, isCB := chargebackID(req.ID)
 	if isCB {

@@ -106,7 +106,7 @@ func (r *itemRow) append(row []string, it *domain.Item) []string {
 		it.Result, it.MatchedBy, Neutralize(it.PaymentID), it.Type,
 		s[:e[0]], Neutralize(mCur), Neutralize(mStatus),
 		s[e[0]:e[1]], pCur, Neutralize(pStatus),
-		s[e[1]:e[2]], Neutralize(it.ProviderPaymentID), s[e[2]:e[3]], Neutralize(it.Method),
+		s[e[1]:e[2]], Neutralize(it.ProviderPaymentID), s[e[2]:e[3]], Neutralize(domain.MaskCardNumbers(it.Method)),
 		s[e[3]:e[4]], Neutralize(it.Reason))
 }
 

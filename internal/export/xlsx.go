@@ -349,7 +349,7 @@ func ReconciliationXLSX(w io.Writer, items Items, f ItemFilter, o XLSXOptions) (
 			pAmount, pCur, pStatus = b.money(op.SumInitial), op.SumInitial.Currency, op.OperationStatus
 		}
 		return s.write([]any{it.Result, it.MatchedBy, it.PaymentID, it.Type, mAmount, mCur, mStatus, pAmount, pCur, pStatus,
-			b.idText(it.OperationID), it.ProviderPaymentID, optionalNum(it.ProjectID), it.Method, b.dateCell(it.CreatedAt), it.Reason})
+			b.idText(it.OperationID), it.ProviderPaymentID, optionalNum(it.ProjectID), domain.MaskCardNumbers(it.Method), b.dateCell(it.CreatedAt), it.Reason})
 	})
 	if err != nil {
 		b.f.Close()

@@ -409,8 +409,10 @@ func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, o
 		}
 		r.ProjectID = p
 	}
-	r.CustomerID = h.cell(row, iCustomerID)
-	r.Method = h.cell(row, iMethod)
+	// Free text: a card number in it is masked as it is read (stored,
+	// exported and shown masked; idempotent, and free below 13 digits).
+	r.CustomerID = domain.MaskCardNumbers(h.cell(row, iCustomerID))
+	r.Method = domain.MaskCardNumbers(h.cell(row, iMethod))
 	return ok
 }
 
