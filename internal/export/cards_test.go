@@ -14,7 +14,7 @@ import (
 func TestReconciliationMasksCardNumbersInTheMethod(t *testing.T) {
 	items := []domain.Item{{Result: "missing_at_provider", PaymentID: "4111111111111111", Type: "purchase",
 		Merchant: &domain.Record{Amount: domain.Money{Amount: 100, Currency: "UAH"}, Status: "paid"},
-		Method: "card 4111111111111111", CreatedAt: t0, Reason: "no ECommPay operation"}}
+		Method:   "card 4111111111111111", CreatedAt: t0, Reason: "no ECommPay operation"}}
 	var b bytes.Buffer
 	if _, err := ReconciliationCSV(&b, ItemsOf(items), ItemFilter{}, CSVOptions{}); err != nil {
 		t.Fatal(err)
