@@ -64,6 +64,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"reconciled/internal/analytics"
@@ -86,8 +87,16 @@ type Options struct {
 	// IdleDrop: the index is dropped after this long without a request
 	// for it (DefaultIdleDrop when 0).
 	IdleDrop time.Duration
-	Log      *slog.Logger
-	Now      func() time.Time // a.Now when nil
+	// KeepIdle: an index or analytics' partials of at most this many
+	// bytes (estimated) are kept past the idle drop (DefaultKeepIdle
+	// when 0; negative: none is kept).
+	KeepIdle int
+	// FirstWait: how long a page with nothing held waits for the build
+	// under way before it answers "being prepared" (DefaultFirstWait
+	// when 0; negative: it does not wait).
+	FirstWait time.Duration
+	Log       *slog.Logger
+	Now       func() time.Time // a.Now when nil
 }
 
 // Server is the web view's handler, with its index and caches.
@@ -98,27 +107,35 @@ type Server struct {
 	mu       sync.Mutex // the index: one build at a time
 	ix       *index
 	building string // the key of the index being built in the background
+	ixJob    *job   // that build
 	used     time.Time
-	timer    *time.Timer
+	timer    *time.Timer   // the idle drop's; nil after it fired
+	epoch    atomic.Uint64 // moved on by Drop: a build under way is not held
 
-	sumMu sync.Mutex
-	sums  []*cachedSummary // most recent last
+	sumMu   sync.Mutex
+	days    *heldDays        // the analytics' partials
+	daysJob *job             // making them anew, in the background
+	sums    []*cachedSummary // merged from days, most recent last
 }
 
-// cachedSummary is the analytics of one window, of the database at one
-// generation (sumMu guards it).
+// cachedSummary is the analytics of one window, merged from one
+// heldDays (sumMu guards it).
 type cachedSummary struct {
-	window     string
-	gen        uint64
-	s          *analytics.Summary
-	made       time.Time
-	refreshing bool
+	window string
+	of     *heldDays
+	s      *analytics.Summary
 }
 
 // New returns the web view of o.
 func New(o Options) *Server {
 	if o.IdleDrop <= 0 {
 		o.IdleDrop = DefaultIdleDrop
+	}
+	if o.FirstWait == 0 {
+		o.FirstWait = DefaultFirstWait
+	}
+	if o.KeepIdle == 0 {
+		o.KeepIdle = DefaultKeepIdle
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -270,13 +287,36 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 // Drop lets the index and the summaries go (a stopping server, a
 // benchmark of the first page).
 func (s *Server) Drop() {
+	s.epoch.Add(1)
 	s.mu.Lock()
 	s.ix = nil
 	if s.timer != nil {
 		s.timer.Stop()
+		s.timer = nil
 	}
 	s.mu.Unlock()
 	s.sumMu.Lock()
-	s.sums = nil
+	s.sums, s.days = nil, nil
 	s.sumMu.Unlock()
+}
+
+// Wait waits until no build is under way (a benchmark of the page after
+// the first, a test).
+func (s *Server) Wait() {
+	for {
+		s.mu.Lock()
+		j := s.ixJob
+		s.mu.Unlock()
+		s.sumMu.Lock()
+		k := s.daysJob
+		s.sumMu.Unlock()
+		if j == nil && k == nil {
+			return
+		}
+		for _, x := range []*job{j, k} {
+			if x != nil {
+				<-x.done
+			}
+		}
+	}
 }
