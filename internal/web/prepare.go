@@ -18,7 +18,7 @@ const DefaultFirstWait = 40 * time.Millisecond
 
 // DefaultKeepIdle is how large an index, or the analytics' partials, may
 // be and still be kept past the idle drop (estimated bytes).
-const DefaultKeepIdle = 8 << 20
+const DefaultKeepIdle = 6 << 20
 
 // refreshSeconds is how often a "being prepared" page reloads itself.
 const refreshSeconds = 1
@@ -85,7 +85,7 @@ type heldDays struct {
 // bytesPerEntry estimates what one key of the partials' tables takes
 // (a map slot, its Totals and their volume map: BenchmarkWebPages'
 // days-heap-MB over its entries, rounded up).
-const bytesPerEntry = 400
+const bytesPerEntry = 160
 
 func (h *heldDays) bytes() int { return h.entries * bytesPerEntry }
 
