@@ -174,7 +174,8 @@ func (s *Server) rebuild(a *app.App, key string, j *job, epoch uint64) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ixJob == j {
+	current := s.ixJob == j // not overtaken by the build of a newer result
+	if current {
 		s.building, s.ixJob = "", nil
 	}
 	j.err = err
@@ -183,7 +184,7 @@ func (s *Server) rebuild(a *app.App, key string, j *job, epoch uint64) {
 		s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
 		return
 	}
-	if ix != nil && epoch == s.epoch.Load() {
+	if ix != nil && epoch == s.epoch.Load() && (current || s.ix == nil) {
 		s.ix = ix
 	}
 }
@@ -199,6 +200,10 @@ func staleNote(ix *index, loc *time.Location) string {
 // small (KeepIdle): an idle daemon holds a few MB of them at most.
 func (s *Server) idle() {
 	s.mu.Lock()
+	if s.timer == nil { // Drop stopped it while it fired
+		s.mu.Unlock()
+		return
+	}
 	if left := s.o.IdleDrop - time.Since(s.used); left > 0 {
 		s.timer.Reset(left)
 		s.mu.Unlock()

@@ -95,6 +95,9 @@ func (h *heldDays) bytes() int { return h.entries * bytesPerEntry }
 // call it when they start serving).
 func (s *Server) Prepare() {
 	a := s.o.App()
+	s.mu.Lock()
+	s.touchLocked() // the idle drop's clock runs even if no page is asked for
+	s.mu.Unlock()
 	go func() {
 		if _, _, _, _, err := s.index(context.Background(), a); err != nil {
 			s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
