@@ -116,7 +116,7 @@ func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, boo
 			return ix, st, false, nil, nil
 		}
 		if s.building != key {
-			s.building, s.ixJob = key, newJob()
+			s.building, s.ixJob = key, newJob(st.State.Items <= smallItems)
 			go s.rebuild(a, key, s.ixJob, s.epoch.Load())
 		}
 		ix, j := s.ix, s.ixJob

@@ -23,33 +23,48 @@ const DefaultKeepIdle = 6 << 20
 // refreshSeconds is how often a "being prepared" page reloads itself.
 const refreshSeconds = 1
 
+// Below these sizes a build is a few tens of milliseconds on an idle
+// machine: a page waits for it whole instead of FirstWait, so a small
+// database (the tests', a new merchant's) never shows "being prepared",
+// however loaded the machine.
+const (
+	smallOperations = 20_000  // the analytics' partials: one pass over the operations
+	smallItems      = 100_000 // the index: one pass over the stored items' keys
+)
+
 // job is one build in the background: done is closed when it ends, err
 // says how; read and total are its progress (operations), for the page
-// that says "being prepared".
+// that says "being prepared"; small, that a page waits for it whole.
 type job struct {
 	done        chan struct{}
 	err         error
 	read, total atomic.Int64
+	small       bool
 }
 
-func newJob() *job { return &job{done: make(chan struct{})} }
+func newJob(small bool) *job { return &job{done: make(chan struct{}), small: small} }
 
 func (j *job) Total(n int64)     { j.total.Store(n) }
 func (j *job) Add(k int)         { j.read.Add(int64(k)) }
 func (j *job) Set(int64, string) {}
 func (j *job) Done()             {}
 
-// wait waits for j up to d (or ctx); true if it ended.
+// wait waits for j up to d, or to its end if it is small (or until ctx
+// is done); true if it ended. A negative d waits for nothing.
 func (j *job) wait(ctx context.Context, d time.Duration) bool {
 	if d < 0 {
 		return false
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	var timeout <-chan time.Time
+	if !j.small {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case <-j.done:
 		return true
-	case <-t.C:
+	case <-timeout:
 	case <-ctx.Done():
 	}
 	return false
@@ -114,7 +129,15 @@ func (s *Server) startDays(a *app.App) *job {
 	if s.daysJob != nil {
 		return s.daysJob
 	}
-	j := newJob()
+	total := int64(-1)
+	if counts, err := a.Ledger.Counts(); err == nil {
+		total = 0
+		for _, c := range counts {
+			total += c.Operations
+		}
+	}
+	j := newJob(total >= 0 && total <= smallOperations)
+	j.total.Store(total)
 	s.daysJob = j
 	epoch := s.epoch.Load()
 	go func() {

@@ -68,7 +68,7 @@ func TestOvertakenBuildIsNotHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := New(Options{App: func() *app.App { return a }})
-	older, newer := newJob(), newJob()
+	older, newer := newJob(false), newJob(false)
 	s.mu.Lock()
 	s.ix = &index{key: "newer"} // the newer result's, held already
 	s.building, s.ixJob = "newest", newer

@@ -39,7 +39,9 @@
 // note saying of when, while new ones are built in the background, one
 // at a time. A page with nothing held (the first seconds after a start,
 // or after an idle drop of a large one) waits up to FirstWait (40 ms)
-// for the build and otherwise answers at once that it is being prepared
+// for the build (the whole build when it is small: up to 20,000
+// operations, 100,000 items, so that a small database never shows it,
+// however loaded the machine) and otherwise answers that it is being prepared
 // ("N of M operations read"), reloading itself each second by a meta
 // refresh (no script). After IdleDrop (10 minutes) without a page the
 // merges are dropped, and the index and the partials too unless they
@@ -111,8 +113,9 @@ type Options struct {
 	// bytes (estimated) are kept past the idle drop (DefaultKeepIdle
 	// when 0; negative: none is kept).
 	KeepIdle int
-	// FirstWait: how long a page with nothing held waits for the build
-	// under way before it answers "being prepared" (DefaultFirstWait
+	// FirstWait: how long a page with nothing held waits for a build
+	// (not a small one's, waited for whole) under way before it answers
+	// "being prepared" (DefaultFirstWait
 	// when 0; negative: it does not wait).
 	FirstWait time.Duration
 	Log       *slog.Logger
