@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,10 +23,12 @@ import (
 // (server time: the handler, no network), over the database of
 // BenchmarkImportAndReconcileCommands: -reconcile.n operations
 // (1,000,000) and their books, imported and reconciled by the commands.
-// It also reports, once, the first exceptions page (which builds the
-// index of the open exceptions), the index's size, the heap it added,
-// and the first analytics page of the whole window (the summary made;
-// later ones come from its cache until the database changes).
+// It also reports the first exceptions and analytics pages with nothing
+// held (they answer "being prepared" at once, or the page when the build
+// ends within the view's first wait), how long the build they start
+// takes, what it holds (the index's size, the partials' entries, the
+// heap each added), and a window's first page once the partials are
+// held (their merge).
 func BenchmarkWebPages(b *testing.B) {
 	w, csvPath := bigWorld(b, *benchReconcileN)
 	defer os.RemoveAll(w.dir)
@@ -58,39 +61,78 @@ func BenchmarkWebPages(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc
 	}
-	page := get(b, "/exceptions")
+	ready := func(b *testing.B, path string) string {
+		for {
+			page := get(b, path)
+			if !strings.Contains(page, `id="preparing"`) {
+				return page
+			}
+			s.Wait()
+		}
+	}
+	page := ready(b, "/exceptions")
 	m := regexp.MustCompile(`data-payment-id="([^"]+)"`).FindStringSubmatch(page)
 	if m == nil {
 		b.Fatalf("no exception on the page:\n%s", page)
 	}
 	payment := "/payment?id=" + m[1]
 	window := "/analytics?from=" + start.Format(time.DateOnly) + "&to=" + w.now.Format(time.DateOnly)
-	// The first page after a change: the index built, the summary made.
+	// The first page with nothing held (after a start, or an idle drop
+	// of a large index): what it answers at once ("being prepared", or
+	// the page if the build was done within the view's first wait), and,
+	// once, how long the build it started took (ready-ms) and what it
+	// holds.
 	b.Run("exceptions-first", func(b *testing.B) {
 		var added uint64
+		var took time.Duration
 		for b.Loop() {
 			b.StopTimer()
 			s.Drop()
 			h0 := heap()
 			b.StartTimer()
+			t0 := time.Now()
 			get(b, "/exceptions")
 			b.StopTimer()
+			s.Wait()
+			took = time.Since(t0)
 			added = heap() - h0
 			b.StartTimer()
 		}
+		b.ReportMetric(float64(took.Microseconds())/1e3, "ready-ms")
 		b.ReportMetric(float64(s.IndexBytes())/1e6, "index-MB")
 		b.ReportMetric(float64(added)/1e6, "index-heap-MB")
 	})
 	b.Run("analytics-first", func(b *testing.B) {
+		var added uint64
+		var took time.Duration
 		for b.Loop() {
 			b.StopTimer()
 			s.Drop()
+			h0 := heap()
 			b.StartTimer()
+			t0 := time.Now()
 			get(b, window)
+			b.StopTimer()
+			s.Wait()
+			took = time.Since(t0)
+			added = heap() - h0
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(took.Microseconds())/1e3, "ready-ms")
+		b.ReportMetric(float64(s.AnalyticsEntries()), "days-entries")
+		b.ReportMetric(float64(added)/1e6, "days-heap-MB")
+	})
+	ready(b, "/exceptions")
+	ready(b, window)
+	// A window not asked for before, its partials held: the merge of
+	// its days (ten windows in turn, more than the view keeps merged).
+	b.Run("analytics-new-window", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			get(b, "/analytics?from="+start.AddDate(0, 0, i%10).Format(time.DateOnly)+"&to="+w.now.Format(time.DateOnly))
+			i++
 		}
 	})
-	get(b, "/exceptions")
-	get(b, window)
 	for _, c := range []struct{ name, path string }{
 		{"overview", "/"},
 		{"exceptions", "/exceptions"},
@@ -119,25 +161,50 @@ func BenchmarkWebPages(b *testing.B) {
 	f.Close()
 	cmd, logs := startDaemonChild(b, w)
 	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
-	fetch := func(path string) {
-		res, err := http.Get("http://" + addr + path)
-		if err != nil {
-			b.Fatalf("%s: %v\n%s", path, err, logs.String())
-		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != 200 {
-			b.Fatalf("%s: %d", path, res.StatusCode)
+	// fetch gets path until it is neither being prepared nor of older
+	// data (a write of the daemon's start moved the generation on: the
+	// partials are made again in the background), so that the RSS read
+	// after it is of what the view holds, no build under way.
+	peak := 0 // the largest RSS seen while polling: while the view prepared
+	fetch := func(path string) string {
+		for deadline := time.Now().Add(time.Minute); ; {
+			if rss, _ := procStatus(b, cmd.Process.Pid); rss > peak {
+				peak = rss
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("%s: still being prepared, or of older data, after a minute\n%s", path, logs.String())
+			}
+			res, err := http.Get("http://" + addr + path)
+			if err != nil {
+				b.Fatalf("%s: %v\n%s", path, err, logs.String())
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Fatalf("%s: %d", path, res.StatusCode)
+			}
+			if page := string(body); !strings.Contains(page, `id="preparing"`) && !strings.Contains(page, "being summed again") && !strings.Contains(page, `id="stale"`) {
+				return page
+			}
+			time.Sleep(100 * time.Millisecond) // as the page's refresh would, a little faster
 		}
 	}
-	time.Sleep(2 * time.Second) // the start's own work settles
-	rss0, _ := procStatus(b, cmd.Process.Pid)
+	// The daemon prepares the index and the partials when it starts:
+	// its RSS once both are held is what it holds idle (both are under
+	// the view's KeepIdle at this size).
 	fetch("/exceptions")
-	rss1, _ := procStatus(b, cmd.Process.Pid)
 	fetch(window)
-	rss2, _ := procStatus(b, cmd.Process.Pid)
-	b.Logf("daemon RSS: %.1f MB at start, %.1f MB after the first exceptions page, %.1f MB after the first analytics page",
-		float64(rss0)/1024, float64(rss1)/1024, float64(rss2)/1024)
+	time.Sleep(2 * time.Second) // the start's own work settles
+	fetch(window)
+	rss1, _ := procStatus(b, cmd.Process.Pid)
+	line := fmt.Sprintf("daemon RSS: %.1f MB at most seen while it prepared (sampled every 0.1 s), %.1f MB with the index and the partials held",
+		float64(peak)/1024, float64(rss1)/1024)
+	for _, path := range []string{"/", "/exceptions?q=99", payment, "/analytics?from=" + start.AddDate(0, 0, 3).Format(time.DateOnly)} {
+		fetch(path)
+		rss, _ := procStatus(b, cmd.Process.Pid)
+		line += fmt.Sprintf(", %.1f MB after %s", float64(rss)/1024, path)
+	}
+	b.Log(line)
 }
 
 // freeWebPort is a loopback address with a port free a moment ago.

@@ -68,6 +68,7 @@ func (m *Main) serveWeb(ctx context.Context, listen string) error {
 	if err != nil {
 		return err
 	}
+	srv.Prepare() // the index and the analytics' partials, in the background
 	served := make(chan error, 1)
 	go func() { served <- ln.Serve() }()
 	m.log().Info("serving the web view", "url", "http://"+ln.Addr().String()+"/", "database", cfg.Storage.Path)

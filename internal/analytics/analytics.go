@@ -138,7 +138,7 @@ type Builder struct {
 	approval  map[[2]string]*Totals
 	declines  map[string]*declineAcc
 	volume    map[string]*Volume
-	durations map[string][]int64 // seconds, by method
+	durations map[string]map[int64]int // seconds → how many, by method (exact to merge)
 	settle    map[settlementKey]*Settlement
 }
 
@@ -161,7 +161,7 @@ func NewBuilder(loc *time.Location) *Builder {
 		loc = time.UTC
 	}
 	b := &Builder{loc: loc, approval: map[[2]string]*Totals{}, declines: map[string]*declineAcc{},
-		volume: map[string]*Volume{}, durations: map[string][]int64{}, settle: map[settlementKey]*Settlement{}}
+		volume: map[string]*Volume{}, durations: map[string]map[int64]int{}, settle: map[settlementKey]*Settlement{}}
 	for i := range b.groups {
 		b.groups[i] = map[string]*Totals{}
 	}
@@ -218,7 +218,12 @@ func (b *Builder) Add(op *domain.Operation) {
 	}
 	b.settlement(op, day)
 	if op.Final() && !op.CompletedAt.IsZero() && !op.CompletedAt.Before(op.CreatedAt) {
-		b.durations[op.PaymentMethod] = append(b.durations[op.PaymentMethod], int64(op.CompletedAt.Sub(op.CreatedAt)/time.Second))
+		d := b.durations[op.PaymentMethod]
+		if d == nil {
+			d = map[int64]int{}
+			b.durations[op.PaymentMethod] = d
+		}
+		d[int64(op.CompletedAt.Sub(op.CreatedAt)/time.Second)]++
 	}
 }
 
@@ -324,21 +329,32 @@ func (b *Builder) Summary(from, to time.Time) *Summary {
 	}
 	for _, method := range slices.Sorted(maps.Keys(b.durations)) {
 		d := b.durations[method]
-		slices.Sort(d)
-		s.TimeToFinal = append(s.TimeToFinal, TimeToFinal{Method: method, Count: len(d),
-			Median: time.Duration(percentile(d, 50)) * time.Second, P95: time.Duration(percentile(d, 95)) * time.Second})
+		values := slices.Sorted(maps.Keys(d))
+		n := 0
+		for _, v := range values {
+			n += d[v]
+		}
+		s.TimeToFinal = append(s.TimeToFinal, TimeToFinal{Method: method, Count: n,
+			Median: time.Duration(percentile(values, d, n, 50)) * time.Second, P95: time.Duration(percentile(values, d, n, 95)) * time.Second})
 	}
 	return s
 }
 
-// percentile is the nearest-rank percentile of sorted values.
-func percentile(sorted []int64, p int) int64 {
-	if len(sorted) == 0 {
+// percentile is the nearest-rank percentile of n values, given as their
+// distinct values (sorted) and how many of each.
+func percentile(values []int64, count map[int64]int, n, p int) int64 {
+	if n == 0 {
 		return 0
 	}
-	rank := (p*len(sorted) + 99) / 100 // ceil(p/100 * n)
+	rank := (p*n + 99) / 100 // ceil(p/100 * n)
 	if rank < 1 {
 		rank = 1
 	}
-	return sorted[rank-1]
+	seen := 0
+	for _, v := range values {
+		if seen += count[v]; seen >= rank {
+			return v
+		}
+	}
+	return values[len(values)-1]
 }

@@ -64,8 +64,17 @@ func TestSummary(t *testing.T) {
 
 func TestPercentile(t *testing.T) {
 	d := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	if percentile(d, 50) != 5 || percentile(d, 95) != 10 || percentile(d[:1], 95) != 1 || percentile(nil, 50) != 0 {
+	ones := map[int64]int{}
+	for _, v := range d {
+		ones[v] = 1
+	}
+	if percentile(d, ones, 10, 50) != 5 || percentile(d, ones, 10, 95) != 10 || percentile(d[:1], ones, 1, 95) != 1 || percentile(nil, nil, 0, 50) != 0 {
 		t.Error("percentile")
+	}
+	// Counted: 1×3, 7×1, 9×6 is 1 1 1 7 9 9 9 9 9 9.
+	if c := map[int64]int{1: 3, 7: 1, 9: 6}; percentile([]int64{1, 7, 9}, c, 10, 30) != 1 || percentile([]int64{1, 7, 9}, c, 10, 40) != 7 ||
+		percentile([]int64{1, 7, 9}, c, 10, 50) != 9 {
+		t.Error("percentile of counted values")
 	}
 }
 

@@ -37,7 +37,8 @@
 // daemon's two jobs that make files once a day, ReportJob and ExportJob
 // (jobs.go), and a pass of the alert mail, Alerts (alerts.go: [alerts],
 // fed by every stored result whoever reconciled), and the web view's
-// reads, Payment and StoredResult (web.go). The files a job writes go through export.Target with
+// reads, Payment and StoredResult (web.go) and SummaryDays (the analytics
+// as per-day partials, export.go). The files a job writes go through export.Target with
 // Protect; a command's -o stays the front door's, which hands the App a
 // writer. Move one use case at a time, whole.
 //

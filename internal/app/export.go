@@ -301,3 +301,35 @@ func (a *App) registerChargebacks() (export.Chargebacks, error) {
 	})
 	return m, err
 }
+
+// SummaryDays are the analytics of every stored operation and
+// chargeback (days in data_api.tz) as one partial per day, made in one
+// pass: the Summary of any window of whole days, unfiltered, is then
+// SummaryDays().Summary(from, to), the same as Summary's (the web view
+// holds them). p, if set, is told the stored operations, each one read,
+// and the end.
+func (a *App) SummaryDays(ctx context.Context, p Progress) (*analytics.Days, error) {
+	d := analytics.NewDays(a.Config.Zone())
+	defer a.begin(p)()
+	n := 0
+	err := a.Ledger.ForEach(ctx, ledger.Range{}, func(op *domain.Operation) error {
+		d.Add(op)
+		if n++; n%4096 == 0 {
+			add(p, 4096)
+			return ctx.Err()
+		}
+		return nil
+	})
+	add(p, n%4096)
+	if err != nil {
+		return nil, err
+	}
+	err = a.Ledger.ForEachChargeback(func(sc *ledger.StoredChargeback) error {
+		d.AddChargeback(&sc.Chargeback)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}

@@ -9,7 +9,8 @@ import (
 )
 
 // The read-only calls of the web view (internal/web), beside Status,
-// Summary and Export, which it calls as the commands do.
+// Summary and Export, which it calls as the commands do, and SummaryDays
+// (export.go), the analytics it holds.
 
 // StoredResult says which stored reconciliation a reader gets (none, or
 // its state) and how far it is behind the data.

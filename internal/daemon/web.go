@@ -33,6 +33,7 @@ func (d *Daemon) startWeb() (*webServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	srv.Prepare() // the index and the analytics' partials, in the background
 	go func() {
 		if err := ln.Serve(); err != nil {
 			d.o.Log().Error("the web view stopped", "err", err)

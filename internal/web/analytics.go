@@ -16,73 +16,72 @@ import (
 	"reconciled/internal/app"
 )
 
-// summaries kept (by window and database generation).
-const keptSummaries = 4
+// summaries kept, merged (by window, of the partials held).
+const keptSummaries = 8
 
-// summary is the analytics of [from, to): made now the first time a
-// window is asked for; then from the cache, as long as the database has
-// not changed since (its generation); after a change, the cached one
-// again, stale (true, with when it was made), while a new one is made in
-// the background, once. Any write moves the generation on (a sync page,
-// a job's note, the outbox), and a summary of a million operations takes
-// about 2 s (BENCHMARKS.md).
-func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*analytics.Summary, time.Time, bool, error) {
+// summary is the analytics of [from, to), whole days of the zone: the
+// merge of those days' partials (analytics.Days, of every operation
+// stored, made in one pass in the background and held). With none held
+// the request waits for them up to FirstWait, then gets the job making
+// them (the page says "being prepared" and reloads itself). After any
+// write (the database's generation moved on: a sync page, a job's note,
+// the outbox) the partials held are still merged and served, stale (true,
+// with when they were made), while new ones are made in the background,
+// once at a time. A window that is not whole days (never the page's own)
+// is a pass over its operations, as before.
+func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*analytics.Summary, time.Time, bool, *job, error) {
 	gen, err := a.Ledger.Generation()
 	if err != nil {
-		return nil, time.Time{}, false, err
+		return nil, time.Time{}, false, nil, err
 	}
-	window := fmt.Sprintf("%d %d %s", from.UnixNano(), to.UnixNano(), a.Config.Zone())
-	s.sumMu.Lock()
-	for i, c := range s.sums {
-		if c.window != window {
-			continue
+	zone := a.Config.Zone().String()
+	window := fmt.Sprintf("%d %d", from.UnixNano(), to.UnixNano())
+	s.mu.Lock()
+	s.touchLocked()
+	s.mu.Unlock()
+	for waited := false; ; waited = true {
+		s.sumMu.Lock()
+		if h := s.days; h != nil && h.zone == zone {
+			stale := h.gen != gen
+			if stale {
+				s.startDays(a)
+			}
+			for i, c := range s.sums {
+				if c.window == window && c.of == h {
+					s.sums = append(slices.Delete(s.sums, i, i+1), c) // the most recent last
+					s.sumMu.Unlock()
+					return c.s, h.made, stale, nil, nil
+				}
+			}
+			s.sumMu.Unlock()
+			sum, ok := h.d.Summary(from, to) // h.d is only read once made
+			if !ok {
+				made := time.Now()
+				sum, err := a.Summary(ctx, app.SummaryRequest{From: from, To: to})
+				return sum, made, false, nil, err
+			}
+			s.sumMu.Lock()
+			s.sums = append(s.sums, &cachedSummary{window: window, of: h, s: sum})
+			if len(s.sums) > keptSummaries {
+				s.sums = slices.Delete(s.sums, 0, len(s.sums)-keptSummaries)
+			}
+			s.sumMu.Unlock()
+			return sum, h.made, stale, nil, nil
 		}
-		s.sums = append(slices.Delete(s.sums, i, i+1), c) // the most recent last
-		if c.gen != gen && !c.refreshing {
-			c.refreshing = true
-			go s.refreshSummary(a, c, from, to)
-		}
-		sum, made, stale := c.s, c.made, c.gen != gen
+		j := s.startDays(a)
 		s.sumMu.Unlock()
-		return sum, made, stale, nil
+		if waited || !j.wait(ctx, s.o.FirstWait) {
+			return nil, time.Time{}, false, j, nil
+		}
+		if j.err != nil {
+			return nil, time.Time{}, false, nil, j.err
+		}
 	}
-	s.sumMu.Unlock()
-	made := time.Now()
-	sum, err := a.Summary(ctx, app.SummaryRequest{From: from, To: to})
-	if err != nil {
-		return nil, time.Time{}, false, err
-	}
-	settle(a)
-	s.sumMu.Lock()
-	s.sums = append(s.sums, &cachedSummary{window: window, gen: gen, s: sum, made: made})
-	if len(s.sums) > keptSummaries {
-		s.sums = slices.Delete(s.sums, 0, len(s.sums)-keptSummaries)
-	}
-	s.sumMu.Unlock()
-	return sum, made, false, nil
-}
-
-// refreshSummary makes c's summary again, of the database as it is now.
-func (s *Server) refreshSummary(a *app.App, c *cachedSummary, from, to time.Time) {
-	gen, err := a.Ledger.Generation()
-	made := time.Now()
-	var sum *analytics.Summary
-	if err == nil {
-		sum, err = a.Summary(context.Background(), app.SummaryRequest{From: from, To: to})
-		settle(a)
-	}
-	s.sumMu.Lock()
-	defer s.sumMu.Unlock()
-	c.refreshing = false
-	if err != nil {
-		s.o.Log.Error("web: the analytics could not be made", "err", err)
-		return
-	}
-	c.s, c.gen, c.made = sum, gen, made
 }
 
 type analyticsPage struct {
 	From, To             string
+	Preparing            string // "N of M operations read": nothing to show yet
 	S                    *analytics.Summary
 	Totals               []totalsRow
 	ByMethod, ByCurrency []totalsRow
@@ -144,9 +143,14 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
 	loc := a.Config.Zone()
 	v := r.URL.Query()
 	from, to, fromDay, toDay := parseWindow(v.Get("from"), v.Get("to"), s.now(a), loc)
-	sum, made, stale, err := s.summary(r.Context(), a, from, to)
+	sum, made, stale, j, err := s.summary(r.Context(), a, from, to)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if j != nil {
+		s.render(w, r, http.StatusOK, "analytics.html", view{Title: "Analytics", Nav: "analytics", Zone: loc.String(), Refresh: refreshSeconds,
+			Page: analyticsPage{From: fromDay, To: toDay, Preparing: j.progressText()}})
 		return
 	}
 	note := ""

@@ -70,6 +70,7 @@ type view struct {
 	Title, Nav string
 	Zone       string
 	Note       string // which stored reconciliation, what it lacks
+	Refresh    int    // seconds: the page reloads itself (it is being prepared)
 	Page       any
 }
 
@@ -113,36 +114,43 @@ func resultKey(st ledger.ResultState) string {
 }
 
 // index is the index of the stored result in force. With none held it
-// is built now (the request waits). With one of an older result held,
-// that one is returned, stale (true), and the new one is built in the
-// background, once: the page says so, and the next one after it is
+// is built in the background and the request waits for it up to
+// FirstWait: if it is not done by then, the job is returned (the page
+// says "being prepared" and reloads itself). With one of an older result
+// held, that one is returned, stale (true), and the new one is built in
+// the background, once: the page says so, and the next one after it is
 // built shows it. A reconcile of a million items would otherwise cost
 // its first page the whole build (0.15 s, BENCHMARKS.md).
-func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, bool, error) {
+func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, bool, *job, error) {
 	st, err := a.StoredResult()
 	if err != nil || st.None {
-		return nil, st, false, err
+		return nil, st, false, nil, err
 	}
 	key := resultKey(st.State)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.used = time.Now()
-	if s.ix != nil && s.ix.key == key {
-		return s.ix, st, false, nil
-	}
-	if s.ix != nil {
-		if s.building != key {
-			s.building = key
-			go s.rebuild(a, key)
+	for waited := false; ; waited = true {
+		s.mu.Lock()
+		s.touchLocked()
+		if s.ix != nil && s.ix.key == key {
+			ix := s.ix
+			s.mu.Unlock()
+			return ix, st, false, nil, nil
 		}
-		return s.ix, st, true, nil
+		if s.building != key {
+			s.building, s.ixJob = key, newJob(st.State.Items <= smallItems)
+			go s.rebuild(a, key, s.ixJob, s.epoch.Load())
+		}
+		ix, j := s.ix, s.ixJob
+		s.mu.Unlock()
+		if ix != nil {
+			return ix, st, true, nil, nil
+		}
+		if waited || !j.wait(ctx, s.o.FirstWait) {
+			return nil, st, false, j, nil
+		}
+		if j.err != nil {
+			return nil, st, false, nil, j.err
+		}
 	}
-	ix, err := s.build(ctx, a, key, st.State.At)
-	if err != nil {
-		return nil, st, false, err
-	}
-	s.hold(ix)
-	return ix, st, false, nil
 }
 
 // build reads the stored items into a new index.
@@ -176,19 +184,9 @@ func settle(a *app.App) {
 	debug.FreeOSMemory()
 }
 
-// hold keeps ix (s.mu held) and starts the idle drop's clock.
-func (s *Server) hold(ix *index) {
-	s.ix = ix
-	if s.timer == nil {
-		s.timer = time.AfterFunc(s.o.IdleDrop, s.idle)
-	} else {
-		s.timer.Reset(s.o.IdleDrop)
-	}
-}
-
 // rebuild builds the index of key in the background and holds it, unless
-// it was dropped meanwhile (idle, or the server stopping).
-func (s *Server) rebuild(a *app.App, key string) {
+// the server dropped everything meanwhile (Drop: epoch moved on).
+func (s *Server) rebuild(a *app.App, key string, j *job, epoch uint64) {
 	st, err := a.StoredResult()
 	var ix *index
 	if err == nil && !st.None {
@@ -196,13 +194,18 @@ func (s *Server) rebuild(a *app.App, key string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.building = ""
+	current := s.ixJob == j // not overtaken by the build of a newer result
+	if current {
+		s.building, s.ixJob = "", nil
+	}
+	j.err = err
+	close(j.done)
 	if err != nil {
 		s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
 		return
 	}
-	if s.ix != nil && ix != nil {
-		s.hold(ix)
+	if ix != nil && epoch == s.epoch.Load() && (current || s.ix == nil) {
+		s.ix = ix
 	}
 }
 
@@ -212,20 +215,47 @@ func staleNote(ix *index, loc *time.Location) string {
 		"; the newer one is being indexed: reload in a few seconds (the downloads are of the newer one already)."
 }
 
-// idle drops the index once nobody asked for it for IdleDrop.
+// idle drops, once nobody asked for a page for IdleDrop, the merged
+// summaries, and the index and the analytics' partials unless they are
+// small (KeepIdle): an idle daemon holds a few MB of them at most.
 func (s *Server) idle() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ix == nil {
+	if s.timer == nil { // Drop stopped it while it fired
+		s.mu.Unlock()
 		return
 	}
 	if left := s.o.IdleDrop - time.Since(s.used); left > 0 {
 		s.timer.Reset(left)
+		s.mu.Unlock()
 		return
 	}
-	s.ix = nil
-	debug.FreeOSMemory() // give the pages back: an idle daemon holds none of it
-	s.o.Log.Info("web: dropped the index of the open exceptions (idle)")
+	s.timer = nil // the next request starts the clock again
+	var dropped []string
+	if s.ix != nil && s.ix.Size() > s.o.KeepIdle {
+		s.ix = nil
+		dropped = append(dropped, "the index of the open exceptions")
+	}
+	s.mu.Unlock()
+	s.sumMu.Lock()
+	s.sums = nil
+	if s.days != nil && s.days.bytes() > s.o.KeepIdle {
+		s.days = nil
+		dropped = append(dropped, "the analytics' partials")
+	}
+	s.sumMu.Unlock()
+	if len(dropped) > 0 {
+		debug.FreeOSMemory() // give the pages back: an idle daemon holds none of it
+		s.o.Log.Info("web: dropped what the pages read (idle)", "what", strings.Join(dropped, ", "))
+	}
+}
+
+// touchLocked notes a request and starts the idle drop's clock (s.mu
+// held).
+func (s *Server) touchLocked() {
+	s.used = time.Now()
+	if s.timer == nil {
+		s.timer = time.AfterFunc(s.o.IdleDrop, s.idle)
+	}
 }
 
 // Indexed reports whether an index is held (tests, the idle drop).
@@ -252,15 +282,16 @@ type resultRow struct {
 }
 
 type overviewPage struct {
-	Stale   string
-	Status  *app.Status
-	When    func(time.Time) string
-	Results []resultRow
-	Ages    []ageRow
-	Open    int
-	Sync    []syncRow
-	Mail    []ledger.Mail
-	Unknown []domain.WordCount
+	Stale     string
+	Preparing bool // the index of the open exceptions is being built
+	Status    *app.Status
+	When      func(time.Time) string
+	Results   []resultRow
+	Ages      []ageRow
+	Open      int
+	Sync      []syncRow
+	Mail      []ledger.Mail
+	Unknown   []domain.WordCount
 }
 
 type ageRow struct {
@@ -316,13 +347,17 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	ix, stored, stale, err := s.index(r.Context(), a)
+	ix, stored, stale, j, err := s.index(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if stale {
 		p.Stale = staleNote(ix, loc)
+	}
+	refresh := 0
+	if j != nil {
+		p.Preparing, refresh = true, refreshSeconds
 	}
 	if ix != nil {
 		for _, b := range ix.ages(s.now(a)) {
@@ -335,13 +370,14 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 			LastAttempt: p.When(ps.LastAttempt), Failing: ps.Failing(), LastError: ps.LastError,
 			Operations: ps.Operations, NotFinal: ps.NotFinal})
 	}
-	s.render(w, r, http.StatusOK, "overview.html", view{Title: "Overview", Nav: "overview", Zone: loc.String(), Note: noteOf(a, stored), Page: p})
+	s.render(w, r, http.StatusOK, "overview.html", view{Title: "Overview", Nav: "overview", Zone: loc.String(), Note: noteOf(a, stored), Refresh: refresh, Page: p})
 }
 
 // --- exceptions
 
 type exceptionsPage struct {
 	Stale               string // the index is of an older result (staleNote)
+	Preparing           bool   // no index yet: it is being built
 	Q                   *Query
 	Total, From, Last   int
 	Pages               int
@@ -485,12 +521,16 @@ func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q, from, to := parseQuery(r.URL.Query(), loc)
-	ix, st, stale, err := s.index(r.Context(), a)
+	ix, st, stale, j, err := s.index(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p := exceptionsPage{Q: q, Stale: func() string {
+	refresh := 0
+	if j != nil {
+		refresh = refreshSeconds
+	}
+	p := exceptionsPage{Q: q, Preparing: j != nil, Stale: func() string {
 		if stale {
 			return staleNote(ix, loc)
 		}
@@ -549,7 +589,7 @@ func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) {
 		dl.Del("per")
 		p.CSV, p.XLSX = "exceptions.csv?"+dl.Encode(), "exceptions.xlsx?"+dl.Encode()
 	}
-	s.render(w, r, http.StatusOK, "exceptions.html", view{Title: "Exceptions", Nav: "exceptions", Zone: loc.String(), Note: noteOf(a, st), Page: p})
+	s.render(w, r, http.StatusOK, "exceptions.html", view{Title: "Exceptions", Nav: "exceptions", Zone: loc.String(), Note: noteOf(a, st), Refresh: refresh, Page: p})
 }
 
 const minTime = -1 << 63

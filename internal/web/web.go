@@ -25,28 +25,50 @@
 // card numbers masked (domain.MaskCardNumbers), as the mailed report
 // shows reasons; ids are shown as they are (they are searched by).
 //
-// The exceptions page (and the overview's ages) read an in-memory index
-// of the open exceptions (index.go), built on the first request that
-// needs it and dropped after IdleDrop without a request, so an idle
-// daemon holds none. Building it is one pass over the stored items,
-// decoding only the exceptions' (0.15 s at a million items); a page is one
-// pass over the index (about 1 ms). After a
-// reconcile changed the stored result (its state: when it was made, by
-// which settings, how many items), the index held is still served, with
-// a note that says of which reconciliation it is, while the new one is
-// built in the background; the downloads always read the stored result.
-// The analytics keep their last few summaries by window, each of the
-// database at one transaction id (Ledger.Generation): after any write the
-// cached one is served, saying when it was made, while it is made again
-// in the background. With no reconciliation stored the pages say so; they
-// never run the engine (a run over everything is the reconcile command's,
-// and takes a gigabyte at a million operations).
+// What the pages read is held in memory and prepared in the background
+// (prepare.go), so that every page answers within 100 ms at a million
+// operations and a million records, the first one too (BENCHMARKS.md):
+//
+//   - The exceptions page (and the overview's ages) read an index of the
+//     open exceptions (index.go): one pass over the stored items,
+//     decoding only the exceptions' (0.15 s at a million items, 5.5 MB
+//     for their 20,000 exceptions); a page is one pass over the index
+//     (about 1 ms).
+//   - The analytics are the merge of per-day partials of every stored
+//     operation and chargebacks (analytics.Days, in data_api.tz, made in
+//     one pass by App.SummaryDays: 1.5–2.5 s at a million): a window of
+//     whole days (the page's windows always are) is the merge of its days,
+//     exact; its last few merges are kept. A window that is not whole
+//     days would be a pass over its operations (App.Summary), as before.
+//
+// Both are started when the server starts serving (Prepare) and again
+// when a page finds them older than the data: after a reconcile (the
+// index, keyed by the stored result's state) or any write (the
+// partials, keyed by Ledger.Generation) the ones held are served with a
+// note saying of when, while new ones are built in the background, one
+// at a time. A page with nothing held (the first seconds after a start,
+// or after an idle drop of a large one) waits up to FirstWait (40 ms)
+// for the build (the whole build when it is small: up to 20,000
+// operations, 100,000 items, so that a small database never shows it,
+// however loaded the machine) and otherwise answers that it is being prepared
+// ("N of M operations read"), reloading itself each second by a meta
+// refresh (no script). After IdleDrop (10 minutes) without a page the
+// merges are dropped, and the index and the partials too unless they
+// are under KeepIdle (6 MB each, estimated; at the benchmark's million
+// operations and items they are 5.5 MB and 2.9 MB): an idle daemon holds
+// at most 12 MB of them, never a large one.
+// With no reconciliation stored the pages say so; they never run the
+// engine (a run over everything is the reconcile command's, and takes a
+// gigabyte at a million operations).
 //
 // Stable hooks for browser tests (ids unless said):
 //
 //	nav-overview, nav-exceptions, nav-analytics  the links of the menu
 //	note (which stored reconciliation, what it lacks), stale (the rows are
-//	  of an older one, a newer index being built)
+//	  of an older one, a newer index being built), preparing (nothing
+//	  held yet: the page reloads itself until it shows the rest; on the
+//	  overview in its ages section, on the exceptions and analytics below
+//	  their forms)
 //	last-reconcile, results, ages, sync, outbox, unknown   overview's sections
 //	filters (the form), f-code, f-method, f-currency, f-project, f-from,
 //	  f-to, f-q, f-sort, f-per, f-apply            the exceptions' filters
@@ -74,6 +96,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"reconciled/internal/analytics"
@@ -102,8 +125,17 @@ type Options struct {
 	// IdleDrop: the index is dropped after this long without a request
 	// for it (DefaultIdleDrop when 0).
 	IdleDrop time.Duration
-	Log      *slog.Logger
-	Now      func() time.Time // a.Now when nil
+	// KeepIdle: an index or analytics' partials of at most this many
+	// bytes (estimated) are kept past the idle drop (DefaultKeepIdle
+	// when 0; negative: none is kept).
+	KeepIdle int
+	// FirstWait: how long a page with nothing held waits for a build
+	// (not a small one's, waited for whole) under way before it answers
+	// "being prepared" (DefaultFirstWait
+	// when 0; negative: it does not wait).
+	FirstWait time.Duration
+	Log       *slog.Logger
+	Now       func() time.Time // a.Now when nil
 }
 
 // Server is the web view's handler, with its index and caches.
@@ -114,29 +146,37 @@ type Server struct {
 	mu       sync.Mutex // the index: one build at a time
 	ix       *index
 	building string // the key of the index being built in the background
+	ixJob    *job   // that build
 	used     time.Time
-	timer    *time.Timer
+	timer    *time.Timer   // the idle drop's; nil after it fired
+	epoch    atomic.Uint64 // moved on by Drop: a build under way is not held
 
-	sumMu sync.Mutex
-	sums  []*cachedSummary // most recent last
+	sumMu   sync.Mutex
+	days    *heldDays        // the analytics' partials
+	daysJob *job             // making them anew, in the background
+	sums    []*cachedSummary // merged from days, most recent last
 
 	downloads chan struct{} // a slot per download under way (MaxDownloads)
 }
 
-// cachedSummary is the analytics of one window, of the database at one
-// generation (sumMu guards it).
+// cachedSummary is the analytics of one window, merged from one
+// heldDays (sumMu guards it).
 type cachedSummary struct {
-	window     string
-	gen        uint64
-	s          *analytics.Summary
-	made       time.Time
-	refreshing bool
+	window string
+	of     *heldDays
+	s      *analytics.Summary
 }
 
 // New returns the web view of o.
 func New(o Options) *Server {
 	if o.IdleDrop <= 0 {
 		o.IdleDrop = DefaultIdleDrop
+	}
+	if o.FirstWait == 0 {
+		o.FirstWait = DefaultFirstWait
+	}
+	if o.KeepIdle == 0 {
+		o.KeepIdle = DefaultKeepIdle
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -235,6 +275,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+	// The database's pages the answer read leave the resident set (the
+	// overview's Status walks the records: 135 MB of the mapping at a
+	// million would stay with the daemon otherwise, BENCHMARKS.md).
+	if a := s.o.App(); a != nil && a.Ledger != nil {
+		a.Ledger.ReleaseMemory()
+	}
 }
 
 // loopbackHost reports whether a request's Host names this machine's
@@ -324,13 +370,36 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 // Drop lets the index and the summaries go (a stopping server, a
 // benchmark of the first page).
 func (s *Server) Drop() {
+	s.epoch.Add(1)
 	s.mu.Lock()
 	s.ix = nil
 	if s.timer != nil {
 		s.timer.Stop()
+		s.timer = nil
 	}
 	s.mu.Unlock()
 	s.sumMu.Lock()
-	s.sums = nil
+	s.sums, s.days = nil, nil
 	s.sumMu.Unlock()
+}
+
+// Wait waits until no build is under way (a benchmark of the page after
+// the first, a test).
+func (s *Server) Wait() {
+	for {
+		s.mu.Lock()
+		j := s.ixJob
+		s.mu.Unlock()
+		s.sumMu.Lock()
+		k := s.daysJob
+		s.sumMu.Unlock()
+		if j == nil && k == nil {
+			return
+		}
+		for _, x := range []*job{j, k} {
+			if x != nil {
+				<-x.done
+			}
+		}
+	}
 }

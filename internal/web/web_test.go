@@ -339,7 +339,7 @@ func TestDownloadIsTheExport(t *testing.T) {
 // changed shows on the next page; an idle index is dropped.
 func TestIndexFollowsTheResultAndIsDroppedWhenIdle(t *testing.T) {
 	a := world(t)
-	s, ts := serve(t, a, web.Options{IdleDrop: 50 * time.Millisecond})
+	s, ts := serve(t, a, web.Options{IdleDrop: 50 * time.Millisecond, KeepIdle: -1})
 	_, before := get(t, "GET", ts.URL+"/exceptions?q=p-a")
 	if !strings.Contains(before, `data-payment-id="p-a"`) {
 		t.Fatalf("p-a is not an exception:\n%s", before)
