@@ -187,9 +187,9 @@ func (l *Ledger) view(fn func(*bolt.Tx) error) (err error) {
 }
 
 // update is db.Update with damage turned into a DamagedError. It is not
-// db.Update because of how bbolt rolls back: with NoFreelistSync, a
-// rollback rebuilds the free list by walking every page in a goroutine of
-// its own, where a damaged page is fatal. So a write that bbolt panicked
+// db.Update because of how bbolt rolls back: a rollback reloads the free
+// list (from its page; for a database still without one, by walking every
+// page in a goroutine of its own, where a damaged page is fatal). So a write that bbolt panicked
 // in is not rolled back at all (the transaction stays open, its lock held,
 // and the database is closed for good), and before any other rollback the
 // pages are checked the way Open checks them.

@@ -176,7 +176,10 @@ func Open(path string, o Options) (*Ledger, error) {
 	db, err := openBolt(path, &bolt.Options{
 		Timeout:        o.LockTimeout,
 		ReadOnly:       o.ReadOnly,
-		NoFreelistSync: true, // the freelist is rebuilt at open; commits write less
+		// The free list is written at each commit (NoFreelistSync off): a
+		// writable open reads it instead of every page of the file (which
+		// made the file's size the RSS of every command; BENCHMARKS.md).
+		NoFreelistSync: false,
 		FreelistType:   bolt.FreelistMapType,
 		PageSize:       16 << 10, // fewer, larger writes per commit: see BENCHMARKS.md
 		OpenFile:       openChecked(path, o.ReadOnly, o.LockTimeout, warn, &file),
@@ -200,9 +203,9 @@ func Open(path string, o Options) (*Ledger, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	// A writable open rebuilt the free list by reading every page
-	// (NoFreelistSync): the whole file would stay in our resident set
-	// until something else released it.
+	// A database written with NoFreelistSync (before 2026-12-02) has its
+	// free list rebuilt by reading every page at its first writable open:
+	// the file would stay in our resident set until something released it.
 	l.ReleaseMemory()
 	return l, nil
 }
