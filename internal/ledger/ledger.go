@@ -174,8 +174,8 @@ func Open(path string, o Options) (*Ledger, error) {
 	warn := func(w string) { o.Logger.Warn("the database's header is half damaged", "database", path, "what", w) }
 	var file *os.File // the descriptor bbolt maps, set by openChecked
 	db, err := openBolt(path, &bolt.Options{
-		Timeout:        o.LockTimeout,
-		ReadOnly:       o.ReadOnly,
+		Timeout:  o.LockTimeout,
+		ReadOnly: o.ReadOnly,
 		// The free list is written at each commit (NoFreelistSync off): a
 		// writable open reads it instead of every page of the file (which
 		// made the file's size the RSS of every command; BENCHMARKS.md).
