@@ -41,6 +41,10 @@ func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*
 	s.mu.Unlock()
 	for waited := false; ; waited = true {
 		s.sumMu.Lock()
+		if f := s.daysFailed; f != nil && f.gen == gen && f.zone == zone && (s.days == nil || s.days.gen != gen || s.days.zone != zone) {
+			s.sumMu.Unlock()
+			return nil, time.Time{}, false, nil, &prepareError{"the analytics", f.err}
+		}
 		if h := s.days; h != nil && h.zone == zone {
 			stale := h.gen != gen
 			if stale {
@@ -74,7 +78,7 @@ func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*
 			return nil, time.Time{}, false, j, nil
 		}
 		if j.err != nil {
-			return nil, time.Time{}, false, nil, j.err
+			return nil, time.Time{}, false, nil, &prepareError{"the analytics", j.err}
 		}
 	}
 }

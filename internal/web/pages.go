@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -89,8 +90,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 // fail answers 500 and logs what went wrong (never shown to the browser).
+// A build that failed says what could not be prepared, as text: no
+// reload, and it is tried again after the next write.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.o.Log.Error("web: a page failed", "path", r.URL.Path, "err", err)
+	if pe, ok := errors.AsType[*prepareError](err); ok {
+		http.Error(w, pe.what+" could not be prepared: the database could not be read (is it damaged? reconciled check says); the daemon's log says why. This page does not reload itself; it is tried again after the next change to the data.", http.StatusInternalServerError)
+		return
+	}
 	http.Error(w, "the page could not be made; the daemon's log says why", http.StatusInternalServerError)
 }
 
@@ -135,6 +142,10 @@ func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, boo
 			s.mu.Unlock()
 			return ix, st, false, nil, nil
 		}
+		if f := s.ixFailed; f != nil && f.key == key {
+			s.mu.Unlock()
+			return nil, st, false, nil, &prepareError{"the index of the open exceptions", f.err}
+		}
 		if s.building != key {
 			s.building, s.ixJob = key, newJob(st.State.Items <= smallItems)
 			go s.rebuild(a, key, s.ixJob, s.epoch.Load())
@@ -148,7 +159,7 @@ func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, boo
 			return nil, st, false, j, nil
 		}
 		if j.err != nil {
-			return nil, st, false, nil, j.err
+			return nil, st, false, nil, &prepareError{"the index of the open exceptions", j.err}
 		}
 	}
 }
@@ -198,14 +209,20 @@ func (s *Server) rebuild(a *app.App, key string, j *job, epoch uint64) {
 	if current {
 		s.building, s.ixJob = "", nil
 	}
-	j.err = err
+	j.err, j.key = err, key
 	close(j.done)
 	if err != nil {
 		s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
+		if current && epoch == s.epoch.Load() {
+			s.ixFailed = j // not again for this result: the page says so
+		}
 		return
 	}
 	if ix != nil && epoch == s.epoch.Load() && (current || s.ix == nil) {
 		s.ix = ix
+		if current {
+			s.ixFailed = nil
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"context"
+	"encoding/binary"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +15,8 @@ import (
 	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 	"reconciled/internal/web"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // zoneApp is an App in zone over a real ledger holding ops (no
@@ -98,6 +103,117 @@ func TestReviewWindowAcrossSantiagosMidnightChange(t *testing.T) {
 			if cell := allCell.FindStringSubmatch(body); cell == nil || cell[1] != c.want {
 				t.Errorf("wait %v, %s..%s: %q operations, want %s", wait, c.from, c.to, cell, c.want)
 			}
+		}
+	}
+}
+
+// damagedApp is zoneApp's App (Europe/Berlin; reconciled, with a
+// record of another amount) whose operation id's stored value and, with
+// items, every stored item's value are garbage: the database opens, its
+// generation and result's state read, but a pass over the operations
+// (or the items) fails.
+func damagedApp(t *testing.T, id uint64, items bool) *app.App {
+	t.Helper()
+	day := time.Date(2026, 11, 10, 10, 0, 0, 0, time.UTC)
+	a := zoneApp(t, "Europe/Berlin", []domain.Operation{sale(1, "p-1", "card", day, 100, "EUR"), sale(id, "p-2", "card", day, 100, "EUR")})
+	if _, err := a.Ledger.ImportRecords([]domain.Record{paid("p-1", "card", day, 90, "EUR")}, ledger.Import{At: now, User: "tester", File: "books.csv", Format: "csv", Lines: 1}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.RunReconcile(context.Background(), app.RunRequest{User: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	path := a.Config.Storage.Path
+	if err := a.Ledger.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket([]byte("v1"))
+		if items {
+			b := root.Bucket([]byte("result")).Bucket([]byte("items"))
+			var keys [][]byte
+			b.ForEach(func(k, _ []byte) error { keys = append(keys, append([]byte(nil), k...)); return nil })
+			for _, k := range keys {
+				if err := b.Put(k, []byte{1, 2, 3}); err != nil {
+					return err
+				}
+			}
+		}
+		return root.Bucket([]byte("ops")).Put(binary.BigEndian.AppendUint64(nil, id), []byte{0xff, 0xff, 0xff})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return app.New(app.App{Config: a.Config, Ledger: l, Now: a.Now})
+}
+
+// A build that fails (a damaged database) is not started again and
+// again by each reload of a page "being prepared": the page says what
+// could not be prepared, once the build failed, and does not reload
+// itself. (FirstWait -1 stands for a large database, whose build fails
+// after the first page answered.)
+func TestReviewAFailedBuildIsNotAnEndlessRefresh(t *testing.T) {
+	a := damagedApp(t, 2, false)
+	if _, _, err := a.Ledger.Get(2); err == nil {
+		t.Fatal("the operation is not damaged")
+	}
+	s, ts := serve(t, a, web.Options{FirstWait: -1})
+	var res *http.Response
+	var body string
+	for i := range 5 {
+		res, body = get(t, "GET", ts.URL+"/analytics?from=2026-11-01&to=2026-11-30")
+		s.Wait()
+		if i > 0 && !strings.Contains(body, `id="preparing"`) {
+			break
+		}
+	}
+	if strings.Contains(body, "http-equiv") || strings.Contains(body, `id="preparing"`) {
+		t.Fatalf("after the analytics' build failed, the page still reloads itself:\n%s", body)
+	}
+	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "analytics could not be prepared") {
+		t.Errorf("after the build failed: %d\n%s", res.StatusCode, body)
+	}
+	// A write (a new generation) tries again: still damaged, still said.
+	if _, err := a.Ledger.UpsertPage([]domain.Operation{sale(3, "p-3", "card", time.Date(2026, 11, 11, 10, 0, 0, 0, time.UTC), 5, "EUR")}, now); err != nil {
+		t.Fatal(err)
+	}
+	res, body = get(t, "GET", ts.URL+"/analytics?from=2026-11-01&to=2026-11-30")
+	if !strings.Contains(body, `id="preparing"`) {
+		t.Errorf("after a write the analytics are not tried again: %d\n%s", res.StatusCode, body)
+	}
+	s.Wait()
+}
+
+// The same of the index of the open exceptions: a result whose items do
+// not decode is said, on the exceptions page and the overview, not
+// indexed again at every reload.
+func TestReviewAFailedIndexIsNotAnEndlessRefresh(t *testing.T) {
+	a := damagedApp(t, 2, true)
+	if st, err := a.StoredResult(); err != nil || st.None {
+		t.Fatalf("the stored result's state: %+v %v", st, err)
+	}
+	s, ts := serve(t, a, web.Options{FirstWait: -1})
+	for _, path := range []string{"/exceptions", "/"} {
+		var res *http.Response
+		var body string
+		for i := range 5 {
+			res, body = get(t, "GET", ts.URL+path)
+			s.Wait()
+			if i > 0 && !strings.Contains(body, `id="preparing"`) {
+				break
+			}
+		}
+		if strings.Contains(body, "http-equiv") || res.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "open exceptions could not be prepared") {
+			t.Errorf("%s after the index's build failed: %d\n%s", path, res.StatusCode, body)
 		}
 	}
 }

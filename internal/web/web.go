@@ -52,7 +52,10 @@
 // operations, 100,000 items, so that a small database never shows it,
 // however loaded the machine) and otherwise answers that it is being prepared
 // ("N of M operations read"), reloading itself each second by a meta
-// refresh (no script). After IdleDrop (10 minutes) without a page the
+// refresh (no script). A build that failed (a damaged database) is not
+// started again for the same data (generation and zone, the result's
+// key): the page answers 500 saying what could not be prepared, without
+// a refresh, until the data changes. After IdleDrop (10 minutes) without a page the
 // merges are dropped, and the index and the partials too unless they
 // are under KeepIdle (6 MB each, estimated; at the benchmark's million
 // operations and items they are 5.5 MB and 2.9 MB): an idle daemon holds
@@ -147,14 +150,18 @@ type Server struct {
 	ix       *index
 	building string // the key of the index being built in the background
 	ixJob    *job   // that build
+	ixFailed *job   // the last build, failed (its key): not tried again for that key
 	used     time.Time
 	timer    *time.Timer   // the idle drop's; nil after it fired
 	epoch    atomic.Uint64 // moved on by Drop: a build under way is not held
 
 	sumMu   sync.Mutex
-	days    *heldDays        // the analytics' partials
-	daysJob *job             // making them anew, in the background
-	sums    []*cachedSummary // merged from days, most recent last
+	days    *heldDays // the analytics' partials
+	daysJob *job      // making them anew, in the background
+	// daysFailed: the last build of the partials, failed (its gen and
+	// zone); not tried again for the same ones.
+	daysFailed *job
+	sums       []*cachedSummary // merged from days, most recent last
 
 	downloads chan struct{} // a slot per download under way (MaxDownloads)
 }
@@ -372,14 +379,14 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 func (s *Server) Drop() {
 	s.epoch.Add(1)
 	s.mu.Lock()
-	s.ix = nil
+	s.ix, s.ixFailed = nil, nil
 	if s.timer != nil {
 		s.timer.Stop()
 		s.timer = nil
 	}
 	s.mu.Unlock()
 	s.sumMu.Lock()
-	s.sums, s.days = nil, nil
+	s.sums, s.days, s.daysFailed = nil, nil, nil
 	s.sumMu.Unlock()
 }
 
