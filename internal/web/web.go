@@ -281,14 +281,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
 	// The database's pages the answer read leave the resident set (the
 	// overview's Status walks the records: 135 MB of the mapping at a
-	// million would stay with the daemon otherwise, BENCHMARKS.md).
-	if a := s.o.App(); a != nil && a.Ledger != nil {
-		a.Ledger.ReleaseMemory()
+	// million would stay with the daemon otherwise, BENCHMARKS.md), before
+	// its first byte is sent: a client holding the whole answer found them
+	// still resident now and then (after a download most).
+	rw := &releasing{ResponseWriter: w, release: func() {
+		if a := s.o.App(); a != nil && a.Ledger != nil {
+			a.Ledger.ReleaseMemory()
+		}
+	}}
+	s.mux.ServeHTTP(rw, r)
+	if !rw.released {
+		rw.release()
 	}
 }
+
+// releasing calls release once, before the answer's header is written.
+type releasing struct {
+	http.ResponseWriter
+	release  func()
+	released bool
+}
+
+func (w *releasing) WriteHeader(code int) {
+	if !w.released {
+		w.released = true
+		w.release()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *releasing) Write(b []byte) (int, error) {
+	if !w.released {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *releasing) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // loopbackHost reports whether a request's Host names this machine's
 // loopback: localhost or a loopback IP, with any port.
