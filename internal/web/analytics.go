@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"maps"
@@ -75,6 +76,9 @@ func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*
 		j := s.startDays(a)
 		s.sumMu.Unlock()
 		if waited || !j.wait(ctx, s.o.FirstWait) {
+			return nil, time.Time{}, false, j, nil
+		}
+		if errors.Is(j.err, context.Canceled) { // stopped by Drop: the next page makes them anew
 			return nil, time.Time{}, false, j, nil
 		}
 		if j.err != nil {

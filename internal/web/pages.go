@@ -148,7 +148,7 @@ func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, boo
 		}
 		if s.building != key {
 			s.building, s.ixJob = key, newJob(st.State.Items <= smallItems)
-			go s.rebuild(a, key, s.ixJob, s.epoch.Load())
+			go s.rebuild(s.life.Load().ctx, a, key, s.ixJob, s.epoch.Load())
 		}
 		ix, j := s.ix, s.ixJob
 		s.mu.Unlock()
@@ -156,6 +156,9 @@ func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, boo
 			return ix, st, true, nil, nil
 		}
 		if waited || !j.wait(ctx, s.o.FirstWait) {
+			return nil, st, false, j, nil
+		}
+		if errors.Is(j.err, context.Canceled) { // stopped by Drop: the next page builds anew
 			return nil, st, false, j, nil
 		}
 		if j.err != nil {
@@ -197,11 +200,11 @@ func settle(a *app.App) {
 
 // rebuild builds the index of key in the background and holds it, unless
 // the server dropped everything meanwhile (Drop: epoch moved on).
-func (s *Server) rebuild(a *app.App, key string, j *job, epoch uint64) {
+func (s *Server) rebuild(ctx context.Context, a *app.App, key string, j *job, epoch uint64) {
 	st, err := a.StoredResult()
 	var ix *index
 	if err == nil && !st.None {
-		ix, err = s.build(context.Background(), a, key, st.State.At)
+		ix, err = s.build(ctx, a, key, st.State.At)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -212,9 +215,11 @@ func (s *Server) rebuild(a *app.App, key string, j *job, epoch uint64) {
 	j.err, j.key = err, key
 	close(j.done)
 	if err != nil {
-		s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
-		if current && epoch == s.epoch.Load() {
-			s.ixFailed = j // not again for this result: the page says so
+		if epoch == s.epoch.Load() { // else stopped by Drop
+			s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
+			if current {
+				s.ixFailed = j // not again for this result: the page says so
+			}
 		}
 		return
 	}

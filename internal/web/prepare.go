@@ -156,14 +156,14 @@ func (s *Server) startDays(a *app.App) *job {
 	j := newJob(total >= 0 && total <= smallOperations)
 	j.total.Store(total)
 	s.daysJob = j
-	epoch := s.epoch.Load()
+	epoch, ctx := s.epoch.Load(), s.life.Load().ctx
 	go func() {
 		zone := a.Config.Zone().String()
 		gen, err := a.Ledger.Generation()
 		made := time.Now()
 		var d *analytics.Days
 		if err == nil {
-			d, err = a.SummaryDays(context.Background(), j)
+			d, err = a.SummaryDays(ctx, j)
 			settle(a)
 		}
 		s.sumMu.Lock()
@@ -172,8 +172,8 @@ func (s *Server) startDays(a *app.App) *job {
 		j.err, j.gen, j.zone = err, gen, zone
 		close(j.done)
 		if err != nil {
-			s.o.Log.Error("web: the analytics could not be made", "err", err)
-			if epoch == s.epoch.Load() {
+			if epoch == s.epoch.Load() { // else stopped by Drop
+				s.o.Log.Error("web: the analytics could not be made", "err", err)
 				s.daysFailed = j
 			}
 			return

@@ -154,6 +154,7 @@ type Server struct {
 	used     time.Time
 	timer    *time.Timer   // the idle drop's; nil after it fired
 	epoch    atomic.Uint64 // moved on by Drop: a build under way is not held
+	life     atomic.Pointer[life]
 
 	sumMu   sync.Mutex
 	days    *heldDays // the analytics' partials
@@ -164,6 +165,19 @@ type Server struct {
 	sums       []*cachedSummary // merged from days, most recent last
 
 	downloads chan struct{} // a slot per download under way (MaxDownloads)
+}
+
+// life is the context of the builds started until the next Drop, which
+// cancels it: a stopping server's ledger Close waits for their read
+// transactions (seconds at a million operations).
+type life struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newLife() *life {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &life{ctx, cancel}
 }
 
 // cachedSummary is the analytics of one window, merged from one
@@ -189,6 +203,7 @@ func New(o Options) *Server {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{o: o, mux: http.NewServeMux(), downloads: make(chan struct{}, MaxDownloads)}
+	s.life.Store(newLife())
 	s.mux.HandleFunc("GET /{$}", s.overview)
 	s.mux.HandleFunc("GET /exceptions", s.exceptions)
 	s.mux.HandleFunc("GET /exceptions.csv", s.download)
@@ -406,10 +421,11 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Drop lets the index and the summaries go (a stopping server, a
-// benchmark of the first page).
+// Drop lets the index and the summaries go and stops the builds under
+// way (a stopping server, a benchmark of the first page).
 func (s *Server) Drop() {
 	s.epoch.Add(1)
+	s.life.Swap(newLife()).cancel() // the builds under way stop
 	s.mu.Lock()
 	s.ix, s.ixFailed = nil, nil
 	if s.timer != nil {
