@@ -202,7 +202,7 @@ func (d *Days) Summary(from, to time.Time) (*Summary, bool) {
 	if !from.IsZero() {
 		first = from.In(d.loc).Format(time.DateOnly)
 	}
-	if !to.IsZero() {
+	if !to.IsZero() && to.In(d.loc).Year() <= 9999 { // past it the key has five digits and sorts before every day
 		end = to.In(d.loc).Format(time.DateOnly)
 	}
 	b := NewBuilder(d.loc)

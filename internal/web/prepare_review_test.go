@@ -217,3 +217,31 @@ func TestReviewAFailedIndexIsNotAnEndlessRefresh(t *testing.T) {
 		}
 	}
 }
+
+// Windows at the edges: one day, none of the data's, before any data,
+// far in the future, the widest the form can send, to before from. Each
+// answers at once (no pass: the partials) with the operations of its
+// days, and says the days it shows.
+func TestReviewWindowsAtTheEdges(t *testing.T) {
+	a := world(t) // 31 operations, 2026-11-01 10:00 UTC every 13 hours
+	s, ts := serve(t, a, web.Options{})
+	s.Prepare()
+	s.Wait()
+	for _, c := range []struct{ from, to, wantFrom, wantTo, ops string }{
+		{"2026-11-01", "2026-11-01", "2026-11-01", "2026-11-01", "2"}, // 10:00 UTC and the hostile one; 23:00 UTC is the 2nd in Berlin
+		{"2026-11-02", "2026-11-02", "2026-11-02", "2026-11-02", "2"},
+		{"2020-01-01", "2020-01-31", "2020-01-01", "2020-01-31", "0"},
+		{"9999-12-01", "9999-12-31", "9999-12-01", "9999-12-31", "0"},
+		{"0001-01-01", "9999-12-31", "0001-01-01", "9999-12-31", "31"},
+		{"2026-11-20", "2026-11-10", "2026-10-12", "2026-11-10", "19"}, // to before from: the 30 days up to to
+	} {
+		_, body := until(t, ts.URL+"/analytics?from="+c.from+"&to="+c.to)
+		f, to := fromInput.FindStringSubmatch(body), toInput.FindStringSubmatch(body)
+		if f == nil || to == nil || f[1] != c.wantFrom || to[1] != c.wantTo {
+			t.Errorf("%s..%s: the form says %q..%q, want %s..%s", c.from, c.to, f, to, c.wantFrom, c.wantTo)
+		}
+		if cell := allCell.FindStringSubmatch(body); cell == nil || cell[1] != c.ops {
+			t.Errorf("%s..%s: %q operations, want %s", c.from, c.to, cell, c.ops)
+		}
+	}
+}
