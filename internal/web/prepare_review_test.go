@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -244,4 +247,89 @@ func TestReviewWindowsAtTheEdges(t *testing.T) {
 			t.Errorf("%s..%s: %q operations, want %s", c.from, c.to, cell, c.ops)
 		}
 	}
+}
+
+// Many clients at once while the data changes under them (an operation
+// a write, a reconcile now and then) and the server drops what it holds:
+// every answer is a page, and the analytics shown without a note saying
+// they are older are never older than the data was when the page was
+// asked for (nor newer than what was written by its end). Run with
+// -race.
+func TestReviewManyClientsWhileTheDataChanges(t *testing.T) {
+	a := world(t)
+	s, ts := serve(t, a, web.Options{FirstWait: 5 * time.Millisecond})
+	s.Prepare()
+	var committed, started atomic.Int64
+	committed.Store(31)
+	started.Store(31)
+	stop := make(chan struct{})
+	var writers sync.WaitGroup
+	writers.Add(1)
+	go func() {
+		defer writers.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			started.Add(1)
+			op := sale(uint64(10_000+i), "w-"+strconv.Itoa(i), "card", time.Date(2026, 11, 5, 10, 0, i, 0, time.UTC), 100, "EUR")
+			if _, err := a.Ledger.UpsertPage([]domain.Operation{op}, now); err != nil {
+				t.Error(err)
+				return
+			}
+			committed.Add(1)
+			if i%5 == 4 {
+				if _, err := a.RunReconcile(context.Background(), app.RunRequest{User: "tester"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			if i%7 == 6 {
+				s.Drop()
+			}
+			time.Sleep(2 * time.Millisecond) // let readers in between writes (not a timing assertion)
+		}
+	}()
+	var clients sync.WaitGroup
+	var checked atomic.Int64
+	for c := range 8 {
+		clients.Add(1)
+		go func() {
+			defer clients.Done()
+			for range 25 {
+				path := []string{"/analytics?from=2026-11-01&to=2026-11-30", "/exceptions", "/"}[c%3]
+				before := committed.Load()
+				res, body := get(t, "GET", ts.URL+path)
+				after := started.Load()
+				if res.StatusCode != 200 {
+					t.Errorf("%s: %d\n%s", path, res.StatusCode, body)
+					return
+				}
+				if c%3 != 0 || strings.Contains(body, `id="preparing"`) {
+					continue
+				}
+				cell := allCell.FindStringSubmatch(body)
+				if cell == nil {
+					t.Errorf("no totals:\n%s", body)
+					return
+				}
+				n, _ := strconv.ParseInt(cell[1], 10, 64)
+				checked.Add(1)
+				stale := strings.Contains(body, "the data changed since")
+				if n > after || (!stale && n < before) {
+					t.Errorf("analytics of %d operations (stale note %v), while %d..%d were stored", n, stale, before, after)
+				}
+			}
+		}()
+	}
+	clients.Wait()
+	close(stop)
+	writers.Wait()
+	s.Wait()
+	if checked.Load() == 0 {
+		t.Error("no analytics page showed numbers: nothing was checked")
+	}
+	t.Logf("%d analytics pages checked, %d operations written", checked.Load(), committed.Load()-31)
 }
