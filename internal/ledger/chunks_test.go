@@ -64,3 +64,39 @@ func TestForEachInChunksIsForEachOverSeveralTransactions(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkForEachChunks is a pass over 200,000 operations in one read
+// transaction and in transactions of 65,536 (the analytics' partials'):
+// what the chunks cost.
+func BenchmarkForEachChunks(b *testing.B) {
+	l := openTemp(b)
+	var page []domain.Operation
+	for i := range 200_000 {
+		op := sale(uint64(1+i), "p-"+strconv.Itoa(i), domain.StatusSuccess)
+		op.CreatedAt = t0.Add(time.Duration(i) * 3 * time.Second)
+		if page = append(page, op); len(page) == 10_000 {
+			mustUpsert(b, l, page...)
+			page = page[:0]
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		every int
+	}{{"one", 0}, {"chunks", 65536}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				n := 0
+				fn := func(*domain.Operation) error { n++; return nil }
+				var err error
+				if c.every == 0 {
+					err = l.ForEach(context.Background(), Range{}, fn)
+				} else {
+					err = l.ForEachInChunks(context.Background(), Range{}, c.every, fn)
+				}
+				if err != nil || n != 200_000 {
+					b.Fatal(n, err)
+				}
+			}
+		})
+	}
+}

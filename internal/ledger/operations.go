@@ -637,6 +637,7 @@ func (l *Ledger) forEach(ctx context.Context, r Range, every int, fn func(op *do
 	if resume {
 		start = hour(r.From)
 	}
+	h := hourBatch{r: r} // its buffers serve every transaction; fn keeps no op
 	for {
 		more := false
 		err := l.view(func(tx *bolt.Tx) error {
@@ -647,7 +648,7 @@ func (l *Ledger) forEach(ctx context.Context, r Range, every int, fn func(op *do
 			} else {
 				k, _ = c.First()
 			}
-			h := hourBatch{ops: root(tx).Bucket(bucketOps).Cursor(), r: r}
+			h.ops, h.fees, h.fk, h.fv, h.ids = root(tx).Bucket(bucketOps).Cursor(), nil, nil, nil, h.ids[:0]
 			if fb := root(tx).Bucket(bucketFees); fb != nil { // nil: a database from before fees, read-only
 				if fc := fb.Cursor(); func() bool { k, _ := fc.First(); return k != nil }() {
 					h.fees = fc // the fee of each, where one is stored (fees.go)
