@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -332,4 +333,39 @@ func TestReviewManyClientsWhileTheDataChanges(t *testing.T) {
 		t.Error("no analytics page showed numbers: nothing was checked")
 	}
 	t.Logf("%d analytics pages checked, %d operations written", checked.Load(), committed.Load()-31)
+}
+
+// A reload changing data_api.tz while the partials are being made (in
+// the old zone): the pages after it count days in the new zone, never
+// the old zone's partials as the new's.
+func TestReviewAReloadChangingTheZoneDuringABuild(t *testing.T) {
+	// 02:00 UTC on the 1st: the 1st in Berlin, the 31st of October in Santiago (-03).
+	op := sale(1, "p-1", "card", time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC), 100, "EUR")
+	berlin := zoneApp(t, "Europe/Berlin", []domain.Operation{op})
+	cfg := *berlin.Config
+	cfg.DataAPI.TZ = "America/Santiago"
+	santiago := app.New(app.App{Config: &cfg, Ledger: berlin.Ledger, Now: berlin.Now})
+	if berlin.Config.Zone().String() != "Europe/Berlin" || santiago.Config.Zone().String() != "America/Santiago" {
+		t.Fatalf("the two configs' zones: %v, %v", berlin.Config.Zone(), santiago.Config.Zone())
+	}
+	var current atomic.Pointer[app.App]
+	current.Store(berlin)
+	s := web.New(web.Options{App: current.Load, FirstWait: -1})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	s.Prepare() // in Berlin
+	current.Store(santiago)
+	for _, c := range []struct{ day, want string }{{"2026-11-01", "0"}, {"2026-10-31", "1"}} {
+		var body string
+		for range 100 {
+			_, body = get(t, "GET", ts.URL+"/analytics?from="+c.day+"&to="+c.day)
+			if !strings.Contains(body, `id="preparing"`) {
+				break
+			}
+			s.Wait()
+		}
+		if cell := allCell.FindStringSubmatch(body); cell == nil || cell[1] != c.want || !strings.Contains(body, "America/Santiago") {
+			t.Errorf("%s in Santiago after the reload: %q operations, want %s\n%s", c.day, cell, c.want, body)
+		}
+	}
 }
