@@ -175,7 +175,7 @@ func (s *Server) build(ctx context.Context, a *app.App, key string, at time.Time
 	open := func(result string) bool { _, ok := b.codeOf[result]; return ok }
 	err := a.Ledger.ForEachItemWhere(open, func(it *domain.Item) error {
 		b.add(it)
-		if n++; n%65536 == 0 {
+		if n++; n%4096 == 0 { // Drop stops it within a few milliseconds
 			return ctx.Err()
 		}
 		return nil
