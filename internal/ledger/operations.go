@@ -615,49 +615,83 @@ func (r Range) contains(t time.Time) bool {
 // also allocates its cursor). Their strings are copied into shared blocks
 // (arena), not one allocation per operation.
 func (l *Ledger) ForEach(ctx context.Context, r Range, fn func(op *domain.Operation) error) error {
-	return l.view(func(tx *bolt.Tx) error {
-		c := root(tx).Bucket(bucketIdxPayment).Cursor()
-		var k []byte
-		if r.From.IsZero() {
-			k, _ = c.First()
-		} else {
-			k, _ = c.Seek(binary.BigEndian.AppendUint32(nil, hour(r.From)))
-		}
-		h := hourBatch{ops: root(tx).Bucket(bucketOps).Cursor(), r: r}
-		if fb := root(tx).Bucket(bucketFees); fb != nil { // nil: a database from before fees, read-only
-			if fc := fb.Cursor(); func() bool { k, _ := fc.First(); return k != nil }() {
-				h.fees = fc // the fee of each, where one is stored (fees.go)
+	return l.forEach(ctx, r, 0, fn)
+}
+
+// ForEachInChunks is ForEach in read transactions of about every
+// operations each (whole hours of them: an hour is never split, so each
+// operation is called once), for a long pass that must not hold one
+// transaction throughout: bbolt's remap (a write that grows the file)
+// waits for every reader, and every reader after it waits too. What it
+// reads is not one state of the database when a write lands between two
+// chunks; a caller that labels its result with the Generation read
+// before the pass sees that it moved on.
+func (l *Ledger) ForEachInChunks(ctx context.Context, r Range, every int, fn func(op *domain.Operation) error) error {
+	return l.forEach(ctx, r, max(every, 1), fn)
+}
+
+// forEach is ForEach, in transactions of about every operations (whole
+// hours) when every > 0.
+func (l *Ledger) forEach(ctx context.Context, r Range, every int, fn func(op *domain.Operation) error) error {
+	start, resume := uint32(0), !r.From.IsZero()
+	if resume {
+		start = hour(r.From)
+	}
+	h := hourBatch{r: r} // its buffers serve every transaction; fn keeps no op
+	for {
+		more := false
+		err := l.view(func(tx *bolt.Tx) error {
+			c := root(tx).Bucket(bucketIdxPayment).Cursor()
+			var k []byte
+			if resume {
+				k, _ = c.Seek(binary.BigEndian.AppendUint32(nil, start))
+			} else {
+				k, _ = c.First()
 			}
-		}
-		var cur uint32
-		n := 0
-		for ; k != nil; k, _ = c.Next() {
-			if n++; n%releaseEvery == 0 {
-				release(tx)
-			}
-			if len(k) < 12 {
-				return corrupt("the payment index has an entry %x too short for an hour and an operation", k)
-			}
-			hr := binary.BigEndian.Uint32(k)
-			if hr != cur && len(h.ids) > 0 {
-				if err := h.flush(fn); err != nil {
-					return err
+			h.ops, h.fees, h.fk, h.fv, h.ids = root(tx).Bucket(bucketOps).Cursor(), nil, nil, nil, h.ids[:0]
+			if fb := root(tx).Bucket(bucketFees); fb != nil { // nil: a database from before fees, read-only
+				if fc := fb.Cursor(); func() bool { k, _ := fc.First(); return k != nil }() {
+					h.fees = fc // the fee of each, where one is stored (fees.go)
 				}
-				if err := ctx.Err(); err != nil {
-					return err
+			}
+			var cur uint32
+			n := 0
+			for ; k != nil; k, _ = c.Next() {
+				if n++; n%releaseEvery == 0 {
+					release(tx)
 				}
+				if len(k) < 12 {
+					return corrupt("the payment index has an entry %x too short for an hour and an operation", k)
+				}
+				hr := binary.BigEndian.Uint32(k)
+				if hr != cur && len(h.ids) > 0 {
+					if err := h.flush(fn); err != nil {
+						return err
+					}
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					if every > 0 && n > every { // the next transaction starts at this hour
+						start, resume, more = hr, true, true
+						release(tx)
+						return nil
+					}
+				}
+				cur = hr
+				if !r.To.IsZero() && !time.Unix(int64(hr)*3600, 0).Before(r.To) {
+					break
+				}
+				h.ids = append(h.ids, beUint64(k[len(k)-8:]))
 			}
-			cur = hr
-			if !r.To.IsZero() && !time.Unix(int64(hr)*3600, 0).Before(r.To) {
-				break
+			if err := h.flush(fn); err != nil {
+				return err
 			}
-			h.ids = append(h.ids, beUint64(k[len(k)-8:]))
-		}
-		if err := h.flush(fn); err != nil {
+			return ctx.Err()
+		})
+		if err != nil || !more {
 			return err
 		}
-		return ctx.Err()
-	})
+	}
 }
 
 // hourBatch is one hour of ForEach: the ids the payment index holds for

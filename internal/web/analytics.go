@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"maps"
@@ -41,6 +42,10 @@ func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*
 	s.mu.Unlock()
 	for waited := false; ; waited = true {
 		s.sumMu.Lock()
+		if f := s.daysFailed; f != nil && f.gen == gen && f.zone == zone && (s.days == nil || s.days.gen != gen || s.days.zone != zone) {
+			s.sumMu.Unlock()
+			return nil, time.Time{}, false, nil, &prepareError{"the analytics", f.err}
+		}
 		if h := s.days; h != nil && h.zone == zone {
 			stale := h.gen != gen
 			if stale {
@@ -73,8 +78,11 @@ func (s *Server) summary(ctx context.Context, a *app.App, from, to time.Time) (*
 		if waited || !j.wait(ctx, s.o.FirstWait) {
 			return nil, time.Time{}, false, j, nil
 		}
+		if errors.Is(j.err, context.Canceled) { // stopped by Drop: the next page makes them anew
+			return nil, time.Time{}, false, j, nil
+		}
 		if j.err != nil {
-			return nil, time.Time{}, false, nil, j.err
+			return nil, time.Time{}, false, nil, &prepareError{"the analytics", j.err}
 		}
 	}
 }
@@ -123,19 +131,27 @@ func totalsOf(rows []analytics.Row) []totalsRow {
 }
 
 // parseWindow reads the analytics' window: from and to as days
-// (inclusive) in zone; by default the 30 days up to today.
+// (inclusive) in zone; by default the 30 days up to today. Its ends are
+// the days' starts (analytics.DayStart), found from the days' dates,
+// never by adding days to an instant: that carries the clock's hour, and
+// a day that begins at 01:00 (America/Santiago) moved the next ends an
+// hour.
 func parseWindow(fromS, toS string, now time.Time, loc *time.Location) (from, to time.Time, fromDay, toDay string) {
+	date := func(s string) (time.Time, bool) { // the day's date, as a UTC midnight
+		t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+		return t, err == nil
+	}
 	y, m, d := now.In(loc).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	to = today.AddDate(0, 0, 1)
-	if t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(toS), loc); err == nil {
-		to = t.AddDate(0, 0, 1)
+	last := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	if t, ok := date(toS); ok {
+		last = t
 	}
-	from = to.AddDate(0, 0, -30)
-	if t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(fromS), loc); err == nil && t.Before(to) {
-		from = t
+	first := last.AddDate(0, 0, -29)
+	if t, ok := date(fromS); ok && !t.After(last) {
+		first = t
 	}
-	return from, to, from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
+	start := func(day time.Time) time.Time { return analytics.DayStart(day.Year(), day.Month(), day.Day(), loc) }
+	return start(first), start(last.AddDate(0, 0, 1)), first.Format(time.DateOnly), last.Format(time.DateOnly)
 }
 
 func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
@@ -168,16 +184,17 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
 			NPurchases: vol.NPurchases, NPayouts: vol.NPayouts, NRefunds: vol.NRefunds})
 	}
 	p.Declines = sum.Declines[:min(len(sum.Declines), 10)]
-	days := dayList(from, to)
+	days := dayList(from, to, loc)
 	p.VolumeCharts = volumeCharts(sum, days)
 	p.Approval = approvalChart(sum, days)
 	s.render(w, r, http.StatusOK, "analytics.html", view{Title: "Analytics", Nav: "analytics", Zone: loc.String(), Note: note, Page: p})
 }
 
 // dayList is every day of [from, to) as the summaries key them.
-func dayList(from, to time.Time) []string {
+func dayList(from, to time.Time, loc *time.Location) []string {
 	var out []string
-	for d := from; d.Before(to) && len(out) < 3660; d = d.AddDate(0, 0, 1) {
+	y, m, dd := from.In(loc).Date()
+	for d := time.Date(y, m, dd, 0, 0, 0, 0, time.UTC); analytics.DayStart(d.Year(), d.Month(), d.Day(), loc).Before(to) && len(out) < 3660; d = d.AddDate(0, 0, 1) {
 		out = append(out, d.Format(time.DateOnly))
 	}
 	return out

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -89,8 +90,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 // fail answers 500 and logs what went wrong (never shown to the browser).
+// A build that failed says what could not be prepared, as text: no
+// reload, and it is tried again after the next write.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.o.Log.Error("web: a page failed", "path", r.URL.Path, "err", err)
+	if pe, ok := errors.AsType[*prepareError](err); ok {
+		http.Error(w, pe.what+" could not be prepared: the database could not be read (is it damaged? reconciled check says); the daemon's log says why. This page does not reload itself; it is tried again after the next change to the data.", http.StatusInternalServerError)
+		return
+	}
 	http.Error(w, "the page could not be made; the daemon's log says why", http.StatusInternalServerError)
 }
 
@@ -135,9 +142,13 @@ func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, boo
 			s.mu.Unlock()
 			return ix, st, false, nil, nil
 		}
+		if f := s.ixFailed; f != nil && f.key == key {
+			s.mu.Unlock()
+			return nil, st, false, nil, &prepareError{"the index of the open exceptions", f.err}
+		}
 		if s.building != key {
 			s.building, s.ixJob = key, newJob(st.State.Items <= smallItems)
-			go s.rebuild(a, key, s.ixJob, s.epoch.Load())
+			go s.rebuild(s.life.Load().ctx, a, key, s.ixJob, s.epoch.Load())
 		}
 		ix, j := s.ix, s.ixJob
 		s.mu.Unlock()
@@ -147,8 +158,11 @@ func (s *Server) index(ctx context.Context, a *app.App) (*index, app.Stored, boo
 		if waited || !j.wait(ctx, s.o.FirstWait) {
 			return nil, st, false, j, nil
 		}
+		if errors.Is(j.err, context.Canceled) { // stopped by Drop: the next page builds anew
+			return nil, st, false, j, nil
+		}
 		if j.err != nil {
-			return nil, st, false, nil, j.err
+			return nil, st, false, nil, &prepareError{"the index of the open exceptions", j.err}
 		}
 	}
 }
@@ -161,7 +175,7 @@ func (s *Server) build(ctx context.Context, a *app.App, key string, at time.Time
 	open := func(result string) bool { _, ok := b.codeOf[result]; return ok }
 	err := a.Ledger.ForEachItemWhere(open, func(it *domain.Item) error {
 		b.add(it)
-		if n++; n%65536 == 0 {
+		if n++; n%4096 == 0 { // Drop stops it within a few milliseconds
 			return ctx.Err()
 		}
 		return nil
@@ -186,11 +200,11 @@ func settle(a *app.App) {
 
 // rebuild builds the index of key in the background and holds it, unless
 // the server dropped everything meanwhile (Drop: epoch moved on).
-func (s *Server) rebuild(a *app.App, key string, j *job, epoch uint64) {
+func (s *Server) rebuild(ctx context.Context, a *app.App, key string, j *job, epoch uint64) {
 	st, err := a.StoredResult()
 	var ix *index
 	if err == nil && !st.None {
-		ix, err = s.build(context.Background(), a, key, st.State.At)
+		ix, err = s.build(ctx, a, key, st.State.At)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -198,14 +212,22 @@ func (s *Server) rebuild(a *app.App, key string, j *job, epoch uint64) {
 	if current {
 		s.building, s.ixJob = "", nil
 	}
-	j.err = err
+	j.err, j.key = err, key
 	close(j.done)
 	if err != nil {
-		s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
+		if epoch == s.epoch.Load() { // else stopped by Drop
+			s.o.Log.Error("web: indexing the open exceptions failed", "err", err)
+			if current {
+				s.ixFailed = j // not again for this result: the page says so
+			}
+		}
 		return
 	}
 	if ix != nil && epoch == s.epoch.Load() && (current || s.ix == nil) {
 		s.ix = ix
+		if current {
+			s.ixFailed = nil
+		}
 	}
 }
 

@@ -40,7 +40,24 @@ type job struct {
 	err         error
 	read, total atomic.Int64
 	small       bool
+	// Of what it was made: the generation and zone (the partials), the
+	// result's key (the index); a failed job is kept with them, so that
+	// the same data is not tried again at every page (failed).
+	gen  uint64
+	zone string
+	key  string
 }
+
+// prepareError is a build that failed for the data as it is: the page
+// says what could not be prepared and does not reload itself; the next
+// write (the partials) or result (the index) is tried again.
+type prepareError struct {
+	what string
+	err  error
+}
+
+func (e *prepareError) Error() string { return e.what + " could not be prepared: " + e.err.Error() }
+func (e *prepareError) Unwrap() error { return e.err }
 
 func newJob(small bool) *job { return &job{done: make(chan struct{}), small: small} }
 
@@ -139,29 +156,33 @@ func (s *Server) startDays(a *app.App) *job {
 	j := newJob(total >= 0 && total <= smallOperations)
 	j.total.Store(total)
 	s.daysJob = j
-	epoch := s.epoch.Load()
+	epoch, ctx := s.epoch.Load(), s.life.Load().ctx
 	go func() {
 		zone := a.Config.Zone().String()
 		gen, err := a.Ledger.Generation()
 		made := time.Now()
 		var d *analytics.Days
 		if err == nil {
-			d, err = a.SummaryDays(context.Background(), j)
+			d, err = a.SummaryDays(ctx, j)
 			settle(a)
 		}
 		s.sumMu.Lock()
 		defer s.sumMu.Unlock()
 		s.daysJob = nil
-		j.err = err
+		j.err, j.gen, j.zone = err, gen, zone
 		close(j.done)
 		if err != nil {
-			s.o.Log.Error("web: the analytics could not be made", "err", err)
+			if epoch == s.epoch.Load() { // else stopped by Drop
+				s.o.Log.Error("web: the analytics could not be made", "err", err)
+				s.daysFailed = j
+			}
 			return
 		}
 		if epoch != s.epoch.Load() {
 			return // dropped meanwhile
 		}
 		s.days = &heldDays{zone: zone, gen: gen, d: d, made: made, entries: d.Entries()}
+		s.daysFailed = nil
 		s.sums = nil
 		s.o.Log.Info("web: made the analytics' partials", "entries", s.days.entries, "took", time.Since(made).Round(time.Millisecond))
 	}()

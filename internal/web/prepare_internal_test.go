@@ -73,7 +73,7 @@ func TestOvertakenBuildIsNotHeld(t *testing.T) {
 	s.ix = &index{key: "newer"} // the newer result's, held already
 	s.building, s.ixJob = "newest", newer
 	s.mu.Unlock()
-	s.rebuild(a, "older", older, s.epoch.Load())
+	s.rebuild(context.Background(), a, "older", older, s.epoch.Load())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ix.key != "newer" || s.ixJob != newer {

@@ -52,7 +52,10 @@
 // operations, 100,000 items, so that a small database never shows it,
 // however loaded the machine) and otherwise answers that it is being prepared
 // ("N of M operations read"), reloading itself each second by a meta
-// refresh (no script). After IdleDrop (10 minutes) without a page the
+// refresh (no script). A build that failed (a damaged database) is not
+// started again for the same data (generation and zone, the result's
+// key): the page answers 500 saying what could not be prepared, without
+// a refresh, until the data changes. After IdleDrop (10 minutes) without a page the
 // merges are dropped, and the index and the partials too unless they
 // are under KeepIdle (6 MB each, estimated; at the benchmark's million
 // operations and items they are 5.5 MB and 2.9 MB): an idle daemon holds
@@ -147,16 +150,34 @@ type Server struct {
 	ix       *index
 	building string // the key of the index being built in the background
 	ixJob    *job   // that build
+	ixFailed *job   // the last build, failed (its key): not tried again for that key
 	used     time.Time
 	timer    *time.Timer   // the idle drop's; nil after it fired
 	epoch    atomic.Uint64 // moved on by Drop: a build under way is not held
+	life     atomic.Pointer[life]
 
 	sumMu   sync.Mutex
-	days    *heldDays        // the analytics' partials
-	daysJob *job             // making them anew, in the background
-	sums    []*cachedSummary // merged from days, most recent last
+	days    *heldDays // the analytics' partials
+	daysJob *job      // making them anew, in the background
+	// daysFailed: the last build of the partials, failed (its gen and
+	// zone); not tried again for the same ones.
+	daysFailed *job
+	sums       []*cachedSummary // merged from days, most recent last
 
 	downloads chan struct{} // a slot per download under way (MaxDownloads)
+}
+
+// life is the context of the builds started until the next Drop, which
+// cancels it: a stopping server's ledger Close waits for their read
+// transactions (seconds at a million operations).
+type life struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newLife() *life {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &life{ctx, cancel}
 }
 
 // cachedSummary is the analytics of one window, merged from one
@@ -182,6 +203,7 @@ func New(o Options) *Server {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{o: o, mux: http.NewServeMux(), downloads: make(chan struct{}, MaxDownloads)}
+	s.life.Store(newLife())
 	s.mux.HandleFunc("GET /{$}", s.overview)
 	s.mux.HandleFunc("GET /exceptions", s.exceptions)
 	s.mux.HandleFunc("GET /exceptions.csv", s.download)
@@ -274,14 +296,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
 	// The database's pages the answer read leave the resident set (the
 	// overview's Status walks the records: 135 MB of the mapping at a
-	// million would stay with the daemon otherwise, BENCHMARKS.md).
-	if a := s.o.App(); a != nil && a.Ledger != nil {
-		a.Ledger.ReleaseMemory()
+	// million would stay with the daemon otherwise, BENCHMARKS.md), before
+	// its first byte is sent: a client holding the whole answer found them
+	// still resident now and then (after a download most).
+	rw := &releasing{ResponseWriter: w, release: func() {
+		if a := s.o.App(); a != nil && a.Ledger != nil {
+			a.Ledger.ReleaseMemory()
+		}
+	}}
+	s.mux.ServeHTTP(rw, r)
+	if !rw.released {
+		rw.release()
 	}
 }
+
+// releasing calls release once, before the answer's header is written.
+type releasing struct {
+	http.ResponseWriter
+	release  func()
+	released bool
+}
+
+func (w *releasing) WriteHeader(code int) {
+	if !w.released {
+		w.released = true
+		w.release()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *releasing) Write(b []byte) (int, error) {
+	if !w.released {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *releasing) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // loopbackHost reports whether a request's Host names this machine's
 // loopback: localhost or a loopback IP, with any port.
@@ -367,19 +421,20 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Drop lets the index and the summaries go (a stopping server, a
-// benchmark of the first page).
+// Drop lets the index and the summaries go and stops the builds under
+// way (a stopping server, a benchmark of the first page).
 func (s *Server) Drop() {
 	s.epoch.Add(1)
+	s.life.Swap(newLife()).cancel() // the builds under way stop
 	s.mu.Lock()
-	s.ix = nil
+	s.ix, s.ixFailed = nil, nil
 	if s.timer != nil {
 		s.timer.Stop()
 		s.timer = nil
 	}
 	s.mu.Unlock()
 	s.sumMu.Lock()
-	s.sums, s.days = nil, nil
+	s.sums, s.days, s.daysFailed = nil, nil, nil
 	s.sumMu.Unlock()
 }
 
