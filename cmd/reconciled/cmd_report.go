@@ -6,11 +6,11 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"reconciled/internal/app"
 	"reconciled/internal/cli"
 	"reconciled/internal/config"
+	"reconciled/internal/domain"
 	"reconciled/internal/door"
 )
 
@@ -63,7 +63,7 @@ func (r *reportRequest) Run(ctx context.Context, e door.Env) error {
 	loc := cfg.Zone()
 	day := app.PreviousDay(e.Now(), loc)
 	if r.date != "" {
-		if day, err = time.ParseInLocation(time.DateOnly, r.date, loc); err != nil {
+		if day, err = domain.ParseDay(r.date, loc); err != nil {
 			return cli.Usagef("--date %q: give a day as YYYY-MM-DD", r.date)
 		}
 	}

@@ -155,38 +155,15 @@ func (d *Days) Entries() int {
 	return n
 }
 
-// DayStart is the first instant of the day y-m-d (normalized as
-// time.Date does) in loc: its midnight, or where the clocks jump over
-// midnight (America/Santiago's spring: 23:59:59 -04 is followed by 01:00
-// -03) the end of the jump. time.Date's answer for a midnight that does
-// not exist is an hour of the day before, which took that day's last hour
-// into a window and printed the window's days one too early.
-func DayStart(y int, m time.Month, d int, loc *time.Location) time.Time {
-	y, m, d = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Date()
-	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	for range 3 { // a zone moving twice in a day's first hour: none does
-		ty, tm, td := t.Date()
-		if ty == y && tm == m && td == d {
-			break
-		}
-		_, end := t.ZoneBounds() // the day before: the day begins where its zone ends
-		if end.IsZero() {
-			break
-		}
-		t = end
-	}
-	return t
-}
-
 // WholeDays reports whether [from, to) starts and ends at a day's start
-// (DayStart) in the zone (a zero from or to is open: every day before, or after).
+// (domain.DayStart) in the zone (a zero from or to is open: every day before, or after).
 func (d *Days) WholeDays(from, to time.Time) bool {
 	midnight := func(t time.Time) bool {
 		if t.IsZero() {
 			return true
 		}
 		y, m, dd := t.In(d.loc).Date()
-		return DayStart(y, m, dd, d.loc).Equal(t)
+		return domain.DayStart(y, m, dd, d.loc).Equal(t)
 	}
 	return midnight(from) && midnight(to)
 }

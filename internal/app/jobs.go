@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"reconciled/internal/config"
+	"reconciled/internal/domain"
 	"reconciled/internal/ledger"
 	"reconciled/internal/outbox"
 	"reconciled/internal/report"
@@ -132,15 +133,15 @@ func (a *App) dueDays(prefix string, last time.Time, loc *time.Location) ([]time
 	}
 	from := last
 	if ok {
-		if t, err := time.ParseInLocation(time.DateOnly, strings.TrimPrefix(latest, prefix), loc); err == nil {
-			from = t.AddDate(0, 0, 1)
+		if t, err := domain.ParseDay(strings.TrimPrefix(latest, prefix), loc); err == nil {
+			from = domain.AddDays(t, 1, loc)
 		}
 	}
-	if earliest := last.AddDate(0, 0, -(maxCatchUpDays - 1)); from.Before(earliest) {
+	if earliest := domain.AddDays(last, -(maxCatchUpDays - 1), loc); from.Before(earliest) {
 		from = earliest
 	}
 	var days []time.Time
-	for day := from; !day.After(last); day = day.AddDate(0, 0, 1) {
+	for day := from; !day.After(last); day = domain.AddDays(day, 1, loc) {
 		days = append(days, day)
 	}
 	return days, nil
@@ -254,7 +255,7 @@ func (a *App) exportDay(ctx context.Context, s config.Schedule, day time.Time, k
 	}
 	name := fmt.Sprintf("%s-%s.%s", what, day.Format(time.DateOnly), format)
 	path := filepath.Join(dir, name)
-	req := ExportRequest{What: what, Format: format, From: day, To: day.AddDate(0, 0, 1)}
+	req := ExportRequest{What: what, Format: format, From: day, To: domain.AddDays(day, 1, loc)}
 	if what == "reconciliation" {
 		if _, err := a.refresh(ctx, false, a.Now().UTC(), CurrentUser(os.Getenv), nil); err != nil {
 			return fmt.Errorf("export: %w", err)

@@ -143,7 +143,7 @@ func previousOf(b *ledger.ReportBaseline, loc *time.Location) *report.Previous {
 		return nil
 	}
 	p := &report.Previous{At: b.At, Open: make([]report.Seen, len(b.Open))}
-	if d, err := time.ParseInLocation(time.DateOnly, b.Day, loc); err == nil {
+	if d, err := domain.ParseDay(b.Day, loc); err == nil {
 		p.Day = d
 	}
 	for i, s := range b.Open {
@@ -168,7 +168,7 @@ func baselineOf(dr *DailyReport, schedule string) *ledger.ReportBaseline {
 // midnight in data_api.tz), per project and currency, as a report shows it.
 func (a *App) settlementOf(ctx context.Context, day time.Time) ([]report.SettlementRow, error) {
 	y, m, d := day.In(a.Config.Zone()).Date()
-	next := time.Date(y, m, d+1, 0, 0, 0, 0, a.Config.Zone()) // 23 or 25 hours on a DST change
+	next := domain.DayStart(y, m, d+1, a.Config.Zone()) // 23 or 25 hours on a DST change
 	s, err := a.Summary(ctx, SummaryRequest{From: day, To: next})
 	if err != nil {
 		return nil, err
@@ -188,7 +188,7 @@ func (a *App) Yesterday() time.Time { return PreviousDay(a.Now(), a.Config.Zone(
 // PreviousDay is the day before now's, at midnight in loc.
 func PreviousDay(now time.Time, loc *time.Location) time.Time {
 	y, mo, dd := now.In(loc).Date()
-	return time.Date(y, mo, dd-1, 0, 0, 0, 0, loc)
+	return domain.DayStart(y, mo, dd-1, loc)
 }
 
 // WriteAs writes the report in the form of ext (IsReportFile): the HTML

@@ -7,6 +7,7 @@ import (
 
 	"reconciled/internal/config"
 	"reconciled/internal/dataapi"
+	"reconciled/internal/domain"
 	"reconciled/internal/syncer"
 )
 
@@ -67,7 +68,7 @@ func (a *App) Sync(ctx context.Context, req SyncRequest) (syncer.Result, error) 
 		}
 	}
 	if cfg.DataAPI.Start != "" {
-		s.Start, _ = time.ParseInLocation(time.DateOnly, cfg.DataAPI.Start, cfg.Zone())
+		s.Start, _ = domain.ParseDay(cfg.DataAPI.Start, cfg.Zone())
 	}
 	projects := req.Projects
 	if len(projects) == 0 {

@@ -30,9 +30,9 @@ var imports = map[string][]string{
 	"internal/scratch":       nil,
 	"internal/schedule":      nil,
 	"internal/doccheck":      nil,
-	"internal/progress":      nil, // a bar on a terminal: schollz/progressbar's, not ours
-	"internal/cli":           nil, // the command line's plumbing: flag sets, usage, flag values; no command of ours
-	"internal/browsertest":   nil, // tests only: a headless chromium (chromedp) for the pages and the mailed report
+	"internal/progress":      nil,                 // a bar on a terminal: schollz/progressbar's, not ours
+	"internal/cli":           {"internal/domain"}, // the command line's plumbing: flag sets, usage, flag values; no command of ours (a day flag's first instant: domain.ParseDay)
+	"internal/browsertest":   nil,                 // tests only: a headless chromium (chromedp) for the pages and the mailed report
 	"internal/dataapi":       {"internal/domain", "internal/redact"},
 	"internal/ledger":        {"internal/domain"},
 	"internal/records":       {"internal/domain", "internal/scratch"},

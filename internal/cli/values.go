@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"reconciled/internal/domain"
 )
 
 // List collects repeated or comma-separated values, each trimmed; empty
@@ -70,7 +72,11 @@ func (f *Time) Resolve(name string, loc *time.Location) error {
 		f.T = t
 		return nil
 	}
-	for _, layout := range []string{time.DateTime, "2006-01-02 15:04", time.DateOnly} {
+	if t, err := domain.ParseDay(f.Raw, loc); err == nil { // a day: its first instant
+		f.T = t
+		return nil
+	}
+	for _, layout := range []string{time.DateTime, "2006-01-02 15:04"} {
 		if t, err := time.ParseInLocation(layout, f.Raw, loc); err == nil {
 			f.T = t
 			return nil

@@ -285,8 +285,8 @@ func Build(in Input) *Report {
 		day = now
 	}
 	d := day.In(loc)
-	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
-	end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
+	start := domain.DayStart(d.Year(), d.Month(), d.Day(), loc)
+	end := domain.DayStart(d.Year(), d.Month(), d.Day()+1, loc)
 	r := &Report{Date: start, End: end, Location: loc, Now: now, Items: len(in.Items), Basis: in.Basis, Settlement: in.Settlement}
 	r.chargebacks(in.Chargebacks)
 	r.Balances = sortedBalances(in.Balances)

@@ -15,6 +15,7 @@ import (
 
 	"reconciled/internal/analytics"
 	"reconciled/internal/app"
+	"reconciled/internal/domain"
 )
 
 // summaries kept, merged (by window, of the partials held).
@@ -132,7 +133,7 @@ func totalsOf(rows []analytics.Row) []totalsRow {
 
 // parseWindow reads the analytics' window: from and to as days
 // (inclusive) in zone; by default the 30 days up to today. Its ends are
-// the days' starts (analytics.DayStart), found from the days' dates,
+// the days' starts (domain.DayStart), found from the days' dates,
 // never by adding days to an instant: that carries the clock's hour, and
 // a day that begins at 01:00 (America/Santiago) moved the next ends an
 // hour.
@@ -150,7 +151,7 @@ func parseWindow(fromS, toS string, now time.Time, loc *time.Location) (from, to
 	if t, ok := date(fromS); ok && !t.After(last) {
 		first = t
 	}
-	start := func(day time.Time) time.Time { return analytics.DayStart(day.Year(), day.Month(), day.Day(), loc) }
+	start := func(day time.Time) time.Time { return domain.DayStart(day.Year(), day.Month(), day.Day(), loc) }
 	return start(first), start(last.AddDate(0, 0, 1)), first.Format(time.DateOnly), last.Format(time.DateOnly)
 }
 
@@ -194,7 +195,7 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
 func dayList(from, to time.Time, loc *time.Location) []string {
 	var out []string
 	y, m, dd := from.In(loc).Date()
-	for d := time.Date(y, m, dd, 0, 0, 0, 0, time.UTC); analytics.DayStart(d.Year(), d.Month(), d.Day(), loc).Before(to) && len(out) < 3660; d = d.AddDate(0, 0, 1) {
+	for d := time.Date(y, m, dd, 0, 0, 0, 0, time.UTC); domain.DayStart(d.Year(), d.Month(), d.Day(), loc).Before(to) && len(out) < 3660; d = d.AddDate(0, 0, 1) {
 		out = append(out, d.Format(time.DateOnly))
 	}
 	return out

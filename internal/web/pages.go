@@ -466,13 +466,13 @@ func parseQuery(v url.Values, loc *time.Location) (*Query, string, string) {
 		}
 	}
 	from, to := strings.TrimSpace(v.Get("from")), strings.TrimSpace(v.Get("to"))
-	if t, err := time.ParseInLocation(time.DateOnly, from, loc); err == nil {
+	if t, err := domain.ParseDay(from, loc); err == nil {
 		q.From = t
 	} else {
 		from = ""
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, to, loc); err == nil {
-		q.To = t.AddDate(0, 0, 1) // the whole last day
+	if t, err := domain.ParseDay(to, loc); err == nil {
+		q.To = domain.AddDays(t, 1, loc) // the whole last day
 	} else {
 		to = ""
 	}
