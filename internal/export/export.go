@@ -123,14 +123,19 @@ func formatTime(t time.Time, loc *time.Location) string {
 
 // Neutralize defuses a text cell that a spreadsheet would read as a
 // formula: one starting with '=', '+', '-', '@', a tab, a carriage return
-// or a NUL gets a leading apostrophe, the OWASP advice for CSV injection.
-// Every text column goes through it; numeric columns (amounts, ids) are not
-// text and are never changed.
+// or a NUL, after any spaces (a spreadsheet that trims cells as it reads
+// them sees the formula), gets a leading apostrophe, the OWASP advice for
+// CSV injection. Every text column goes through it; numeric columns
+// (amounts, ids) are not text and are never changed.
 func Neutralize(s string) string {
-	if s == "" {
+	i := 0
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i == len(s) {
 		return s
 	}
-	switch s[0] {
+	switch s[i] {
 	case '=', '+', '-', '@', '\t', '\r', 0:
 		return "'" + s
 	}
