@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -36,23 +35,9 @@ func freePort(t testing.TB) string {
 // reconciles what callbacks stored, so that status, export and the report
 // see the new verdict.
 func TestACallbackReconcilesItsPayment(t *testing.T) {
-	dir, err := os.MkdirTemp("", "d") // a short path: unix sockets stop at 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	_, path, db := daemonFolder(t)
 	addr := freePort(t)
-	path, db := filepath.Join(dir, "reconciled.toml"), filepath.Join(dir, "reconciled.db")
-	writeConfig(t, path, db, fmt.Sprintf("[callbacks]\nlisten = %q\n[[callbacks.project]]\nid = 580\nsecret = \"cb-key\"\n", addr))
-	cfg, err := config.LoadAll(path, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.Open(db, ledger.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	cfg, l := openConfig(t, path, db, fmt.Sprintf("[callbacks]\nlisten = %q\n[[callbacks.project]]\nid = 580\nsecret = \"cb-key\"\n", addr))
 
 	// The sync saw the payment processing; the books say paid; the stored
 	// reconciliation says pending.

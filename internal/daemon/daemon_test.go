@@ -45,6 +45,35 @@ func waitLog(t *testing.T, log *lockedBuffer, want string) {
 	}
 }
 
+// daemonFolder is a folder for a daemon's config (path) and database
+// (db), with a short name: unix sockets stop at 108 bytes.
+func daemonFolder(t *testing.T) (dir, path, db string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir, filepath.Join(dir, "reconciled.toml"), filepath.Join(dir, "reconciled.db")
+}
+
+// openConfig writes the config (writeConfig's, with extra), loads it and
+// opens its database, closed when the test ends.
+func openConfig(t *testing.T, path, db, extra string) (*config.Config, *ledger.Ledger) {
+	t.Helper()
+	writeConfig(t, path, db, extra)
+	cfg, err := config.LoadAll(path, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(db, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return cfg, l
+}
+
 func writeConfig(t *testing.T, path, db, extra string) {
 	t.Helper()
 	text := fmt.Sprintf("[storage]\npath = %q\n[data_api]\nbase_url = \"http://127.0.0.1:9\"\ntoken = \"WKiarERJ5pcceNerpM9R5TNnyPTQMl\"\nsecret = \"s\"\nprojects = [580]\n%s", db, extra)
@@ -57,22 +86,8 @@ func writeConfig(t *testing.T, path, db, extra string) {
 // socket is handed an App on the daemon's config, database and outbox,
 // whose logger writes to the client; after a reload, on the new config.
 func TestServedCommandsRunOnTheAppOfTheConfigInForce(t *testing.T) {
-	dir, err := os.MkdirTemp("", "d") // a short path: unix sockets stop at 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	path, db := filepath.Join(dir, "reconciled.toml"), filepath.Join(dir, "reconciled.db")
-	writeConfig(t, path, db, "")
-	cfg, err := config.LoadAll(path, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.Open(db, ledger.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	_, path, db := daemonFolder(t)
+	cfg, l := openConfig(t, path, db, "")
 	log := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(log, nil))
 

@@ -11,34 +11,17 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"reconciled/internal/config"
-	"reconciled/internal/ledger"
 )
 
 // `run` with [web] listen serves the web view on its open database, says
 // where at start, requires the token of web.token_file, and stops it
 // with itself.
 func TestRunServesTheWebView(t *testing.T) {
-	dir, err := os.MkdirTemp("", "d") // a short path: unix sockets stop at 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir, path, db := daemonFolder(t)
 	addr := freePort(t)
 	token := filepath.Join(dir, "token")
 	os.WriteFile(token, []byte("web-token\n"), 0o600)
-	path, db := filepath.Join(dir, "reconciled.toml"), filepath.Join(dir, "reconciled.db")
-	writeConfig(t, path, db, fmt.Sprintf("[web]\nlisten = %q\ntoken_file = %q\n", addr, token))
-	cfg, err := config.LoadAll(path, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.Open(db, ledger.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	cfg, l := openConfig(t, path, db, fmt.Sprintf("[web]\nlisten = %q\ntoken_file = %q\n", addr, token))
 	log := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(log, nil))
 	d := New(Options{ConfigPath: path, Config: cfg, Ledger: l, Getenv: func(string) string { return "" }, Log: func() *slog.Logger { return logger }})
