@@ -49,7 +49,9 @@ func BenchmarkWebPages(b *testing.B) {
 	s := web.New(web.Options{App: func() *app.App { return a }})
 	get := func(b *testing.B, path string) string {
 		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = "127.0.0.1:8088" // as a browser on the host names it (httptest's example.com is refused: 421)
+		s.ServeHTTP(rec, req)
 		if rec.Code != 200 {
 			b.Fatalf("%s: %d\n%s", path, rec.Code, rec.Body.String())
 		}
@@ -82,42 +84,30 @@ func BenchmarkWebPages(b *testing.B) {
 	// the page if the build was done within the view's first wait), and,
 	// once, how long the build it started took (ready-ms) and what it
 	// holds.
-	b.Run("exceptions-first", func(b *testing.B) {
-		var added uint64
-		var took time.Duration
+	first := func(b *testing.B, page string) (took time.Duration, added uint64) {
 		for b.Loop() {
 			b.StopTimer()
 			s.Drop()
 			h0 := heap()
 			b.StartTimer()
 			t0 := time.Now()
-			get(b, "/exceptions")
+			get(b, page)
 			b.StopTimer()
 			s.Wait()
 			took = time.Since(t0)
 			added = heap() - h0
 			b.StartTimer()
 		}
+		return took, added
+	}
+	b.Run("exceptions-first", func(b *testing.B) {
+		took, added := first(b, "/exceptions")
 		b.ReportMetric(float64(took.Microseconds())/1e3, "ready-ms")
 		b.ReportMetric(float64(s.IndexBytes())/1e6, "index-MB")
 		b.ReportMetric(float64(added)/1e6, "index-heap-MB")
 	})
 	b.Run("analytics-first", func(b *testing.B) {
-		var added uint64
-		var took time.Duration
-		for b.Loop() {
-			b.StopTimer()
-			s.Drop()
-			h0 := heap()
-			b.StartTimer()
-			t0 := time.Now()
-			get(b, window)
-			b.StopTimer()
-			s.Wait()
-			took = time.Since(t0)
-			added = heap() - h0
-			b.StartTimer()
-		}
+		took, added := first(b, window)
 		b.ReportMetric(float64(took.Microseconds())/1e3, "ready-ms")
 		b.ReportMetric(float64(s.AnalyticsEntries()), "days-entries")
 		b.ReportMetric(float64(added)/1e6, "days-heap-MB")
