@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -356,6 +357,12 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 	if err != nil {
 		return ResultState{}, fmt.Errorf("store the reconciliation: %w", err)
 	}
+	// The parts and what bbolt built for the units' puts are garbage now:
+	// given back before the move, whose deletion of the old result reads
+	// every page of it into the resident set (340 MB at a million items).
+	// Kept until then, the two made the full recompute's peak: 711 MB
+	// against the engine's 545 (BENCHMARKS.md, issue 13).
+	debug.FreeOSMemory()
 	slices.SortFunc(f.times, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
 	st := f.st
 	st.At, st.Config, st.Full = w.At, w.Config, w.At
