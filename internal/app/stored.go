@@ -116,7 +116,8 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 	if err != nil {
 		return r, err
 	}
-	defer paceHeap()()
+	defer paceHeap()() // of the input alone: before the writer's bookkeeping
+	fw.Expect(in.OpTable.Len(), in.RecordTable.Len())
 	out, err := reconcile.Stream(in, cfg, fw.Add)
 	if err != nil {
 		return r, err

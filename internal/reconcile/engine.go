@@ -506,7 +506,7 @@ type providerEntry struct {
 
 func newIDIndex(t *OpTable, counts func(i int) bool) *idIndex {
 	ops := t.rows
-	x := &idIndex{ops: t, byOp: make([]int32, 0, len(ops))}
+	x := &idIndex{ops: t, byOp: make([]int32, 0, len(ops)), byProvider: make([]providerEntry, 0, len(ops))}
 	for i := range ops {
 		if !counts(i) {
 			continue
