@@ -24,7 +24,11 @@
 // type, status and what storing it did; of a refusal, the status, the
 // project when known, the remote address (and X-Forwarded-For, masked)
 // and the reason, which never quotes the body (callback's reasons name
-// members, not values). No secret, no full card number.
+// members, not values). No secret, no full card number. Anyone who
+// reaches the listener can make refusals (a forged signature, a malformed
+// body), so they are logged one by one only refusalBurst to a window of
+// refusalWindow; the rest of the window's are counted, by status, in one
+// line when it ends (or when the receiver closes).
 package receiver
 
 import (
@@ -33,8 +37,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +82,23 @@ type Receiver struct {
 	inflight sync.WaitGroup // handlers with a job queued or being stored
 	stop     chan struct{}
 	done     chan struct{}
+
+	refusals refusalLog
+}
+
+// refusalBurst is how many refusals one window logs one by one;
+// refusalWindow is the window's length, from its first refusal.
+const refusalBurst = 20
+
+var refusalWindow = time.Minute // a variable for the tests
+
+// refusalLog is the window of refusals under way: how many it logged,
+// and those it only counted, by status.
+type refusalLog struct {
+	mu     sync.Mutex
+	logged int
+	held   map[int]int
+	timer  *time.Timer // nil: no window open
 }
 
 // job is one callback's operation on its way to the ledger.
@@ -123,6 +147,12 @@ func (r *Receiver) Close() {
 	r.inflight.Wait()
 	close(r.stop)
 	<-r.done
+	r.refusals.mu.Lock()
+	t := r.refusals.timer
+	r.refusals.mu.Unlock()
+	if t != nil && t.Stop() {
+		r.endRefusals()
+	}
 }
 
 // ServeHTTP receives one callback.
@@ -232,8 +262,51 @@ func (r *Receiver) store(ctx context.Context, op domain.Operation) (result, erro
 
 // refuse answers a callback that is not taken, and says why in the log.
 func (r *Receiver) refuse(w http.ResponseWriter, req *http.Request, status int, project int64, reason string) {
-	r.o.Log().Warn("callback refused", r.who(req, status, project, reason)...)
+	if r.logRefusal(status) {
+		r.o.Log().Warn("callback refused", r.who(req, status, project, reason)...)
+	}
 	http.Error(w, http.StatusText(status), status)
+}
+
+// logRefusal says whether a refusal is logged one by one; one that is not
+// is counted for its window's summary (endRefusals).
+func (r *Receiver) logRefusal(status int) bool {
+	l := &r.refusals
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.timer == nil {
+		l.logged, l.held = 0, nil
+		l.timer = time.AfterFunc(refusalWindow, r.endRefusals)
+	}
+	if l.logged < refusalBurst {
+		l.logged++
+		return true
+	}
+	if l.held == nil {
+		l.held = map[int]int{}
+	}
+	l.held[status]++
+	return false
+}
+
+// endRefusals ends the window: what it only counted is logged in one
+// line, and the next refusal opens a window of its own.
+func (r *Receiver) endRefusals() {
+	l := &r.refusals
+	l.mu.Lock()
+	held := l.held
+	l.held, l.timer = nil, nil
+	l.mu.Unlock()
+	if len(held) == 0 {
+		return
+	}
+	total, by := 0, make([]string, 0, len(held))
+	for _, status := range slices.Sorted(maps.Keys(held)) {
+		total += held[status]
+		by = append(by, fmt.Sprintf("%d: %d", status, held[status]))
+	}
+	r.o.Log().Warn("callbacks refused, not logged one by one", "count", total, "by_status", strings.Join(by, ", "),
+		"logged_first", refusalBurst, "window", refusalWindow.String())
 }
 
 // who are a refusal's log attributes: status, project (when read),
