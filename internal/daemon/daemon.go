@@ -174,6 +174,9 @@ func (d *Daemon) Run(parent context.Context) error {
 		return err
 	}
 	defer cbs.wait() // after cancel: the loop ends with ctx
+	if cbs != nil {
+		mt.countCallbacks(cbs.r.Counts)
+	}
 	ws, err := d.startWeb()
 	if err != nil {
 		ln.Close()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"reconciled/internal/ledger"
+	"reconciled/internal/receiver"
 	"reconciled/internal/schedule"
 )
 
@@ -30,6 +31,15 @@ type metrics struct {
 	secs  map[string]float64   // job → seconds spent
 	last  map[string]time.Time // job → last finished
 	start time.Time
+	// callbacks reads the receiver's counters; nil without [callbacks].
+	callbacks func() receiver.Counts
+}
+
+// countCallbacks has the exposition read the receiver's counters.
+func (mt *metrics) countCallbacks(counts func() receiver.Counts) {
+	mt.mu.Lock()
+	defer mt.mu.Unlock()
+	mt.callbacks = counts
 }
 
 func newMetrics() *metrics {
@@ -78,6 +88,17 @@ func (mt *metrics) write(w io.Writer, l *ledger.Ledger) error {
 	}
 	metric("reconciled_start_timestamp_seconds", "gauge", "When the daemon started.")
 	fmt.Fprintf(&b, "reconciled_start_timestamp_seconds %d\n", mt.start.Unix())
+	if mt.callbacks != nil {
+		c := mt.callbacks()
+		metric("reconciled_callbacks_answered_total", "counter", "Callbacks answered, by HTTP status.")
+		for _, status := range slices.Sorted(maps.Keys(c.Answered)) {
+			fmt.Fprintf(&b, "reconciled_callbacks_answered_total{status=\"%d\"} %d\n", status, c.Answered[status])
+		}
+		metric("reconciled_callbacks_stored_total", "counter", "Callbacks stored (answered 200), by what storing did (new, updated, unchanged, older, sync stands).")
+		for _, outcome := range slices.Sorted(maps.Keys(c.Stored)) {
+			fmt.Fprintf(&b, "reconciled_callbacks_stored_total{outcome=%q} %d\n", outcome, c.Stored[outcome])
+		}
+	}
 	mt.mu.Unlock()
 
 	states, err := l.SyncStates()

@@ -3,6 +3,8 @@ package receiver
 import (
 	"bytes"
 	"context"
+	"maps"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -62,4 +64,33 @@ func TestRefusalsHeldAtCloseAreSummed(t *testing.T) {
 	if !strings.Contains(g.log.String(), `msg="callbacks refused, not logged one by one" count=3 by_status="400: 3"`) {
 		t.Errorf("no summary at close:\n%s", g.log.String())
 	}
+}
+
+// The receiver counts what it answered, by status, and what storing did,
+// by outcome (the daemon's /metrics).
+func TestCounts(t *testing.T) {
+	g := newRig(t, ServerOptions{})
+	body := signed(t, op(10000000000000012, "order-12", "success"))
+	post(t, g.url, body)
+	post(t, g.url, body) // ECommPay's retry: nothing changes
+	post(t, g.url, bytes.Replace(body, []byte(`"amount":100000`), []byte(`"amount":1`), 1))
+	post(t, g.url, []byte(`{"project_id":580,`))
+	if resp, _ := get(t, g.url); resp != 405 {
+		t.Errorf("GET: %d, want 405", resp)
+	}
+	c := g.r.Counts()
+	want := Counts{Answered: map[int]int64{200: 2, 400: 1, 403: 1, 405: 1}, Stored: map[string]int64{"new": 1, "unchanged": 1}}
+	if !maps.Equal(c.Answered, want.Answered) || !maps.Equal(c.Stored, want.Stored) {
+		t.Errorf("counts %v, want %v", c, want)
+	}
+}
+
+func get(t *testing.T, url string) (int, error) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }

@@ -84,6 +84,56 @@ type Receiver struct {
 	done     chan struct{}
 
 	refusals refusalLog
+
+	countMu  sync.Mutex
+	answered map[int]int64    // HTTP status → callbacks answered with it
+	stored   map[string]int64 // outcome → callbacks stored with it
+}
+
+// Counts are what a receiver answered and stored since it started.
+type Counts struct {
+	Answered map[int]int64    // by HTTP status (200, 400, 403, 405, 413, 500, 503, ...)
+	Stored   map[string]int64 // by outcome (new, updated, unchanged, older, sync stands)
+}
+
+// Counts returns a copy of the counters (the daemon's /metrics).
+func (r *Receiver) Counts() Counts {
+	r.countMu.Lock()
+	defer r.countMu.Unlock()
+	return Counts{Answered: maps.Clone(r.answered), Stored: maps.Clone(r.stored)}
+}
+
+// counted is a ResponseWriter that remembers the status it answered.
+type counted struct {
+	http.ResponseWriter
+	status int
+}
+
+func (c *counted) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *counted) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+// count notes a callback's answer and, when stored, its outcome ("" if
+// none).
+func (r *Receiver) count(status int, outcome string) {
+	r.countMu.Lock()
+	defer r.countMu.Unlock()
+	if status != 0 { // 0: nothing answered (the client went away)
+		r.answered[status]++
+	}
+	if outcome != "" {
+		r.stored[outcome]++
+	}
 }
 
 // refusalBurst is how many refusals one window logs one by one;
@@ -127,7 +177,8 @@ func New(o Options) *Receiver {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 64 << 10
 	}
-	r := &Receiver{o: o, queue: make(chan *job, o.MaxGroup), stop: make(chan struct{}), done: make(chan struct{})}
+	r := &Receiver{o: o, queue: make(chan *job, o.MaxGroup), stop: make(chan struct{}), done: make(chan struct{}),
+		answered: map[int]int64{}, stored: map[string]int64{}}
 	go r.write()
 	return r
 }
@@ -156,7 +207,10 @@ func (r *Receiver) Close() {
 }
 
 // ServeHTTP receives one callback.
-func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (r *Receiver) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	w := &counted{ResponseWriter: rw}
+	outcome := ""
+	defer func() { r.count(w.status, outcome) }()
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "callbacks are POSTed", http.StatusMethodNotAllowed)
@@ -166,7 +220,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.refuse(w, req, http.StatusRequestEntityTooLarge, 0, "the body is larger than callbacks.max_body_bytes")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.o.MaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(rw, req.Body, r.o.MaxBody)) // rw: its server closes the connection after an overlong body
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -222,8 +276,9 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "callback not usable", http.StatusBadRequest)
 		return
 	}
+	outcome = res.outcome.String()
 	r.o.Log().Info("callback", "project", op.ProjectID, "payment_id", domain.MaskCardNumbers(op.PaymentID), "operation_id", op.OperationID,
-		"type", op.OperationType, "status", op.OperationStatus, "outcome", res.outcome.String())
+		"type", op.OperationType, "status", op.OperationStatus, "outcome", outcome)
 	answer(w)
 }
 
