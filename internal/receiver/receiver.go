@@ -116,6 +116,9 @@ func (c *counted) WriteHeader(status int) {
 	c.ResponseWriter.WriteHeader(status)
 }
 
+// Unwrap lets http.ResponseController reach the server's writer.
+func (c *counted) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
 func (c *counted) Write(b []byte) (int, error) {
 	if c.status == 0 {
 		c.status = http.StatusOK
