@@ -100,6 +100,7 @@ func commandList() []command {
 		{"resolve", "accept an exception by hand, with an audit trail", parseResolve, true},
 		{"unresolve", "take a resolution back", parseUnresolve, true},
 		{"status", "watermark, last sync and counts per project", parseStatus, true},
+		{"payment", "one payment: its verdicts, ECommPay's operations with every status, the books' records", parsePayment, true},
 		{"export", "write operations, the reconciliation, the analytics or the audit trail as CSV or XLSX", parseExport, true},
 		{"stats", "the analytics in the terminal", parseStats, true},
 		{"check-config", "validate the config and say exactly what is wrong", parseCheckConfig, false},
