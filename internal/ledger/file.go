@@ -152,6 +152,8 @@ type pageWalker struct {
 	seen  []uint64 // bitset of the pages reached
 	free  []uint64 // bitset of the pages a free list bbolt wrote out names
 	buf   []byte
+	held  uint64 // 1 + the page whose first heldN bytes buf holds; 0: none
+	heldN int64
 	pages int // pages reached, overflow included
 }
 
@@ -202,6 +204,10 @@ func (w *pageWalker) mark(id uint64, overflow uint32) bool {
 
 // read reads the page id: its header, and then up to want bytes of it.
 func (w *pageWalker) read(id uint64, want int64) ([]byte, error) {
+	if w.held == id+1 && want <= w.heldN {
+		return w.buf[:want], nil // head read the page whole
+	}
+	w.held = 0
 	if int64(cap(w.buf)) < want {
 		w.buf = make([]byte, want)
 	}
@@ -234,10 +240,13 @@ func (w *pageWalker) headOf(id uint64, bucket string, size int64) (pageHead, str
 	if id < 2 || id >= w.h.pgid {
 		return pageHead{}, fmt.Sprintf("%s points at page %d, outside the %d pages of the file", bucket, id, w.h.pgid)
 	}
-	b, err := w.read(id, pageHeaderSize)
+	// The page's first page whole, not its header alone: page reads it
+	// next (one read a page instead of two: the check at every open).
+	b, err := w.read(id, w.h.pageSize)
 	if err != nil {
 		return pageHead{}, err.Error()
 	}
+	w.held, w.heldN = id+1, w.h.pageSize
 	p := pageHead{flags: native.Uint16(b[8:]), count: int(native.Uint16(b[10:])), overflow: native.Uint32(b[12:])}
 	switch {
 	case native.Uint64(b[0:]) != id:
