@@ -575,9 +575,21 @@ func (x *idIndex) operation(id uint64) (int32, bool) {
 // set of records without a payment: key and the item's number among them.
 func appendPlaces(ps []Place, key []byte, owner domain.Unit, n int) []Place {
 	for k := range n {
-		ps = append(ps, Place{Key: string(binary.BigEndian.AppendUint16(key, uint16(k))), Owner: owner})
+		ps = append(ps, Place{Key: string(appendItemNumber(key, k)), Owner: owner})
 	}
 	return ps
+}
+
+// appendItemNumber appends an item's number among those of its payment
+// and type: two bytes, big-endian, below 0xffff (every place key stored
+// before), else 0xffff and k-0xffff in eight. ECommPay may send any number
+// of refunds of one payment, each an item: the 65,537th must not take the
+// first one's place. Keys still sort in k's order.
+func appendItemNumber(key []byte, k int) []byte {
+	if k < 0xffff {
+		return binary.BigEndian.AppendUint16(key, uint16(k))
+	}
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint16(key, 0xffff), uint64(k-0xffff))
 }
 
 // appendEscaped appends s so that byte-wise order of the result is the
