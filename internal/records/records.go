@@ -397,6 +397,9 @@ func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, o
 	}
 	if s := h.cell(row, iCreatedAt); s != "" {
 		t, err := parseTime(s, o.Location, numericAmount)
+		if err == nil {
+			err = domain.CheckTime(t)
+		}
 		if err != nil {
 			bad(ColCreatedAt, "%v", err)
 		}
