@@ -57,7 +57,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -213,11 +215,25 @@ var byName = [...]string{byNone: "", byPayment: domain.ByPaymentID, byProvider: 
 // input is tables of their own (input.go): a sink copies what it keeps.
 type Sink func(owner domain.Unit, items []domain.Item, places []Place, opIDs []uint64) error
 
-// Run reconciles.
+// Run reconciles. It panics with ErrTooLarge where Stream refuses the
+// input (its callers hand it what an incremental run reads, far below
+// the limit): an empty output would read as no items.
 func Run(in Input, cfg Config) Output {
-	out, _ := Stream(in, cfg, nil)
+	out, err := Stream(in, cfg, nil)
+	if err != nil {
+		panic(err)
+	}
 	return out
 }
+
+// ErrTooLarge means more operations, records or chargebacks than the
+// engine's lists index (int32: 2^31-1 of each, about 170 GB of rows).
+// A wrapped index would end a list early and drop what follows silently.
+var ErrTooLarge = errors.New("reconcile: more rows than the engine indexes")
+
+// maxRows is the most operations, records and chargebacks Stream takes
+// (each); tests lower it.
+var maxRows = math.MaxInt32
 
 // Stream is Run handing the items to sink as they are made, in Run's
 // order, instead of returning them (Output.Items and Places stay empty):
@@ -239,6 +255,10 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	}
 	e.initMemos()
 	ops, recs := e.ops.rows, e.recs.rows
+	if len(ops) > maxRows || len(recs) > maxRows || len(in.Chargebacks) > maxRows {
+		return Output{}, fmt.Errorf("%w: %d operations, %d records and %d chargebacks, at most %d of each",
+			ErrTooLarge, len(ops), len(recs), len(in.Chargebacks), maxRows)
+	}
 
 	groups := make([]group, 0, len(ops))
 	firstOfID := make(map[string]int32, len(ops))
