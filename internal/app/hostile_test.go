@@ -112,16 +112,17 @@ func TestHostileMoreItemsOfOnePaymentThanA16BitNumber(t *testing.T) {
 
 // Values at the edges of what the wire and the records allow: operation
 // ids up to 2^64-1, payment ids of one byte and of the longest stored,
-// ids with NUL bytes and invalid UTF-8, amounts at ±(2^63-1) and -2^63,
+// ids with NUL bytes and invalid UTF-8, amounts at ±domain.MaxAmount (the
+// engine alone takes ±2^63: reconcile's TestHostileAmountsAtTheEdgesOfAnInt64),
 // records with no time, at the epoch, before 1970.
 func TestHostileEdgeValuesStoreWhatTheEngineGives(t *testing.T) {
 	at := now.Add(-3 * time.Hour)
 	long := strings.Repeat("x", domain.MaxUpstreamIDBytes)
 	weird := "p\x00\xff\xfe\x00"
 	ops := []domain.Operation{
-		sale(math.MaxUint64, "a", at, math.MaxInt64),
-		sale(math.MaxUint64-1, long, at, math.MinInt64+1),
-		sale(1, weird, at, math.MinInt64),
+		sale(math.MaxUint64, "a", at, domain.MaxAmount),
+		sale(math.MaxUint64-1, long, at, -domain.MaxAmount),
+		sale(1, weird, at, -domain.MaxAmount),
 		sale(2, "p\x00", at, 0),
 		sale(3, "b", at, 7),
 	}
@@ -129,9 +130,9 @@ func TestHostileEdgeValuesStoreWhatTheEngineGives(t *testing.T) {
 	ops[2].ProviderPaymentID = long
 	ops[3].PaymentMethod, ops[3].Code, ops[3].Message = "\xff", "\x00", strings.Repeat("m", 1000)
 	recs := []domain.Record{
-		paid("a", at, math.MaxInt64-1),      // amount_mismatch by one, at the top
-		paid(long, at, math.MaxInt64),       // against -(2^63-1): the distance overflows an int64
-		paid(weird, at, math.MinInt64),      // matched at the bottom
+		paid("a", at, domain.MaxAmount-1),   // amount_mismatch by one, at the top
+		paid(long, at, domain.MaxAmount),    // against -MaxAmount
+		paid(weird, at, -domain.MaxAmount),  // matched at the bottom
 		paid("p\x00", time.Time{}, 0),       // no time: first seen
 		paid("b", time.Unix(0, 0).UTC(), 7), // the epoch, to the second
 		paid("orphan-1969", time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), 1),
@@ -144,16 +145,15 @@ func TestHostileEdgeValuesStoreWhatTheEngineGives(t *testing.T) {
 	a := testApp(t, ops, recs)
 	storedIsFromScratch(t, a, func() {
 		op := ops[0]
-		op.SumInitial.Amount, op.SumConverted.Amount = math.MaxInt64-1, math.MaxInt64-1
+		op.SumInitial.Amount, op.SumConverted.Amount = domain.MaxAmount-1, domain.MaxAmount-1
 		if _, err := a.Ledger.UpsertPage([]domain.Operation{op}, now); err != nil {
 			t.Fatal(err)
 		}
 	})
-	// The amount at the top against the one at the bottom is a mismatch,
-	// not a match by overflow.
+	// The amount at the top against the one at the bottom is a mismatch.
 	items, _, err := a.Ledger.UnitItems(domain.PaymentUnit(long))
 	if err != nil || len(items) != 1 || items[0].Result != domain.ResultAmountMismatch {
-		t.Fatalf("the item of 2^63-1 against -(2^63-1): %+v (%v), want one amount_mismatch", items, err)
+		t.Fatalf("the item of MaxAmount against -MaxAmount: %+v (%v), want one amount_mismatch", items, err)
 	}
 }
 
@@ -250,4 +250,34 @@ func TestHostileManyDistinctWords(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// Amounts whose sum an int64 does not hold: the stored result's totals
+// per result and currency (status, the report) must not wrap into a
+// negative sum; an amount that could make them wrap is refused.
+func TestHostileAmountsWhoseSumWraps(t *testing.T) {
+	at := now.Add(-3 * time.Hour)
+	a := testApp(t, nil, nil)
+	big := sale(1, "big-1", at, 1<<62)
+	big2 := sale(2, "big-2", at, 1<<62)
+	if _, err := a.Ledger.UpsertPage([]domain.Operation{big, big2}, now); err != nil {
+		if !strings.Contains(err.Error(), "operation 1") {
+			t.Fatalf("refused without naming the operation: %v", err)
+		}
+		return
+	}
+	if _, err := a.RunReconcile(context.Background(), RunRequest{User: "tester", Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := a.Ledger.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for res, m := range st.Amounts {
+		for cur, sum := range m {
+			if sum < 0 {
+				t.Fatalf("the stored total of %s in %s is %d: two amounts of 2^62 wrapped", res, cur, sum)
+			}
+		}
+	}
 }

@@ -84,6 +84,14 @@ func (op *Operation) Validate() error {
 	if _, err := Exponent(op.SumInitial.Currency); err != nil {
 		return fmt.Errorf("operation %d: sum_initial: %w", op.OperationID, err)
 	}
+	for _, m := range [...]struct {
+		name string
+		a    int64
+	}{{"sum_initial", op.SumInitial.Amount}, {"sum_converted", op.SumConverted.Amount}} {
+		if err := CheckAmount(m.a); err != nil {
+			return fmt.Errorf("operation %d: %s: %w", op.OperationID, m.name, err)
+		}
+	}
 	if op.SumConverted.Currency != "" {
 		if _, err := Exponent(op.SumConverted.Currency); err != nil {
 			return fmt.Errorf("operation %d: sum_converted: %w", op.OperationID, err)

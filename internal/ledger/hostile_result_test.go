@@ -63,3 +63,37 @@ func TestHostileTimesTheResultCannotHoldAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An amount past domain.MaxAmount (an operation's sums, a fee, a record's
+// amount) is refused, naming what carried it: the stored result sums its
+// items' amounts per result and currency, and two of 2^62 wrapped.
+func TestHostileAmountsPastTheBoundAreRefused(t *testing.T) {
+	l, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	eur := domain.Money{Amount: domain.MaxAmount, Currency: "EUR"}
+	op := domain.Operation{ProjectID: 1, OperationID: 5, PaymentID: "p", PaymentType: "purchase", OperationType: "sale",
+		OperationStatus: "success", CreatedAt: t0, SumInitial: eur, SumConverted: eur}
+	if _, err := l.UpsertPage([]domain.Operation{op}, t0); err != nil {
+		t.Fatalf("at the bound: %v", err)
+	}
+	conv := op
+	conv.OperationID, conv.SumConverted.Amount = 6, -domain.MaxAmount-1
+	if _, err := l.UpsertPage([]domain.Operation{conv}, t0); err == nil ||
+		!strings.Contains(err.Error(), "operation 6: sum_converted: amount -1000000000000001 is not within ±1000000000000000 minor units") {
+		t.Errorf("UpsertPage: %v", err)
+	}
+	fee := op
+	fee.Fee = domain.Money{Amount: 1 << 62, Currency: "EUR"}
+	if _, err := l.UpsertFees([]domain.Operation{fee}, t0); err == nil || !strings.Contains(err.Error(), "operation 5: fee: amount") {
+		t.Errorf("UpsertFees: %v", err)
+	}
+	rec := domain.Record{Source: "books", PaymentID: "p", Type: domain.RecordRefund, Status: domain.RecordRefunded,
+		Amount: domain.Money{Amount: domain.MaxAmount + 1, Currency: "EUR"}, CreatedAt: t0, Origin: "books.csv:2"}
+	if _, err := l.ImportRecords([]domain.Record{rec}, Import{At: t0, File: "books.csv"}, t0); err == nil ||
+		!strings.Contains(err.Error(), "record books.csv:2: amount 1000000000000001") {
+		t.Errorf("ImportRecords: %v", err)
+	}
+}

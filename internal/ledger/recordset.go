@@ -102,6 +102,10 @@ func (b *RecordBatch) Add(line int, r *domain.Record) {
 		b.err = fmt.Errorf("record %s: created_at %w", r.Origin, err)
 		return
 	}
+	if err := domain.CheckAmount(r.Amount.Amount); err != nil { // the stored result's sums would wrap
+		b.err = fmt.Errorf("record %s: %w", r.Origin, err)
+		return
+	}
 	off := len(b.keys)
 	b.keys = recordGroupKey(b.keys, r)
 	group := len(b.keys) - off

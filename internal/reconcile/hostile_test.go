@@ -2,6 +2,8 @@ package reconcile
 
 import (
 	"errors"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +67,47 @@ func TestHostileMoreRowsThanTheListsIndexAreRefused(t *testing.T) {
 	maxRows = 4 // at the limit: taken
 	if out := Run(Input{Operations: ops, Records: recs}, Config{Now: at}); len(out.Items) != 1 {
 		t.Fatalf("%d items at the limit, want 1", len(out.Items))
+	}
+}
+
+// The engine takes any int64 amount (the ledger refuses those past
+// domain.MaxAmount, for its sums): 2^63-1 against -(2^63-1) is a mismatch
+// whose distance an int64 does not hold, -2^63 against itself a match,
+// and the tables give what the slices give.
+func TestHostileAmountsAtTheEdgesOfAnInt64(t *testing.T) {
+	at := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	ops := []domain.Operation{
+		op(1, "top", "sale", "success", math.MaxInt64, "EUR", at),
+		op(2, "far", "sale", "success", -math.MaxInt64, "EUR", at),
+		op(3, "bottom", "sale", "success", math.MinInt64, "EUR", at),
+		op(4, "one", "sale", "success", math.MinInt64, "EUR", at),
+	}
+	recs := []domain.Record{
+		rec("top", domain.RecordPurchase, domain.RecordPaid, math.MaxInt64-1, "EUR", at),
+		rec("far", domain.RecordPurchase, domain.RecordPaid, math.MaxInt64, "EUR", at),
+		rec("bottom", domain.RecordPurchase, domain.RecordPaid, math.MinInt64, "EUR", at),
+		rec("one", domain.RecordPurchase, domain.RecordPaid, math.MinInt64+1, "EUR", at),
+	}
+	cfg := Config{Now: at.Add(time.Hour), AmountTolerance: math.MaxInt64}
+	for _, tol := range []int64{0, 1, math.MaxInt64} {
+		cfg.AmountTolerance = tol
+		want := map[string]string{"top": domain.ResultAmountMismatch, "far": domain.ResultAmountMismatch,
+			"bottom": domain.ResultMatched, "one": domain.ResultAmountMismatch}
+		if tol >= 1 {
+			want["top"], want["one"] = domain.ResultMatched, domain.ResultMatched
+		}
+		if tol == math.MaxInt64 {
+			want["far"] = domain.ResultAmountMismatch // 2^64-2 apart: past any tolerance
+		}
+		out := Run(Input{Operations: ops, Records: recs}, cfg)
+		for _, it := range out.Items {
+			if it.Result != want[it.PaymentID] {
+				t.Errorf("tolerance %d: %s is %s, want %s (%s)", tol, it.PaymentID, it.Result, want[it.PaymentID], it.Reason)
+			}
+		}
+		ot, rt := tablesOf(ops, recs)
+		if a, b := streamText(t, Input{OpTable: ot, RecordTable: rt}, cfg), streamText(t, Input{Operations: ops, Records: recs}, cfg); !slices.Equal(a, b) {
+			t.Errorf("tolerance %d: the tables give\n%s\nthe slices\n%s", tol, strings.Join(a, "\n"), strings.Join(b, "\n"))
+		}
 	}
 }
