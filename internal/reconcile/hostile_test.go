@@ -2,7 +2,9 @@ package reconcile
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -108,6 +110,88 @@ func TestHostileAmountsAtTheEdgesOfAnInt64(t *testing.T) {
 		ot, rt := tablesOf(ops, recs)
 		if a, b := streamText(t, Input{OpTable: ot, RecordTable: rt}, cfg), streamText(t, Input{Operations: ops, Records: recs}, cfg); !slices.Equal(a, b) {
 			t.Errorf("tolerance %d: the tables give\n%s\nthe slices\n%s", tol, strings.Join(a, "\n"), strings.Join(b, "\n"))
+		}
+	}
+}
+
+// BenchmarkRefundsOfOnePayment is one payment with n refunds and a record
+// for each (paired by amount: refund i is i+1 minor units, its record
+// too), and with n refund records of a payment ECommPay never saw: the
+// pairing of a payment's refunds compares every record with every
+// refund, so the time grows as n² (DEVELOPERS.md, "Noticed and left
+// alone"). go test ./internal/reconcile -run - -bench RefundsOfOnePayment -benchtime 1x
+func BenchmarkRefundsOfOnePayment(b *testing.B) {
+	at := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	for _, n := range []int{2000, 4000, 8000, 16000} {
+		ops := []domain.Operation{op(1, "p", "sale", "success", 1<<40, "EUR", at)}
+		var paired, orphans []domain.Record
+		for i := range n {
+			ops = append(ops, op(uint64(2+i), "p", "refund", "success", int64(1+i), "EUR", at.Add(time.Duration(i)*time.Second)))
+			paired = append(paired, rec("p", domain.RecordRefund, domain.RecordRefunded, int64(1+i), "EUR", at))
+			orphans = append(orphans, rec("gone", domain.RecordRefund, domain.RecordRefunded, int64(1+i), "EUR", at))
+		}
+		for _, c := range []struct {
+			name string
+			in   Input
+		}{{"paired", Input{Operations: ops, Records: paired}}, {"orphans", Input{Records: orphans}}} {
+			b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
+				for b.Loop() {
+					Run(c.in, Config{Now: at.Add(90 * 24 * time.Hour)})
+				}
+			})
+		}
+	}
+}
+
+// The maps that find a payment's refunds and twins past manyParts give
+// what the loops give: the same items, places and reasons on payments of
+// many refunds (some sharing provider ids, reversed, declined) and
+// records (by operation id, provider id, amount; twins; lines of no
+// refund), with every lookup through the maps and with none.
+func TestHostileManyRefundsByMapsAsByLoops(t *testing.T) {
+	defer func(n int) { manyParts = n }(manyParts)
+	at := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	for seed := uint64(1); seed <= 30; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		var ops []domain.Operation
+		var recs []domain.Record
+		for p := range 3 {
+			pay := fmt.Sprintf("p%d", p)
+			ops = append(ops, op(uint64(100*p+1), pay, "sale", "success", 100_000, "EUR", at))
+			for i := range 2 + rng.IntN(40) {
+				typ := []string{"refund", "refund", "refund", "reversal", "refund reverse"}[rng.IntN(5)]
+				st := []string{"success", "success", "decline", "processing"}[rng.IntN(4)]
+				r := op(uint64(100*p+2+i), pay, typ, st, int64(1+rng.IntN(5))*100, []string{"EUR", "EUR", "USD"}[rng.IntN(3)],
+					at.Add(time.Duration(rng.IntN(50))*time.Minute))
+				r.ProviderPaymentID = []string{"", "", "v1", "v2", fmt.Sprintf("v-%d-%d", p, i)}[rng.IntN(5)]
+				ops = append(ops, r)
+			}
+			for range rng.IntN(50) {
+				r := rec(pay, domain.RecordRefund, []string{domain.RecordRefunded, domain.RecordFailed, domain.RecordPending}[rng.IntN(3)],
+					int64(1+rng.IntN(5))*100, []string{"EUR", "EUR", "USD"}[rng.IntN(3)], at.Add(time.Duration(rng.IntN(3))*time.Minute))
+				switch rng.IntN(4) {
+				case 0:
+					r.OperationID = uint64(100*p + 2 + rng.IntN(45))
+				case 1:
+					r.ProviderPaymentID = []string{"v1", "v2", "v9"}[rng.IntN(3)]
+				}
+				recs = append(recs, r)
+				if rng.IntN(5) == 0 {
+					recs = append(recs, r) // the same line twice
+				}
+			}
+		}
+		for range rng.IntN(40) { // refund lines of a payment ECommPay never saw
+			r := rec("gone", domain.RecordRefund, domain.RecordRefunded, int64(1+rng.IntN(4))*100, "EUR", at)
+			recs = append(recs, r)
+		}
+		cfg := Config{Now: at.Add(time.Duration(rng.IntN(100)) * time.Hour), AmountTolerance: int64(rng.IntN(2)) * 100}
+		manyParts = 1 << 62
+		loops := streamText(t, Input{Operations: ops, Records: recs}, cfg)
+		manyParts = 0
+		maps := streamText(t, Input{Operations: ops, Records: recs}, cfg)
+		if !slices.Equal(loops, maps) {
+			t.Fatalf("seed %d: by the loops\n%s\nby the maps\n%s", seed, strings.Join(loops, "\n"), strings.Join(maps, "\n"))
 		}
 	}
 }
