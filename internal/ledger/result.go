@@ -405,20 +405,17 @@ func (l *Ledger) gather(now time.Time, changes Changes, groups func(*domain.Oper
 			c.add(domain.Unit(v))
 		}
 		if !marked {
-			// The marks a sync left for the next reconcile are not this
-			// closure's, but what they changed is stored: a unit it visits
-			// reads its marked operations too, and an operation it reads
-			// brings the units marked with it — the payment it moved from,
-			// whose stored entry still names the item it was the first
-			// operation of (else the place would be named by two units, and
-			// the old one's item never counted out). A bulk mark names none:
-			// too much may depend on it.
+			// The marks a sync left are the next reconcile's, but an
+			// operation this closure reads brings the units marked with it:
+			// the payment it moved from, whose stored entry still names the
+			// item it was the first operation of (else the place would be
+			// named by two units, and the old one's item never counted
+			// out). A bulk mark names none: too much may depend on it.
 			if err := dirty.ForEach(func(k, v []byte) error {
 				if isBulkMark(v) {
 					return errTooMany
 				}
 				return eachMark(k, v, func(u domain.Unit, ids []uint64) error {
-					c.extraOps[u] = append(c.extraOps[u], ids...)
 					if c.markedWith == nil {
 						c.markedWith = map[uint64][]domain.Unit{}
 					}
