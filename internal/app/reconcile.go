@@ -44,7 +44,7 @@ func (a *App) Reconcile(ctx context.Context) (reconcile.Output, error) {
 	if err != nil {
 		return reconcile.Output{}, err
 	}
-	return reconcile.Run(in, a.EngineConfig()), nil
+	return reconcile.Stream(in, a.EngineConfig(), nil) // may be refused (ErrTooLarge), not panic
 }
 
 // LoadInput reads everything the engine looks at from the ledger: the

@@ -340,7 +340,8 @@ func (a *App) itemsOf(ctx context.Context, us []domain.Unit, now time.Time) ([]d
 		}
 		in.Operations, in.Records, in.Chargebacks = g.Ops, inputRecords(g.Records), g.Chargebacks
 	}
-	return reconcile.Run(in, cfg).Items, nil
+	out, err := reconcile.Stream(in, cfg, nil) // over everything: may be refused (ErrTooLarge)
+	return out.Items, err
 }
 
 // keepCurrent brings a stored result up to date after a resolution

@@ -28,7 +28,7 @@ type Chargeback struct {
 // one near 2^63 makes every sum of them (the settlement, the totals of
 // status and the report, the stored result's amounts) wrap. Under the
 // bound, 9,223 of them fit in an int64 sum.
-const MaxChargebackAmount = 1_000_000_000_000_000
+const MaxChargebackAmount = MaxAmount
 
 // CheckAmount refuses an amount below 0 or above MaxChargebackAmount.
 func (c *Chargeback) CheckAmount() error {

@@ -206,3 +206,18 @@ func GroupThousands(s, sep string) string {
 	}
 	return b.String()
 }
+
+// MaxAmount bounds every amount stored, in minor units, either sign:
+// 10^15 (ten trillion of a currency with two decimals). The stored
+// result sums its items' amounts per result and currency (status, the
+// report), and two amounts of 2^62 made that sum wrap into a negative
+// one; under the bound, 9,223 items of the largest amount still sum.
+const MaxAmount = 1_000_000_000_000_000
+
+// CheckAmount refuses an amount outside ±MaxAmount.
+func CheckAmount(a int64) error {
+	if a < -MaxAmount || a > MaxAmount {
+		return fmt.Errorf("amount %d is not within ±%d minor units", a, int64(MaxAmount))
+	}
+	return nil
+}

@@ -75,8 +75,22 @@ func (op *Operation) Validate() error {
 	case !op.CompletedAt.IsZero() && op.CompletedAt.Unix() <= 0:
 		return fmt.Errorf("operation %d: operation_completed_at %s is not after 1970", op.OperationID, op.CompletedAt)
 	}
+	if err := CheckTime(op.CreatedAt); err != nil {
+		return fmt.Errorf("operation %d: operation_created_at %w", op.OperationID, err)
+	}
+	if err := CheckTime(op.CompletedAt); err != nil {
+		return fmt.Errorf("operation %d: operation_completed_at %w", op.OperationID, err)
+	}
 	if _, err := Exponent(op.SumInitial.Currency); err != nil {
 		return fmt.Errorf("operation %d: sum_initial: %w", op.OperationID, err)
+	}
+	for _, m := range [...]struct {
+		name string
+		a    int64
+	}{{"sum_initial", op.SumInitial.Amount}, {"sum_converted", op.SumConverted.Amount}} {
+		if err := CheckAmount(m.a); err != nil {
+			return fmt.Errorf("operation %d: %s: %w", op.OperationID, m.name, err)
+		}
 	}
 	if op.SumConverted.Currency != "" {
 		if _, err := Exponent(op.SumConverted.Currency); err != nil {
@@ -84,4 +98,26 @@ func (op *Operation) Validate() error {
 		}
 	}
 	return nil
+}
+
+// The times reconciled stores: from 1700 up to, not including, 2200. The
+// stored result keeps an item's creation, and indexes its deadlines, as
+// nanoseconds since 1970 in an int64 (1677 to 2262), and a deadline is a
+// creation plus a limit: a time past these bounds would be stored as
+// another (an operation created in 9999 read back as created in 1816).
+// The Data API's layout allows every four-digit year; no payment is
+// created in either century, so such a time is refused, with the field
+// named, rather than stored wrong.
+var (
+	EarliestTime = time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+	LatestTime   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// CheckTime refuses a time outside [EarliestTime, LatestTime); the zero
+// time (none) is no time and passes.
+func CheckTime(t time.Time) error {
+	if t.IsZero() || !t.Before(EarliestTime) && t.Before(LatestTime) {
+		return nil
+	}
+	return fmt.Errorf("%s is not between %d and %d", t.UTC().Format(time.RFC3339), EarliestTime.Year(), LatestTime.Year()-1)
 }

@@ -71,6 +71,14 @@ func (l *Ledger) UpsertChargebacks(cbs []domain.Chargeback, at time.Time) (Charg
 		if err := cb.CheckAmount(); err != nil {
 			return st, err
 		}
+		for _, t := range [...]struct {
+			name string
+			at   time.Time
+		}{{"created_at", cb.CreatedAt}, {"updated_at", cb.UpdatedAt}, {"deadline", cb.Deadline}} {
+			if err := domain.CheckTime(t.at); err != nil { // its item's time would be stored as another
+				return st, fmt.Errorf("chargeback %d: %s %w", cb.ID, t.name, err)
+			}
+		}
 	}
 	err := l.update(func(tx *bolt.Tx) error {
 		st = ChargebackStats{}

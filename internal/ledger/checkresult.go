@@ -202,6 +202,9 @@ func describePlace(k []byte) string {
 	if len(k) == 12 && k[0] == 'g' {
 		return fmt.Sprintf("the item of operation %d (type %d, number %d)", beUint64(k[1:9]), k[9], binary.BigEndian.Uint16(k[10:]))
 	}
+	if len(k) == 20 && k[0] == 'g' && binary.BigEndian.Uint16(k[10:]) == 0xffff { // past 0xfffe: 0xffff, then eight bytes
+		return fmt.Sprintf("the item of operation %d (type %d, number %d)", beUint64(k[1:9]), k[9], 0xffff+beUint64(k[12:]))
+	}
 	return fmt.Sprintf("the item %x", domain.MaskCardNumbers(string(k)))
 }
 

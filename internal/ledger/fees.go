@@ -37,6 +37,9 @@ func (l *Ledger) UpsertFees(ops []domain.Operation, at time.Time) (FeeStats, err
 			if _, err := domain.Exponent(c); err != nil {
 				return FeeStats{}, fmt.Errorf("operation %d: fee: %w", ops[i].OperationID, err)
 			}
+			if err := domain.CheckAmount(ops[i].Fee.Amount); err != nil {
+				return FeeStats{}, fmt.Errorf("operation %d: fee: %w", ops[i].OperationID, err)
+			}
 		}
 	}
 	err := l.update(func(tx *bolt.Tx) error {

@@ -334,7 +334,7 @@ func (w *writer) upsert(op *domain.Operation, seen time.Time, st *PageStats) (Ou
 	w.count(op, 1)
 	w.mark(domain.PaymentUnit(op.PaymentID), op.OperationID)
 	if prev.PaymentID != op.PaymentID {
-		w.mark(domain.PaymentUnit(prev.PaymentID))
+		w.mark(domain.PaymentUnit(prev.PaymentID), op.OperationID) // the payment it left: its stored entry lists it
 	}
 	if prev.ProviderPaymentID != "" && prev.ProviderPaymentID != op.ProviderPaymentID {
 		// The records that fell back to the id it gave up may now find

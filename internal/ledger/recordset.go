@@ -98,6 +98,14 @@ func (b *RecordBatch) Add(line int, r *domain.Record) {
 		b.err = fmt.Errorf("record %s: source or id too long", r.Origin)
 		return
 	}
+	if err := domain.CheckTime(r.CreatedAt); err != nil { // its item's time would be stored as another
+		b.err = fmt.Errorf("record %s: created_at %w", r.Origin, err)
+		return
+	}
+	if err := domain.CheckAmount(r.Amount.Amount); err != nil { // the stored result's sums would wrap
+		b.err = fmt.Errorf("record %s: %w", r.Origin, err)
+		return
+	}
 	off := len(b.keys)
 	b.keys = recordGroupKey(b.keys, r)
 	group := len(b.keys) - off

@@ -404,6 +404,33 @@ func (l *Ledger) gather(now time.Time, changes Changes, groups func(*domain.Oper
 			}
 			c.add(domain.Unit(v))
 		}
+		if !marked {
+			// The marks a sync left are the next reconcile's, but an
+			// operation this closure reads brings the units marked with it:
+			// the payment it moved from, whose stored entry still names the
+			// item it was the first operation of (else the place would be
+			// named by two units, and the old one's item never counted
+			// out). A bulk mark names none: too much may depend on it.
+			if err := dirty.ForEach(func(k, v []byte) error {
+				if isBulkMark(v) {
+					return errTooMany
+				}
+				return eachMark(k, v, func(u domain.Unit, ids []uint64) error {
+					if c.markedWith == nil {
+						c.markedWith = map[uint64][]domain.Unit{}
+					}
+					for _, id := range ids {
+						c.markedWith[id] = append(c.markedWith[id], u)
+					}
+					return nil
+				})
+			}); err == errTooMany {
+				g.TooMany = true
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
 		for _, u := range slices.Sorted(maps.Keys(changes)) {
 			c.extraOps[u] = append(c.extraOps[u], changes[u]...)
 			c.add(u)
@@ -470,6 +497,7 @@ type closure struct {
 	recList                                 []StoredRecord
 	cbList                                  []domain.Chargeback
 	groups                                  func(*domain.Operation) bool
+	markedWith                              map[uint64][]domain.Unit // GatherUnits: the units pending marks name with an operation
 	providerSeen                            map[string]bool
 	has                                     map[byte]bool // record key kinds the records bucket holds
 	hasFallbacks                            bool
@@ -575,6 +603,9 @@ func (c *closure) op(id uint64) (*domain.Operation, error) {
 	c.opList = append(c.opList, rec.Operation)
 	op := &c.opList[len(c.opList)-1]
 	c.add(domain.PaymentUnit(op.PaymentID))
+	for _, u := range c.markedWith[id] {
+		c.add(u)
+	}
 	// Records that name it by operation id or provider payment id only,
 	// and those that fell back to either: looked for only when there are
 	// any (most books carry payment ids: then this costs nothing).

@@ -57,7 +57,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -213,11 +215,25 @@ var byName = [...]string{byNone: "", byPayment: domain.ByPaymentID, byProvider: 
 // input is tables of their own (input.go): a sink copies what it keeps.
 type Sink func(owner domain.Unit, items []domain.Item, places []Place, opIDs []uint64) error
 
-// Run reconciles.
+// Run reconciles. It panics with ErrTooLarge where Stream refuses the
+// input (its callers hand it what an incremental run reads, far below
+// the limit): an empty output would read as no items.
 func Run(in Input, cfg Config) Output {
-	out, _ := Stream(in, cfg, nil)
+	out, err := Stream(in, cfg, nil)
+	if err != nil {
+		panic(err)
+	}
 	return out
 }
+
+// ErrTooLarge means more operations, records or chargebacks than the
+// engine's lists index (int32: 2^31-1 of each, about 170 GB of rows).
+// A wrapped index would end a list early and drop what follows silently.
+var ErrTooLarge = errors.New("reconcile: more rows than the engine indexes")
+
+// maxRows is the most operations, records and chargebacks Stream takes
+// (each); tests lower it.
+var maxRows = math.MaxInt32
 
 // Stream is Run handing the items to sink as they are made, in Run's
 // order, instead of returning them (Output.Items and Places stay empty):
@@ -239,6 +255,10 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	}
 	e.initMemos()
 	ops, recs := e.ops.rows, e.recs.rows
+	if len(ops) > maxRows || len(recs) > maxRows || len(in.Chargebacks) > maxRows {
+		return Output{}, fmt.Errorf("%w: %d operations, %d records and %d chargebacks, at most %d of each",
+			ErrTooLarge, len(ops), len(recs), len(in.Chargebacks), maxRows)
+	}
 
 	groups := make([]group, 0, len(ops))
 	firstOfID := make(map[string]int32, len(ops))
@@ -575,9 +595,21 @@ func (x *idIndex) operation(id uint64) (int32, bool) {
 // set of records without a payment: key and the item's number among them.
 func appendPlaces(ps []Place, key []byte, owner domain.Unit, n int) []Place {
 	for k := range n {
-		ps = append(ps, Place{Key: string(binary.BigEndian.AppendUint16(key, uint16(k))), Owner: owner})
+		ps = append(ps, Place{Key: string(appendItemNumber(key, k)), Owner: owner})
 	}
 	return ps
+}
+
+// appendItemNumber appends an item's number among those of its payment
+// and type: two bytes, big-endian, below 0xffff (every place key stored
+// before), else 0xffff and k-0xffff in eight. ECommPay may send any number
+// of refunds of one payment, each an item: the 65,537th must not take the
+// first one's place. Keys still sort in k's order.
+func appendItemNumber(key []byte, k int) []byte {
+	if k < 0xffff {
+		return binary.BigEndian.AppendUint16(key, uint16(k))
+	}
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint16(key, 0xffff), uint64(k-0xffff))
 }
 
 // appendEscaped appends s so that byte-wise order of the result is the

@@ -65,8 +65,9 @@ func (e *engine) refunds(out []domain.Item, project int64, payment *domain.Opera
 
 	// Pairing.
 	left := make([]*domain.Record, 0, len(recs))
+	claims := claimsOf(parts, len(recs))
 	for _, r := range recs {
-		if p, by := claimed(parts, r); p != nil {
+		if p, by := claims.claimed(parts, r); p != nil {
 			if len(p.recs) == 0 {
 				p.by = by
 			}
@@ -215,6 +216,51 @@ func (e *engine) refundSide(p *part) side {
 	return s
 }
 
+// Many refunds of one payment, many records: past manyParts (refunds ×
+// records) the lookups below go through maps, giving what the loops give
+// (the first in order); below, a payment's few compare directly. The
+// loops made 16,000 refunds of one payment a run of seconds (n²);
+// e.pair still is (BenchmarkRefundsOfOnePayment).
+var manyParts = 1024 // a var for the test that compares both ways
+
+// claims finds the refund a record names by id, when there are many.
+type claims struct {
+	byOp       map[uint64]*part
+	byProvider map[string]*part
+}
+
+func claimsOf(parts []*part, recs int) *claims {
+	if len(parts)*recs <= manyParts {
+		return nil
+	}
+	c := &claims{byOp: make(map[uint64]*part, len(parts)), byProvider: map[string]*part{}}
+	for _, p := range parts {
+		if _, ok := c.byOp[p.op.OperationID]; !ok {
+			c.byOp[p.op.OperationID] = p
+		}
+		if pp := p.op.ProviderPaymentID; pp != "" {
+			if _, ok := c.byProvider[pp]; !ok {
+				c.byProvider[pp] = p
+			}
+		}
+	}
+	return c
+}
+
+// claimed is claimed(parts, r), through c's maps when there are any.
+func (c *claims) claimed(parts []*part, r *domain.Record) (*part, uint8) {
+	if c == nil {
+		return claimed(parts, r)
+	}
+	if p := c.byOp[r.OperationID]; r.OperationID != 0 && p != nil {
+		return p, byOperation
+	}
+	if p := c.byProvider[r.ProviderPaymentID]; r.ProviderPaymentID != "" && p != nil {
+		return p, byProvider
+	}
+	return nil, byNone
+}
+
 // claimed is the refund a record names by operation id, else by provider
 // id (which several refunds may share: the operation id is the surer), and
 // how.
@@ -283,6 +329,26 @@ func (e *engine) pair(parts []*part, left []*domain.Record, recBy map[*domain.Re
 // twin's refund (the same line twice: a duplicate), and returns the rest.
 func twins(parts []*part, left []*domain.Record) []*domain.Record {
 	rest := left[:0]
+	if len(parts)*len(left) > manyParts {
+		// Twinned parts and their first records do not change here: the
+		// first twin in order of each record's words, found once.
+		first := map[twinKey]*part{}
+		for _, p := range parts {
+			if len(p.recs) > 0 {
+				if k := twinOf(p.recs[0]); first[k] == nil {
+					first[k] = p
+				}
+			}
+		}
+		for _, r := range left {
+			if p := first[twinOf(r)]; p != nil {
+				p.recs = append(p.recs, r)
+				continue
+			}
+			rest = append(rest, r)
+		}
+		return rest
+	}
 next:
 	for _, r := range left {
 		for _, p := range parts {
@@ -299,6 +365,19 @@ next:
 // groupTwins groups records that say the same, in order of first.
 func groupTwins(recs []*domain.Record) [][]*domain.Record {
 	var groups [][]*domain.Record
+	if len(recs)*len(recs) > manyParts {
+		at := make(map[twinKey]int, len(recs))
+		for _, r := range recs {
+			k := twinOf(r)
+			if i, ok := at[k]; ok {
+				groups[i] = append(groups[i], r)
+				continue
+			}
+			at[k] = len(groups)
+			groups = append(groups, []*domain.Record{r})
+		}
+		return groups
+	}
 next:
 	for _, r := range recs {
 		for k, g := range groups {
@@ -310,6 +389,20 @@ next:
 		groups = append(groups, []*domain.Record{r})
 	}
 	return groups
+}
+
+// twinKey is what sameRecord compares: records with equal keys are twins.
+type twinKey struct {
+	amount            domain.Money
+	status            string
+	sec               int64
+	nsec              int
+	op                uint64
+	provider, payment string
+}
+
+func twinOf(r *domain.Record) twinKey {
+	return twinKey{r.Amount, r.Status, r.CreatedAt.Unix(), r.CreatedAt.Nanosecond(), r.OperationID, r.ProviderPaymentID, r.PaymentID}
 }
 
 // sameRecord reports whether two records say the same thing (where they

@@ -382,6 +382,9 @@ func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, o
 	} else {
 		r.Amount.Currency = cur
 		amount, err := parseAmount(h.cell(row, iAmount), cur, o.AmountUnit, numericAmount)
+		if err == nil {
+			err = domain.CheckAmount(amount)
+		}
 		if err != nil {
 			bad(ColAmount, "%v", err)
 		}
@@ -397,6 +400,9 @@ func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, o
 	}
 	if s := h.cell(row, iCreatedAt); s != "" {
 		t, err := parseTime(s, o.Location, numericAmount)
+		if err == nil {
+			err = domain.CheckTime(t)
+		}
 		if err != nil {
 			bad(ColCreatedAt, "%v", err)
 		}
