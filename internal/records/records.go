@@ -31,6 +31,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -384,6 +385,9 @@ func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, o
 		amount, err := parseAmount(h.cell(row, iAmount), cur, o.AmountUnit, numericAmount)
 		if err != nil {
 			bad(ColAmount, "%v", err)
+		}
+		if amount == math.MinInt64 { // its size, -amount, is not an int64
+			bad(ColAmount, "%s is out of range", quoted(h.cell(row, iAmount)))
 		}
 		if amount < 0 {
 			// A refund or payout is money going out; books often write it
