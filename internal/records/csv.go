@@ -30,8 +30,14 @@ func readCSV(ctx context.Context, path string, o Options, s sink) (*Result, erro
 	res := &Result{Format: "csv"}
 	data, res.Encoding, err = decodeText(data)
 	if err != nil {
-		return nil, &FileError{Path: path, Problems: []Problem{{Line: 1, Msg: err.Error()}}}
+		line := 1
+		var le *lineError
+		if errors.As(err, &le) {
+			line = le.line
+		}
+		return nil, &FileError{Path: path, Problems: []Problem{{Line: line, Msg: err.Error()}}}
 	}
+	crLines(data)
 	sep, err := detectSeparator(data)
 	if err != nil {
 		return nil, &FileError{Path: path, Problems: []Problem{{Line: 1, Msg: err.Error()}}}
@@ -89,11 +95,14 @@ func decodeText(data []byte) ([]byte, string, error) {
 	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		line := 1 + bytes.Count(data[:i], []byte{'\n'})
-		if enc == "" || enc == "utf-8" {
-			return nil, enc, fmt.Errorf("a NUL byte on line %d: the file looks like UTF-16 without a byte order mark; "+
-				"save it as \"CSV UTF-8\" or as \"Unicode text\" (UTF-16 with the mark)", line)
+		if bytes.IndexByte(data, '\n') < 0 { // CR alone ends its lines (crLines)
+			line = 1 + bytes.Count(data[:i], []byte{'\r'})
 		}
-		return nil, enc, fmt.Errorf("a NUL character on line %d: not a text file of %s", line, enc)
+		if enc == "" || enc == "utf-8" {
+			return nil, enc, &lineError{line, "a NUL byte: the file looks like UTF-16 without a byte order mark; " +
+				"save it as \"CSV UTF-8\" or as \"Unicode text\" (UTF-16 with the mark)"}
+		}
+		return nil, enc, &lineError{line, "a NUL character: not a text file of " + enc}
 	}
 	if enc != "" {
 		return data, enc, nil
@@ -103,6 +112,34 @@ func decodeText(data []byte) ([]byte, string, error) {
 		return data, "unknown", nil
 	}
 	return out, "windows-1251", nil
+}
+
+// lineError is a problem of a file's text on one line.
+type lineError struct {
+	line int
+	msg  string
+}
+
+func (e *lineError) Error() string { return e.msg }
+
+// crLines makes the line ends of a file whose lines end in a carriage
+// return alone (old Mac OS; Excel for Mac's "CSV (Macintosh)") line feeds,
+// in place: encoding/csv ends lines only at LF and CRLF, and read such a
+// file as one line. A file with any LF is left alone (a CR in its fields
+// is data). A CR in a quoted field becomes a LF, which is what
+// encoding/csv makes of a CRLF there.
+func crLines(data []byte) {
+	if bytes.IndexByte(data, '\n') >= 0 {
+		return
+	}
+	for rest := data; ; {
+		i := bytes.IndexByte(rest, '\r')
+		if i < 0 {
+			return
+		}
+		rest[i] = '\n'
+		rest = rest[i+1:]
+	}
 }
 
 // detectSeparator picks ',', ';' or tab: whichever the header line has

@@ -37,3 +37,37 @@ func TestAnAmountOfInt64sMostNegativeIsRefused(t *testing.T) {
 		t.Errorf("-92233720368547758.07: %v %v", res, fe)
 	}
 }
+
+// TestCROnlyLineEnds: a CSV whose lines end in a carriage return alone
+// (Excel for Mac's "CSV (Macintosh)") was one line to encoding/csv, so the
+// file was "no data lines after the header"; its lines are lines, and its
+// problems name them.
+func TestCROnlyLineEnds(t *testing.T) {
+	text := "payment_id,type,amount,currency,status\r" +
+		"o-1,purchase,1.00,UAH,paid\r" +
+		"\"o\r2\",purchase,2.00,UAH,paid\r" + // a quoted line end stays in its field
+		"o-3,purchase,3.00,UAH,paid\r"
+	res, fe := read(t, "mac.csv", text, Options{})
+	if fe != nil {
+		t.Fatal(fe)
+	}
+	if res.Lines != 3 || len(res.Records) != 3 || res.Records[1].PaymentID != "o\n2" || res.Records[2].PaymentID != "o-3" {
+		t.Fatalf("%d lines, %+v", res.Lines, res.Records)
+	}
+	_, fe = read(t, "mac.csv", strings.Replace(text, "3.00", "x", 1), Options{})
+	if fe == nil || len(fe.Problems) != 1 || fe.Problems[0].Line != 5 {
+		t.Errorf("a bad last line: %v", fe)
+	}
+}
+
+// TestANULByteNamesItsLine: the problem of a file with a NUL byte is on
+// the NUL's line, as its message says, not on line 1.
+func TestANULByteNamesItsLine(t *testing.T) {
+	_, fe := read(t, "nul.csv", "payment_id,type,amount,currency,status\no-1,purchase,1.00,UAH,paid\no-2,purch\x00ase,1.00,UAH,paid\n", Options{})
+	if fe == nil || len(fe.Problems) != 1 || fe.Problems[0].Line != 3 {
+		t.Fatalf("%v", fe)
+	}
+	if got := fe.Error(); !strings.Contains(got, "nul.csv:3: a NUL byte: ") {
+		t.Errorf("%q", got)
+	}
+}

@@ -11,6 +11,8 @@
 //     fields), or Windows-1251 (any other file that is not valid UTF-8 is
 //     read as Windows-1251, the encoding of Russian accounting exports); a
 //     file with a NUL byte, likely UTF-16 without its mark, is refused;
+//   - lines that end in LF, CRLF or, in a file without a LF, CR alone
+//     (Excel for Mac's "CSV (Macintosh)");
 //   - ',', ';' or tab between fields, found from the header line;
 //   - amounts with '.' or ',' as the decimal mark and spaces or non-breaking
 //     spaces between thousands ("1 000,50"); when both '.' and ',' appear
