@@ -1,6 +1,14 @@
 package records
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -8,6 +16,119 @@ import (
 // Files an adversarial review of the import made by hand (a zip written
 // part by part, line ends of another system, amounts at int64's edge):
 // each was read wrong before its fix.
+
+// rezip writes the zip at path again, each part as edit returns it: its
+// bytes, and the size its headers say it unzips to (-1: the true one).
+func rezip(t *testing.T, path string, edit func(name string, data []byte) ([]byte, int64)) string {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, declared := edit(f.Name, data)
+		if declared < 0 {
+			w, err := zw.Create(f.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(data)
+			continue
+		}
+		var packed bytes.Buffer
+		fw, _ := flate.NewWriter(&packed, flate.BestCompression)
+		fw.Write(data)
+		fw.Close()
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(data),
+			CompressedSize64: uint64(packed.Len()), UncompressedSize64: uint64(declared)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(packed.Bytes())
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	edited := filepath.Join(t.TempDir(), "edited.xlsx")
+	if err := os.WriteFile(edited, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return edited
+}
+
+func ordersSheet(t *testing.T, n int) string {
+	t.Helper()
+	rows := [][]any{{"payment_id", "type", "amount", "currency", "status"}}
+	for i := range n {
+		rows = append(rows, []any{fmt.Sprintf("o-%d", i), "purchase", "10.00", "UAH", "paid"})
+	}
+	return xlsxFile(t, rows)
+}
+
+// TestAnXLSXPartThatDoesNotUnzipWholeIsRefused: excelize reads a part
+// and drops the error that stops it (a part longer than its zip entry
+// says, a damaged deflate stream, a bad checksum), so a damaged sheet was
+// read up to where it broke: a sheet of 200 rows cut after its 10th
+// imported 10 records and said nothing.
+func TestAnXLSXPartThatDoesNotUnzipWholeIsRefused(t *testing.T) {
+	path := rezip(t, ordersSheet(t, 200), func(name string, data []byte) ([]byte, int64) {
+		if name != "xl/worksheets/sheet1.xml" {
+			return data, -1
+		}
+		i := bytes.Index(data, []byte(`<row r="11"`))
+		end := bytes.Index(data[i:], []byte("</row>"))
+		return data, int64(i + end + len("</row>")) // the entry says it ends after row 11
+	})
+	res, err := ReadFile(path, Options{MaxUnzippedBytes: 1 << 30})
+	if err == nil {
+		t.Fatalf("a damaged sheet was read: %d lines", res.Lines)
+	}
+	if want := "xl/worksheets/sheet1.xml does not unzip whole"; !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "edited.xlsx") {
+		t.Errorf("error %q, want the file and %q", err, want)
+	}
+	// Without a bound on what it unzips to the check is the same.
+	if _, err := ReadFile(path, Options{}); err == nil {
+		t.Error("a damaged sheet was read without MaxUnzippedBytes")
+	}
+}
+
+// TestAnXLSXOfTextWithoutMarkupIsRefused: encoding/xml holds a run of
+// text (or space) between two tags whole, and copies it: a 300 KB file
+// whose sheet is 300 MB of spaces between rows peaked at 1.1 GB (3.7
+// times what it unzips to, whatever limits.max_unzipped_bytes allows). No
+// spreadsheet writes a megabyte without a '<' (a cell holds at most
+// 32,767 characters): such a part is refused, by name, before excelize
+// reads it.
+func TestAnXLSXOfTextWithoutMarkupIsRefused(t *testing.T) {
+	path := rezip(t, ordersSheet(t, 3), func(name string, data []byte) ([]byte, int64) {
+		if name == "xl/worksheets/sheet1.xml" {
+			data = bytes.Replace(data, []byte("<sheetData>"), append([]byte("<sheetData>"), bytes.Repeat([]byte(" "), maxMarkupGap+1)...), 1)
+		}
+		return data, -1
+	})
+	_, err := ReadFile(path, Options{MaxUnzippedBytes: 1 << 30})
+	if want := "xl/worksheets/sheet1.xml holds more than 1 MiB without markup"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	// A cell of the most text Excel allows, all of it escaped, is read.
+	long := strings.Repeat(`"`, 32767)
+	path = xlsxFile(t, [][]any{{"payment_id", "type", "amount", "currency", "status", "customer_id"}, {"o-1", "purchase", "1.00", "UAH", "paid", long}})
+	if res, err := ReadFile(path, Options{}); err != nil || res.Records[0].CustomerID != long {
+		t.Errorf("a cell of 32,767 quotes: %v", err)
+	}
+}
 
 // TestAnAmountOfInt64sMostNegativeIsRefused: -92233720368547758.08 UAH is
 // the most negative int64 in kopecks; a refund's or payout's size is its

@@ -26,10 +26,10 @@ func readXLSX(ctx context.Context, path string, o Options, s sink) (*Result, err
 	// (excelize's default folder if there is none).
 	tmp, _ := scratch.Dir()
 	opts := excelize.Options{TmpDir: tmp}
+	if err := checkZip(path, o.MaxUnzippedBytes); err != nil {
+		return nil, err
+	}
 	if o.MaxUnzippedBytes > 0 {
-		if err := checkUnzipped(path, o.MaxUnzippedBytes); err != nil {
-			return nil, err
-		}
 		// excelize's own check, as it reads each part (a zip's directory
 		// is what it reads too).
 		opts.UnzipSizeLimit = o.MaxUnzippedBytes
