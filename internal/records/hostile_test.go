@@ -122,10 +122,11 @@ func TestAnXLSXOfTextWithoutMarkupIsRefused(t *testing.T) {
 	if want := "xl/worksheets/sheet1.xml holds more than 1 MiB without markup"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v, want %q", err, want)
 	}
-	// A cell of the most text Excel allows, all of it escaped, is read.
+	// A cell of the most text Excel allows, all of it escaped, is read (in
+	// a column the import does not use).
 	long := strings.Repeat(`"`, 32767)
-	path = xlsxFile(t, [][]any{{"payment_id", "type", "amount", "currency", "status", "customer_id"}, {"o-1", "purchase", "1.00", "UAH", "paid", long}})
-	if res, err := ReadFile(path, Options{}); err != nil || res.Records[0].CustomerID != long {
+	path = xlsxFile(t, [][]any{{"payment_id", "type", "amount", "currency", "status", "note"}, {"o-1", "purchase", "1.00", "UAH", "paid", long}})
+	if res, err := ReadFile(path, Options{}); err != nil || res.Lines != 1 {
 		t.Errorf("a cell of 32,767 quotes: %v", err)
 	}
 }
@@ -190,5 +191,28 @@ func TestANULByteNamesItsLine(t *testing.T) {
 	}
 	if got := fe.Error(); !strings.Contains(got, "nul.csv:3: a NUL byte: ") {
 		t.Errorf("%q", got)
+	}
+}
+
+// TestOverlongFreeTextIsABadLine: a customer_id or method had no bound: a
+// file of one 200 MB customer id was stored (a 226 MB database), read
+// again by every reconcile, and cut to 32,767 characters without a word
+// by the XLSX exports. They are bounded as the ids are.
+func TestOverlongFreeTextIsABadLine(t *testing.T) {
+	head := "payment_id,type,amount,currency,status,customer_id,method\n"
+	long := strings.Repeat("c", MaxIDBytes)
+	res, fe := read(t, "r.csv", head+"o-1,purchase,1.00,UAH,paid,"+long+","+long+"\n", Options{})
+	if fe != nil || res.Records[0].CustomerID != long || res.Records[0].Method != long {
+		t.Fatalf("%d bytes: %v", MaxIDBytes, fe)
+	}
+	_, fe = read(t, "r.csv", head+"o-1,purchase,1.00,UAH,paid,"+long+"c,x\no-2,purchase,1.00,UAH,paid,x,"+long+"m\n", Options{})
+	if fe == nil || len(fe.Problems) != 2 {
+		t.Fatalf("%v", fe)
+	}
+	want := []Problem{{2, ColCustomerID, "1025 bytes long; at most 1024"}, {3, ColMethod, "1025 bytes long; at most 1024"}}
+	for i, p := range fe.Problems {
+		if p != want[i] {
+			t.Errorf("problem %d: %+v, want %+v", i, p, want[i])
+		}
 	}
 }

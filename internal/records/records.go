@@ -417,8 +417,16 @@ func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, o
 	}
 	// Free text: a card number in it is masked as it is read (stored,
 	// exported and shown masked; idempotent, and free below 13 digits).
-	r.CustomerID = domain.MaskCardNumbers(h.cell(row, iCustomerID))
-	r.Method = domain.MaskCardNumbers(h.cell(row, iMethod))
+	// It is bounded as the ids are: every reconcile reads it again, and an
+	// XLSX cell holds at most 32,767 characters.
+	customer, method := h.cell(row, iCustomerID), h.cell(row, iMethod)
+	for _, f := range []struct{ col, v string }{{ColCustomerID, customer}, {ColMethod, method}} {
+		if len(f.v) > MaxIDBytes {
+			bad(f.col, "%d bytes long; at most %d", len(f.v), MaxIDBytes)
+		}
+	}
+	r.CustomerID = domain.MaskCardNumbers(customer)
+	r.Method = domain.MaskCardNumbers(method)
 	return ok
 }
 
