@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -11,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"reconciled/internal/domain"
 )
 
 // Files an adversarial review of the import made by hand (a zip written
@@ -214,5 +218,40 @@ func TestOverlongFreeTextIsABadLine(t *testing.T) {
 		if p != want[i] {
 			t.Errorf("problem %d: %+v, want %+v", i, p, want[i])
 		}
+	}
+}
+
+// cancelAt is a Batch that cancels the reading at its nth record.
+type cancelAt struct {
+	n      *int
+	at     int
+	cancel func()
+}
+
+func (c cancelAt) Add(int, *domain.Record) {
+	if *c.n++; *c.n == c.at {
+		c.cancel()
+	}
+}
+
+// TestACancelledSecondPassSaysSo: the rows of an XLSX read a second time
+// (a "1" or "0" in a column read: maybeBoolean) were read to the last
+// whatever the context said, and Stream said the file was read: a sheet
+// of 300,000 amounts of 1 spends half its reading there.
+func TestACancelledSecondPassSaysSo(t *testing.T) {
+	rows := [][]any{{"payment_id", "type", "amount", "currency", "status"}}
+	for i := range 3 * batchLines {
+		rows = append(rows, []any{fmt.Sprintf("o-%d", i), "purchase", 1, "UAH", "paid"})
+	}
+	path := xlsxFile(t, rows)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	res, err := Stream(ctx, path, Options{}, func() cancelAt { return cancelAt{&n, 10, cancel} }, func(cancelAt) {})
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Fatalf("cancelled in the second pass: %+v, %v", res, err)
+	}
+	if n > 10+2*batchLines {
+		t.Errorf("%d rows read after the cancel", n-10)
 	}
 }

@@ -111,7 +111,7 @@ func readXLSX(ctx context.Context, path string, o Options, s sink) (*Result, err
 	if len(p.later) > 0 {
 		more := &problems{max: o.MaxErrors}
 		b := s.newBatch()
-		if err := readMaybeBoolean(f, sheet, p.later, &h, &o, base, b, more); err != nil {
+		if err := readMaybeBoolean(ctx, f, sheet, p.later, &h, &o, base, b, more); err != nil {
 			return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
 		}
 		if ps.merge(more); !ps.any() {
@@ -151,8 +151,8 @@ var nouns = [numColumns]string{"a payment id", "a type", "an amount", "a currenc
 
 // readMaybeBoolean reads the rows of later (in row order, cells by the
 // canonical columns) again, formatted: a boolean is a problem, the others
-// are records, put into b.
-func readMaybeBoolean(f *excelize.File, sheet string, later []row, h *header, o *Options, base string, b Batch, ps *problems) error {
+// are records, put into b. A done ctx stops it with its error.
+func readMaybeBoolean(ctx context.Context, f *excelize.File, sheet string, later []row, h *header, o *Options, base string, b Batch, ps *problems) error {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return err
@@ -165,7 +165,11 @@ func readMaybeBoolean(f *excelize.File, sheet string, later []row, h *header, o 
 		if n != p.n {
 			continue
 		}
-		next++
+		if next++; next%batchLines == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		shown, err := rows.Columns()
 		if err != nil {
 			return fmt.Errorf("row %d: %w", n, err)
