@@ -208,8 +208,11 @@ func (d *lineDecoder) stream(f *feeder) error {
 		var pe *csv.ParseError
 		switch {
 		case err == nil:
-			if len(cells) == 1 && cells[0] == "" {
-				continue // an empty line
+			if len(cells) == 1 && cells[0] == "" { // an empty line
+				if !f.skipped() {
+					return nil
+				}
+				continue
 			}
 			line, _ := d.r.FieldPos(0)
 			r := f.row()

@@ -255,3 +255,23 @@ func TestACancelledSecondPassSaysSo(t *testing.T) {
 		t.Errorf("%d rows read after the cancel", n-10)
 	}
 }
+
+// TestAReaderThatSkipsRowsLearnsOfTheStop: the XLSX reader learnt of a
+// stop (Ctrl-C, a problem's end of the records) only when it filled its
+// next row, and skips empty rows: Ctrl-C 5 s into a 300 KB sheet of 25,000
+// rows of 2,000 empty cells took 44-49 s to end the import. A reader that
+// skips rows without end now ends once the reading is stopped.
+func TestAReaderThatSkipsRowsLearnsOfTheStop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p := &pipeline{o: &Options{MaxErrors: 10}, ps: &problems{max: 10}, origin: func(b []byte, _ int) []byte { return b },
+		sink: sink{newBatch: func() Batch { return &recordList{} }, take: func(Batch) {}}}
+	err := p.run(ctx, func(f *feeder) error {
+		for f.skipped() { // an endless sheet of empty rows
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("%v", err)
+	}
+}

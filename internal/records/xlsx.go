@@ -75,6 +75,9 @@ func readXLSX(ctx context.Context, path string, o Options, s sink) (*Result, err
 			return nil, fmt.Errorf("%s: sheet %q row %d: %w", shown, sheet, n, err)
 		}
 		if isEmpty(row) {
+			if n%batchLines == 0 && ctx.Err() != nil { // empty rows before the header
+				return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, ctx.Err())
+			}
 			continue
 		}
 		started = true
@@ -93,6 +96,9 @@ func readXLSX(ctx context.Context, path string, o Options, s sink) (*Result, err
 				return fmt.Errorf("row %d: %w", n, err)
 			}
 			if isEmpty(row) {
+				if !fd.skipped() {
+					return nil
+				}
 				continue
 			}
 			r := fd.row()
