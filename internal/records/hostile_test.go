@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+	_ "time/tzdata" // Europe/Kyiv wherever the tests run
 
 	"reconciled/internal/domain"
 )
@@ -273,5 +275,41 @@ func TestAReaderThatSkipsRowsLearnsOfTheStop(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestTimesAtAClockChange: a wall time that a daylight-saving change
+// skips or repeats in the books' zone is read as Go's time.Date reads it,
+// in a CSV and an XLSX alike (docs/commands.md): in Kyiv 03:30 on
+// 2026-03-29 never happened, and is 01:30 UTC (04:30 summer time); 03:30
+// on 2026-10-25 happened twice, and is the second, 01:30 UTC.
+func TestTimesAtAClockChange(t *testing.T) {
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Time{time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC), time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC)}
+	res, fe := read(t, "r.csv", "payment_id,type,amount,currency,status,created_at\n"+
+		"o-1,purchase,1.00,UAH,paid,2026-03-29 03:30:00\no-2,purchase,1.00,UAH,paid,29.03.2026 03:30\n"+
+		"o-3,purchase,1.00,UAH,paid,2026-10-25 03:30:00\n", Options{Location: kyiv})
+	if fe != nil {
+		t.Fatal(fe)
+	}
+	for i, w := range []time.Time{want[0], want[0], want[1]} {
+		if got := res.Records[i].CreatedAt; !got.Equal(w) {
+			t.Errorf("CSV line %d: %v, want %v", i+2, got, w)
+		}
+	}
+	path := xlsxFile(t, [][]any{{"payment_id", "type", "amount", "currency", "status", "created_at"},
+		{"o-1", "purchase", 1.5, "UAH", "paid", time.Date(2026, 3, 29, 3, 30, 0, 0, time.UTC)},
+		{"o-2", "purchase", 1.5, "UAH", "paid", time.Date(2026, 10, 25, 3, 30, 0, 0, time.UTC)}})
+	xres, err := ReadFile(path, Options{Location: kyiv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want {
+		if got := xres.Records[i].CreatedAt; !got.Equal(w) {
+			t.Errorf("XLSX row %d: %v, want %v", i+2, got, w)
+		}
 	}
 }
