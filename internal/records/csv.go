@@ -94,10 +94,7 @@ func decodeText(data []byte) ([]byte, string, error) {
 		enc = "utf-8"
 	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
-		line := 1 + bytes.Count(data[:i], []byte{'\n'})
-		if bytes.IndexByte(data, '\n') < 0 { // CR alone ends its lines (crLines)
-			line = 1 + bytes.Count(data[:i], []byte{'\r'})
-		}
+		line := lineOf(data, i)
 		if enc == "" || enc == "utf-8" {
 			return nil, enc, &lineError{line, "a NUL byte: the file looks like UTF-16 without a byte order mark; " +
 				"save it as \"CSV UTF-8\" or as \"Unicode text\" (UTF-16 with the mark)"}
@@ -107,11 +104,50 @@ func decodeText(data []byte) ([]byte, string, error) {
 	if enc != "" {
 		return data, enc, nil
 	}
+	if i, ok := damagedUTF8(data); ok {
+		return nil, "utf-8", &lineError{lineOf(data, i), fmt.Sprintf("a byte that is not UTF-8 (0x%02X) in a file of UTF-8 text: "+
+			"it is damaged or of two encodings; save it again as \"CSV UTF-8\"", data[i])}
+	}
 	out, err := charmap.Windows1251.NewDecoder().Bytes(data)
 	if err != nil { // every byte is defined in Windows-1251; unreachable
 		return data, "unknown", nil
 	}
 	return out, "windows-1251", nil
+}
+
+// lineOf is the line of data's byte i.
+func lineOf(data []byte, i int) int {
+	if bytes.IndexByte(data, '\n') < 0 { // CR alone ends its lines (crLines)
+		return 1 + bytes.Count(data[:i], []byte{'\r'})
+	}
+	return 1 + bytes.Count(data[:i], []byte{'\n'})
+}
+
+// damagedUTF8 says whether data, which is not valid UTF-8, is UTF-8 with
+// some bytes that are not (damage, or a line pasted from another file),
+// and where the first is: when its UTF-8 letters outnumber those bytes.
+// Windows-1251 text is almost all bytes that are not UTF-8 (a capital
+// followed by "ё" or a quote mark may make a UTF-8 letter by chance);
+// read as Windows-1251, damaged UTF-8 was stored as mojibake.
+func damagedUTF8(data []byte) (first int, damaged bool) {
+	letters, bad := 0, 0
+	first = -1
+	for i := 0; i < len(data); {
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			if bad++; first < 0 {
+				first = i
+			}
+		} else {
+			letters++
+		}
+		i += n
+	}
+	return first, letters > bad
 }
 
 // lineError is a problem of a file's text on one line.

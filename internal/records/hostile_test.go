@@ -313,3 +313,22 @@ func TestTimesAtAClockChange(t *testing.T) {
 		}
 	}
 }
+
+// TestUTF8WithABadByteIsNotWindows1251: a file that is not valid UTF-8
+// was read as Windows-1251 whatever it held, so a UTF-8 file of Russian
+// names with one stray byte was stored as mojibake ("Иван" as "Р˜РІР°РЅ")
+// without a word. UTF-8 letters outnumbering the bytes that are not UTF-8
+// is UTF-8 damaged, refused on the line of its first bad byte; Windows-1251
+// text (whose letters are almost never UTF-8) is still read as it.
+func TestUTF8WithABadByteIsNotWindows1251(t *testing.T) {
+	head := "payment_id;type;amount;currency;status;customer_id\n"
+	_, fe := read(t, "u.csv", head+"p-1;purchase;1,00;UAH;paid;Иван Петров\np-2;purchase;1,00;UAH;paid;Ольга\xff\n", Options{})
+	if fe == nil || len(fe.Problems) != 1 || fe.Problems[0].Line != 3 || !strings.Contains(fe.Problems[0].Msg, "not UTF-8 (0xFF)") {
+		t.Fatalf("%v", fe)
+	}
+	cp1251 := []byte(head + "p-1;purchase;1,00;UAH;paid;\xd1\xb8\xec\xe8\xed \xc8\xe2\xe0\xed\n") // "Сёмин Иван": its "Сё" is valid UTF-8
+	res, err := ReadFile(write(t, "w.csv", cp1251), Options{})
+	if err != nil || res.Encoding != "windows-1251" || res.Records[0].CustomerID != "Сёмин Иван" {
+		t.Fatalf("%+v %v", res, err)
+	}
+}

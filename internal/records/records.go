@@ -9,8 +9,9 @@
 //   - UTF-8, UTF-8 with a byte order mark, UTF-16 (either byte order) with
 //     a byte order mark, which is Excel's "Unicode text" (.txt, tab between
 //     fields), or Windows-1251 (any other file that is not valid UTF-8 is
-//     read as Windows-1251, the encoding of Russian accounting exports); a
-//     file with a NUL byte, likely UTF-16 without its mark, is refused;
+//     read as Windows-1251, the encoding of Russian accounting exports,
+//     unless it is UTF-8 with a few bad bytes, which is refused); a file
+//     with a NUL byte, likely UTF-16 without its mark, is refused;
 //   - lines that end in LF, CRLF or, in a file without a LF, CR alone
 //     (Excel for Mac's "CSV (Macintosh)");
 //   - ',', ';' or tab between fields, found from the header line;
