@@ -44,7 +44,7 @@ func readCSV(ctx context.Context, path string, o Options, s sink) (*Result, erro
 	}
 	res.Separator = sep
 	ps := &problems{max: o.MaxErrors}
-	dec := &lineDecoder{r: csv.NewReader(bytes.NewReader(data)), o: &o}
+	dec := &lineDecoder{r: csv.NewReader(bytes.NewReader(data)), o: &o, text: data, at: 1}
 	dec.r.Comma = sep
 	dec.r.FieldsPerRecord = -1
 	dec.r.ReuseRecord = true
@@ -216,6 +216,40 @@ type lineDecoder struct {
 	o      *Options
 	header header
 	width  int
+
+	// The text, and where its line at begins: a syntax problem names the
+	// character where encoding/csv stopped, counted on its line.
+	text []byte
+	at   int
+	off  int
+}
+
+// syntax is a syntax problem's message: encoding/csv's words, and where
+// on which line it stopped (a field that spans lines stops on a later one
+// than the line the problem is on), as a character of that line
+// (encoding/csv counts bytes of the text, which is UTF-8 by now).
+func (d *lineDecoder) syntax(pe *csv.ParseError) string {
+	for d.at < pe.Line && d.off < len(d.text) { // problems come in line order
+		i := bytes.IndexByte(d.text[d.off:], '\n')
+		if i < 0 {
+			d.off = len(d.text)
+			break
+		}
+		d.off += i + 1
+		d.at++
+	}
+	where := fmt.Sprintf("character %d", pe.Column)
+	if d.at == pe.Line {
+		line := d.text[d.off:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		where = fmt.Sprintf("character %d", utf8.RuneCount(line[:min(max(pe.Column-1, 0), len(line))])+1)
+	}
+	if pe.Line != pe.StartLine {
+		where = fmt.Sprintf("line %d, %s", pe.Line, where)
+	}
+	return fmt.Sprintf("%v (%s)", pe.Err, where)
 }
 
 // readHeader reads the header line into d.header; its problems go to ps.
@@ -225,7 +259,7 @@ func (d *lineDecoder) readHeader(ps *problems) error {
 	var pe *csv.ParseError
 	switch {
 	case errors.As(err, &pe):
-		ps.add(pe.StartLine, "", "%v", pe.Err)
+		ps.add(pe.StartLine, "", "%s", d.syntax(pe))
 		return nil
 	case err == io.EOF:
 		return nil // no lines: "no data lines after the header"
@@ -268,7 +302,7 @@ func (d *lineDecoder) stream(f *feeder) error {
 			if r == nil {
 				return nil
 			}
-			r.n, r.msg = pe.StartLine, pe.Err.Error()
+			r.n, r.msg = pe.StartLine, d.syntax(pe)
 		default:
 			return err
 		}

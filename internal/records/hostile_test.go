@@ -332,3 +332,23 @@ func TestUTF8WithABadByteIsNotWindows1251(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 }
+
+// TestASyntaxProblemSaysWhereOnItsLine: a quote out of place named its
+// line only ("bare \" in non-quoted-field"), in lines of a hundred fields;
+// it names the character where the reading stopped, counted in letters,
+// and the line it is on when a quoted field took it past its own.
+func TestASyntaxProblemSaysWhereOnItsLine(t *testing.T) {
+	_, fe := read(t, "q.csv", "payment_id;type;amount;currency;status;customer_id\n"+
+		"p-1;purchase;1,00;UAH;paid;Ёлка \"x\"\n"+ // a bare quote at the 33rd letter (35th byte)
+		"p-2;purchase;1,00;UAH;paid;\"two\nlines\"x\n"+ // the quote that ends it, on the next line, is followed by more
+		"p-3;purchase;1,00;UAH;paid;c\n", Options{})
+	if fe == nil || len(fe.Problems) != 2 {
+		t.Fatalf("%v", fe)
+	}
+	want := []Problem{{Line: 2, Msg: "bare \" in non-quoted-field (character 33)"}, {Line: 3, Msg: "extraneous or missing \" in quoted-field (line 4, character 6)"}}
+	for i, p := range fe.Problems {
+		if p != want[i] {
+			t.Errorf("problem %d: %+v, want %+v", i, p, want[i])
+		}
+	}
+}
