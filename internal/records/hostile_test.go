@@ -352,3 +352,30 @@ func TestASyntaxProblemSaysWhereOnItsLine(t *testing.T) {
 		}
 	}
 }
+
+// TestAnAmountTooLargeSaysSo: thirty digits were "not an amount"; they
+// are one, too large for the ledger (int64 minor units).
+func TestAnAmountTooLargeSaysSo(t *testing.T) {
+	for _, tt := range []struct {
+		amount string
+		o      Options
+	}{
+		{"123456789012345678901234567890", Options{}},
+		{"92233720368547758.08", Options{}},
+		{"1 000 000 000 000 000 000,00", Options{}},
+		{"123456789012345678901234567890", Options{AmountUnit: "minor"}},
+	} {
+		_, fe := read(t, "r.csv", "payment_id,type,amount,currency,status\np-1,purchase,\""+tt.amount+"\",UAH,paid\n", tt.o)
+		if fe == nil || len(fe.Problems) != 1 || !strings.HasSuffix(fe.Problems[0].Msg, "is out of range") {
+			t.Errorf("%s: %v", tt.amount, fe)
+		}
+	}
+}
+
+func TestDecimalIsANumberOnly(t *testing.T) {
+	for s, want := range map[string]bool{"1": true, "-1": true, "+1.5": true, "1.": false, ".5": false, "+-1": false, "1.2.3": false, "": false, "-": false, "1e5": false} {
+		if decimal(s) != want {
+			t.Errorf("decimal(%q) = %v", s, !want)
+		}
+	}
+}
