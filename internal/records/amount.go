@@ -146,6 +146,9 @@ func readAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 			return 0, fmt.Errorf("%s has a decimal mark, but amounts are in minor units (records.amount_unit)", quoted(orig))
 		}
 		n, err := domain.ParseMajor(intPart, "JPY") // an integer, exponent 0
+		if err != nil && decimal(intPart) {
+			return 0, fmt.Errorf("%s is out of range", quoted(orig))
+		}
 		if err != nil {
 			return 0, fmt.Errorf("%s is not an amount in minor units", quoted(orig))
 		}
@@ -164,10 +167,32 @@ func readAmount(s, currency, unit string, spreadsheet bool) (int64, error) {
 		v += "." + frac
 	}
 	n, err := domain.ParseMajor(v, currency)
+	if err != nil && decimal(v) {
+		return 0, fmt.Errorf("%s is out of range", quoted(orig))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%s is not an amount", quoted(orig))
 	}
 	return n, nil
+}
+
+// decimal says whether s is digits, with a sign and a '.' between digits
+// allowed: a number ParseMajor refuses only for its size.
+func decimal(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	i, f, _ := strings.Cut(s, ".")
+	return allDigits(i) && i != "" && (f == "" && !strings.Contains(s, ".") || f != "" && allDigits(f))
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // groupsOfThree checks "1,000,000"-style grouping: the first group has 1

@@ -2,10 +2,12 @@ package records
 
 import (
 	"archive/zip"
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"reconciled/internal/domain"
 )
@@ -122,18 +124,78 @@ func readAll(path string, max int64) ([]byte, error) {
 	return data, nil
 }
 
-// checkUnzipped refuses an XLSX file whose parts hold more than max bytes
-// unzipped, by its zip directory.
-func checkUnzipped(path string, max int64) error {
+// checkZip refuses an XLSX file whose parts hold more than max bytes
+// unzipped, by its zip directory (0: no bound), then reads every part once
+// and refuses one that does not unzip whole, or an XML part with a stretch
+// of more than maxMarkupGap bytes without a '<':
+//
+//   - excelize drops the error that stops it reading a part (a part longer
+//     than its zip entry says, a damaged deflate stream, a bad checksum) and
+//     reads what came before: a damaged sheet gave the rows before the
+//     damage, and the import stored them as if they were the file;
+//   - encoding/xml holds a run of text between two tags whole, and copies
+//     it: a sheet of 300 MB of spaces between its rows (a 300 KB file) made
+//     an import of 1.1 GB. A cell holds at most 32,767 characters, a few
+//     hundred KB escaped, so no spreadsheet writes a megabyte without a tag.
+//
+// The reading costs an unzip of the file, a small part of excelize's
+// reading of its rows.
+func checkZip(path string, max int64) error {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil // not a zip: excelize says so, in its words
 	}
 	defer zr.Close()
-	if n := sumUnzipped(zr.File); n > max {
+	if n := sumUnzipped(zr.File); max > 0 && n > max {
 		return &LimitError{Path: path, Size: n, Limit: max, Unzipped: true}
 	}
+	buf := make([]byte, 64<<10)
+	for _, f := range zr.File {
+		if err := checkPart(f, buf); err != nil {
+			return fmt.Errorf("%s: %s %w, nothing imported", domain.CleanName(path), domain.CleanName(f.Name), err)
+		}
+	}
 	return nil
+}
+
+// maxMarkupGap is the most bytes an XML part of an XLSX file may hold
+// without a '<' (checkZip).
+const maxMarkupGap = 1 << 20
+
+// checkPart reads one part of a zip to its end (archive/zip checks its
+// size and checksum there).
+func checkPart(f *zip.File, buf []byte) error {
+	rc, err := f.Open()
+	if err != nil {
+		return fmt.Errorf("does not unzip whole (%v): the file is damaged", err)
+	}
+	defer rc.Close()
+	name := strings.ToLower(f.Name)
+	markup := strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels") || strings.HasSuffix(name, ".vml")
+	run := 0 // bytes since the last '<'
+	for {
+		n, err := rc.Read(buf)
+		for p := buf[:n]; markup; {
+			i := bytes.IndexByte(p, '<')
+			if i < 0 {
+				run += len(p)
+				break
+			}
+			if run += i; run > maxMarkupGap {
+				break
+			}
+			run, p = 0, p[i+1:]
+		}
+		if run > maxMarkupGap {
+			return fmt.Errorf("holds more than %d MiB without markup, which no spreadsheet writes", maxMarkupGap>>20)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("does not unzip whole (%v): the file is damaged", err)
+		}
+	}
 }
 
 // sumUnzipped is what files hold unzipped, at most the largest int64.

@@ -138,6 +138,19 @@ func (f *feeder) row() *row {
 	return &f.cur.rows[len(f.cur.rows)-1]
 }
 
+// skipped is told of a row the reader leaves out (an empty one) and says
+// whether to go on: a reader that skips rows learns of the stop only here
+// until its next row to fill, and a sheet of empty cells (a few hundred KB
+// zipped) is minutes of them.
+func (f *feeder) skipped() bool {
+	select {
+	case <-f.stop:
+		return false
+	default:
+		return true
+	}
+}
+
 // flush sends the rows filled so far.
 func (f *feeder) flush() bool {
 	if f.cur == nil {

@@ -9,8 +9,11 @@
 //   - UTF-8, UTF-8 with a byte order mark, UTF-16 (either byte order) with
 //     a byte order mark, which is Excel's "Unicode text" (.txt, tab between
 //     fields), or Windows-1251 (any other file that is not valid UTF-8 is
-//     read as Windows-1251, the encoding of Russian accounting exports); a
-//     file with a NUL byte, likely UTF-16 without its mark, is refused;
+//     read as Windows-1251, the encoding of Russian accounting exports,
+//     unless it is UTF-8 with a few bad bytes, which is refused); a file
+//     with a NUL byte, likely UTF-16 without its mark, is refused;
+//   - lines that end in LF, CRLF or, in a file without a LF, CR alone
+//     (Excel for Mac's "CSV (Macintosh)");
 //   - ',', ';' or tab between fields, found from the header line;
 //   - amounts with '.' or ',' as the decimal mark and spaces or non-breaking
 //     spaces between thousands ("1 000,50"); when both '.' and ',' appear
@@ -31,6 +34,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -388,6 +392,9 @@ func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, o
 		if err != nil {
 			bad(ColAmount, "%v", err)
 		}
+		if amount == math.MinInt64 { // its size, -amount, is not an int64
+			bad(ColAmount, "%s is out of range", quoted(h.cell(row, iAmount)))
+		}
 		if amount < 0 {
 			// A refund or payout is money going out; books often write it
 			// negative. Its size is what is compared.
@@ -417,8 +424,16 @@ func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, o
 	}
 	// Free text: a card number in it is masked as it is read (stored,
 	// exported and shown masked; idempotent, and free below 13 digits).
-	r.CustomerID = domain.MaskCardNumbers(h.cell(row, iCustomerID))
-	r.Method = domain.MaskCardNumbers(h.cell(row, iMethod))
+	// It is bounded as the ids are: every reconcile reads it again, and an
+	// XLSX cell holds at most 32,767 characters.
+	customer, method := h.cell(row, iCustomerID), h.cell(row, iMethod)
+	for _, f := range []struct{ col, v string }{{ColCustomerID, customer}, {ColMethod, method}} {
+		if len(f.v) > MaxIDBytes {
+			bad(f.col, "%d bytes long; at most %d", len(f.v), MaxIDBytes)
+		}
+	}
+	r.CustomerID = domain.MaskCardNumbers(customer)
+	r.Method = domain.MaskCardNumbers(method)
 	return ok
 }
 

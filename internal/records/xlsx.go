@@ -26,10 +26,10 @@ func readXLSX(ctx context.Context, path string, o Options, s sink) (*Result, err
 	// (excelize's default folder if there is none).
 	tmp, _ := scratch.Dir()
 	opts := excelize.Options{TmpDir: tmp}
+	if err := checkZip(path, o.MaxUnzippedBytes); err != nil {
+		return nil, err
+	}
 	if o.MaxUnzippedBytes > 0 {
-		if err := checkUnzipped(path, o.MaxUnzippedBytes); err != nil {
-			return nil, err
-		}
 		// excelize's own check, as it reads each part (a zip's directory
 		// is what it reads too).
 		opts.UnzipSizeLimit = o.MaxUnzippedBytes
@@ -75,6 +75,9 @@ func readXLSX(ctx context.Context, path string, o Options, s sink) (*Result, err
 			return nil, fmt.Errorf("%s: sheet %q row %d: %w", shown, sheet, n, err)
 		}
 		if isEmpty(row) {
+			if n%batchLines == 0 && ctx.Err() != nil { // empty rows before the header
+				return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, ctx.Err())
+			}
 			continue
 		}
 		started = true
@@ -93,6 +96,9 @@ func readXLSX(ctx context.Context, path string, o Options, s sink) (*Result, err
 				return fmt.Errorf("row %d: %w", n, err)
 			}
 			if isEmpty(row) {
+				if !fd.skipped() {
+					return nil
+				}
 				continue
 			}
 			r := fd.row()
@@ -111,7 +117,7 @@ func readXLSX(ctx context.Context, path string, o Options, s sink) (*Result, err
 	if len(p.later) > 0 {
 		more := &problems{max: o.MaxErrors}
 		b := s.newBatch()
-		if err := readMaybeBoolean(f, sheet, p.later, &h, &o, base, b, more); err != nil {
+		if err := readMaybeBoolean(ctx, f, sheet, p.later, &h, &o, base, b, more); err != nil {
 			return nil, fmt.Errorf("%s: sheet %q: %w", shown, sheet, err)
 		}
 		if ps.merge(more); !ps.any() {
@@ -151,8 +157,8 @@ var nouns = [numColumns]string{"a payment id", "a type", "an amount", "a currenc
 
 // readMaybeBoolean reads the rows of later (in row order, cells by the
 // canonical columns) again, formatted: a boolean is a problem, the others
-// are records, put into b.
-func readMaybeBoolean(f *excelize.File, sheet string, later []row, h *header, o *Options, base string, b Batch, ps *problems) error {
+// are records, put into b. A done ctx stops it with its error.
+func readMaybeBoolean(ctx context.Context, f *excelize.File, sheet string, later []row, h *header, o *Options, base string, b Batch, ps *problems) error {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return err
@@ -165,7 +171,11 @@ func readMaybeBoolean(f *excelize.File, sheet string, later []row, h *header, o 
 		if n != p.n {
 			continue
 		}
-		next++
+		if next++; next%batchLines == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		shown, err := rows.Columns()
 		if err != nil {
 			return fmt.Errorf("row %d: %w", n, err)
