@@ -155,14 +155,18 @@ func TestAnAmountOfInt64sMostNegativeIsRefused(t *testing.T) {
 			t.Errorf("%s: read as %d", tt.amount, res.Records[0].Amount.Amount)
 			continue
 		}
-		if len(fe.Problems) != 1 || fe.Problems[0].Line != 2 || fe.Problems[0].Column != ColAmount || !strings.Contains(fe.Problems[0].Msg, "out of range") {
+		if len(fe.Problems) != 1 || fe.Problems[0].Line != 2 || fe.Problems[0].Column != ColAmount || !strings.Contains(fe.Problems[0].Msg, "not within ±1000000000000000 minor units") {
 			t.Errorf("%s: %v", tt.amount, fe)
 		}
 	}
-	// One kopeck less is the largest size there is.
-	res, fe := read(t, "r.csv", "payment_id,type,amount,currency,status\nr-1,refund,-92233720368547758.07,UAH,refunded\n", Options{})
-	if fe != nil || res.Records[0].Amount.Amount != 1<<63-1 {
-		t.Errorf("-92233720368547758.07: %v %v", res, fe)
+	// The largest size there is: domain.MaxAmount (the stored sums' bound),
+	// refunds written negative included; one more is refused.
+	res, fe := read(t, "r.csv", "payment_id,type,amount,currency,status\nr-1,refund,-10000000000000.00,UAH,refunded\n", Options{})
+	if fe != nil || res.Records[0].Amount.Amount != domain.MaxAmount {
+		t.Errorf("-10000000000000.00: %v %v", res, fe)
+	}
+	if _, fe := read(t, "r.csv", "payment_id,type,amount,currency,status\nr-1,refund,-10000000000000.01,UAH,refunded\n", Options{}); fe == nil {
+		t.Error("-10000000000000.01 is read")
 	}
 }
 

@@ -391,8 +391,7 @@ func parseRow(r *domain.Record, row []string, line int, h *header, o *Options, o
 		}
 		if err != nil {
 			bad(ColAmount, "%v", err)
-		}
-		if amount == math.MinInt64 { // its size, -amount, is not an int64
+		} else if amount == math.MinInt64 { // its size, -amount, is not an int64 (CheckAmount's bound keeps it out too)
 			bad(ColAmount, "%s is out of range", quoted(h.cell(row, iAmount)))
 		}
 		if amount < 0 {
