@@ -110,7 +110,11 @@ func reply(conn *net.UnixConn, stdout, stderr, output io.Writer) (int, error) {
 	for {
 		typ, p, err := readFrame(r)
 		if err != nil {
-			return 1, fmt.Errorf("control socket: the daemon went away: %w", err)
+			// Its command may have finished (an import committed) before
+			// the daemon stopped: say so, a person must look before doing
+			// it again.
+			return 1, fmt.Errorf("control socket: the daemon went away before the command's end was told (%w): "+
+				"what it did may be stored; see status (and the daemon's log) before running it again", err)
 		}
 		switch typ {
 		case frameStdout:
