@@ -38,6 +38,9 @@ func TestPaymentShowsOnePayment(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
+	if before := w.mustRun(t, "payment", "order-31"); !strings.HasPrefix(before, "payment order-31 (no reconciliation is stored yet: run reconcile for its verdicts)\n") {
+		t.Errorf("before any reconcile:\n%s", before)
+	}
 	w.mustRun(t, "reconcile", "--no-recheck")
 
 	out := w.mustRun(t, "payment", "order-31")

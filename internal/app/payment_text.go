@@ -35,7 +35,11 @@ func WritePayment(w io.Writer, p *Payment, loc *time.Location) error {
 		}
 		return GroupThousands(m.String())
 	}
-	fmt.Fprintf(w, "payment %s (%s)\n", text(p.ID), p.Stored.Note(loc))
+	note := p.Stored.Note(loc)
+	if p.Stored.None { // Payment computes no verdict: it shows what is stored
+		note = "no reconciliation is stored yet: run reconcile for its verdicts"
+	}
+	fmt.Fprintf(w, "payment %s (%s)\n", text(p.ID), note)
 	table := func(title, head string, rows func(tw *tabwriter.Writer), empty string, n int) error {
 		fmt.Fprintf(w, "\n%s\n", title)
 		if n == 0 {
