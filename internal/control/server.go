@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -251,17 +252,36 @@ const (
 	requestTimeout = 30 * time.Second
 )
 
+// stopWriteTimeout is how long a command's output may still take, once
+// the daemon stops, for its client to take it: a command under way ends
+// (its context is done) and tells how (an import committed as SIGTERM
+// came), but a client that does not read holds the shutdown no longer.
+const stopWriteTimeout = 2 * time.Second
+
 // lockedWriter writes whole frames, one at a time, and flushes each.
 type lockedWriter struct {
-	mu   sync.Mutex
-	w    *bufio.Writer
-	conn net.Conn
+	mu     sync.Mutex
+	w      *bufio.Writer
+	conn   net.Conn
+	stopBy atomic.Int64 // unix nanoseconds: no write past it (the daemon stops); 0: none
+}
+
+// stopping bounds the writes from now on by stopWriteTimeout, a write
+// blocked now included.
+func (l *lockedWriter) stopping() {
+	by := time.Now().Add(stopWriteTimeout)
+	l.stopBy.Store(by.UnixNano())
+	l.conn.SetWriteDeadline(by)
 }
 
 func (l *lockedWriter) frame(typ byte, p []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.conn.SetWriteDeadline(time.Now().Add(frameTimeout))
+	deadline := time.Now().Add(frameTimeout)
+	if by := l.stopBy.Load(); by != 0 && by < deadline.UnixNano() {
+		deadline = time.Unix(0, by)
+	}
+	l.conn.SetWriteDeadline(deadline)
 	if err := writeFrame(l.w, typ, p); err != nil {
 		return err
 	}
@@ -355,9 +375,18 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn, refusal func(io.
 	conn.SetReadDeadline(time.Time{})
 	cmdCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// The daemon stopping, or the client gone: close the connection, so
-	// that a command blocked writing to it fails at once.
-	stopClose := context.AfterFunc(cmdCtx, func() { conn.Close() })
+	// The client gone: close the connection, so that a command blocked
+	// writing to it fails at once. The daemon stopping: the command's
+	// context ends it, and what it says of its end (an import that
+	// committed as SIGTERM came) still reaches the client, for a
+	// stopWriteTimeout at most.
+	stopClose := context.AfterFunc(cmdCtx, func() {
+		if ctx.Err() != nil {
+			w.stopping()
+			return
+		}
+		conn.Close()
+	})
 	defer stopClose()
 	go func() { // the client says nothing more: anything, EOF included, means it is gone
 		r.ReadByte()
