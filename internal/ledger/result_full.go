@@ -33,18 +33,19 @@ var fullChunk = 16 << 20 // a variable for the tests
 
 // FullWriter writes a whole new result (BeginFull, Add, Finish).
 type FullWriter struct {
-	Seq     uint64 // the dirty marks at BeginFull: Finish consumes those
-	l       *Ledger
-	st      ResultState
-	arena   []byte      // this chunk's keys and values
-	pending [][2][]byte // this chunk's items, in key order
-	parts   []unitPart
-	keys    []byte   // every item key, each parts[i] a range of it
-	ops     []uint64 // every group's operation ids, ranges of it
-	times   [][2][]byte
-	last    []byte // the last key put: keys must grow
-	writer  []byte // its mark in result.new/
-	gen     uint64 // the stored result's generation at BeginFull
+	Seq      uint64 // the dirty marks at BeginFull: Finish consumes those
+	l        *Ledger
+	st       ResultState
+	arena    []byte      // this chunk's keys and values
+	pending  [][2][]byte // this chunk's items, in key order
+	parts    []unitPart
+	keys     []byte   // every item key, each parts[i] a range of it
+	ops      []uint64 // every group's operation ids, ranges of it
+	times    [][2][]byte
+	arenaCap int    // a chunk's arena capacity (Expect; a full chunk's without)
+	last     []byte // the last key put: keys must grow
+	writer   []byte // its mark in result.new/
+	gen      uint64 // the stored result's generation at BeginFull
 	// The committing goroutine: chunks to commit, spent chunks back, its
 	// end (nil, or the error it stopped at), and that error once seen.
 	chunks, spent chan chunk
@@ -156,7 +157,13 @@ func (f *FullWriter) Expect(ops, records int) {
 	f.parts = make([]unitPart, 0, units)
 	f.ops = make([]uint64, 0, ops)
 	f.keys = make([]byte, 0, 16*max(ops, records)) // 13-14 bytes an item at a million
+	f.arenaCap = chunkCap(256 * units)             // items are about 180 bytes
 }
+
+// chunkCap is the capacity of a chunk's buffer for about want bytes: a
+// full chunk's at most (a small recompute does not allocate the chunks
+// of a million items).
+func chunkCap(want int) int { return min(fullChunk+fullChunk/8, want+4096) }
 
 // Add takes the items of one payment (or one set of records without a
 // payment) in the engine's order, with their places and the payment's
@@ -172,7 +179,10 @@ func (f *FullWriter) Add(owner domain.Unit, items []domain.Item, places []domain
 		// slices, twice the chunk for each of the three in flight (the one
 		// filled, the one handed over, the one committed): 185 of a full
 		// recompute's 660 MB at a million items.
-		f.arena = make([]byte, 0, fullChunk+fullChunk/8)
+		if f.arenaCap == 0 { // no Expect: as for a million
+			f.arenaCap = chunkCap(fullChunk + fullChunk/8)
+		}
+		f.arena = make([]byte, 0, f.arenaCap)
 	}
 	part := unitPart{unit: owner}
 	for i := range items {
@@ -502,9 +512,10 @@ func (f *FullWriter) encodeUnits(order []int32, extra map[domain.Unit]*unitEntry
 	}
 	slices.Sort(xs)
 	fresh := func() entryChunk {
-		// At its full size at once: entries are tens of bytes, so a chunk
-		// holds about half a million.
-		return entryChunk{buf: make([]byte, 0, fullChunk+fullChunk/8), ends: make([]int, 0, fullChunk/16)}
+		// At its full size at once (entries are tens of bytes, so a chunk
+		// holds about half a million), or at what the units need.
+		return entryChunk{buf: make([]byte, 0, chunkCap(len(f.keys)+9*len(f.ops)+32*len(order))),
+			ends: make([]int, 0, min(fullChunk/16, 2*len(order)+2))}
 	}
 	c := fresh()
 	var ops []uint64
