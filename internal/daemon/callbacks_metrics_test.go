@@ -2,10 +2,8 @@ package daemon
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,19 +19,12 @@ func TestMetricsCountCallbacks(t *testing.T) {
 	_, path, db := daemonFolder(t)
 	addr, metricsAddr := freePort(t), freePort(t)
 	cfg, l := openConfig(t, path, db, fmt.Sprintf("[daemon]\nmetrics = %q\n[callbacks]\nlisten = %q\n[[callbacks.project]]\nid = 580\nsecret = \"cb-key\"\n", metricsAddr, addr))
-	log := &lockedBuffer{}
-	logger := slog.New(slog.NewTextHandler(log, nil))
-	d := New(Options{ConfigPath: path, Config: cfg, Ledger: l, Getenv: func(string) string { return "" }, Log: func() *slog.Logger { return logger }})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+	_, stop := startDaemon(t, path, cfg, l)
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Error(err)
 		}
 	}()
-	waitLog(t, log, "reconciled is running")
 
 	now := time.Now().UTC().Truncate(time.Second)
 	op := domain.Operation{ProjectID: 580, OperationID: 10000000000000021, PaymentID: "order-21", PaymentType: "purchase",

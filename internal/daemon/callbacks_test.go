@@ -2,9 +2,7 @@ package daemon
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -60,13 +58,7 @@ func TestACallbackReconcilesItsPayment(t *testing.T) {
 		t.Fatalf("before the callback: %s", got)
 	}
 
-	log := &lockedBuffer{}
-	logger := slog.New(slog.NewTextHandler(log, nil))
-	d := New(Options{ConfigPath: path, Config: cfg, Ledger: l, Getenv: func(string) string { return "" }, Log: func() *slog.Logger { return logger }})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	waitLog(t, log, "reconciled is running")
+	log, stop := startDaemon(t, path, cfg, l)
 	if !bytes.Contains([]byte(log.String()), []byte("callbacks="+addr)) {
 		t.Errorf("the start line does not say where callbacks are received:\n%s", log.String())
 	}
@@ -108,8 +100,7 @@ func TestACallbackReconcilesItsPayment(t *testing.T) {
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
 	waitLog(t, log, "reload refused: [callbacks]")
 
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 	if _, err := http.Post("http://"+addr+config.DefaultCallbackPath, "application/json", nil); err == nil {

@@ -74,6 +74,21 @@ func openConfig(t *testing.T, path, db, extra string) (*config.Config, *ledger.L
 	return cfg, l
 }
 
+// startDaemon runs a daemon on the config at path (cfg, l: openConfig's)
+// until the returned stop, which says how Run ended; it returns once the
+// daemon said it is running, with its log.
+func startDaemon(t *testing.T, path string, cfg *config.Config, l *ledger.Ledger) (*lockedBuffer, func() error) {
+	t.Helper()
+	log := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(log, nil))
+	d := New(Options{ConfigPath: path, Config: cfg, Ledger: l, Getenv: func(string) string { return "" }, Log: func() *slog.Logger { return logger }})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	waitLog(t, log, "reconciled is running")
+	return log, func() error { cancel(); return <-done }
+}
+
 func writeConfig(t *testing.T, path, db, extra string) {
 	t.Helper()
 	text := fmt.Sprintf("[storage]\npath = %q\n[data_api]\nbase_url = \"http://127.0.0.1:9\"\ntoken = \"WKiarERJ5pcceNerpM9R5TNnyPTQMl\"\nsecret = \"s\"\nprojects = [580]\n%s", db, extra)

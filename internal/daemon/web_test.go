@@ -1,10 +1,8 @@
 package daemon
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,13 +20,7 @@ func TestRunServesTheWebView(t *testing.T) {
 	token := filepath.Join(dir, "token")
 	os.WriteFile(token, []byte("web-token\n"), 0o600)
 	cfg, l := openConfig(t, path, db, fmt.Sprintf("[web]\nlisten = %q\ntoken_file = %q\n", addr, token))
-	log := &lockedBuffer{}
-	logger := slog.New(slog.NewTextHandler(log, nil))
-	d := New(Options{ConfigPath: path, Config: cfg, Ledger: l, Getenv: func(string) string { return "" }, Log: func() *slog.Logger { return logger }})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	waitLog(t, log, "reconciled is running")
+	log, stop := startDaemon(t, path, cfg, l)
 	if !strings.Contains(log.String(), "web=http://"+addr+"/") {
 		t.Errorf("the start line does not say where the web view is:\n%s", log.String())
 	}
@@ -58,8 +50,7 @@ func TestRunServesTheWebView(t *testing.T) {
 	if code, _ := get("web-token"); code != 200 {
 		t.Errorf("after a refused reload: %d", code)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := http.Get("http://" + addr + "/"); err == nil {

@@ -174,11 +174,12 @@ func (f *FullWriter) Add(owner domain.Unit, items []domain.Item, places []domain
 	}
 	s := &resultWriter{st: &f.st}
 	if f.arena == nil {
-		// A chunk's arena is made at its full size: grown by append, every
-		// smaller array it outgrew stayed alive through the chunk's pending
-		// slices, twice the chunk for each of the three in flight (the one
-		// filled, the one handed over, the one committed): 185 of a full
-		// recompute's 660 MB at a million items.
+		// A chunk's arena is made at its size once (a full chunk's, or
+		// what Expect's counts need when that is less): grown by append,
+		// every smaller array it outgrew stayed alive through the chunk's
+		// pending slices, twice the chunk for each of the three in flight
+		// (the one filled, the one handed over, the one committed): 185 of
+		// a full recompute's 660 MB at a million items.
 		if f.arenaCap == 0 { // no Expect: as for a million
 			f.arenaCap = chunkCap(fullChunk + fullChunk/8)
 		}
