@@ -202,9 +202,13 @@ func (l *Ledger) update(fn func(*bolt.Tx) error) (err error) {
 	if err != nil {
 		return l.named(err)
 	}
+	returned := false
 	defer func() {
 		r := recover()
 		if r == nil {
+			if !returned { // fn ended its goroutine (a test's t.Fatal): the writer's lock would be held for good
+				tx.Rollback()
+			}
 			return
 		}
 		what, ok := damageOf(r)
@@ -216,7 +220,9 @@ func (l *Ledger) update(fn func(*bolt.Tx) error) (err error) {
 		l.fail(d)
 		err = d
 	}()
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	returned = true
+	if err != nil {
 		if problem := l.walkFile(); problem != "" {
 			d := l.damaged("%s", problem)
 			l.fail(d)
