@@ -215,7 +215,7 @@ func (l *Ledger) CheckAlerts(c AlertCheck) (AlertChecked, error) {
 		if err != nil {
 			return err
 		}
-		s := &alertScan{c: c, items: res.Bucket(resultItems), units: res.Bucket(resultUnits), known: known,
+		s := &alertScan{c: c, items: res.Bucket(resultItems), units: unitsOf(res), known: known,
 			baseline: st.Baseline.IsZero(), news: AlertNews{At: c.At, Counts: map[string]int{}, State: st}}
 		if s.baseline || a.Get(keyAlertsAll) != nil {
 			err = s.everyUnit()
@@ -276,13 +276,14 @@ func (l *Ledger) CheckAlerts(c AlertCheck) (AlertChecked, error) {
 
 // alertScan is one check's comparison of items with known/.
 type alertScan struct {
-	c                   AlertCheck
-	items, units, known *bolt.Bucket
-	baseline            bool
-	looked              int
-	news                AlertNews
-	puts                [][2][]byte // known/ entries to write, once the scan is over (a cursor is on the bucket)
-	dels                [][]byte
+	c            AlertCheck
+	items, known *bolt.Bucket
+	units        *blockMap
+	baseline     bool
+	looked       int
+	news         AlertNews
+	puts         [][2][]byte // known/ entries to write, once the scan is over (a cursor is on the bucket)
+	dels         [][]byte
 }
 
 // knownOf is the known/ entries of unit u: resolution key → code.
@@ -336,7 +337,11 @@ func (s *alertScan) everyUnit() error {
 // from old as it goes).
 func (s *alertScan) unit(u []byte, old map[string]string) error {
 	s.looked++
-	e, err := decodeUnit(s.units.Get(u))
+	v, err := s.units.Get(u)
+	if err != nil {
+		return err
+	}
+	e, err := decodeUnit(v)
 	if err != nil {
 		return corruptResult("the stored reconciliation's unit %s does not decode", describeUnit(u))
 	}

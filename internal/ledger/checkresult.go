@@ -93,11 +93,12 @@ func (c *resultCheck) check(r *bolt.Bucket) error {
 		}
 		return b
 	}
-	s := &storedResult{c: c, items: bucket(resultItems), units: bucket(resultUnits), due: bucket(resultDue),
+	s := &storedResult{c: c, items: bucket(resultItems), due: bucket(resultDue),
 		ask: bucket(resultAsk), fallback: bucket(resultFallback)}
-	if missing {
+	if bucket(resultUnits); missing {
 		return nil
 	}
+	s.units = unitsOf(res)
 	recount := ResultState{Counts: map[string]int{}, Amounts: map[string]map[string]int64{}, PerCurrency: map[string]map[string]int{}}
 	n, decoded, deadlines, asks, err := s.checkItems(&resultWriter{st: &recount})
 	if err != nil {
@@ -210,8 +211,9 @@ func describePlace(k []byte) string {
 
 // storedResult is the result's buckets under check.
 type storedResult struct {
-	c                                *resultCheck
-	items, units, due, ask, fallback *bolt.Bucket
+	c                         *resultCheck
+	items, due, ask, fallback *bolt.Bucket
+	units                     *blockMap
 }
 
 // checkItems decodes every item, counts it into w's state and looks up
@@ -253,7 +255,7 @@ func (s *storedResult) checkItems(w *resultWriter) (n, decoded, deadlines, asks 
 // checkUnits decodes every unit entry and looks up the items it names and
 // its fallback entries.
 func (s *storedResult) checkUnits() (n, named, vias int, err error) {
-	err = s.units.ForEach(func(k, v []byte) error {
+	err = s.units.forEach(func(k, v []byte) error {
 		if err := s.c.row(); err != nil {
 			return err
 		}
@@ -277,8 +279,24 @@ func (s *storedResult) checkUnits() (n, named, vias int, err error) {
 			}
 		}
 		return nil
-	})
+	}, s.damagedBlock)
 	return n, named, vias, err
+}
+
+// damagedBlock names a block of units/ that does not decode, and goes on.
+func (s *storedResult) damagedBlock(bk []byte) error {
+	s.c.problem("%s/%s: the block at %s does not decode", bucketResult, resultUnits, describeUnit(bk))
+	return nil
+}
+
+// unit is the entry of u, if it decodes.
+func (s *storedResult) unit(u []byte) (unitEntry, bool) {
+	v, err := s.units.Get(u)
+	if err != nil {
+		return unitEntry{}, false
+	}
+	e, err := decodeUnit(v)
+	return e, err == nil
 }
 
 // nameUnnamed names the items that no unit or more than one names (run
@@ -287,14 +305,14 @@ func (s *storedResult) checkUnits() (n, named, vias int, err error) {
 func (s *storedResult) nameUnnamed() error {
 	named := map[string]int{}
 	undecoded := false
-	err := s.units.ForEach(func(_, v []byte) error {
+	err := s.units.forEach(func(_, v []byte) error {
 		e, err := decodeUnit(v)
 		undecoded = undecoded || err != nil
 		for _, item := range e.items {
 			named[item]++
 		}
 		return nil
-	})
+	}, func([]byte) error { undecoded = true; return nil })
 	if err != nil {
 		return err
 	}
@@ -352,7 +370,7 @@ func (s *storedResult) checkTimes(name []byte, b *bolt.Bucket) error {
 			}
 		}
 		if string(name) == string(resultDue) {
-			if e, err := decodeUnit(s.units.Get(v)); err == nil && !slices.Contains(e.items, string(place)) {
+			if e, ok := s.unit(v); ok && !slices.Contains(e.items, string(place)) {
 				s.c.problem("%s says unit %s, which does not name it", where, describeUnit(v))
 			}
 			return nil
@@ -386,7 +404,7 @@ func (s *storedResult) checkFallbacks() error {
 		}
 		n := 2 + int(binary.BigEndian.Uint16(k))
 		via, owner := k[2:n], k[n:]
-		if e, err := decodeUnit(s.units.Get(owner)); err == nil && !slices.Contains(e.vias, domain.Unit(via)) {
+		if e, ok := s.unit(owner); ok && !slices.Contains(e.vias, domain.Unit(via)) {
 			s.c.problem("%s/%s: the entry of %s for %s: that unit's entry does not say so", bucketResult, resultFallback,
 				describeUnit(via), describeUnit(owner))
 		}

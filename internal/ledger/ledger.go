@@ -96,7 +96,7 @@ import (
 
 // SchemaVersion is the layout this code writes; migrate.go brings older
 // databases to it.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 var (
 	bucketRoot        = []byte("v1")

@@ -66,6 +66,12 @@ var migrations = []migration{
 	// so that a release before callbacks refuses the database ("schema
 	// version 4") instead of calling a version 2 record damage.
 	{version: 4, what: "keep who reported each status (the sync or a callback); nothing to rewrite", run: func(*bolt.Tx) error { return nil }},
+	// A result stored from version 5 on may keep its units' entries in
+	// blocks (blocks.go), which a release before would read as entries
+	// and trip over: the version moves so that it refuses the database.
+	// A result stored before is read as it is, and replaced by blocks at
+	// the next full recompute; nothing is rewritten.
+	{version: 5, what: "the stored reconciliation's units in blocks; nothing to rewrite", run: func(*bolt.Tx) error { return nil }},
 }
 
 // keyScrub, in meta/, says that free pages may hold values a migration

@@ -25,7 +25,8 @@ import (
 //	result/                  made by the first reconcile
 //	├── "state"              → ResultState as JSON: when, of which verdict settings, counts and amounts
 //	├── items/               place key (domain.Place) → item (appendItem), in the engine's order
-//	├── units/               unit → its item keys, its operation ids, the units it is linked with
+//	├── "units in blocks"    → 1: units/ holds blocks (blocks.go); a result stored before holds a key per unit
+//	├── units/               in blocks: unit → its item keys, its operation ids, the units it is linked with
 //	├── due/                 time (8) | place key → unit: when a pending item turns late
 //	├── ask/                 time (8) | place key → project (8) | type | method | payment id: when its re-checks start
 //	└── fallback/            len (2) | via unit | owner unit → ∅: records that looked a payment up by another id
@@ -348,7 +349,7 @@ func (l *Ledger) gather(now time.Time, changes Changes, groups func(*domain.Oper
 		if marked {
 			g.Seq = dirty.Sequence()
 		}
-		c := &closure{tx: tx, ops: r.Bucket(bucketOps), fees: r.Bucket(bucketFees), recs: r.Bucket(bucketRecords), units: res.Bucket(resultUnits),
+		c := &closure{tx: tx, ops: r.Bucket(bucketOps), fees: r.Bucket(bucketFees), recs: r.Bucket(bucketRecords), units: unitsOf(res),
 			fallback: res.Bucket(resultFallback), idxProvider: r.Bucket(bucketIdxProvider),
 			seen: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
 		c.has = map[byte]bool{}
@@ -486,22 +487,23 @@ func (l *Ledger) gather(now time.Time, changes Changes, groups func(*domain.Oper
 
 // closure is Gather's walk.
 type closure struct {
-	tx                                      *bolt.Tx
-	ops, recs, units, fallback, idxProvider *bolt.Bucket
-	fees                                    *bolt.Bucket // nil in a database made before fees
-	seen                                    map[domain.Unit]bool
-	opSeen                                  map[uint64]int
-	extraOps                                map[domain.Unit][]uint64
-	queue                                   []domain.Unit
-	opList                                  []domain.Operation
-	recList                                 []StoredRecord
-	cbList                                  []domain.Chargeback
-	groups                                  func(*domain.Operation) bool
-	markedWith                              map[uint64][]domain.Unit // GatherUnits: the units pending marks name with an operation
-	providerSeen                            map[string]bool
-	has                                     map[byte]bool // record key kinds the records bucket holds
-	hasFallbacks                            bool
-	held                                    int // units that hold anything (Gathered.Held)
+	tx                               *bolt.Tx
+	ops, recs, fallback, idxProvider *bolt.Bucket
+	units                            *blockMap
+	fees                             *bolt.Bucket // nil in a database made before fees
+	seen                             map[domain.Unit]bool
+	opSeen                           map[uint64]int
+	extraOps                         map[domain.Unit][]uint64
+	queue                            []domain.Unit
+	opList                           []domain.Operation
+	recList                          []StoredRecord
+	cbList                           []domain.Chargeback
+	groups                           func(*domain.Operation) bool
+	markedWith                       map[uint64][]domain.Unit // GatherUnits: the units pending marks name with an operation
+	providerSeen                     map[string]bool
+	has                              map[byte]bool // record key kinds the records bucket holds
+	hasFallbacks                     bool
+	held                             int // units that hold anything (Gathered.Held)
 }
 
 func (c *closure) add(u domain.Unit) {
@@ -513,7 +515,11 @@ func (c *closure) add(u domain.Unit) {
 }
 
 func (c *closure) visit(u domain.Unit) error {
-	e, err := decodeUnit(c.units.Get([]byte(u)))
+	v, err := c.units.Get([]byte(u))
+	if err != nil {
+		return err
+	}
+	e, err := decodeUnit(v)
 	if err != nil {
 		return corruptResult("the stored reconciliation's unit %s does not decode", describeUnit([]byte(u)))
 	}
@@ -842,6 +848,9 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 					return err
 				}
 			}
+			if err := res.Put(keyUnitBlocks, []byte{1}); err != nil {
+				return err
+			}
 			st.Counts, st.Amounts, st.PerCurrency, st.Items = nil, nil, nil, 0
 		}
 		if st.Counts == nil {
@@ -853,7 +862,7 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 		if st.PerCurrency == nil {
 			st.PerCurrency = map[string]map[string]int{}
 		}
-		s := &resultWriter{res: res, items: res.Bucket(resultItems), units: res.Bucket(resultUnits), due: res.Bucket(resultDue),
+		s := &resultWriter{res: res, items: res.Bucket(resultItems), units: unitsOf(res), due: res.Bucket(resultDue),
 			ask: res.Bucket(resultAsk), fallback: res.Bucket(resultFallback), st: &st}
 		if !w.Full {
 			for _, u := range w.Units {
@@ -863,6 +872,9 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 			}
 		}
 		if err := s.put(&w); err != nil {
+			return err
+		}
+		if err := s.units.Flush(); err != nil {
 			return err
 		}
 		if err := consumeMarks(r.Bucket(bucketDirty), w); err != nil {
@@ -982,16 +994,17 @@ func eachMark(k, v []byte, fn func(u domain.Unit, ids []uint64) error) error {
 }
 
 type resultWriter struct {
-	res, items, units, due, ask, fallback *bolt.Bucket
-	st                                    *ResultState
-	unitsPut                              int
+	res, items, due, ask, fallback *bolt.Bucket
+	units                          *blockMap
+	st                             *ResultState
+	unitsPut                       int
 }
 
 // drop deletes a unit's items and what indexes them, and its entry.
 func (s *resultWriter) drop(u domain.Unit) error {
-	v := s.units.Get([]byte(u))
-	if v == nil {
-		return nil
+	v, err := s.units.Get([]byte(u))
+	if err != nil || v == nil {
+		return err
 	}
 	e, err := decodeUnit(v)
 	if err != nil {
@@ -1425,7 +1438,11 @@ func (l *Ledger) UnitItems(u domain.Unit) ([]domain.Item, []uint64, error) {
 		if err := wholeResult(res); err != nil {
 			return err
 		}
-		e, err := decodeUnit(res.Bucket(resultUnits).Get([]byte(u)))
+		v, err := unitsOf(res).Get([]byte(u))
+		if err != nil {
+			return err
+		}
+		e, err := decodeUnit(v)
 		if err != nil {
 			return corruptResult("the stored reconciliation: the entry of %q does not decode", string(u))
 		}

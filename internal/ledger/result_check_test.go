@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,6 +150,17 @@ func TestVerifyChecksTheStoredResult(t *testing.T) {
 	}
 	unitP2, unitCard := domain.PaymentUnit("p2"), domain.PaymentUnit(cardPayment)
 	cut := func(b *bolt.Bucket, k []byte) error { v := b.Get(k); return b.Put(k, bytes.Clone(v[:len(v)-1])) }
+	cutUnit := func(res *bolt.Bucket, k []byte) error { // an entry, its block sound
+		m := unitsOf(res)
+		v, err := m.Get(k)
+		if err != nil || v == nil {
+			return fmt.Errorf("no entry %q to cut: %v", k, err)
+		}
+		if err := m.Put(k, v[:len(v)-1]); err != nil {
+			return err
+		}
+		return m.Flush()
+	}
 	state := func(res *bolt.Bucket, edit func(*ResultState)) error {
 		var st ResultState
 		if err := json.Unmarshal(res.Get(keyState), &st); err != nil {
@@ -172,13 +184,13 @@ func TestVerifyChecksTheStoredResult(t *testing.T) {
 		{"an item no unit names", func(_, res *bolt.Bucket) error {
 			return res.Bucket(resultItems).Put([]byte(placeOf(10000000000000009, 0)), res.Bucket(resultItems).Get([]byte(keys["matched"])))
 		}, []string{"result/items: the item of operation 10000000000000009 (type 0, number 0) is named by no unit", "result/state: it counts 6 items"}},
-		{"a unit entry cut short", func(_, res *bolt.Bucket) error { return cut(res.Bucket(resultUnits), []byte(unitP2)) },
+		{"a unit entry cut short", func(_, res *bolt.Bucket) error { return cutUnit(res, []byte(unitP2)) },
 			[]string{`result/units: the entry "Pp2" does not decode`}},
 		{"a card payment's unit entry and item cut short", func(_, res *bolt.Bucket) error {
 			if err := cut(res.Bucket(resultItems), []byte(keys["card"])); err != nil {
 				return err
 			}
-			return cut(res.Bucket(resultUnits), []byte(unitCard))
+			return cutUnit(res, []byte(unitCard))
 		}, []string{`result/units: the entry "P411111******1111" does not decode`, "result/items: the item 6f3431313131312a2a2a2a2a2a31313131"}},
 		{"a deadline gone", func(_, res *bolt.Bucket) error {
 			return res.Bucket(resultDue).Delete(timeKey(t0.Add(24*time.Hour), keys["pending"]))

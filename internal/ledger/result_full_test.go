@@ -306,7 +306,7 @@ func TestFullWriteUnitEntries(t *testing.T) {
 		want["Pp-000x"] = "items [] ops [] links [] vias [O5]"
 		var got []string
 		l.view(func(tx *bolt.Tx) error {
-			return root(tx).Bucket(bucketResult).Bucket(resultUnits).ForEach(func(k, v []byte) error {
+			return unitsOf(root(tx).Bucket(bucketResult)).ForEach(func(k, v []byte) error {
 				e, err := decodeUnit(v)
 				if err != nil {
 					return err
@@ -572,7 +572,7 @@ func TestFullWriteUnitEntriesAreTheOldOnes(t *testing.T) {
 		}
 		var got [][2]string
 		l.view(func(tx *bolt.Tx) error {
-			return root(tx).Bucket(bucketResult).Bucket(resultUnits).ForEach(func(k, v []byte) error {
+			return unitsOf(root(tx).Bucket(bucketResult)).ForEach(func(k, v []byte) error {
 				got = append(got, [2]string{string(k), string(v)})
 				return nil
 			})

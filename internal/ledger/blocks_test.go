@@ -1,0 +1,277 @@
+package ledger
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"reconciled/internal/domain"
+)
+
+// TestBlocksAreAMap: random puts, deletes and gets of a blockMap, in
+// transactions of a few changes each, with blocks of a few entries, agree
+// with a map: what Get says before and after Flush, the entries ForEach
+// lists in key order, and every stored block decodes, starts at its key,
+// holds keys below the next block's and is at most blockBytes long but
+// for one longer entry.
+func TestBlocksAreAMap(t *testing.T) {
+	defer SetBlockBytesForTests(64)()
+	for seed := range uint64(20) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 7))
+			l := openTemp(t)
+			want := map[string]string{}
+			key := func() string { return fmt.Sprintf("P%03d", r.IntN(60)) }
+			for step := range 60 {
+				err := l.update(func(tx *bolt.Tx) error {
+					res, err := root(tx).CreateBucketIfNotExists([]byte("blocks test"))
+					if err != nil {
+						return err
+					}
+					b, err := res.CreateBucketIfNotExists(resultUnits)
+					if err != nil {
+						return err
+					}
+					res.Put(keyUnitBlocks, []byte{1})
+					m := unitsOf(res)
+					for range 1 + r.IntN(12) {
+						k := key()
+						switch r.IntN(3) {
+						case 0:
+							if err := m.Delete([]byte(k)); err != nil {
+								return err
+							}
+							delete(want, k)
+						default:
+							v := strings.Repeat(fmt.Sprint(step%10), r.IntN(3)*r.IntN(40)) // empty, short, and past a block
+							if err := m.Put([]byte(k), []byte(v)); err != nil {
+								return err
+							}
+							want[k] = v
+						}
+						k = key()
+						if got, err := m.Get([]byte(k)); err != nil || string(got) != want[k] || (got == nil) != !has(want, k) {
+							t.Fatalf("step %d, before Flush: Get(%s) = %q, %v; want %q", step, k, got, err, want[k])
+						}
+					}
+					if err := m.Flush(); err != nil {
+						return err
+					}
+					checkBlocks(t, b)
+					var got []string
+					if err := m.ForEach(func(k, v []byte) error { got = append(got, string(k)+"="+string(v)); return nil }); err != nil {
+						return err
+					}
+					var w []string
+					for _, k := range slices.Sorted(maps.Keys(want)) {
+						w = append(w, k+"="+want[k])
+					}
+					if !slices.Equal(got, w) {
+						t.Fatalf("step %d: ForEach lists\n%v\nwant\n%v", step, got, w)
+					}
+					for range 5 {
+						k := key()
+						if got, err := m.Get([]byte(k)); err != nil || string(got) != want[k] || (got == nil) != !has(want, k) {
+							t.Fatalf("step %d, after Flush: Get(%s) = %q, %v; want %q", step, k, got, err, want[k])
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func has(m map[string]string, k string) bool { _, ok := m[k]; return ok }
+
+// checkBlocks fails t unless every block of b is sound.
+func checkBlocks(t *testing.T, b *bolt.Bucket) {
+	t.Helper()
+	var last []byte
+	b.ForEach(func(bk, bv []byte) error {
+		entries := 0
+		ok, _ := eachEntry(bk, bv, func(k, v []byte) error {
+			if last != nil && bytes.Compare(k, last) <= 0 {
+				t.Errorf("block %s: key %s after %s", bk, k, last)
+			}
+			last, entries = bytes.Clone(k), entries+1
+			return nil
+		})
+		if !ok {
+			t.Errorf("block %s does not decode", bk)
+		}
+		if len(bv) > blockBytes && entries > 1 {
+			t.Errorf("block %s: %d bytes, %d entries", bk, len(bv), entries)
+		}
+		return nil
+	})
+}
+
+// TestADamagedBlockIsNamed: a block of units cut short is damage that
+// names it and says reconcile --full rebuilds it, for Get of a unit in it
+// and for ForEach, and check names it; the entries of other blocks read
+// on.
+func TestADamagedBlockIsNamed(t *testing.T) {
+	l := openTemp(t)
+	err := l.update(func(tx *bolt.Tx) error {
+		res, _ := root(tx).CreateBucket([]byte("blocks test"))
+		b, _ := res.CreateBucket(resultUnits)
+		res.Put(keyUnitBlocks, []byte{1})
+		b.Put([]byte("Pa"), appendEntry(appendEntry(nil, []byte("Pa"), []byte("1")), []byte("Pb"), []byte("2")))
+		b.Put([]byte("Pc"), appendEntry(nil, []byte("Pc"), []byte("3"))[:4])
+		b.Put([]byte("Pe"), appendEntry(nil, []byte("Pd"), []byte("4"))) // not its key
+		m := unitsOf(res)
+		if v, err := m.Get([]byte("Pb")); err != nil || string(v) != "2" {
+			t.Errorf("Get(Pb) = %q, %v", v, err)
+		}
+		for _, k := range []string{"Pc", "Pd", "Pe", "Pz"} {
+			if _, err := m.Get([]byte(k)); !isRebuild(err) || !strings.Contains(err.Error(), "the block at") {
+				t.Errorf("Get(%s): %v, want the damaged block named", k, err)
+			}
+		}
+		if err := m.Put([]byte("Pc"), nil); !isRebuild(err) {
+			t.Errorf("Put into a damaged block: %v", err)
+		}
+		var seen []string
+		err := m.ForEach(func(k, _ []byte) error { seen = append(seen, string(k)); return nil })
+		if !isRebuild(err) || !slices.Equal(seen, []string{"Pa", "Pb"}) {
+			t.Errorf("ForEach: %v after %v", err, seen)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func isRebuild(err error) bool {
+	var d *DamagedError
+	return errors.As(err, &d) && d.Rebuild
+}
+
+// TestSortedPartsIsTheUnitsOrder: the parts' order by their units' first
+// 16 bytes, then the units, is the units' byte order, equal units in the
+// order they were added, for units that begin one another, differ only
+// past 16 bytes, hold zero bytes or 0xff, or are empty.
+func TestSortedPartsIsTheUnitsOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte{0, 1, 'P', 'a', 0xfe, 0xff}
+	for round := range 200 {
+		f := &FullWriter{}
+		for range r.IntN(300) {
+			u := []byte("Puz-order-12345")[:r.IntN(16)] // a shared beginning, of any length up to 15
+			for range r.IntN(5) {
+				u = append(u, alphabet[r.IntN(len(alphabet))])
+			}
+			f.parts = append(f.parts, unitPart{unit: domain.Unit(u)})
+		}
+		want := make([]int32, len(f.parts))
+		for i := range want {
+			want[i] = int32(i)
+		}
+		slices.SortStableFunc(want, func(a, b int32) int { return strings.Compare(string(f.parts[a].unit), string(f.parts[b].unit)) })
+		if got := f.sortedParts(); !slices.Equal(got, want) {
+			t.Fatalf("round %d: sortedParts = %v, want %v", round, got, want)
+		}
+	}
+}
+
+// TestAResultOfAKeyPerUnitIsReadUntilAFullWrite: a result stored before
+// blocks (a key per unit, no "units in blocks") is read as it is — check
+// passes, a unit's items are found, an incremental write replaces a
+// unit's entry as a key of its own — and a full write stores blocks.
+func TestAResultOfAKeyPerUnitIsReadUntilAFullWrite(t *testing.T) {
+	path, _ := withResult(t)
+	resultBucket(t, path, func(_, res *bolt.Bucket) error { // as schema 4 stored it
+		var kvs [][2][]byte
+		if err := unitsOf(res).ForEach(func(k, v []byte) error {
+			kvs = append(kvs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := res.DeleteBucket(resultUnits); err != nil {
+			return err
+		}
+		b, err := res.CreateBucket(resultUnits)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if err := b.Put(kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+		return res.Delete(keyUnitBlocks)
+	})
+	flatUnits := func(l *Ledger) (flat bool, keys int) {
+		l.view(func(tx *bolt.Tx) error {
+			res := root(tx).Bucket(bucketResult)
+			flat, keys = res.Get(keyUnitBlocks) == nil, res.Bucket(resultUnits).Stats().KeyN
+			return nil
+		})
+		return flat, keys
+	}
+	if rep := verifyOf(t, path); !rep.OK() {
+		t.Fatalf("check of a result of a key per unit: %v", rep.Problems)
+	}
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if items, _, err := l.UnitItems(domain.PaymentUnit("p1")); err != nil || len(items) != 1 {
+		t.Fatalf("UnitItems(p1) = %d items, %v", len(items), err)
+	}
+	flat, before := flatUnits(l)
+	if !flat || before < 5 {
+		t.Fatalf("the result as made: flat %v, %d keys", flat, before)
+	}
+	g, err := l.Gather(t0, nil, func(*domain.Operation) bool { return true }, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.WriteResult(ResultWrite{Units: g.Units, Seq: g.Seq, Gen: g.Gen, At: t0, Config: "test", Ops: g.Ops}); err != nil {
+		t.Fatal(err)
+	}
+	if flat, after := flatUnits(l); !flat || after > before {
+		t.Errorf("after an incremental write: flat %v, %d keys (%d before)", flat, after, before)
+	}
+	l.Close()
+	if rep := verifyOf(t, path); !rep.OK() {
+		t.Fatalf("check after an incremental write: %v", rep.Problems)
+	}
+	l, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	fw, err := l.BeginFull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := sale(10000000000000001, "p1", "success")
+	if err := fw.Add(domain.PaymentUnit("p1"), []domain.Item{{Result: domain.ResultMissingInRecords, PaymentID: "p1", Provider: &op, CreatedAt: t0}},
+		[]domain.Place{{Key: placeOf(op.OperationID, 0), Owner: domain.PaymentUnit("p1")}}, []uint64{op.OperationID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Finish(ResultWrite{At: t0, Config: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if flat, keys := flatUnits(l); flat || keys != 1 {
+		t.Errorf("after a full write: flat %v, %d keys, want one block", flat, keys)
+	}
+	if items, _, err := l.UnitItems(domain.PaymentUnit("p1")); err != nil || len(items) != 1 {
+		t.Fatalf("UnitItems(p1) after the full write = %d items, %v", len(items), err)
+	}
+}
