@@ -215,7 +215,7 @@ func (l *Ledger) CheckAlerts(c AlertCheck) (AlertChecked, error) {
 		if err != nil {
 			return err
 		}
-		s := &alertScan{c: c, items: res.Bucket(resultItems), units: unitsOf(res), known: known,
+		s := &alertScan{c: c, items: itemsOf(res), units: unitsOf(res), known: known,
 			baseline: st.Baseline.IsZero(), news: AlertNews{At: c.At, Counts: map[string]int{}, State: st}}
 		if s.baseline || a.Get(keyAlertsAll) != nil {
 			err = s.everyUnit()
@@ -277,8 +277,8 @@ func (l *Ledger) CheckAlerts(c AlertCheck) (AlertChecked, error) {
 // alertScan is one check's comparison of items with known/.
 type alertScan struct {
 	c            AlertCheck
-	items, known *bolt.Bucket
-	units        *blockMap
+	known        *bolt.Bucket
+	items, units *blockMap
 	baseline     bool
 	looked       int
 	news         AlertNews
@@ -351,7 +351,10 @@ func (s *alertScan) unit(u []byte, old map[string]string) error {
 	var op domain.Operation
 	seen := map[string]bool{}
 	for _, k := range e.items {
-		v := s.items.Get([]byte(k))
+		v, err := s.items.Get([]byte(k))
+		if err != nil {
+			return err
+		}
 		if v == nil {
 			continue // a place another unit's item took over
 		}

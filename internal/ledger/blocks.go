@@ -8,38 +8,51 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The result's units/ bucket holds its entries in blocks of a few
-// kilobytes, not one bbolt key each: a full recompute puts a million
-// entries, and bbolt's cost is per key (every put binary-searches the
-// one leaf node a transaction's sorted puts land in, and grows it). In
-// blocks, the units' write at the end of a full recompute, which nothing
-// overlaps, went from about 1.1 to 0.4 s at a million units
-// (BENCHMARKS.md, issue 13).
+// The result's items/ and units/ buckets hold their entries in blocks of
+// a few kilobytes, not one bbolt key each: a full recompute puts a
+// million of each, and bbolt's cost is per key (every put binary-searches
+// the one leaf node a transaction's sorted puts land in, and grows it).
+// In blocks, the units' write at the end of a full recompute, which
+// nothing overlaps, went from about 1.1 to 0.4 s at a million units, and
+// the items' puts beside the engine from about 1.2 CPU-seconds to a tenth
+// of that (BENCHMARKS.md, issue 13).
 //
-//	units/   first key of the block → entries: uvarint key length, key, uvarint value length, value; in key order
+//	items/   first key of the block → entries: uvarint key length, key, uvarint value length, value; in key order
+//	units/   the same
 //
 // A block holds the entries from its key up to the next block's key; it
-// is at most blockBytes long unless one entry is longer (an entry is
+// is at most its bucket's block size unless one entry is longer (an entry is
 // never split). A writer changes a block in memory and writes it back at
 // Flush: the old block deleted, the new entries packed again into blocks
 // of their first keys. Blocks that shrink are not merged: the next full
 // recompute packs them again.
 //
-// A result stored before blocks (no keyUnitBlocks in result/) has one key
-// per entry; it is read and written so until a full recompute replaces it.
+// A result stored before blocks (no keyBlocks in result/) has one key per
+// entry; it is read and written so until a full recompute replaces it.
 // The schema moved to 5 with blocks, so that an older release, which would
 // read a block as one entry, refuses the database.
 
-// keyUnitBlocks, in result/, says that its units/ holds blocks.
-var keyUnitBlocks = []byte("units in blocks")
+// keyBlocks, in result/, says that its items/ and units/ hold blocks.
+var keyBlocks = []byte("in blocks")
 
-// blockBytes is the most a block holds (but one longer entry): one block
-// fills about one 4 KB page with its bbolt element and key.
-var blockBytes = 3968 // a variable for the tests
+// itemBlockBytes and unitBlockBytes are the most a block holds (but one
+// longer entry). A block of items fills about one 4 KB page with its
+// bbolt element and key. Blocks of units are a quarter of that: a day's
+// new payments land all over units/ (they are keyed by payment id), and
+// a change rewrites its whole block; at a million units, ten thousand new
+// ones rewrote nearly every block of 4 KB (BENCHMARKS.md, issue 13).
+// Variables for the tests.
+var (
+	itemBlockBytes = 3968
+	unitBlockBytes = 1000
+)
 
 // blockMap is a bucket of entries in blocks (or one key each: flat).
 type blockMap struct {
 	b    *bolt.Bucket
+	name []byte              // its name in result/, for errors
+	key  func([]byte) string // an entry's key, for errors
+	size int                 // the most a block holds
 	flat bool
 	open map[string]*openBlock // the blocks changed since Flush, by their key ("": the new block of an empty bucket)
 }
@@ -52,7 +65,12 @@ type openBlock struct {
 
 // unitsOf is the units/ of the result res.
 func unitsOf(res *bolt.Bucket) *blockMap {
-	return &blockMap{b: res.Bucket(resultUnits), flat: res.Get(keyUnitBlocks) == nil}
+	return &blockMap{b: res.Bucket(resultUnits), name: resultUnits, key: describeUnit, size: unitBlockBytes, flat: res.Get(keyBlocks) == nil}
+}
+
+// itemsOf is the items/ of the result res.
+func itemsOf(res *bolt.Bucket) *blockMap {
+	return &blockMap{b: res.Bucket(resultItems), name: resultItems, key: describePlace, size: itemBlockBytes, flat: res.Get(keyBlocks) == nil}
 }
 
 // appendEntry appends one entry of a block.
@@ -94,9 +112,9 @@ func eachEntry(bk, v []byte, fn func(k, v []byte) error) (ok bool, err error) {
 	return len(bk) > 0 && last != nil, nil
 }
 
-// damagedBlock is the error of a block that does not decode.
-func damagedBlock(bk []byte) error {
-	return corruptResult("%s/%s: the block at %s does not decode", bucketResult, resultUnits, describeUnit(bk))
+// damaged is the error of a block that does not decode.
+func (m *blockMap) damaged(bk []byte) error {
+	return corruptResult("%s/%s: the block at %s does not decode", bucketResult, m.name, m.key(bk))
 }
 
 // locate is the key and value of the stored block that holds k, or would:
@@ -139,7 +157,7 @@ func (m *blockMap) Get(k []byte) ([]byte, error) {
 		return nil
 	})
 	if !ok {
-		return nil, damagedBlock(bk)
+		return nil, m.damaged(bk)
 	}
 	return found, nil
 }
@@ -148,7 +166,7 @@ func (m *blockMap) Get(k []byte) ([]byte, error) {
 // unflushed writer aside); a block that does not decode stops it with
 // its error.
 func (m *blockMap) ForEach(fn func(k, v []byte) error) error {
-	return m.forEach(fn, func(bk []byte) error { return damagedBlock(bk) })
+	return m.forEach(fn, m.damaged)
 }
 
 // forEach is ForEach calling damaged, which may go on (nil), at a block
@@ -217,7 +235,7 @@ func (m *blockMap) opened(k []byte) (*openBlock, error) {
 			return nil
 		})
 		if !ok {
-			return nil, damagedBlock(bk)
+			return nil, m.damaged(bk)
 		}
 	}
 	if m.open == nil {
@@ -247,7 +265,7 @@ func (m *blockMap) Flush() error {
 	}
 	m.b.FillPercent = 0.9
 	put := func(k, v []byte) error { return m.b.Put(k, bytes.Clone(v)) } // bbolt keeps v, not a copy, until the commit
-	var p blockPacker
+	p := blockPacker{size: m.size}
 	for _, ob := range m.open {
 		for i := range ob.keys {
 			if err := p.add(ob.keys[i], ob.vals[i], put); err != nil {
@@ -264,15 +282,16 @@ func (m *blockMap) Flush() error {
 
 // blockPacker packs entries given in key order into blocks.
 type blockPacker struct {
+	size       int // the most a block holds
 	first, buf []byte
 	open       bool
 }
 
 // add adds an entry, handing the block before it to put when it would
-// grow past blockBytes. put must copy what it keeps: the packer reuses
+// grow past p.size. put must copy what it keeps: the packer reuses
 // its buffers.
 func (p *blockPacker) add(k, v []byte, put func(k, v []byte) error) error {
-	if p.open && len(p.buf)+2*binary.MaxVarintLen32+len(k)+len(v) > blockBytes {
+	if p.open && len(p.buf)+2*binary.MaxVarintLen32+len(k)+len(v) > p.size {
 		if err := p.end(put); err != nil {
 			return err
 		}
@@ -293,11 +312,11 @@ func (p *blockPacker) end(put func(k, v []byte) error) error {
 	return put(p.first, p.buf)
 }
 
-// SetBlockBytesForTests sets the most a block of units holds, until the
+// SetBlockBytesForTests sets the most a block of items or units holds, until the
 // returned func: for the tests of other packages (internal/app's property
 // test), whose few dozen units would otherwise share one block.
 func SetBlockBytesForTests(n int) (restore func()) {
-	prev := blockBytes
-	blockBytes = n
-	return func() { blockBytes = prev }
+	items, units := itemBlockBytes, unitBlockBytes
+	itemBlockBytes, unitBlockBytes = n, n
+	return func() { itemBlockBytes, unitBlockBytes = items, units }
 }

@@ -19,7 +19,7 @@ import (
 // transactions of a few changes each, with blocks of a few entries, agree
 // with a map: what Get says before and after Flush, the entries ForEach
 // lists in key order, and every stored block decodes, starts at its key,
-// holds keys below the next block's and is at most blockBytes long but
+// holds keys below the next block's and is at most the block size but
 // for one longer entry.
 func TestBlocksAreAMap(t *testing.T) {
 	defer SetBlockBytesForTests(64)()
@@ -39,7 +39,7 @@ func TestBlocksAreAMap(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					res.Put(keyUnitBlocks, []byte{1})
+					res.Put(keyBlocks, []byte{1})
 					m := unitsOf(res)
 					for range 1 + r.IntN(12) {
 						k := key()
@@ -110,7 +110,7 @@ func checkBlocks(t *testing.T, b *bolt.Bucket) {
 		if !ok {
 			t.Errorf("block %s does not decode", bk)
 		}
-		if len(bv) > blockBytes && entries > 1 {
+		if len(bv) > unitBlockBytes && entries > 1 {
 			t.Errorf("block %s: %d bytes, %d entries", bk, len(bv), entries)
 		}
 		return nil
@@ -126,7 +126,7 @@ func TestADamagedBlockIsNamed(t *testing.T) {
 	err := l.update(func(tx *bolt.Tx) error {
 		res, _ := root(tx).CreateBucket([]byte("blocks test"))
 		b, _ := res.CreateBucket(resultUnits)
-		res.Put(keyUnitBlocks, []byte{1})
+		res.Put(keyBlocks, []byte{1})
 		b.Put([]byte("Pa"), appendEntry(appendEntry(nil, []byte("Pa"), []byte("1")), []byte("Pb"), []byte("2")))
 		b.Put([]byte("Pc"), appendEntry(nil, []byte("Pc"), []byte("3"))[:4])
 		b.Put([]byte("Pe"), appendEntry(nil, []byte("Pd"), []byte("4"))) // not its key
@@ -187,37 +187,39 @@ func TestSortedPartsIsTheUnitsOrder(t *testing.T) {
 }
 
 // TestAResultOfAKeyPerUnitIsReadUntilAFullWrite: a result stored before
-// blocks (a key per unit, no "units in blocks") is read as it is — check
+// blocks (a key per item and per unit, no "in blocks") is read as it is — check
 // passes, a unit's items are found, an incremental write replaces a
 // unit's entry as a key of its own — and a full write stores blocks.
 func TestAResultOfAKeyPerUnitIsReadUntilAFullWrite(t *testing.T) {
 	path, _ := withResult(t)
 	resultBucket(t, path, func(_, res *bolt.Bucket) error { // as schema 4 stored it
-		var kvs [][2][]byte
-		if err := unitsOf(res).ForEach(func(k, v []byte) error {
-			kvs = append(kvs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
-			return nil
-		}); err != nil {
-			return err
-		}
-		if err := res.DeleteBucket(resultUnits); err != nil {
-			return err
-		}
-		b, err := res.CreateBucket(resultUnits)
-		if err != nil {
-			return err
-		}
-		for _, kv := range kvs {
-			if err := b.Put(kv[0], kv[1]); err != nil {
+		for _, m := range []*blockMap{itemsOf(res), unitsOf(res)} {
+			var kvs [][2][]byte
+			if err := m.ForEach(func(k, v []byte) error {
+				kvs = append(kvs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
+				return nil
+			}); err != nil {
 				return err
 			}
+			if err := res.DeleteBucket(m.name); err != nil {
+				return err
+			}
+			b, err := res.CreateBucket(m.name)
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				if err := b.Put(kv[0], kv[1]); err != nil {
+					return err
+				}
+			}
 		}
-		return res.Delete(keyUnitBlocks)
+		return res.Delete(keyBlocks)
 	})
 	flatUnits := func(l *Ledger) (flat bool, keys int) {
 		l.view(func(tx *bolt.Tx) error {
 			res := root(tx).Bucket(bucketResult)
-			flat, keys = res.Get(keyUnitBlocks) == nil, res.Bucket(resultUnits).Stats().KeyN
+			flat, keys = res.Get(keyBlocks) == nil, res.Bucket(resultUnits).Stats().KeyN
 			return nil
 		})
 		return flat, keys

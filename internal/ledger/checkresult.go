@@ -93,12 +93,14 @@ func (c *resultCheck) check(r *bolt.Bucket) error {
 		}
 		return b
 	}
-	s := &storedResult{c: c, items: bucket(resultItems), due: bucket(resultDue),
-		ask: bucket(resultAsk), fallback: bucket(resultFallback)}
+	s := &storedResult{c: c, due: bucket(resultDue), ask: bucket(resultAsk), fallback: bucket(resultFallback)}
+	if bucket(resultItems); missing {
+		return nil
+	}
 	if bucket(resultUnits); missing {
 		return nil
 	}
-	s.units = unitsOf(res)
+	s.items, s.units = itemsOf(res), unitsOf(res)
 	recount := ResultState{Counts: map[string]int{}, Amounts: map[string]map[string]int64{}, PerCurrency: map[string]map[string]int{}}
 	n, decoded, deadlines, asks, err := s.checkItems(&resultWriter{st: &recount})
 	if err != nil {
@@ -211,9 +213,9 @@ func describePlace(k []byte) string {
 
 // storedResult is the result's buckets under check.
 type storedResult struct {
-	c                         *resultCheck
-	items, due, ask, fallback *bolt.Bucket
-	units                     *blockMap
+	c                  *resultCheck
+	due, ask, fallback *bolt.Bucket
+	items, units       *blockMap
 }
 
 // checkItems decodes every item, counts it into w's state and looks up
@@ -222,7 +224,7 @@ func (s *storedResult) checkItems(w *resultWriter) (n, decoded, deadlines, asks 
 	var it domain.Item
 	var rec domain.Record
 	var op domain.Operation
-	err = s.items.ForEach(func(k, v []byte) error {
+	err = s.items.forEach(func(k, v []byte) error {
 		if err := s.c.row(); err != nil {
 			return err
 		}
@@ -248,6 +250,9 @@ func (s *storedResult) checkItems(w *resultWriter) (n, decoded, deadlines, asks 
 			}
 		}
 		return nil
+	}, func(bk []byte) error {
+		n++ // at least one item that does not decode: no recount
+		return s.damagedBlock(s.items)(bk)
 	})
 	return n, decoded, deadlines, asks, err
 }
@@ -267,7 +272,7 @@ func (s *storedResult) checkUnits() (n, named, vias int, err error) {
 		}
 		named += len(e.items)
 		for _, item := range e.items {
-			if s.items.Get([]byte(item)) == nil {
+			if v, err := s.items.Get([]byte(item)); err == nil && v == nil { // a damaged block is named already
 				s.c.problem("%s/%s: the entry %s names %s, which is not stored", bucketResult, resultUnits, describeUnit(k), describePlace([]byte(item)))
 			}
 		}
@@ -279,14 +284,16 @@ func (s *storedResult) checkUnits() (n, named, vias int, err error) {
 			}
 		}
 		return nil
-	}, s.damagedBlock)
+	}, s.damagedBlock(s.units))
 	return n, named, vias, err
 }
 
-// damagedBlock names a block of units/ that does not decode, and goes on.
-func (s *storedResult) damagedBlock(bk []byte) error {
-	s.c.problem("%s/%s: the block at %s does not decode", bucketResult, resultUnits, describeUnit(bk))
-	return nil
+// damagedBlock names a block of m that does not decode, and goes on.
+func (s *storedResult) damagedBlock(m *blockMap) func(bk []byte) error {
+	return func(bk []byte) error {
+		s.c.problem("%s", m.damaged(bk).(*DamagedError).What)
+		return nil
+	}
 }
 
 // unit is the entry of u, if it decodes.
@@ -316,7 +323,7 @@ func (s *storedResult) nameUnnamed() error {
 	if err != nil {
 		return err
 	}
-	return s.items.ForEach(func(k, _ []byte) error {
+	return s.items.forEach(func(k, _ []byte) error {
 		switch n := named[string(k)]; n {
 		case 1:
 		case 0:
@@ -327,7 +334,7 @@ func (s *storedResult) nameUnnamed() error {
 			s.c.problem("%s/%s: %s is named by %d units", bucketResult, resultItems, describePlace(k), n)
 		}
 		return nil
-	})
+	}, func([]byte) error { return nil }) // named already
 }
 
 // checkTimes checks the entries of due/ or ask/: each points at a stored
@@ -347,7 +354,10 @@ func (s *storedResult) checkTimes(name []byte, b *bolt.Bucket) error {
 		}
 		place := k[8:]
 		where := fmt.Sprintf("%s/%s: the entry at %s for %s", bucketResult, name, atOf(k), describePlace(place))
-		iv := s.items.Get(place)
+		iv, err := s.items.Get(place)
+		if err != nil {
+			return nil // its block is named already
+		}
 		if iv == nil {
 			s.c.problem("%s: no such item is stored", where)
 			return nil

@@ -24,8 +24,8 @@ import (
 //
 //	result/                  made by the first reconcile
 //	├── "state"              → ResultState as JSON: when, of which verdict settings, counts and amounts
-//	├── items/               place key (domain.Place) → item (appendItem), in the engine's order
-//	├── "units in blocks"    → 1: units/ holds blocks (blocks.go); a result stored before holds a key per unit
+//	├── items/               in blocks: place key (domain.Place) → item (appendItem), in the engine's order
+//	├── "in blocks"          → 1: items/ and units/ hold blocks (blocks.go); a result stored before, a key per entry
 //	├── units/               in blocks: unit → its item keys, its operation ids, the units it is linked with
 //	├── due/                 time (8) | place key → unit: when a pending item turns late
 //	├── ask/                 time (8) | place key → project (8) | type | method | payment id: when its re-checks start
@@ -193,7 +193,7 @@ func (l *Ledger) forEachItem(from, to time.Time, keep func(string) bool, fn func
 		var rec domain.Record
 		var op domain.Operation
 		n := 0
-		return res.Bucket(resultItems).ForEach(func(k, v []byte) error {
+		return itemsOf(res).ForEach(func(k, v []byte) error {
 			if n++; n%releaseEvery == 0 {
 				release(tx) // the pages read so far: a long export would hold them all
 			}
@@ -848,7 +848,7 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 					return err
 				}
 			}
-			if err := res.Put(keyUnitBlocks, []byte{1}); err != nil {
+			if err := res.Put(keyBlocks, []byte{1}); err != nil {
 				return err
 			}
 			st.Counts, st.Amounts, st.PerCurrency, st.Items = nil, nil, nil, 0
@@ -862,7 +862,7 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 		if st.PerCurrency == nil {
 			st.PerCurrency = map[string]map[string]int{}
 		}
-		s := &resultWriter{res: res, items: res.Bucket(resultItems), units: unitsOf(res), due: res.Bucket(resultDue),
+		s := &resultWriter{res: res, items: itemsOf(res), units: unitsOf(res), due: res.Bucket(resultDue),
 			ask: res.Bucket(resultAsk), fallback: res.Bucket(resultFallback), st: &st}
 		if !w.Full {
 			for _, u := range w.Units {
@@ -872,6 +872,9 @@ func (l *Ledger) WriteResult(w ResultWrite) (ResultState, error) {
 			}
 		}
 		if err := s.put(&w); err != nil {
+			return err
+		}
+		if err := s.items.Flush(); err != nil {
 			return err
 		}
 		if err := s.units.Flush(); err != nil {
@@ -994,10 +997,10 @@ func eachMark(k, v []byte, fn func(u domain.Unit, ids []uint64) error) error {
 }
 
 type resultWriter struct {
-	res, items, due, ask, fallback *bolt.Bucket
-	units                          *blockMap
-	st                             *ResultState
-	unitsPut                       int
+	res, due, ask, fallback *bolt.Bucket
+	items, units            *blockMap
+	st                      *ResultState
+	unitsPut                int
 }
 
 // drop deletes a unit's items and what indexes them, and its entry.
@@ -1014,7 +1017,10 @@ func (s *resultWriter) drop(u domain.Unit) error {
 	var rec domain.Record
 	var op domain.Operation
 	for _, k := range e.items {
-		old := s.items.Get([]byte(k))
+		old, err := s.items.Get([]byte(k))
+		if err != nil {
+			return err
+		}
 		if old == nil {
 			continue // a place another unit's item took over already
 		}
@@ -1087,12 +1093,11 @@ func (s *resultWriter) put(w *ResultWrite) error {
 	if !slices.IsSortedFunc(order, func(a, b int) int { return cmp.Compare(w.Places[a].Key, w.Places[b].Key) }) {
 		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(w.Places[a].Key, w.Places[b].Key) })
 	}
-	s.items.FillPercent = 0.9
 	var buf []byte
 	for _, i := range order {
 		it, p := &w.Items[i], w.Places[i]
 		buf = appendItem(buf[:0], it)
-		if err := s.items.Put([]byte(p.Key), bytes.Clone(buf)); err != nil {
+		if err := s.items.Put([]byte(p.Key), buf); err != nil { // copied
 			return err
 		}
 		s.count(it, 1)
@@ -1447,9 +1452,12 @@ func (l *Ledger) UnitItems(u domain.Unit) ([]domain.Item, []uint64, error) {
 			return corruptResult("the stored reconciliation: the entry of %q does not decode", string(u))
 		}
 		ops = e.ops
-		ib := res.Bucket(resultItems)
+		ib := itemsOf(res)
 		for _, k := range e.items {
-			v := ib.Get([]byte(k))
+			v, err := ib.Get([]byte(k))
+			if err != nil {
+				return err
+			}
 			if v == nil {
 				continue
 			}

@@ -149,14 +149,19 @@ func TestVerifyChecksTheStoredResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	unitP2, unitCard := domain.PaymentUnit("p2"), domain.PaymentUnit(cardPayment)
-	cut := func(b *bolt.Bucket, k []byte) error { v := b.Get(k); return b.Put(k, bytes.Clone(v[:len(v)-1])) }
-	cutUnit := func(res *bolt.Bucket, k []byte) error { // an entry, its block sound
-		m := unitsOf(res)
+	// cut cuts an entry of m short by a byte, its block sound.
+	cut := func(m *blockMap, k []byte) error {
 		v, err := m.Get(k)
 		if err != nil || v == nil {
 			return fmt.Errorf("no entry %q to cut: %v", k, err)
 		}
 		if err := m.Put(k, v[:len(v)-1]); err != nil {
+			return err
+		}
+		return m.Flush()
+	}
+	flushed := func(m *blockMap, err error) error {
+		if err != nil {
 			return err
 		}
 		return m.Flush()
@@ -175,22 +180,40 @@ func TestVerifyChecksTheStoredResult(t *testing.T) {
 		damage func(r, res *bolt.Bucket) error
 		says   []string
 	}{
-		{"an item cut short", func(_, res *bolt.Bucket) error { return cut(res.Bucket(resultItems), []byte(keys["matched"])) },
+		{"an item cut short", func(_, res *bolt.Bucket) error { return cut(itemsOf(res), []byte(keys["matched"])) },
 			[]string{"result/items: the item of operation 10000000000000001 (type 0, number 0) does not decode"}},
-		{"an item gone", func(_, res *bolt.Bucket) error { return res.Bucket(resultItems).Delete([]byte(keys["matched"])) },
+		{"an item gone", func(_, res *bolt.Bucket) error {
+			m := itemsOf(res)
+			return flushed(m, m.Delete([]byte(keys["matched"])))
+		},
 			[]string{`result/units: the entry "Pp1" names the item of operation 10000000000000001 (type 0, number 0), which is not stored`,
 				"result/state: it counts 6 items",
 			}},
 		{"an item no unit names", func(_, res *bolt.Bucket) error {
-			return res.Bucket(resultItems).Put([]byte(placeOf(10000000000000009, 0)), res.Bucket(resultItems).Get([]byte(keys["matched"])))
-		}, []string{"result/items: the item of operation 10000000000000009 (type 0, number 0) is named by no unit", "result/state: it counts 6 items"}},
-		{"a unit entry cut short", func(_, res *bolt.Bucket) error { return cutUnit(res, []byte(unitP2)) },
-			[]string{`result/units: the entry "Pp2" does not decode`}},
-		{"a card payment's unit entry and item cut short", func(_, res *bolt.Bucket) error {
-			if err := cut(res.Bucket(resultItems), []byte(keys["card"])); err != nil {
+			m := itemsOf(res)
+			v, err := m.Get([]byte(keys["matched"]))
+			if err != nil {
 				return err
 			}
-			return cutUnit(res, []byte(unitCard))
+			return flushed(m, m.Put([]byte(placeOf(10000000000000009, 0)), v))
+		}, []string{"result/items: the item of operation 10000000000000009 (type 0, number 0) is named by no unit", "result/state: it counts 6 items"}},
+		{"a block of items cut short", func(_, res *bolt.Bucket) error {
+			b := res.Bucket(resultItems)
+			k, v := b.Cursor().First()
+			return b.Put(bytes.Clone(k), bytes.Clone(v[:len(v)-1]))
+		}, []string{"result/items: the block at the item of operation 10000000000000000 (type 0, number 0) does not decode"}},
+		{"a block of units cut short", func(_, res *bolt.Bucket) error {
+			b := res.Bucket(resultUnits)
+			k, v := b.Cursor().First()
+			return b.Put(bytes.Clone(k), bytes.Clone(v[:len(v)-1]))
+		}, []string{`result/units: the block at "P411111******1111" does not decode`}},
+		{"a unit entry cut short", func(_, res *bolt.Bucket) error { return cut(unitsOf(res), []byte(unitP2)) },
+			[]string{`result/units: the entry "Pp2" does not decode`}},
+		{"a card payment's unit entry and item cut short", func(_, res *bolt.Bucket) error {
+			if err := cut(itemsOf(res), []byte(keys["card"])); err != nil {
+				return err
+			}
+			return cut(unitsOf(res), []byte(unitCard))
 		}, []string{`result/units: the entry "P411111******1111" does not decode`, "result/items: the item 6f3431313131312a2a2a2a2a2a31313131"}},
 		{"a deadline gone", func(_, res *bolt.Bucket) error {
 			return res.Bucket(resultDue).Delete(timeKey(t0.Add(24*time.Hour), keys["pending"]))

@@ -36,8 +36,12 @@ type FullWriter struct {
 	Seq      uint64 // the dirty marks at BeginFull: Finish consumes those
 	l        *Ledger
 	st       ResultState
-	arena    []byte      // this chunk's keys and values
-	pending  [][2][]byte // this chunk's items, in key order
+	arena    []byte      // this chunk's blocks of items (blocks.go)
+	pending  [][2][]byte // this chunk's blocks, each its first key and itself, in key order
+	block    int         // where the block being filled starts in arena (open)
+	blockKey []byte      // its first key
+	open     bool
+	item     []byte // an item encoded
 	parts    []unitPart
 	keys     []byte   // every item key, each parts[i] a range of it
 	ops      []uint64 // every group's operation ids, ranges of it
@@ -112,7 +116,7 @@ func (l *Ledger) BeginFull() (*FullWriter, error) {
 		if err != nil {
 			return err
 		}
-		if err := res.Put(keyUnitBlocks, []byte{1}); err != nil {
+		if err := res.Put(keyBlocks, []byte{1}); err != nil {
 			return err
 		}
 		for _, name := range [][]byte{resultItems, resultUnits, resultDue, resultAsk, resultFallback} {
@@ -198,12 +202,20 @@ func (f *FullWriter) Add(owner domain.Unit, items []domain.Item, places []domain
 		if f.last != nil && p.Key <= string(f.last) {
 			return fmt.Errorf("store the reconciliation: item keys out of order (%x after %x)", p.Key, f.last)
 		}
+		f.item = appendItem(f.item[:0], it)
+		if f.open && len(f.arena)-f.block+2*binary.MaxVarintLen32+len(p.Key)+len(f.item) > itemBlockBytes {
+			f.closeBlock()
+		}
+		entry := len(f.arena)
+		f.arena = binary.AppendUvarint(f.arena, uint64(len(p.Key)))
 		start := len(f.arena)
 		f.arena = append(f.arena, p.Key...)
 		k := f.arena[start:len(f.arena):len(f.arena)]
-		start = len(f.arena)
-		f.arena = appendItem(f.arena, it)
-		f.pending = append(f.pending, [2][]byte{k, f.arena[start:len(f.arena):len(f.arena)]})
+		if !f.open {
+			f.block, f.blockKey, f.open = entry, k, true
+		}
+		f.arena = binary.AppendUvarint(f.arena, uint64(len(f.item)))
+		f.arena = append(f.arena, f.item...)
 		f.last = k
 		s.count(it, 1)
 		f.keys = appendString(f.keys, p.Key)
@@ -226,7 +238,13 @@ func (f *FullWriter) Add(owner domain.Unit, items []domain.Item, places []domain
 	return nil
 }
 
-// chunk is one transaction's items, handed to the committing goroutine.
+// closeBlock ends the block being filled.
+func (f *FullWriter) closeBlock() {
+	f.pending = append(f.pending, [2][]byte{f.blockKey, f.arena[f.block:len(f.arena):len(f.arena)]})
+	f.open = false
+}
+
+// chunk is one transaction's blocks of items, handed to the committing goroutine.
 type chunk struct {
 	arena   []byte
 	pending [][2][]byte
@@ -236,6 +254,9 @@ type chunk struct {
 // transaction each, in order), and takes back a spent chunk to fill: the
 // engine makes the next chunk on one core while the other commits.
 func (f *FullWriter) flush() error {
+	if f.open {
+		f.closeBlock()
+	}
 	if len(f.pending) == 0 {
 		return f.failed()
 	}
@@ -545,7 +566,7 @@ func (f *FullWriter) encodeUnits(order []int32, extra map[domain.Unit]*unitEntry
 	c := fresh()
 	var ops []uint64
 	var val []byte
-	var p blockPacker
+	p := blockPacker{size: unitBlockBytes}
 	put := func(k, v []byte) error {
 		c.buf = append(c.buf, k...)
 		c.ends = append(c.ends, len(c.buf))
