@@ -10,6 +10,7 @@ import (
 	"math/bits"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -155,6 +156,9 @@ type pageWalker struct {
 	held  uint64 // 1 + the page whose first heldN bytes buf holds; 0: none
 	heldN int64
 	pages int // pages reached, overflow included
+	// spawn, when set, takes a bucket of v1/ to walk on another core
+	// (walkOnce) instead of this walker walking it.
+	spawn func(root uint64, name string)
 }
 
 // walkPages checks the page tree of the file r with header h. The problem
@@ -165,17 +169,70 @@ func walkPages(r io.ReaderAt, h header) (pages int, problem string) {
 }
 
 // walkTree is walkPages, and returns the walker: which pages it reached.
+//
+// The buckets below the root's (ops, records, result, …) are walked on
+// both cores (walkOnce): the walk is every command's open, and at a
+// million operations it read 800 MB in 0.3 s on one. A file the parallel
+// walk finds a problem in is walked again on one core, so that the
+// problem named is the one a walk in bbolt's order meets first, whichever
+// core met which.
 func walkTree(r io.ReaderAt, h header) (*pageWalker, string) {
-	w := &pageWalker{r: r, h: h, seen: make([]uint64, (h.pgid+63)/64)}
-	w.mark(0, 0)
-	w.mark(1, 0)
-	if h.freelist != noFreelist {
-		if p := w.freelist(h.freelist); p != "" {
-			return w, p
+	if w, p := walkOnce(r, h, true); p == "" {
+		return w, ""
+	}
+	return walkOnce(r, h, false)
+}
+
+// walkWorkers is how many goroutines walk the buckets below the root's.
+var walkWorkers = 2
+
+// walkOnce is walkTree, its buckets below the root's walked by
+// walkWorkers goroutines when parallel is set.
+func walkOnce(r io.ReaderAt, h header, parallel bool) (*pageWalker, string) {
+	newWalker := func() *pageWalker { return &pageWalker{r: r, h: h, seen: make([]uint64, (h.pgid+63)/64)} }
+	w := newWalker()
+	var workers []*pageWalker
+	var problems []string
+	var wg sync.WaitGroup
+	type task struct {
+		root uint64
+		name string
+	}
+	var tasks chan task
+	if parallel {
+		tasks = make(chan task, 64)
+		workers, problems = make([]*pageWalker, walkWorkers), make([]string, walkWorkers)
+		for i := range workers {
+			workers[i] = newWalker()
+			wg.Go(func() {
+				for t := range tasks {
+					if problems[i] == "" {
+						_, problems[i] = workers[i].page(t.root, t.name, nil, nil)
+					}
+				}
+			})
+		}
+		w.spawn = func(root uint64, name string) { tasks <- task{root, name} }
+	}
+	problem := w.walkRoot()
+	if parallel {
+		close(tasks)
+		wg.Wait()
+		for i, o := range workers {
+			if problem == "" {
+				problem = problems[i]
+			}
+			for j, s := range o.seen {
+				if w.seen[j]&s != 0 && problem == "" {
+					problem = "a page is reached twice" // walked again on one core, which names it
+				}
+				w.seen[j] |= s
+			}
+			w.pages += o.pages
 		}
 	}
-	if _, p := w.page(h.root, "the root", nil, nil); p != "" {
-		return w, p
+	if problem != "" {
+		return w, problem
 	}
 	for i, f := range w.free {
 		if used := f & w.seen[i]; used != 0 {
@@ -183,6 +240,19 @@ func walkTree(r io.ReaderAt, h header) (*pageWalker, string) {
 		}
 	}
 	return w, ""
+}
+
+// walkRoot walks the header pages, the free list and the root bucket.
+func (w *pageWalker) walkRoot() string {
+	w.mark(0, 0)
+	w.mark(1, 0)
+	if w.h.freelist != noFreelist {
+		if p := w.freelist(w.h.freelist); p != "" {
+			return p
+		}
+	}
+	_, p := w.page(w.h.root, "the root", nil, nil)
+	return p
 }
 
 // reached says whether the walk reached page id.
@@ -427,6 +497,10 @@ func (w *pageWalker) bucket(v []byte, name string) string {
 		return fmt.Sprintf("%s: its bucket header is %d bytes long", name, len(v))
 	}
 	if root := native.Uint64(v); root != 0 {
+		if w.spawn != nil && strings.Count(name, "/") == 1 { // a bucket of v1/: ops, records, result, …
+			w.spawn(root, name)
+			return ""
+		}
 		_, problem := w.page(root, name, nil, nil)
 		return problem
 	}
