@@ -190,7 +190,7 @@ func (m *blockMap) forEach(fn func(k, v []byte) error, damaged func(bk []byte) e
 // Put sets the entry of k to v (both copied).
 func (m *blockMap) Put(k, v []byte) error {
 	if m.flat {
-		return m.b.Put(k, v)
+		return m.b.Put(k, bytes.Clone(v)) // bbolt keeps v, not a copy, until the commit
 	}
 	ob, err := m.opened(k)
 	if err != nil {

@@ -243,8 +243,15 @@ func TestAResultOfAKeyPerUnitIsReadUntilAFullWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.WriteResult(ResultWrite{Units: g.Units, Seq: g.Seq, Gen: g.Gen, At: t0, Config: "test", Ops: g.Ops}); err != nil {
+	// p0 recomputed into two items, each its own value.
+	p0 := domain.PaymentUnit("p0")
+	two := []domain.Item{{Result: domain.ResultMatched, PaymentID: "p0", CreatedAt: t0}, {Result: domain.ResultPending, PaymentID: "p0", CreatedAt: t0}}
+	places := []domain.Place{{Key: placeOf(10000000000000000, 0), Owner: p0}, {Key: placeOf(10000000000000000, 1), Owner: p0}}
+	if _, err := l.WriteResult(ResultWrite{Units: g.Units, Seq: g.Seq, Gen: g.Gen, At: t0, Config: "test", Ops: g.Ops, Items: two, Places: places}); err != nil {
 		t.Fatal(err)
+	}
+	if items, _, err := l.UnitItems(p0); err != nil || len(items) != 2 || items[0].Result != domain.ResultMatched || items[1].Result != domain.ResultPending {
+		t.Fatalf("UnitItems(p0) after the incremental write: %+v, %v", items, err)
 	}
 	if flat, after := flatUnits(l); !flat || after > before {
 		t.Errorf("after an incremental write: flat %v, %d keys (%d before)", flat, after, before)
