@@ -48,6 +48,12 @@ type FullWriter struct {
 	times    [][2][]byte
 	arenaCap int    // a chunk's arena capacity (Expect; a full chunk's without)
 	units    int    // the units' entries encodeUnits wrote
+	// The items' counts and amounts by result and currency, folded into
+	// st at Finish; the last one used kept at hand (items of a result
+	// and currency come in runs).
+	tallies  map[tallyKey]*tallyOf
+	lastKey  tallyKey
+	lastOf   *tallyOf
 	last     []byte // the last key put: keys must grow
 	writer   []byte // its mark in result.new/
 	gen      uint64 // the stored result's generation at BeginFull
@@ -180,7 +186,6 @@ func (f *FullWriter) Add(owner domain.Unit, items []domain.Item, places []domain
 	if len(items) == 0 && len(opIDs) == 0 {
 		return nil
 	}
-	s := &resultWriter{st: &f.st}
 	if f.arena == nil {
 		// A chunk's arena is made at its size once (a full chunk's, or
 		// what Expect's counts need when that is less): grown by append,
@@ -217,7 +222,7 @@ func (f *FullWriter) Add(owner domain.Unit, items []domain.Item, places []domain
 		f.arena = binary.AppendUvarint(f.arena, uint64(len(f.item)))
 		f.arena = append(f.arena, f.item...)
 		f.last = k
-		s.count(it, 1)
+		f.tally(it)
 		f.keys = appendString(f.keys, p.Key)
 		if !it.Due.IsZero() {
 			f.times = append(f.times, [2][]byte{append([]byte{'d'}, timeKey(it.Due, p.Key)...), []byte(p.Owner)})
@@ -236,6 +241,48 @@ func (f *FullWriter) Add(owner domain.Unit, items []domain.Item, places []domain
 		return f.flush()
 	}
 	return nil
+}
+
+// tallyKey and tallyOf are a result and currency and their items' count
+// and amount.
+type tallyKey struct{ result, currency string }
+type tallyOf struct {
+	items  int
+	amount int64
+}
+
+// tally counts an item into f's tallies: what resultWriter.count does for
+// a write, without its five lookups of maps by string for each of a
+// million items.
+func (f *FullWriter) tally(it *domain.Item) {
+	m := it.Amount()
+	k := tallyKey{it.Result, m.Currency}
+	if f.lastOf == nil || k != f.lastKey {
+		if f.tallies == nil {
+			f.tallies = map[tallyKey]*tallyOf{}
+		}
+		if f.tallies[k] == nil {
+			f.tallies[k] = &tallyOf{}
+		}
+		f.lastKey, f.lastOf = k, f.tallies[k]
+	}
+	f.lastOf.items++
+	f.lastOf.amount += m.Amount
+}
+
+// foldTallies adds f's tallies into its state, as resultWriter.count
+// would have item by item.
+func (f *FullWriter) foldTallies() {
+	for k, t := range f.tallies {
+		f.st.Items += t.items
+		f.st.Counts[k.result] += t.items
+		if f.st.Amounts[k.result] == nil {
+			f.st.Amounts[k.result], f.st.PerCurrency[k.result] = map[string]int64{}, map[string]int{}
+		}
+		f.st.Amounts[k.result][k.currency] += t.amount
+		f.st.PerCurrency[k.result][k.currency] += t.items
+	}
+	f.tallies, f.lastOf = nil, nil
 }
 
 // closeBlock ends the block being filled.
@@ -412,6 +459,7 @@ func (f *FullWriter) Finish(w ResultWrite) (ResultState, error) {
 	// against the engine's 545 (BENCHMARKS.md, issue 13).
 	debug.FreeOSMemory()
 	slices.SortFunc(f.times, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
+	f.foldTallies()
 	st := f.st
 	st.At, st.Config, st.Full = w.At, w.Config, w.At
 	var noted bool
