@@ -46,17 +46,17 @@ type FullWriter struct {
 	keys     []byte   // every item key, each parts[i] a range of it
 	ops      []uint64 // every group's operation ids, ranges of it
 	times    [][2][]byte
-	arenaCap int    // a chunk's arena capacity (Expect; a full chunk's without)
-	units    int    // the units' entries encodeUnits wrote
+	arenaCap int // a chunk's arena capacity (Expect; a full chunk's without)
+	units    int // the units' entries encodeUnits wrote
 	// The items' counts and amounts by result and currency, folded into
 	// st at Finish; the last one used kept at hand (items of a result
 	// and currency come in runs).
-	tallies  map[tallyKey]*tallyOf
-	lastKey  tallyKey
-	lastOf   *tallyOf
-	last     []byte // the last key put: keys must grow
-	writer   []byte // its mark in result.new/
-	gen      uint64 // the stored result's generation at BeginFull
+	tallies map[tallyKey]*tallyOf
+	lastKey tallyKey
+	lastOf  *tallyOf
+	last    []byte // the last key put: keys must grow
+	writer  []byte // its mark in result.new/
+	gen     uint64 // the stored result's generation at BeginFull
 	// The committing goroutine: chunks to commit, spent chunks back, its
 	// end (nil, or the error it stopped at), and that error once seen.
 	chunks, spent chan chunk
@@ -552,8 +552,14 @@ func (f *FullWriter) sortedParts() []int32 {
 		copy(b[:], f.parts[i].unit) // zeros after a shorter unit: never past a longer one it begins
 		keys[i] = partKey{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), i: int32(i)}
 	}
-	by := func(a, b partKey) int {
-		return cmp.Or(cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo), cmp.Compare(f.parts[a.i].unit, f.parts[b.i].unit), cmp.Compare(a.i, b.i))
+	by := func(a, b partKey) int { // not cmp.Or, which would compare the strings every time
+		switch {
+		case a.hi != b.hi:
+			return cmp.Compare(a.hi, b.hi)
+		case a.lo != b.lo:
+			return cmp.Compare(a.lo, b.lo)
+		}
+		return cmp.Or(cmp.Compare(f.parts[a.i].unit, f.parts[b.i].unit), cmp.Compare(a.i, b.i))
 	}
 	half := len(keys) / 2
 	done := make(chan struct{})
