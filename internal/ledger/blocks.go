@@ -117,6 +117,12 @@ func (m *blockMap) damaged(bk []byte) error {
 	return corruptResult("%s/%s: the block at %s does not decode", bucketResult, m.name, m.key(bk))
 }
 
+// overlaps is the error of a block whose key is not past the entries of
+// the block before it.
+func (m *blockMap) overlaps(bk []byte) error {
+	return corruptResult("%s/%s: the block at %s overlaps the block before it (its key is not past that one's last entry)", bucketResult, m.name, m.key(bk))
+}
+
 // locate is the key and value of the stored block that holds k, or would:
 // the last whose key is at most k, else the first; nil when none is.
 func (m *blockMap) locate(k []byte) (bk, bv []byte) {
@@ -166,22 +172,35 @@ func (m *blockMap) Get(k []byte) ([]byte, error) {
 // unflushed writer aside); a block that does not decode stops it with
 // its error.
 func (m *blockMap) ForEach(fn func(k, v []byte) error) error {
-	return m.forEach(fn, m.damaged)
+	return m.forEach(fn, func(err error) error { return err })
 }
 
-// forEach is ForEach calling damaged, which may go on (nil), at a block
-// that does not decode, after the entries of it that do.
-func (m *blockMap) forEach(fn func(k, v []byte) error, damaged func(bk []byte) error) error {
+// forEach is ForEach calling damaged with the error of a block that
+// does not decode (damaged, after the entries of it that do) or
+// overlaps the ones before (overlaps); damaged may go on (nil). A block whose
+// key is not past the last entry of the blocks before it (each decodes,
+// but they overlap) is damage too, none of its entries listed: listed,
+// an entry in two blocks would be counted twice, and one out of order
+// is not where Get looks for it.
+func (m *blockMap) forEach(fn func(k, v []byte) error, damaged func(error) error) error {
 	if m.flat {
 		return m.b.ForEach(fn)
 	}
+	var last []byte // the last entry's key listed (the pages stay mapped through the transaction)
+	each := func(k, v []byte) error {
+		last = k
+		return fn(k, v)
+	}
 	return m.b.ForEach(func(bk, bv []byte) error {
-		ok, err := eachEntry(bk, bv, fn)
+		if last != nil && bytes.Compare(bk, last) <= 0 {
+			return damaged(m.overlaps(bk))
+		}
+		ok, err := eachEntry(bk, bv, each)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return damaged(bk)
+			return damaged(m.damaged(bk))
 		}
 		return nil
 	})

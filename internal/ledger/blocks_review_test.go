@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -123,6 +124,78 @@ func TestBlocksAreAMapAcrossFlushes(t *testing.T) {
 					}
 					return nil
 				})
+			}
+		})
+	}
+}
+
+// TestOverlappingBlocksAreDamage: blocks that each decode but whose keys
+// run past the next block's (an entry twice, or out of order) are damage
+// ForEach reports, after the entries in order before it: an export would
+// otherwise count the entry twice.
+func TestOverlappingBlocksAreDamage(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		blocks [][]string // each block's keys; the first is its bbolt key
+		before []string   // what ForEach lists before the damage
+	}{
+		{"an entry in two blocks", [][]string{{"Pa", "Pc"}, {"Pc", "Pe"}}, []string{"Pa", "Pc"}},
+		{"a key past the next block's", [][]string{{"Pa", "Pd"}, {"Pc", "Pe"}}, []string{"Pa", "Pd"}},
+		{"the last key of a block the next block's", [][]string{{"Pa"}, {"Pb", "Pc"}, {"Pc"}}, []string{"Pa", "Pb", "Pc"}},
+	} {
+		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
+			l := openTemp(t)
+			err := l.update(func(tx *bolt.Tx) error {
+				res, _ := root(tx).CreateBucket([]byte("blocks test"))
+				b, _ := res.CreateBucket(resultUnits)
+				res.Put(keyBlocks, []byte{1})
+				for _, keys := range c.blocks {
+					var v []byte
+					for _, k := range keys {
+						v = appendEntry(v, []byte(k), []byte("v"))
+					}
+					if err := b.Put([]byte(keys[0]), v); err != nil {
+						return err
+					}
+				}
+				var seen []string
+				err := unitsOf(res).ForEach(func(k, _ []byte) error { seen = append(seen, string(k)); return nil })
+				if !isRebuild(err) || !slices.Equal(seen, c.before) {
+					t.Errorf("ForEach: %v after %v; want the damage after %v", err, seen, c.before)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestCheckNamesOverlappingBlocks: check names blocks of units or items
+// whose keys run into the next block's, and says reconcile --full
+// rebuilds it.
+func TestCheckNamesOverlappingBlocks(t *testing.T) {
+	defer SetBlockBytesForTests(40)()
+	good, _ := withResult(t)
+	for _, name := range [][]byte{resultUnits, resultItems} {
+		t.Run(string(name), func(t *testing.T) {
+			path := copyDB(t, good)
+			resultBucket(t, path, func(_, res *bolt.Bucket) error {
+				b := res.Bucket(name)
+				c := b.Cursor()
+				k1, v1 := c.First()
+				_, v2 := c.Next()
+				if v2 == nil {
+					return fmt.Errorf("one block only")
+				}
+				// The first block takes a copy of the second's entries.
+				return b.Put(bytes.Clone(k1), append(bytes.Clone(v1), v2...))
+			})
+			rep := verifyOf(t, path)
+			all := strings.Join(rep.Problems, "\n")
+			if !strings.Contains(all, "overlaps the block before it") || !rep.Rebuild {
+				t.Errorf("check of overlapping blocks of %s: rebuild %v, problems:\n%s", name, rep.Rebuild, all)
 			}
 		})
 	}
