@@ -156,16 +156,56 @@ func (m *blockMap) Get(k []byte) ([]byte, error) {
 		return nil, nil
 	}
 	var found []byte
+	hit := false
 	ok, _ := eachEntry(bk, bv, func(ek, ev []byte) error {
 		if bytes.Equal(ek, k) {
-			found = ev
+			found, hit = ev, true
 		}
 		return nil
 	})
 	if !ok {
 		return nil, m.damaged(bk)
 	}
+	if !hit {
+		// Not in its block: unless the blocks beside it are damaged so
+		// that it is in one of them, where the reader would skip it.
+		if err := m.beside(bk); err != nil {
+			return nil, err
+		}
+	}
 	return found, nil
+}
+
+// beside checks the blocks either side of the stored block bk, which
+// may hold an entry of bk's range when they are damaged though each
+// decodes: the block before must end below bk (else the two overlap),
+// and the block after must begin with its own key (else its first
+// entries are below its key, in bk's range, and locate sends their keys
+// to bk). Get and a writer opening bk would otherwise not see the entry:
+// a reader would skip it, a writer would put a second one.
+func (m *blockMap) beside(bk []byte) error {
+	c := m.b.Cursor()
+	if k, _ := c.Seek(bk); !bytes.Equal(k, bk) {
+		return nil
+	}
+	if pk, pv := c.Prev(); pk != nil {
+		var last []byte
+		ok, _ := eachEntry(pk, pv, func(k, _ []byte) error { last = k; return nil })
+		if !ok {
+			return m.damaged(pk)
+		}
+		if bytes.Compare(last, bk) >= 0 {
+			return m.overlaps(bk)
+		}
+	}
+	c.Seek(bk)
+	if nk, nv := c.Next(); nk != nil {
+		n, w := binary.Uvarint(nv)
+		if w <= 0 || n > uint64(len(nv)-w) || !bytes.Equal(nv[w:w+int(n)], nk) {
+			return m.damaged(nk)
+		}
+	}
+	return nil
 }
 
 // ForEach calls fn with every entry in key order (the changes of an
@@ -255,6 +295,9 @@ func (m *blockMap) opened(k []byte) (*openBlock, error) {
 		})
 		if !ok {
 			return nil, m.damaged(bk)
+		}
+		if err := m.beside(bk); err != nil {
+			return nil, err
 		}
 	}
 	if m.open == nil {

@@ -10,8 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"reconciled/internal/domain"
 )
 
 // TestBlocksAreAMapAcrossFlushes: like TestBlocksAreAMap, but each
@@ -163,6 +166,19 @@ func TestOverlappingBlocksAreDamage(t *testing.T) {
 				if !isRebuild(err) || !slices.Equal(seen, c.before) {
 					t.Errorf("ForEach: %v after %v; want the damage after %v", err, seen, c.before)
 				}
+				// Get finds each stored entry or says the damage; a writer
+				// opening a block beside the damage says it.
+				m := unitsOf(res)
+				for _, keys := range c.blocks {
+					for _, k := range keys {
+						if v, err := m.Get([]byte(k)); v == nil && !isRebuild(err) {
+							t.Errorf("Get(%s) = %q, %v", k, v, err)
+						}
+					}
+				}
+				if err := m.Put([]byte(c.blocks[len(c.blocks)-1][0]+"0"), []byte("new")); !isRebuild(err) {
+					t.Errorf("Put into the last block: %v, want the damage", err)
+				}
 				return nil
 			})
 			if err != nil {
@@ -213,4 +229,164 @@ func copyDB(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return to
+}
+
+// TestAFullWriteInBlocksAndChunksOfAnySize: a full write of units of one
+// to a few items, items of any size (some past a block), in chunks
+// smaller and larger than a block, with an arena too small for them
+// (Expect told too few) or none told, stores every item once, in order,
+// each where its unit's entry finds it, and check passes.
+func TestAFullWriteInBlocksAndChunksOfAnySize(t *testing.T) {
+	defer func(n int) { fullChunk = n }(fullChunk)
+	for _, c := range []struct{ chunk, block, expect int }{{700, 300, 5}, {200, 300, 0}, {5000, 120, 1}, {2500, 2500, 3000}} {
+		t.Run(fmt.Sprintf("chunk%d_block%d_expect%d", c.chunk, c.block, c.expect), func(t *testing.T) {
+			fullChunk = c.chunk
+			defer SetBlockBytesForTests(c.block)()
+			r := rand.New(rand.NewPCG(uint64(c.chunk), uint64(c.block)))
+			path := filepath.Join(t.TempDir(), "r.db")
+			l, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			fw, err := l.BeginFull()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.expect > 0 {
+				fw.Expect(c.expect, c.expect)
+			}
+			var want []string
+			perUnit := map[domain.Unit][]string{}
+			place := 0
+			for i := range 400 {
+				u := domain.PaymentUnit(fmt.Sprintf("p-%06d", r.IntN(1000000)))
+				var items []domain.Item
+				var places []domain.Place
+				for range 1 + r.IntN(3) {
+					reason := strings.Repeat(fmt.Sprintf("%d,", i), 1+r.IntN(20))
+					if r.IntN(20) == 0 {
+						reason = strings.Repeat("x", 3*c.block)
+					}
+					items = append(items, domain.Item{Result: domain.ResultMatched, Code: domain.ResultMatched, PaymentID: string(u[1:]), Type: domain.RecordPurchase,
+						Merchant: &domain.Record{Amount: domain.Money{Amount: int64(place), Currency: "EUR"}, Status: domain.RecordPaid}, Reason: reason,
+						CreatedAt: time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC)})
+					places = append(places, domain.Place{Key: fmt.Sprintf("g%08d", place), Owner: u})
+					want = append(want, fmt.Sprintf("%s %d %s", u, place, reason))
+					perUnit[u] = append(perUnit[u], fmt.Sprintf("%d %s", place, reason))
+					place++
+				}
+				if err := fw.Add(u, items, places, []uint64{uint64(i + 1)}); err != nil {
+					fw.Abort()
+					t.Fatal(err)
+				}
+			}
+			if _, err := fw.Finish(ResultWrite{At: t0, Config: "c"}); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if err := l.ForEachItem(func(it *domain.Item) error {
+				got = append(got, fmt.Sprintf("P%s %d %s", it.PaymentID, it.Merchant.Amount.Amount, it.Reason))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d items read back, %d written; first difference at %d", len(got), len(want), firstDiff(got, want))
+			}
+			for u, w := range perUnit {
+				items, _, err := l.UnitItems(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var g []string
+				for _, it := range items {
+					g = append(g, fmt.Sprintf("%d %s", it.Merchant.Amount.Amount, it.Reason))
+				}
+				if !slices.Equal(g, w) {
+					t.Fatalf("UnitItems(%s) = %v, want %v", u, g, w)
+				}
+			}
+			l.Close()
+			if rep := verifyOf(t, path); !rep.OK() {
+				t.Fatalf("check: %v", rep.Problems)
+			}
+		})
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestReadersOfADamagedBlockSayRebuild: the export, a unit's items (the
+// web's), Gather and the alert scan that meet a block of items or units
+// cut short, or one whose first entry is not its key, fail with the
+// damage reconcile --full rebuilds: none panics, none skips the block's
+// entries.
+func TestReadersOfADamagedBlockSayRebuild(t *testing.T) {
+	defer SetBlockBytesForTests(90)()
+	damages := map[string]func(b *bolt.Bucket, k []byte) error{
+		"cut short": func(b *bolt.Bucket, k []byte) error {
+			bk, bv := (&blockMap{b: b}).locate(k)
+			return b.Put(bytes.Clone(bk), bytes.Clone(bv[:len(bv)-1]))
+		},
+		"not its key": func(b *bolt.Bucket, k []byte) error {
+			bk, bv := (&blockMap{b: b}).locate(k)
+			v := bytes.Clone(bv)
+			if err := b.Delete(bytes.Clone(bk)); err != nil {
+				return err
+			}
+			return b.Put(append(bytes.Clone(bk), 0), v) // past its first entry, before its second
+		},
+	}
+	for _, bucket := range [][]byte{resultItems, resultUnits} {
+		for how, damage := range damages {
+			t.Run(string(bucket)+"_"+strings.ReplaceAll(how, " ", "_"), func(t *testing.T) {
+				w := newAlertWorld(t)
+				if _, err := w.l.StartAlerts(w.now); err != nil {
+					t.Fatal(err)
+				}
+				var items []domain.Item
+				for i := range 30 {
+					items = append(items, alertItem(fmt.Sprintf("p%02d", i), domain.ResultAmountMismatch, ""))
+				}
+				w.write(true, nil, items...)
+				w.l.Close()
+				u := domain.PaymentUnit("p15")
+				resultBucket(t, w.path, func(_, res *bolt.Bucket) error {
+					if res.Bucket(bucket).Stats().KeyN < 3 {
+						return fmt.Errorf("%s: %d blocks", bucket, res.Bucket(bucket).Stats().KeyN)
+					}
+					k := []byte(u)
+					if string(bucket) == string(resultItems) {
+						k = []byte("kp15")
+					}
+					return damage(res.Bucket(bucket), k)
+				})
+				w.reopen()
+				if string(bucket) == string(resultItems) {
+					n := 0
+					err := w.l.ForEachItemIn(time.Time{}, time.Time{}, func(*domain.Item) error { n++; return nil })
+					if !isRebuild(err) {
+						t.Errorf("export: %v after %d items", err, n)
+					}
+				}
+				if _, _, err := w.l.UnitItems(u); !isRebuild(err) {
+					t.Errorf("UnitItems: %v", err)
+				}
+				if _, err := w.l.Gather(t0, []domain.Unit{u}, func(*domain.Operation) bool { return true }, 1000); !isRebuild(err) && string(bucket) == string(resultUnits) {
+					t.Errorf("Gather: %v", err) // it reads no items
+				}
+				if _, err := w.l.CheckAlerts(w.checkOf(10)); !isRebuild(err) {
+					t.Errorf("the alert scan: %v", err)
+				}
+			})
+		}
+	}
 }
