@@ -390,3 +390,71 @@ func TestReadersOfADamagedBlockSayRebuild(t *testing.T) {
 		}
 	}
 }
+
+// TestAStagingOfAnOlderReleaseIsDropped: a result.new/ that a full write
+// of schema 4 left when it was killed (a key per entry, no "in blocks")
+// does not trouble check or an incremental write, and the next full
+// write drops it and stores its own result, in blocks.
+func TestAStagingOfAnOlderReleaseIsDropped(t *testing.T) {
+	path, _ := withResult(t)
+	resultBucket(t, path, func(r, _ *bolt.Bucket) error {
+		s, err := r.CreateBucket(bucketResultNew)
+		if err != nil {
+			return err
+		}
+		if err := s.Put(keyWriter, be64(nil, 3)); err != nil {
+			return err
+		}
+		res, err := s.CreateBucket(bucketResult)
+		if err != nil {
+			return err
+		}
+		for _, name := range [][]byte{resultItems, resultUnits, resultDue, resultAsk, resultFallback} {
+			if _, err := res.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		// Flat entries, of a unit the new write does not have.
+		if err := res.Bucket(resultItems).Put([]byte(placeOf(10000000000000007, 0)), []byte("an item of schema 4")); err != nil {
+			return err
+		}
+		return res.Bucket(resultUnits).Put([]byte("Pstale"), []byte("a unit of schema 4"))
+	})
+	if rep := verifyOf(t, path); !rep.OK() {
+		t.Fatalf("check with an old staging beside: %v", rep.Problems)
+	}
+	l, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	fw, err := l.BeginFull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := sale(10000000000000001, "p1", "success")
+	if err := fw.Add(domain.PaymentUnit("p1"), []domain.Item{{Result: domain.ResultMissingInRecords, PaymentID: "p1", Provider: &op, CreatedAt: t0}},
+		[]domain.Place{{Key: placeOf(op.OperationID, 0), Owner: domain.PaymentUnit("p1")}}, []uint64{op.OperationID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Finish(ResultWrite{At: t0, Config: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	l.view(func(tx *bolt.Tx) error {
+		r := root(tx)
+		if r.Bucket(bucketResultNew) != nil || r.Bucket(bucketResultOld) != nil {
+			t.Errorf("a staging left after the full write")
+		}
+		if r.Bucket(bucketResult).Get(keyBlocks) == nil {
+			t.Errorf("the full write's result is not in blocks")
+		}
+		return nil
+	})
+	if items, _, err := l.UnitItems(domain.Unit("Pstale")); err != nil || len(items) != 0 {
+		t.Errorf("the old staging's unit after the full write: %d items, %v", len(items), err)
+	}
+	l.Close()
+	if rep := verifyOf(t, path); !rep.OK() {
+		t.Fatalf("check after the full write: %v", rep.Problems)
+	}
+}
