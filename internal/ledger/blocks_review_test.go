@@ -458,3 +458,76 @@ func TestAStagingOfAnOlderReleaseIsDropped(t *testing.T) {
 		t.Fatalf("check after the full write: %v", rep.Problems)
 	}
 }
+
+// TestCheckOfRandomlyDamagedBlocks: a byte of a block of items or units
+// changed, a block cut, or a block moved to another key: check never
+// panics, and what it finds is damage reconcile --full rebuilds; the
+// export, UnitItems and Gather fail with that damage or read on, and
+// fail only when check finds it.
+func TestCheckOfRandomlyDamagedBlocks(t *testing.T) {
+	defer SetBlockBytesForTests(60)()
+	good, _ := withResult(t)
+	r := rand.New(rand.NewPCG(5, 8))
+	for round := range 400 {
+		path := copyDB(t, good)
+		var what string
+		resultBucket(t, path, func(_, res *bolt.Bucket) error {
+			name := [][]byte{resultItems, resultUnits}[r.IntN(2)]
+			b := res.Bucket(name)
+			var keys, vals [][]byte
+			b.ForEach(func(k, v []byte) error {
+				keys, vals = append(keys, bytes.Clone(k)), append(vals, bytes.Clone(v))
+				return nil
+			})
+			i := r.IntN(len(keys))
+			k, v := keys[i], vals[i]
+			switch r.IntN(4) {
+			case 0, 1:
+				j := r.IntN(len(v))
+				v[j] ^= byte(1 + r.IntN(255))
+				what = fmt.Sprintf("%s block %d: byte %d changed", name, i, j)
+				return b.Put(k, v)
+			case 2:
+				n := r.IntN(len(v))
+				what = fmt.Sprintf("%s block %d: cut to %d bytes", name, i, n)
+				return b.Put(k, v[:n])
+			default:
+				nk := bytes.Clone(keys[r.IntN(len(keys))])
+				nk[len(nk)-1] += byte(r.IntN(3)) - 1
+				what = fmt.Sprintf("%s block %d: moved to %x", name, i, nk)
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				return b.Put(nk, v)
+			}
+		})
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("round %d, %s: panic %v", round, what, p)
+				}
+			}()
+			rep := verifyOf(t, path)
+			if !rep.OK() && !rep.Rebuild {
+				t.Errorf("round %d, %s: check does not say reconcile --full rebuilds it: %v", round, what, rep.Problems)
+			}
+			l, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			ok := func(reader string, err error) {
+				if err != nil && (!isRebuild(err) || rep.OK()) {
+					t.Errorf("round %d, %s: %s: %v (check found %v)", round, what, reader, err, rep.Problems)
+				}
+			}
+			ok("export", l.ForEachItem(func(*domain.Item) error { return nil }))
+			for _, u := range []string{"p0", "p1", "p2", "p3", "p4"} {
+				_, _, err := l.UnitItems(domain.PaymentUnit(u))
+				ok("UnitItems", err)
+			}
+			_, err = l.Gather(t0, []domain.Unit{domain.PaymentUnit("p1"), domain.PaymentUnit("p3")}, func(*domain.Operation) bool { return true }, 1000)
+			ok("Gather", err)
+		}()
+	}
+}
