@@ -36,9 +36,11 @@ import (
 // Some steps write without a reconcile after them, so that marks pile up;
 // in one seed of three a transaction of more than 3 units writes a bulk
 // mark (as one of more than 200,000 does), so that bulk marks sit between
-// listed ones. In every other seed the result's units are stored in
-// blocks of a few entries, so that a change splits, shrinks and deletes
-// them.
+// listed ones. In one seed of four the result's units and items are
+// stored in blocks of a few entries, so that a change splits, shrinks and
+// deletes them, and in another in blocks of one entry each, so that every
+// unit whose entry goes empties its block (a block left behind is a stale
+// entry, which only check sees, and only when it names an item).
 func TestIncrementalReconcileIsTheRunFromScratch(t *testing.T) {
 	seeds := 60
 	if testing.Short() {
@@ -52,8 +54,11 @@ func TestIncrementalReconcileIsTheRunFromScratch(t *testing.T) {
 			if seed%3 == 2 {
 				defer ledger.SetBulkMarkForTests(3)()
 			}
-			if seed%2 == 1 { // units in blocks of a few entries: blocks split, shrink and go
+			switch seed % 4 {
+			case 1: // units in blocks of a few entries: blocks split, shrink and go
 				defer ledger.SetBlockBytesForTests(100)()
+			case 3: // an entry a block: each unit's going empties its block
+				defer ledger.SetBlockBytesForTests(1)()
 			}
 			incrementalWorld(t, uint64(seed), 30)
 		})

@@ -117,6 +117,12 @@ func (m *blockMap) damaged(bk []byte) error {
 	return corruptResult("%s/%s: the block at %s does not decode", bucketResult, m.name, m.key(bk))
 }
 
+// overlaps is the error of a block whose key is not past the entries of
+// the block before it.
+func (m *blockMap) overlaps(bk []byte) error {
+	return corruptResult("%s/%s: the block at %s overlaps the block before it (its key is not past that one's last entry)", bucketResult, m.name, m.key(bk))
+}
+
 // locate is the key and value of the stored block that holds k, or would:
 // the last whose key is at most k, else the first; nil when none is.
 func (m *blockMap) locate(k []byte) (bk, bv []byte) {
@@ -150,38 +156,91 @@ func (m *blockMap) Get(k []byte) ([]byte, error) {
 		return nil, nil
 	}
 	var found []byte
+	hit := false
 	ok, _ := eachEntry(bk, bv, func(ek, ev []byte) error {
 		if bytes.Equal(ek, k) {
-			found = ev
+			found, hit = ev, true
 		}
 		return nil
 	})
 	if !ok {
 		return nil, m.damaged(bk)
 	}
+	if !hit {
+		// Not in its block: unless the blocks beside it are damaged so
+		// that it is in one of them, where the reader would skip it.
+		if err := m.beside(bk); err != nil {
+			return nil, err
+		}
+	}
 	return found, nil
+}
+
+// beside checks the blocks either side of the stored block bk, which
+// may hold an entry of bk's range when they are damaged though each
+// decodes: the block before must end below bk (else the two overlap),
+// and the block after must begin with its own key (else its first
+// entries are below its key, in bk's range, and locate sends their keys
+// to bk). Get and a writer opening bk would otherwise not see the entry:
+// a reader would skip it, a writer would put a second one.
+func (m *blockMap) beside(bk []byte) error {
+	c := m.b.Cursor()
+	if k, _ := c.Seek(bk); !bytes.Equal(k, bk) {
+		return nil
+	}
+	if pk, pv := c.Prev(); pk != nil {
+		var last []byte
+		ok, _ := eachEntry(pk, pv, func(k, _ []byte) error { last = k; return nil })
+		if !ok {
+			return m.damaged(pk)
+		}
+		if bytes.Compare(last, bk) >= 0 {
+			return m.overlaps(bk)
+		}
+	}
+	c.Seek(bk)
+	if nk, nv := c.Next(); nk != nil {
+		n, w := binary.Uvarint(nv)
+		if w <= 0 || n > uint64(len(nv)-w) || !bytes.Equal(nv[w:w+int(n)], nk) {
+			return m.damaged(nk)
+		}
+	}
+	return nil
 }
 
 // ForEach calls fn with every entry in key order (the changes of an
 // unflushed writer aside); a block that does not decode stops it with
 // its error.
 func (m *blockMap) ForEach(fn func(k, v []byte) error) error {
-	return m.forEach(fn, m.damaged)
+	return m.forEach(fn, func(err error) error { return err })
 }
 
-// forEach is ForEach calling damaged, which may go on (nil), at a block
-// that does not decode, after the entries of it that do.
-func (m *blockMap) forEach(fn func(k, v []byte) error, damaged func(bk []byte) error) error {
+// forEach is ForEach calling damaged with the error of a block that
+// does not decode (damaged, after the entries of it that do) or
+// overlaps the ones before (overlaps); damaged may go on (nil). A block whose
+// key is not past the last entry of the blocks before it (each decodes,
+// but they overlap) is damage too, none of its entries listed: listed,
+// an entry in two blocks would be counted twice, and one out of order
+// is not where Get looks for it.
+func (m *blockMap) forEach(fn func(k, v []byte) error, damaged func(error) error) error {
 	if m.flat {
 		return m.b.ForEach(fn)
 	}
+	var last []byte // the last entry's key listed (the pages stay mapped through the transaction)
+	each := func(k, v []byte) error {
+		last = k
+		return fn(k, v)
+	}
 	return m.b.ForEach(func(bk, bv []byte) error {
-		ok, err := eachEntry(bk, bv, fn)
+		if last != nil && bytes.Compare(bk, last) <= 0 {
+			return damaged(m.overlaps(bk))
+		}
+		ok, err := eachEntry(bk, bv, each)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return damaged(bk)
+			return damaged(m.damaged(bk))
 		}
 		return nil
 	})
@@ -236,6 +295,9 @@ func (m *blockMap) opened(k []byte) (*openBlock, error) {
 		})
 		if !ok {
 			return nil, m.damaged(bk)
+		}
+		if err := m.beside(bk); err != nil {
+			return nil, err
 		}
 	}
 	if m.open == nil {

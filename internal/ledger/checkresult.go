@@ -250,9 +250,9 @@ func (s *storedResult) checkItems(w *resultWriter) (n, decoded, deadlines, asks 
 			}
 		}
 		return nil
-	}, func(bk []byte) error {
+	}, func(err error) error {
 		n++ // at least one item that does not decode: no recount
-		return s.damagedBlock(s.items)(bk)
+		return s.damagedBlock(err)
 	})
 	return n, decoded, deadlines, asks, err
 }
@@ -284,16 +284,15 @@ func (s *storedResult) checkUnits() (n, named, vias int, err error) {
 			}
 		}
 		return nil
-	}, s.damagedBlock(s.units))
+	}, s.damagedBlock)
 	return n, named, vias, err
 }
 
-// damagedBlock names a block of m that does not decode, and goes on.
-func (s *storedResult) damagedBlock(m *blockMap) func(bk []byte) error {
-	return func(bk []byte) error {
-		s.c.problem("%s", m.damaged(bk).(*DamagedError).What)
-		return nil
-	}
+// damagedBlock names a block that does not decode or overlaps the
+// ones before it (blockMap.forEach's err), and goes on.
+func (s *storedResult) damagedBlock(err error) error {
+	s.c.problem("%s", err.(*DamagedError).What)
+	return nil
 }
 
 // unit is the entry of u, if it decodes.
@@ -319,7 +318,7 @@ func (s *storedResult) nameUnnamed() error {
 			named[item]++
 		}
 		return nil
-	}, func([]byte) error { undecoded = true; return nil })
+	}, func(error) error { undecoded = true; return nil })
 	if err != nil {
 		return err
 	}
@@ -334,7 +333,7 @@ func (s *storedResult) nameUnnamed() error {
 			s.c.problem("%s/%s: %s is named by %d units", bucketResult, resultItems, describePlace(k), n)
 		}
 		return nil
-	}, func([]byte) error { return nil }) // named already
+	}, func(error) error { return nil }) // named already
 }
 
 // checkTimes checks the entries of due/ or ask/: each points at a stored
