@@ -3,8 +3,6 @@ package ledger
 import (
 	"bytes"
 	"errors"
-	"fmt"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -14,83 +12,6 @@ import (
 
 	"reconciled/internal/domain"
 )
-
-// TestBlocksAreAMap: random puts, deletes and gets of a blockMap, in
-// transactions of a few changes each, with blocks of a few entries, agree
-// with a map: what Get says before and after Flush, the entries ForEach
-// lists in key order, and every stored block decodes, starts at its key,
-// holds keys below the next block's and is at most the block size but
-// for one longer entry.
-func TestBlocksAreAMap(t *testing.T) {
-	defer SetBlockBytesForTests(64)()
-	for seed := range uint64(20) {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(seed, 7))
-			l := openTemp(t)
-			want := map[string]string{}
-			key := func() string { return fmt.Sprintf("P%03d", r.IntN(60)) }
-			for step := range 60 {
-				err := l.update(func(tx *bolt.Tx) error {
-					res, err := root(tx).CreateBucketIfNotExists([]byte("blocks test"))
-					if err != nil {
-						return err
-					}
-					b, err := res.CreateBucketIfNotExists(resultUnits)
-					if err != nil {
-						return err
-					}
-					res.Put(keyBlocks, []byte{1})
-					m := unitsOf(res)
-					for range 1 + r.IntN(12) {
-						k := key()
-						switch r.IntN(3) {
-						case 0:
-							if err := m.Delete([]byte(k)); err != nil {
-								return err
-							}
-							delete(want, k)
-						default:
-							v := strings.Repeat(fmt.Sprint(step%10), r.IntN(3)*r.IntN(40)) // empty, short, and past a block
-							if err := m.Put([]byte(k), []byte(v)); err != nil {
-								return err
-							}
-							want[k] = v
-						}
-						k = key()
-						if got, err := m.Get([]byte(k)); err != nil || string(got) != want[k] || (got == nil) != !has(want, k) {
-							t.Fatalf("step %d, before Flush: Get(%s) = %q, %v; want %q", step, k, got, err, want[k])
-						}
-					}
-					if err := m.Flush(); err != nil {
-						return err
-					}
-					checkBlocks(t, b)
-					var got []string
-					if err := m.ForEach(func(k, v []byte) error { got = append(got, string(k)+"="+string(v)); return nil }); err != nil {
-						return err
-					}
-					var w []string
-					for _, k := range slices.Sorted(maps.Keys(want)) {
-						w = append(w, k+"="+want[k])
-					}
-					if !slices.Equal(got, w) {
-						t.Fatalf("step %d: ForEach lists\n%v\nwant\n%v", step, got, w)
-					}
-					for range 5 {
-						k := key()
-						if got, err := m.Get([]byte(k)); err != nil || string(got) != want[k] || (got == nil) != !has(want, k) {
-							t.Fatalf("step %d, after Flush: Get(%s) = %q, %v; want %q", step, k, got, err, want[k])
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-		})
-	}
-}
 
 func has(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 

@@ -17,12 +17,14 @@ import (
 	"reconciled/internal/domain"
 )
 
-// TestBlocksAreAMapAcrossFlushes: like TestBlocksAreAMap, but each
-// transaction flushes several times, reads between flushes, reuses (and
-// scribbles over) the buffers it handed to Put, puts keys below the first
-// block and entries past the block size, and empties whole blocks; what
-// a later transaction reads is the model.
-func TestBlocksAreAMapAcrossFlushes(t *testing.T) {
+// TestBlocksAreAMap: random puts, deletes and gets of a blockMap, with
+// blocks of a few entries, agree with a map, in transactions that flush
+// several times (and twice in a row), read between flushes, reuse (and
+// scribble over) the buffers they handed to Put, put keys below the first
+// block and entries past the block size, and empty whole blocks: what Get
+// and ForEach say before and after each Flush and in a later transaction,
+// and every stored block is sound (checkBlocks).
+func TestBlocksAreAMap(t *testing.T) {
 	defer SetBlockBytesForTests(48)()
 	for seed := range uint64(40) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
