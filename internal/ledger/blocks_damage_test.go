@@ -430,18 +430,7 @@ func TestAStagingOfAnOlderReleaseIsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	fw, err := l.BeginFull()
-	if err != nil {
-		t.Fatal(err)
-	}
-	op := sale(10000000000000001, "p1", "success")
-	if err := fw.Add(domain.PaymentUnit("p1"), []domain.Item{{Result: domain.ResultMissingInRecords, PaymentID: "p1", Provider: &op, CreatedAt: t0}},
-		[]domain.Place{{Key: placeOf(op.OperationID, 0), Owner: domain.PaymentUnit("p1")}}, []uint64{op.OperationID}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fw.Finish(ResultWrite{At: t0, Config: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	fullWriteOfOne(t, l)
 	l.view(func(tx *bolt.Tx) error {
 		r := root(tx)
 		if r.Bucket(bucketResultNew) != nil || r.Bucket(bucketResultOld) != nil {

@@ -186,6 +186,19 @@ func TestAResultOfAKeyPerUnitIsReadUntilAFullWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	fullWriteOfOne(t, l)
+	if flat, keys := flatUnits(l); flat || keys != 1 {
+		t.Errorf("after a full write: flat %v, %d keys, want one block", flat, keys)
+	}
+	if items, _, err := l.UnitItems(domain.PaymentUnit("p1")); err != nil || len(items) != 1 {
+		t.Fatalf("UnitItems(p1) after the full write = %d items, %v", len(items), err)
+	}
+}
+
+// fullWriteOfOne stores, by a full write, a result of one item: p1's
+// operation missing in the records.
+func fullWriteOfOne(t *testing.T, l *Ledger) {
+	t.Helper()
 	fw, err := l.BeginFull()
 	if err != nil {
 		t.Fatal(err)
@@ -197,11 +210,5 @@ func TestAResultOfAKeyPerUnitIsReadUntilAFullWrite(t *testing.T) {
 	}
 	if _, err := fw.Finish(ResultWrite{At: t0, Config: "test"}); err != nil {
 		t.Fatal(err)
-	}
-	if flat, keys := flatUnits(l); flat || keys != 1 {
-		t.Errorf("after a full write: flat %v, %d keys, want one block", flat, keys)
-	}
-	if items, _, err := l.UnitItems(domain.PaymentUnit("p1")); err != nil || len(items) != 1 {
-		t.Fatalf("UnitItems(p1) after the full write = %d items, %v", len(items), err)
 	}
 }
