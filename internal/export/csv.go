@@ -160,6 +160,11 @@ func appendCSVRow(b []byte, cells []string, comma rune) []byte {
 	return append(b, '\n')
 }
 
+// quoted are the bytes that quote a field whatever the delimiter: one
+// table load a byte instead of three comparisons (a million rows' fields
+// are 200 MB).
+var quoted = [256]bool{'\n': true, '\r': true, '"': true}
+
 // fieldNeedsQuotes is encoding/csv's.
 func fieldNeedsQuotes(field string, comma rune) bool {
 	if field == "" {
@@ -169,8 +174,9 @@ func fieldNeedsQuotes(field string, comma rune) bool {
 		return true
 	}
 	if comma < utf8.RuneSelf {
+		d := byte(comma)
 		for i := 0; i < len(field); i++ {
-			if c := field[i]; c == '\n' || c == '\r' || c == '"' || c == byte(comma) {
+			if c := field[i]; quoted[c] || c == d {
 				return true
 			}
 		}

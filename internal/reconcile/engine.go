@@ -63,6 +63,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"reconciled/internal/domain"
@@ -260,6 +261,34 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 			ErrTooLarge, len(ops), len(recs), len(in.Chargebacks), maxRows)
 	}
 
+	// The operations a record without a payment id of ours may name, by
+	// provider payment id and by operation id (built at the first such
+	// record; for a big input, beside the grouping of the operations,
+	// whose map takes one core). Sorted indexes, not maps: at a million
+	// operations two maps were 0.6 s and 130 MB of a full recompute.
+	var ids *idIndex
+	var idsBuilt chan struct{}
+	if inParallel(len(recs)) {
+		idsBuilt = make(chan struct{})
+		w := e.worker() // its own memos: e's change as the operations are grouped
+		go func() {
+			defer close(idsBuilt)
+			ids = newIDIndex(e.ops, func(i int) bool {
+				m := opMeta{kindIdx: w.kindIdx.of(e.ops.word(int32(i), wOpType)), outcomeIdx: w.outcomeIdx.of(e.ops.word(int32(i), wOpStatus))}
+				return typeIndex(w.recordTypeOf(e.ops.word(int32(i), wPaymentType), m)) >= 0
+			})
+		}()
+	}
+	lazyIndexes := func() {
+		if idsBuilt != nil {
+			<-idsBuilt
+		} else if ids == nil {
+			ids = newIDIndex(e.ops, func(i int) bool {
+				return typeIndex(e.recordTypeOf(e.ops.word(int32(i), wPaymentType), e.meta[i])) >= 0
+			})
+		}
+	}
+
 	groups := make([]group, 0, len(ops))
 	firstOfID := make(map[string]int32, len(ops))
 	e.opNext = make([]int32, len(ops))
@@ -281,18 +310,6 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		e.opNext[i] = groups[g].opHead[ti]
 		groups[g].opHead[ti] = int32(i)
 	}
-	// The operations a record without a payment id of ours may name, by
-	// provider payment id and by operation id (built at the first such
-	// record). Sorted indexes, not maps: at a million operations two maps
-	// were 0.6 s and 130 MB of a full recompute.
-	var ids *idIndex
-	lazyIndexes := func() {
-		if ids == nil {
-			ids = newIDIndex(e.ops, func(i int) bool {
-				return typeIndex(e.recordTypeOf(e.ops.word(int32(i), wPaymentType), e.meta[i])) >= 0
-			})
-		}
-	}
 	// findGroup returns the group of a payment id: in project, or the
 	// lowest project when project is 0.
 	findGroup := func(id string, project int64) int32 {
@@ -307,6 +324,30 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		}
 		return best
 	}
+	// locate is the group record i joins (-1: none) and how it found it;
+	// fell says it looked by another id than its payment id. It reads
+	// only, so that a big input's records are located on two goroutines.
+	locate := func(i int) (g int32, by uint8, fell bool) {
+		r := &recs[i]
+		g, by = -1, byNone
+		pid, ppid := e.recs.paymentID(int32(i)), e.recs.providerPaymentID(int32(i))
+		if pid != "" {
+			g, by = findGroup(pid, r.projectID), byPayment
+		}
+		if g < 0 && (ppid != "" || r.operationID != 0) {
+			fell = true
+			lazyIndexes() // built already when records are located on two goroutines
+			if oi, ok := ids.provider(ppid); ok && ppid != "" {
+				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byProvider
+			} else if oi, ok := ids.operation(r.operationID); ok && r.operationID != 0 {
+				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byOperation
+			}
+			if g >= 0 && r.projectID != 0 && groups[g].project != r.projectID {
+				g = -1
+			}
+		}
+		return g, by, fell
+	}
 
 	e.recNext = make([]int32, len(recs))
 	e.recBy = make([]uint8, len(recs))
@@ -318,31 +359,45 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	orphans := map[orphanKey][]int32{}
 	var fellBack []int32  // records that looked a payment up by another id
 	var linked [][2]int32 // records found so, and their group
+	// A big input's records are located on two goroutines first (the
+	// index built ahead of them), each record's group and how into recG
+	// and e.recBy, fellBack's into recFell; then linked here in order.
+	var recG []int32
+	var recFell []bool
+	if inParallel(len(recs)) {
+		lazyIndexes()
+		recG, recFell = make([]int32, len(recs)), make([]bool, len(recs))
+		half := len(recs) / 2
+		var wg sync.WaitGroup
+		part := func(from, to int) {
+			for i := from; i < to; i++ {
+				recG[i], e.recBy[i], recFell[i] = locate(i)
+			}
+		}
+		wg.Go(func() { part(0, half) })
+		part(half, len(recs))
+		wg.Wait()
+	}
 	for i := range recs {
 		r := &recs[i]
 		typ := e.recs.word(int32(i), wType)
 		ti := typeIndex(typ)
-		g, by := int32(-1), byNone
-		pid, ppid := e.recs.paymentID(int32(i)), e.recs.providerPaymentID(int32(i))
-		if pid != "" {
-			g, by = findGroup(pid, r.projectID), byPayment
+		var g int32
+		var by uint8
+		var fell bool
+		if recG != nil {
+			g, by, fell = recG[i], e.recBy[i], recFell[i]
+		} else {
+			g, by, fell = locate(i)
 		}
-		if g < 0 && (ppid != "" || r.operationID != 0) {
-			lazyIndexes()
+		if fell {
 			fellBack = append(fellBack, int32(i))
-			if oi, ok := ids.provider(ppid); ok && ppid != "" {
-				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byProvider
-			} else if oi, ok := ids.operation(r.operationID); ok && r.operationID != 0 {
-				g, by = findGroup(e.ops.paymentID(oi), ops[oi].project), byOperation
-			}
-			if g >= 0 && r.projectID != 0 && groups[g].project != r.projectID {
-				g = -1
-			}
 		}
 		if g < 0 || ti < 0 {
 			idr := e.recs.ids(int32(i))
 			k := orphanKey{r.projectID, idr.ID(), typ}
 			orphans[k] = append(orphans[k], int32(i))
+			e.recBy[i] = byNone
 			continue
 		}
 		e.recBy[i] = by
@@ -401,58 +456,39 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		n = 16
 	}
 	out := Output{Items: make([]domain.Item, 0, n), Places: make([]Place, 0, n)}
-	var opBuf, recBuf []int32
 	var keyBuf []byte
-	var groupOps []uint64
 	flush := func(owner domain.Unit) error {
 		if sink == nil {
 			return nil
 		}
-		err := sink(owner, out.Items, out.Places, groupOps)
-		out.Items, out.Places, groupOps = out.Items[:0], out.Places[:0], groupOps[:0]
+		err := sink(owner, out.Items, out.Places, nil)
+		out.Items, out.Places = out.Items[:0], out.Places[:0]
 		e.slab.reset() // nothing points at the operations and records made for these items now
 		return err
 	}
-	for _, gi := range order {
-		g := &groups[gi]
-		owner := domain.PaymentUnit(e.ops.paymentID(g.latest))
-		var payment *domain.Operation // the payment's latest operation, made at its first use
-		for n, ti := range byTypeName {
-			opBuf, recBuf = opBuf[:0], recBuf[:0]
-			for i := g.opHead[ti]; i >= 0; i = e.opNext[i] {
-				opBuf = append(opBuf, i)
-				if sink != nil {
-					groupOps = append(groupOps, ops[i].id)
-				}
-			}
-			for i := g.recHead[ti]; i >= 0; i = e.recNext[i] {
-				recBuf = append(recBuf, i)
-			}
-			if len(opBuf) == 0 && len(recBuf) == 0 {
-				continue
-			}
-			if payment == nil {
-				payment = e.op(g.latest)
-			}
-			from := len(out.Items)
-			out.Items = e.emit(out.Items, g.project, domain.RecordTypes[ti], payment, opBuf, recBuf)
-			out.Items = e.feeItems(out.Items, &out, domain.RecordTypes[ti], opBuf)
-			keyBuf = append(binary.BigEndian.AppendUint64(append(keyBuf[:0], 'g'), g.firstOp), byte(n))
-			out.Places = appendPlaces(out.Places, keyBuf, owner, len(out.Items)-from)
-		}
-		if run := cbOfGroup[gi]; len(run) > 0 {
-			from := len(out.Items)
-			if payment == nil {
-				payment = e.op(g.latest)
-			}
-			out.Items = e.chargebackItems(out.Items, run, payment)
-			keyBuf = append(binary.BigEndian.AppendUint64(append(keyBuf[:0], 'g'), g.firstOp), byte(len(byTypeName)))
-			out.Places = appendPlaces(out.Places, keyBuf, owner, len(out.Items)-from)
-		}
-		if err := flush(owner); err != nil {
+	pass := &groupPass{groups: groups, cbOfGroup: cbOfGroup}
+	var fees feeCount
+	if sink != nil && inParallel(len(order)) {
+		if err := e.passParallel(pass, order, sink, &fees); err != nil {
 			return out, err
 		}
+	} else {
+		b := &batch{items: out.Items, places: out.Places}
+		for _, gi := range order {
+			owner := e.groupItems(b, pass, gi, sink != nil)
+			if sink == nil {
+				continue
+			}
+			err := sink(owner, b.items, b.places, b.opIDs)
+			b.items, b.places, b.opIDs = b.items[:0], b.places[:0], b.opIDs[:0]
+			e.slab.reset() // nothing points at the operations and records made for these items now
+			if err != nil {
+				return out, err
+			}
+		}
+		out.Items, out.Places, fees = b.items, b.places, b.fees
 	}
+	out.FeesChecked, out.FeesUnchecked = fees.checked, fees.unchecked
 	for _, k := range okeys {
 		from := len(out.Items)
 		out.Items = e.emit(out.Items, k.project, k.typ, nil, nil, orphans[k])

@@ -19,7 +19,7 @@ import (
 // fee is not its tariff's (Config.Fees): in operation id order, each its
 // own part ("fee:ID"), so that one is resolved apart from the payment's
 // verdict and from the others.
-func (e *engine) feeItems(items []domain.Item, out *Output, typ string, opIdx []int32) []domain.Item {
+func (e *engine) feeItems(items []domain.Item, n *feeCount, typ string, opIdx []int32) []domain.Item {
 	c := e.cfg.Fees
 	if c == nil || c.Len() == 0 {
 		return items
@@ -41,10 +41,10 @@ func (e *engine) feeItems(items []domain.Item, out *Output, typ string, opIdx []
 		}
 		want, t, ok := c.Expected(op.PaymentMethod, typ, op.SumInitial)
 		if !ok {
-			out.FeesUnchecked++
+			n.unchecked++
 			continue
 		}
-		out.FeesChecked++
+		n.checked++
 		if op.Fee.Currency == want.Currency && distance(op.Fee.Amount, want.Amount) <= uint64(max(e.cfg.FeeTolerance, 0)) {
 			continue
 		}

@@ -1,8 +1,10 @@
 package reconcile
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -75,42 +77,7 @@ func TestTablesGiveWhatTheSlicesGive(t *testing.T) {
 		t.Fatal(err)
 	}
 	for seed := uint64(1); seed <= 40; seed++ {
-		rng := rand.New(rand.NewPCG(seed, 13))
-		ops, recs := reviewData(rng, seed%2 == 0)
-		for i := range ops {
-			ops[i].AccountNumber, ops[i].CustomerID = "", ""
-			switch rng.IntN(3) {
-			case 0:
-				ops[i].Fee = domain.Money{Amount: 30, Currency: "EUR"}
-			case 1:
-				ops[i].Fee = domain.Money{Amount: ops[i].SumInitial.Amount * 25 / 1000, Currency: "EUR"}
-			}
-			if rng.IntN(5) == 0 {
-				ops[i].CompletedAt = time.Time{}
-			}
-		}
-		for i := range recs {
-			recs[i].CustomerID = ""
-			if rng.IntN(7) == 0 {
-				recs[i].CreatedAt = time.Time{}
-			}
-		}
-		cfg := Config{Now: now, AmountTolerance: int64(rng.IntN(3)), Fees: contract, FeeTolerance: 1}
-		// Resolutions: some exceptions resolved as they are (they hold),
-		// some with another fingerprint (they re-open).
-		res := map[ResolutionKey]Resolution{}
-		for _, it := range Run(Input{Operations: slices.Clone(ops), Records: slices.Clone(recs)}, cfg).Items {
-			if !domain.IsException(it.Result) || rng.IntN(3) != 0 {
-				continue
-			}
-			fp := it.Fingerprint
-			if rng.IntN(2) == 0 {
-				fp = "changed"
-			}
-			k := KeyOf(&it)
-			res[k] = Resolution{ProjectID: k.ProjectID, ID: k.ID, Type: k.Type, Part: k.Part, Code: it.Code,
-				Reason: "checked", User: "ann", At: now, Fingerprint: fp, Summary: it.Reason}
-		}
+		ops, recs, res, cfg := reviewCase(seed, contract)
 		want := streamText(t, Input{Operations: slices.Clone(ops), Records: slices.Clone(recs), Resolutions: res}, cfg)
 		ot, rt := tablesOf(ops, recs)
 		got := streamText(t, Input{OpTable: ot, RecordTable: rt, Resolutions: res}, cfg)
@@ -133,6 +100,49 @@ func TestTablesGiveWhatTheSlicesGive(t *testing.T) {
 			t.Fatalf("seed %d: Run over tables differs from Run over the slices", seed)
 		}
 	}
+}
+
+// reviewCase is seed's randomised books (reviewData) with fees against
+// contract, sides without a completion or creation time, and
+// resolutions, some holding and some whose data changed.
+func reviewCase(seed uint64, contract *fees.Contract) ([]domain.Operation, []domain.Record, map[ResolutionKey]Resolution, Config) {
+	rng := rand.New(rand.NewPCG(seed, 13))
+	ops, recs := reviewData(rng, seed%2 == 0)
+	for i := range ops {
+		ops[i].AccountNumber, ops[i].CustomerID = "", ""
+		switch rng.IntN(3) {
+		case 0:
+			ops[i].Fee = domain.Money{Amount: 30, Currency: "EUR"}
+		case 1:
+			ops[i].Fee = domain.Money{Amount: ops[i].SumInitial.Amount * 25 / 1000, Currency: "EUR"}
+		}
+		if rng.IntN(5) == 0 {
+			ops[i].CompletedAt = time.Time{}
+		}
+	}
+	for i := range recs {
+		recs[i].CustomerID = ""
+		if rng.IntN(7) == 0 {
+			recs[i].CreatedAt = time.Time{}
+		}
+	}
+	cfg := Config{Now: now, AmountTolerance: int64(rng.IntN(3)), Fees: contract, FeeTolerance: 1}
+	// Resolutions: some exceptions resolved as they are (they hold),
+	// some with another fingerprint (they re-open).
+	res := map[ResolutionKey]Resolution{}
+	for _, it := range Run(Input{Operations: slices.Clone(ops), Records: slices.Clone(recs)}, cfg).Items {
+		if !domain.IsException(it.Result) || rng.IntN(3) != 0 {
+			continue
+		}
+		fp := it.Fingerprint
+		if rng.IntN(2) == 0 {
+			fp = "changed"
+		}
+		k := KeyOf(&it)
+		res[k] = Resolution{ProjectID: k.ProjectID, ID: k.ID, Type: k.Type, Part: k.Part, Code: it.Code,
+			Reason: "checked", User: "ann", At: now, Fingerprint: fp, Summary: it.Reason}
+	}
+	return ops, recs, res, cfg
 }
 
 // A table gives back the operation and the record it was given, to the
@@ -165,5 +175,74 @@ func TestTableRowsRoundTrip(t *testing.T) {
 	}
 	if gotRec != rec {
 		t.Errorf("record\n got %+v\nwant %+v", gotRec, rec)
+	}
+}
+
+// passInBatches makes Stream judge every input on two goroutines, in
+// batches of n groups, until the returned func.
+func passInBatches(n int) (restore func()) {
+	groups, size, procs := parallelGroups, batchGroups, runtime.GOMAXPROCS(2)
+	parallelGroups, batchGroups = 1, n
+	return func() { parallelGroups, batchGroups = groups, size; runtime.GOMAXPROCS(procs) }
+}
+
+// Judged on two goroutines, in batches of any size, the stream is what
+// one goroutine gives: the sink's calls in the same order with the same
+// items, places, sides and operation ids, and the same re-checks,
+// re-openings, links, fallbacks and fee counts (the workers' re-checks
+// and re-openings gathered in the groups' order).
+func TestTwoGoroutinesStreamWhatOneDoes(t *testing.T) {
+	contract, _, err := fees.NewContract([]fees.Tariff{
+		{Method: "advcash", Type: domain.RecordPurchase, Percent: 2_500_000, Min: 50},
+		{Method: "advcash", Type: domain.RecordRefund, Fixed: 40},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seed := uint64(1); seed <= 40; seed++ {
+		ops, recs, res, cfg := reviewCase(seed, contract)
+		ot, rt := tablesOf(ops, recs)
+		want := streamText(t, Input{OpTable: ot, RecordTable: rt, Resolutions: res}, cfg)
+		restore := passInBatches([]int{1, 2, 5, 64}[seed%4])
+		ot, rt = tablesOf(ops, recs)
+		got := streamText(t, Input{OpTable: ot, RecordTable: rt, Resolutions: res}, cfg)
+		restore()
+		if !slices.Equal(got, want) {
+			for i := range min(len(got), len(want)) {
+				if got[i] != want[i] {
+					t.Fatalf("seed %d: line %d differs\n got %s\nwant %s", seed, i, got[i], want[i])
+				}
+			}
+			t.Fatalf("seed %d: %d lines, want %d", seed, len(got), len(want))
+		}
+	}
+}
+
+// A sink's error stops the parallel pass: Stream returns it, the sink is
+// not called again, and no worker is left running.
+func TestTheParallelPassStopsAtTheSinksError(t *testing.T) {
+	ops, recs, res, cfg := reviewCase(3, nil)
+	for _, stopAt := range []int{1, 2, 7, 30} {
+		restore := passInBatches(2)
+		before := runtime.NumGoroutine()
+		ot, rt := tablesOf(ops, recs)
+		calls, after := 0, 0
+		errStop := errors.New("disk full")
+		_, err := Stream(Input{OpTable: ot, RecordTable: rt, Resolutions: res}, cfg, func(domain.Unit, []domain.Item, []Place, []uint64) error {
+			if calls++; calls > stopAt {
+				after++
+			}
+			if calls == stopAt {
+				return errStop
+			}
+			return nil
+		})
+		restore()
+		if !errors.Is(err, errStop) || after != 0 {
+			t.Fatalf("stop at %d: err %v, %d calls after the error", stopAt, err, after)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			t.Fatalf("stop at %d: %d goroutines after Stream, %d before", stopAt, n, before)
+		}
 	}
 }
