@@ -114,7 +114,8 @@ func TestSortedPartsIsTheUnitsOrder(t *testing.T) {
 func TestAResultOfAKeyPerUnitIsReadUntilAFullWrite(t *testing.T) {
 	path, _ := withResult(t)
 	resultBucket(t, path, func(_, res *bolt.Bucket) error { // as schema 4 stored it
-		for _, m := range []*blockMap{itemsOf(res), unitsOf(res)} {
+		for i, m := range []*blockMap{itemsOf(res), unitsOf(res)} {
+			name := [][]byte{resultItems, resultUnits}[i]
 			var kvs [][2][]byte
 			if err := m.ForEach(func(k, v []byte) error {
 				kvs = append(kvs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
@@ -122,10 +123,10 @@ func TestAResultOfAKeyPerUnitIsReadUntilAFullWrite(t *testing.T) {
 			}); err != nil {
 				return err
 			}
-			if err := res.DeleteBucket(m.name); err != nil {
+			if err := res.DeleteBucket(name); err != nil {
 				return err
 			}
-			b, err := res.CreateBucket(m.name)
+			b, err := res.CreateBucket(name)
 			if err != nil {
 				return err
 			}
