@@ -429,14 +429,17 @@ func (m *blockMap) Len() int {
 
 // A blockCursor walks the entries of a blockMap in key order, across its
 // blocks, as a bolt.Cursor walks a flat bucket's keys: Seek locates the
-// block at most the key sought and reads on from there. A block that does
-// not decode or overlaps the entries before it ends the walk (nil), Err
-// says which. The unflushed changes of a writer are not seen.
+// block at most the key sought and reads on from there. It reads a block
+// ahead, so that an entry at or past the next block's key (blocks that
+// overlap) is damage, not an entry of the next block's range passed by. A
+// block that does not decode or overlaps ends the walk (nil), Err says
+// which. The unflushed changes of a writer are not seen.
 type blockCursor struct {
 	m        *blockMap
-	c        *bolt.Cursor
-	bk, rest []byte // the block being read, and its entries not read yet
-	last     []byte // the last entry read (nil: none of bk's yet)
+	c        *bolt.Cursor // on the block after bk
+	bk, rest []byte       // the block being read, and its entries not read yet
+	nk, nv   []byte       // the block after it (nil: none)
+	last     []byte       // the last entry read (nil: none of bk's yet)
 	err      error
 }
 
@@ -451,16 +454,13 @@ func (bc *blockCursor) Seek(k []byte) (key, val []byte) {
 	if bc.m.flat {
 		return bc.c.Seek(k)
 	}
-	bc.err, bc.rest, bc.last = nil, nil, nil
+	bc.err, bc.bk, bc.rest, bc.last = nil, nil, nil, nil
 	bk, bv := locateIn(bc.c, k)
 	if bk == nil {
 		return nil, nil
 	}
-	// The blocks beside it may hold entries of its range (Get's check).
-	if bc.err = bc.m.beside(bk); bc.err != nil {
-		return nil, nil
-	}
-	if !bc.enter(bk, bv) {
+	// The block before may hold entries of its range (Get's check).
+	if bc.err = bc.m.endsBelow(bk); bc.err != nil || !bc.enter(bk, bv) {
 		return nil, nil
 	}
 	for {
@@ -470,14 +470,16 @@ func (bc *blockCursor) Seek(k []byte) (key, val []byte) {
 	}
 }
 
-// enter starts reading the block bk.
+// enter starts reading the block bk, the cursor on it.
 func (bc *blockCursor) enter(bk, bv []byte) bool {
 	if len(bv) == 0 {
 		bc.err = bc.m.damaged(bk)
 		return false
 	}
 	bc.bk, bc.rest = bk, bv
-	return true
+	bc.nk, bc.nv = bc.c.Next()
+	bc.err = bc.m.beginsWithItsKey(bc.nk, bc.nv)
+	return bc.err == nil
 }
 
 // Next is the entry after the last one returned.
@@ -488,26 +490,24 @@ func (bc *blockCursor) Next() (key, val []byte) {
 	if bc.err != nil || bc.bk == nil {
 		return nil, nil
 	}
-	first := false
+	first := bc.last == nil
 	if len(bc.rest) == 0 {
-		bk, bv := bc.c.Next()
-		if bk == nil {
+		if bc.nk == nil {
 			bc.bk = nil
 			return nil, nil
 		}
-		if bytes.Compare(bk, bc.last) <= 0 {
-			bc.err = bc.m.overlaps(bk)
-			return nil, nil
-		}
-		if !bc.enter(bk, bv) {
+		if !bc.enter(bc.nk, bc.nv) {
 			return nil, nil
 		}
 		first = true
 	}
-	first = first || bc.last == nil
 	k, v, rest, ok := nextEntry(bc.rest)
 	if !ok || first && !bytes.Equal(k, bc.bk) || !first && bytes.Compare(k, bc.last) <= 0 {
 		bc.err = bc.m.damaged(bc.bk)
+		return nil, nil
+	}
+	if bc.nk != nil && bytes.Compare(k, bc.nk) >= 0 {
+		bc.err = bc.m.overlaps(bc.nk)
 		return nil, nil
 	}
 	bc.rest, bc.last = rest, k

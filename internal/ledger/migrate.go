@@ -407,8 +407,15 @@ func packRecords(tx *bolt.Tx) error {
 			return err
 		}
 	}
+	if afterRecordsPacked != nil {
+		return afterRecordsPacked()
+	}
 	return nil
 }
+
+// afterRecordsPacked, when set (tests), ends packRecords with its error,
+// as a process killed before the commit would.
+var afterRecordsPacked func() error
 
 // recountOperations rebuilds counts/ and words/ from ops/. Schema 1 counted
 // "not final" by a short status list (internal error, expired, … were not
