@@ -19,13 +19,16 @@ import (
 //
 //	items/   first key of the block → entries: uvarint key length, key, uvarint value length, value; in key order
 //	units/   the same
+//	records/ the same, from schema 6 (records.go)
 //
 // A block holds the entries from its key up to the next block's key; it
 // is at most its bucket's block size unless one entry is longer (an entry is
 // never split). A writer changes a block in memory and writes it back at
 // Flush: the old block deleted, the new entries packed again into blocks
 // of their first keys. Blocks that shrink are not merged: the next full
-// recompute packs them again.
+// recompute packs them again (records': never, so far). The import writes
+// records/ in one pass in key order instead (blockSpan), and readers by
+// prefix seek over entries (blockCursor).
 //
 // A result stored before blocks (no keyBlocks in result/) has one key per
 // entry; it is read and written so until a full recompute replaces it.
