@@ -720,12 +720,19 @@ func (s *blockSpan) add(k, v []byte) error {
 
 // put puts a packed block, its bytes kept in the arena.
 func (s *blockSpan) put(k, v []byte) error {
-	if len(s.arena)+len(v) > cap(s.arena) {
-		s.arena = make([]byte, 0, max(1<<20, len(v)))
+	return s.m.b.Put(k, hold(&s.arena, v)) // bbolt copies the key
+}
+
+// hold is a copy of v at the end of *arena, which grows by chunks of a
+// megabyte and never moves what it holds: bytes that stay valid for bbolt
+// until the commit, without an allocation a block.
+func hold(arena *[]byte, v []byte) []byte {
+	if len(*arena)+len(v) > cap(*arena) {
+		*arena = make([]byte, 0, max(1<<20, len(v)))
 	}
-	i := len(s.arena)
-	s.arena = append(s.arena, v...)
-	return s.m.b.Put(k, s.arena[i:len(s.arena):len(s.arena)]) // bbolt copies the key
+	i := len(*arena)
+	*arena = append(*arena, v...)
+	return (*arena)[i:len(*arena):len(*arena)]
 }
 
 // close ends the span: its stored entries read to the end, and, changed,

@@ -310,27 +310,8 @@ func importsFollowTheModel(t *testing.T) {
 	}
 }
 
-// checkRecordBlocks fails t unless every block of records/ decodes, its
-// entries in order across blocks, none past recordBlockBytes but a block
-// of one record.
+// checkRecordBlocks fails t unless every block of records/ is sound.
 func checkRecordBlocks(t *testing.T, b *bolt.Bucket) {
 	t.Helper()
-	var last []byte
-	b.ForEach(func(bk, bv []byte) error {
-		entries := 0
-		ok, _ := eachEntry(bk, bv, func(k, v []byte) error {
-			if last != nil && bytes.Compare(k, last) <= 0 {
-				t.Errorf("block %s: key %s after %s", describeRecordKey(bk), describeRecordKey(k), describeRecordKey(last))
-			}
-			last, entries = bytes.Clone(k), entries+1
-			return nil
-		})
-		if !ok {
-			t.Errorf("block %s does not decode", describeRecordKey(bk))
-		}
-		if len(bv) > recordBlockBytes && entries > 1 {
-			t.Errorf("block %s: %d bytes, %d entries", describeRecordKey(bk), len(bv), entries)
-		}
-		return nil
-	})
+	checkBlocksOf(t, b, recordBlockBytes, describeRecordKey)
 }

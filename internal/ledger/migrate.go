@@ -370,12 +370,7 @@ func packRecords(tx *bolt.Tx) error {
 		n      int
 	)
 	keep := func(k, v []byte) error {
-		if len(arena)+len(v) > cap(arena) {
-			arena = make([]byte, 0, max(1<<20, len(v)))
-		}
-		i := len(arena)
-		arena = append(arena, v...)
-		blocks = append(blocks, block{bytes.Clone(k), arena[i:len(arena):len(arena)]})
+		blocks = append(blocks, block{bytes.Clone(k), hold(&arena, v)})
 		return nil
 	}
 	p := blockPacker{size: recordBlockBytes}

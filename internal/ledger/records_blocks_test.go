@@ -282,25 +282,8 @@ func flatRecords(t *testing.T, path string) {
 	}
 	defer db.Close()
 	if err := db.Update(func(tx *bolt.Tx) error {
-		var kvs [][2][]byte
-		if err := recordsIn(tx).ForEach(func(k, v []byte) error {
-			kvs = append(kvs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
-			return nil
-		}); err != nil {
+		if err := flatten(root(tx), bucketRecords, recordsIn(tx)); err != nil {
 			return err
-		}
-		r := root(tx)
-		if err := r.DeleteBucket(bucketRecords); err != nil {
-			return err
-		}
-		b, err := r.CreateBucket(bucketRecords)
-		if err != nil {
-			return err
-		}
-		for _, kv := range kvs {
-			if err := b.Put(kv[0], kv[1]); err != nil {
-				return err
-			}
 		}
 		return putSchema(tx, 5)
 	}); err != nil {
