@@ -330,7 +330,7 @@ func TestCorruptRecordIsNamedBySyncImportExportAndCheck(t *testing.T) {
 func TestCheck(t *testing.T) {
 	w := damagedWorld(t)
 	out := w.mustRun(t, "check")
-	for _, want := range []string{w.db, "bbolt's check", "schema 5", "600 operations: each record decodes", "merchant records: each decodes", "1 resolutions", "no problem found"} {
+	for _, want := range []string{w.db, "bbolt's check", "schema 6", "600 operations: each record decodes", "merchant records: each decodes", "1 resolutions", "no problem found"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check lacks %q:\n%s", want, out)
 		}

@@ -15,27 +15,60 @@ import (
 
 func has(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
-// checkBlocks fails t unless every block of b is sound.
+// checkBlocks fails t unless every block of units b is sound.
 func checkBlocks(t *testing.T, b *bolt.Bucket) {
+	t.Helper()
+	checkBlocksOf(t, b, unitBlockBytes, func(k []byte) string { return string(k) })
+}
+
+// checkBlocksOf fails t unless every block of b decodes, its entries in
+// order across blocks, none past size but a block of one entry; name names
+// an entry's key.
+func checkBlocksOf(t *testing.T, b *bolt.Bucket, size int, name func([]byte) string) {
 	t.Helper()
 	var last []byte
 	b.ForEach(func(bk, bv []byte) error {
 		entries := 0
 		ok, _ := eachEntry(bk, bv, func(k, v []byte) error {
 			if last != nil && bytes.Compare(k, last) <= 0 {
-				t.Errorf("block %s: key %s after %s", bk, k, last)
+				t.Errorf("block %s: key %s after %s", name(bk), name(k), name(last))
 			}
 			last, entries = bytes.Clone(k), entries+1
 			return nil
 		})
 		if !ok {
-			t.Errorf("block %s does not decode", bk)
+			t.Errorf("block %s does not decode", name(bk))
 		}
-		if len(bv) > unitBlockBytes && entries > 1 {
-			t.Errorf("block %s: %d bytes, %d entries", bk, len(bv), entries)
+		if len(bv) > size && entries > 1 {
+			t.Errorf("block %s: %d bytes, %d entries", name(bk), len(bv), entries)
 		}
 		return nil
 	})
+}
+
+// flatten rewrites the blocks of m, the bucket name of parent, a key per
+// entry: as a release before blocks stored it.
+func flatten(parent *bolt.Bucket, name []byte, m *blockMap) error {
+	var kvs [][2][]byte
+	if err := m.ForEach(func(k, v []byte) error {
+		kvs = append(kvs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := parent.DeleteBucket(name); err != nil {
+		return err
+	}
+	b, err := parent.CreateBucket(name)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if err := b.Put(kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TestADamagedBlockIsNamed: a block of units cut short is damage that
@@ -114,25 +147,9 @@ func TestSortedPartsIsTheUnitsOrder(t *testing.T) {
 func TestAResultOfAKeyPerUnitIsReadUntilAFullWrite(t *testing.T) {
 	path, _ := withResult(t)
 	resultBucket(t, path, func(_, res *bolt.Bucket) error { // as schema 4 stored it
-		for _, m := range []*blockMap{itemsOf(res), unitsOf(res)} {
-			var kvs [][2][]byte
-			if err := m.ForEach(func(k, v []byte) error {
-				kvs = append(kvs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
-				return nil
-			}); err != nil {
+		for i, m := range []*blockMap{itemsOf(res), unitsOf(res)} {
+			if err := flatten(res, [][]byte{resultItems, resultUnits}[i], m); err != nil {
 				return err
-			}
-			if err := res.DeleteBucket(m.name); err != nil {
-				return err
-			}
-			b, err := res.CreateBucket(m.name)
-			if err != nil {
-				return err
-			}
-			for _, kv := range kvs {
-				if err := b.Put(kv[0], kv[1]); err != nil {
-					return err
-				}
 			}
 		}
 		return res.Delete(keyBlocks)

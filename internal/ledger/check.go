@@ -390,7 +390,9 @@ func holdsCard(rec *Record) bool {
 func (l *Ledger) checkValues(ctx context.Context, tx *bolt.Tx, r *bolt.Bucket, rep *Report) error {
 	n, decoded := 0, 0
 	var rec StoredRecord
-	err := r.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+	// A block that does not decode or overlaps is a problem named; the
+	// check goes on with the next.
+	err := recordsIn(tx).forEach(func(k, v []byte) error {
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -407,7 +409,7 @@ func (l *Ledger) checkValues(ctx context.Context, tx *bolt.Tx, r *bolt.Bucket, r
 		}
 		decoded++
 		return nil
-	})
+	}, func(err error) error { rep.problemOf(err); return nil })
 	if err != nil {
 		return err
 	}

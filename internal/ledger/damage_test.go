@@ -263,6 +263,13 @@ func corruptStored(t *testing.T, path string, bucket, key, value []byte) {
 	defer db.Close()
 	if err := db.Update(func(tx *bolt.Tx) error {
 		b := root(tx).Bucket(bucket)
+		if bytes.Equal(bucket, bucketRecords) { // a record in its block, the block sound
+			k, v := recordsIn(tx).Cursor().Seek(key)
+			if value == nil {
+				value = v[:len(v)-1]
+			}
+			return putRecordEntry(tx, bytes.Clone(k), bytes.Clone(value))
+		}
 		if key == nil {
 			key, _ = b.Cursor().First()
 		}

@@ -52,8 +52,9 @@ func storedValue(t *testing.T, l *Ledger, key []byte) []byte {
 	t.Helper()
 	var v []byte
 	if err := l.view(func(tx *bolt.Tx) error {
-		v = bytes.Clone(root(tx).Bucket(bucketRecords).Get(key))
-		return nil
+		got, err := recordsIn(tx).Get(key)
+		v = bytes.Clone(got)
+		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -236,8 +237,21 @@ func (m recordModel) importFile(recs []domain.Record) (st ImportStats) {
 
 // Random files imported one after another, of records of a few payments
 // repeated and dropped, into a bucket holding groups before, between and
-// after each file's: the stats and what is stored follow the model.
+// after each file's: the stats and what is stored follow the model. In
+// blocks of a page, of about 100 bytes (a block or two a record) and of
+// one record each, so that a group's occurrences lie across blocks; the
+// blocks stay sound, and the readers by prefix and the count agree.
 func TestImportsFollowTheModel(t *testing.T) {
+	for _, size := range []int{recordBlockBytes, 100, 1} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			defer func(n int) { recordBlockBytes = n }(recordBlockBytes)
+			recordBlockBytes = size
+			importsFollowTheModel(t)
+		})
+	}
+}
+
+func importsFollowTheModel(t *testing.T) {
 	l := openTemp(t)
 	m := recordModel{}
 	rnd := rand.New(rand.NewPCG(3, 4))
@@ -259,6 +273,7 @@ func TestImportsFollowTheModel(t *testing.T) {
 		if err != nil || st != want {
 			t.Fatalf("step %d: %+v %v, want %+v", step, st, err, want)
 		}
+		l.view(func(tx *bolt.Tx) error { checkRecordBlocks(t, root(tx).Bucket(bucketRecords)); return nil })
 	}
 	got := recordModel{}
 	if err := l.ForEachRecord(func(r *StoredRecord) error {
@@ -268,12 +283,35 @@ func TestImportsFollowTheModel(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	stored := 0
 	for g := range m {
 		if len(m[g]) == 0 {
 			delete(m, g)
 		}
+		stored += len(m[g])
 	}
 	if !maps.EqualFunc(got, m, slices.Equal) {
 		t.Errorf("stored %d groups, the model %d", len(got), len(m))
 	}
+	if n, err := l.RecordCount(); err != nil || n != stored {
+		t.Errorf("RecordCount %d, %v; the model holds %d", n, err, stored)
+	}
+	for p := range 26 {
+		recs, err := l.RecordsOf(fmt.Sprintf("p%d", p), "", 0)
+		n := 0
+		for g, lines := range m {
+			if strings.HasPrefix(g, string(recordIDKey(nil, &domain.Record{PaymentID: fmt.Sprintf("p%d", p)}))) {
+				n += len(lines)
+			}
+		}
+		if err != nil || len(recs) != n {
+			t.Errorf("RecordsOf(p%d): %d records, %v; the model %d", p, len(recs), err, n)
+		}
+	}
+}
+
+// checkRecordBlocks fails t unless every block of records/ is sound.
+func checkRecordBlocks(t *testing.T, b *bolt.Bucket) {
+	t.Helper()
+	checkBlocksOf(t, b, recordBlockBytes, describeRecordKey)
 }

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -171,10 +172,8 @@ func TestALeanReadReportsDamageInARecordsTail(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := l.update(func(tx *bolt.Tx) error {
-				b := root(tx).Bucket(bucketRecords)
-				k, v := b.Cursor().First()
-				k = append([]byte(nil), k...)
-				return b.Put(k, damage(append([]byte(nil), v...)))
+				k, v := recordsIn(tx).Cursor().Seek(nil)
+				return putRecordEntry(tx, bytes.Clone(k), damage(bytes.Clone(v)))
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -230,6 +229,9 @@ func TestLeanAndFullReadsCallTheSameValuesDamaged(t *testing.T) {
 		var key, orig []byte
 		l.view(func(tx *bolt.Tx) error {
 			k, v := root(tx).Bucket([]byte(bucket)).Cursor().First()
+			if bucket == string(bucketRecords) { // the record, not its block
+				k, v = recordsIn(tx).Cursor().Seek(nil)
+			}
 			key, orig = append([]byte(nil), k...), append([]byte(nil), v...)
 			return nil
 		})
@@ -244,7 +246,7 @@ func TestLeanAndFullReadsCallTheSameValuesDamaged(t *testing.T) {
 			default:
 				v = append(v, byte(rnd.IntN(256)))
 			}
-			if err := l.update(func(tx *bolt.Tx) error { return root(tx).Bucket([]byte(bucket)).Put(key, v) }); err != nil {
+			if err := l.update(func(tx *bolt.Tx) error { return putEntry(tx, bucket, key, v) }); err != nil {
 				t.Fatal(err)
 			}
 			full, lean := read[0](), read[1]()
@@ -258,7 +260,7 @@ func TestLeanAndFullReadsCallTheSameValuesDamaged(t *testing.T) {
 		if damaged < 300 {
 			t.Fatalf("%s: only %d of 600 damaged values called damage", bucket, damaged)
 		}
-		if err := l.update(func(tx *bolt.Tx) error { return root(tx).Bucket([]byte(bucket)).Put(key, orig) }); err != nil {
+		if err := l.update(func(tx *bolt.Tx) error { return putEntry(tx, bucket, key, orig) }); err != nil {
 			t.Fatal(err)
 		}
 	}

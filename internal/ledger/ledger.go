@@ -15,7 +15,8 @@
 //	├── words/                   field (1) | word → uvarint operations with it (words.go)
 //	├── sync/                    project_id (8) → SyncState as JSON (watermark, last success, last error)
 //	├── records/                 kind (1) | len (2) | id | type (1) | len (1) | source | occurrence (2)
-//	│                              → merchant record, origin, first seen, status history (records.go)
+//	│                              → merchant record, origin, first seen, status history (records.go),
+//	│                              in blocks of about a page from schema 6 (blocks.go)
 //	├── imports/                 sequence (8) → Import as JSON: file, hash, who, when, counts
 //	├── resolutions/             project (8) | len (2) | id | type (1) [| part] → domain.Resolution as JSON
 //	├── audit/                   sequence (8) → domain.AuditEvent as JSON
@@ -96,7 +97,7 @@ import (
 
 // SchemaVersion is the layout this code writes; migrate.go brings older
 // databases to it.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 var (
 	bucketRoot        = []byte("v1")
@@ -317,6 +318,16 @@ func (l *Ledger) Size() int64 {
 }
 
 func root(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket(bucketRoot) }
+
+// schemaOf is the schema version the root r says (0: none).
+func schemaOf(r *bolt.Bucket) uint32 {
+	if meta := r.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get(keySchema); len(v) == 4 {
+			return binary.BigEndian.Uint32(v)
+		}
+	}
+	return 0
+}
 
 func be64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
 

@@ -72,6 +72,12 @@ var migrations = []migration{
 	// A result stored before is read as it is, and replaced by blocks at
 	// the next full recompute; nothing is rewritten.
 	{version: 5, what: "the stored reconciliation's units in blocks; nothing to rewrite", run: func(*bolt.Tx) error { return nil }},
+	// From version 6 on records/ holds the merchant records in blocks
+	// (records.go), which readers know by the schema: a read-only open
+	// reads an older database's key per record. The records are packed
+	// in the opening transaction, all or nothing: a process killed midway
+	// leaves schema 5 as it was, and the next writable open packs again.
+	{version: 6, what: "the merchant records in blocks", run: packRecords},
 }
 
 // keyScrub, in meta/, says that free pages may hold values a migration
@@ -345,6 +351,66 @@ func maskReason(s string) string {
 	}
 	return s[:i] + m + s[end:]
 }
+
+// packRecords packs records/, a key per record, into blocks: the keys
+// and values as they are (one that does not decode stays so, and is named
+// where it is read). The blocks are packed first, apart, the old bucket
+// dropped (its pages freed whole, not a million deletes) and the blocks
+// put into a new one in key order.
+func packRecords(tx *bolt.Tx) error {
+	r := root(tx)
+	old := r.Bucket(bucketRecords)
+	if old == nil {
+		return nil
+	}
+	type block struct{ k, v []byte }
+	var (
+		blocks []block
+		arena  []byte
+		n      int
+	)
+	keep := func(k, v []byte) error {
+		blocks = append(blocks, block{bytes.Clone(k), hold(&arena, v)})
+		return nil
+	}
+	p := blockPacker{size: recordBlockBytes}
+	err := old.ForEach(func(k, v []byte) error {
+		if v == nil {
+			return corrupt("records: %s is a bucket, not a merchant record", describeRecordKey(k))
+		}
+		if n++; n%releaseEvery == 0 {
+			release(tx)
+		}
+		return p.add(k, v, keep)
+	})
+	if err == nil {
+		err = p.end(keep)
+	}
+	if err != nil {
+		return err
+	}
+	if err := r.DeleteBucket(bucketRecords); err != nil {
+		return err
+	}
+	b, err := r.CreateBucket(bucketRecords)
+	if err != nil {
+		return err
+	}
+	b.FillPercent = 0.9
+	for _, bl := range blocks {
+		if err := b.Put(bl.k, bl.v); err != nil {
+			return err
+		}
+	}
+	if afterRecordsPacked != nil {
+		return afterRecordsPacked()
+	}
+	return nil
+}
+
+// afterRecordsPacked, when set (tests), ends packRecords with its error,
+// as a process killed before the commit would.
+var afterRecordsPacked func() error
 
 // recountOperations rebuilds counts/ and words/ from ops/. Schema 1 counted
 // "not final" by a short status list (internal error, expired, … were not

@@ -349,7 +349,7 @@ func (l *Ledger) gather(now time.Time, changes Changes, groups func(*domain.Oper
 		if marked {
 			g.Seq = dirty.Sequence()
 		}
-		c := &closure{tx: tx, ops: r.Bucket(bucketOps), fees: r.Bucket(bucketFees), recs: r.Bucket(bucketRecords), units: unitsOf(res),
+		c := &closure{tx: tx, ops: r.Bucket(bucketOps), fees: r.Bucket(bucketFees), recs: recordsIn(tx), units: unitsOf(res),
 			fallback: res.Bucket(resultFallback), idxProvider: r.Bucket(bucketIdxProvider),
 			seen: map[domain.Unit]bool{}, opSeen: map[uint64]int{}, extraOps: map[domain.Unit][]uint64{}, groups: groups}
 		c.has = map[byte]bool{}
@@ -357,6 +357,9 @@ func (l *Ledger) gather(now time.Time, changes Changes, groups func(*domain.Oper
 		for _, kind := range []byte{domain.UnitOperation, domain.UnitProvider} {
 			if k, _ := rc.Seek([]byte{kind}); k != nil && k[0] == kind {
 				c.has[kind] = true
+			}
+			if err := rc.Err(); err != nil {
+				return err
 			}
 		}
 		if k, _ := c.fallback.Cursor().First(); k != nil {
@@ -487,23 +490,23 @@ func (l *Ledger) gather(now time.Time, changes Changes, groups func(*domain.Oper
 
 // closure is Gather's walk.
 type closure struct {
-	tx                               *bolt.Tx
-	ops, recs, fallback, idxProvider *bolt.Bucket
-	units                            *blockMap
-	fees                             *bolt.Bucket // nil in a database made before fees
-	seen                             map[domain.Unit]bool
-	opSeen                           map[uint64]int
-	extraOps                         map[domain.Unit][]uint64
-	queue                            []domain.Unit
-	opList                           []domain.Operation
-	recList                          []StoredRecord
-	cbList                           []domain.Chargeback
-	groups                           func(*domain.Operation) bool
-	markedWith                       map[uint64][]domain.Unit // GatherUnits: the units pending marks name with an operation
-	providerSeen                     map[string]bool
-	has                              map[byte]bool // record key kinds the records bucket holds
-	hasFallbacks                     bool
-	held                             int // units that hold anything (Gathered.Held)
+	tx                         *bolt.Tx
+	ops, fallback, idxProvider *bolt.Bucket
+	recs, units                *blockMap
+	fees                       *bolt.Bucket // nil in a database made before fees
+	seen                       map[domain.Unit]bool
+	opSeen                     map[uint64]int
+	extraOps                   map[domain.Unit][]uint64
+	queue                      []domain.Unit
+	opList                     []domain.Operation
+	recList                    []StoredRecord
+	cbList                     []domain.Chargeback
+	groups                     func(*domain.Operation) bool
+	markedWith                 map[uint64][]domain.Unit // GatherUnits: the units pending marks name with an operation
+	providerSeen               map[string]bool
+	has                        map[byte]bool // record key kinds the records bucket holds
+	hasFallbacks               bool
+	held                       int // units that hold anything (Gathered.Held)
 }
 
 func (c *closure) add(u domain.Unit) {
@@ -568,7 +571,7 @@ func (c *closure) visit(u domain.Unit) error {
 			return err
 		}
 	}
-	return eachRecordOf(c.recs.Cursor(), recordPrefix(u), func(sr *StoredRecord) error {
+	return eachRecordOf(c.recs, recordPrefix(u), func(sr *StoredRecord) error {
 		held = true
 		c.recList = append(c.recList, *sr)
 		return c.mayFallBack(&sr.Record, mine)
