@@ -273,19 +273,14 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 		w := e.worker() // its own memos: e's change as the operations are grouped
 		go func() {
 			defer close(idsBuilt)
-			ids = newIDIndex(e.ops, func(i int) bool {
-				m := opMeta{kindIdx: w.kindIdx.of(e.ops.word(int32(i), wOpType)), outcomeIdx: w.outcomeIdx.of(e.ops.word(int32(i), wOpStatus))}
-				return typeIndex(w.recordTypeOf(e.ops.word(int32(i), wPaymentType), m)) >= 0
-			})
+			ids = newIDIndex(e.ops, func(i int) bool { return w.rowFormsItem(int32(i), w.rowMeta(int32(i))) })
 		}()
 	}
 	lazyIndexes := func() {
 		if idsBuilt != nil {
 			<-idsBuilt
 		} else if ids == nil {
-			ids = newIDIndex(e.ops, func(i int) bool {
-				return typeIndex(e.recordTypeOf(e.ops.word(int32(i), wPaymentType), e.meta[i])) >= 0
-			})
+			ids = newIDIndex(e.ops, func(i int) bool { return e.rowFormsItem(int32(i), e.meta[i]) })
 		}
 	}
 
@@ -295,7 +290,7 @@ func Stream(in Input, cfg Config, sink Sink) (Output, error) {
 	e.meta = make([]opMeta, len(ops))
 	for i := range ops {
 		op := &ops[i]
-		e.meta[i] = opMeta{kindIdx: e.kindIdx.of(e.ops.word(int32(i), wOpType)), outcomeIdx: e.outcomeIdx.of(e.ops.word(int32(i), wOpStatus))}
+		e.meta[i] = e.rowMeta(int32(i))
 		ti := typeIndex(e.recordTypeOf(e.ops.word(int32(i), wPaymentType), e.meta[i]))
 		if ti < 0 {
 			continue
@@ -678,6 +673,17 @@ func (e *engine) groupOf(groups *[]group, firstOfID map[string]int32, id string,
 	g := int32(len(*groups) - 1)
 	firstOfID[id] = g
 	return g
+}
+
+// rowMeta is what the vocabulary says of the input's operation i.
+func (e *engine) rowMeta(i int32) opMeta {
+	return opMeta{kindIdx: e.kindIdx.of(e.ops.word(i, wOpType)), outcomeIdx: e.outcomeIdx.of(e.ops.word(i, wOpStatus))}
+}
+
+// rowFormsItem says whether the input's operation i, of meta m, joins an
+// item (the id index holds only those).
+func (e *engine) rowFormsItem(i int32, m opMeta) bool {
+	return typeIndex(e.recordTypeOf(e.ops.word(i, wPaymentType), m)) >= 0
 }
 
 // recordType is the record type op stands for. An operation of a type the

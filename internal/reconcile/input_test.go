@@ -69,13 +69,7 @@ func tablesOf(ops []domain.Operation, recs []domain.Record) (*OpTable, *RecordTa
 // found by provider or operation id, fees, resolutions that hold and
 // resolutions whose data changed.
 func TestTablesGiveWhatTheSlicesGive(t *testing.T) {
-	contract, _, err := fees.NewContract([]fees.Tariff{
-		{Method: "advcash", Type: domain.RecordPurchase, Percent: 2_500_000, Min: 50},
-		{Method: "advcash", Type: domain.RecordRefund, Fixed: 40},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	contract := reviewContract(t)
 	for seed := uint64(1); seed <= 40; seed++ {
 		ops, recs, res, cfg := reviewCase(seed, contract)
 		want := streamText(t, Input{Operations: slices.Clone(ops), Records: slices.Clone(recs), Resolutions: res}, cfg)
@@ -84,14 +78,7 @@ func TestTablesGiveWhatTheSlicesGive(t *testing.T) {
 		if len(want) < 50 {
 			t.Fatalf("seed %d: %d lines: the test checks little", seed, len(want))
 		}
-		if !slices.Equal(got, want) {
-			for i := range min(len(got), len(want)) {
-				if got[i] != want[i] {
-					t.Fatalf("seed %d: line %d differs\n got %s\nwant %s", seed, i, got[i], want[i])
-				}
-			}
-			t.Fatalf("seed %d: %d lines, want %d", seed, len(got), len(want))
-		}
+		sameLines(t, seed, got, want)
 		// Run over tables (no sink: nothing is reused) says the same.
 		ot, rt = tablesOf(ops, recs)
 		a := outputText(Run(Input{OpTable: ot, RecordTable: rt, Resolutions: res}, cfg))
@@ -99,6 +86,32 @@ func TestTablesGiveWhatTheSlicesGive(t *testing.T) {
 		if !slices.Equal(a, b) {
 			t.Fatalf("seed %d: Run over tables differs from Run over the slices", seed)
 		}
+	}
+}
+
+// reviewContract is the tariffs reviewCase's fees are checked against.
+func reviewContract(t *testing.T) *fees.Contract {
+	t.Helper()
+	contract, _, err := fees.NewContract([]fees.Tariff{
+		{Method: "advcash", Type: domain.RecordPurchase, Percent: 2_500_000, Min: 50},
+		{Method: "advcash", Type: domain.RecordRefund, Fixed: 40},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return contract
+}
+
+// sameLines fails at the first line of got that is not want's.
+func sameLines(t *testing.T, seed uint64, got, want []string) {
+	t.Helper()
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			t.Fatalf("seed %d: line %d differs\n got %s\nwant %s", seed, i, got[i], want[i])
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("seed %d: %d lines, want %d", seed, len(got), len(want))
 	}
 }
 
@@ -192,13 +205,7 @@ func passInBatches(n int) (restore func()) {
 // re-openings, links, fallbacks and fee counts (the workers' re-checks
 // and re-openings gathered in the groups' order).
 func TestTwoGoroutinesStreamWhatOneDoes(t *testing.T) {
-	contract, _, err := fees.NewContract([]fees.Tariff{
-		{Method: "advcash", Type: domain.RecordPurchase, Percent: 2_500_000, Min: 50},
-		{Method: "advcash", Type: domain.RecordRefund, Fixed: 40},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	contract := reviewContract(t)
 	for seed := uint64(1); seed <= 40; seed++ {
 		ops, recs, res, cfg := reviewCase(seed, contract)
 		ot, rt := tablesOf(ops, recs)
@@ -207,14 +214,7 @@ func TestTwoGoroutinesStreamWhatOneDoes(t *testing.T) {
 		ot, rt = tablesOf(ops, recs)
 		got := streamText(t, Input{OpTable: ot, RecordTable: rt, Resolutions: res}, cfg)
 		restore()
-		if !slices.Equal(got, want) {
-			for i := range min(len(got), len(want)) {
-				if got[i] != want[i] {
-					t.Fatalf("seed %d: line %d differs\n got %s\nwant %s", seed, i, got[i], want[i])
-				}
-			}
-			t.Fatalf("seed %d: %d lines, want %d", seed, len(got), len(want))
-		}
+		sameLines(t, seed, got, want)
 	}
 }
 
