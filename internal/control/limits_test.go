@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"reconciled/internal/scratch"
 )
@@ -157,6 +158,7 @@ func TestCommandsWaitInLine(t *testing.T) {
 		t.Errorf("the waiting command: exit %d, ran %d", code, quick.Load())
 	}
 	<-entered // quick
+	waitOpen(t, srv, 0) // as below: hold and quick out of the door
 
 	// Gone while waiting: out of the line.
 	holding = run("hold2", io.Discard)
@@ -174,6 +176,10 @@ func TestCommandsWaitInLine(t *testing.T) {
 		t.Error("a client that gave up got no error")
 	}
 	<-left
+	// Out of the line is not yet out of the door: its connection gives its
+	// place back (leave) as serve returns, a moment after the log line;
+	// a client coming in between is refused, busy (seen on a loaded CI).
+	waitOpen(t, srv, 1) // hold2's
 	next := newSignalWriter()
 	waited = run("quick", next)
 	<-next.wrote
@@ -188,6 +194,22 @@ func TestCommandsWaitInLine(t *testing.T) {
 	<-holding
 	if n := quick.Load(); n != 2 {
 		t.Errorf("quick ran %d times, want 2 (the one that gave up never)", n)
+	}
+}
+
+// waitOpen waits until srv holds n connections open (let in, not yet let
+// go).
+func waitOpen(t *testing.T, srv *Server, n int) {
+	t.Helper()
+	open := func() int {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return srv.open
+	}
+	for deadline := time.Now().Add(30 * time.Second); open() != n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still open, want %d", open(), n)
+		}
 	}
 }
 
