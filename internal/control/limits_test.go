@@ -158,7 +158,8 @@ func TestCommandsWaitInLine(t *testing.T) {
 		t.Errorf("the waiting command: exit %d, ran %d", code, quick.Load())
 	}
 	<-entered // quick
-	waitOpen(t, srv, 0) // as below: hold and quick out of the door
+	// As below: hold's and quick's connections out of the door.
+	waitOpen(t, srv, 0)
 
 	// Gone while waiting: out of the line.
 	holding = run("hold2", io.Discard)

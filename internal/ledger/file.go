@@ -197,8 +197,8 @@ var walkWorkers = 2
 // A file is read through a read-only mapping of it when it can be mapped
 // (mapFile): the walk then reads the pages' headers, elements and keys
 // only, not the values around them, and makes no system call a page. At a
-// million operations that halved the walk, the start of every command
-// (BENCHMARKS.md). A fault in the mapping (the file made shorter under
+// million operations that took a third off the walk (100-105 ms to
+// 60-80), the start of every command (BENCHMARKS.md). A fault in the mapping (the file made shorter under
 // the walk by something that ignores its lock) is a problem of the walk,
 // not the end of the process.
 func walkOnce(r io.ReaderAt, h header, parallel bool) (*pageWalker, string) {

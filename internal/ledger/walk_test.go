@@ -12,13 +12,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// TestTheWalkOnCoresIsTheWalkOnOne: the open's walk with the buckets of
-// v1/ on other goroutines reaches the pages one walk reaches, for one to
-// four of them; and where two buckets share a page (a branch of ops
-// pointed at another bucket's root), it fails as the walk on one core
-// does, with its words.
-func TestTheWalkOnCoresIsTheWalkOnOne(t *testing.T) {
-	path, _ := withResult(t) // ops, records, indexes, a result
+// resultFile is a database with ops, records, indexes and a result, its
+// bytes and its header.
+func resultFile(t *testing.T) (path string, data []byte, h header) {
+	t.Helper()
+	path, _ = withResult(t)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +25,16 @@ func TestTheWalkOnCoresIsTheWalkOnOne(t *testing.T) {
 	if problem != "" {
 		t.Fatal(problem)
 	}
+	return path, data, h
+}
+
+// TestTheWalkOnCoresIsTheWalkOnOne: the open's walk with the buckets of
+// v1/ on other goroutines reaches the pages one walk reaches, for one to
+// four of them; and where two buckets share a page (a branch of ops
+// pointed at another bucket's root), it fails as the walk on one core
+// does, with its words.
+func TestTheWalkOnCoresIsTheWalkOnOne(t *testing.T) {
+	path, data, h := resultFile(t)
 	one, problem := walkOnce(bytes.NewReader(data), h, false)
 	if problem != "" {
 		t.Fatal(problem)
@@ -79,15 +87,7 @@ func TestTheWalkOnCoresIsTheWalkOnOne(t *testing.T) {
 // a page, a page that says it is another, an element's key outside its
 // page, a child past the end of the file.
 func TestTheWalkOfTheMappedFileIsTheWalkThroughReads(t *testing.T) {
-	path, _ := withResult(t)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, problem := readHeader(bytes.NewReader(data), int64(len(data)))
-	if problem != "" {
-		t.Fatal(problem)
-	}
+	path, data, h := resultFile(t)
 	ps, branch, leaf := pages(t, path)
 	damage := map[string]func([]byte){
 		"sound":            func([]byte) {},
