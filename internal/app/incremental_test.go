@@ -21,7 +21,7 @@ import (
 // TestIncrementalReconcileIsTheRunFromScratch applies random sequences of
 // syncs, callbacks (each followed by the reconcile of what they changed,
 // as the daemon runs it), imports, resolutions, config changes and clock
-// advances to one ledger and, after each step, reconciles (incrementally, when nothing
+// advances (and, one in five, a clock set back) to one ledger and, after each step, reconciles (incrementally, when nothing
 // forces a full run) and compares the stored result with a run of the
 // engine from scratch on the same data at the same time: the exports of
 // both, byte for byte, the summary, and the payments wanted re-checked.
@@ -120,6 +120,9 @@ func incrementalWorld(t *testing.T, seed uint64, steps int) {
 			w.log = append(w.log, fmt.Sprintf("config %d", w.cfg))
 		default:
 			d := time.Duration(w.r.IntN(48)) * 30 * time.Minute
+			if w.r.IntN(5) == 0 { // set back (a clock corrected by NTP, by hand)
+				d = -d
+			}
 			w.clock = w.clock.Add(d)
 			w.log = append(w.log, fmt.Sprintf("clock +%s", d))
 		}

@@ -33,6 +33,9 @@ type Status struct {
 	// ResultOtherSettings says it was computed with verdict settings
 	// other than the config's.
 	ResultOtherSettings bool
+	// ResultAhead says it was computed later than the clock's now (the
+	// clock was set back since).
+	ResultAhead bool
 	// Chargebacks are the stored chargebacks, as the report shows them.
 	Chargebacks []report.ChargebackRow
 	Schedules   map[string]ledger.JobRun // by the schedule's last-run key
@@ -88,7 +91,7 @@ func (a *App) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	if !stored.None {
-		s.Result, s.Behind, s.ResultOtherSettings = &stored.State, stored.Behind, stored.OtherSettings
+		s.Result, s.Behind, s.ResultOtherSettings, s.ResultAhead = &stored.State, stored.Behind, stored.OtherSettings, stored.Ahead
 	}
 	if s.Chargebacks, err = a.reportChargebacks(); err != nil {
 		return nil, err

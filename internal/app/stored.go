@@ -21,7 +21,8 @@ import (
 // changed since and those whose deadline has passed (incremental), or
 // everything — the first time, when the verdict settings changed since
 // (tolerance, status map, limits, the words' meanings), when --full asks,
-// or when so much changed that one pass over everything is cheaper.
+// when the clock was set back to before the stored result's time, or when
+// so much changed that one pass over everything is cheaper.
 // Export, report, status and the daemon's jobs read the stored items; an
 // export or report of a result that is behind the data says so.
 
@@ -79,7 +80,15 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 		if err != nil {
 			return r, err
 		}
-		if !g.NoResult && !g.TooMany && g.ConfigSeen == key {
+		// A clock set back since the stored result: a deadline it saw
+		// passed may not have passed now, and no index says which items
+		// those are. Recomputed whole (rare: NTP or a person moved it).
+		clockBack := at.Before(g.At)
+		if clockBack && !g.NoResult {
+			a.Logger.Warn("the clock is before the stored reconciliation's time (it was set back): everything is recomputed",
+				"now", at, "stored", g.At)
+		}
+		if !g.NoResult && !g.TooMany && g.ConfigSeen == key && !clockBack {
 			r = Refreshed{Units: g.Held, Changed: g.Changed, Due: g.Due}
 			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, Gen: g.Gen, At: at, Config: key, Run: saveRun}
 			if len(g.Units) > 0 {
@@ -211,6 +220,10 @@ type Stored struct {
 	// OtherSettings says the result was computed with verdict settings
 	// other than the config's: the next reconcile recomputes everything.
 	OtherSettings bool
+	// Ahead says the result was computed at a later time than the
+	// clock's now (the clock was set back since): it may call overdue
+	// what is pending now; the next reconcile recomputes everything.
+	Ahead bool
 }
 
 // Note says it in a line for a person: which reconciliation, and what is
@@ -222,6 +235,9 @@ func (s Stored) Note(loc *time.Location) string {
 	n := "from the reconciliation of " + s.State.At.In(loc).Format("2006-01-02 15:04:05 MST")
 	if s.OtherSettings {
 		return n + ", made with other verdict settings than the config's (tolerance, status map, limits or meanings): run reconcile first"
+	}
+	if s.Ahead {
+		return n + ", later than the clock's now (the clock was set back since): run reconcile first"
 	}
 	if b := s.Behind; b.Changed+b.Due > 0 || b.Bulk {
 		n += fmt.Sprintf("; since then %s and %d deadlines passed, which it does not show: run reconcile first", changedText(b), b.Due)
@@ -246,6 +262,7 @@ func (a *App) stored() (Stored, error) {
 	s := Stored{State: st}
 	s.Behind, err = a.Ledger.Behind(a.Now())
 	s.OtherSettings = st.Config != a.verdictKey
+	s.Ahead = a.Now().Before(st.At)
 	return s, err
 }
 
@@ -373,7 +390,7 @@ func (a *App) ReconcileUnits(ctx context.Context, changes ledger.Changes, user s
 	cfg := a.engine
 	cfg.Now = at
 	g, err := a.Ledger.GatherUnits(at, changes, reconcile.FormsGroup(cfg.Vocabulary), incrementalLimit)
-	if err != nil || g.NoResult || g.TooMany || g.ConfigSeen != a.verdictKey {
+	if err != nil || g.NoResult || g.TooMany || g.ConfigSeen != a.verdictKey || at.Before(g.At) {
 		return Refreshed{}, false, err
 	}
 	r := Refreshed{Units: g.Held, Changed: len(changes)}

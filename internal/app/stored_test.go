@@ -194,3 +194,59 @@ func TestPaceHeapSetsAndRestoresTheLimit(t *testing.T) {
 		t.Fatalf("a lower limit set before became %d after", got)
 	}
 }
+
+// A clock set back (by NTP, by a person) to before the stored result's
+// time: the stored verdicts may call missing what is still within its
+// limit now. Export and status say the result is ahead of the clock, the
+// daemon's reconcile of a callback's units leaves it to the next
+// reconcile, and that reconcile recomputes everything, as from scratch.
+func TestAClockSetBackRecomputesEverything(t *testing.T) {
+	at := time.Date(2026, 11, 10, 10, 0, 0, 0, time.UTC)
+	a := testApp(t, []domain.Operation{sale(1, "p-ok", at, 1000)}, []domain.Record{paid("p-ok", at, 1000), paid("p-late", at, 500)})
+	clock := at.Add(10 * 24 * time.Hour) // past every limit: p-late is missing at ECommPay
+	a.Now = func() time.Time { return clock }
+	ctx := context.Background()
+	resultOf := func() (string, string) {
+		var b bytes.Buffer
+		var note string
+		if _, err := a.Export(ctx, ExportRequest{What: "reconciliation", Format: "csv", Notice: func(s string) { note = s }}, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(b.String(), "\n") {
+			if strings.Contains(line, "p-late") {
+				return strings.Split(line, ",")[0], note
+			}
+		}
+		return "", note
+	}
+	if _, err := a.RunReconcile(ctx, RunRequest{User: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, note := resultOf(); got != domain.ResultMissingAtProvider || strings.Contains(note, "set back") {
+		t.Fatalf("ten days on: p-late is %q (%q)", got, note)
+	}
+
+	clock = at.Add(time.Hour)
+	if _, note := resultOf(); !strings.Contains(note, "later than the clock's now (the clock was set back since): run reconcile first") {
+		t.Errorf("with the clock set back the export says %q", note)
+	}
+	st, err := a.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	WriteStatus(&text, st)
+	if !strings.Contains(text.String(), "made later than the clock's now, which was set back since") {
+		t.Errorf("status says:\n%s", text.String())
+	}
+	if _, ran, err := a.ReconcileUnits(ctx, ledger.Changes{domain.PaymentUnit("p-ok"): nil}, "tester"); err != nil || ran {
+		t.Errorf("the callbacks' reconcile with the clock set back: ran %v, %v", ran, err)
+	}
+	res, err := a.RunReconcile(ctx, RunRequest{User: "tester"})
+	if err != nil || !res.Full {
+		t.Fatalf("the reconcile after the clock was set back: full %v, %v", res.Full, err)
+	}
+	if got, note := resultOf(); got != domain.ResultPending || strings.Contains(note, "set back") {
+		t.Errorf("an hour after it was booked: p-late is %q (%q)", got, note)
+	}
+}

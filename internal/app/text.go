@@ -387,6 +387,8 @@ func writeBooksStatus(w io.Writer, st *Status) {
 		fmt.Fprintf(w, "stored result     %s: %d items (last full recompute %s)", orDash(r.At), r.Items, orDash(r.Full))
 		if st.ResultOtherSettings {
 			fmt.Fprint(w, "; made with other verdict settings than the config's (reconcile recomputes it)")
+		} else if st.ResultAhead {
+			fmt.Fprint(w, "; made later than the clock's now, which was set back since (reconcile recomputes it)")
 		} else if b := st.Behind; b.Changed+b.Due > 0 || b.Bulk {
 			fmt.Fprintf(w, "; behind the data: %s, %d deadlines passed (reconcile brings it up to date)", changedText(b), b.Due)
 		} else {

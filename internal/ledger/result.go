@@ -295,6 +295,10 @@ type Gathered struct {
 	TooMany     bool   // the closure passed the limit: recompute everything instead
 	NoResult    bool   // there is no stored result, or none of these settings
 	ConfigSeen  string // the settings the stored result was computed with
+	// At is when the stored result was computed (the engine's clock): a
+	// clock now before it was set back since, and the stored verdicts
+	// may say of a deadline passed that it has not passed yet.
+	At time.Time
 	// Marks are the keys of the marks every unit of which is in Units
 	// and every operation of which was read (GatherUnits, whose Seq is
 	// 0): a write of these units consumes them (ResultWrite.Marks), and
@@ -344,7 +348,7 @@ func (l *Ledger) gather(now time.Time, changes Changes, groups func(*domain.Oper
 		if err := decodeState(res.Get(keyState), &st); err != nil {
 			return err
 		}
-		g.ConfigSeen, g.Gen = st.Config, resultGen(res)
+		g.ConfigSeen, g.Gen, g.At = st.Config, resultGen(res), st.At
 		dirty := r.Bucket(bucketDirty)
 		if marked {
 			g.Seq = dirty.Sequence()
