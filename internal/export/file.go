@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -90,7 +91,9 @@ type Target struct {
 	// Mode of a new file, default 0640; a file replaced keeps its mode.
 	Mode os.FileMode
 	// Private files are 0600 whatever the file they replace allowed (a copy
-	// of the database).
+	// of the database). Only a private file may replace a file that is a
+	// database (an older backup): any other output refuses to, whichever
+	// database it is (another ledger, a backup of this one).
 	Private bool
 	// Verify, when set, is given the temporary file once it is written and
 	// synced, before it takes Path's name: its error leaves Path as it
@@ -146,7 +149,33 @@ func (t *Target) Check() (string, error) {
 			}
 		}
 	}
+	if !t.Private && isDatabase(dest) {
+		return "", &TargetError{t.Path, is + "a database (bbolt's header: a ledger, or a backup of one): choose another file, or remove it first"}
+	}
 	return dest, nil
+}
+
+// isDatabase says whether the file at path begins with a bbolt header
+// page: its page header (8 bytes of id, 2 of flags, 2 of count, 4 of
+// overflow) with the meta flag, then bbolt's magic, in either byte order.
+// A file that cannot be read is not known to be one.
+func isDatabase(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [20]byte
+	if _, err := io.ReadFull(f, b[:]); err != nil {
+		return false
+	}
+	const metaFlag, magic = 0x04, 0xED0CDAED
+	for _, o := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		if o.Uint16(b[8:]) == metaFlag && o.Uint32(b[16:]) == magic {
+			return true
+		}
+	}
+	return false
 }
 
 // Write writes the file through write (see Target).
