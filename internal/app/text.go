@@ -136,25 +136,11 @@ func amounts(byCur map[string]int64) string {
 // GroupThousands puts a thin space between thousands of the leading
 // number of s, for reading: "6057284690.32 UZS" → "6 057 284 690.32 UZS".
 func GroupThousands(s string) string {
-	end := strings.IndexAny(s, ". ")
-	if end < 0 {
-		end = len(s)
+	number, rest, spaced := strings.Cut(s, " ")
+	if spaced {
+		rest = " " + rest
 	}
-	start := 0
-	if strings.HasPrefix(s, "-") {
-		start = 1
-	}
-	digits := s[start:end]
-	var b strings.Builder
-	b.WriteString(s[:start])
-	for i, c := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteRune('\u202F')
-		}
-		b.WriteRune(c)
-	}
-	b.WriteString(s[end:])
-	return b.String()
+	return domain.GroupThousands(number, "\u202F") + rest
 }
 
 // DescribeFormat is how an import names the file's form: "xlsx", or
