@@ -136,7 +136,7 @@ func (d *Daemon) Run(parent context.Context) error {
 
 	cfg, a := d.current()
 	d.runner = schedule.NewRunner(ctx, cfg.Zone(), log, d.l)
-	mt := newMetrics()
+	mt := newMetrics(d.o.Now)
 	d.runner.Done = func(j schedule.Job, took time.Duration, err error) {
 		mt.jobDone(j, took, err)
 		d.idle()

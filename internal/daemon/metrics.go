@@ -31,6 +31,7 @@ type metrics struct {
 	secs  map[string]float64   // job → seconds spent
 	last  map[string]time.Time // job → last finished
 	start time.Time
+	now   func() time.Time // the daemon's clock (Options.Now)
 	// callbacks reads the receiver's counters; nil without [callbacks].
 	callbacks func() receiver.Counts
 }
@@ -42,8 +43,9 @@ func (mt *metrics) countCallbacks(counts func() receiver.Counts) {
 	mt.callbacks = counts
 }
 
-func newMetrics() *metrics {
-	return &metrics{runs: map[[2]string]int{}, secs: map[string]float64{}, last: map[string]time.Time{}, start: time.Now()}
+// newMetrics are the counters of a daemon of clock now.
+func newMetrics(now func() time.Time) *metrics {
+	return &metrics{runs: map[[2]string]int{}, secs: map[string]float64{}, last: map[string]time.Time{}, start: now(), now: now}
 }
 
 // jobDone counts a run of a job.
@@ -59,7 +61,7 @@ func (mt *metrics) jobDone(j schedule.Job, took time.Duration, err error) {
 	defer mt.mu.Unlock()
 	mt.runs[[2]string{j.Name, result}]++
 	mt.secs[j.Name] += took.Seconds()
-	mt.last[j.Name] = time.Now()
+	mt.last[j.Name] = mt.now()
 }
 
 // write writes the exposition: the counters, and gauges read from the
