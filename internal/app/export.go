@@ -146,7 +146,7 @@ func Delimiter(s string) (rune, error) {
 	if s == `\t` {
 		rs = []rune{'\t'}
 	}
-	if len(rs) != 1 {
+	if len(rs) != 1 || !utf8.ValidString(s) { // a byte that is not UTF-8 is no character (it read as U+FFFD)
 		return 0, refuse("delimiter", s, delimiterMsg)
 	}
 	if err := checkDelimiter(rs[0], s); err != nil {

@@ -90,7 +90,7 @@ func TestDelimiterReadsOneCharacter(t *testing.T) {
 			t.Errorf("Delimiter(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", ";;", `"`, "\r", "\n", `\n`} {
+	for _, in := range []string{"", ";;", `"`, "\r", "\n", `\n`, "\xff", "\xe2\x80"} { // the last two: not UTF-8
 		re := refusal(t, in, func() error { _, err := Delimiter(in); return err }())
 		if re.Field != "delimiter" || re.Value != in {
 			t.Errorf("Delimiter(%q): field %q value %q", in, re.Field, re.Value)
