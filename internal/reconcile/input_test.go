@@ -241,8 +241,13 @@ func TestTheParallelPassStopsAtTheSinksError(t *testing.T) {
 		if !errors.Is(err, errStop) || after != 0 {
 			t.Fatalf("stop at %d: err %v, %d calls after the error", stopAt, err, after)
 		}
-		if n := runtime.NumGoroutine(); n > before {
-			t.Fatalf("stop at %d: %d goroutines after Stream, %d before", stopAt, n, before)
+		// A worker Stream waited for has said it is done, but may not
+		// have returned yet: the count drops a moment later (CI under
+		// load saw 3 after, 2 before). One left running never drops it.
+		for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > before; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("stop at %d: %d goroutines 10 s after Stream, %d before", stopAt, runtime.NumGoroutine(), before)
+			}
 		}
 	}
 }
