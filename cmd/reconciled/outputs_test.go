@@ -427,3 +427,41 @@ func TestOutputsLeaveTheConfigAlone(t *testing.T) {
 		t.Fatal("the config was replaced")
 	}
 }
+
+// No output but a backup replaces a file that is a database, whichever
+// it is: `export -o` or `report -o` onto yesterday's backup (under its
+// name or under another) is refused and leaves it whole; a backup over an
+// older backup goes on; a file that merely begins as a database does is
+// replaced.
+func TestOutputsLeaveOtherDatabasesAlone(t *testing.T) {
+	w := newWorld(t, 10, time.Minute, "")
+	w.mustRun(t, "sync")
+	dir := t.TempDir()
+	backup, renamed := filepath.Join(dir, "backup.db"), filepath.Join(dir, "old.csv")
+	w.mustRun(t, "backup", backup)
+	w.mustRun(t, "backup", renamed)
+	want, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"export", "--what", "operations", "--format", "csv", "-o", backup},
+		{"export", "--what", "reconciliation", "--format", "csv", "-o", renamed},
+		{"report", "-o", renamed},
+	} {
+		path := args[len(args)-1]
+		code, _, errOut := w.run(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "refusing to write "+path+": it is a database") {
+			t.Errorf("%v: exit %d, want %d saying it is a database:\n%s", args, code, exitUsage, errOut)
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, want) {
+			t.Errorf("%v: %s was written over", args, path)
+		}
+	}
+	w.mustRun(t, "backup", backup) // a newer backup over the older one
+	notes := filepath.Join(dir, "notes.csv")
+	if err := os.WriteFile(notes, want[:7], 0o600); err != nil { // a database's first bytes, not its header
+		t.Fatal(err)
+	}
+	w.mustRun(t, "export", "--what", "operations", "--format", "csv", "-o", notes)
+}

@@ -157,8 +157,10 @@ func (t *Target) Check() (string, error) {
 
 // isDatabase says whether the file at path begins with a bbolt header
 // page: its page header (8 bytes of id, 2 of flags, 2 of count, 4 of
-// overflow) with the meta flag, then bbolt's magic, in either byte order.
-// A file that cannot be read is not known to be one.
+// overflow) with the meta flag, then bbolt's magic, in either byte order
+// (the layout internal/ledger/file.go draws; an export opens no database,
+// so it reads those 20 bytes itself rather than asking the ledger). A
+// file that cannot be read is not known to be one.
 func isDatabase(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {

@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"reconciled/internal/domain"
 	"reconciled/internal/scratch"
 )
@@ -261,38 +259,5 @@ func TestNameTemporary(t *testing.T) {
 	other := &os.PathError{Op: "open", Path: "/elsewhere/x", Err: syscall.ENOENT}
 	if got := NameTemporary(other, "report.xlsx"); got != error(other) {
 		t.Errorf("got %v", got)
-	}
-}
-
-// TestWriteRefusesADatabase: no output but a private one (a backup)
-// replaces a file that is a database, whichever it is (another ledger, a
-// backup of this one, a copy under another name); a file that merely
-// starts with other bytes is replaced.
-func TestWriteRefusesADatabase(t *testing.T) {
-	dir := t.TempDir()
-	other := filepath.Join(dir, "backup-2026-12-01.db")
-	db, err := bolt.Open(other, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	want, _ := os.ReadFile(other)
-	for _, path := range []string{other, filepath.Join(dir, "..", filepath.Base(dir), "backup-2026-12-01.db")} {
-		err := (&Target{Path: path}).Write(writeString("rows"))
-		var te *TargetError
-		if !errors.As(err, &te) || !strings.Contains(err.Error(), "it is a database") || !strings.Contains(err.Error(), path) {
-			t.Errorf("%s: err = %v", path, err)
-		}
-	}
-	if got, _ := os.ReadFile(other); string(got) != string(want) {
-		t.Fatal("the database was written over")
-	}
-	if err := (&Target{Path: other, Private: true}).Write(writeString("a newer backup")); err != nil {
-		t.Errorf("a backup over an older one: %v", err)
-	}
-	plain := filepath.Join(dir, "notes.csv")
-	os.WriteFile(plain, want[:7], 0o600) // a database's first bytes, not its header
-	if err := (&Target{Path: plain}).Write(writeString("rows")); err != nil {
-		t.Errorf("a file that is no database: %v", err)
 	}
 }
