@@ -124,25 +124,15 @@ func TestTheWalkOfTheMappedFileIsTheWalkThroughReads(t *testing.T) {
 // its lock) is the walk's problem; the process goes on, and the walk of
 // the file as it now is names the pages missing.
 func TestAFileMadeShorterUnderTheWalkIsAProblemNotACrash(t *testing.T) {
-	path, _ := withResult(t)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, data, h := resultFile(t)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	fi, _ := f.Stat()
-	h, problem := readHeader(f, fi.Size())
-	if problem != "" {
-		t.Fatal(problem)
-	}
-	ps := h.pageSize
 	defer func() { afterMap = nil }()
 	afterMap = func() {
-		if err := f.Truncate(fi.Size() / 2 / ps * ps); err != nil {
+		if err := f.Truncate(int64(len(data)) / 2 / h.pageSize * h.pageSize); err != nil {
 			t.Error(err)
 		}
 	}
