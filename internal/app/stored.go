@@ -80,15 +80,11 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 		if err != nil {
 			return r, err
 		}
-		// A clock set back since the stored result: a deadline it saw
-		// passed may not have passed now, and no index says which items
-		// those are. Recomputed whole (rare: NTP or a person moved it).
-		clockBack := at.Before(g.At)
-		if clockBack && !g.NoResult {
+		if !g.NoResult && at.Before(g.At) {
 			a.Logger.Warn("the clock is before the stored reconciliation's time (it was set back): everything is recomputed",
 				"now", at, "stored", g.At)
 		}
-		if !g.NoResult && !g.TooMany && g.ConfigSeen == key && !clockBack {
+		if a.incremental(g, at) {
 			r = Refreshed{Units: g.Held, Changed: g.Changed, Due: g.Due}
 			w := ledger.ResultWrite{Units: g.Units, Seq: g.Seq, Gen: g.Gen, At: at, Config: key, Run: saveRun}
 			if len(g.Units) > 0 {
@@ -142,6 +138,15 @@ func (a *App) refresh(ctx context.Context, full bool, at time.Time, user string,
 	r.State, err = fw.Finish(w)
 	r.Units, r.Items = r.State.Recomputed, r.State.Items
 	return r, err
+}
+
+// incremental says whether what g gathered at the time at updates the
+// stored result: one is stored, of the config's verdict settings, the
+// closure is within the limit, and the clock was not set back since it
+// (a deadline the stored verdicts saw passed may not have passed now, and
+// no index says which items those are: rare, NTP or a person moved it).
+func (a *App) incremental(g ledger.Gathered, at time.Time) bool {
+	return !g.NoResult && !g.TooMany && g.ConfigSeen == a.verdictKey && !at.Before(g.At)
 }
 
 // fullGCPercent is the GOGC of a full recompute (refresh).
@@ -390,7 +395,7 @@ func (a *App) ReconcileUnits(ctx context.Context, changes ledger.Changes, user s
 	cfg := a.engine
 	cfg.Now = at
 	g, err := a.Ledger.GatherUnits(at, changes, reconcile.FormsGroup(cfg.Vocabulary), incrementalLimit)
-	if err != nil || g.NoResult || g.TooMany || g.ConfigSeen != a.verdictKey || at.Before(g.At) {
+	if err != nil || !a.incremental(g, at) {
 		return Refreshed{}, false, err
 	}
 	r := Refreshed{Units: g.Held, Changed: len(changes)}
